@@ -1,0 +1,48 @@
+"""Plume's backend: one application factory, one room per capability.
+
+Rooms (each a package with ``init_app`` and a few documented functions):
+
+- ``db``: connection pool, migrations, embedded PostgreSQL
+- ``auth``: who is calling (Entra ID or the dev user), roles, quotas
+- ``llm``: the sovereign LLM gateway (streaming assistance, transcription)
+- ``retrieval``: case-law ingestion and hybrid search
+- ``documents``: reading .docx and .pdf files
+- ``audit``: AI Act interaction records and the observatory
+- ``api``: the HTTP surface (one blueprint per use case), edges and the add-in files
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application.
+
+    ``config`` overrides settings by their ``app.config`` name (``LLM_BASE_URL``) or
+    environment name (``PLUME_LLM_BASE_URL``); tests use it instead of the environment.
+    Raises :class:`backend.settings.ConfigError` with a plain-words message on a bad setting.
+    """
+    from . import api, audit, auth, cli, db, errors, llm, logs, retrieval
+    from . import config as config_module
+
+    app = Flask(__name__, static_folder=None)
+    app.config.update(config_module.load(config))
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    logs.configure(app.config["LOG_LEVEL"])
+
+    errors.init_app(app)
+    logs.init_app(app)
+    db.init_app(app)
+    auth.init_app(app)
+    llm.init_app(app)
+    retrieval.init_app(app)
+    audit.init_app(app)
+    api.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,73 @@
+"""Serves the add-in files (``addin/``) at ``/addin/`` with cache headers and a strict CSP.
+
+Panes are loaded by Office inside its own frame, so the CSP restricts what the page may
+load (itself and Microsoft's Office.js host) but not who may frame it.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Blueprint, Response, redirect, send_from_directory
+
+from ..errors import NotFound
+
+ADDIN_DIR = Path(__file__).resolve().parents[2] / "addin"
+OFFICE_JS_HOST = "https://appsforoffice.microsoft.com"
+
+# HTML and code revalidate on every load (a rollout is visible at once, ETag keeps it
+# cheap); images and vendored libraries change rarely.
+REVALIDATE = "no-cache"
+LONG_CACHE = "public, max-age=86400"
+LONG_CACHE_SUFFIXES = {".png", ".svg", ".ico", ".woff2", ".woff"}
+
+ADDIN_CSP = "; ".join([
+    "default-src 'self'",
+    f"script-src 'self' {OFFICE_JS_HOST}",
+    "style-src 'self' 'unsafe-inline'",  # Office.js injects inline styles into its dialogs
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+])
+
+bp = Blueprint("addin", __name__)
+
+
+@bp.get("/")
+def index():
+    return redirect("/addin/")
+
+
+@bp.get("/addin/")
+@bp.get("/addin/<path:filename>")
+def addin_file(filename: str = "index.html") -> Response:
+    """A file of the add-in; directories serve their index.html."""
+    if filename.endswith("/"):
+        filename += "index.html"
+    target = (ADDIN_DIR / filename).resolve()
+    if ADDIN_DIR not in target.parents or not target.is_file():
+        raise NotFound("Ce fichier du complément n'existe pas.", detail=f"addin file {filename!r}")
+    response = send_from_directory(ADDIN_DIR, os.path.relpath(target, ADDIN_DIR),
+                                   max_age=None, conditional=True, etag=True)
+    suffix = target.suffix.lower()
+    cache = LONG_CACHE if suffix in LONG_CACHE_SUFFIXES or "/vendor/" in f"/{filename}" else REVALIDATE
+    response.headers["Cache-Control"] = cache
+    response.headers["Content-Security-Policy"] = ADDIN_CSP
+    return response
+
+
+OPENAPI = {
+    "/": {"get": {"summary": "Redirects to the add-in index", "tags": ["addin"], "security": [],
+                  "responses": {"302": {"description": "Redirect"}}}},
+    "/addin/": {"get": {"summary": "Add-in index", "tags": ["addin"], "security": [],
+                        "responses": {"200": {"description": "HTML"}}}},
+    "/addin/{filename}": {"get": {"summary": "Add-in file (HTML, JS, CSS, icons)", "tags": ["addin"],
+                                  "security": [],
+                                  "parameters": [{"name": "filename", "in": "path", "required": True,
+                                                  "schema": {"type": "string"}}],
+                                  "responses": {"200": {"description": "The file"},
+                                                "404": {"description": "No such file"}}}},
+}

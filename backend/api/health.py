@@ -1,0 +1,34 @@
+"""Liveness and readiness probes."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from .. import __version__, db
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process is up (no dependency is checked)."""
+    return jsonify(status="ok", version=__version__)
+
+
+@bp.get("/readyz")
+def readyz():
+    """The database answers and is migrated; 503 with the reason otherwise."""
+    reason = db.check_ready()
+    if reason:
+        return jsonify(status="indisponible", error="base_indisponible",
+                       message="La base de données n'est pas prête.", reason=reason), 503
+    return jsonify(status="ok")
+
+
+_PROBE = {"responses": {"200": {"description": "OK"}}}
+OPENAPI = {
+    "/healthz": {"get": {"summary": "Liveness probe", "tags": ["ops"], **_PROBE}},
+    "/readyz": {"get": {"summary": "Readiness probe (database reachable and migrated)",
+                        "tags": ["ops"],
+                        "responses": {"200": {"description": "Ready"},
+                                      "503": {"description": "Not ready, with the reason"}}}},
+}

@@ -1,0 +1,116 @@
+"""The database room: one connection pool per worker, migrations, the embedded server.
+
+Other rooms use :func:`connection` (a pooled psycopg connection with pgvector types
+registered) and write plain SQL with named parameters.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+import psycopg
+from flask import Flask, current_app
+from pgvector.psycopg import register_vector
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from ..errors import ServiceUnavailable
+from . import embedded
+from .migrations import apply_migrations, pending_migrations
+
+__all__ = ["init_app", "connection", "get_pool", "apply_migrations", "pending_migrations",
+           "resolve_url", "check_ready", "database_url", "close"]
+
+log = logging.getLogger(__name__)
+
+
+def resolve_url(config: dict) -> str:
+    """The configured DATABASE_URL, or the embedded server's (started if needed)."""
+    if config.get("DATABASE_URL"):
+        return config["DATABASE_URL"]
+    return embedded.ensure_server(config["DATA_DIR"])
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    try:
+        register_vector(conn)
+    except psycopg.ProgrammingError:
+        # The vector extension does not exist before the first migration; pooled
+        # connections are recycled after migrate, so later ones get the type.
+        log.debug("vector type not registered yet (extension missing)")
+    conn.commit()
+
+
+def init_app(app: Flask) -> None:
+    """Nothing connects yet: the pool (and the embedded server) start on first use, so
+    commands like ``--help`` stay instant and the app starts even if the database is down."""
+    app.extensions["plume.db"] = {"pool": None, "url": None, "lock": threading.Lock()}
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+
+
+def database_url(app: Flask | None = None) -> str:
+    """The URL this app uses (starting the embedded server if it is the one)."""
+    app = app or current_app
+    state = app.extensions["plume.db"]
+    with state["lock"]:
+        if state["url"] is None:
+            state["url"] = resolve_url(app.config)
+        return state["url"]
+
+
+def get_pool(app: Flask | None = None) -> ConnectionPool:
+    """This worker's pool, created on first use."""
+    app = app or current_app
+    state = app.extensions["plume.db"]
+    if state["pool"] is None:
+        url = database_url(app)
+        with state["lock"]:
+            if state["pool"] is None:
+                pool = ConnectionPool(
+                    url, min_size=1, max_size=app.config["DB_POOL_SIZE"],
+                    configure=_configure, open=False, name="plume", timeout=10,
+                )
+                pool.open(wait=False)
+                state["pool"] = pool
+    return state["pool"]
+
+
+def close(app: Flask) -> None:
+    """Close this app's pool (tests, shutdown)."""
+    state = app.extensions["plume.db"]
+    if state["pool"] is not None:
+        state["pool"].close()
+        state["pool"] = None
+
+
+@contextmanager
+def connection(timeout: float | None = None) -> Iterator[psycopg.Connection]:
+    """A pooled connection; committed on success, rolled back on error.
+
+    A pool that cannot hand out a connection in time becomes a 503 in French.
+    """
+    pool = get_pool()
+    try:
+        with pool.connection(timeout=timeout) as conn:
+            yield conn
+    except PoolTimeout as exc:
+        raise ServiceUnavailable(
+            "La base de données est momentanément injoignable. Réessayez dans quelques instants.",
+            code="base_indisponible", detail=f"database pool timeout: {exc}",
+        ) from exc
+
+
+def check_ready(timeout: float = 2.0) -> str | None:
+    """None when the database answers and is migrated, else the reason in English."""
+    try:
+        with connection(timeout=timeout) as conn:
+            conn.execute("SELECT 1")
+            pending = pending_migrations(conn)
+    except ServiceUnavailable as exc:
+        return exc.detail or "database unreachable"
+    except psycopg.Error as exc:
+        return f"database error: {exc}"
+    if pending:
+        return f"migrations not applied: {', '.join(pending)}"
+    return None

@@ -1,0 +1,86 @@
+"""Test harness shared by every room's tests.
+
+- ``database_url``: one real PostgreSQL 16 + pgvector (pgserver) for the session, migrated.
+- ``make_app`` / ``app`` / ``client``: an application on that database; every table is
+  emptied after each test, so tests never see each other's rows.
+- Fakes of the outside world live in ``tests/fakes/`` (OpenAI-compatible upstream,
+  identity provider) and run as real HTTP servers in threads.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from typing import Any, Callable, Iterator
+
+import psycopg
+import pytest
+
+from backend import create_app, db
+
+# The developer's own settings must not leak into tests.
+for _name in list(os.environ):
+    if _name.startswith("PLUME_") or _name in {"DATABASE_URL", "PORT"}:
+        del os.environ[_name]
+
+BASE_CONFIG: dict[str, Any] = {
+    "TESTING": True,
+    "ENV": "development",
+    "AUTH_MODE": "dev",
+    "LOAD_SAMPLE_CORPUS": False,
+    "AUDIT_HASH_KEY": "test-hash-key",
+    "LOG_LEVEL": "INFO",
+}
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A real PostgreSQL with pgvector for the whole session, with every migration applied."""
+    import pgserver
+
+    warnings.filterwarnings("ignore", module="platformdirs")
+    # Short path: PostgreSQL's unix socket path is limited to ~100 characters.
+    pgdata = tempfile.mkdtemp(prefix="plume-pg-")
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    url = server.get_uri()
+    db.apply_migrations(url)
+    yield url
+    server.cleanup()
+    shutil.rmtree(pgdata, ignore_errors=True)
+
+
+def truncate_all(url: str) -> None:
+    """Empty every application table (schema_migrations excepted)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [row[0] for row in conn.execute(
+            "SELECT quote_ident(tablename) FROM pg_tables "
+            "WHERE schemaname = 'public' AND tablename <> 'schema_migrations'")]
+        if tables:
+            conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def make_app(database_url: str) -> Iterator[Callable[..., Any]]:
+    """Build apps with extra settings; each is closed and the database emptied afterwards."""
+    apps = []
+
+    def factory(**overrides: Any):
+        app = create_app({**BASE_CONFIG, "DATABASE_URL": database_url, **overrides})
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        db.close(app)
+    truncate_all(database_url)
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
