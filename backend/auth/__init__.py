@@ -71,6 +71,44 @@ def require_roles(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
+# Which roles reach which task (403 otherwise). Task families share a quota.
+TASK_ROLES: dict[str, tuple[str, ...]] = {
+    "summarize": (ROLE_MAGISTRAT,),
+    "rewrite": (ROLE_MAGISTRAT,),
+    "draft": (ROLE_MAGISTRAT,),
+    "mail-summary": (ROLE_GREFFIER,),
+    "mail-reply": (ROLE_GREFFIER,),
+    "attachment-summary": (ROLE_GREFFIER,),
+    "transcribe": (ROLE_MAGISTRAT, ROLE_GREFFIER),
+    "search": (ROLE_MAGISTRAT, ROLE_GREFFIER),
+}
+TASK_FAMILY: dict[str, str] = {
+    "summarize": "generation", "rewrite": "generation", "draft": "generation",
+    "mail-summary": "generation", "mail-reply": "generation", "attachment-summary": "generation",
+    "transcribe": "transcription", "search": "search",
+}
+
+
+def authorize_task(task: str) -> User:
+    """The current user, if their roles reach ``task`` (403 in French otherwise)."""
+    user = current_user()
+    allowed = TASK_ROLES.get(task, ())
+    if not user.has_any(*allowed):
+        raise Forbidden(detail=f"task {task!r} needs one of {allowed}; user has {sorted(user.roles)}")
+    return user
+
+
+def check_quota(task: str) -> None:
+    """Raise RateLimited (429, Retry-After) when the user is over their rate or daily budget.
+
+    Not enforced yet: the quotas come with the identity and access issue.
+    """
+
+
+def charge_tokens(task: str, tokens: int) -> None:
+    """Add ``tokens`` to the user's daily budget for the task's family (not enforced yet)."""
+
+
 def _dev_user(config: dict) -> User:
     raw = config["DEV_USER"]
     return User(
