@@ -1,1 +1,123 @@
-"""."""
+"""The documents room: the text of a .docx or .pdf file, in reading order, with its places.
+
+Other rooms call :func:`read_document` and get a :class:`Document` whose paragraphs keep
+their kind (heading, paragraph, table row) and, for PDF, their page number, so a summary
+or a decision can point back to « p. 3 » or « § 12 ». Anything wrong with the file
+(too big, encrypted, unreadable, no text, not a .docx/.pdf) is a :class:`DocumentError`
+carrying a French message for the user; no half-read document ever comes out.
+
+Used by the Outlook pane's attachment summaries (through the gateway) and by case-law
+ingestion (:mod:`backend.retrieval`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from . import docx_reader, pdf_reader
+from .errors import DocumentError, empty, encrypted, too_large, unreadable, unsupported
+
+__all__ = ["Document", "Paragraph", "DocumentError", "read_document", "SUPPORTED_EXTENSIONS",
+           "init_app"]
+
+SUPPORTED_EXTENSIONS = (".docx", ".pdf")
+Kind = Literal["heading", "paragraph", "table"]
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One block of text: a heading, a paragraph or a table row (cells joined by « | »)."""
+
+    text: str
+    kind: Kind = "paragraph"
+    page: int | None = None
+
+
+@dataclass
+class Document:
+    """The text of a file, in reading order.
+
+    ``pages`` is the page count of a PDF; Word files have no fixed pages (None).
+    """
+
+    filename: str
+    format: Literal["docx", "pdf"]
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    pages: int | None = None
+
+    @property
+    def text(self) -> str:
+        """Plain text, one paragraph per line, no markers."""
+        return "\n".join(p.text for p in self.paragraphs)
+
+    def as_marked_text(self) -> str:
+        """Text with places a reader (or a model) can cite.
+
+        PDF: a « [p. N] » line opens each page. Word: each paragraph starts with « [§ N] »
+        (headings and table rows are numbered too, as Word users see them in order).
+        """
+        lines: list[str] = []
+        if self.format == "pdf":
+            page = None
+            for paragraph in self.paragraphs:
+                if paragraph.page != page:
+                    page = paragraph.page
+                    if lines:
+                        lines.append("")
+                    lines.append(f"[p. {page}]")
+                lines.append(paragraph.text)
+        else:
+            for number, paragraph in enumerate(self.paragraphs, start=1):
+                lines.append(f"[§ {number}] {paragraph.text}")
+        return "\n".join(lines)
+
+
+def detect_format(data: bytes, filename: str) -> Literal["docx", "pdf"]:
+    """The format by content, cross-checked with the extension (a renamed file is refused)."""
+    name = filename.lower()
+    head = data[:8]
+    if head.startswith(b"%PDF-") or (name.endswith(".pdf") and b"%PDF-" in data[:1024]):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04") and not name.endswith(".pdf"):
+        return "docx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        # An OLE container: a legacy .doc, or an OOXML file encrypted with a password.
+        if name.endswith(".docx"):
+            raise encrypted(f"{filename}: OLE container with a .docx name (encrypted OOXML)")
+        raise unsupported(f"{filename}: legacy OLE document",
+                          "Les anciens documents Word (.doc) ne sont pas pris en charge : "
+                          "enregistrez-le au format .docx.")
+    if name.endswith(SUPPORTED_EXTENSIONS):
+        raise unreadable(f"{filename}: content does not match its extension")
+    raise unsupported(f"{filename}: unsupported type (magic {head!r})")
+
+
+def read_document(data: bytes, filename: str, *, max_bytes: int, max_pages: int) -> Document:
+    """Read a .docx or .pdf file given as bytes.
+
+    Raises :class:`DocumentError`: 413 when ``data`` exceeds ``max_bytes`` or a PDF has
+    more than ``max_pages`` pages (Word files are bounded by size, and by the unpacked
+    size of their parts so a zip bomb is refused); 415 for another format; 422 when the
+    file is encrypted, damaged or holds no text (a scanned PDF without OCR).
+    """
+    if len(data) > max_bytes:
+        raise too_large(f"{filename}: {len(data)} bytes > {max_bytes}")
+    if not data:
+        raise empty(f"{filename}: zero bytes")
+    kind = detect_format(data, filename)
+    if kind == "pdf":
+        paragraphs, pages = pdf_reader.read(data, filename, max_pages=max_pages)
+    else:
+        paragraphs, pages = docx_reader.read(data, filename, max_bytes=max_bytes), None
+    paragraphs = [Paragraph(p.text, p.kind, p.page) for p in paragraphs if p.text.strip()]
+    if not paragraphs:
+        if kind == "pdf":
+            raise empty(f"{filename}: no extractable text",
+                        "Ce PDF ne contient pas de texte exploitable (document numérisé sans "
+                        "reconnaissance de caractères ?).")
+        raise empty(f"{filename}: no text")
+    return Document(filename=filename, format=kind, paragraphs=paragraphs, pages=pages)
+
+
+def init_app(app) -> None:  # noqa: ANN001 - kept for symmetry with the other rooms
+    """Nothing to set up: reading files needs no state."""
