@@ -23,9 +23,10 @@ def all_settings() -> list[Setting]:
     from .audit.settings import SETTINGS as audit
     from .auth.settings import SETTINGS as auth
     from .llm.settings import SETTINGS as llm
+    from .llm.mail_settings import SETTINGS as mail
     from .retrieval.settings import SETTINGS as retrieval
 
-    return [*CORE_SETTINGS, *llm, *retrieval, *auth, *audit]
+    return [*CORE_SETTINGS, *llm, *retrieval, *auth, *audit, *mail]
 
 
 def load(overrides: Mapping[str, Any] | None = None,
@@ -83,9 +84,11 @@ def _validate(config: dict[str, Any], settings: Iterable[Setting]) -> None:
     from .audit.settings import validate as audit_validate
     from .auth.settings import validate as auth_validate
     from .llm.settings import validate as llm_validate
+    from .llm.mail_settings import validate as mail_validate
     from .retrieval.settings import validate as retrieval_validate
 
-    for validate_room in (llm_validate, retrieval_validate, auth_validate, audit_validate):
+    for validate_room in (llm_validate, retrieval_validate, auth_validate, audit_validate,
+                          mail_validate):
         validate_room(config)
 
 
