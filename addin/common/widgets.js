@@ -1,0 +1,120 @@
+/**
+ * Small pieces of pane UI shared by Word and Outlook: accessible tabs, banners (development
+ * mode, demonstration model), the « suggestion à vérifier » notice, status line and the
+ * 👍/👎 feedback bar.
+ * @module common/widgets
+ */
+import { sendFeedback } from './api.js';
+import { h } from './render.js';
+
+/** The oversight notice shown under every generated answer. */
+export const OVERSIGHT_NOTICE = "Texte proposé par une IA : c'est une suggestion. Relisez-le et vérifiez chaque information et chaque citation avant de l'utiliser.";
+
+/**
+ * Wires a WAI-ARIA tab list: buttons with `role="tab"` and `aria-controls`, arrow keys,
+ * Home/End, only the selected tab in the Tab order.
+ * @param {HTMLElement} tablist Element with `role="tablist"` holding the tab buttons.
+ * @param {(id: string) => void} [onChange] Called with the panel id when a tab is chosen.
+ * @returns {{select: (panelId: string, focus?: boolean) => void}}
+ */
+export function setupTabs(tablist, onChange) {
+  const tabs = [...tablist.querySelectorAll('[role="tab"]')];
+  const select = (panelId, focus = false) => {
+    for (const tab of tabs) {
+      const selected = tab.getAttribute('aria-controls') === panelId;
+      tab.setAttribute('aria-selected', String(selected));
+      tab.tabIndex = selected ? 0 : -1;
+      const panel = document.getElementById(tab.getAttribute('aria-controls'));
+      if (panel) panel.hidden = !selected;
+      if (selected && focus) tab.focus();
+    }
+    if (onChange) onChange(panelId);
+  };
+  tablist.addEventListener('click', (event) => {
+    const tab = event.target.closest('[role="tab"]');
+    if (tab) select(tab.getAttribute('aria-controls'));
+  });
+  tablist.addEventListener('keydown', (event) => {
+    const current = tabs.indexOf(document.activeElement);
+    if (current < 0) return;
+    let next = null;
+    if (event.key === 'ArrowRight' || event.key === 'ArrowDown') next = (current + 1) % tabs.length;
+    else if (event.key === 'ArrowLeft' || event.key === 'ArrowUp') next = (current - 1 + tabs.length) % tabs.length;
+    else if (event.key === 'Home') next = 0;
+    else if (event.key === 'End') next = tabs.length - 1;
+    if (next === null) return;
+    event.preventDefault();
+    select(tabs[next].getAttribute('aria-controls'), true);
+  });
+  const initial = tabs.find((tab) => tab.getAttribute('aria-selected') === 'true') || tabs[0];
+  if (initial) select(initial.getAttribute('aria-controls'));
+  return { select };
+}
+
+/**
+ * A message box. `kind`: `info`, `warning`, `success` or `error`.
+ * @param {'info'|'warning'|'success'|'error'} kind
+ * @param {string|Node|Array} content
+ * @param {object} [props] Extra props for the box (e.g. `dataset`).
+ * @returns {HTMLElement}
+ */
+export function message(kind, content, props = {}) {
+  const role = kind === 'error' ? 'alert' : 'status';
+  return h('div', { role, ...props, className: `plume-message plume-message--${kind}` }, content);
+}
+
+/**
+ * Fills `container` with the development-mode banner (`client-config.dev_banner`) and the
+ * demonstration-model notice (`models.notice` when `demo`, or when no model is configured).
+ * @param {HTMLElement} container
+ * @param {{clientConfig?: object|null, models?: object|null}} sources
+ */
+export function renderBanners(container, { clientConfig, models }) {
+  const banners = [];
+  if (clientConfig && clientConfig.dev_banner) {
+    banners.push(message('warning', clientConfig.dev_banner, { dataset: { banner: 'dev' } }));
+  }
+  if (models && models.notice) {
+    banners.push(message(models.demo ? 'info' : 'warning', models.notice, { dataset: { banner: 'models' } }));
+  }
+  container.replaceChildren(...banners);
+  container.hidden = banners.length === 0;
+}
+
+/**
+ * The oversight notice (« suggestion à vérifier »).
+ * @returns {HTMLElement}
+ */
+export function oversightNotice() {
+  return h('p', { className: 'plume-oversight', role: 'note' }, OVERSIGHT_NOTICE);
+}
+
+/**
+ * Sets the status line (polite live region) of a panel.
+ * @param {HTMLElement} element
+ * @param {string} text
+ */
+export function setStatus(element, text) {
+  element.textContent = text;
+}
+
+/**
+ * 👍/👎 buttons for an answer; each click sends `POST /api/v1/feedback` with `useful`.
+ * @param {string} interactionId
+ * @returns {HTMLElement}
+ */
+export function feedbackBar(interactionId) {
+  const thanks = h('span', { className: 'plume-feedback__thanks', role: 'status' });
+  const send = async (useful, button, other) => {
+    button.setAttribute('aria-pressed', 'true');
+    other.setAttribute('aria-pressed', 'false');
+    const ok = await sendFeedback({ interaction_id: interactionId, useful, comment: null, outcome: null });
+    thanks.textContent = ok ? 'Merci pour votre avis.' : "Votre avis n'a pas pu être envoyé.";
+  };
+  const up = h('button', { type: 'button', className: 'plume-button plume-button--icon', 'aria-pressed': 'false', 'aria-label': 'Réponse utile', title: 'Réponse utile' }, '👍');
+  const down = h('button', { type: 'button', className: 'plume-button plume-button--icon', 'aria-pressed': 'false', 'aria-label': 'Réponse peu utile', title: 'Réponse peu utile' }, '👎');
+  up.addEventListener('click', () => send(true, up, down));
+  down.addEventListener('click', () => send(false, down, up));
+  return h('div', { className: 'plume-feedback', dataset: { interaction: interactionId } },
+    h('span', { className: 'plume-feedback__label' }, 'Cette réponse vous a-t-elle aidé ?'), up, down, thanks);
+}
