@@ -84,3 +84,13 @@ def app(make_app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def idp():
+    """A fake Entra ID (discovery document, JWKS, RS256 tokens, key rotation), see tests/fakes/idp.py."""
+    from tests.fakes.idp import FakeIdP
+
+    provider = FakeIdP().start()
+    yield provider
+    provider.stop()

@@ -1,0 +1,188 @@
+"""A fake OpenID provider shaped like Entra ID, as a real HTTP server in a thread.
+
+It serves a tenant's discovery document and JWKS, mints RS256 access tokens with the
+claims a test chooses, rotates its signing keys on request, and answers msal's
+on-behalf-of token requests (served over TLS with a local CA, since msal only talks
+https). It counts the requests it receives per path so tests can see caching at work.
+
+    idp = FakeIdP().start()
+    token = idp.token(roles=["Plume.Greffier"])
+    idp.rotate()            # new signing key; the old one is withdrawn
+    idp.stop()
+"""
+from __future__ import annotations
+
+import json
+import ssl
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+TENANT = "72f988bf-0000-4000-8000-00000000a1b2"
+CLIENT_ID = "5e1b1c8e-1111-4222-8333-444455556666"
+USER_OID = "0d5e6f70-aaaa-4bbb-8ccc-ddddeeeeffff"
+
+
+class FakeIdP:
+    """An identity provider for one tenant (others can be impersonated through claims)."""
+
+    def __init__(self, tenant: str = TENANT, client_id: str = CLIENT_ID, *, tls: bool = False) -> None:
+        self.tenant = tenant
+        self.client_id = client_id
+        self.tls = tls
+        self.hits: Counter[str] = Counter()
+        self.obo_requests: list[dict[str, list[str]]] = []
+        self.obo_error: str | None = None
+        self.ca_file: str | None = None
+        self._keys: dict[str, rsa.RSAPrivateKey] = {}
+        self._published: list[str] = []
+        self.kid = ""
+        self.rotate(keep_old=False)
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- keys -------------------------------------------------------------------------
+    def rotate(self, *, keep_old: bool = False) -> str:
+        """Sign with a new key from now on; withdraw the old one unless ``keep_old``."""
+        kid = uuid.uuid4().hex[:16]
+        self._keys[kid] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._published = [*self._published, kid] if keep_old else [kid]
+        self.kid = kid
+        return kid
+
+    def private_key(self, kid: str | None = None) -> rsa.RSAPrivateKey:
+        return self._keys[kid or self.kid]
+
+    def public_pem(self, kid: str | None = None) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        return self.private_key(kid).public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def jwks(self) -> dict[str, Any]:
+        keys = []
+        for kid in self._published:
+            jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self._keys[kid].public_key()))
+            keys.append({**jwk, "kid": kid, "use": "sig", "kty": "RSA"})
+        return {"keys": keys}
+
+    # -- tokens -----------------------------------------------------------------------
+    @property
+    def issuer(self) -> str:
+        return f"{self.url}/{self.tenant}/v2.0"
+
+    def claims(self, **overrides: Any) -> dict[str, Any]:
+        """Entra v2 access-token claims for a magistrate of this tenant, with ``overrides``.
+
+        An override whose value is ``None`` removes the claim.
+        """
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "aud": self.client_id, "iss": self.issuer, "tid": self.tenant, "oid": USER_OID,
+            "sub": "pairwise-subject", "iat": now, "nbf": now, "exp": now + 3600,
+            "name": "Jeanne Martin", "preferred_username": "jeanne.martin@justice.fr",
+            "scp": "access_as_user", "roles": ["Plume.Magistrat"], "ver": "2.0",
+        }
+        claims.update(overrides)
+        return {k: v for k, v in claims.items() if v is not None}
+
+    def token(self, *, kid: str | None = None, headers: dict[str, Any] | None = None,
+              **overrides: Any) -> str:
+        """An RS256 access token signed with the current key (or ``kid``)."""
+        kid = kid or self.kid
+        return jwt.encode(self.claims(**overrides), self._keys[kid], algorithm="RS256",
+                          headers={"kid": kid, **(headers or {})})
+
+    # -- server -----------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() the fake identity provider first"
+        host, port = self._server.server_address[:2]
+        return f"{'https' if self.tls else 'http'}://{'localhost' if self.tls else host}:{port}"
+
+    @property
+    def authority(self) -> str:
+        return f"{self.url}/{self.tenant}"
+
+    @property
+    def discovery_url(self) -> str:
+        return f"{self.authority}/v2.0/.well-known/openid-configuration"
+
+    def discovery(self) -> dict[str, Any]:
+        return {
+            "issuer": self.issuer,
+            "jwks_uri": f"{self.url}/{self.tenant}/discovery/v2.0/keys",
+            "authorization_endpoint": f"{self.authority}/oauth2/v2.0/authorize",
+            "token_endpoint": f"{self.authority}/oauth2/v2.0/token",
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code", "id_token", "code id_token", "token id_token"],
+            "subject_types_supported": ["pairwise"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        }
+
+    def start(self) -> "FakeIdP":
+        idp = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def _send(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802
+                path = self.path.split("?")[0]
+                idp.hits[path] += 1
+                if path == f"/{idp.tenant}/v2.0/.well-known/openid-configuration":
+                    self._send(200, idp.discovery())
+                elif path == f"/{idp.tenant}/discovery/v2.0/keys":
+                    self._send(200, idp.jwks())
+                else:
+                    self._send(404, {"error": "not_found"})
+
+            def do_POST(self) -> None:  # noqa: N802
+                path = self.path.split("?")[0]
+                idp.hits[path] += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                form = parse_qs(self.rfile.read(length).decode())
+                if path != f"/{idp.tenant}/oauth2/v2.0/token":
+                    self._send(404, {"error": "not_found"})
+                    return
+                idp.obo_requests.append(form)
+                if idp.obo_error:
+                    self._send(400, {"error": idp.obo_error, "error_description": "refused by the fake",
+                                     "correlation_id": "fake-correlation"})
+                    return
+                self._send(200, {"token_type": "Bearer", "expires_in": 3600,
+                                 "scope": " ".join(form.get("scope", [""])),
+                                 "access_token": f"graph-token-{len(idp.obo_requests)}"})
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls:
+            from backend import devcert
+
+            folder = tempfile.mkdtemp(prefix="plume-idp-")
+            cert, key, ca = devcert.ensure_certificate(folder)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self.ca_file = ca
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
