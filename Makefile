@@ -15,11 +15,12 @@ help:
 	@echo "make run   - serve Plume on https://localhost:$${PORT:-3000} (embedded database and sample corpus)"
 	@echo "make test  - run the whole test suite"
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 
 venv: $(VENV)/.installed

