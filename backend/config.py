@@ -24,9 +24,10 @@ def all_settings() -> list[Setting]:
     from .auth.settings import SETTINGS as auth
     from .llm.settings import SETTINGS as llm
     from .llm.mail_settings import SETTINGS as mail
+    from .manifests.settings import SETTINGS as manifests
     from .retrieval.settings import SETTINGS as retrieval
 
-    return [*CORE_SETTINGS, *llm, *retrieval, *auth, *audit, *mail]
+    return [*CORE_SETTINGS, *llm, *retrieval, *auth, *audit, *mail, *manifests]
 
 
 def load(overrides: Mapping[str, Any] | None = None,
@@ -85,10 +86,11 @@ def _validate(config: dict[str, Any], settings: Iterable[Setting]) -> None:
     from .auth.settings import validate as auth_validate
     from .llm.settings import validate as llm_validate
     from .llm.mail_settings import validate as mail_validate
+    from .manifests.settings import validate as manifests_validate
     from .retrieval.settings import validate as retrieval_validate
 
     for validate_room in (llm_validate, retrieval_validate, auth_validate, audit_validate,
-                          mail_validate):
+                          mail_validate, manifests_validate):
         validate_room(config)
 
 
