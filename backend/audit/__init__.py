@@ -9,8 +9,16 @@ Contract used by the other rooms (the gateway, retrieval, transcription)::
     record.finish("error", error_code="amont_indisponible")
     record.finish("stopped")                               # client went away / stop button
 
-``finish`` is idempotent (the first call wins) and never raises into the caller.
-No prompt, document or answer text is ever passed to this room.
+``finish`` is idempotent (the first call wins) and never raises into the caller. It writes
+the record synchronously (see :mod:`.records`), so call it before the stream's last event.
+No prompt, document or answer text is ever passed to this room, except through
+:meth:`Interaction.log_content`, which drops it unless an administrator turned content
+logging on (``PLUME_AUDIT_CONTENT_LOGGING``).
+
+Other functions: :func:`record_event` (inserted / edited / discarded / feedback, used by
+the feedback endpoint), :func:`get_interaction`, and the observatory figures in
+:mod:`.observatory`. Storage: ``audit_interactions`` and ``audit_events`` in one hash chain
+(:mod:`.chain`), Prometheus counters in ``audit_metrics`` (:mod:`.metrics`).
 """
 from __future__ import annotations
 
@@ -18,50 +26,207 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, g
+from flask import Flask, current_app, g, has_app_context, has_request_context
+
+from . import records
 
 log = logging.getLogger(__name__)
+
+OUTCOMES = ("ok", "error", "stopped")
+EVENT_KINDS = ("inserted", "edited", "discarded", "feedback")
+# Metadata a caller may attach with update(); anything else is ignored (and never stored).
+FIELDS = ("model", "host", "prompt_version", "source_ids", "jurisdictions", "usage")
+UNCLOSED_CODE = "non_cloture"
+MAX_LABEL = 200
+
+
+def _short(value: Any) -> str | None:
+    return None if value is None else str(value)[:MAX_LABEL]
+
+
+def _host(value: Any) -> str | None:
+    """Only the host (and port) of a URL: never a path, query or credentials."""
+    if value is None:
+        return None
+    text = str(value)
+    parts = urlsplit(text if "//" in text else f"//{text}")
+    host = parts.hostname or text
+    return _short(f"{host}:{parts.port}" if parts.port else host)
 
 
 @dataclass
 class Interaction:
-    """One AI interaction being recorded."""
+    """One AI interaction being recorded; the user is captured when it starts."""
 
     kind: str
     task: str
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     started: float = field(default_factory=time.perf_counter)
+    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     fields: dict[str, Any] = field(default_factory=dict)
     ttft_ms: float | None = None
     finished: bool = False
+    user_hash: str = "systeme"
+    roles: list[str] = field(default_factory=list)
+    jurisdictions: list[str] = field(default_factory=list)
+    app: Flask | None = field(default=None, repr=False)
+    content: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
     def update(self, **fields: Any) -> None:
-        self.fields.update(fields)
+        """Attach metadata (model, host, prompt_version, source_ids, jurisdictions, usage)."""
+        for name, value in fields.items():
+            if name in FIELDS:
+                self.fields[name] = value
+            else:
+                log.warning("audit field ignored", extra={"field": name, "interaction_id": self.id})
 
     def first_token(self) -> None:
+        """Mark the time to first token (the first call counts)."""
         if self.ttft_ms is None:
-            self.ttft_ms = (time.perf_counter() - self.started) * 1000
+            self.ttft_ms = round((time.perf_counter() - self.started) * 1000, 3)
+
+    def log_content(self, part: str, text: str) -> None:
+        """Keep ``text`` (a question, a document, an answer) only if content logging is on.
+
+        Off by default; when an administrator turns it on, the text goes to the separate
+        ``audit_content`` table with its own retention, never to the chain or the logs.
+        """
+        if self.app is not None and self.app.config.get("AUDIT_CONTENT_LOGGING") and text:
+            self.content.append((_short(part) or "texte", str(text)))
 
     def finish(self, outcome: str, *, error_code: str | None = None,
                usage: dict[str, int] | None = None) -> None:
+        """Write the record (once). Never raises: a failure to record is logged and spooled."""
         if self.finished:
             return
         self.finished = True
-        log.info("interaction finished", extra={
-            "interaction_id": self.id, "kind": self.kind, "task": self.task,
-            "outcome": outcome, "error_code": error_code, "usage": usage,
-            "ttft_ms": self.ttft_ms, "user": g.get("user_hash"),
+        try:
+            self._write(outcome, error_code, usage)
+        except Exception:
+            log.exception("audit record not written", extra={"interaction_id": self.id})
+
+    def _write(self, outcome: str, error_code: str | None, usage: dict[str, int] | None) -> None:
+        if outcome not in OUTCOMES:
+            outcome, error_code = "error", error_code or outcome
+        if outcome == "error" and not error_code:
+            error_code = "erreur_inconnue"
+        usage = usage or self.fields.get("usage") or {}
+        record = {
+            "id": self.id,
+            "started_at": self.started_at,
+            "user_hash": self.user_hash,
+            "roles": self.roles,
+            "jurisdictions": sorted(str(j) for j in self.fields.get("jurisdictions")
+                                    or self.jurisdictions),
+            "kind": _short(self.kind), "task": _short(self.task),
+            "model": _short(self.fields.get("model")),
+            "host": _host(self.fields.get("host")),
+            "prompt_version": _short(self.fields.get("prompt_version")),
+            "source_ids": [str(s) for s in self.fields.get("source_ids") or []],
+            "prompt_tokens": _int(usage.get("prompt_tokens")),
+            "completion_tokens": _int(usage.get("completion_tokens")),
+            "ttft_ms": self.ttft_ms,
+            "duration_ms": round((time.perf_counter() - self.started) * 1000, 3),
+            "outcome": outcome,
+            "error_code": _short(error_code) if outcome != "ok" else None,
+        }
+        log.info("interaction recorded", extra={
+            "interaction_id": self.id, "kind": record["kind"], "task": record["task"],
+            "outcome": outcome, "error_code": record["error_code"], "user": self.user_hash,
+            "ttft_ms": self.ttft_ms, "duration_ms": record["duration_ms"],
+            "prompt_tokens": record["prompt_tokens"],
+            "completion_tokens": record["completion_tokens"],
         })
+        app = self.app
+        if app is None:
+            log.warning("interaction started outside an application; not stored",
+                        extra={"interaction_id": self.id})
+            return
+        records.write(app, "audit_interactions", record)
+        if self.content:
+            records.write_content(app, self.id, self.content)
+            self.content = []
+
+    def __del__(self) -> None:
+        # Safety net: a caller that lost track of its interaction (an unexpected exception
+        # path) still leaves a record, so requests and records always match in number.
+        if not self.finished and self.app is not None:
+            log.warning("interaction dropped without finish", extra={"interaction_id": self.id})
+            self.finish("error", error_code=UNCLOSED_CODE)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def start(kind: str, task: str, **fields: Any) -> Interaction:
-    """Open the record of one interaction (kind: assist, search, transcribe)."""
+    """Open the record of one interaction (kind: assist, search, transcribe).
+
+    Inside a request, the caller's pseudonym, roles and jurisdictions are taken from
+    ``g.user`` now, so ``finish`` works even after the request context is gone.
+    """
     interaction = Interaction(kind=kind, task=task)
+    if has_app_context():
+        interaction.app = current_app._get_current_object()  # type: ignore[attr-defined]
+    user = g.get("user") if has_request_context() else None
+    if user is not None:
+        from ..auth import user_hash
+
+        interaction.user_hash = g.get("user_hash") or user_hash(user.id)
+        interaction.roles = sorted(user.roles)
+        interaction.jurisdictions = sorted(user.jurisdictions)
     interaction.update(**fields)
     return interaction
 
 
+def pseudonym(user_id: str) -> str:
+    """The pseudonymous id records carry for ``user_id`` (keyed hash)."""
+    from ..auth import user_hash
+
+    return user_hash(user_id)
+
+
+def get_interaction(interaction_id: str) -> dict[str, Any] | None:
+    """The stored record of one interaction (metadata only), or None."""
+    from .. import db
+
+    try:
+        key = uuid.UUID(str(interaction_id))
+    except ValueError:
+        return None
+    with db.connection() as conn:
+        cursor = conn.execute(
+            "SELECT id, user_hash, kind, task, outcome, started_at FROM audit_interactions "
+            "WHERE id = %s", (key,))
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        names = [c.name for c in cursor.description]
+    return dict(zip(names, row))
+
+
+def record_event(interaction_id: str, kind: str, *, user_hash: str,
+                 useful: bool | None = None, comment: str | None = None) -> str:
+    """Append a later event (inserted, edited, discarded, feedback) to the chain; its id."""
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown event kind {kind!r}")
+    event_id = str(uuid.uuid4())
+    records.write(current_app._get_current_object(), "audit_events", {  # type: ignore[attr-defined]
+        "id": event_id, "interaction_id": str(uuid.UUID(str(interaction_id))),
+        "user_hash": user_hash, "kind": kind, "useful": useful, "comment": comment,
+    })
+    return event_id
+
+
 def init_app(app: Flask) -> None:
-    """Nothing to set up yet."""
+    """Register the ``audit`` command group (verify, prune, flush)."""
+    from .cli import audit_group
+
+    app.cli.add_command(audit_group)

@@ -1,0 +1,71 @@
+"""``python -m backend audit verify|prune|flush``: the operator's side of record-keeping.
+
+Both read and write through a direct connection (not the request pool) so that ``verify``
+sees one consistent snapshot of the whole chain.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+import psycopg
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .. import db
+from . import chain, records
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """AI Act records: verify the hash chain, enforce retention."""
+
+
+def _connect() -> psycopg.Connection:
+    return psycopg.connect(db.database_url(), autocommit=True)
+
+
+@audit_group.command("verify")
+@with_appcontext
+def verify_command() -> None:
+    """Check every retained record against the hash chain; exit 1 if one was altered."""
+    with _connect() as conn:
+        report = chain.verify(conn)
+    for problem in report.problems:
+        click.echo(f"  - {problem}", err=True)
+    if not report.ok:
+        click.echo(report.summary(), err=True)
+        sys.exit(1)
+    click.echo(report.summary())
+
+
+@audit_group.command("prune")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="Retention in days (default PLUME_AUDIT_RETENTION_DAYS).")
+@click.option("--force", is_flag=True,
+              help="Prune even if the chain does not verify (the evidence is then lost).")
+@with_appcontext
+def prune_command(days: int | None, force: bool) -> None:
+    """Delete records older than the retention, keeping the chain verifiable."""
+    config = current_app.config
+    days = days or config["AUDIT_RETENTION_DAYS"]
+    with _connect() as conn:
+        report = chain.verify(conn)
+        if not report.ok and not force:
+            for problem in report.problems:
+                click.echo(f"  - {problem}", err=True)
+            click.echo("Purge refusée : la chaîne d'audit est rompue. Conservez-la pour examen "
+                       "(ou relancez avec --force).", err=True)
+            sys.exit(1)
+        result = chain.prune(conn, days, config["AUDIT_CONTENT_RETENTION_DAYS"])
+    click.echo(result.summary())
+
+
+@audit_group.command("flush")
+@with_appcontext
+def flush_command() -> None:
+    """Write records spooled while the database was unreachable."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    count = records.flush(app)
+    click.echo(f"{count} enregistrement(s) en attente écrit(s) dans la base." if count
+               else "Aucun enregistrement en attente.")
