@@ -6,8 +6,9 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-# Debian packages the tests use: Chromium for the task-pane tests, nginx for `nginx -t`.
-TEST_DEBS := chromium nginx
+# Debian packages the tests use: Chromium (and an emoji font, for the 👍/👎 buttons in the
+# screenshots) for the task-pane tests, nginx for `nginx -t`.
+TEST_DEBS := chromium fonts-noto-color-emoji nginx
 
 .PHONY: run test venv system-deps clean help
 
