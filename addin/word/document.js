@@ -1,0 +1,167 @@
+/**
+ * Everything the Word pane does to the document, in one place, behind feature detection.
+ *
+ * Human oversight is enforced here: generated text enters only through
+ * {@link insertGenerated}, which turns change tracking on (WordApi 1.4), wraps the text in
+ * a content control tagged {@link AI_TAG} and titled {@link AI_TITLE}, adds a comment listing
+ * its sources, then restores the user's previous tracking mode.
+ * @module word/document
+ */
+import { isSetSupported } from '../common/host.js';
+
+/** Tag of the content controls that hold AI-generated text (for audits and macros). */
+export const AI_TAG = 'plume-ai';
+/** Title shown on those content controls. */
+export const AI_TITLE = 'Texte généré par IA – à vérifier';
+
+/**
+ * What this Word host can do, from its requirement sets.
+ * @returns {{read: boolean, tracking: boolean, comments: boolean, footnotes: boolean}}
+ */
+export function capabilities() {
+  return {
+    read: isSetSupported('WordApi', '1.1'),
+    tracking: isSetSupported('WordApi', '1.4'),
+    comments: isSetSupported('WordApi', '1.4'),
+    footnotes: isSetSupported('WordApi', '1.5'),
+  };
+}
+
+/** Raised when the host lacks what an action needs; its message is French. */
+export class UnsupportedError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'UnsupportedError';
+  }
+}
+
+function requireWord() {
+  if (typeof Word === 'undefined' || !capabilities().read) {
+    throw new UnsupportedError("Cette version de Word ne permet pas à Plume de lire ou modifier le document (WordApi 1.1 requis).");
+  }
+}
+
+/**
+ * The selected text and its paragraphs.
+ * @returns {Promise<{text: string, paragraphs: string[]}>}
+ */
+export async function readSelection() {
+  requireWord();
+  return Word.run(async (context) => {
+    const range = context.document.getSelection();
+    range.load('text');
+    const paragraphs = range.paragraphs;
+    paragraphs.load('items/text');
+    await context.sync();
+    return { text: range.text, paragraphs: paragraphs.items.map((p) => p.text) };
+  });
+}
+
+/**
+ * The text of every paragraph of the document body, in order.
+ * @returns {Promise<string[]>}
+ */
+export async function readDocumentParagraphs() {
+  requireWord();
+  return Word.run(async (context) => {
+    const paragraphs = context.document.body.paragraphs;
+    paragraphs.load('items/text');
+    await context.sync();
+    return paragraphs.items.map((p) => p.text);
+  });
+}
+
+/**
+ * Selects a paragraph the summary referred to. Tries its recorded position first, then
+ * looks for the same text (the document may have changed since).
+ * @param {{index: number|null, text: string}} ref
+ * @returns {Promise<boolean>} false when the paragraph is no longer in the document.
+ */
+export async function selectParagraph(ref) {
+  requireWord();
+  return Word.run(async (context) => {
+    const paragraphs = context.document.body.paragraphs;
+    paragraphs.load('items/text');
+    await context.sync();
+    const items = paragraphs.items;
+    const wanted = ref.text.trim();
+    let target = null;
+    if (ref.index !== null && ref.index < items.length && items[ref.index].text.trim() === wanted) target = items[ref.index];
+    if (!target) target = items.find((p) => p.text.trim() === wanted) || null;
+    if (!target) return false;
+    target.select();
+    await context.sync();
+    return true;
+  });
+}
+
+/**
+ * Runs `insert(context, selection)` with change tracking on, then restores the previous mode
+ * (even when the insertion fails). Without WordApi 1.4 the insertion runs untracked and the
+ * result says so, so the pane can tell the user.
+ * @param {(context: object, selection: object) => void} insert queues the document changes.
+ * @returns {Promise<{tracked: boolean}>}
+ */
+async function withTracking(insert) {
+  const { tracking } = capabilities();
+  return Word.run(async (context) => {
+    const doc = context.document;
+    let previous = null;
+    if (tracking) {
+      doc.load('changeTrackingMode');
+      await context.sync();
+      previous = doc.changeTrackingMode;
+      if (previous !== Word.ChangeTrackingMode.trackAll) doc.changeTrackingMode = Word.ChangeTrackingMode.trackAll;
+    }
+    try {
+      insert(context, doc.getSelection());
+      await context.sync();
+    } finally {
+      if (tracking && previous !== null && previous !== Word.ChangeTrackingMode.trackAll) {
+        doc.changeTrackingMode = previous;
+        await context.sync();
+      }
+    }
+    return { tracked: tracking };
+  });
+}
+
+/**
+ * Inserts AI-generated text: tracked, in a tagged content control, with a sources comment.
+ * @param {string} text Plain text (paragraphs separated by newlines).
+ * @param {object} options
+ * @param {'after'|'replace'} options.location After the selection (new paragraph) or replacing it.
+ * @param {string} options.comment Comment listing the sources (added when WordApi 1.4 allows).
+ * @returns {Promise<{tracked: boolean, commented: boolean}>}
+ */
+export async function insertGenerated(text, { location, comment }) {
+  requireWord();
+  const { comments } = capabilities();
+  const result = await withTracking((context, selection) => {
+    const target = location === 'replace'
+      ? selection.insertText(text, Word.InsertLocation.replace)
+      : selection.insertParagraph(text, Word.InsertLocation.after);
+    const control = target.insertContentControl();
+    control.tag = AI_TAG;
+    control.title = AI_TITLE;
+    control.appearance = Word.ContentControlAppearance.boundingBox;
+    if (comments && comment) control.getRange().insertComment(comment);
+  });
+  return { tracked: result.tracked, commented: comments && Boolean(comment) };
+}
+
+/**
+ * Inserts a citation at the selection: a footnote when WordApi 1.5 allows, otherwise inline
+ * in parentheses after the selection. Tracked like any other insertion.
+ * @param {string} citation e.g. « Cass. com., 18 nov. 2020, n° 19-19.463 »
+ * @returns {Promise<{footnote: boolean, tracked: boolean}>}
+ */
+export async function insertCitation(citation) {
+  requireWord();
+  const { footnotes } = capabilities();
+  const result = await withTracking((context, selection) => {
+    if (footnotes) selection.insertFootnote(citation);
+    else selection.insertText(` (${citation})`, Word.InsertLocation.end);
+  });
+  return { footnote: footnotes, tracked: result.tracked };
+}

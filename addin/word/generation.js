@@ -1,0 +1,214 @@
+/**
+ * One streamed generation in a panel of the Word pane (Synthétiser, Rédiger, Reformuler):
+ * the Run/Stop buttons, the answer rendered as it streams, then the oversight notice, the
+ * « Insérer » / « Écarter » choice and the 👍/👎 bar. Nothing reaches the document before
+ * the user clicks « Insérer ».
+ * @module word/generation
+ */
+import { sendFeedback, streamAssist } from '../common/api.js';
+import { describeError, showError } from '../common/errors.js';
+import { answerToPlainText, h, renderAnswer } from '../common/render.js';
+import { feedbackBar, message, oversightNotice, setStatus } from '../common/widgets.js';
+import { AI_TITLE, insertGenerated } from './document.js';
+
+/**
+ * French comment attached to inserted text: what produced it and its sources.
+ * @param {object} options
+ * @param {string} options.what e.g. « Synthèse de la sélection ».
+ * @param {string|null} [options.model]
+ * @param {string[]} [options.sources] One line per source.
+ * @returns {string}
+ */
+export function sourcesComment({ what, model = null, sources = [] }) {
+  const lines = [`${AI_TITLE}.`, `${what}, proposée par Plume${model ? ` (modèle ${model})` : ''}.`];
+  if (sources.length) {
+    lines.push('Sources :', ...sources);
+  } else {
+    lines.push('Sources : aucune source de jurisprudence ; seul le texte du document a été utilisé.');
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The user-facing outcome of an insertion, with the degradations that applied.
+ * @param {{tracked: boolean, commented: boolean}} result
+ * @returns {HTMLElement}
+ */
+export function insertionMessage(result) {
+  const lines = [h('strong', null, 'Texte inséré dans le document.')];
+  lines.push(h('p', null, result.tracked
+    ? `Il apparaît en suivi des modifications, dans un cadre « ${AI_TITLE} ».`
+    : `Il est dans un cadre « ${AI_TITLE} », mais cette version de Word ne permet pas d'activer le suivi des modifications : activez-le vous-même (Révision › Suivi des modifications) si vous voulez tracer ce changement.`));
+  if (!result.commented) {
+    lines.push(h('p', null, "Cette version de Word ne permet pas d'ajouter le commentaire listant les sources : notez-les si vous en avez besoin."));
+  }
+  return message(result.tracked && result.commented ? 'success' : 'warning', lines, { dataset: { outcome: 'inserted' } });
+}
+
+/**
+ * A panel running one assistance task.
+ */
+export class GenerationPanel {
+  /**
+   * @param {string} prefix Element id prefix (`summarize`, `draft`, `rewrite`).
+   * @param {object} options
+   * @param {string} options.task Gateway task name.
+   * @param {'after'|'replace'} options.location Where « Insérer » puts the text.
+   * @param {string} options.insertLabel Label of the insert button.
+   */
+  constructor(prefix, { task, location, insertLabel }) {
+    this.task = task;
+    this.location = location;
+    this.insertLabel = insertLabel;
+    const byId = (suffix) => document.getElementById(`${prefix}-${suffix}`);
+    this.runButton = byId('run');
+    this.stopButton = byId('stop');
+    this.status = byId('status');
+    this.error = byId('error');
+    this.output = byId('output');
+    this.after = byId('after');
+    this.controller = null;
+    this.stopButton.addEventListener('click', () => this.stop());
+  }
+
+  /** True while a stream is open. */
+  get running() {
+    return this.controller !== null;
+  }
+
+  /** Aborts the stream (the server sees the connection close and stops the model). */
+  stop() {
+    if (this.controller) this.controller.abort();
+  }
+
+  /** Clears the previous answer and any message. */
+  reset() {
+    this.error.hidden = true;
+    this.error.replaceChildren();
+    this.after.replaceChildren();
+    this.output.replaceChildren();
+    this.output.hidden = true;
+    setStatus(this.status, '');
+  }
+
+  /**
+   * Shows a French problem found before calling the server (nothing selected, …).
+   * @param {string} text
+   */
+  complain(text) {
+    this.error.replaceChildren(message('warning', text));
+    this.error.hidden = false;
+  }
+
+  /**
+   * Streams the task's answer into the panel.
+   * @param {object} payload Request body (`text`, `instructions`, …).
+   * @param {object} hooks
+   * @param {object} [hooks.renderOptions] {@link renderAnswer} options (reference handlers).
+   * @param {(payload: {sources: object[], flags: object[]}) => void} [hooks.onSources]
+   * @param {(result: object) => string} hooks.comment Builds the sources comment for insertion.
+   * @param {() => object} [hooks.renderOptionsAtEnd] Options for the final render (flags known).
+   * @returns {Promise<object|null>} the stream result, or null when it failed.
+   */
+  async start(payload, hooks) {
+    if (this.running) return null;
+    this.reset();
+    this.controller = new AbortController();
+    this.output.hidden = false;
+    this.output.setAttribute('aria-busy', 'true');
+    this.runButton.disabled = true;
+    this.stopButton.hidden = false;
+    this.stopButton.disabled = false;
+    setStatus(this.status, 'Génération en cours… Vous pouvez l\'arrêter à tout moment.');
+    const renderOptions = hooks.renderOptions || {};
+    let result = null;
+    try {
+      result = await streamAssist(this.task, payload, {
+        signal: this.controller.signal,
+        onDelta: (_, all) => renderAnswer(this.output, all, renderOptions),
+        onSources: hooks.onSources,
+      });
+    } catch (err) {
+      const info = showError(this.error, err);
+      const partial = err && err.partial;
+      if (partial && partial.text) {
+        renderAnswer(this.output, partial.text, hooks.renderOptionsAtEnd ? hooks.renderOptionsAtEnd() : renderOptions);
+        setStatus(this.status, 'Réponse incomplète : le texte reçu est conservé ci-dessous.');
+        this.after.replaceChildren(oversightNotice(), this.discardOnly(null));
+      } else {
+        this.output.hidden = true;
+        setStatus(this.status, info.title);
+      }
+      return null;
+    } finally {
+      this.output.removeAttribute('aria-busy');
+      this.runButton.disabled = false;
+      this.stopButton.hidden = true;
+      this.controller = null;
+    }
+    if (hooks.renderOptionsAtEnd) renderAnswer(this.output, result.text, hooks.renderOptionsAtEnd());
+    if (result.stopped) {
+      setStatus(this.status, 'Génération arrêtée à votre demande. Le texte reçu est incomplet.');
+      if (!result.text) this.output.hidden = true;
+      this.after.replaceChildren(oversightNotice(), this.discardOnly(null));
+      return result;
+    }
+    const done = result.done || {};
+    setStatus(this.status, 'Proposition prête. Relisez-la avant de l\'insérer.');
+    this.showChoices(result, done, hooks.comment);
+    return result;
+  }
+
+  discardOnly(interactionId) {
+    const clear = h('button', { type: 'button', className: 'plume-button' }, 'Effacer');
+    clear.addEventListener('click', () => {
+      if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
+      this.reset();
+    });
+    return h('div', { className: 'plume-actions' }, clear);
+  }
+
+  showChoices(result, done, comment) {
+    const interactionId = done.interaction_id || null;
+    const insert = h('button', { type: 'button', className: 'plume-button plume-button--primary', dataset: { action: 'insert' } }, this.insertLabel);
+    const discard = h('button', { type: 'button', className: 'plume-button', dataset: { action: 'discard' } }, 'Écarter');
+    const outcome = h('div', { className: 'plume-stack' });
+    insert.addEventListener('click', async () => {
+      insert.disabled = true;
+      discard.disabled = true;
+      try {
+        const inserted = await insertGenerated(answerToPlainText(result.text), {
+          location: this.location,
+          comment: comment(result),
+        });
+        outcome.replaceChildren(insertionMessage(inserted));
+        setStatus(this.status, 'Texte inséré.');
+        if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
+      } catch (err) {
+        insert.disabled = false;
+        discard.disabled = false;
+        outcome.replaceChildren(describeInsertError(err));
+      }
+    });
+    discard.addEventListener('click', () => {
+      if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
+      this.reset();
+      setStatus(this.status, 'Proposition écartée : rien n\'a été inséré.');
+    });
+    const parts = [oversightNotice(), h('div', { className: 'plume-actions' }, insert, discard), outcome];
+    if (interactionId) parts.push(feedbackBar(interactionId));
+    this.after.replaceChildren(...parts);
+  }
+}
+
+/**
+ * An insertion failure as a French message box (unsupported host or a Word refusal).
+ * @param {*} err
+ * @returns {HTMLElement}
+ */
+export function describeInsertError(err) {
+  if (err && err.name === 'UnsupportedError') return message('warning', err.message, { dataset: { errorCode: 'non_pris_en_charge' } });
+  const info = describeError(err);
+  return message('error', [h('strong', null, info.title), h('p', null, info.message), info.action ? h('p', null, info.action) : null],
+    { dataset: { errorCode: info.code } });
+}

@@ -1,0 +1,172 @@
+/**
+ * Rechercher: precedents from a typed question or the selection (`GET /api/v1/search`),
+ * results with citation, zone, date and the passage with matched terms highlighted, and a
+ * one-click citation (footnote, or inline when footnotes are not supported).
+ * @module word/search
+ */
+import { getJSON, sendFeedback } from '../common/api.js';
+import { showError } from '../common/errors.js';
+import { formatDate, h, queryTerms, renderHighlighted } from '../common/render.js';
+import { message, setStatus } from '../common/widgets.js';
+import { capabilities, insertCitation, readSelection } from './document.js';
+import { describeInsertError } from './generation.js';
+
+/** Number of results asked for. */
+export const SEARCH_RESULTS = 10;
+/** Longest question sent (a long selection is cut at a word boundary). */
+export const MAX_QUERY_CHARS = 1000;
+
+const FILTERS = {
+  jurisdiction: 'filter-jurisdiction',
+  chamber: 'filter-chamber',
+  date_from: 'filter-date-from',
+  date_to: 'filter-date-to',
+  solution: 'filter-solution',
+};
+
+/**
+ * The hits of a search answer, whatever its envelope (`results`, `hits` or a bare list).
+ * @param {*} answer
+ * @returns {object[]}
+ */
+export function hitsOf(answer) {
+  if (Array.isArray(answer)) return answer;
+  if (answer && Array.isArray(answer.results)) return answer.results;
+  if (answer && Array.isArray(answer.hits)) return answer.hits;
+  return [];
+}
+
+function cutQuery(text) {
+  const clean = text.replace(/\s+/g, ' ').trim();
+  if (clean.length <= MAX_QUERY_CHARS) return clean;
+  const cut = clean.slice(0, MAX_QUERY_CHARS);
+  return cut.slice(0, cut.lastIndexOf(' ') > 0 ? cut.lastIndexOf(' ') : MAX_QUERY_CHARS);
+}
+
+function hitCitation(hit) {
+  if (hit.citation) return hit.citation;
+  const decision = hit.decision || {};
+  return [hit.jurisdiction || decision.jurisdiction, formatDate(hit.date || decision.date), hit.number || decision.number]
+    .filter(Boolean).join(', ');
+}
+
+/**
+ * One result card (all text through text nodes; highlights as `<mark>` elements).
+ * @param {object} hit
+ * @param {string[]} terms
+ * @param {(hit: object, button: HTMLButtonElement, status: HTMLElement) => void} onCite
+ * @returns {HTMLElement}
+ */
+export function renderHit(hit, terms, onCite) {
+  const decision = hit.decision || {};
+  const citation = hitCitation(hit);
+  const passage = hit.highlight || hit.passage || hit.text || '';
+  const ranges = hit.highlights || hit.matches || null;
+  const meta = [hit.jurisdiction || decision.jurisdiction, hit.chamber || decision.chamber, hit.solution || decision.solution]
+    .filter(Boolean).join(' · ');
+  const cite = h('button', { type: 'button', className: 'plume-button plume-button--small', dataset: { action: 'cite' } },
+    capabilities().footnotes ? 'Citer en note de bas de page' : 'Citer dans le texte');
+  const status = h('div', { className: 'plume-stack' });
+  cite.addEventListener('click', () => onCite(hit, cite, status));
+  return h('li', { className: 'plume-card', dataset: { citation } },
+    h('p', { className: 'plume-card__title' }, citation),
+    h('p', { className: 'plume-card__meta' },
+      hit.zone ? h('span', { className: 'plume-zone' }, hit.zone) : null,
+      (hit.date || decision.date) ? ` ${formatDate(hit.date || decision.date)}` : null,
+      meta ? ` — ${meta}` : null),
+    h('p', { className: 'plume-card__text' }, renderHighlighted(passage, {
+      ranges: Array.isArray(ranges) ? ranges : null,
+      terms,
+    })),
+    h('div', { className: 'plume-actions' }, cite),
+    status);
+}
+
+/** Wires the Rechercher panel. */
+export function setupSearch() {
+  const form = document.getElementById('search-form');
+  const query = document.getElementById('search-query');
+  const runButton = document.getElementById('search-run');
+  const fromSelection = document.getElementById('search-selection');
+  const status = document.getElementById('search-status');
+  const errorBox = document.getElementById('search-error');
+  const results = document.getElementById('search-results');
+  let interactionId = null;
+
+  const onCite = async (hit, button, box) => {
+    button.disabled = true;
+    try {
+      const citation = hitCitation(hit);
+      const done = await insertCitation(citation);
+      box.replaceChildren(message(done.footnote ? 'success' : 'info', done.footnote
+        ? `Citation insérée en note de bas de page${done.tracked ? ', en suivi des modifications' : ''}.`
+        : `Citation insérée entre parenthèses dans le texte${done.tracked ? ', en suivi des modifications' : ''} : cette version de Word ne permet pas d'insérer des notes de bas de page.`,
+      { dataset: { outcome: done.footnote ? 'footnote' : 'inline' } }));
+      if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
+    } catch (err) {
+      box.replaceChildren(describeInsertError(err));
+    } finally {
+      button.disabled = false;
+    }
+  };
+
+  const run = async (text) => {
+    errorBox.hidden = true;
+    const q = cutQuery(text);
+    if (!q) {
+      errorBox.replaceChildren(message('warning', 'Saisissez une question, ou sélectionnez un passage dans le document.'));
+      errorBox.hidden = false;
+      return;
+    }
+    const params = { q, k: SEARCH_RESULTS };
+    for (const [name, id] of Object.entries(FILTERS)) params[name] = document.getElementById(id).value.trim();
+    runButton.disabled = true;
+    results.replaceChildren();
+    results.setAttribute('aria-busy', 'true');
+    setStatus(status, 'Recherche en cours…');
+    try {
+      const answer = await getJSON('/search', { query: params });
+      interactionId = (answer && answer.interaction_id) || null;
+      const hits = hitsOf(answer);
+      const terms = queryTerms(q);
+      results.replaceChildren(...hits.map((hit) => renderHit(hit, terms, onCite)));
+      setStatus(status, hits.length
+        ? `${hits.length} décision${hits.length > 1 ? 's' : ''} trouvée${hits.length > 1 ? 's' : ''}.`
+        : 'Aucune décision ne correspond. Essayez d\'autres mots ou retirez des filtres.');
+    } catch (err) {
+      const info = showError(errorBox, err);
+      setStatus(status, info.title);
+    } finally {
+      runButton.disabled = false;
+      results.removeAttribute('aria-busy');
+    }
+  };
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    run(query.value);
+  });
+  query.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      run(query.value);
+    }
+  });
+  fromSelection.addEventListener('click', async () => {
+    let selection;
+    try {
+      selection = await readSelection();
+    } catch (err) {
+      errorBox.replaceChildren(describeInsertError(err));
+      errorBox.hidden = false;
+      return;
+    }
+    if (!selection.text.trim()) {
+      errorBox.replaceChildren(message('warning', 'Aucun texte n\'est sélectionné dans le document.'));
+      errorBox.hidden = false;
+      return;
+    }
+    query.value = cutQuery(selection.text);
+    run(query.value);
+  });
+}
