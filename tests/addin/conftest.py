@@ -1,0 +1,137 @@
+"""Browser fixtures for the task-pane tests (Word and Outlook).
+
+- ``browser``: one headless Debian Chromium for the session, driven by Python playwright
+  (``executable_path=/usr/bin/chromium``; never ``playwright install``).
+- ``serve_app(app)``: serves a real Plume application (from ``make_app``) on a free port of
+  127.0.0.1 in a thread (werkzeug ``make_server``, threaded so a stream and other calls run
+  together); returns its base URL.
+- ``plume``: a served Plume in development mode whose LLM host is the ``fake_llm`` upstream.
+- ``open_pane(base_url, path, ...)``: a 320-px-wide page of a pane with Microsoft's Office.js
+  replaced by a mock from this folder (``page.route``), configured before the page loads.
+- ``screenshot(page, name)``: saves ``tests/output/screenshots/<name>.png`` (git-ignored) so a
+  person can look at each pane.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+HERE = Path(__file__).resolve().parent
+SCREENSHOTS = HERE.parent / "output" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+OFFICE_JS = "https://appsforoffice.microsoft.com/**/office.js"
+PANE_WIDTH = 320
+PANE_HEIGHT = 900
+# Playwright waits (ms): generous, the machine is small and runs other suites at once.
+WAIT_MS = 15_000
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class LiveServer:
+    """A WSGI app served in a thread; ``stop()`` makes the port refuse connections."""
+
+    def __init__(self, app: Any):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, name="plume-live", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def serve_app() -> Iterator[Callable[[Any], str]]:
+    servers: list[LiveServer] = []
+
+    def serve(app: Any) -> str:
+        server = LiveServer(app)
+        servers.append(server)
+        app.extensions["plume.live_server"] = server
+        return server.url
+
+    yield serve
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def plume(make_app, serve_app, fake_llm):
+    """A served Plume (dev mode, all roles) whose LLM host is the fake upstream.
+
+    Returns a factory: ``plume(**overrides) -> base_url``.
+    """
+
+    def start(**overrides: Any) -> str:
+        config = {"LLM_BASE_URL": fake_llm.base_url, "LLM_API_KEY": "test-key", "LLM_MODEL": "fake-model"}
+        config.update(overrides)
+        return serve_app(make_app(**config))
+
+    return start
+
+
+@pytest.fixture
+def open_pane(browser) -> Iterator[Callable[..., Any]]:
+    """Opens a pane page with an Office.js mock.
+
+    ``open_pane(base_url, path="/addin/word/", mock="office_mock.js", globals={...},
+    wait_ready=True)``: ``globals`` are set on ``window`` before any script runs (e.g.
+    ``{"__officeMockConfig": {...}}``); with ``wait_ready`` the call returns once the pane
+    marked ``body[data-ready]``.
+    """
+    contexts = []
+
+    def open_(base_url: str, path: str = "/addin/word/", *, mock: str = "office_mock.js",
+              globals: dict[str, Any] | None = None, wait_ready: bool = True,
+              width: int = PANE_WIDTH, height: int = PANE_HEIGHT, color_scheme: str = "light") -> Any:
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR",
+                                      color_scheme=color_scheme)
+        contexts.append(context)
+        context.set_default_timeout(WAIT_MS)
+        script = (HERE / mock).read_text(encoding="utf-8")
+        context.route(OFFICE_JS, lambda route: route.fulfill(
+            status=200, content_type="application/javascript", body=script))
+        for name, value in (globals or {}).items():
+            context.add_init_script(f"window[{json.dumps(name)}] = {json.dumps(value)};")
+        page = context.new_page()
+        page.console_messages = []
+        page.on("console", lambda msg: page.console_messages.append(f"{msg.type}: {msg.text}"))
+        page.on("pageerror", lambda err: page.console_messages.append(f"pageerror: {err}"))
+        page.goto(f"{base_url}{path}")
+        if wait_ready:
+            page.wait_for_selector("body[data-ready='true']")
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def screenshot() -> Callable[[Any, str], Path]:
+    def take(page: Any, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -1,0 +1,364 @@
+/*
+ * Office.js stand-in for browser tests of the task panes (served instead of
+ * https://appsforoffice.microsoft.com/lib/1/hosted/office.js through playwright's page.route).
+ *
+ * It keeps a small Word document model and records every Word API call the pane makes in
+ * `window.__officeCalls` ({api, args, trackingMode, ...}), so tests assert what reached the
+ * document and in which tracking mode. Like the real Office.js, properties must be loaded
+ * and synced before they are read (PropertyNotLoaded otherwise), and an API of a requirement
+ * set the host lacks fails at sync() with ApiNotFound.
+ *
+ * Configure before the page loads with `window.__officeMockConfig = {...}`:
+ *   host: 'Word' | 'Outlook'            (default 'Word')
+ *   sets: {WordApi: '1.5', ...}         highest supported version per requirement set
+ *   theme: {bodyBackgroundColor, ...}   Office.context.officeTheme (omitted: no theme)
+ *   paragraphs: ['…', '…']              body paragraphs
+ *   selection: [first, last]            selected paragraph indices (omitted: empty cursor
+ *                                       at the end of the first paragraph)
+ *   trackingMode: 'Off'                 initial Document.changeTrackingMode
+ *   mailbox: {...}                      left to the Outlook tests (Office.context.mailbox)
+ */
+(function () {
+  'use strict';
+
+  const config = window.__officeMockConfig || {};
+  const sets = Object.assign({ WordApi: '1.5', WordApiHiddenDocument: '1.5' }, config.sets || {});
+  const calls = [];
+  window.__officeCalls = calls;
+
+  const state = {
+    paragraphs: (config.paragraphs || ['Premier paragraphe du jugement.']).slice(),
+    selection: config.selection || null,
+    trackingMode: config.trackingMode || 'Off',
+    footnotes: [],
+    comments: [],
+    contentControls: [],
+    selected: null,
+  };
+  window.__officeState = state;
+
+  function versionAtLeast(have, want) {
+    const a = String(have).split('.').map(Number);
+    const b = String(want || '1.1').split('.').map(Number);
+    for (let i = 0; i < Math.max(a.length, b.length); i += 1) {
+      const x = a[i] || 0;
+      const y = b[i] || 0;
+      if (x !== y) return x > y;
+    }
+    return true;
+  }
+
+  function supported(name, version) {
+    return Object.prototype.hasOwnProperty.call(sets, name) && sets[name] !== null
+      && versionAtLeast(sets[name], version);
+  }
+
+  class OfficeError extends Error {
+    constructor(code, message) {
+      super(message);
+      this.name = 'OfficeExtension.Error';
+      this.code = code;
+      this.debugInfo = { code, message };
+    }
+  }
+
+  function record(api, args, extra) {
+    const entry = Object.assign({ api, args: args || [], trackingMode: state.trackingMode }, extra || {});
+    calls.push(entry);
+    return entry;
+  }
+
+  /* Base of proxy objects: load()/sync() discipline and requirement-set checks. */
+  class ClientObject {
+    constructor(context, type) {
+      this.context = context;
+      this._type = type;
+      this._pending = new Set();
+      this._loaded = new Set();
+      context._objects.push(this);
+    }
+
+    load(props) {
+      const names = typeof props === 'string' ? props.split(',') : Array.isArray(props) ? props : ['*'];
+      for (const name of names) this._pending.add(name.trim().split('/')[0]);
+      return this;
+    }
+
+    _afterSync() {
+      for (const name of this._pending) this._loaded.add(name);
+      this._pending.clear();
+    }
+
+    _read(name, value) {
+      if (!this._loaded.has(name) && !this._loaded.has('*')) {
+        throw new OfficeError('PropertyNotLoaded', `${this._type}.${name} read before load() and sync()`);
+      }
+      return value;
+    }
+
+    _needs(set, version, api) {
+      if (!supported(set, version)) this.context._fail(new OfficeError('ApiNotFound', `${api} needs ${set} ${version}`));
+    }
+  }
+
+  class Comment extends ClientObject {
+    constructor(context, content) {
+      super(context, 'Comment');
+      this.content = content;
+    }
+  }
+
+  class ContentControl extends ClientObject {
+    constructor(context, range) {
+      super(context, 'ContentControl');
+      this._range = range;
+      this._props = { tag: '', title: '', appearance: 'BoundingBox', color: '', cannotEdit: false, cannotDelete: false };
+      this.id = state.contentControls.length + 1;
+      state.contentControls.push(this._props);
+      this._props.text = range._text;
+    }
+
+    getRange(location) {
+      record('ContentControl.getRange', [location || 'Whole']);
+      return this._range;
+    }
+
+    insertText(text, location) { return this._range.insertText(text, location); }
+  }
+  for (const prop of ['tag', 'title', 'appearance', 'color', 'cannotEdit', 'cannotDelete', 'placeholderText']) {
+    Object.defineProperty(ContentControl.prototype, prop, {
+      get() { return this._props[prop]; },
+      set(value) {
+        record(`ContentControl.${prop}`, [value]);
+        this._props[prop] = value;
+      },
+    });
+  }
+
+  class Range extends ClientObject {
+    constructor(context, first, last, text) {
+      super(context, 'Range');
+      this._first = first;
+      this._last = last;
+      this._text = text;
+    }
+
+    get text() { return this._read('text', this._text); }
+
+    get isEmpty() { return this._read('isEmpty', this._text === ''); }
+
+    get paragraphs() {
+      const items = [];
+      for (let i = this._first; i <= this._last; i += 1) items.push(new Paragraph(this.context, i));
+      return new ParagraphCollection(this.context, items);
+    }
+
+    insertText(text, location) {
+      record('Range.insertText', [text, location]);
+      const index = this._last;
+      if (location === 'Replace') state.paragraphs.splice(this._first, this._last - this._first + 1, ...text.split('\n'));
+      else if (location === 'Before' || location === 'Start') state.paragraphs[this._first] = text + state.paragraphs[this._first];
+      else state.paragraphs[index] = (state.paragraphs[index] || '') + text;
+      return new Range(this.context, this._first, this._last, text);
+    }
+
+    insertParagraph(text, location) {
+      record('Range.insertParagraph', [text, location]);
+      const at = location === 'Before' ? this._first : this._last + 1;
+      state.paragraphs.splice(at, 0, text);
+      return new Paragraph(this.context, at);
+    }
+
+    insertContentControl() {
+      record('Range.insertContentControl', []);
+      return new ContentControl(this.context, this);
+    }
+
+    insertComment(text) {
+      record('Range.insertComment', [text]);
+      this._needs('WordApi', '1.4', 'Range.insertComment');
+      state.comments.push({ text, anchor: this._text });
+      return new Comment(this.context, text);
+    }
+
+    insertFootnote(text) {
+      record('Range.insertFootnote', [text]);
+      this._needs('WordApi', '1.5', 'Range.insertFootnote');
+      state.footnotes.push(text);
+      return new ClientObject(this.context, 'NoteItem');
+    }
+
+    select(mode) {
+      record('Range.select', [mode || 'Select']);
+      state.selected = { first: this._first, last: this._last };
+    }
+
+    getRange(location) {
+      record('Range.getRange', [location || 'Whole']);
+      return this;
+    }
+  }
+
+  class Paragraph extends Range {
+    constructor(context, index) {
+      super(context, index, index, state.paragraphs[index] || '');
+      this._type = 'Paragraph';
+      this._index = index;
+    }
+
+    select(mode) {
+      record('Paragraph.select', [mode || 'Select'], { index: this._index, text: state.paragraphs[this._index] });
+      state.selected = { first: this._index, last: this._index };
+    }
+  }
+
+  class ParagraphCollection extends ClientObject {
+    constructor(context, items) {
+      super(context, 'ParagraphCollection');
+      this._items = items;
+    }
+
+    get items() { return this._read('items', this._items); }
+
+    load(props) {
+      super.load('items');
+      for (const item of this._items) item.load(typeof props === 'string' ? props.replace(/items\//g, '') : props || 'text');
+      return this;
+    }
+  }
+
+  class Body extends ClientObject {
+    constructor(context) { super(context, 'Body'); }
+
+    get text() { return this._read('text', state.paragraphs.join('\n')); }
+
+    get paragraphs() {
+      return new ParagraphCollection(this.context, state.paragraphs.map((_, i) => new Paragraph(this.context, i)));
+    }
+
+    getRange(location) {
+      record('Body.getRange', [location || 'Whole']);
+      const last = state.paragraphs.length - 1;
+      if (location === 'End') return new Range(this.context, last, last, '');
+      if (location === 'Start') return new Range(this.context, 0, 0, '');
+      return new Range(this.context, 0, last, state.paragraphs.join('\n'));
+    }
+
+    insertParagraph(text, location) {
+      record('Body.insertParagraph', [text, location]);
+      if (location === 'Start') {
+        state.paragraphs.unshift(text);
+        return new Paragraph(this.context, 0);
+      }
+      state.paragraphs.push(text);
+      return new Paragraph(this.context, state.paragraphs.length - 1);
+    }
+  }
+
+  class WordDocument extends ClientObject {
+    constructor(context) {
+      super(context, 'Document');
+      this.body = new Body(context);
+    }
+
+    get changeTrackingMode() {
+      if (!supported('WordApi', '1.4')) throw new OfficeError('ApiNotFound', 'changeTrackingMode needs WordApi 1.4');
+      return this._read('changeTrackingMode', state.trackingMode);
+    }
+
+    set changeTrackingMode(mode) {
+      record('Document.changeTrackingMode', [mode]);
+      this._needs('WordApi', '1.4', 'Document.changeTrackingMode');
+      state.trackingMode = mode;
+    }
+
+    getSelection() {
+      record('Document.getSelection', []);
+      if (state.selection) {
+        const [first, last] = state.selection;
+        return new Range(this.context, first, last, state.paragraphs.slice(first, last + 1).join('\n'));
+      }
+      return new Range(this.context, 0, 0, '');
+    }
+  }
+
+  class RequestContext {
+    constructor() {
+      this._objects = [];
+      this._error = null;
+      this.document = new WordDocument(this);
+    }
+
+    _fail(error) {
+      if (!this._error) this._error = error;
+    }
+
+    async sync() {
+      record('context.sync', []);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (this._error) {
+        const error = this._error;
+        this._error = null;
+        throw error;
+      }
+      for (const object of this._objects) object._afterSync();
+    }
+  }
+
+  const Word = {
+    run(callback) {
+      const context = new RequestContext();
+      return Promise.resolve().then(() => callback(context));
+    },
+    InsertLocation: { replace: 'Replace', start: 'Start', end: 'End', before: 'Before', after: 'After' },
+    ChangeTrackingMode: { off: 'Off', trackAll: 'TrackAll', trackMineOnly: 'TrackMineOnly' },
+    ContentControlAppearance: { boundingBox: 'BoundingBox', tags: 'Tags', hidden: 'Hidden' },
+    SelectionMode: { select: 'Select', start: 'Start', end: 'End' },
+    RequestContext,
+  };
+
+  const host = config.host || 'Word';
+  const themeHandlers = [];
+  const Office = {
+    HostType: { Word: 'Word', Outlook: 'Outlook', Excel: 'Excel' },
+    PlatformType: { PC: 'PC', OfficeOnline: 'OfficeOnline', Mac: 'Mac' },
+    EventType: { OfficeThemeChanged: 'officeThemeChanged' },
+    AsyncResultStatus: { Succeeded: 'succeeded', Failed: 'failed' },
+    context: {
+      host,
+      platform: 'OfficeOnline',
+      displayLanguage: 'fr-FR',
+      officeTheme: config.theme || undefined,
+      requirements: {
+        isSetSupported(name, version) {
+          return supported(name, version);
+        },
+      },
+      document: {
+        addHandlerAsync(type, handler, callback) {
+          if (type === 'officeThemeChanged') themeHandlers.push(handler);
+          if (callback) callback({ status: 'succeeded' });
+        },
+      },
+      mailbox: config.mailbox,
+    },
+    onReady(callback) {
+      const info = { host, platform: 'OfficeOnline' };
+      return new Promise((resolve) => {
+        setTimeout(() => {
+          if (callback) callback(info);
+          resolve(info);
+        }, 0);
+      });
+    },
+    initialize: null,
+  };
+  window.__officeMockChangeTheme = (theme) => {
+    Office.context.officeTheme = theme;
+    for (const handler of themeHandlers) handler({ officeTheme: theme });
+  };
+
+  window.Office = Office;
+  window.OfficeExtension = { Error: OfficeError };
+  if (host === 'Word') window.Word = Word;
+}());
