@@ -1,7 +1,20 @@
-"""Identity and access: who is calling, what they may do.
+"""Identity and access: who is calling, what they may do, how much they may spend.
 
 Every ``/api/`` request is authenticated before its view runs and ``g.user`` holds a
-:class:`User`. Views that need a role use :func:`require_roles`.
+:class:`User`:
+
+- ``PLUME_AUTH_MODE=entra``: an ``Authorization: Bearer`` access token issued by Entra ID
+  for Plume's API (see :mod:`.tokens` for the checks). Every refusal is a 401 with a
+  ``WWW-Authenticate`` header and a French message; the reason is logged, never the token.
+- ``PLUME_AUTH_MODE=dev``: the configured local user, only on a loopback server (checked
+  at start-up by the settings and again for each request's peer address).
+
+Roles come from the token's ``roles`` claim and decide which tasks (:data:`TASK_ROLES`,
+:func:`authorize_task`) and pages (:func:`require_roles`) a user reaches. Jurisdictions
+come from a claim or the admin-managed mapping (:mod:`.jurisdictions`) and are what
+retrieval filters private decisions by. Quotas (:func:`check_quota`, :func:`charge_tokens`)
+live in PostgreSQL (:mod:`.quotas`). :func:`graph_token_on_behalf_of` gets Microsoft Graph
+tokens for the signed-in user.
 """
 from __future__ import annotations
 
@@ -14,16 +27,25 @@ from typing import Any, Callable, TypeVar
 
 from flask import Flask, current_app, g, request
 
-from ..errors import Forbidden, Unauthorized
+from ..errors import Forbidden, NotConfigured, ServiceUnavailable, Unauthorized
+from . import jurisdictions, quotas
+from .graph import GraphClient
+from .settings import LOOPBACK_HOSTS
+from .tokens import KeySet, KeysUnavailable, Policy, TokenRefused, bearer_from_header, string_list
+from .tokens import validate as validate_token
 
 log = logging.getLogger(__name__)
 
 ROLE_MAGISTRAT = "Plume.Magistrat"
 ROLE_GREFFIER = "Plume.Greffier"
 ROLE_ADMIN = "Plume.Admin"
+ROLES = (ROLE_MAGISTRAT, ROLE_GREFFIER, ROLE_ADMIN)
 
-# Routes under /api/ that answer without a user (service description for tooling).
-PUBLIC_API_PATHS = {"/api/v1/openapi.json"}
+# Routes under /api/ that answer without a user (service description, sign-in settings).
+PUBLIC_API_PATHS = {"/api/v1/openapi.json", "/api/v1/client-config"}
+# Where a bearer token must never travel: URLs end up in proxy logs and browser history.
+TOKEN_PARAMETERS = ("access_token", "id_token", "token")
+REALM = "plume"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,15 +120,59 @@ def authorize_task(task: str) -> User:
     return user
 
 
-def check_quota(task: str) -> None:
-    """Raise RateLimited (429, Retry-After) when the user is over their rate or daily budget.
+def allowed_tasks(user: User) -> list[str]:
+    """The tasks ``user`` may run (panes hide the others)."""
+    return [task for task, roles in TASK_ROLES.items() if user.has_any(*roles)]
 
-    Not enforced yet: the quotas come with the identity and access issue.
+
+def check_quota(task: str, user: User | None = None) -> None:
+    """Raise RateLimited (429, Retry-After, French message) when the user is over a limit.
+
+    Counts one request against the per-minute rate and checks the daily token budget of the
+    task's family. Call it once per assistance, search or transcription request, before the
+    model is called.
     """
+    user = user or current_user()
+    config = current_app.config
+    family = TASK_FAMILY.get(task, task)
+    quotas.check(user_hash(user.id), family,
+                 per_minute=config["QUOTA_REQUESTS_PER_MINUTE"],
+                 daily_budget=config["QUOTA_DAILY_TOKENS"].get(family))
 
 
-def charge_tokens(task: str, tokens: int) -> None:
-    """Add ``tokens`` to the user's daily budget for the task's family (not enforced yet)."""
+def charge_tokens(task: str, tokens: int, user: User | None = None) -> None:
+    """Add ``tokens`` (prompt + completion) to the user's daily budget for the task's family."""
+    user = user or current_user()
+    quotas.charge(user_hash(user.id), TASK_FAMILY.get(task, task), tokens)
+
+
+def graph_token_on_behalf_of(scopes: list[str]) -> str:
+    """A Microsoft Graph access token for ``scopes`` on behalf of the current request's user.
+
+    Uses msal's on-behalf-of flow with Plume's confidential client
+    (``PLUME_AUTH_CLIENT_SECRET``). 503 when not configured or in dev mode; 403 when the
+    tenant has not consented. Never log or return the token.
+    """
+    assertion = g.get("_plume_assertion")
+    if not assertion:
+        raise NotConfigured(
+            "L'accès à Microsoft 365 n'est pas disponible sans connexion Entra ID.",
+            detail="no user assertion on this request (dev mode or public route)")
+    return _state()["graph"].token(assertion, scopes)
+
+
+def _state(app: Flask | None = None) -> dict[str, Any]:
+    return (app or current_app).extensions["plume.auth"]
+
+
+def _refuse(refusal: TokenRefused) -> Unauthorized:
+    challenge = f'Bearer realm="{REALM}"'
+    if refusal.error:
+        challenge += f', error="{refusal.error}"'
+    log.info("access token refused", extra={"reason": refusal.reason, "path": request.path,
+                                            "request_id": g.get("request_id")})
+    return Unauthorized(refusal.message, headers={"WWW-Authenticate": challenge},
+                        detail=f"token refused: {refusal.reason}")
 
 
 def _dev_user(config: dict) -> User:
@@ -119,19 +185,71 @@ def _dev_user(config: dict) -> User:
     )
 
 
+def _token_from_request() -> str:
+    for name in TOKEN_PARAMETERS:
+        if name in request.args or (request.mimetype == "application/x-www-form-urlencoded"
+                                    and name in request.form):
+            raise TokenRefused(f"token sent as the {name!r} parameter",
+                               "Le jeton de connexion doit être envoyé dans l'en-tête Authorization, "
+                               "jamais dans l'adresse ou le formulaire.", error="invalid_request")
+    return bearer_from_header(request.headers.get("Authorization"))
+
+
+def _user_from_claims(claims: dict[str, Any]) -> User:
+    config = current_app.config
+    roles = frozenset(role for role in string_list(claims.get("roles")) if role in ROLES)
+    if not roles:
+        raise Forbidden(
+            "Votre compte n'a pas de rôle Plume (magistrat, greffier ou administrateur). "
+            "Demandez l'accès à votre administrateur.",
+            code="aucun_role", detail="token carries no Plume app role")
+    claim = config.get("AUTH_JURISDICTIONS_CLAIM")
+    if claim and claim in claims:
+        places = string_list(claims[claim])
+    else:
+        places = jurisdictions.lookup(claims["oid"], claims.get("preferred_username") or claims.get("upn"))
+    return User(id=claims["oid"], name=str(claims.get("name") or ""), roles=roles,
+                jurisdictions=frozenset(places), tenant=claims["tid"])
+
+
 def authenticate() -> User:
     """Authenticate the current request according to ``AUTH_MODE``."""
     config = current_app.config
     if config["AUTH_MODE"] == "dev":
+        if request.remote_addr not in LOOPBACK_HOSTS:
+            raise Unauthorized(
+                "Le mode développement n'accepte que des connexions locales.",
+                headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'},
+                detail=f"dev mode request from non-loopback peer {request.remote_addr}")
         return _dev_user(config)
-    raise Unauthorized(
-        headers={"WWW-Authenticate": 'Bearer realm="plume"'},
-        detail="entra token validation is not implemented yet",
-    )
+    state = _state()
+    try:
+        token = _token_from_request()
+        claims = validate_token(token, state["keys"], state["policy"])
+    except TokenRefused as refusal:
+        raise _refuse(refusal) from None
+    except KeysUnavailable as exc:
+        raise ServiceUnavailable(
+            "Le service d'identité est injoignable : impossible de vérifier votre connexion. "
+            "Réessayez dans quelques instants.",
+            code="identite_indisponible", detail=str(exc)) from None
+    g._plume_assertion = token
+    return _user_from_claims(claims)
 
 
 def init_app(app: Flask) -> None:
-    """Authenticate every /api/ request before its view runs."""
+    """Authenticate every /api/ request before its view runs; add the ``users`` commands."""
+    from .cli import users_group
+
+    config = app.config
+    audiences = tuple(a for a in (config.get("AUTH_CLIENT_ID"), config.get("AUTH_API_URI")) if a)
+    app.extensions["plume.auth"] = {
+        "keys": KeySet(config["AUTH_OPENID_CONFIG_URL"]) if config.get("AUTH_OPENID_CONFIG_URL") else None,
+        "policy": Policy(audiences=audiences, tenants=frozenset(config["AUTH_ALLOWED_TENANTS"]),
+                         scope=config["AUTH_SCOPE"], configured_tenant=config.get("AUTH_TENANT_ID")),
+        "graph": GraphClient(config),
+    }
+    app.cli.add_command(users_group)
 
     @app.before_request
     def _authenticate() -> None:

@@ -13,6 +13,7 @@ https). It counts the requests it receives per path so tests can see caching at 
 from __future__ import annotations
 
 import json
+import shutil
 import ssl
 import tempfile
 import threading
@@ -47,6 +48,8 @@ class FakeIdP:
         self.kid = ""
         self.rotate(keep_old=False)
         self._server: ThreadingHTTPServer | None = None
+        self._stopped = False
+        self._tls_folder: str | None = None
 
     # -- keys -------------------------------------------------------------------------
     def rotate(self, *, keep_old: bool = False) -> str:
@@ -173,16 +176,21 @@ class FakeIdP:
         if self.tls:
             from backend import devcert
 
-            folder = tempfile.mkdtemp(prefix="plume-idp-")
+            folder = self._tls_folder = tempfile.mkdtemp(prefix="plume-idp-")
             cert, key, ca = devcert.ensure_certificate(folder)
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert, key)
             self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
             self.ca_file = ca
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
+        """Stop serving (idempotent); the URLs keep their value so tests can hit a dead port."""
+        if self._server is not None and not self._stopped:
+            self._stopped = True
             self._server.shutdown()
             self._server.server_close()
+            if self._tls_folder:
+                shutil.rmtree(self._tls_folder, ignore_errors=True)

@@ -1,0 +1,103 @@
+"""Per-user quotas kept in PostgreSQL, so every gunicorn worker and every instance shares them.
+
+Two limits, both keyed by the pseudonymous user hash (never the user id):
+
+- a request rate, in fixed one-minute windows (one row per user, one atomic upsert per
+  request: the row is only incremented while under the limit, so a refused request
+  costs nothing and two workers can never both take the last slot);
+- a daily token budget per task family, checked before a call and charged after it
+  (calls already running when the budget is reached may end a little over it).
+
+Days are Paris days: budgets come back at midnight for the people using Plume.
+"""
+from __future__ import annotations
+
+import math
+
+from .. import db
+from ..errors import RateLimited
+
+TIMEZONE = "Europe/Paris"
+
+FAMILY_LABELS = {
+    "generation": "la rédaction assistée",
+    "transcription": "la transcription",
+    "search": "la recherche",
+}
+
+_TAKE_REQUEST = """
+INSERT INTO quota_rate AS q (user_hash, window_start, requests)
+VALUES (%(user)s, date_trunc('minute', now()), 1)
+ON CONFLICT (user_hash) DO UPDATE
+   SET window_start = EXCLUDED.window_start,
+       requests = CASE WHEN q.window_start = EXCLUDED.window_start THEN q.requests + 1 ELSE 1 END
+ WHERE q.window_start <> EXCLUDED.window_start OR q.requests < %(limit)s
+RETURNING requests
+"""
+_SECONDS_TO_NEXT_MINUTE = """
+SELECT extract(epoch FROM date_trunc('minute', clock_timestamp()) + interval '1 minute'
+                          - clock_timestamp())
+"""
+_TOKENS_TODAY = f"""
+SELECT tokens FROM quota_tokens
+ WHERE user_hash = %(user)s AND family = %(family)s
+   AND day = (now() AT TIME ZONE '{TIMEZONE}')::date
+"""
+_SECONDS_TO_MIDNIGHT = f"""
+SELECT extract(epoch FROM ((date_trunc('day', clock_timestamp() AT TIME ZONE '{TIMEZONE}')
+                            + interval '1 day') AT TIME ZONE '{TIMEZONE}') - clock_timestamp())
+"""
+_CHARGE = f"""
+INSERT INTO quota_tokens AS q (user_hash, family, day, tokens)
+VALUES (%(user)s, %(family)s, (now() AT TIME ZONE '{TIMEZONE}')::date, %(tokens)s)
+ON CONFLICT (user_hash, family, day) DO UPDATE SET tokens = q.tokens + EXCLUDED.tokens
+"""
+
+
+def _seconds(conn, sql: str) -> int:
+    value = conn.execute(sql).fetchone()[0]
+    return max(1, math.ceil(float(value)))
+
+
+def check(user_hash: str, family: str, *, per_minute: int, daily_budget: int | None) -> None:
+    """Take one request from the user's minute window; RateLimited when over a limit."""
+    with db.connection() as conn:
+        if daily_budget is not None:
+            row = conn.execute(_TOKENS_TODAY, {"user": user_hash, "family": family}).fetchone()
+            spent = row[0] if row else 0
+            if spent >= daily_budget:
+                retry = _seconds(conn, _SECONDS_TO_MIDNIGHT)
+                label = FAMILY_LABELS.get(family, family)
+                raise RateLimited(
+                    f"Vous avez atteint votre quota quotidien pour {label}. "
+                    "Il sera rétabli à minuit.",
+                    headers={"Retry-After": str(retry)},
+                    detail=f"daily {family} budget reached ({spent}/{daily_budget} tokens)",
+                    extra={"retry_after": retry},
+                )
+        if per_minute > 0:
+            row = conn.execute(_TAKE_REQUEST, {"user": user_hash, "limit": per_minute}).fetchone()
+            if row is None:
+                retry = _seconds(conn, _SECONDS_TO_NEXT_MINUTE)
+                raise RateLimited(
+                    "Vous avez envoyé trop de demandes en peu de temps. "
+                    f"Réessayez dans {retry} seconde{'s' if retry > 1 else ''}.",
+                    headers={"Retry-After": str(retry)},
+                    detail=f"request rate over {per_minute}/minute",
+                    extra={"retry_after": retry},
+                )
+
+
+def charge(user_hash: str, family: str, tokens: int) -> None:
+    """Add ``tokens`` to today's spending of the user for ``family``."""
+    if tokens <= 0:
+        return
+    with db.connection() as conn:
+        conn.execute(_CHARGE, {"user": user_hash, "family": family, "tokens": int(tokens)})
+
+
+def spent_today(user_hash: str, family: str) -> int:
+    """Tokens the user spent today on ``family`` (for the user's own view and tests)."""
+    with db.connection() as conn:
+        row = conn.execute(_TOKENS_TODAY, {"user": user_hash, "family": family}).fetchone()
+    return int(row[0]) if row else 0
