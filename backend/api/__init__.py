@@ -10,10 +10,10 @@ from types import ModuleType
 
 from flask import Flask
 
-from . import addin, edges, health, openapi
+from . import about, addin, edges, feedback, health, metrics, observatory, openapi
 
 # Modules with a blueprint, in registration order. Add a use case here.
-USE_CASES: list[ModuleType] = [health, openapi, addin]
+USE_CASES: list[ModuleType] = [health, openapi, addin, feedback, observatory, about, metrics]
 
 
 def init_app(app: Flask) -> None:
