@@ -10,10 +10,10 @@ from types import ModuleType
 
 from flask import Flask
 
-from . import about, addin, edges, feedback, health, metrics, observatory, openapi
+from . import addin, edges, health, openapi
 
 # Modules with a blueprint, in registration order. Add a use case here.
-USE_CASES: list[ModuleType] = [health, openapi, addin, feedback, observatory, about, metrics]
+USE_CASES: list[ModuleType] = [health, openapi, addin]
 
 
 def init_app(app: Flask) -> None:
