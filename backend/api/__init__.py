@@ -10,10 +10,12 @@ from types import ModuleType
 
 from flask import Flask
 
-from . import addin, edges, health, openapi
+from . import (about, addin, client_config, edges, feedback, health, me, metrics, observatory,
+               openapi, user_jurisdictions)
 
 # Modules with a blueprint, in registration order. Add a use case here.
-USE_CASES: list[ModuleType] = [health, openapi, addin]
+USE_CASES: list[ModuleType] = [health, openapi, addin, feedback, observatory, about, metrics,
+                                client_config, me, user_jurisdictions]
 
 
 def init_app(app: Flask) -> None:
