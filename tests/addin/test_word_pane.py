@@ -1,0 +1,81 @@
+"""The Word pane as a whole: start-up, keyboard use, Office theme, and how it degrades when
+Word lacks a requirement set or Office.js cannot load."""
+from __future__ import annotations
+
+import pytest
+
+from .conftest import OFFICE_JS
+
+
+@pytest.fixture
+def base_url(make_app, serve_app):
+    return serve_app(make_app())
+
+
+def test_tabs_are_buttons_usable_with_the_keyboard(base_url, open_pane, screenshot):
+    page = open_pane(base_url)
+    tabs = page.locator("[role=tab]")
+    assert tabs.all_inner_texts() == ["Rechercher", "Synthétiser", "Rédiger", "Reformuler", "Transcrire"]
+    assert tabs.evaluate_all("els => els.map(e => e.tagName)") == ["BUTTON"] * 5
+    page.locator("#tab-search").focus()
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.id") == "tab-summarize"
+    assert page.locator("#tab-summarize").get_attribute("aria-selected") == "true"
+    assert page.locator("#panel-summarize").is_visible()
+    assert not page.locator("#panel-search").is_visible()
+    page.keyboard.press("End")
+    assert page.evaluate("document.activeElement.id") == "tab-transcribe"
+    page.keyboard.press("Home")
+    assert page.evaluate("document.activeElement.id") == "tab-search"
+    # Only the selected tab is in the Tab order; Tab moves into the panel.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "search-query"
+    outline = page.evaluate("getComputedStyle(document.activeElement).borderBottomWidth")
+    assert outline == "2px"
+    # Nothing overflows the 320 px pane.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    screenshot(page, "word-start")
+
+
+def test_follows_the_office_theme(base_url, open_pane, screenshot):
+    theme = {"bodyBackgroundColor": "#1f1f1f", "bodyForegroundColor": "#f0f0f0",
+             "controlBackgroundColor": "#292929", "controlForegroundColor": "#ffffff"}
+    page = open_pane(base_url, globals={"__officeMockConfig": {"theme": theme}})
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(31, 31, 31)"
+    screenshot(page, "word-dark-theme")
+    page.evaluate("window.__officeMockChangeTheme({bodyBackgroundColor: '#ffffff', bodyForegroundColor: '#000000'})")
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
+
+
+def test_old_word_gets_french_notices_instead_of_failures(base_url, open_pane):
+    page = open_pane(base_url, globals={"__officeMockConfig": {"sets": {"WordApi": "1.3"}}})
+    tracking = page.locator("[data-banner=capability-tracking]")
+    footnotes = page.locator("[data-banner=capability-footnotes]")
+    assert "suivi des modifications" in tracking.inner_text()
+    assert "entre parenthèses" in footnotes.inner_text()
+
+
+def test_word_without_document_api_still_offers_search(base_url, open_pane):
+    page = open_pane(base_url, globals={"__officeMockConfig": {"sets": {"WordApi": None}}})
+    notice = page.locator("[data-banner=capability-read]")
+    assert "trop ancienne" in notice.inner_text()
+    page.click("#tab-summarize")
+    page.click("#summarize-run")
+    assert "WordApi 1.1 requis" in page.locator("#summarize-error").inner_text()
+    assert page.evaluate("window.__officeCalls.length") == 0
+
+
+def test_outside_office_the_pane_says_how_to_open_it(base_url, browser):
+    context = browser.new_context(viewport={"width": 320, "height": 600})
+    try:
+        context.route(OFFICE_JS, lambda route: route.abort())
+        page = context.new_page()
+        page.goto(f"{base_url}/addin/word/")
+        message = page.locator("#startup [role=alert]")
+        message.wait_for()
+        assert "ouvrez Plume depuis Word" in message.inner_text()
+        assert not page.locator("#app").is_visible()
+    finally:
+        context.close()
