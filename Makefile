@@ -10,7 +10,7 @@ PIP := $(VENV)/bin/pip
 # screenshots) for the task-pane tests, nginx for `nginx -t`.
 TEST_DEBS := chromium fonts-noto-color-emoji nginx
 
-.PHONY: run test venv system-deps clean help
+.PHONY: run test venv vendor system-deps clean help
 
 help:
 	@echo "make run   - serve Plume on https://localhost:$${PORT:-3000} (embedded database and sample corpus)"
@@ -26,6 +26,19 @@ $(VENV)/.installed: requirements.txt requirements-nodeps.txt
 
 venv: $(VENV)/.installed
 
+# Browser libraries Plume serves itself at /addin/vendor/ (never a CDN): installed from npm
+# (package.json pins them) and copied into the git-ignored addin/vendor/.
+VENDOR := addin/vendor
+$(VENDOR)/.installed: package.json
+	@command -v npm >/dev/null || { echo "Installing npm (Debian)"; SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null; }
+	npm install --no-audit --no-fund --no-package-lock --silent
+	mkdir -p $(VENDOR)/chart.js
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/LICENSE.md $(VENDOR)/chart.js/
+	touch $@
+
+vendor: $(VENDOR)/.installed
+
 system-deps:
 	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -34,10 +47,10 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-run: venv
+run: venv vendor
 	PLUME_ENV=$${PLUME_ENV:-development} $(PY) -m backend serve
 
-test: venv system-deps
+test: venv vendor system-deps
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 clean:
