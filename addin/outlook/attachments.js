@@ -1,0 +1,119 @@
+/**
+ * Read mode — « Pièces jointes »: each .docx / .pdf attachment summarised with references
+ * to its pages (« [p. 3] ») or paragraphs (« § 4 »).
+ *
+ * Files are summarised one after the other; a file Outlook or the server cannot read
+ * gets its own French message and the others still go through.
+ * @module outlook/attachments
+ */
+import { streamEvents } from '../common/api.js';
+import { h, renderAnswer } from '../common/render.js';
+import { feedbackBar, message, oversightNotice, setStatus } from '../common/widgets.js';
+import { attachmentBase64, canReadAttachments, listAttachments } from './mailbox.js';
+import { problemBox, Run } from './problems.js';
+
+const ENDPOINT = '/attachments/summarize';
+const KIB = 1024;
+
+function formatSize(bytes) {
+  if (!bytes) return '';
+  if (bytes < KIB * KIB) return `${Math.max(1, Math.round(bytes / KIB))} Ko`;
+  return `${(bytes / (KIB * KIB)).toFixed(1).replace('.', ',')} Mo`;
+}
+
+/**
+ * Wires the « Pièces jointes » panel.
+ * @param {Document} doc
+ */
+export function setupAttachments(doc = document) {
+  const list = doc.getElementById('attachments-list');
+  const status = doc.getElementById('attachments-status');
+  const runAll = doc.getElementById('attachments-run-all');
+  const run = new Run(runAll, doc.getElementById('attachments-stop'));
+  const rows = new Map();
+
+  const attachments = listAttachments();
+  const readable = canReadAttachments();
+  const supported = attachments.filter((a) => a.supported);
+
+  for (const attachment of attachments) {
+    const output = h('div', { className: 'plume-answer outlook-attachment__output', 'aria-live': 'polite' });
+    const after = h('div', { className: 'outlook-attachment__after' });
+    const button = h('button', {
+      type: 'button', className: 'plume-button plume-button--small', disabled: !attachment.supported || !readable,
+      'aria-label': `Résumer ${attachment.name}`,
+    }, 'Résumer');
+    const note = attachment.supported ? null
+      : h('p', { className: 'plume-card__meta' }, 'Format non pris en charge : Plume résume les fichiers .docx et .pdf.');
+    const row = h('li', { className: 'plume-card outlook-attachment', dataset: { attachment: attachment.name } },
+      h('div', { className: 'outlook-attachment__head' },
+        h('p', { className: 'plume-card__title' }, attachment.name),
+        h('span', { className: 'plume-card__meta' }, formatSize(attachment.size)),
+        attachment.supported ? button : null),
+      note, output, after);
+    rows.set(attachment.id, { attachment, output, after, button });
+    button.addEventListener('click', () => summarizeAll([attachment.id]));
+    list.appendChild(row);
+  }
+
+  if (!attachments.length) {
+    list.replaceChildren(h('li', null, message('info', "Ce message n'a pas de pièce jointe.")));
+    runAll.disabled = true;
+  } else if (!readable) {
+    list.before(message('warning', "Votre version d'Outlook ne permet pas à Plume de lire les pièces jointes (ensemble Mailbox 1.8 requis). Ouvrez-les et utilisez Plume dans Word.", { dataset: { requirement: 'Mailbox 1.8' } }));
+    runAll.disabled = true;
+  } else if (!supported.length) {
+    runAll.disabled = true;
+  }
+
+  async function summarizeOne(entry, signal) {
+    const { attachment, output, after } = entry;
+    output.replaceChildren(h('p', { className: 'plume-status' }, 'Lecture de la pièce jointe…'));
+    after.replaceChildren();
+    const content = await attachmentBase64(attachment.id);
+    output.replaceChildren(h('p', { className: 'plume-status' }, 'Résumé en cours…'));
+    const result = await streamEvents(ENDPOINT, { filename: attachment.name, content }, {
+      signal,
+      onDelta: (_piece, all) => renderAnswer(output, all),
+    });
+    if (!result.text) output.replaceChildren();
+    after.replaceChildren(oversightNotice(),
+      !result.stopped && result.done && result.done.interaction_id ? feedbackBar(result.done.interaction_id) : null);
+    return result;
+  }
+
+  async function summarizeAll(ids) {
+    if (run.running) return;
+    const signal = run.begin();
+    for (const { button } of rows.values()) button.disabled = true;
+    let done = 0;
+    let failed = 0;
+    try {
+      for (const id of ids) {
+        const entry = rows.get(id);
+        setStatus(status, `Pièce jointe « ${entry.attachment.name} »…`);
+        try {
+          const result = await summarizeOne(entry, signal);
+          if (result.stopped) break;
+          done += 1;
+        } catch (err) {
+          failed += 1;
+          const partial = err && err.partial && err.partial.text;
+          entry.output.replaceChildren();
+          if (partial) renderAnswer(entry.output, partial);
+          entry.output.prepend(problemBox(err, { attachment: true }));
+        }
+        if (signal.aborted) break;
+      }
+      if (signal.aborted) setStatus(status, 'Résumé des pièces jointes arrêté.');
+      else if (failed) setStatus(status, `${done} pièce${done > 1 ? 's' : ''} jointe${done > 1 ? 's' : ''} résumée${done > 1 ? 's' : ''}, ${failed} non résumée${failed > 1 ? 's' : ''} (voir le message sous chacune).`);
+      else setStatus(status, `${done} pièce${done > 1 ? 's' : ''} jointe${done > 1 ? 's' : ''} résumée${done > 1 ? 's' : ''}.`);
+    } finally {
+      run.end();
+      for (const { attachment, button } of rows.values()) button.disabled = !attachment.supported || !readable;
+      runAll.disabled = !readable || !supported.length;
+    }
+  }
+
+  runAll.addEventListener('click', () => summarizeAll(supported.map((a) => a.id)));
+}

@@ -1,0 +1,93 @@
+/**
+ * Compose mode — « Rédiger une réponse »: a draft in the chosen tone and length, shown in
+ * the pane, then inserted at the cursor of the message on the clerk's click. The pane
+ * never sends, never replaces the body: the clerk edits and sends.
+ * @module outlook/compose
+ */
+import { sendFeedback, streamAssist } from '../common/api.js';
+import { answerToPlainText, h, renderAnswer } from '../common/render.js';
+import { feedbackBar, message, oversightNotice, setStatus } from '../common/widgets.js';
+import { insertAtCursor, readDraft } from './mailbox.js';
+import { clearProblem, Run, showProblem } from './problems.js';
+
+const TASK = 'mail-reply';
+
+function checked(doc, name) {
+  const input = doc.querySelector(`input[name="${name}"]:checked`);
+  return input ? input.value : null;
+}
+
+/**
+ * Wires the « Rédiger une réponse » panel.
+ * @param {Document} doc
+ */
+export function setupCompose(doc = document) {
+  const runButton = doc.getElementById('reply-run');
+  const run = new Run(runButton, doc.getElementById('reply-stop'));
+  const status = doc.getElementById('reply-status');
+  const error = doc.getElementById('reply-error');
+  const output = doc.getElementById('reply-output');
+  const after = doc.getElementById('reply-after');
+
+  function offerInsertion(text, interactionId) {
+    const insert = h('button', { type: 'button', className: 'plume-button plume-button--primary' }, "Insérer à l'emplacement du curseur");
+    const discard = h('button', { type: 'button', className: 'plume-button' }, 'Ignorer');
+    const actions = h('div', { className: 'plume-actions' }, insert, discard);
+    insert.addEventListener('click', async () => {
+      insert.disabled = true;
+      clearProblem(error);
+      try {
+        await insertAtCursor(answerToPlainText(text));
+        actions.replaceWith(message('success', "Réponse insérée à l'emplacement du curseur. Relisez-la et modifiez-la avant l'envoi : Plume n'envoie jamais de message.", { dataset: { inserted: 'true' } }));
+        if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
+      } catch (err) {
+        insert.disabled = false;
+        showProblem(error, err);
+      }
+    });
+    discard.addEventListener('click', () => {
+      output.replaceChildren();
+      after.replaceChildren();
+      setStatus(status, 'Projet ignoré.');
+      if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
+    });
+    return actions;
+  }
+
+  runButton.addEventListener('click', async () => {
+    if (run.running) return;
+    const signal = run.begin();
+    clearProblem(error);
+    output.replaceChildren();
+    after.replaceChildren();
+    setStatus(status, 'Lecture du brouillon…');
+    try {
+      const draft = await readDraft();
+      const instructions = doc.getElementById('reply-instructions').value.trim();
+      setStatus(status, 'Rédaction en cours…');
+      const result = await streamAssist(TASK, {
+        text: draft.body,
+        subject: draft.subject,
+        instructions: instructions || undefined,
+        tone: checked(doc, 'reply-tone'),
+        length: checked(doc, 'reply-length'),
+      }, { signal, onDelta: (_piece, all) => renderAnswer(output, all) });
+      const interactionId = result.done && result.done.interaction_id;
+      if (result.stopped) {
+        setStatus(status, 'Rédaction arrêtée : le projet affiché est incomplet.');
+      } else {
+        setStatus(status, 'Projet de réponse prêt.');
+      }
+      if (result.text) {
+        after.replaceChildren(oversightNotice(), offerInsertion(result.text, interactionId),
+          interactionId ? feedbackBar(interactionId) : null);
+      }
+    } catch (err) {
+      setStatus(status, '');
+      showProblem(error, err);
+      if (err && err.partial && err.partial.text) renderAnswer(output, err.partial.text);
+    } finally {
+      run.end();
+    }
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * French error boxes for the Outlook pane: the shared descriptions of `common/errors.js`,
+ * plus Outlook's own refusals and what a clerk can do about an attachment Plume cannot read.
+ * @module outlook/problems
+ */
+import { describeError } from '../common/errors.js';
+import { h } from '../common/render.js';
+import { MailboxError } from './mailbox.js';
+
+/** What to do about an attachment refused by the server, by error code or status. */
+const ATTACHMENT_ACTIONS = {
+  document_chiffre: "Demandez à l'expéditeur une version sans mot de passe, ou ouvrez le fichier vous-même.",
+  document_illisible: "Le fichier est peut-être endommagé : ouvrez-le dans Word ou dans un lecteur PDF pour vérifier.",
+  document_vide: "Un document numérisé doit d'abord passer par la reconnaissance de caractères (OCR).",
+  trop_volumineux: "Ouvrez le fichier et résumez-en les pages utiles, ou demandez une version plus courte.",
+  format_non_pris_en_charge: 'Plume résume les fichiers Word (.docx) et PDF uniquement.',
+};
+
+/**
+ * Like `describeError`, with Outlook's refusals in French and, for an attachment, advice
+ * that fits a file rather than a selection.
+ * @param {*} err
+ * @param {{attachment?: boolean}} [context]
+ * @returns {{code: string, title: string, message: string, action: string}}
+ */
+export function describeProblem(err, context = {}) {
+  if (err instanceof MailboxError) {
+    return {
+      code: err.code,
+      title: "Outlook n'a pas pu faire l'opération",
+      message: err.message,
+      action: 'Réessayez ; si cela se reproduit, fermez puis rouvrez le message.',
+    };
+  }
+  const info = describeError(err);
+  if (context.attachment && !err.midStream) {
+    const action = ATTACHMENT_ACTIONS[err.code] || (err.status === 413 ? ATTACHMENT_ACTIONS.trop_volumineux
+      : err.status === 415 ? ATTACHMENT_ACTIONS.format_non_pris_en_charge : null);
+    if (action) return { ...info, title: 'Pièce jointe non résumée', action };
+  }
+  return info;
+}
+
+/**
+ * The error box (role="alert") for `err`.
+ * @param {*} err
+ * @param {{attachment?: boolean}} [context]
+ * @returns {HTMLElement}
+ */
+export function problemBox(err, context = {}) {
+  const info = describeProblem(err, context);
+  return h('div', { className: 'plume-message plume-message--error', role: 'alert', dataset: { errorCode: info.code } },
+    h('strong', { className: 'plume-message__title' }, info.title),
+    info.message ? h('p', { className: 'plume-message__text' }, info.message) : null,
+    info.action ? h('p', { className: 'plume-message__action' }, info.action) : null);
+}
+
+/**
+ * Shows the box for `err` in `container` (replacing its content).
+ * @param {HTMLElement} container
+ * @param {*} err
+ * @param {{attachment?: boolean}} [context]
+ */
+export function showProblem(container, err, context = {}) {
+  container.replaceChildren(problemBox(err, context));
+  container.hidden = false;
+}
+
+/**
+ * Empties and hides an error container.
+ * @param {HTMLElement} container
+ */
+export function clearProblem(container) {
+  container.replaceChildren();
+  container.hidden = true;
+}
+
+/**
+ * One running generation at a time per panel: its AbortController and Stop button.
+ */
+export class Run {
+  /**
+   * @param {HTMLButtonElement} startButton disabled while running
+   * @param {HTMLButtonElement} stopButton enabled while running; aborts the stream
+   */
+  constructor(startButton, stopButton) {
+    this.startButton = startButton;
+    this.stopButton = stopButton;
+    this.controller = null;
+    stopButton.addEventListener('click', () => this.stop());
+  }
+
+  /** Starts a run and returns its abort signal. */
+  begin() {
+    this.controller = new AbortController();
+    this.startButton.disabled = true;
+    this.stopButton.disabled = false;
+    return this.controller.signal;
+  }
+
+  /** Ends the current run (success, error or stop). */
+  end() {
+    this.controller = null;
+    this.startButton.disabled = false;
+    this.stopButton.disabled = true;
+  }
+
+  /** Closes the stream: the server sees the disconnect and stops generating. */
+  stop() {
+    if (this.controller) this.controller.abort();
+  }
+
+  get running() {
+    return this.controller !== null;
+  }
+}

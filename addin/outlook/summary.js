@@ -1,0 +1,197 @@
+/**
+ * Read mode — « Résumer »: the summary of the message and of the thread it quotes, then
+ * the structured fields (parties, case numbers, hearings and deadlines, requested action).
+ *
+ * Each field is checked against the mail (see fields.js). Buttons copy a value or open
+ * Outlook's appointment form pre-filled; nothing is created without the clerk.
+ * @module outlook/summary
+ */
+import { streamAssist } from '../common/api.js';
+import { h, renderAnswer } from '../common/render.js';
+import { feedbackBar, oversightNotice, setStatus } from '../common/widgets.js';
+import { checkFields, formatFrenchDate, toLocalDate } from './fields.js';
+import { canPropose, proposeAppointment, readMessage } from './mailbox.js';
+import { clearProblem, Run, showProblem } from './problems.js';
+
+const TASK = 'mail-summary';
+/** Lines that open a quoted earlier message in French and English Outlook. */
+const QUOTED_HEADER = /^(?:De|From)\s*:.+$|^-{2,}\s*(?:Message d'origine|Original Message)|^Le .{4,80} a écrit\s*:/im;
+/** Appointment length proposed for a hearing or a deadline, in minutes. */
+const APPOINTMENT_MINUTES = 60;
+
+/**
+ * The text the fields are taken from and checked against.
+ * @param {{subject: string, from: string, date: string, body: string}} mail
+ */
+export function mailText(mail) {
+  return [`Objet : ${mail.subject}`, mail.from ? `De : ${mail.from}` : '', mail.date ? `Date : ${mail.date}` : '', '', mail.body]
+    .filter((line, i) => line || i === 3).join('\n');
+}
+
+/**
+ * Copies text to the clipboard (with the textarea fallback Office webviews sometimes need).
+ * @param {string} text
+ * @returns {Promise<boolean>}
+ */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch (_) {
+    const area = h('textarea', { className: 'plume-visually-hidden', 'aria-hidden': 'true' });
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    let ok = false;
+    try { ok = document.execCommand('copy'); } catch (__) { ok = false; }
+    area.remove();
+    return ok;
+  }
+}
+
+function badge(found) {
+  return found
+    ? h('span', { className: 'outlook-badge outlook-badge--found', title: 'Figure tel quel dans le message' }, 'dans le message')
+    : h('span', { className: 'outlook-badge outlook-badge--check', title: "N'apparaît pas tel quel dans le message : vérifiez-le" }, 'à vérifier');
+}
+
+function copyButton(label, text, status) {
+  return h('button', {
+    type: 'button', className: 'plume-button plume-button--small', dataset: { copy: text },
+    'aria-label': `Copier ${label}`,
+    on: {
+      click: async () => {
+        const ok = await copyText(text);
+        setStatus(status, ok ? `« ${text} » copié dans le presse-papiers.` : `Copie impossible : sélectionnez « ${text} » à la main.`);
+      },
+    },
+  }, 'Copier');
+}
+
+function fieldRow(found, content, buttons) {
+  return h('li', { className: `outlook-field${found ? '' : ' outlook-field--check'}`, dataset: { found: String(found) } },
+    h('span', { className: 'outlook-field__value' }, content), badge(found), h('span', { className: 'outlook-field__buttons' }, buttons));
+}
+
+function section(title, rows) {
+  if (!rows.length) return null;
+  return h('section', { className: 'outlook-fields__section' },
+    h('h3', { className: 'outlook-fields__title' }, title),
+    h('ul', { className: 'outlook-fields__list' }, rows));
+}
+
+/**
+ * Renders the checked fields into `container`.
+ * @param {HTMLElement} container
+ * @param {object} raw the `fields` event payload
+ * @param {{subject: string}} mail
+ * @param {string} text the text they are checked against
+ * @param {HTMLElement} status where copy/propose outcomes are announced
+ */
+export function renderFields(container, raw, mail, text, status) {
+  const fields = checkFields(raw, text);
+  const parties = fields.parties.map((p) => fieldRow(p.found,
+    [p.name, p.role ? h('span', { className: 'outlook-field__role' }, ` (${p.role})`) : null],
+    [copyButton(p.name, p.name, status)]));
+  const numbers = fields.numbers.map((n) => fieldRow(n.found,
+    [h('span', { className: 'outlook-field__label' }, `${n.label} : `), n.value],
+    [copyButton(n.label, n.value, status)]));
+  const dates = fields.dates.map((d) => {
+    const label = d.label || (d.kind === 'delai' ? 'Délai' : 'Date');
+    const shown = d.written || formatFrenchDate(d.date);
+    const start = toLocalDate(d.date);
+    const buttons = [copyButton(label, `${formatFrenchDate(d.date)} – ${label}`, status)];
+    if (start && canPropose()) {
+      const day = formatFrenchDate(d.date);
+      buttons.push(h('button', {
+        type: 'button', className: 'plume-button plume-button--small', dataset: { propose: day },
+        'aria-label': `Proposer un rendez-vous le ${day}`,
+        on: {
+          click: () => {
+            const end = new Date(start.getTime() + APPOINTMENT_MINUTES * 60000);
+            proposeAppointment({
+              subject: `${label} – ${mail.subject}`.slice(0, 255), start, end,
+              body: `Proposé par Plume à partir du message « ${mail.subject} ». Date à vérifier dans le message.`,
+            });
+            setStatus(status, "Le formulaire de rendez-vous est ouvert : vérifiez la date, puis enregistrez-le vous-même si elle est juste.");
+          },
+        },
+      }, 'Proposer un rendez-vous'));
+    }
+    return fieldRow(d.found, [h('span', { className: 'outlook-field__label' }, `${label}${d.kind === 'delai' ? ' (date limite)' : ''} : `), shown], buttons);
+  });
+  const action = fields.action
+    ? [fieldRow(fields.action.found, fields.action.text, [copyButton("l'action demandée", fields.action.text, status)])]
+    : [];
+  const sections = [
+    section('Parties', parties),
+    section('Numéros de dossier', numbers),
+    section('Audiences, dates et délais', dates),
+    section('Action demandée', action),
+  ].filter(Boolean);
+  const unchecked = [...fields.parties, ...fields.numbers, ...fields.dates, ...(fields.action ? [fields.action] : [])]
+    .filter((f) => !f.found).length;
+  container.replaceChildren(
+    h('h2', { className: 'outlook-section-title' }, 'Informations relevées'),
+    fields.message ? h('p', { className: 'plume-message plume-message--warning', role: 'note' }, fields.message) : null,
+    sections.length ? sections : h('p', { className: 'plume-status' }, 'Aucune partie, aucun numéro ni aucune date relevés.'),
+    unchecked ? h('p', { className: 'plume-message plume-message--warning', role: 'note', dataset: { unchecked: String(unchecked) } },
+      `${unchecked} information${unchecked > 1 ? 's' : ''} n'apparai${unchecked > 1 ? 'ssent' : 't'} pas telle${unchecked > 1 ? 's' : ''} quelle${unchecked > 1 ? 's' : ''} dans le message : à vérifier avant toute utilisation.`) : null,
+  );
+}
+
+/**
+ * Wires the « Résumer » panel.
+ * @param {Document} doc
+ */
+export function setupSummary(doc = document) {
+  const runButton = doc.getElementById('summary-run');
+  const run = new Run(runButton, doc.getElementById('summary-stop'));
+  const status = doc.getElementById('summary-status');
+  const error = doc.getElementById('summary-error');
+  const thread = doc.getElementById('summary-thread');
+  const output = doc.getElementById('summary-output');
+  const fieldsBox = doc.getElementById('summary-fields');
+  const after = doc.getElementById('summary-after');
+
+  runButton.addEventListener('click', async () => {
+    if (run.running) return;
+    const signal = run.begin();
+    clearProblem(error);
+    output.replaceChildren();
+    fieldsBox.replaceChildren();
+    after.replaceChildren();
+    thread.hidden = true;
+    setStatus(status, 'Lecture du message…');
+    let text = '';
+    let mail = null;
+    try {
+      mail = await readMessage();
+      text = mailText(mail);
+      if (QUOTED_HEADER.test(mail.body)) {
+        thread.replaceChildren(h('p', { className: 'plume-message', role: 'note' },
+          'Le message cite des échanges précédents : le résumé couvre aussi ce fil de discussion.'));
+        thread.hidden = false;
+      }
+      setStatus(status, 'Résumé en cours…');
+      const result = await streamAssist(TASK, { text, subject: mail.subject }, {
+        signal,
+        onDelta: (_piece, all) => renderAnswer(output, all),
+        onFields: (fields) => renderFields(fieldsBox, fields, mail, text, status),
+      });
+      if (result.stopped) {
+        setStatus(status, 'Résumé arrêté : le texte affiché est incomplet.');
+        after.replaceChildren(oversightNotice());
+      } else {
+        setStatus(status, 'Résumé terminé.');
+        after.replaceChildren(oversightNotice(), result.done && result.done.interaction_id ? feedbackBar(result.done.interaction_id) : null);
+      }
+    } catch (err) {
+      setStatus(status, '');
+      showProblem(error, err);
+      if (err && err.partial && err.partial.text) renderAnswer(output, err.partial.text);
+    } finally {
+      run.end();
+    }
+  });
+}
