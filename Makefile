@@ -29,12 +29,14 @@ venv: $(VENV)/.installed
 # Browser libraries Plume serves itself at /addin/vendor/ (never a CDN): installed from npm
 # (package.json pins them) and copied into the git-ignored addin/vendor/.
 VENDOR := addin/vendor
-$(VENDOR)/.installed: package.json
+$(VENDOR)/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "Installing npm (Debian)"; SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null; }
-	npm install --no-audit --no-fund --no-package-lock --silent
+	npm install --no-audit --no-fund --silent
 	mkdir -p $(VENDOR)/chart.js
 	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/LICENSE.md $(VENDOR)/chart.js/
+	cp node_modules/@azure/msal-browser/lib/msal-browser.min.js $(VENDOR)/
+	cp node_modules/@azure/msal-browser/LICENSE $(VENDOR)/msal-browser.LICENSE.txt
 	touch $@
 
 vendor: $(VENDOR)/.installed

@@ -14,6 +14,8 @@ from ..errors import NotFound
 
 ADDIN_DIR = Path(__file__).resolve().parents[2] / "addin"
 OFFICE_JS_HOST = "https://appsforoffice.microsoft.com"
+# MSAL.js (sign-in dialog) exchanges the authorization code with Entra ID by fetch.
+ENTRA_LOGIN_HOST = "https://login.microsoftonline.com"
 
 # HTML and code revalidate on every load (a rollout is visible at once, ETag keeps it
 # cheap); images and vendored libraries change rarely.
@@ -27,7 +29,7 @@ ADDIN_CSP = "; ".join([
     "style-src 'self' 'unsafe-inline'",  # Office.js injects inline styles into its dialogs
     "img-src 'self' data:",
     "font-src 'self'",
-    "connect-src 'self'",
+    f"connect-src 'self' {ENTRA_LOGIN_HOST}",
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
