@@ -1,0 +1,76 @@
+/**
+ * « À propos de Plume »: fills the page with what this server really does, from
+ * `GET /api/v1/about` (model and host, sources, limits of use, record-keeping).
+ * The page keeps its built-in French text when the server cannot be reached.
+ * @module common/about
+ */
+import { getJSON, startSession } from './api.js';
+
+/** Days in a month, to say « 6 mois » rather than « 183 jours ». */
+const DAYS_PER_MONTH = 30.5;
+
+/**
+ * A retention in days, said the way people say it.
+ * @param {number} days
+ * @returns {string}
+ */
+export function describeRetention(days) {
+  const months = Math.round(days / DAYS_PER_MONTH);
+  if (days >= 60 && Math.abs(months * DAYS_PER_MONTH - days) <= 3) return `${months} mois (${days} jours)`;
+  return `${days} jour${days > 1 ? 's' : ''}`;
+}
+
+function setText(id, text) {
+  const element = document.getElementById(id);
+  if (element && text !== null && text !== undefined) element.textContent = String(text);
+  return element;
+}
+
+function render(about) {
+  setText('about-model-name', about.model.name || 'non précisé');
+  setText('about-model-host', about.model.host || 'aucun hébergeur configuré');
+  setText('about-version', about.version);
+  const notice = document.getElementById('about-model-notice');
+  notice.hidden = !about.model.notice;
+  if (about.model.notice) notice.textContent = about.model.notice;
+
+  setText('about-sources-text', about.sources.description);
+  if (Number.isInteger(about.sources.decisions)) {
+    const decisions = setText('about-decisions',
+      `${about.sources.decisions.toLocaleString('fr-FR')} décisions sont actuellement indexées.`);
+    decisions.hidden = false;
+  }
+
+  const list = document.getElementById('about-not-for');
+  list.replaceChildren(...about.not_for.map((line) => {
+    const item = document.createElement('li');
+    item.textContent = line;
+    return item;
+  }));
+
+  const records = about.records;
+  setText('about-records-text', records.description);
+  setText('about-retention', describeRetention(records.retention_days));
+  setText('about-content-logging', records.content_logging
+    ? `activée par l'administrateur (contenus conservés ${describeRetention(records.content_retention_days)})`
+    : 'désactivée : aucun texte n\'est conservé');
+}
+
+async function main() {
+  const status = document.getElementById('about-status');
+  try {
+    try {
+      await startSession();
+    } catch (err) {
+      console.warn('Plume: sign-in not available on this page', err);
+    }
+    render(await getJSON('/about'));
+    status.textContent = '';
+    status.hidden = true;
+  } catch (err) {
+    status.textContent = 'Les informations propres à ce serveur n\'ont pas pu être chargées '
+      + '(connexion requise). Les principes ci-dessous restent valables.';
+  }
+}
+
+main();
