@@ -27,11 +27,10 @@ export const CLIENT_ERROR_CODES = Object.freeze({
 
 let authModule = null;
 let authLoading = null;
-let authLoadFailed = false;
 
 /**
  * Loads `./auth.js` (owned by the auth area) once. It is imported dynamically so that a pane
- * in development mode still works when sign-in cannot load; {@link getToken} then reports it.
+ * in development mode still works when sign-in cannot load (calls then go without a token).
  * @returns {Promise<object|null>}
  */
 function loadAuth() {
@@ -39,7 +38,6 @@ function loadAuth() {
     authLoading = import('./auth.js')
       .then((module) => { authModule = module; return module; })
       .catch((err) => {
-        authLoadFailed = true;
         console.warn('Plume: auth.js could not be loaded', err);
         return null;
       });
@@ -117,7 +115,13 @@ export async function startSession() {
   const config = await getClientConfig();
   const auth = await loadAuth();
   if (auth && typeof auth.initAuth === 'function') {
-    await auth.initAuth(config || { auth_mode: 'dev' });
+    try {
+      await auth.initAuth(config || { auth_mode: 'dev' });
+    } catch (err) {
+      // Sign-in is retried by getAccessToken() on each call; a failure there becomes a
+      // 401-style « Connexion requise » message where the user acted.
+      console.warn('Plume: sign-in could not start', err);
+    }
   }
   return config;
 }
@@ -128,16 +132,9 @@ export async function startSession() {
  */
 export async function getToken() {
   const auth = authModule || (await loadAuth());
-  const mode = clientConfigCache ? clientConfigCache.auth_mode : 'dev';
-  if (!auth || typeof auth.getAccessToken !== 'function') {
-    if (authLoadFailed && mode && mode !== 'dev') {
-      throw new ApiError({
-        code: CLIENT_ERROR_CODES.authUnavailable,
-        message: "Le module de connexion de Plume n'a pas pu être chargé.",
-      });
-    }
-    return null;
-  }
+  // Without the sign-in module the call goes out without a token: the server decides (dev
+  // mode accepts it; Entra mode answers 401, shown as « Connexion requise »).
+  if (!auth || typeof auth.getAccessToken !== 'function') return null;
   try {
     return await auth.getAccessToken();
   } catch (err) {
@@ -413,6 +410,8 @@ function parseData(data) {
  * @param {(text: string, all: string) => void} [handlers.onDelta] each text piece, and the text so far.
  * @param {(payload: {sources: object[], flags: object[]}) => void} [handlers.onSources]
  * @param {(fields: object) => void} [handlers.onFields]
+ * @param {(progress: {done: number, total: number, message: string}) => void} [handlers.onProgress]
+ *   long documents: map-reduce progress, before the text starts.
  * @param {(done: object) => void} [handlers.onDone]
  * @param {(event: {event: string, data: any}) => void} [handlers.onEvent] every event, raw.
  * @returns {Promise<StreamResult>}
@@ -429,7 +428,7 @@ export async function streamAssist(task, payload, handlers = {}) {
  * @returns {Promise<StreamResult>}
  */
 export async function streamEvents(path, payload, handlers = {}) {
-  const { signal, onDelta, onSources, onFields, onDone, onEvent } = handlers;
+  const { signal, onDelta, onSources, onFields, onProgress, onDone, onEvent } = handlers;
   /** @type {StreamResult} */
   const result = { text: '', sources: [], flags: [], fields: null, done: null, stopped: false };
   try {
@@ -451,6 +450,9 @@ export async function streamEvents(path, payload, handlers = {}) {
           result.sources = Array.isArray(data.sources) ? data.sources : [];
           result.flags = Array.isArray(data.flags) ? data.flags : [];
           if (onSources) onSources({ sources: result.sources, flags: result.flags });
+          break;
+        case 'progress':
+          if (onProgress) onProgress(data);
           break;
         case 'fields':
           result.fields = data;

@@ -125,8 +125,14 @@ export class GenerationPanel {
     try {
       result = await streamAssist(this.task, payload, {
         signal: this.controller.signal,
-        onDelta: (_, all) => renderAnswer(this.output, all, renderOptions),
+        onDelta: (piece, all) => {
+          if (piece === all) setStatus(this.status, 'Génération en cours… Vous pouvez l\'arrêter à tout moment.');
+          renderAnswer(this.output, all, renderOptions);
+        },
         onSources: hooks.onSources,
+        onProgress: (progress) => {
+          if (progress && progress.message) setStatus(this.status, progress.message);
+        },
       });
     } catch (err) {
       const info = showError(this.error, err);

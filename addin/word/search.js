@@ -61,7 +61,7 @@ export function renderHit(hit, terms, onCite) {
   const decision = hit.decision || {};
   const citation = hitCitation(hit);
   const passage = hit.highlight || hit.passage || hit.text || '';
-  const ranges = hit.highlights || hit.matches || null;
+  const ranges = hit.marks || hit.highlights || null;
   const meta = [hit.jurisdiction || decision.jurisdiction, hit.chamber || decision.chamber, hit.solution || decision.solution]
     .filter(Boolean).join(' · ');
   const cite = h('button', { type: 'button', className: 'plume-button plume-button--small', dataset: { action: 'cite' } },
@@ -90,6 +90,8 @@ export function setupSearch() {
   const fromSelection = document.getElementById('search-selection');
   const status = document.getElementById('search-status');
   const errorBox = document.getElementById('search-error');
+  const notice = h('div', { className: 'plume-stack', id: 'search-notice' });
+  status.after(notice);
   const results = document.getElementById('search-results');
   let interactionId = null;
 
@@ -122,12 +124,14 @@ export function setupSearch() {
     for (const [name, id] of Object.entries(FILTERS)) params[name] = document.getElementById(id).value.trim();
     runButton.disabled = true;
     results.replaceChildren();
+    notice.replaceChildren();
     results.setAttribute('aria-busy', 'true');
     setStatus(status, 'Recherche en cours…');
     try {
       const answer = await getJSON('/search', { query: params });
       interactionId = (answer && answer.interaction_id) || null;
       const hits = hitsOf(answer);
+      if (answer && answer.notice) notice.replaceChildren(message('info', answer.notice));
       const terms = queryTerms(q);
       results.replaceChildren(...hits.map((hit) => renderHit(hit, terms, onCite)));
       setStatus(status, hits.length

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -31,6 +32,7 @@ PANE_WIDTH = 320
 PANE_HEIGHT = 900
 # Playwright waits (ms): generous, the machine is small and runs other suites at once.
 WAIT_MS = 15_000
+POLL_SECONDS = 0.02
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +76,24 @@ def serve_app() -> Iterator[Callable[[Any], str]]:
         server.stop()
 
 
+def fake_llm_settings(fake_llm: Any) -> dict[str, Any]:
+    """Settings that point generation, transcription and embeddings at the fake upstream,
+    with short deadlines so that faults show quickly."""
+    return {
+        "LLM_BASE_URL": fake_llm.url,
+        "LLM_MODEL": "fake-chat",
+        "LLM_TRANSCRIPTION_MODEL": "fake-whisper",
+        "LLM_BACKOFF_SECONDS": 0.01,
+        "LLM_TIMEOUT_CONNECT": 2.0,
+        "LLM_TIMEOUT_FIRST_TOKEN": 5.0,
+        "LLM_TIMEOUT_CHUNK": 5.0,
+        "LLM_TIMEOUT_TOTAL": 30.0,
+        "EMBEDDINGS_BASE_URL": fake_llm.url,
+        "EMBEDDINGS_MODEL": "fake-embeddings",
+        "EMBED_IN_BACKGROUND": False,
+    }
+
+
 @pytest.fixture
 def plume(make_app, serve_app, fake_llm):
     """A served Plume (dev mode, all roles) whose LLM host is the fake upstream.
@@ -82,9 +102,7 @@ def plume(make_app, serve_app, fake_llm):
     """
 
     def start(**overrides: Any) -> str:
-        config = {"LLM_BASE_URL": fake_llm.base_url, "LLM_API_KEY": "test-key", "LLM_MODEL": "fake-model"}
-        config.update(overrides)
-        return serve_app(make_app(**config))
+        return serve_app(make_app(**{**fake_llm_settings(fake_llm), **overrides}))
 
     return start
 
@@ -135,3 +153,53 @@ def screenshot() -> Callable[[Any, str], Path]:
         return path
 
     return take
+
+
+def word_calls(page: Any) -> list[dict[str, Any]]:
+    """The Word API calls the pane made (``context.sync`` left out), in order."""
+    return page.evaluate("window.__officeCalls.filter((call) => call.api !== 'context.sync')")
+
+
+def word_state(page: Any) -> dict[str, Any]:
+    """The mock document: paragraphs, tracking mode, footnotes, comments, content controls."""
+    return page.evaluate("""() => {
+        const s = window.__officeState;
+        return {paragraphs: s.paragraphs, trackingMode: s.trackingMode, footnotes: s.footnotes,
+                comments: s.comments, contentControls: s.contentControls, selected: s.selected};
+    }""")
+
+
+class FeedbackLog:
+    """Records the pane's POST /api/v1/feedback calls and the server's status for each."""
+
+    def __init__(self, page: Any):
+        self.page = page
+        self.sent: list[tuple[dict[str, Any], int]] = []
+        page.on("response", self._seen)
+
+    def wait(self, count: int) -> None:
+        """Waits until ``count`` answers were seen (events reach Python while it waits)."""
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while len(self.sent) < count and time.monotonic() < deadline:
+            self.page.wait_for_timeout(20)
+        self.page.wait_for_timeout(200)  # and no extra call right after
+
+    def _seen(self, response: Any) -> None:
+        if response.url.endswith("/api/v1/feedback") and response.request.method == "POST":
+            self.sent.append((json.loads(response.request.post_data or "{}"), response.status))
+
+
+def wait_until(page: Any, script: str, arg: Any = None, timeout_ms: int = WAIT_MS) -> Any:
+    """Polls ``page.evaluate(script, arg)`` until it is truthy and returns it.
+
+    Playwright's own ``wait_for_function`` evaluates strings with ``eval``, which the panes'
+    Content-Security-Policy rightly forbids; the tests keep the real CSP and poll instead.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        value = page.evaluate(script, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_ms} ms: {script}")
+        time.sleep(POLL_SECONDS)
