@@ -7,8 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 # Debian packages the tests use: Chromium (and an emoji font, for the 👍/👎 buttons in the
-# screenshots) for the task-pane tests, nginx for `nginx -t`.
-TEST_DEBS := chromium fonts-noto-color-emoji nginx
+# screenshots) for the task-pane tests, nginx for `nginx -t`, systemd for `systemd-analyze verify`.
+TEST_DEBS := chromium fonts-noto-color-emoji nginx systemd
 
 .PHONY: run test venv vendor system-deps clean help
 
