@@ -46,6 +46,7 @@ PUBLIC_API_PATHS = {"/api/v1/openapi.json", "/api/v1/client-config"}
 # Where a bearer token must never travel: URLs end up in proxy logs and browser history.
 TOKEN_PARAMETERS = ("access_token", "id_token", "token")
 REALM = "plume"
+FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -216,11 +217,13 @@ def authenticate() -> User:
     """Authenticate the current request according to ``AUTH_MODE``."""
     config = current_app.config
     if config["AUTH_MODE"] == "dev":
-        if request.remote_addr not in LOOPBACK_HOSTS:
+        # A proxy in front (forwarding headers) would turn remote users into local peers.
+        forwarded = any(name in request.headers for name in FORWARDING_HEADERS)
+        if request.remote_addr not in LOOPBACK_HOSTS or forwarded:
             raise Unauthorized(
                 "Le mode développement n'accepte que des connexions locales.",
                 headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'},
-                detail=f"dev mode request from non-loopback peer {request.remote_addr}")
+                detail=f"dev mode request from peer {request.remote_addr} (forwarded: {forwarded})")
         return _dev_user(config)
     state = _state()
     try:

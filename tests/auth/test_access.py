@@ -141,6 +141,8 @@ def test_dev_user_is_refused_to_a_remote_peer(client):
     response = client.get("/api/v1/me", environ_base={"REMOTE_ADDR": "192.0.2.10"})
     assert response.status_code == 401
     assert response.json["message"] == "Le mode développement n'accepte que des connexions locales."
+    proxied = client.get("/api/v1/me", headers={"X-Forwarded-For": "192.0.2.10"})
+    assert proxied.status_code == 401, "a local proxy must not relay remote users to the dev user"
 
 
 def test_dev_user_is_configurable(make_app):
