@@ -6,7 +6,7 @@
  */
 import { getJSON, sendFeedback } from '../common/api.js';
 import { showError } from '../common/errors.js';
-import { formatDate, h, queryTerms, renderHighlighted } from '../common/render.js';
+import { formatDate, h, highlightSegments, queryTerms } from '../common/render.js';
 import { message, setStatus } from '../common/widgets.js';
 import { capabilities, insertCitation, readSelection } from './document.js';
 import { describeInsertError } from './generation.js';
@@ -15,6 +15,60 @@ import { describeInsertError } from './generation.js';
 export const SEARCH_RESULTS = 10;
 /** Longest question sent (a long selection is cut at a word boundary). */
 export const MAX_QUERY_CHARS = 1000;
+/** Passages longer than this show an excerpt around the first match, with « Voir tout ». */
+export const EXCERPT_CHARS = 360;
+/** Context kept before the first match in an excerpt. */
+const EXCERPT_LEAD_CHARS = 120;
+
+/**
+ * The part of highlighted segments between two offsets of the whole text.
+ * @param {{text: string, mark: boolean}[]} segments
+ * @param {number} start
+ * @param {number} end
+ * @returns {{text: string, mark: boolean}[]}
+ */
+export function sliceSegments(segments, start, end) {
+  const out = [];
+  let at = 0;
+  for (const segment of segments) {
+    const from = Math.max(start, at);
+    const to = Math.min(end, at + segment.text.length);
+    if (to > from) out.push({ text: segment.text.slice(from - at, to - at), mark: segment.mark });
+    at += segment.text.length;
+  }
+  return out;
+}
+
+/**
+ * An excerpt of a long passage around its first match, cut on spaces.
+ * @param {{text: string, mark: boolean}[]} segments
+ * @returns {{segments: {text: string, mark: boolean}[], cut: boolean}}
+ */
+export function excerptAroundMatch(segments) {
+  const text = segments.map((s) => s.text).join('');
+  if (text.length <= EXCERPT_CHARS) return { segments, cut: false };
+  let firstMark = 0;
+  let at = 0;
+  for (const segment of segments) {
+    if (segment.mark) {
+      firstMark = at;
+      break;
+    }
+    at += segment.text.length;
+  }
+  let start = Math.max(0, firstMark - EXCERPT_LEAD_CHARS);
+  if (start > 0) start = text.indexOf(' ', start) + 1 || start;
+  let end = Math.min(text.length, start + EXCERPT_CHARS);
+  if (end < text.length) end = text.lastIndexOf(' ', end) > start ? text.lastIndexOf(' ', end) : end;
+  const part = sliceSegments(segments, start, end);
+  if (start > 0) part.unshift({ text: '… ', mark: false });
+  if (end < text.length) part.push({ text: ' …', mark: false });
+  return { segments: part, cut: true };
+}
+
+function segmentNodes(segments) {
+  return segments.map((s) => (s.mark ? h('mark', null, s.text) : document.createTextNode(s.text)));
+}
 
 const FILTERS = {
   jurisdiction: 'filter-jurisdiction',
@@ -68,17 +122,27 @@ export function renderHit(hit, terms, onCite) {
     capabilities().footnotes ? 'Citer en note de bas de page' : 'Citer dans le texte');
   const status = h('div', { className: 'plume-stack' });
   cite.addEventListener('click', () => onCite(hit, cite, status));
+  const segments = highlightSegments(passage, { ranges: Array.isArray(ranges) ? ranges : null, terms });
+  const excerpt = excerptAroundMatch(segments);
+  const text = h('p', { className: 'plume-card__text' }, segmentNodes(excerpt.segments));
+  let more = null;
+  if (excerpt.cut) {
+    more = h('button', { type: 'button', className: 'plume-button plume-button--small', 'aria-expanded': 'false' }, 'Voir tout le passage');
+    more.addEventListener('click', () => {
+      const open = more.getAttribute('aria-expanded') !== 'true';
+      text.replaceChildren(...segmentNodes(open ? segments : excerpt.segments));
+      more.setAttribute('aria-expanded', String(open));
+      more.textContent = open ? 'Réduire' : 'Voir tout le passage';
+    });
+  }
   return h('li', { className: 'plume-card', dataset: { citation } },
     h('p', { className: 'plume-card__title' }, citation),
     h('p', { className: 'plume-card__meta' },
       hit.zone ? h('span', { className: 'plume-zone' }, hit.zone) : null,
       (hit.date || decision.date) ? ` ${formatDate(hit.date || decision.date)}` : null,
       meta ? ` — ${meta}` : null),
-    h('p', { className: 'plume-card__text' }, renderHighlighted(passage, {
-      ranges: Array.isArray(ranges) ? ranges : null,
-      terms,
-    })),
-    h('div', { className: 'plume-actions' }, cite),
+    text,
+    h('div', { className: 'plume-actions' }, cite, more),
     status);
 }
 

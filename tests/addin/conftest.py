@@ -107,6 +107,30 @@ def plume(make_app, serve_app, fake_llm):
     return start
 
 
+CORPUS = HERE.parents[1] / "backend" / "data" / "corpus" / "decisions.jsonl"
+# Sample-corpus decisions the search and draft tests use: six Cour de cassation social
+# chamber decisions about « faute grave » (Rejet, Cassation…) and one commercial one.
+CORPUS_IDS = ("jurinet-2004811", "jurinet-2004812", "jurinet-2004817", "jurinet-2004819",
+              "jurinet-2004820", "jurinet-2004825", "judilibre-5fca277de35a255d41ca73ab")
+
+
+@pytest.fixture
+def corpus(make_app, fake_llm, tmp_path) -> list[dict[str, Any]]:
+    """A few real decisions of the sample corpus, ingested (lexical search works at once)."""
+    from backend import retrieval
+
+    decisions = [json.loads(line) for line in CORPUS.open(encoding="utf-8")]
+    chosen = [d for d in decisions if d["id"] in CORPUS_IDS]
+    path = tmp_path / "decisions.jsonl"
+    path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in chosen), encoding="utf-8")
+    app = make_app(**fake_llm_settings(fake_llm))
+    with app.app_context():
+        report = retrieval.ingest_paths([str(path)], progress=False)
+        assert not report.failed_files, report.summary()
+        assert retrieval.count_decisions() == len(CORPUS_IDS)
+    return chosen
+
+
 @pytest.fixture
 def open_pane(browser) -> Iterator[Callable[..., Any]]:
     """Opens a pane page with an Office.js mock.
