@@ -10,11 +10,12 @@ PIP := $(VENV)/bin/pip
 # screenshots) for the task-pane tests, nginx for `nginx -t`, systemd for `systemd-analyze verify`.
 TEST_DEBS := chromium fonts-noto-color-emoji nginx systemd
 
-.PHONY: run test venv vendor system-deps clean help
+.PHONY: run test manifests venv vendor system-deps clean help
 
 help:
 	@echo "make run   - serve Plume on https://localhost:$${PORT:-3000} (embedded database and sample corpus)"
 	@echo "make test  - run the whole test suite"
+	@echo "make manifests - Word and Outlook manifests for the local instance, in var/manifests/"
 
 $(VENV)/.installed: requirements.txt requirements-nodeps.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -51,6 +52,10 @@ system-deps:
 
 run: venv vendor
 	PLUME_ENV=$${PLUME_ENV:-development} $(PY) -m backend serve
+
+# Manifests for sideloading against `make run` (docs/admin-guide.md, "Sideloading for testers").
+manifests: venv
+	PLUME_ENV=$${PLUME_ENV:-development} $(PY) -m backend manifest --out var/manifests
 
 test: venv vendor system-deps
 	$(PY) -m pytest -q -p no:cacheprovider tests
