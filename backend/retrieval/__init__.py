@@ -1,8 +1,178 @@
-"""The retrieval room."""
+"""The retrieval room: French case law, loaded in bulk and searched by words and meaning.
+
+Functions other rooms call:
+
+- :func:`ingest_paths` — load JSON lines, .docx and .pdf decisions (``python -m backend
+  ingest``; ``serve`` loads the sample corpus into an empty database);
+- :func:`count_decisions`;
+- :func:`search` — hybrid search over the decisions ``user`` may see;
+- :func:`grounding_sources` / :func:`check_citations` — numbered sources for the
+  ``draft`` task, and the server-side check of the citations in what the model wrote.
+
+Vectors are filled after ingestion by a background thread of the serving process
+(``PLUME_EMBED_IN_BACKGROUND``) or by ``python -m backend embed``; until then search is
+lexical only. Modules: :mod:`.records` and :mod:`.text` (preparing decisions),
+:mod:`.ingest`, :mod:`.embeddings` and :mod:`.vectors`, :mod:`.search`,
+:mod:`.citations`, :mod:`.grounding`.
+"""
 from __future__ import annotations
 
-from flask import Flask
+import threading
+import time
+from typing import Any, Iterable, Mapping
+
+import click
+from flask import Flask, current_app, request
+from flask.cli import with_appcontext
+
+from .. import db
+from . import grounding
+from .embeddings import LOCAL_MODEL, Embedder, from_config
+from .ingest import IngestReport
+from .search import Filters, SearchResult
+
+__all__ = ["init_app", "ingest_paths", "count_decisions", "search", "search_detailed",
+           "grounding_sources", "check_citations", "IngestReport", "Filters", "SearchResult",
+           "model_name", "get_embedder", "vectors_ready", "embed_pending"]
+
+READY_TTL = 30.0
+
+
+def model_name(config: Mapping[str, Any]) -> str:
+    """The name recorded for the vectors the configured embedder produces."""
+    if config.get("EMBEDDINGS_BASE_URL"):
+        return f"{config['EMBEDDINGS_MODEL']} @ {config['EMBEDDINGS_BASE_URL']}"
+    return LOCAL_MODEL
+
+
+def get_embedder(app: Flask | None = None) -> Embedder:
+    """This process's embedder (one per app)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    state = app.extensions["plume.retrieval"]
+    if state.get("embedder") is None:
+        state["embedder"] = from_config(app.config)
+    return state["embedder"]
+
+
+def vectors_ready() -> bool:
+    """Whether any passage has a vector (checked at most every 30 s)."""
+    state = current_app.extensions["plume.retrieval"]
+    checked, ready = state.get("ready", (0.0, False))
+    if ready or time.monotonic() - checked > READY_TTL:
+        with db.connection() as conn:
+            ready = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM passages WHERE embedding IS NOT NULL)").fetchone()[0]
+        state["ready"] = (time.monotonic(), ready)
+    return ready
+
+
+def ingest_paths(paths: Iterable[str], progress: bool = True) -> IngestReport:
+    """Load decisions from JSON lines (corpus format), .docx and .pdf files.
+
+    Idempotent: a decision whose content is unchanged is skipped, a changed one replaced.
+    Returns an :class:`IngestReport` (``summary()`` in French, ``failed_files``).
+    """
+    from .ingest import ingest_paths as run
+    from .vectors import ensure_model
+
+    ensure_model(model_name(current_app.config))
+    report = run(paths, progress=progress)
+    current_app.extensions["plume.retrieval"]["ready"] = (0.0, False)
+    return report
+
+
+def count_decisions() -> int:
+    with db.connection() as conn:
+        return conn.execute("SELECT count(*) FROM decisions").fetchone()[0]
+
+
+def search_detailed(query: str, user: Any, k: int = 10, filters: Mapping[str, Any] | Filters | None = None,
+                    per_decision: int = 1) -> SearchResult:
+    """Hybrid search with what the caller should tell the user (``notice``) when degraded."""
+    from .search import embed_query, run
+
+    if not isinstance(filters, Filters):
+        filters = Filters.from_mapping(filters)
+    if not " ".join((query or "").split()):
+        return run(query, user, k=k, filters=filters, per_decision=per_decision)  # raises
+    vector, notice = embed_query(query)
+    result = run(query, user, k=k, filters=filters, per_decision=per_decision, vector=vector)
+    result.notice = notice
+    return result
+
+
+def search(query: str, user: Any, k: int = 10, filters: Mapping[str, Any] | None = None,
+           per_decision: int = 1) -> list[dict]:
+    """Hits over the decisions ``user`` may see (public, or private to their jurisdictions).
+
+    Each hit: ``passage_id``, ``decision_id``, ``citation``, ``zone``, ``text`` with
+    ``marks`` (offsets of the matched words), ``score``, ``decision`` metadata.
+    """
+    return search_detailed(query, user, k=k, filters=filters, per_decision=per_decision).hits
+
+
+def grounding_sources(query: str, user: Any, k: int = 6) -> list[dict]:
+    """Passages to give the model as numbered sources [1]…[k] for a grounded draft.
+
+    Up to two passages per decision, so one strong precedent can be quoted from its
+    reasons and its operative part.
+    """
+    hits = search(query, user, k=k, per_decision=2)
+    return [{"n": n, "passage_id": hit["passage_id"], "decision_id": hit["decision_id"],
+             "citation": hit["citation"], "zone": hit["zone"], "date": hit["decision"]["date"],
+             "jurisdiction": hit["decision"]["jurisdiction"], "text": hit["text"]}
+            for n, hit in enumerate(hits, start=1)]
+
+
+def check_citations(text: str, sources: list[dict]) -> list[dict]:
+    """Flags for a drafted text: ``[n]`` naming no given source, quotes not found verbatim.
+
+    Each flag: ``kind`` (``unknown_source`` | ``quote_not_found``), ``ref``, ``quote``,
+    ``message`` (French).
+    """
+    return grounding.check(text, sources)
+
+
+def embed_pending(progress: bool = False, limit: int | None = None) -> int:
+    """Compute missing passage vectors now (the ``embed`` command)."""
+    from .vectors import embed_pending as run
+    from .vectors import ensure_model
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    ensure_model(model_name(app.config))
+    batch = app.config.get("EMBEDDINGS_BATCH_SIZE", 64) if app.config.get("EMBEDDINGS_BASE_URL") else 8
+    done = run(get_embedder(app), batch=batch, limit=limit, progress=progress)
+    app.extensions["plume.retrieval"]["ready"] = (0.0, False)
+    return done
+
+
+@click.command("embed")
+@click.option("--limit", type=int, default=None, help="Stop after this many passages.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@with_appcontext
+def embed_command(limit: int | None, quiet: bool) -> None:
+    """Compute the vectors of passages that have none (after ingestion or a model change)."""
+    done = embed_pending(progress=not quiet, limit=limit)
+    click.echo(f"Vecteurs calculés : {done}.")
 
 
 def init_app(app: Flask) -> None:
-    """Nothing to set up yet."""
+    """Register the ``embed`` command and the background embedder of the serving process."""
+    app.extensions["plume.retrieval"] = {"lock": threading.Lock(), "embedder": None,
+                                         "background": None}
+    app.cli.add_command(embed_command)
+
+    def start_embedder(app: Flask) -> None:
+        from .vectors import start_background
+
+        start_background(app)
+
+    app.extensions.setdefault("plume.serve_hooks", []).append(start_embedder)
+
+    @app.before_request
+    def _start_embedder_in_workers() -> None:
+        # gunicorn workers never run `serve`: start the thread on their first API request.
+        if app.testing or not request.path.startswith("/api/"):
+            return
+        if app.extensions["plume.retrieval"].get("background") is None:
+            start_embedder(app)

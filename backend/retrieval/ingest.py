@@ -1,0 +1,382 @@
+"""Loading decisions: JSON lines, Word and PDF files, in bulk, idempotently, with a report.
+
+Each decision is prepared in Python (repairs, zones, passages; see :mod:`.records`), then
+stored by batches with binary ``COPY``. A decision whose content hash is already stored
+is left alone; a changed one is replaced (same id, new passages). A batch is one
+transaction; if it fails, its decisions are retried one by one so a single bad decision
+is reported and skipped while the others load. A Word or PDF file that cannot be read is
+reported and skipped. Nothing is ever half-loaded.
+
+Vectors are not computed here (the embedded model does ~2 passages/s): a passage takes
+the vector of an identical passage already stored, or of the sample corpus's
+precomputed file, and otherwise waits for the background embedder.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+import psycopg
+from psycopg.types.json import Jsonb
+
+from .. import db
+from ..documents import SUPPORTED_EXTENSIONS, DocumentError, read_document
+from . import embeddings
+from .records import (DecisionRecord, PreparedDecision, RecordError, from_document, from_json,
+                      passage_hash, prepare)
+
+log = logging.getLogger(__name__)
+
+BATCH_DECISIONS = 500
+JSON_EXTENSIONS = (".jsonl", ".ndjson", ".json")
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_PAGES = 2000
+SAMPLE_VECTORS = Path(__file__).with_name("data") / "sample_vectors.npz"
+
+
+def _fr(n: int | float) -> str:
+    """A number the French way (« 12 345 », « 3,2 »)."""
+    if isinstance(n, float):
+        return f"{n:,.1f}".replace(",", " ").replace(".", ",")
+    return f"{n:,}".replace(",", " ")
+
+
+@dataclass
+class IngestReport:
+    """What an ingestion did, for the command line and the logs (``summary()`` in French)."""
+
+    ingested: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    passages: int = 0
+    vectors_reused: int = 0
+    vectors_pending: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)       # (where, reason)
+    failed_files: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    zones_adjusted: int = 0
+    zones_derived: int = 0
+    zones_broken: list[tuple[str, str]] = field(default_factory=list)  # (decision, problem)
+    mojibake_repaired: int = 0        # decisions with repaired words
+    mojibake_words_repaired: int = 0
+    mojibake_left: list[tuple[str, int]] = field(default_factory=list)  # (decision, words left)
+    seconds: float = 0.0
+    store_seconds: float = 0.0
+
+    def note(self, prepared: PreparedDecision) -> None:
+        source_id = prepared.record.source_id
+        if prepared.zoning.origin == "adjusted":
+            self.zones_adjusted += 1
+        elif prepared.zoning.origin == "derived":
+            self.zones_derived += 1
+        if prepared.zoning.problem:
+            self.zones_broken.append((source_id, prepared.zoning.problem))
+        if prepared.repair.repaired:
+            self.mojibake_repaired += 1
+            self.mojibake_words_repaired += prepared.repair.repaired
+        if prepared.repair.left:
+            self.mojibake_left.append((source_id, prepared.repair.left))
+
+    def passages_per_second(self) -> float:
+        return self.passages / self.seconds if self.seconds else 0.0
+
+    def summary(self, details: int = 10) -> str:
+        lines = [
+            f"Ingestion terminée en {_fr(self.seconds)} s : {_fr(self.ingested)} décision(s) "
+            f"ajoutée(s), {_fr(self.updated)} mise(s) à jour, {_fr(self.unchanged)} inchangée(s) ; "
+            f"{_fr(self.passages)} passage(s) enregistré(s) "
+            f"({_fr(round(self.passages_per_second()))} passages/s)."
+        ]
+        if self.skipped:
+            reasons: dict[str, int] = {}
+            for _, reason in self.skipped:
+                reasons[reason] = reasons.get(reason, 0) + 1
+            lines.append(f"Écartées : {_fr(len(self.skipped))} ("
+                         + " ; ".join(f"{r} : {_fr(n)}" for r, n in sorted(reasons.items())) + ").")
+            lines += [f"  - {where} : {reason}" for where, reason in self.skipped[:details]]
+        lines.append(f"Zones : {_fr(self.zones_adjusted)} recalée(s) sur les paragraphes, "
+                     f"{_fr(self.zones_derived)} déduite(s) des intitulés du texte"
+                     f" (dont {_fr(len(self.zones_broken))} aux décalages incohérents, ignorés).")
+        lines += [f"  - {where} : {problem}" for where, problem in self.zones_broken[:details]]
+        if self.mojibake_repaired or self.mojibake_left:
+            lines.append(
+                f"Caractères mal encodés : {_fr(self.mojibake_repaired)} décision(s) réparée(s) "
+                f"({_fr(self.mojibake_words_repaired)} mot(s)) ; {_fr(len(self.mojibake_left))} "
+                f"avec des mots non réparés ({_fr(sum(n for _, n in self.mojibake_left))}).")
+        lines.append(f"Vecteurs : {_fr(self.vectors_reused)} repris, {_fr(self.vectors_pending)} "
+                     "à calculer en arrière-plan (la recherche par mots fonctionne déjà).")
+        if self.failed_files:
+            lines.append(f"Fichiers en échec : {_fr(len(self.failed_files))}.")
+            lines += [f"  - {path} : {reason}" for path, reason in self.failed_files]
+        return "\n".join(lines)
+
+
+# --- reading inputs ---------------------------------------------------------------
+
+def _json_records(path: Path, report: IngestReport, bar: Any) -> Iterator[DecisionRecord]:
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            bar.update(len(raw))
+            if not raw.strip():
+                continue
+            where = f"{path.name} ligne {number}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                line = raw.decode("cp1252", errors="replace")  # repaired downstream if possible
+            try:
+                yield from_json(json.loads(line), where)
+            except json.JSONDecodeError as exc:
+                report.skipped.append((where, f"JSON invalide ({exc.msg})"))
+            except RecordError as exc:
+                report.skipped.append((where, str(exc)))
+
+
+def _document_record(path: Path) -> DecisionRecord:
+    """A Word/PDF file as a decision; raises DocumentError or RecordError."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise DocumentError("Fichier trop volumineux.", status=413, detail=f"{path}: {size} bytes")
+    document = read_document(path.read_bytes(), path.name, max_bytes=MAX_FILE_BYTES,
+                             max_pages=MAX_FILE_PAGES)
+    sidecar_path = path.with_name(path.name + ".json")
+    sidecar = None
+    if sidecar_path.exists():
+        try:
+            sidecar = json.loads(sidecar_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise RecordError(f"métadonnées {sidecar_path.name} illisibles ({exc})") from exc
+    return from_document(document.text, path.name, sidecar)
+
+
+# --- storing ------------------------------------------------------------------------
+
+class VectorSource:
+    """Vectors that need no model: identical passages already stored, the sample file."""
+
+    def __init__(self, model: str | None):
+        self.model = model
+        self._sample: dict[str, np.ndarray] | None = None
+
+    def sample(self) -> dict[str, np.ndarray]:
+        if self._sample is None:
+            self._sample = {}
+            if self.model == embeddings.LOCAL_MODEL and SAMPLE_VECTORS.exists():
+                self._sample = embeddings.load_vector_file(SAMPLE_VECTORS)
+        return self._sample
+
+    def lookup(self, conn: psycopg.Connection, hashes: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        if self.model is None:
+            return found
+        sample = self.sample()
+        found.update({h: sample[h] for h in hashes if h in sample})
+        missing = [h for h in hashes if h not in found]
+        if missing:
+            rows = conn.execute(
+                "SELECT DISTINCT ON (content_hash) content_hash, embedding FROM passages "
+                "WHERE content_hash = ANY(%(hashes)s) AND embedding IS NOT NULL",
+                {"hashes": missing}).fetchall()
+            found.update({h: np.asarray(v, dtype=np.float32) for h, v in rows})
+        return found
+
+
+DECISION_COLUMNS = ("id", "source_id", "ecli", "jurisdiction", "chamber", "number", "decision_date",
+                    "solution", "publication", "summary", "themes", "nac", "source", "license",
+                    "visibility", "private_to", "text", "zones", "zoning", "passage_count",
+                    "content_hash")
+DECISION_TYPES = ["bigint", "text", "text", "text", "text", "text", "date", "text", "text", "text",
+                  "text[]", "text", "text", "text", "text", "text[]", "text", "jsonb", "text",
+                  "integer", "text"]
+PASSAGE_COLUMNS = ("decision_id", "zone", "ordinal", "start_offset", "end_offset", "text",
+                   "content_hash", "embedding")
+PASSAGE_TYPES = ["bigint", "text", "integer", "integer", "integer", "text", "text", "vector"]
+
+
+def _decision_row(decision_id: int, item: PreparedDecision) -> list[Any]:
+    meta = item.metadata
+    themes = meta.get("themes") or []
+    if isinstance(themes, str):
+        themes = [themes]
+    date = dt.date.fromisoformat(meta["date"]) if meta.get("date") else None
+    return [decision_id, item.record.source_id, meta.get("ecli"), meta.get("jurisdiction") or "",
+            meta.get("chamber"), meta.get("number"), date, meta.get("solution"),
+            meta.get("publication"), meta.get("summary"), [str(t) for t in themes],
+            meta.get("nac"), meta.get("source"), meta.get("license"),
+            "private" if item.record.private_to else "public", item.record.private_to, item.text,
+            Jsonb([{"zone": s.zone, "start": s.start, "end": s.end} for s in item.zoning.segments]),
+            item.zoning.origin, len(item.passages), item.content_hash]
+
+
+def _store(conn: psycopg.Connection, batch: list[PreparedDecision], existing: dict[str, int],
+           vectors: VectorSource, report: IngestReport) -> None:
+    """Write one batch (new and changed decisions) in the caller's transaction."""
+    changed_ids = [existing[item.record.source_id] for item in batch if item.record.source_id in existing]
+    if changed_ids:
+        # Same internal id, fresh row and passages (their vectors are found again by hash).
+        conn.execute("DELETE FROM decisions WHERE id = ANY(%(ids)s)", {"ids": changed_ids})
+    new_count = len(batch) - len(changed_ids)
+    fresh = iter([row[0] for row in conn.execute(
+        "SELECT nextval(pg_get_serial_sequence('decisions', 'id')) FROM generate_series(1, %(n)s)",
+        {"n": new_count}).fetchall()] if new_count else [])
+    ids: list[int] = []
+    for item in batch:
+        ids.append(existing[item.record.source_id] if item.record.source_id in existing else next(fresh))
+    hashes = {passage_hash(p.text) for item in batch for p in item.passages}
+    found = vectors.lookup(conn, sorted(hashes))
+    with conn.cursor() as cur:
+        with cur.copy(f"COPY decisions ({', '.join(DECISION_COLUMNS)}) FROM STDIN WITH (FORMAT BINARY)") as copy:
+            copy.set_types(DECISION_TYPES)
+            for decision_id, item in zip(ids, batch):
+                copy.write_row(_decision_row(decision_id, item))
+        with cur.copy(f"COPY passages ({', '.join(PASSAGE_COLUMNS)}) FROM STDIN WITH (FORMAT BINARY)") as copy:
+            copy.set_types(PASSAGE_TYPES)
+            for decision_id, item in zip(ids, batch):
+                for passage in item.passages:
+                    key = passage_hash(passage.text)
+                    vector = found.get(key)
+                    copy.write_row([decision_id, passage.zone, passage.ordinal, passage.start,
+                                    passage.end, passage.text, key, vector])
+                    if vector is None:
+                        report.vectors_pending += 1
+                    else:
+                        report.vectors_reused += 1
+    for item in batch:
+        report.passages += len(item.passages)
+        if item.record.source_id in existing:
+            report.updated += 1
+        else:
+            report.ingested += 1
+        report.note(item)
+
+
+def _flush(records: list[DecisionRecord], vectors: VectorSource, report: IngestReport) -> None:
+    """Store a batch: unchanged decisions are skipped before any work, the rest prepared."""
+    if not records:
+        return
+    started = time.perf_counter()
+    with db.connection() as conn:
+        stored = {source_id: (decision_id, content_hash) for source_id, decision_id, content_hash
+                  in conn.execute(
+                      "SELECT source_id, id, content_hash FROM decisions "
+                      "WHERE source_id = ANY(%(ids)s)",
+                      {"ids": [record.source_id for record in records]}).fetchall()}
+    ids = {source_id: decision_id for source_id, (decision_id, _) in stored.items()}
+    todo: list[PreparedDecision] = []
+    for record in records:
+        known = stored.get(record.source_id)
+        content_hash = record.content_hash()
+        if known is not None and known[1] == content_hash:
+            report.unchanged += 1
+            continue
+        try:
+            todo.append(prepare(record, content_hash))
+        except RecordError as exc:
+            report.skipped.append((record.origin, str(exc)))
+    if todo:
+        try:
+            with db.connection() as conn:
+                with conn.transaction():
+                    _store(conn, todo, ids, vectors, part := IngestReport())
+            _merge(report, part)
+        except psycopg.Error as exc:
+            log.warning("batch failed, retrying decision by decision", extra={"error": str(exc)})
+            for item in todo:
+                try:
+                    with db.connection() as conn:
+                        with conn.transaction():
+                            _store(conn, [item], ids, vectors, single := IngestReport())
+                    _merge(report, single)
+                except psycopg.Error as single_exc:
+                    why = ("donnée invalide" if isinstance(single_exc, psycopg.DataError)
+                           else "erreur de la base")
+                    report.skipped.append((item.record.origin,
+                                           f"refusée par la base de données ({why})"))
+                    log.warning("decision refused by the database",
+                                extra={"decision": item.record.source_id, "error": str(single_exc)})
+    report.store_seconds += time.perf_counter() - started
+
+
+def _merge(report: IngestReport, part: IngestReport) -> None:
+    for name in ("ingested", "updated", "passages", "vectors_reused", "vectors_pending",
+                 "zones_adjusted", "zones_derived", "mojibake_repaired", "mojibake_words_repaired"):
+        setattr(report, name, getattr(report, name) + getattr(part, name))
+    report.zones_broken += part.zones_broken
+    report.mojibake_left += part.mojibake_left
+
+
+def _progress(total: int, enabled: bool, label: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=label,
+                disable=not enabled, file=sys.stderr, leave=False)
+
+
+def ingest_paths(paths: Iterable[str], progress: bool = True, *, model: str | None = None,
+                 batch_decisions: int = BATCH_DECISIONS) -> IngestReport:
+    """Load decisions from JSON lines, .docx and .pdf files (needs an app context).
+
+    ``model`` names the embedding model whose stored vectors may be reused (default: the
+    one configured). Returns the report; ``report.failed_files`` lists unreadable files.
+    """
+    from flask import current_app
+
+    from . import model_name
+
+    started = time.perf_counter()
+    report = IngestReport()
+    vectors = VectorSource(model if model is not None else model_name(current_app.config))
+    paths = [Path(p) for p in paths]
+    total = sum(p.stat().st_size for p in paths if p.exists())
+    with _progress(total, progress, "Ingestion") as bar:
+        for path in paths:
+            if not path.is_file():
+                report.failed_files.append((str(path), "fichier introuvable"))
+                continue
+            suffix = path.suffix.lower()
+            if suffix in JSON_EXTENSIONS:
+                batch: list[DecisionRecord] = []
+                seen: set[str] = set()
+                for record in _json_records(path, report, bar):
+                    if record.source_id in seen:
+                        report.skipped.append((record.origin, "décision en double dans le lot"))
+                        continue
+                    seen.add(record.source_id)
+                    batch.append(record)
+                    if len(batch) >= batch_decisions:
+                        _flush(batch, vectors, report)
+                        batch = []
+                _flush(batch, vectors, report)
+            elif suffix in SUPPORTED_EXTENSIONS:
+                try:
+                    record = _document_record(path)
+                except DocumentError as exc:
+                    report.failed_files.append((str(path), exc.message))
+                    bar.update(path.stat().st_size)
+                    continue
+                except RecordError as exc:
+                    report.failed_files.append((str(path), str(exc)))
+                    bar.update(path.stat().st_size)
+                    continue
+                _flush([record], vectors, report)
+                bar.update(path.stat().st_size)
+            else:
+                report.failed_files.append(
+                    (str(path), "format non pris en charge (attendu : .jsonl, .docx, .pdf)"))
+                bar.update(path.stat().st_size)
+    report.seconds = time.perf_counter() - started
+    log.info("ingestion finished", extra={
+        "ingested": report.ingested, "updated": report.updated, "unchanged": report.unchanged,
+        "skipped": len(report.skipped), "failed_files": len(report.failed_files),
+        "passages": report.passages, "seconds": round(report.seconds, 2)})
+    from .search import forget_facets
+
+    forget_facets()
+    return report
+

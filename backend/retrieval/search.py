@@ -1,0 +1,423 @@
+"""Hybrid search: French full text and vectors, fused by reciprocal rank, in one SQL query.
+
+The lexical leg ranks passages whose French stems (accents folded) match the query;
+the semantic leg ranks passages by cosine distance to the query's embedding. Reciprocal
+rank fusion (k = 60) merges both, then each decision keeps its best ``per_decision``
+passages. Only decisions the user may see take part: public ones, and private ones
+whose ``private_to`` names one of the user's jurisdictions.
+
+pgvector 0.6 applies WHERE clauses *after* the HNSW scan, so a selective filter could
+leave nothing of the ``ef_search`` nearest neighbours. The filter's share of passages is
+estimated from a small facet table kept in memory; below ``SEARCH_EXACT_BELOW`` passages
+the semantic leg compares vectors exactly (through the filter's indexes), otherwise it
+widens ``hnsw.ef_search`` in inverse proportion to the share.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+from flask import current_app
+
+from .. import db
+from ..errors import AppError, ValidationError
+from .citations import format_citation
+from .text import canonical_zone
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60
+MAX_K = 50
+MAX_PER_DECISION = 5
+MAX_QUERY_CHARS = 4000
+SHORT_QUERY_WORDS = 6      # up to this many words, every word must match (AND); beyond, any (OR)
+LEXICAL_CANDIDATE_CAP = 20000  # OR queries rank at most this many matching passages
+BASE_EF_SEARCH = 100
+MAX_EF_SEARCH = 1000
+FACETS_TTL = 300.0
+MARK_START, MARK_END = "\x02", "\x03"
+
+
+def fold(value: str) -> str:
+    """Lower case without accents, as the database's ``*_key`` columns (plume_unaccent)."""
+    table = str.maketrans("ÀÁÂÃÄÅàáâãäåÇçÈÉÊËèéêëÌÍÎÏìíîïÑñÒÓÔÕÖòóôõöÙÚÛÜùúûüÝýÿŸ",
+                          "AAAAAAaaaaaaCcEEEEeeeeIIIIiiiiNnOOOOOoooooUUUUuuuuYyyY")
+    value = value.translate(table).replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae")
+    return " ".join(value.replace("Æ", "AE").lower().split())
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Validated search filters (all optional)."""
+
+    jurisdiction: str | None = None   # prefix: « Cour d'appel » or « Cour d'appel de Lyon »
+    chamber: str | None = None        # words in the chamber's name: « sociale »
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    solution: str | None = None       # words in the solution: « cassation »
+    zone: str | None = None           # motivations, dispositif, …
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any] | None) -> "Filters":
+        """Filters from query parameters, with a French 400 naming a bad field."""
+        raw = raw or {}
+
+        def text(name: str) -> str | None:
+            value = raw.get(name)
+            if value is None or str(value).strip() == "":
+                return None
+            value = " ".join(str(value).split())
+            if len(value) > 200:
+                raise ValidationError(name, f"Le filtre « {name} » est trop long.")
+            return value
+
+        def date(name: str) -> dt.date | None:
+            value = raw.get(name)
+            if value in (None, ""):
+                return None
+            if isinstance(value, dt.date):
+                return value
+            try:
+                return dt.date.fromisoformat(str(value))
+            except ValueError:
+                raise ValidationError(name, f"La date « {name} » doit être au format AAAA-MM-JJ.") from None
+
+        zone = text("zone")
+        if zone is not None:
+            canonical = canonical_zone(zone)
+            if canonical is None:
+                raise ValidationError("zone", "Zone inconnue : choisissez introduction, expose, moyens, "
+                                              "motivations, dispositif, annexes ou texte.")
+            zone = canonical
+        filters = cls(text("jurisdiction"), text("chamber"), date("date_from"), date("date_to"),
+                      text("solution"), zone)
+        if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+            raise ValidationError("date_from", "La date de début est postérieure à la date de fin.")
+        return filters
+
+    def decision_filters(self) -> bool:
+        return any((self.jurisdiction, self.chamber, self.date_from, self.date_to, self.solution))
+
+    def any(self) -> bool:
+        return self.decision_filters() or self.zone is not None
+
+    def sql(self) -> tuple[str, dict[str, Any]]:
+        """WHERE conditions on ``d`` (decisions) and ``p`` (passages), with parameters."""
+        conditions: list[str] = []
+        params: dict[str, Any] = {}
+        if self.jurisdiction:
+            conditions.append("d.jurisdiction_key LIKE %(f_jurisdiction)s")
+            params["f_jurisdiction"] = _like_prefix(fold(self.jurisdiction))
+        if self.chamber:
+            conditions.append("d.chamber_key LIKE %(f_chamber)s")
+            params["f_chamber"] = _like_contains(fold(self.chamber))
+        if self.solution:
+            conditions.append("d.solution_key LIKE %(f_solution)s")
+            params["f_solution"] = _like_contains(fold(self.solution))
+        if self.date_from:
+            conditions.append("d.decision_date >= %(f_date_from)s")
+            params["f_date_from"] = self.date_from
+        if self.date_to:
+            conditions.append("d.decision_date <= %(f_date_to)s")
+            params["f_date_to"] = self.date_to
+        if self.zone:
+            conditions.append("p.zone = %(f_zone)s")
+            params["f_zone"] = self.zone
+        return (" AND ".join(conditions) or "TRUE"), params
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _like_prefix(value: str) -> str:
+    return _escape_like(value) + "%"
+
+
+def _like_contains(value: str) -> str:
+    return "%" + "%".join(_escape_like(word) for word in value.split()) + "%"
+
+
+# --- selectivity --------------------------------------------------------------------
+
+@dataclass
+class Facets:
+    """Passage counts per (jurisdiction, chamber, solution, year), folded; and per zone."""
+
+    rows: list[tuple[str, str, str, int | None, int]]
+    zones: dict[str, int]
+    total: int
+    loaded: float = field(default_factory=time.monotonic)
+
+    def estimate(self, filters: Filters) -> int:
+        """How many passages the filters leave (an estimate: dates are prorated by year)."""
+        if not filters.any():
+            return self.total
+        jurisdiction = fold(filters.jurisdiction) if filters.jurisdiction else None
+        chamber = fold(filters.chamber).split() if filters.chamber else None
+        solution = fold(filters.solution).split() if filters.solution else None
+        count = 0.0
+        for j, c, s, year, n in self.rows:
+            if jurisdiction and not j.startswith(jurisdiction):
+                continue
+            if chamber and not _in_order(chamber, c):
+                continue
+            if solution and not _in_order(solution, s):
+                continue
+            count += n * _year_share(year, filters.date_from, filters.date_to)
+        if filters.zone:
+            count *= self.zones.get(filters.zone, 0) / max(self.total, 1)
+        return math.ceil(count)
+
+
+def _in_order(words: list[str], value: str) -> bool:
+    position = 0
+    for word in words:
+        found = value.find(word, position)
+        if found < 0:
+            return False
+        position = found + len(word)
+    return True
+
+
+def _year_share(year: int | None, start: dt.date | None, end: dt.date | None) -> float:
+    if start is None and end is None:
+        return 1.0
+    if year is None:
+        return 0.0
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    low, high = max(first, start or first), min(last, end or last)
+    if high < low:
+        return 0.0
+    return ((high - low).days + 1) / ((last - first).days + 1)
+
+
+_facets_lock = threading.Lock()
+
+
+def facets(max_age: float = FACETS_TTL) -> Facets:
+    """This worker's facet table, reloaded when older than ``max_age`` seconds."""
+    state = current_app.extensions.setdefault("plume.retrieval.facets", {"facets": None})
+    cached: Facets | None = state["facets"]
+    if cached is not None and time.monotonic() - cached.loaded < max_age:
+        return cached
+    with _facets_lock, db.connection() as conn:
+        rows = conn.execute(
+            "SELECT jurisdiction_key, chamber_key, solution_key, "
+            "       extract(year FROM decision_date)::int, sum(passage_count)::bigint "
+            "FROM decisions GROUP BY 1, 2, 3, 4").fetchall()
+        zones = dict(conn.execute(
+            "SELECT zone, count(*) FROM passages GROUP BY zone").fetchall())
+    loaded = Facets(rows=[tuple(r) for r in rows], zones=zones,  # type: ignore[misc]
+                    total=sum(r[4] for r in rows))
+    state["facets"] = loaded
+    return loaded
+
+
+def forget_facets() -> None:
+    """Drop the cached facets (after an ingestion changed the corpus)."""
+    try:
+        current_app.extensions.setdefault("plume.retrieval.facets", {})["facets"] = None
+    except RuntimeError:  # outside an app context: nothing cached
+        pass
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How the semantic leg runs: exactly, or through HNSW with this ef_search."""
+
+    exact: bool
+    ef_search: int
+    estimated: int
+
+
+def plan(filters: Filters, candidates: int) -> Plan:
+    if not filters.any():
+        return Plan(False, max(BASE_EF_SEARCH, candidates), -1)
+    table = facets()
+    estimated = table.estimate(filters)
+    if estimated <= current_app.config.get("SEARCH_EXACT_BELOW", 20000):
+        return Plan(True, BASE_EF_SEARCH, estimated)
+    share = estimated / max(table.total, 1)
+    ef_search = min(MAX_EF_SEARCH, max(BASE_EF_SEARCH, math.ceil(candidates / share * 1.5)))
+    return Plan(False, ef_search, estimated)
+
+
+# --- the query ----------------------------------------------------------------------
+
+VISIBLE = "(d.visibility = 'public' OR d.private_to && %(jurisdictions)s::text[])"
+
+SQL = """
+WITH q AS (
+    SELECT CASE WHEN %(any_word)s
+                THEN replace(plainto_tsquery('french', plume_unaccent(%(q)s))::text, ' & ', ' | ')::tsquery
+                ELSE websearch_to_tsquery('french', plume_unaccent(%(q)s)) END AS query
+),
+lexical AS (
+    SELECT m.id, row_number() OVER (ORDER BY ts_rank_cd(m.tsv, q.query) DESC, m.id) AS rank
+    FROM (SELECT p.id, p.tsv
+          FROM passages p JOIN decisions d ON d.id = p.decision_id, q
+          WHERE p.tsv @@ q.query AND {visible} AND {filters}
+          LIMIT %(lexical_cap)s) m, q
+    ORDER BY ts_rank_cd(m.tsv, q.query) DESC, m.id
+    LIMIT %(candidates)s
+),
+semantic AS (
+    SELECT p.id, row_number() OVER (ORDER BY {distance}) AS rank
+    FROM passages p JOIN decisions d ON d.id = p.decision_id
+    WHERE %(use_vectors)s AND p.embedding IS NOT NULL AND {visible} AND {filters}
+    ORDER BY {distance}
+    LIMIT %(candidates)s
+),
+fused AS (
+    SELECT coalesce(l.id, s.id) AS id,
+           coalesce(1.0 / (%(rrf_k)s + l.rank), 0) + coalesce(1.0 / (%(rrf_k)s + s.rank), 0) AS score,
+           l.rank AS lexical_rank, s.rank AS semantic_rank
+    FROM lexical l FULL OUTER JOIN semantic s ON l.id = s.id
+),
+ranked AS (
+    SELECT f.*, p.decision_id,
+           row_number() OVER (PARTITION BY p.decision_id ORDER BY f.score DESC, f.id) AS nth
+    FROM fused f JOIN passages p ON p.id = f.id
+),
+best AS (
+    SELECT * FROM ranked WHERE nth <= %(per_decision)s ORDER BY score DESC, id LIMIT %(k)s
+)
+SELECT b.id, b.score, b.lexical_rank, b.semantic_rank, p.zone, p.ordinal, p.start_offset,
+       p.end_offset, p.text,
+       CASE WHEN b.lexical_rank IS NULL THEN NULL
+            ELSE ts_headline('french', plume_unaccent(p.text), q.query, %(headline)s) END,
+       d.source_id, d.ecli, d.jurisdiction, d.chamber, d.number, d.decision_date, d.solution,
+       d.publication, d.summary, d.themes, d.source, d.visibility
+FROM best b JOIN passages p ON p.id = b.id JOIN decisions d ON d.id = p.decision_id, q
+ORDER BY b.score DESC, b.id
+"""
+
+HEADLINE_OPTIONS = f'HighlightAll=true, StartSel="{MARK_START}", StopSel="{MARK_END}"'
+
+
+def build_sql(exact: bool, filters_sql: str) -> str:
+    # "+ 0" keeps the planner off the HNSW index: an exact scan through the filter's indexes.
+    distance = "(p.embedding <=> %(vector)s) + 0" if exact else "p.embedding <=> %(vector)s"
+    return SQL.format(visible=VISIBLE, filters=filters_sql, distance=distance)
+
+
+def _marks(original: str, headline: str | None) -> list[list[int]]:
+    """Offsets in ``original`` of the spans ts_headline marked in its folded copy.
+
+    plume_unaccent keeps one character per character except œ/æ (two), so positions
+    are mapped back through the original text.
+    """
+    if not headline:
+        return []
+    folded_to_original: list[int] = []
+    for index, char in enumerate(original):
+        folded_to_original.extend([index] * (2 if char in "œŒæÆ" else 1))
+    folded_to_original.append(len(original))
+    marks: list[list[int]] = []
+    position = 0
+    start: int | None = None
+    for char in headline:
+        if char == MARK_START:
+            start = position
+        elif char == MARK_END and start is not None:
+            if position <= len(folded_to_original) - 1:
+                a = folded_to_original[min(start, len(folded_to_original) - 1)]
+                b = folded_to_original[min(position, len(folded_to_original) - 1)]
+                if b > a:
+                    marks.append([a, b])
+            start = None
+        else:
+            position += 1
+    return marks
+
+
+@dataclass
+class SearchResult:
+    hits: list[dict[str, Any]]
+    semantic: bool                 # vectors took part
+    notice: str | None = None      # French, when results are degraded
+    plan: Plan | None = None
+
+
+def _user_jurisdictions(user: Any) -> list[str]:
+    return sorted(getattr(user, "jurisdictions", None) or [])
+
+
+def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
+        per_decision: int = 1, vector: np.ndarray | None = None,
+        use_vectors: bool = True) -> SearchResult:
+    """The hybrid search. ``vector`` is the query embedding (None: lexical only)."""
+    query = " ".join((query or "").split())
+    if not query:
+        raise ValidationError("q", "Saisissez une question ou sélectionnez un passage à rechercher.")
+    if len(query) > MAX_QUERY_CHARS:
+        query = query[:MAX_QUERY_CHARS]
+    if not 1 <= k <= MAX_K:
+        raise ValidationError("k", f"Le nombre de résultats doit être compris entre 1 et {MAX_K}.")
+    if not 1 <= per_decision <= MAX_PER_DECISION:
+        raise ValidationError("per_decision", "Le nombre de passages par décision doit être "
+                                              f"compris entre 1 et {MAX_PER_DECISION}.")
+    filters = filters or Filters()
+    candidates = max(40, 4 * k * per_decision)
+    semantic = use_vectors and vector is not None
+    chosen = plan(filters, candidates) if semantic else Plan(False, BASE_EF_SEARCH, -1)
+    filters_sql, params = filters.sql()
+    params.update({
+        "q": query, "any_word": len(query.split()) > SHORT_QUERY_WORDS,
+        "lexical_cap": LEXICAL_CANDIDATE_CAP, "candidates": candidates,
+        "use_vectors": semantic, "vector": vector if semantic else np.zeros(384, dtype=np.float32),
+        "rrf_k": RRF_K, "per_decision": per_decision, "k": k, "headline": HEADLINE_OPTIONS,
+        "jurisdictions": _user_jurisdictions(user),
+    })
+    with db.connection() as conn:
+        with conn.transaction():
+            conn.execute("SELECT set_config('hnsw.ef_search', %(ef)s, true)",
+                         {"ef": str(chosen.ef_search)})
+            rows = conn.execute(build_sql(chosen.exact, filters_sql), params).fetchall()
+    hits = []
+    for (passage_id, score, lexical_rank, semantic_rank, zone, ordinal, start, end, text,
+         headline, source_id, ecli, jurisdiction, chamber, number, date, solution, publication,
+         summary, themes, source, visibility) in rows:
+        hits.append({
+            "passage_id": passage_id,
+            "decision_id": source_id,
+            "citation": format_citation(jurisdiction, chamber, date, number),
+            "zone": zone,
+            "ordinal": ordinal,
+            "start": start,
+            "end": end,
+            "text": text,
+            "marks": _marks(text, headline),
+            "score": round(float(score), 6),
+            "lexical_rank": lexical_rank,
+            "semantic_rank": semantic_rank,
+            "decision": {
+                "id": source_id, "ecli": ecli, "jurisdiction": jurisdiction, "chamber": chamber,
+                "number": number, "date": date.isoformat() if date else None,
+                "solution": solution, "publication": publication, "summary": summary,
+                "themes": list(themes or []), "source": source, "visibility": visibility,
+            },
+        })
+    return SearchResult(hits=hits, semantic=semantic, plan=chosen)
+
+
+def embed_query(query: str) -> tuple[np.ndarray | None, str | None]:
+    """The query's embedding, or (None, French notice) when semantic search cannot run."""
+    from . import get_embedder, vectors_ready
+
+    if not vectors_ready():
+        return None, ("Les vecteurs des passages sont en cours de calcul : résultats par mots "
+                      "seulement pour l'instant.")
+    try:
+        vector = get_embedder().embed([" ".join(query.split())[:2000]], kind="query")[0]
+        return vector, None
+    except AppError as exc:
+        log.warning("query embedding failed; lexical search only", extra={"error": exc.detail})
+        return None, "La recherche sémantique est momentanément indisponible : résultats par mots seulement."

@@ -1,0 +1,140 @@
+"""Filling passage vectors after ingestion, in the background or from the command line.
+
+Rows are claimed with ``FOR UPDATE SKIP LOCKED``, so several worker processes (or a
+worker and ``python -m backend embed``) share the work without computing a vector twice.
+The model that produced the stored vectors is recorded in ``embedding_model``; when the
+configured model differs, the stored vectors are cleared first and computed again.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from typing import Any
+
+from flask import Flask, current_app
+
+from .. import db
+from ..errors import AppError
+from .embeddings import DIMENSION, Embedder
+
+log = logging.getLogger(__name__)
+
+IDLE_SECONDS = 30.0
+ERROR_BACKOFF_SECONDS = 60.0
+
+
+def ensure_model(model: str) -> bool:
+    """Record ``model`` as the one behind the stored vectors; True if vectors were cleared."""
+    with db.connection() as conn:
+        with conn.transaction():
+            row = conn.execute("SELECT model FROM embedding_model FOR UPDATE").fetchone()
+            if row is None:
+                conn.execute("INSERT INTO embedding_model (model, dimension) VALUES (%(m)s, %(d)s)",
+                             {"m": model, "d": DIMENSION})
+                return False
+            if row[0] == model:
+                return False
+            cleared = conn.execute(
+                "UPDATE passages SET embedding = NULL WHERE embedding IS NOT NULL").rowcount
+            conn.execute("UPDATE embedding_model SET model = %(m)s, dimension = %(d)s, "
+                         "changed_at = now()", {"m": model, "d": DIMENSION})
+    log.warning("embedding model changed; stored vectors cleared",
+                extra={"previous": row[0], "model": model, "cleared": cleared})
+    return True
+
+
+def pending_count() -> int:
+    with db.connection() as conn:
+        return conn.execute("SELECT count(*) FROM passages WHERE embedding IS NULL").fetchone()[0]
+
+
+def embed_batch(embedder: Embedder, size: int) -> int:
+    """Embed up to ``size`` passages without a vector; returns how many were done."""
+    with db.connection() as conn:
+        with conn.transaction():
+            rows = conn.execute(
+                "SELECT id, text FROM passages WHERE embedding IS NULL ORDER BY id "
+                "LIMIT %(n)s FOR UPDATE SKIP LOCKED", {"n": size}).fetchall()
+            if not rows:
+                return 0
+            vectors = embedder.embed([" ".join(text.split()) for _, text in rows], kind="passage")
+            with conn.cursor() as cur:
+                cur.executemany("UPDATE passages SET embedding = %(v)s WHERE id = %(id)s",
+                                [{"id": pid, "v": vector} for (pid, _), vector in zip(rows, vectors)])
+    return len(rows)
+
+
+def embed_pending(embedder: Embedder, batch: int = 8, limit: int | None = None,
+                  progress: bool = False, stop: threading.Event | None = None) -> int:
+    """Embed passages until none is missing (or ``limit`` is reached, or ``stop`` is set)."""
+    from tqdm import tqdm
+
+    total = pending_count() if limit is None else min(limit, pending_count())
+    done = 0
+    with tqdm(total=total, unit="passage", desc="Vecteurs", disable=not progress,
+              file=sys.stderr) as bar:
+        while (limit is None or done < limit) and not (stop and stop.is_set()):
+            size = batch if limit is None else min(batch, limit - done)
+            count = embed_batch(embedder, size)
+            if count == 0:
+                break
+            done += count
+            bar.update(count)
+    return done
+
+
+class BackgroundEmbedder:
+    """A daemon thread of the serving process that fills missing vectors."""
+
+    def __init__(self, app: Flask, embedder: Embedder, model: str, batch: int):
+        self.app = app
+        self.embedder = embedder
+        self.model = model
+        self.batch = batch
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="plume-embedder", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        with self.app.app_context():
+            try:
+                ensure_model(self.model)
+            except Exception:  # noqa: BLE001 - the thread must not die silently
+                log.exception("background embedder could not check the model")
+            while not self.stop.is_set():
+                try:
+                    started = time.perf_counter()
+                    done = embed_pending(self.embedder, batch=self.batch, stop=self.stop)
+                    if done:
+                        log.info("background embedding done", extra={
+                            "passages": done, "seconds": round(time.perf_counter() - started, 1)})
+                    self.stop.wait(IDLE_SECONDS)
+                except AppError as exc:
+                    log.warning("background embedding paused", extra={"error": exc.detail})
+                    self.stop.wait(ERROR_BACKOFF_SECONDS)
+                except Exception:  # noqa: BLE001
+                    log.exception("background embedding failed")
+                    self.stop.wait(ERROR_BACKOFF_SECONDS)
+
+
+def start_background(app: Flask | None = None) -> BackgroundEmbedder | None:
+    """Start this process's embedder thread once (no-op when disabled)."""
+    from . import get_embedder, model_name
+
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    state: dict[str, Any] = app.extensions["plume.retrieval"]
+    if not app.config.get("EMBED_IN_BACKGROUND", True):
+        return None
+    with state["lock"]:
+        worker = state.get("background")
+        if worker is None or not worker.thread.is_alive():
+            batch = app.config.get("EMBEDDINGS_BATCH_SIZE", 64) if app.config.get(
+                "EMBEDDINGS_BASE_URL") else 4
+            worker = BackgroundEmbedder(app, get_embedder(app), model_name(app.config), batch)
+            state["background"] = worker
+            worker.start()
+    return worker

@@ -1,0 +1,192 @@
+"""Ingestion: what lands in the database, what the report says, what is refused."""
+from __future__ import annotations
+
+import json
+
+import psycopg
+import pytest
+
+from backend import retrieval
+from backend.retrieval.embeddings import LOCAL_MODEL
+from tests.documents.samples import docx_bytes, encrypted_pdf_bytes, pdf_bytes
+
+from .conftest import decision, ingest
+
+REASONS = ("Attendu que le salarié a été licencié pour faute grave après plusieurs absences "
+           "injustifiées, la cour d'appel a exactement retenu que le licenciement était fondé. ")
+
+
+def _rows(database_url: str, sql: str, *params):
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def test_sample_decisions_are_loaded_with_passages_that_point_into_their_text(
+        app, database_url, sample_records, write_jsonl):
+    path = write_jsonl(sample_records[:12])
+    report = ingest(app, [path])
+    assert (report.ingested, report.updated, report.unchanged) == (12, 0, 0)
+    assert not report.skipped and not report.failed_files
+    assert report.passages == _rows(database_url, "SELECT count(*) FROM passages")[0][0] > 12
+    bad = _rows(database_url, """
+        SELECT p.id FROM passages p JOIN decisions d ON d.id = p.decision_id
+        WHERE substr(d.text, p.start_offset + 1, p.end_offset - p.start_offset) <> p.text""")
+    assert bad == []
+    first = _rows(database_url, "SELECT jurisdiction, chamber, number, decision_date::text, "
+                                "summary IS NOT NULL, cardinality(themes), visibility, zoning "
+                                "FROM decisions WHERE source_id = %s", sample_records[0]["id"])
+    assert first == [("Cour de cassation", "Chambre commerciale financière et économique",
+                      "19-19.463", "2020-11-18", True, 9, "public", "adjusted")]
+    summary = report.summary()
+    assert "12 décision(s) ajoutée(s)" in summary and "passage(s) enregistré(s)" in summary
+
+
+def test_full_text_vector_is_french_and_accent_folded(app, database_url, write_jsonl):
+    ingest(app, [write_jsonl([decision("d1", REASONS * 3)])])
+    rows = _rows(database_url, "SELECT count(*) FROM passages WHERE tsv @@ "
+                               "websearch_to_tsquery('french', plume_unaccent('licenciements salarie'))")
+    assert rows == [(1,)]
+
+
+def test_ingesting_twice_changes_nothing_and_a_change_updates_in_place(app, database_url, write_jsonl):
+    records = [decision("d1", REASONS * 3), decision("d2", REASONS * 2, number="22-10.000")]
+    ingest(app, [write_jsonl(records)])
+    before = _rows(database_url, "SELECT id, source_id, content_hash FROM decisions ORDER BY id")
+    passages_before = _rows(database_url, "SELECT id FROM passages ORDER BY id")
+
+    again = ingest(app, [write_jsonl(records)])
+    assert (again.ingested, again.updated, again.unchanged, again.passages) == (0, 0, 2, 0)
+    assert _rows(database_url, "SELECT id, source_id, content_hash FROM decisions ORDER BY id") == before
+    assert _rows(database_url, "SELECT id FROM passages ORDER BY id") == passages_before
+
+    records[1]["solution"] = "Cassation"
+    changed = ingest(app, [write_jsonl(records)])
+    assert (changed.ingested, changed.updated, changed.unchanged) == (0, 1, 1)
+    after = _rows(database_url, "SELECT id, source_id, solution FROM decisions ORDER BY id")
+    assert [(r[0], r[1]) for r in after] == [(r[0], r[1]) for r in before]
+    assert after[1][2] == "Cassation"
+    assert _rows(database_url, "SELECT count(*) FROM decisions") == [(2,)]
+
+
+def test_bad_lines_are_skipped_with_their_reason_and_the_rest_loads(app, database_url, write_jsonl):
+    path = write_jsonl([
+        decision("ok-1", REASONS),
+        "{not json",
+        decision("empty", "   \n  "),
+        {"jurisdiction": "Cour de cassation", "text": "Sans identifiant."},
+        decision("private-nobody", REASONS, visibility="private"),
+        decision("ok-1", REASONS + "Doublon."),
+        decision("ok-2", REASONS),
+    ])
+    report = ingest(app, [path])
+    assert report.ingested == 2
+    reasons = dict(report.skipped)
+    assert reasons["decisions.jsonl ligne 2"].startswith("JSON invalide")
+    assert reasons["decisions.jsonl ligne 3"] == "texte vide"
+    assert reasons["decisions.jsonl ligne 4"] == "identifiant « id » absent"
+    assert "privée sans juridiction" in reasons["decisions.jsonl ligne 5"]
+    assert reasons["decisions.jsonl ligne 6"] == "décision en double dans le lot"
+    assert "Écartées : 5" in report.summary()
+    assert sorted(r[0] for r in _rows(database_url, "SELECT source_id FROM decisions")) == ["ok-1", "ok-2"]
+
+
+def test_broken_zone_offsets_and_mojibake_are_reported(app, write_jsonl):
+    body = "MOTIFS\nLa soci¿t¿ Xq¿zt a fait appel. " + REASONS + "\nPAR CES MOTIFS\nRejette."
+    report = ingest(app, [write_jsonl([
+        decision("z1", body, zones={"motivations": [{"start": 10, "end": 99999}]}),
+    ])])
+    assert report.zones_broken == [("z1", "décalages incohérents avec le texte")]
+    assert report.mojibake_repaired == 1 and report.mojibake_left == [("z1", 1)]
+    summary = report.summary()
+    assert "z1 : décalages incohérents avec le texte" in summary
+    assert "1 avec des mots non réparés (1)" in summary
+
+
+def test_word_and_pdf_files_become_decisions_with_guessed_metadata(app, database_url, tmp_path):
+    docx = tmp_path / "arret-lyon.docx"
+    docx.write_bytes(docx_bytes([
+        ("paragraph", "COUR D'APPEL DE LYON"), ("paragraph", "ARRÊT DU 22 OCTOBRE 2024"),
+        ("paragraph", "N° RG 23/09232"), ("heading", "MOTIFS"), ("paragraph", REASONS * 2),
+        ("heading", "PAR CES MOTIFS"), ("paragraph", "Confirme le jugement."),
+    ]))
+    pdf = tmp_path / "jugement.pdf"
+    pdf.write_bytes(pdf_bytes([["TRIBUNAL JUDICIAIRE DE BOBIGNY", "Jugement du 3 mars 2023.",
+                                "Le tribunal statue publiquement."]]))
+    report = ingest(app, [docx, pdf])
+    assert (report.ingested, report.failed_files) == (2, [])
+    rows = _rows(database_url, "SELECT source_id, jurisdiction, number, decision_date::text "
+                               "FROM decisions ORDER BY source_id")
+    assert rows == [("fichier:arret-lyon.docx", "Cour d'appel de Lyon", "23/09232", "2024-10-22"),
+                    ("fichier:jugement.pdf", "Tribunal judiciaire de Bobigny", None, "2023-03-03")]
+    zones = _rows(database_url, "SELECT DISTINCT zone FROM passages p JOIN decisions d "
+                                "ON d.id = p.decision_id WHERE d.source_id = 'fichier:arret-lyon.docx'")
+    assert sorted(z[0] for z in zones) == ["dispositif", "introduction", "motivations"]
+
+
+def test_a_sidecar_gives_metadata_and_makes_a_decision_private(app, database_url, tmp_path):
+    docx = tmp_path / "interne.docx"
+    docx.write_bytes(docx_bytes([("paragraph", REASONS)]))
+    (tmp_path / "interne.docx.json").write_text(json.dumps({
+        "id": "ca-paris-interne-1", "jurisdiction": "Cour d'appel de Paris", "date": "2024-01-05",
+        "private_to": ["Cour d'appel de Paris"]}), encoding="utf-8")
+    ingest(app, [docx])
+    assert _rows(database_url, "SELECT source_id, visibility, private_to FROM decisions") == [
+        ("ca-paris-interne-1", "private", ["Cour d'appel de Paris"])]
+
+
+def test_unreadable_files_are_reported_and_nothing_of_them_is_loaded(app, database_url, tmp_path,
+                                                                    write_jsonl):
+    locked = tmp_path / "protege.pdf"
+    locked.write_bytes(encrypted_pdf_bytes([["Secret."]]))
+    broken = tmp_path / "casse.docx"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    other = tmp_path / "notes.txt"
+    other.write_text("texte", encoding="utf-8")
+    good = write_jsonl([decision("ok", REASONS)])
+    report = ingest(app, [locked, broken, other, good])
+    failed = dict(report.failed_files)
+    assert "mot de passe" in failed[str(locked)]
+    assert "endommagé ou illisible" in failed[str(broken)]
+    assert "format non pris en charge" in failed[str(other)]
+    assert report.ingested == 1
+    assert _rows(database_url, "SELECT source_id FROM decisions") == [("ok",)]
+    assert "Fichiers en échec : 3." in report.summary()
+
+
+def test_ingest_command_prints_the_french_report_and_fails_on_bad_files(app, tmp_path, write_jsonl):
+    good = write_jsonl([decision("ok", REASONS)])
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["ingest", "--quiet", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "1 décision(s) ajoutée(s)" in result.output
+    bad = tmp_path / "x.pdf"
+    bad.write_bytes(b"%PDF-1.4 garbage")
+    result = runner.invoke(args=["ingest", "--quiet", str(good), str(bad)])
+    assert result.exit_code == 1
+    assert "1 inchangée(s)" in result.output and "Fichiers en échec : 1." in result.output
+
+
+def test_sample_corpus_vectors_are_taken_from_the_shipped_file(app, database_url, sample_records,
+                                                               write_jsonl):
+    report = ingest(app, [write_jsonl(sample_records[:3])])
+    assert report.vectors_reused > 0
+    with_vector = _rows(database_url, "SELECT count(*) FROM passages WHERE embedding IS NOT NULL")
+    assert with_vector == [(report.vectors_reused,)]
+    assert _rows(database_url, "SELECT model, dimension FROM embedding_model") == [(LOCAL_MODEL, 384)]
+
+
+def test_a_decision_refused_by_the_database_does_not_stop_the_batch(app, database_url, write_jsonl):
+    # A NUL character is valid JSON but PostgreSQL text refuses it: only that decision fails.
+    records = [decision("ok-1", REASONS), decision("nul", REASONS + "\u0000"), decision("ok-2", REASONS)]
+    report = ingest(app, [write_jsonl(records)])
+    assert report.ingested == 2
+    assert [reason for where, reason in report.skipped] == ["refusée par la base de données (donnée invalide)"]
+    assert sorted(r[0] for r in _rows(database_url, "SELECT source_id FROM decisions")) == ["ok-1", "ok-2"]
+    assert _rows(database_url, "SELECT count(*) FROM passages p LEFT JOIN decisions d "
+                               "ON d.id = p.decision_id WHERE d.id IS NULL") == [(0,)]
+
+
+def test_count_decisions(app, write_jsonl):
+    ingest(app, [write_jsonl([decision("a", REASONS), decision("b", REASONS)])])
+    with app.app_context():
+        assert retrieval.count_decisions() == 2
