@@ -29,8 +29,8 @@ Environment (not PLUME_ settings: they belong to the process manager, not to the
 """
 import os
 
-# Longest model call (PLUME_LLM_TIMEOUT_TOTAL's default) and the margin on top of it.
-STREAM_SECONDS = 300
+# Longest model call (the gateway's PLUME_LLM_TIMEOUT_TOTAL, 300 s unless set) and a margin.
+STREAM_SECONDS = int(float(os.environ.get("PLUME_LLM_TIMEOUT_TOTAL", 300)))
 STREAM_MARGIN_SECONDS = 30
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
