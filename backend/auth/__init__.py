@@ -108,7 +108,7 @@ TASK_ROLES: dict[str, tuple[str, ...]] = {
 TASK_FAMILY: dict[str, str] = {
     "summarize": "generation", "rewrite": "generation", "draft": "generation",
     "mail-summary": "generation", "mail-reply": "generation", "attachment-summary": "generation",
-    "transcribe": "transcription", "search": "search",
+    "routing": "generation", "transcribe": "transcription", "search": "search",
 }
 
 
