@@ -9,7 +9,7 @@ import { readDocumentParagraphs, readSelection, selectParagraph } from './docume
 import { GenerationPanel, describeInsertError, sourcesComment } from './generation.js';
 
 /** Longest passage excerpt shown under a numbered source. */
-const SOURCE_EXCERPT_CHARS = 320;
+const SOURCE_EXCERPT_CHARS = 200;
 
 /**
  * Numbers paragraphs as « [§ N] » so the summary can refer back to them.
@@ -94,6 +94,12 @@ function sourceLine(source) {
   return `[${source.n}] ${source.citation || 'Source sans référence'}${source.zone ? ` (${source.zone})` : ''}`;
 }
 
+function flagText(flag) {
+  const message = flag.message || 'Citation à vérifier.';
+  const quote = flag.quote && !message.includes(flag.quote) ? ` — « ${flag.quote} »` : '';
+  return `${flag.ref != null && !message.includes(`[${flag.ref}]`) ? `[${flag.ref}] ` : ''}${message}${quote}`;
+}
+
 /**
  * The numbered sources of a grounded draft, with the flagged citations visible.
  * @param {object[]} sources
@@ -120,7 +126,7 @@ export function renderSources(sources, flags) {
     flags.length
       ? message('warning', [h('strong', null, `${flags.length} citation${flags.length > 1 ? 's' : ''} à vérifier`),
         h('ul', { className: 'plume-flags' }, flags.map((flag) => h('li', { dataset: { flag: flag.kind || '' } },
-          `${flag.ref != null ? `[${flag.ref}] ` : ''}${flag.message || 'Citation à vérifier.'}${flag.quote ? ` — « ${flag.quote} »` : ''}`)))],
+          flagText(flag))))],
       { dataset: { flags: String(flags.length) } })
       : null,
     sources.length ? h('p', { className: 'plume-label' }, 'Sources citées') : null,
