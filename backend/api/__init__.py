@@ -11,11 +11,11 @@ from types import ModuleType
 from flask import Flask
 
 from . import (about, addin, client_config, edges, feedback, health, me, metrics, observatory,
-               openapi, user_jurisdictions)
+               openapi, search, user_jurisdictions)
 
 # Modules with a blueprint, in registration order. Add a use case here.
 USE_CASES: list[ModuleType] = [health, openapi, addin, feedback, observatory, about, metrics,
-                                client_config, me, user_jurisdictions]
+                                client_config, me, user_jurisdictions, search]
 
 
 def init_app(app: Flask) -> None:
