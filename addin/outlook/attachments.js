@@ -77,8 +77,9 @@ export function setupAttachments(doc = document) {
       onDelta: (_piece, all) => renderAnswer(output, all),
     });
     if (!result.text) output.replaceChildren();
-    after.replaceChildren(oversightNotice(),
-      !result.stopped && result.done && result.done.interaction_id ? feedbackBar(result.done.interaction_id) : null);
+    after.replaceChildren(...[oversightNotice(),
+      !result.stopped && result.done && result.done.interaction_id ? feedbackBar(result.done.interaction_id) : null]
+      .filter(Boolean));
     return result;
   }
 

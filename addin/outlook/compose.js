@@ -79,8 +79,8 @@ export function setupCompose(doc = document) {
         setStatus(status, 'Projet de réponse prêt.');
       }
       if (result.text) {
-        after.replaceChildren(oversightNotice(), offerInsertion(result.text, interactionId),
-          interactionId ? feedbackBar(interactionId) : null);
+        after.replaceChildren(...[oversightNotice(), offerInsertion(result.text, interactionId),
+          interactionId ? feedbackBar(interactionId) : null].filter(Boolean));
       }
     } catch (err) {
       setStatus(status, '');

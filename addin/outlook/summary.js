@@ -131,13 +131,19 @@ export function renderFields(container, raw, mail, text, status) {
   ].filter(Boolean);
   const unchecked = [...fields.parties, ...fields.numbers, ...fields.dates, ...(fields.action ? [fields.action] : [])]
     .filter((f) => !f.found).length;
-  container.replaceChildren(
+  const notice = unchecked
+    ? h('p', { className: 'plume-message plume-message--warning', role: 'note', dataset: { unchecked: String(unchecked) } },
+      unchecked > 1
+        ? `${unchecked} informations n'apparaissent pas telles quelles dans le message : à vérifier avant toute utilisation.`
+        : "1 information n'apparaît pas telle quelle dans le message : à vérifier avant toute utilisation.")
+    : null;
+  const children = [
     h('h2', { className: 'outlook-section-title' }, 'Informations relevées'),
     fields.message ? h('p', { className: 'plume-message plume-message--warning', role: 'note' }, fields.message) : null,
-    sections.length ? sections : h('p', { className: 'plume-status' }, 'Aucune partie, aucun numéro ni aucune date relevés.'),
-    unchecked ? h('p', { className: 'plume-message plume-message--warning', role: 'note', dataset: { unchecked: String(unchecked) } },
-      `${unchecked} information${unchecked > 1 ? 's' : ''} n'apparai${unchecked > 1 ? 'ssent' : 't'} pas telle${unchecked > 1 ? 's' : ''} quelle${unchecked > 1 ? 's' : ''} dans le message : à vérifier avant toute utilisation.`) : null,
-  );
+    ...(sections.length ? sections : [h('p', { className: 'plume-status' }, 'Aucune partie, aucun numéro ni aucune date relevés.')]),
+    notice,
+  ];
+  container.replaceChildren(...children.filter(Boolean));
 }
 
 /**
@@ -184,7 +190,8 @@ export function setupSummary(doc = document) {
         after.replaceChildren(oversightNotice());
       } else {
         setStatus(status, 'Résumé terminé.');
-        after.replaceChildren(oversightNotice(), result.done && result.done.interaction_id ? feedbackBar(result.done.interaction_id) : null);
+        const id = result.done && result.done.interaction_id;
+        after.replaceChildren(...[oversightNotice(), id ? feedbackBar(id) : null].filter(Boolean));
       }
     } catch (err) {
       setStatus(status, '');

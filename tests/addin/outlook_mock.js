@@ -6,7 +6,8 @@
  *   { mode: "read" | "compose", subject, from: {displayName, emailAddress}, body,
  *     conversationId, dateTimeCreated (ISO), attachments: [{id, name, contentType, size,
  *     content (base64), error (optional Office error message), isInline}],
- *     requirements: {"Mailbox": "1.8"}, selection: {start, end} (compose cursor) }
+ *     requirements: {"Mailbox": "1.8"}, selection: {start, end} (compose cursor),
+ *     insertError (Outlook refuses the insertion), ssoToken / ssoError (Office SSO) }
  * Every call the pane makes that matters is recorded in `window.__outlookCalls`
  * ({name, args}), and the compose body lives in `window.__composeBody`, so a test can
  * check what was inserted, where, and that nothing was sent.
@@ -161,10 +162,20 @@
           });
         },
       },
-      ui: { displayDialogAsync(...args) { record("displayDialogAsync", { url: args[0] }); } },
+      ui: {
+        displayDialogAsync(url, ...rest) {
+          record("displayDialogAsync", { url });
+          later(lastCallback(rest), fail("Dialogs are not available in tests", 12007));
+        },
+      },
     },
     auth: {
-      getAccessToken() { return Promise.reject({ code: 13000, message: "SSO not available in tests" }); },
+      // Office SSO: the scenario's token (a fake identity provider's), or its error code.
+      getAccessToken(options) {
+        record("auth.getAccessToken", { options });
+        if (scenario.ssoToken) return Promise.resolve(scenario.ssoToken);
+        return Promise.reject({ code: scenario.ssoError || 13000, message: "SSO refused by the scenario" });
+      },
     },
   };
 })();
