@@ -1,0 +1,204 @@
+"""GET /api/v1/search: hybrid results, filters, visibility, errors, audit."""
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from backend import retrieval
+
+from .conftest import decision, embed_all, ingest, user
+
+LICENCIEMENT = ("MOTIFS\nAttendu que le salarié a été licencié pour faute grave après des absences "
+                "répétées ; que l'employeur a respecté la procédure de licenciement. " * 3
+                + "\nPAR CES MOTIFS\nRejette le pourvoi du salarié.")
+BAIL = ("MOTIFS\nLe preneur à bail commercial sollicite le renouvellement du bail ; le bailleur "
+        "refuse et offre une indemnité d'éviction. " * 3
+        + "\nPAR CES MOTIFS\nFixe l'indemnité d'éviction due au preneur.")
+RETENTION = ("MOTIFS\nLa prolongation de la rétention administrative de l'étranger est demandée "
+             "par le préfet ; la mesure d'éloignement n'a pu être exécutée. " * 3
+             + "\nPAR CES MOTIFS\nOrdonne la prolongation de la rétention.")
+SECRET = ("MOTIFS\nLe secret du délibéré interdit de révéler les opinions des juges ; la note "
+          "interne rappelle cette règle aux magistrats de la cour. " * 3
+          + "\nPAR CES MOTIFS\nDiffusion interne seulement.")
+
+CORPUS = [
+    decision("cass-soc", LICENCIEMENT, jurisdiction="Cour de cassation", chamber="Chambre sociale",
+             number="21-12.345", date="2022-03-09", solution="Rejet"),
+    decision("ca-lyon-bail", BAIL, jurisdiction="Cour d'appel de Lyon", chamber="1ère chambre civile",
+             number="20/01234", date="2021-06-15", solution="Confirme la décision"),
+    decision("tj-paris-retention", RETENTION, jurisdiction="Tribunal judiciaire de Paris",
+             chamber="Rétention administrative", number="23/04567", date="2023-12-18",
+             solution="Prolongation"),
+    decision("ca-paris-secret", SECRET, jurisdiction="Cour d'appel de Paris", chamber=None,
+             number="24/00001", date="2024-01-10", solution=None,
+             private_to=["Cour d'appel de Paris"]),
+    decision("ca-rennes-secret", SECRET.replace("cour", "cour de Rennes"),
+             jurisdiction="Cour d'appel de Rennes", number="24/00002", date="2024-01-11",
+             private_to=["Cour d'appel de Rennes"]),
+]
+
+
+@pytest.fixture
+def loaded(search_app, write_jsonl):
+    ingest(search_app, [write_jsonl(CORPUS)])
+    return search_app
+
+
+def _search(app, **params):
+    return app.test_client().get("/api/v1/search", query_string=params)
+
+
+def test_words_find_the_decision_with_its_citation_zone_and_marked_terms(loaded):
+    response = _search(loaded, q="licenciement faute grave")
+    assert response.status_code == 200
+    body = response.get_json()
+    top = body["hits"][0]
+    assert top["decision_id"] == "cass-soc"
+    assert top["citation"] == "Cass. soc., 9 mars 2022, n° 21-12.345"
+    assert top["zone"] == "motivations"
+    marked = {top["text"][a:b].lower() for a, b in top["marks"]}
+    assert {"faute", "grave", "licenciement"} <= marked
+    assert top["decision"]["jurisdiction"] == "Cour de cassation"
+    assert top["lexical_rank"] == 1 and top["score"] > 0
+    assert body["semantic"] is False  # no vector computed yet: words only, and said so
+    assert "en cours de calcul" in body["notice"]
+
+
+def test_meaning_finds_what_words_miss_once_vectors_are_computed(loaded, fake_embeddings):
+    assert embed_all(loaded) > 0
+    body = _search(loaded, q="licenciemnt fautes graves").get_json()  # misspelt: no word matches
+    assert body["semantic"] is True and body["notice"] is None
+    top = body["hits"][0]
+    assert (top["decision_id"], top["lexical_rank"], top["semantic_rank"]) == ("cass-soc", None, 1)
+    assert top["marks"] == []
+    queries = [r for r in fake_embeddings.requests if r["input"] == ["query: licenciemnt fautes graves"]]
+    assert len(queries) == 1 and queries[0]["model"] == "fake-e5"
+
+
+def test_fusion_ranks_a_passage_found_both_ways_first(loaded):
+    embed_all(loaded)
+    hits = _search(loaded, q="indemnité d'éviction bail commercial").get_json()["hits"]
+    assert hits[0]["decision_id"] == "ca-lyon-bail"
+    assert hits[0]["lexical_rank"] == 1 and hits[0]["semantic_rank"] == 1
+    assert hits[0]["score"] == pytest.approx(2 / 61, rel=1e-4)
+
+
+def test_one_hit_per_decision_unless_asked(loaded):
+    embed_all(loaded)
+    default = _search(loaded, q="licenciement salarié", k=10).get_json()["hits"]
+    ids = [h["decision_id"] for h in default]
+    assert len(ids) == len(set(ids))
+    more = _search(loaded, q="licenciement salarié", k=10, per_decision=3).get_json()["hits"]
+    assert [h["decision_id"] for h in more].count("cass-soc") >= 2
+
+
+@pytest.mark.parametrize("params,expected", [
+    ({"jurisdiction": "cour d'appel"}, {"ca-lyon-bail", "ca-paris-secret"}),
+    ({"jurisdiction": "Cour de cassation", "chamber": "sociale"}, {"cass-soc"}),
+    ({"date_from": "2023-01-01", "date_to": "2023-12-31"}, {"tj-paris-retention"}),
+    ({"solution": "confirme"}, {"ca-lyon-bail"}),
+    ({"chamber": "retention"}, {"tj-paris-retention"}),
+])
+def test_filters_restrict_the_decisions(loaded, params, expected):
+    embed_all(loaded)
+    hits = _search(loaded, q="motifs", k=20, **params).get_json()["hits"]
+    assert {h["decision_id"] for h in hits} == expected
+
+
+def test_zone_filter_returns_only_that_zone(loaded):
+    hits = _search(loaded, q="prolongation rétention", zone="dispositif").get_json()["hits"]
+    assert hits and {h["zone"] for h in hits} == {"dispositif"}
+    assert hits[0]["text"].startswith("PAR CES MOTIFS")
+
+
+def test_private_decisions_reach_only_their_jurisdictions(make_app, fake_embeddings, write_jsonl):
+    config = dict(EMBEDDINGS_BASE_URL=fake_embeddings.url, EMBEDDINGS_MODEL="fake-e5",
+                  EMBED_IN_BACKGROUND=False)
+    paris = make_app(**config)  # the dev user sits at the cour d'appel de Paris
+    ingest(paris, [write_jsonl(CORPUS)])
+    embed_all(paris)
+    seen = {h["decision_id"] for h in _search(paris, q="secret du délibéré", k=10).get_json()["hits"]}
+    assert "ca-paris-secret" in seen and "ca-rennes-secret" not in seen
+    lyon = make_app(**config, DEV_USER={"id": "u2", "roles": ["Plume.Magistrat"],
+                                        "jurisdictions": ["Cour d'appel de Lyon"]})
+    seen = {h["decision_id"] for h in _search(lyon, q="secret du délibéré", k=10).get_json()["hits"]}
+    assert not seen & {"ca-paris-secret", "ca-rennes-secret"}
+
+
+def test_a_selective_filter_still_gets_semantic_hits_on_both_plans(make_app, fake_embeddings,
+                                                                   write_jsonl):
+    filler = [decision(f"tj-{i}", LICENCIEMENT.replace("salarié", f"salarié numéro {i}"),
+                       jurisdiction="Tribunal judiciaire de Paris") for i in range(60)]
+    rare = [decision("tj-nimes", LICENCIEMENT, jurisdiction="Tribunal judiciaire de Nîmes")]
+    for exact_below in (100000, 0):  # exact scan; HNSW with a widened ef_search
+        app = make_app(EMBEDDINGS_BASE_URL=fake_embeddings.url, EMBEDDINGS_MODEL="fake-e5",
+                       EMBED_IN_BACKGROUND=False, SEARCH_EXACT_BELOW=exact_below)
+        ingest(app, [write_jsonl(filler + rare)])
+        embed_all(app)
+        with app.app_context():
+            result = retrieval.search_detailed("licenciemnt fautes", user("x"), k=5,
+                                               filters={"jurisdiction": "tribunal judiciaire de nimes"})
+        assert result.plan.exact is (exact_below > 0)
+        assert [h["decision_id"] for h in result.hits] == ["tj-nimes"]
+        assert result.hits[0]["semantic_rank"] == 1
+
+
+def test_an_unreachable_embeddings_host_leaves_word_search_working(loaded, fake_embeddings):
+    embed_all(loaded)
+    fake_embeddings.fail = 503
+    response = _search(loaded, q="indemnité d'éviction")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["hits"][0]["decision_id"] == "ca-lyon-bail"
+    assert body["semantic"] is False
+    assert "momentanément indisponible" in body["notice"]
+
+
+@pytest.mark.parametrize("params,field,message", [
+    ({}, "q", "Saisissez une question"),
+    ({"q": "   "}, "q", "Saisissez une question"),
+    ({"q": "bail", "k": "0"}, "k", "entre 1 et 50"),
+    ({"q": "bail", "k": "dix"}, "k", "nombre entier"),
+    ({"q": "bail", "date_from": "15/06/2021"}, "date_from", "AAAA-MM-JJ"),
+    ({"q": "bail", "date_from": "2022-01-01", "date_to": "2021-01-01"}, "date_from", "postérieure"),
+    ({"q": "bail", "zone": "préambule"}, "zone", "Zone inconnue"),
+    ({"q": "bail", "per_decision": "9"}, "per_decision", "entre 1 et 5"),
+])
+def test_bad_requests_are_400_in_french_naming_the_field(loaded, params, field, message):
+    response = _search(loaded, **params)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["error"] == "requete_invalide" and body["field"] == field
+    assert message in body["message"]
+
+
+def test_search_needs_a_magistrate_or_clerk_role(make_app):
+    app = make_app(DEV_USER={"id": "admin", "roles": ["Plume.Admin"], "jurisdictions": []})
+    response = _search(app, q="bail")
+    assert response.status_code == 403
+    assert response.get_json()["error"] == "acces_refuse"
+
+
+def test_each_search_is_recorded_without_its_query(loaded, database_url):
+    _search(loaded, q="indemnité d'éviction")
+    _search(loaded, q="bail", date_from="pas une date")
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute("SELECT kind, task, outcome, error_code, source_ids FROM audit_interactions "
+                            "ORDER BY started_at").fetchall()
+        stored = str(conn.execute("SELECT * FROM audit_interactions").fetchall())
+    assert rows[0][:4] == ("search", "search", "ok", None) and "ca-lyon-bail" in rows[0][4]
+    assert rows[1][:4] == ("search", "search", "error", "requete_invalide")
+    assert "éviction" not in stored
+
+
+def test_changing_the_embedding_model_clears_vectors_for_recomputation(loaded, database_url):
+    embed_all(loaded)
+    from backend.retrieval.vectors import ensure_model, pending_count
+
+    with loaded.app_context():
+        assert pending_count() == 0
+        assert ensure_model("un-autre-modele") is True
+        assert pending_count() > 0
+        assert ensure_model("un-autre-modele") is False
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT model FROM embedding_model").fetchone() == ("un-autre-modele",)
