@@ -61,7 +61,7 @@ function describeApiError(err) {
       ...base,
       title: 'La génération a été interrompue',
       message: server || 'Le service d\'IA a interrompu sa réponse.',
-      action: 'Le texte déjà reçu est conservé ci-dessous mais il est incomplet ; relancez la demande pour obtenir une réponse entière.',
+      action: 'Relancez la demande pour obtenir une réponse complète.',
     };
   }
   switch (err.code) {
