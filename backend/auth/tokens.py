@@ -29,6 +29,7 @@ ALGORITHMS = ["RS256"]
 CLOCK_SKEW_SECONDS = 60
 REQUIRED_CLAIMS = ["exp", "nbf", "iss", "aud", "tid", "oid"]
 FETCH_TIMEOUT_SECONDS = 5
+FAILED_FETCH_BACKOFF_SECONDS = 5
 MAX_DOCUMENT_BYTES = 1024 * 1024
 # RFC 6750 b64token: what a bearer token may look like on the wire.
 BEARER_TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
@@ -119,7 +120,11 @@ class KeySet:
     def _ensure_loaded(self) -> None:
         now = time.monotonic()
         if self._keys is None:
-            self._refresh(discovery=True)  # nothing cached: failure propagates
+            # Nothing cached: the failure propagates (503). While the provider is down, each
+            # request does not wait for its own time-out: one attempt per back-off period.
+            if now - self._last_attempt < FAILED_FETCH_BACKOFF_SECONDS:
+                raise KeysUnavailable("identity provider unreachable at the last attempt")
+            self._refresh(discovery=True)
         elif now - self._fetched_at > self.max_age and now - self._last_attempt >= self.min_refresh_interval:
             try:
                 self._refresh(discovery=True)

@@ -207,3 +207,5 @@ def test_unreachable_identity_provider_is_a_503_in_french(entra_app, idp):
     assert response.status_code == 503
     assert response.json["error"] == "identite_indisponible"
     assert "service d'identité" in response.json["message"]
+    again = client.get(WHOAMI, headers=bearer(idp.token()))
+    assert again.status_code == 503, "still refused while the provider is down"
