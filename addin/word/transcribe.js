@@ -55,6 +55,10 @@ export function setupTranscribe() {
   };
 
   stopButton.addEventListener('click', () => controller && controller.abort());
+  input.addEventListener('change', () => {
+    const file = input.files && input.files[0];
+    document.getElementById('transcribe-file-name').textContent = file ? file.name : 'Aucun fichier choisi';
+  });
 
   runButton.addEventListener('click', async () => {
     if (controller) return;

@@ -37,6 +37,16 @@ def test_tabs_are_buttons_usable_with_the_keyboard(base_url, open_pane, screensh
     screenshot(page, "word-start")
 
 
+def test_banners_and_about_link(base_url, open_pane):
+    page = open_pane(base_url)
+    assert "Mode développement" in page.inner_text("[data-banner=dev]")
+    assert "PLUME_LLM_BASE_URL" in page.inner_text("[data-banner=models]")
+    about = page.locator("a", has_text="À propos de Plume")
+    href = page.evaluate("(a) => a.href", about.element_handle())
+    assert href.endswith("/addin/common/about.html")
+    assert page.request.get(href).status == 200
+
+
 def test_follows_the_office_theme(base_url, open_pane, screenshot):
     theme = {"bodyBackgroundColor": "#1f1f1f", "bodyForegroundColor": "#f0f0f0",
              "controlBackgroundColor": "#292929", "controlForegroundColor": "#ffffff"}

@@ -26,6 +26,7 @@ def test_transcript_with_timestamps_then_insertion(plume, fake_llm, recording, o
     feedback = FeedbackLog(page)
     page.click("#tab-transcribe")
     page.set_input_files("#transcribe-file", str(recording))
+    assert page.inner_text("#transcribe-file-name") == "audience.wav"
     page.click("#transcribe-run")
     page.wait_for_selector("#transcribe-after [data-action=insert]")
     lines = page.evaluate("""() => [...document.querySelectorAll('#transcribe-output li')]
