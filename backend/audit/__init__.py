@@ -82,7 +82,8 @@ class Interaction:
             if name in FIELDS:
                 self.fields[name] = value
             else:
-                log.warning("audit field ignored", extra={"field": name, "interaction_id": self.id})
+                # Not part of the record (it could carry text); only its name is logged.
+                log.debug("audit field ignored", extra={"field": name, "interaction_id": self.id})
 
     def first_token(self) -> None:
         """Mark the time to first token (the first call counts)."""

@@ -19,8 +19,14 @@ import psycopg
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120)
 TTFT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10)
 
-# Error codes the gateway gives to upstream (LLM host) failures start with this prefix.
-UPSTREAM_ERROR_PREFIX = "amont"
+# Error codes the gateway gives to failures of the upstream LLM host: any code naming the
+# « amont » (amont_injoignable, amont_sature, erreur_amont, coupure_amont…) and these.
+UPSTREAM_ERROR_CODES = frozenset({"delai_depasse", "reponse_interrompue", "reponse_illisible",
+                                  "modele_introuvable", "demande_refusee"})
+
+
+def is_upstream_error(code: str | None) -> bool:
+    return bool(code) and ("amont" in code or code in UPSTREAM_ERROR_CODES)
 
 FAMILIES: dict[str, tuple[str, str]] = {
     "plume_interactions_total": (
@@ -70,7 +76,7 @@ def _series(table: str, row: dict[str, Any]) -> list[tuple[str, str, float]]:
     if row["outcome"] == "error":
         series.append(("plume_interaction_errors_total",
                        _labels(kind=kind, task=task, error_code=code or ""), 1))
-        if code and code.startswith(UPSTREAM_ERROR_PREFIX):
+        if is_upstream_error(code):
             series.append(("plume_upstream_errors_total", _labels(task=task, error_code=code), 1))
     _histogram(series, "plume_interaction_duration_seconds", DURATION_BUCKETS,
                row["duration_ms"] / 1000, kind=kind, task=task)
