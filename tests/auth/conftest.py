@@ -1,7 +1,10 @@
 """Apps that validate Entra tokens from the fake identity provider."""
 from __future__ import annotations
 
+import time
 from typing import Any
+
+import psycopg
 
 import pytest
 from flask import Blueprint, jsonify
@@ -63,3 +66,13 @@ def entra_client(entra_app):
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def fresh_minute(database_url):
+    """Start far enough from a minute boundary that a fixed rate window cannot roll over mid-test."""
+    with psycopg.connect(database_url) as conn:
+        into = float(conn.execute(
+            "SELECT extract(epoch FROM now() - date_trunc('minute', now()))").fetchone()[0])
+    if into > 45:
+        time.sleep(61 - into)

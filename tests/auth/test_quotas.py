@@ -3,7 +3,6 @@ PostgreSQL, refused with 429, Retry-After and a French message."""
 from __future__ import annotations
 
 import threading
-import time
 
 import psycopg
 import pytest
@@ -14,15 +13,7 @@ from backend.auth import quotas
 from .conftest import bearer
 
 GREFFIER, MAGISTRAT = auth.ROLE_GREFFIER, auth.ROLE_MAGISTRAT
-
-
-@pytest.fixture(autouse=True)
-def fresh_minute(database_url):
-    """Start far enough from a minute boundary that a fixed window cannot roll over mid-test."""
-    with psycopg.connect(database_url) as conn:
-        into = conn.execute("SELECT extract(epoch FROM now() - date_trunc('minute', now()))").fetchone()[0]
-    if float(into) > 45:
-        time.sleep(61 - float(into))
+pytestmark = pytest.mark.usefixtures("fresh_minute")
 
 
 def _task(client, token, task="mail-summary"):
