@@ -89,8 +89,11 @@ def serve_command(host: str | None, port: int | None) -> None:
         f"  Manifestes : python -m backend manifest --base-url {base} --out var/manifests\n"
         "  puis chargez-les dans Word/Outlook (docs/admin-guide.md, « Chargement de test »).\n"
     )
-    app.run(host=host, port=port, ssl_context=ssl_context, threaded=True,
-            use_reloader=False, debug=False)
+    # Werkzeug directly: Flask's app.run() refuses to run inside a `flask` CLI command.
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, ssl_context=ssl_context, threaded=True,
+               use_reloader=False, use_debugger=False)
 
 
 def settings_table() -> str:
