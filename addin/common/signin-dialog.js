@@ -60,6 +60,7 @@ async function signIn() {
 
 signIn().catch((err) => {
   status.textContent = FAILED;
+  status.classList.add('plume-message--error');
   try {
     send({ status: 'error', error: (err && (err.errorCode || err.name)) || 'error', message: FAILED });
   } catch (_) {
