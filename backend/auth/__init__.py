@@ -208,7 +208,10 @@ def _user_from_claims(claims: dict[str, Any]) -> User:
     if claim and claim in claims:
         places = string_list(claims[claim])
     else:
-        places = jurisdictions.lookup(claims["oid"], claims.get("preferred_username") or claims.get("upn"))
+        # A sign-in name is only trusted for the tenant's own members: a guest's (``idp``
+        # claim present) is an e-mail address their home organisation chose.
+        name = None if "idp" in claims else (claims.get("upn") or claims.get("preferred_username"))
+        places = jurisdictions.lookup(claims["oid"], name)
     return User(id=claims["oid"], name=str(claims.get("name") or ""), roles=roles,
                 jurisdictions=frozenset(places), tenant=claims["tid"])
 

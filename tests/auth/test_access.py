@@ -89,6 +89,18 @@ def test_jurisdictions_come_from_the_admin_mapping(entra_client, idp):
                                                          "Tribunal judiciaire de Créteil"]
 
 
+def test_guests_are_matched_by_object_id_only(entra_client, idp):
+    """A guest's sign-in name is an address another organisation controls: never trusted."""
+    admin = bearer(idp.token(roles=[ADMIN], oid="a0000000-0000-4000-8000-000000000001"))
+    entra_client.put("/api/v1/admin/jurisdictions/jeanne.martin@justice.fr", headers=admin,
+                     json={"jurisdictions": ["Cour d'appel de Paris"]})
+    guest = idp.token(oid="e0000000-0000-4000-8000-000000000005", idp="https://sts.windows.net/other/")
+    assert _jurisdictions(entra_client, guest) == []
+    entra_client.put("/api/v1/admin/jurisdictions/e0000000-0000-4000-8000-000000000005", headers=admin,
+                     json={"jurisdictions": ["TJ de Nanterre"]})
+    assert _jurisdictions(entra_client, guest) == ["TJ de Nanterre"]
+
+
 def test_admin_mapping_rejects_bad_lists_in_french(entra_client, idp):
     admin = bearer(idp.token(roles=[ADMIN]))
     for body in ({"jurisdictions": "Paris"}, {"jurisdictions": [""]}, {"jurisdictions": [42]}, []):
