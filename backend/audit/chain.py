@@ -99,18 +99,18 @@ def append(conn: psycopg.Connection, table: str, record: dict[str, Any]) -> int 
     columns = COLUMNS[table]
     with conn.transaction():
         seq, prev_hash = _lock_head(conn)
-        exists = conn.execute(f"SELECT 1 FROM {table} WHERE id = %s", (record["id"],)).fetchone()
-        if exists:
-            return None
         row = {**record, "seq": seq + 1, "prev_hash": prev_hash,
                "recorded_at": datetime.now(timezone.utc)}
         row["hash"] = record_hash(table, row)
         names = (*columns, "hash")
-        conn.execute(
+        inserted = conn.execute(
             f"INSERT INTO {table} ({', '.join(names)}) "
-            f"VALUES ({', '.join(f'%({n})s' for n in names)})",
+            f"VALUES ({', '.join(f'%({n})s' for n in names)}) "
+            "ON CONFLICT (id) DO NOTHING RETURNING seq",
             {n: row.get(n) for n in names},
-        )
+        ).fetchone()
+        if inserted is None:
+            return None
         conn.execute("UPDATE audit_chain_head SET seq = %s, hash = %s", (row["seq"], row["hash"]))
         metrics.count(conn, table, row)
     return row["seq"]
