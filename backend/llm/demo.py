@@ -58,6 +58,10 @@ DECLARED_CONTEXT_SHARE = 0.7
 CHILD_ENV = {"OMP_WAIT_POLICY": "PASSIVE"}
 # A 135M model rambles and repeats itself: shorter answers are no loss, and come sooner.
 MAX_OUTPUT_TOKENS = 512
+# A CPU reads 30 to 150 prompt tokens per second: a long prompt's first token can take
+# minutes, which the gateway's deadlines, made for GPU hosts, must allow.
+FIRST_TOKEN_TIMEOUT_S = 180.0
+TOTAL_TIMEOUT_S = 600.0
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 5.0
 
@@ -222,6 +226,8 @@ def point_config(config: dict[str, Any], server: DemoServer) -> None:
                            server.model: int(server.context_tokens * DECLARED_CONTEXT_SHARE)},
         LLM_MAX_OUTPUT_TOKENS=min(config.get("LLM_MAX_OUTPUT_TOKENS", MAX_OUTPUT_TOKENS),
                                   MAX_OUTPUT_TOKENS),
+        LLM_TIMEOUT_FIRST_TOKEN=max(config.get("LLM_TIMEOUT_FIRST_TOKEN", 0), FIRST_TOKEN_TIMEOUT_S),
+        LLM_TIMEOUT_TOTAL=max(config.get("LLM_TIMEOUT_TOTAL", 0), TOTAL_TIMEOUT_S),
     )
 
 
