@@ -66,7 +66,10 @@ def write(app: Flask, table: str, record: dict[str, Any]) -> bool:
                   extra={"record_id": str(record["id"]), "table": table})
         return False
     if _spool_pending(app):
-        flush(app)
+        try:
+            flush(app)
+        except Exception as exc:  # the spool stays for the next write or `audit flush`
+            log.error("audit spool not replayed (%s)", type(exc).__name__)
     return True
 
 
