@@ -42,11 +42,14 @@ class DecisionRecord:
 
     def content_hash(self) -> str:
         """Hash of everything that shapes the stored decision (and the chunker's version)."""
-        payload = json.dumps(
-            {"v": CHUNKER_VERSION, "id": self.source_id, "text": self.text,
-             "meta": self.metadata, "zones": self.zones, "private_to": sorted(self.private_to)},
+        head = json.dumps(
+            {"v": CHUNKER_VERSION, "id": self.source_id, "meta": self.metadata, "zones": self.zones,
+             "private_to": sorted(self.private_to)},
             sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        digest = hashlib.sha256(head.encode("utf-8"))
+        digest.update(b"\x00")
+        digest.update(self.text.encode("utf-8", errors="surrogatepass"))
+        return digest.hexdigest()
 
 
 @dataclass
