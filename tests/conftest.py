@@ -94,3 +94,13 @@ def idp():
     provider = FakeIdP().start()
     yield provider
     provider.stop()
+
+
+@pytest.fixture
+def fake_llm():
+    """A fake OpenAI-compatible host (streaming, embeddings, transcription, models; misbehaves
+    on request), see tests/fakes/upstream.py. Configure an app with ``LLM_BASE_URL=fake_llm.url``."""
+    from tests.fakes.upstream import FakeUpstream
+
+    with FakeUpstream() as upstream:
+        yield upstream

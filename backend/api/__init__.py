@@ -10,12 +10,13 @@ from types import ModuleType
 
 from flask import Flask
 
-from . import (about, addin, client_config, edges, feedback, health, me, metrics, observatory,
-               openapi, search, user_jurisdictions)
+from . import (about, addin, assist, client_config, edges, feedback, health, me, metrics, models,
+               observatory, openapi, search, transcribe, user_jurisdictions)
 
 # Modules with a blueprint, in registration order. Add a use case here.
 USE_CASES: list[ModuleType] = [health, openapi, addin, feedback, observatory, about, metrics,
-                                client_config, me, user_jurisdictions, search]
+                                client_config, me, user_jurisdictions, search,
+                                assist, transcribe, models]
 
 
 def init_app(app: Flask) -> None:

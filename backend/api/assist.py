@@ -1,0 +1,59 @@
+"""Assistance: ``POST /api/v1/assist/<task>`` answered as server-sent events.
+
+The view only reads the body; the llm room checks the task, role, body, quota and host
+before the first byte and streams the answer (see :mod:`backend.llm.assist`).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from .. import llm
+from ..llm.tasks import LENGTHS, TASKS, TONES
+
+bp = Blueprint("assist", __name__)
+
+
+@bp.post("/api/v1/assist/<task>")
+def assist(task: str):
+    """Stream the answer of one assistance task."""
+    return llm.stream_response(task, request.get_json(silent=True))
+
+
+_JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+_EVENTS = (
+    "Server-sent events, in order: `delta` {\"text\"} (repeated, each as soon as the model "
+    "sends it); for a long document, `progress` {\"done\", \"total\", \"message\"} first; "
+    "`fields` (mail-summary: parties, case_numbers, dates, requested_action, each with "
+    "`verified`); `sources` {\"sources\", \"flags\"} (grounded drafts); then `done` "
+    "{\"interaction_id\", \"usage\", \"model\", \"demo\", \"finish_reason\"} or, when the "
+    "answer breaks after it started, `error` {\"error\", \"message\"} (French)."
+)
+OPENAPI = {
+    "/api/v1/assist/{task}": {"post": {
+        "summary": "Run an assistance task and stream its answer",
+        "tags": ["assist"],
+        "parameters": [{"name": "task", "in": "path", "required": True,
+                        "schema": {"type": "string", "enum": list(TASKS)}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object",
+            "properties": {
+                "text": {"type": "string", "description": "The text to work on (required except for draft)"},
+                "instructions": {"type": "string", "description": "The user's instructions (required for draft)"},
+                "subject": {"type": "string", "description": "mail-summary, mail-reply: the mail's subject"},
+                "tone": {"type": "string", "enum": list(TONES), "description": "mail-reply"},
+                "length": {"type": "string", "enum": list(LENGTHS), "description": "mail-reply"},
+                "filename": {"type": "string", "description": "attachment-summary"},
+            }}}}},
+        "responses": {
+            "200": {"description": _EVENTS, "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+            "400": {"description": "Invalid body (the field is named)", "content": _JSON_ERROR},
+            "403": {"description": "Role not allowed for this task", "content": _JSON_ERROR},
+            "404": {"description": "Unknown task", "content": _JSON_ERROR},
+            "413": {"description": "Text too long for the model", "content": _JSON_ERROR},
+            "429": {"description": "User quota reached", "content": _JSON_ERROR},
+            "502": {"description": "The LLM host failed before answering", "content": _JSON_ERROR},
+            "503": {"description": "No LLM host configured, or host saturated (Retry-After)",
+                    "content": _JSON_ERROR},
+            "504": {"description": "The LLM host did not start answering in time", "content": _JSON_ERROR},
+        }}},
+}

@@ -1,0 +1,45 @@
+"""Dictation: ``POST /api/v1/transcribe`` (multipart audio) → text with timed segments."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from .. import llm
+from ..errors import ValidationError
+
+bp = Blueprint("transcribe", __name__)
+# Multipart boundaries and the other fields around the file.
+ENVELOPE_BYTES = 64 * 1024
+
+
+@bp.post("/api/v1/transcribe")
+def transcribe():
+    """Transcribe one recording (wav, mp3, m4a, ogg, webm)."""
+    request.max_content_length = current_app.config["LLM_TRANSCRIPTION_MAX_BYTES"] + ENVELOPE_BYTES
+    upload = request.files.get("file")
+    if upload is None:
+        raise ValidationError("file", "Joignez l'enregistrement à transcrire (champ « file »).")
+    language = request.form.get("language") or None
+    return jsonify(llm.transcribe(upload.read(), upload.filename or "", language=language))
+
+
+_JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+OPENAPI = {
+    "/api/v1/transcribe": {"post": {
+        "summary": "Transcribe a recording through the sovereign speech-to-text model",
+        "tags": ["assist"],
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary",
+                                    "description": "wav, mp3, m4a, ogg or webm"},
+                           "language": {"type": "string", "default": "fr"}}}}}},
+        "responses": {
+            "200": {"description": "{\"text\", \"segments\": [{\"start\", \"end\", \"text\"}], "
+                                   "\"language\", \"duration\", \"model\", \"interaction_id\"}"},
+            "400": {"description": "No file, or bad language", "content": _JSON_ERROR},
+            "403": {"description": "Role not allowed", "content": _JSON_ERROR},
+            "413": {"description": "File too large", "content": _JSON_ERROR},
+            "415": {"description": "Not a supported audio format", "content": _JSON_ERROR},
+            "502": {"description": "The host failed", "content": _JSON_ERROR},
+            "503": {"description": "Transcription not configured", "content": _JSON_ERROR},
+        }}},
+}

@@ -1,0 +1,104 @@
+"""Dictation: an audio file proxied to the host's ``/audio/transcriptions``.
+
+The file's first bytes decide its format (a name or a MIME type is only a claim), so a
+file that is not wav, mp3, m4a, ogg or webm is refused before it costs a host call.
+Segments with their timestamps are returned when the host gives them (Whisper-style
+``verbose_json``); otherwise the text alone.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from .. import audit
+from ..auth import authorize_task, charge_tokens, check_quota
+from ..errors import AppError, PayloadTooLarge, UnsupportedMediaType, ValidationError
+from .tokens import estimate_tokens
+
+log = logging.getLogger(__name__)
+
+TASK = "transcribe"
+FORMATS = {"wav": "audio/wav", "mp3": "audio/mpeg", "m4a": "audio/mp4", "ogg": "audio/ogg",
+           "webm": "audio/webm"}
+LANGUAGES = {"fr", "en", "de", "es", "it", "nl", "pt", "ar"}
+
+
+def sniff(data: bytes) -> str | None:
+    """The audio format of ``data`` from its magic bytes."""
+    head = data[:16]
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    if head[4:8] == b"ftyp":
+        return "m4a"
+    if head[:4] == b"OggS":
+        return "ogg"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    return None
+
+
+def _segments(raw: Any) -> list[dict[str, Any]]:
+    segments = []
+    for item in raw if isinstance(raw, list) else []:
+        if not isinstance(item, dict):
+            continue
+        try:
+            start, end = float(item["start"]), float(item["end"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        segments.append({"start": round(start, 2), "end": round(end, 2),
+                         "text": str(item.get("text", "")).strip()})
+    return segments
+
+
+def transcribe(data: bytes, filename: str, *, language: str | None, max_bytes: int) -> dict[str, Any]:
+    """Transcribe one recording for the current user (role, quota and audit included)."""
+    from . import gateway as get_gateway
+
+    authorize_task(TASK)
+    if language is not None and language not in LANGUAGES:
+        raise ValidationError("language", "Langue non prise en charge : indiquez par exemple « fr ».")
+    if not data:
+        raise ValidationError("file", "Le fichier audio est vide.")
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"Le fichier audio dépasse {max_bytes // (1024 * 1024)} Mo.",
+                              detail=f"{len(data)} bytes")
+    kind = sniff(data)
+    if kind is None:
+        raise UnsupportedMediaType("Ce fichier n'est pas un enregistrement pris en charge "
+                                   "(formats acceptés : wav, mp3, m4a, ogg, webm).",
+                                   detail=f"unrecognised audio header for {filename!r}")
+    interaction = audit.start("transcribe", TASK, bytes=len(data), format=kind)
+    began = time.perf_counter()
+    try:
+        gw = get_gateway()
+        check_quota(TASK)
+        name = filename if filename.lower().endswith("." + kind) else f"enregistrement.{kind}"
+        body, model, host = gw.transcribe(data, name, FORMATS[kind], language=language or "fr")
+    except AppError as err:
+        interaction.finish("error", error_code=err.code)
+        raise
+    except Exception:
+        interaction.finish("error", error_code=AppError.code)
+        raise
+    text = body["text"].strip()
+    usage = {"prompt_tokens": 0, "completion_tokens": estimate_tokens(text),
+             "total_tokens": estimate_tokens(text), "estimated": True}
+    try:
+        charge_tokens(TASK, usage["total_tokens"])
+    except Exception:  # noqa: BLE001 - accounting must not lose a transcription
+        log.exception("charging tokens failed")
+    interaction.update(model=model, host=host)
+    interaction.first_token()
+    interaction.finish("ok", usage=usage)
+    duration = body.get("duration")
+    log.info("transcription finished", extra={
+        "model": model, "host": host, "format": kind, "bytes": len(data),
+        "duration_ms": round((time.perf_counter() - began) * 1000, 1)})
+    return {"text": text, "segments": _segments(body.get("segments")),
+            "language": body.get("language") if isinstance(body.get("language"), str) else None,
+            "duration": float(duration) if isinstance(duration, (int, float)) else None,
+            "model": model, "interaction_id": interaction.id}

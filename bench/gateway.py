@@ -1,0 +1,269 @@
+"""What the gateway adds to a streamed answer, under gunicorn, against a host at a fixed pace.
+
+    .venv/bin/python bench/gateway.py [--rounds N] [--hold 200]
+
+Starts, each in its own process: the fake OpenAI-compatible host (tests/fakes/upstream.py,
+one token every 20 ms, each token carrying the time it was sent), an embedded PostgreSQL
+(or ``DATABASE_URL``), and Plume under gunicorn with ``deploy/gunicorn.conf.py`` (gthread).
+Then, in the same run and alternately, the same streams are opened directly on the host and
+through Plume's ``POST /api/v1/assist/rewrite``, at 1, 10 and 50 concurrent streams, and it
+prints:
+
+- time to first token (p50, p95) direct and through Plume, and the difference: Plume's
+  overhead (auth, quota, audit record, prompt, the SDK's request, the relay);
+- the delay added to each forwarded chunk: (arrival through Plume − send time) minus the
+  same for direct streams, p50 / p95 / max;
+- memory per open stream: gunicorn's resident memory with 200 streams held open, minus
+  idle, divided by 200; and whether all 200 were served at once.
+
+Targets (issue 3): overhead ≤ 3 ms p50 and ≤ 10 ms p95 at 50 streams on 2 cores; every chunk
+forwarded within 5 ms; 200 concurrent streams held by one instance.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PY = sys.executable
+STAMP = re.compile(rb'"(?:text|content)": ?"(\d{19}) ')
+TOKEN_DELAY = 0.02
+TOKENS = 30
+BODY = json.dumps({"text": "Il est fait droit à la demande."}).encode()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"nothing listens on port {port}")
+
+
+def pct(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] if ordered else float("nan")
+
+
+class Sample:
+    """One stream: time to first token and each chunk's delay since the host sent it (ms)."""
+
+    def __init__(self) -> None:
+        self.ttft_ms: float | None = None
+        self.chunk_ms: list[float] = []
+        self.done = False
+
+
+def stream(port: int, path: str, body: bytes, sample: Sample, hold: threading.Event | None = None,
+           first: threading.Event | None = None) -> None:
+    """POST and read the event stream, timestamping every token as it arrives."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    request = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
+    began = time.perf_counter()
+    sock.sendall(request)
+    buffer = b""
+    try:
+        while True:
+            data = sock.recv(65536)
+            now_ns = time.time_ns()
+            if not data:
+                break
+            buffer += data
+            # Only complete events (the stamp regex needs the closing space of a token).
+            *complete, buffer = buffer.split(b"\n\n")
+            for event in complete:
+                match = STAMP.search(event)
+                if match is None:
+                    if b"[DONE]" in event or b"event: done" in event:
+                        sample.done = True
+                        return
+                    continue
+                if sample.ttft_ms is None:
+                    sample.ttft_ms = (time.perf_counter() - began) * 1000
+                    if first is not None:
+                        first.set()
+                    if hold is not None:
+                        hold.wait()
+                        return
+                sample.chunk_ms.append((now_ns - int(match.group(1))) / 1e6)
+    finally:
+        sock.close()
+
+
+def run_level(plume_port: int, host_port: int, streams: int, rounds: int) -> dict[str, list[Sample]]:
+    """``rounds`` alternations of ``streams`` concurrent direct, then Plume, streams."""
+    direct_body = json.dumps({"model": "fake-chat", "stream": True,
+                              "stream_options": {"include_usage": True},
+                              "messages": [{"role": "user", "content": "Il est fait droit."}]}).encode()
+    results: dict[str, list[Sample]] = {"direct": [], "plume": []}
+    for _ in range(rounds):
+        for kind, port, path, body in (("direct", host_port, "/v1/chat/completions", direct_body),
+                                       ("plume", plume_port, "/api/v1/assist/rewrite", BODY)):
+            samples = [Sample() for _ in range(streams)]
+            threads = [threading.Thread(target=stream, args=(port, path, body, s)) for s in samples]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            results[kind].extend(samples)
+    return results
+
+
+def gunicorn_rss_kb(master_pid: int) -> int:
+    """Resident memory of the gunicorn master and its workers."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(entry.name) != master_pid and int(stat[1]) != master_pid:
+                continue
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def hold_streams(plume_port: int, master_pid: int, count: int) -> tuple[int, float, int]:
+    """Open ``count`` streams at once and keep them open; (served, memory per stream KiB, idle KiB)."""
+    idle = gunicorn_rss_kb(master_pid)
+    release = threading.Event()
+    samples = [Sample() for _ in range(count)]
+    firsts = [threading.Event() for _ in range(count)]
+    threads = [threading.Thread(target=stream, args=(plume_port, "/api/v1/assist/rewrite", BODY, s,
+                                                     release, f), daemon=True)
+               for s, f in zip(samples, firsts)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60
+    for f in firsts:
+        f.wait(max(0.0, deadline - time.monotonic()))
+    served = sum(f.is_set() for f in firsts)
+    time.sleep(1.0)
+    held = gunicorn_rss_kb(master_pid)
+    release.set()
+    for t in threads:
+        t.join(10)
+    return served, (held - idle) / max(served, 1), idle
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3, help="alternations per concurrency level")
+    parser.add_argument("--hold", type=int, default=200, help="streams held open at once")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="plume-bench-"))
+    processes: list[subprocess.Popen] = []
+    server = None
+    try:
+        host_port, slow_port, plume_port = free_port(), free_port(), free_port()
+        for port, delay, tokens in ((host_port, TOKEN_DELAY, TOKENS), (slow_port, 0.5, 400)):
+            processes.append(subprocess.Popen(
+                [PY, "-m", "tests.fakes.upstream", "--port", str(port), "--token-delay", str(delay),
+                 "--tokens", str(tokens), "--stamp"], cwd=ROOT, stdout=subprocess.DEVNULL))
+        database_url = os.environ.get("DATABASE_URL")
+        if not database_url:
+            import pgserver
+
+            server = pgserver.get_server(str(workdir / "pg"), cleanup_mode="stop")
+            database_url = server.get_uri()
+        from backend import db
+
+        db.apply_migrations(database_url)
+
+        def start_plume(upstream_port: int) -> subprocess.Popen:
+            env = {**{k: v for k, v in os.environ.items() if not k.startswith("PLUME_")},
+                   "PLUME_ENV": "development", "PLUME_AUTH_MODE": "dev", "DATABASE_URL": database_url,
+                   "PLUME_AUDIT_HASH_KEY": "bench", "PLUME_LOG_LEVEL": "WARNING",
+                   "PLUME_LLM_BASE_URL": f"http://127.0.0.1:{upstream_port}/v1",
+                   "PLUME_LLM_MODEL": "fake-chat", "PLUME_DATA_DIR": str(workdir),
+                   "PLUME_QUOTA_REQUESTS_PER_MINUTE": "1000000",
+                   "PLUME_QUOTA_DAILY_TOKENS": json.dumps({"generation": 10**12, "transcription": 10**12}),
+                   "GUNICORN_BIND": f"127.0.0.1:{plume_port}"}
+            process = subprocess.Popen([str(Path(PY).with_name("gunicorn")), "-c", "deploy/gunicorn.conf.py",
+                                        "backend:create_app()"], cwd=ROOT, env=env,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_port(plume_port)
+            return process
+
+        plume = start_plume(host_port)
+        processes.append(plume)
+        wait_port(host_port)
+        cores = os.cpu_count()
+        print(f"Plume under gunicorn (deploy/gunicorn.conf.py: gthread), {cores} cores; host: "
+              f"{TOKENS} tokens every {TOKEN_DELAY * 1000:.0f} ms\n")
+        run_level(plume_port, host_port, 4, 1)  # warm-up: workers, pools, imports
+        print(f"{'streams':>7} | {'TTFT direct p50/p95':>20} | {'TTFT Plume p50/p95':>20} | "
+              f"{'overhead p50/p95':>17} | {'chunk delay added p50/p95/max':>30}")
+        for level in (1, 10, 50):
+            rounds = args.rounds * (5 if level == 1 else 1)
+            results = run_level(plume_port, host_port, level, rounds)
+            direct = [s.ttft_ms for s in results["direct"] if s.ttft_ms is not None]
+            via = [s.ttft_ms for s in results["plume"] if s.ttft_ms is not None]
+            chunks_direct = [c for s in results["direct"] for c in s.chunk_ms[1:]]
+            chunks_via = [c for s in results["plume"] for c in s.chunk_ms[1:]]
+            base = statistics.median(chunks_direct)
+            added = [c - base for c in chunks_via]
+            incomplete = sum(not s.done for s in results["plume"])
+            print(f"{level:>7} | {pct(direct, .5):8.2f} / {pct(direct, .95):7.2f} ms | "
+                  f"{pct(via, .5):8.2f} / {pct(via, .95):7.2f} ms | "
+                  f"{pct(via, .5) - pct(direct, .5):6.2f} / {pct(via, .95) - pct(direct, .95):6.2f} ms | "
+                  f"{pct(added, .5):7.2f} / {pct(added, .95):6.2f} / {max(added):6.2f} ms"
+                  + (f"  ({incomplete} streams without done)" if incomplete else ""))
+        print(f"\n(samples per level: direct and Plume, {args.rounds}×streams each, ×5 at 1 stream; "
+              f"chunk delay = arrival − host send time, Plume minus direct median "
+              f"{statistics.median(chunks_direct):.2f} ms)")
+
+        plume.send_signal(signal.SIGTERM)
+        plume.wait(30)
+        processes.remove(plume)
+        plume = start_plume(slow_port)
+        processes.append(plume)
+        hold_streams(plume_port, plume.pid, 4)  # warm-up: build the gateway in the workers
+        served, per_stream_kb, idle_kb = hold_streams(plume_port, plume.pid, args.hold)
+        print(f"\n{args.hold} streams opened at once (host: a token every 0.5 s): {served} served "
+              f"concurrently; gunicorn idle {idle_kb / 1024:.1f} MiB, memory per open stream "
+              f"{per_stream_kb:.0f} KiB")
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if server is not None:
+            server.cleanup()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
