@@ -237,3 +237,12 @@ def test_cli_defaults_to_the_public_url(make_app, tmp_path):
     outlook = (tmp_path / "plume-outlook.xml").read_text(encoding="utf-8")
     assert "https://plume.justice.fr/addin/outlook/" in outlook
     assert "WebApplicationInfo" in result.output  # dev sign-in: the admin is told SSO is left out
+
+
+def test_a_client_id_that_is_not_a_guid_is_refused_in_french(app, tmp_path):
+    result = app.test_cli_runner().invoke(args=[
+        "manifest", "--base-url", "https://plume.justice.fr", "--out", str(tmp_path),
+        "--client-id", "plume-api"])
+    assert result.exit_code != 0
+    assert "doit être un GUID" in result.output
+    assert list(tmp_path.iterdir()) == []
