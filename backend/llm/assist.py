@@ -74,6 +74,7 @@ class AssistRun:
         self.finish_reason: str | None = None
         self.host: str | None = None
         self.pieces = 0
+        self.finished = False
         self.began = time.perf_counter()
         self._plan()
 
@@ -138,27 +139,31 @@ class AssistRun:
                 self.started = True
                 yield sse("sources", self._sources_event())
             self.started = True
-            yield sse("done", {"interaction_id": self.interaction.id, "usage": self.usage(),
-                               "model": self.model, "demo": bool(self.gateway.config.get("LLM_DEMO")),
-                               "finish_reason": self.finish_reason})
-            outcome, code = "ok", None
+            done = {"interaction_id": self.interaction.id, "usage": self.usage(), "model": self.model,
+                    "demo": bool(self.gateway.config.get("LLM_DEMO")), "finish_reason": self.finish_reason}
+            # The record is complete before the pane learns the interaction id (it may send
+            # feedback on it at once).
+            self._finish("ok", None)
+            yield sse("done", done)
         except GeneratorExit:
             outcome, code = "stopped", None
             raise
         except StreamCut as cut:
-            code = cut.code
             log.warning("assist stream cut", extra={"task": self.task.name, "error": cut.code,
                                                     "detail": cut.detail})
+            self._finish("error", cut.code)
             yield sse("error", {"error": cut.code, "message": cut.message})
         except AppError as err:
             code = err.code
             if not self.started:
                 raise
+            self._finish("error", err.code)
             yield sse("error", _public(err))
         except Exception:
             if not self.started:
                 raise
             log.exception("assist stream failed", extra={"task": self.task.name})
+            self._finish("error", AppError.code)
             yield sse("error", _public(AppError()))
         finally:
             self._finish(outcome, code)
@@ -286,7 +291,11 @@ class AssistRun:
                 "estimated": any(u.get("estimated") for u in self.usages), "calls": len(self.usages)}
 
     def _finish(self, outcome: str, code: str | None) -> None:
-        """Close every upstream call, charge the tokens, finish the record, log one line."""
+        """Close every upstream call, charge the tokens, finish the record, log one line
+        (once: the first outcome wins)."""
+        if self.finished:
+            return
+        self.finished = True
         self.cancel.set()
         for stream in self.streams:
             stream.close()

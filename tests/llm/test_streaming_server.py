@@ -99,3 +99,18 @@ def test_a_finished_stream_leaves_nothing_open(served, fake_llm):
     assert body.rstrip().split("\n")[-2] == "event: done"
     assert fake_llm.chat_requests()[0].ended.wait(5)
     assert _wait(lambda: llm.open_streams(app) == 0)
+
+
+def test_the_interaction_is_recorded_before_done_reaches_the_pane(served, fake_llm):
+    app, port = served()
+    response = _open(port, "rewrite", {"text": "Texte."})
+    while (event := _read_event(response))[0] != "done":
+        pass
+
+    # The pane sends feedback as soon as it reads `done`, before the stream is even closed.
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("POST", "/api/v1/feedback", headers={"Content-Type": "application/json"},
+                       body=json.dumps({"interaction_id": event[1]["interaction_id"], "useful": True,
+                                        "comment": None, "outcome": "inserted"}))
+    assert connection.getresponse().status == 201
+    response.close()
