@@ -127,6 +127,37 @@ class Generator:
         return out
 
 
+# --- CPU accounting (the machine may be shared: CPU time does not depend on the load) ---
+
+PGDATA = "/tmp/plume-bench-pg"
+
+
+def server_cpu() -> float:
+    """CPU seconds used so far by the bench's PostgreSQL (postmaster and live backends)."""
+    try:
+        root = int(Path(PGDATA, "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == root or ppid == root:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_now() -> tuple[float, float]:
+    return time.process_time(), server_cpu()
+
+
+def load_average() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 # --- database -----------------------------------------------------------------------
 
 def server_url(pgdata: str) -> str:
@@ -245,12 +276,15 @@ def latency(app, queries, filters=None) -> str:
     with app.app_context():
         for text, vector, _ in queries[:20]:  # warm-up: caches, facets, plans
             run(text, user, k=10, filters=parsed, vector=vector)
+        py0, pg0 = cpu_now()
         for text, vector, _ in queries:
             started = time.perf_counter()
             result = run(text, user, k=10, filters=parsed, vector=vector)
             samples.append((time.perf_counter() - started) * 1000)
             hits += len(result.hits)
-    return percentiles(samples) + f"   {hits / len(queries):.1f} hits/query"
+        py1, pg1 = cpu_now()
+    cpu_ms = ((py1 - py0) + (pg1 - pg0)) * 1000 / len(queries)
+    return (percentiles(samples) + f"   CPU {cpu_ms:5.1f} ms/query   {hits / len(queries):.1f} hits/query")
 
 
 def semantic_ids(conn, vector, filters_sql: str, params: dict, ef: int, exact: bool, k: int = 10):
@@ -291,7 +325,7 @@ def recall(app, queries, filters: dict | None, label: str) -> None:
 
 
 def bench_size(base_url: str, size: int, n_queries: int, gen: Generator) -> None:
-    print(f"\n== {size:,} passages ==")
+    print(f"\n== {size:,} passages ({load_average()}) ==")
     url = database(base_url, "plume_bench")
     load(url, size, gen)
     app = make_app(url)
@@ -338,10 +372,18 @@ def bench_ingest(base_url: str, passages: int, gen: Generator) -> None:
                                       "text": text}, ensure_ascii=False) + "\n")
         app = make_app(url)
         with app.app_context():
+            py0, pg0 = cpu_now()
             report = retrieval.ingest_paths([str(path)], progress=False)
+            py1, pg1 = cpu_now()
+            py_us = (py1 - py0) * 1e6 / report.passages
+            pg_us = (pg1 - pg0) * 1e6 / report.passages
             print(f"  first load: {report.passages:,} passages from {report.ingested:,} decisions in "
-                  f"{report.seconds:.1f} s = {report.passages_per_second():,.0f} passages/s "
-                  f"(of which database {report.store_seconds:.1f} s)")
+                  f"{report.seconds:.1f} s = {report.passages_per_second():,.0f} passages/s wall clock "
+                  f"(preparing {report.prepare_seconds:.1f} s, database {report.store_seconds:.1f} s; "
+                  f"{load_average()})")
+            print(f"  CPU per passage: Python {py_us:.0f} µs + PostgreSQL {pg_us:.0f} µs = "
+                  f"{py_us + pg_us:.0f} µs, i.e. {1e6 / (py_us + pg_us):,.0f} passages/s on one idle "
+                  f"core, {1e6 / max(py_us, pg_us):,.0f}/s with Python and PostgreSQL on two")
             again = retrieval.ingest_paths([str(path)], progress=False)
             print(f"  second load (unchanged): {again.unchanged:,} decisions skipped in {again.seconds:.1f} s")
         db.close(app)
@@ -399,8 +441,10 @@ def main() -> None:
                         help="comma-separated parts: ingest, quality, search")
     args = parser.parse_args()
     parts = set(args.only.split(","))
+    global PGDATA
+    PGDATA = args.pgdata
     base_url = server_url(args.pgdata)
-    print(f"PostgreSQL for the bench: {args.pgdata} ({os.cpu_count()} CPUs)")
+    print(f"PostgreSQL for the bench: {args.pgdata} ({os.cpu_count()} CPUs, {load_average()})")
     gen = Generator()
     if "ingest" in parts:
         bench_ingest(base_url, args.ingest_passages, gen)

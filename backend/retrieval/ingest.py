@@ -67,7 +67,8 @@ class IngestReport:
     mojibake_words_repaired: int = 0
     mojibake_left: list[tuple[str, int]] = field(default_factory=list)  # (decision, words left)
     seconds: float = 0.0
-    store_seconds: float = 0.0
+    prepare_seconds: float = 0.0   # repairs, zones, chunking (Python)
+    store_seconds: float = 0.0     # database work
 
     def note(self, prepared: PreparedDecision) -> None:
         source_id = prepared.record.source_id
@@ -228,8 +229,8 @@ def _store(conn: psycopg.Connection, batch: list[PreparedDecision], existing: di
     ids: list[int] = []
     for item in batch:
         ids.append(existing[item.record.source_id] if item.record.source_id in existing else next(fresh))
-    hashes = {passage_hash(p.text) for item in batch for p in item.passages}
-    found = vectors.lookup(conn, sorted(hashes))
+    keys = [[passage_hash(p.text) for p in item.passages] for item in batch]
+    found = vectors.lookup(conn, sorted({key for item_keys in keys for key in item_keys}))
     with conn.cursor() as cur:
         with cur.copy(f"COPY decisions ({', '.join(DECISION_COLUMNS)}) FROM STDIN WITH (FORMAT BINARY)") as copy:
             copy.set_types(DECISION_TYPES)
@@ -237,9 +238,8 @@ def _store(conn: psycopg.Connection, batch: list[PreparedDecision], existing: di
                 copy.write_row(_decision_row(decision_id, item))
         with cur.copy(f"COPY passages ({', '.join(PASSAGE_COLUMNS)}) FROM STDIN WITH (FORMAT BINARY)") as copy:
             copy.set_types(PASSAGE_TYPES)
-            for decision_id, item in zip(ids, batch):
-                for passage in item.passages:
-                    key = passage_hash(passage.text)
+            for decision_id, item, item_keys in zip(ids, batch, keys):
+                for passage, key in zip(item.passages, item_keys):
                     vector = found.get(key)
                     copy.write_row([decision_id, passage.zone, passage.ordinal, passage.start,
                                     passage.end, passage.text, key, vector])
@@ -269,6 +269,7 @@ def _flush(records: list[DecisionRecord], vectors: VectorSource, report: IngestR
                       {"ids": [record.source_id for record in records]}).fetchall()}
     ids = {source_id: decision_id for source_id, (decision_id, _) in stored.items()}
     todo: list[PreparedDecision] = []
+    prepare_started = time.perf_counter()
     for record in records:
         known = stored.get(record.source_id)
         content_hash = record.content_hash()
@@ -279,6 +280,8 @@ def _flush(records: list[DecisionRecord], vectors: VectorSource, report: IngestR
             todo.append(prepare(record, content_hash))
         except RecordError as exc:
             report.skipped.append((record.origin, str(exc)))
+    report.prepare_seconds += time.perf_counter() - prepare_started
+    started = time.perf_counter()
     if todo:
         try:
             with db.connection() as conn:
