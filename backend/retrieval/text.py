@@ -273,7 +273,6 @@ ABBREVIATIONS = {"m", "mm", "mme", "mmes", "mlle", "me", "art", "al", "n", "no",
                  "civ", "com", "soc", "crim", "ch", "req", "ass", "plén", "c", "cf", "v", "etc",
                  "av", "bd", "dr", "pr", "st", "ste", "sté", "ord", "ca", "tj", "tgi", "jaf",
                  "jex", "ccass", "ibid", "op", "cit", "éd", "vol", "nos", "not", "obs", "rép"}
-LAST_WORD = re.compile(r"(\w+)\W*$")
 # A sentence ends at . ! ? ; : (and closing quotes) before a capital, a digit or a dash;
 # a line break ends one unless the next line goes on in lower case (hard-wrapped text).
 SENTENCE_BREAK = re.compile(r"(?P<p>[.!?;:][\"»)]*)[ \t\u00a0]+(?=[«\"(A-ZÀ-Ý0-9–—-])"
@@ -290,6 +289,22 @@ class Passage:
     words: int = field(default=0)
 
 
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _abbreviation(text: str, low: int, cut: int) -> bool:
+    """Whether the last word before ``cut`` is an initial or a known abbreviation."""
+    end = cut
+    while end > low and not _is_word_char(text[end - 1]):
+        end -= 1
+    start = end
+    while start > low and _is_word_char(text[start - 1]):
+        start -= 1
+    word = text[start:end]
+    return bool(word) and (len(word) == 1 or word.lower() in ABBREVIATIONS)
+
+
 def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence (or line) spans between ``start`` and ``end``, whitespace trimmed."""
     spans: list[tuple[int, int]] = []
@@ -300,10 +315,8 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
             cut = match.start()
         else:
             cut = match.end("p")
-            if punctuation[0] == ".":
-                word = LAST_WORD.search(text, max(cursor, cut - 40), cut)
-                if word and (len(word.group(1)) == 1 or word.group(1).lower() in ABBREVIATIONS):
-                    continue  # « M. Dupont », « Cass. com. », initials
+            if punctuation[0] == "." and _abbreviation(text, max(cursor, cut - 40), cut):
+                continue  # « M. Dupont », « Cass. com. », initials
         if cut > cursor:
             spans.append((cursor, cut))
         cursor = match.end()
