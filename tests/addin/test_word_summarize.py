@@ -123,3 +123,28 @@ def test_empty_selection_asks_for_one(plume, open_pane):
     page.click("#tab-summarize")
     page.click("#summarize-run")
     assert "Sélectionnez le passage à synthétiser" in page.inner_text("#summarize-error")
+
+
+def test_long_document_shows_the_map_reduce_progress(plume, fake_llm, open_pane):
+    paragraphs = [f"Paragraphe {n} : le demandeur soutient que le contrat de travail a été rompu "
+                  f"abusivement, que l'employeur n'a pas respecté la procédure et que les indemnités "
+                  f"dues au titre du préavis et des congés payés restent impayées à ce jour." for n in range(1, 61)]
+    fake_llm.reply = "Le demandeur conteste la rupture (§ 57)."
+    page = open_pane(plume(LLM_CONTEXT_TOKENS=1024, LLM_MAX_OUTPUT_TOKENS=200),
+                     globals={"__officeMockConfig": {"paragraphs": paragraphs}})
+    page.evaluate("""() => {
+        window.__statuses = [];
+        const status = document.querySelector('#summarize-status');
+        new MutationObserver(() => window.__statuses.push(status.textContent))
+            .observe(status, { childList: true, characterData: true, subtree: true });
+    }""")
+    page.click("#tab-summarize")
+    page.check("input[name=summarize-scope][value=document]")
+    page.click("#summarize-run")
+    page.wait_for_selector("#summarize-after [data-action=insert]")
+    statuses = page.evaluate("window.__statuses")
+    assert any(s.startswith("Document long : lecture en ") for s in statuses), statuses
+    assert len(fake_llm.chat_requests()) > 2  # several parts, then the final summary
+    page.click("#summarize-output button[data-paragraph='57']")
+    select = wait_until(page, "() => window.__officeCalls.filter((c) => c.api === 'Paragraph.select')")
+    assert select[-1]["index"] == 56
