@@ -205,11 +205,14 @@ export function setupRewrite() {
       panel.complain('Sélectionnez dans le document le passage à reformuler.');
       return;
     }
-    before.textContent = selection.text;
-    compare.hidden = false;
     await panel.start({ text: selection.text }, {
+      onStart: () => {
+        before.textContent = selection.text;
+        compare.hidden = false;
+      },
       comment: (result) => sourcesComment({ what: 'Reformulation en langage clair de la sélection', model: result.done && result.done.model }),
     });
+    if (panel.output.hidden) compare.hidden = true; // failed before any text: nothing to compare
     panel.output.hidden = false;
   });
   return panel;

@@ -108,11 +108,13 @@ export class GenerationPanel {
    * @param {(payload: {sources: object[], flags: object[]}) => void} [hooks.onSources]
    * @param {(result: object) => string} hooks.comment Builds the sources comment for insertion.
    * @param {() => object} [hooks.renderOptionsAtEnd] Options for the final render (flags known).
+   * @param {() => void} [hooks.onStart] Called once the panel is cleared, before the request.
    * @returns {Promise<object|null>} the stream result, or null when it failed.
    */
   async start(payload, hooks) {
     if (this.running) return null;
     this.reset();
+    if (hooks.onStart) hooks.onStart();
     this.controller = new AbortController();
     this.output.hidden = false;
     this.output.setAttribute('aria-busy', 'true');

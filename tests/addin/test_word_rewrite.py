@@ -35,3 +35,23 @@ def test_rewrite_without_selection_says_what_to_do(plume, open_pane):
     page.click("#tab-rewrite")
     page.click("#rewrite-run")
     assert page.inner_text("#rewrite-error") == "Sélectionnez dans le document le passage à reformuler."
+
+
+def test_discarding_clears_the_comparison(plume, fake_llm, open_pane):
+    fake_llm.reply = REPLY
+    page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 0]}})
+    page.click("#tab-rewrite")
+    page.click("#rewrite-run")
+    page.click("#rewrite-after [data-action=discard]")
+    assert page.locator("#rewrite-compare").is_hidden()
+    assert "rien n'a été inséré" in page.inner_text("#rewrite-status")
+    assert word_state(page)["paragraphs"] == PARAGRAPHS
+
+
+def test_refused_rewrite_shows_no_empty_comparison(plume, open_pane):
+    clerk = {"id": "greffe-1", "name": "Greffier", "roles": ["Plume.Greffier"], "jurisdictions": []}
+    page = open_pane(plume(DEV_USER=clerk), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 0]}})
+    page.click("#tab-rewrite")
+    page.click("#rewrite-run")
+    page.wait_for_selector("#rewrite-error [role=alert]")
+    assert page.locator("#rewrite-compare").is_hidden()
