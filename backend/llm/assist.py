@@ -8,8 +8,10 @@ instead of ``done``. A long document first sends ``progress`` {"done", "total",
 
 Everything that can fail before the answer starts (unknown task, body, role, quota,
 no host, every host down) fails before the first byte, as a JSON error with its status;
-the first byte is the first token. The audit record opened here is finished on every
-path: ``ok``, ``error`` with its code, or ``stopped`` when the client went away.
+the first byte is the first token. The host call starts as soon as role, body and host
+are known, while the quota is checked (a refusal closes it at once). The audit record
+opened here is finished on every path: ``ok``, ``error`` with its code, or ``stopped``
+when the client went away.
 """
 from __future__ import annotations
 
@@ -75,6 +77,7 @@ class AssistRun:
         self.host: str | None = None
         self.pieces = 0
         self.finished = False
+        self._prefetched: Future | None = None
         self.began = time.perf_counter()
         self._plan()
 
@@ -168,8 +171,36 @@ class AssistRun:
         finally:
             self._finish(outcome, code)
 
+    def prefetch(self) -> None:
+        """Start the host call now, in its own thread, while the request thread checks the
+        quota: the database round trip then hides behind the model's first token instead of
+        adding to it. Only single-call answers (a long document starts with its map)."""
+        if self.parts:
+            return
+        future: Future = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(self.gateway.open_stream(self.task.name, self.messages,
+                                                           max_tokens=self.max_output))
+            except BaseException as exc:  # noqa: BLE001 - handed to the request thread
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="plume-llm-open", daemon=True).start()
+        self._prefetched = future
+
+    def abandon(self) -> None:
+        """The request is refused after all (quota): close the call started by prefetch."""
+        future, self._prefetched = self._prefetched, None
+        if future is not None:
+            future.add_done_callback(lambda f: f.exception() is None and f.result().close())
+
     def _open(self, messages: list[dict[str, str]]) -> UpstreamStream:
-        stream = self.gateway.open_stream(self.task.name, messages, max_tokens=self.max_output)
+        if self._prefetched is not None and messages is self.messages:
+            future, self._prefetched = self._prefetched, None
+            stream = future.result()
+        else:
+            stream = self.gateway.open_stream(self.task.name, messages, max_tokens=self.max_output)
         self.streams.append(stream)
         self.host = stream.host.label
         self.model = stream.model
@@ -297,6 +328,7 @@ class AssistRun:
             return
         self.finished = True
         self.cancel.set()
+        self.abandon()
         for stream in self.streams:
             stream.close()
         usage = self.usage()
@@ -349,8 +381,13 @@ def stream_response(task_name: str, body: Any) -> Response:
     interaction = audit.start("assist", task_name)
     try:
         gw = get_gateway()
-        check_quota(task_name)
         run = AssistRun(gw, request, user, interaction)
+        run.prefetch()
+        try:
+            check_quota(task_name)
+        except BaseException:
+            run.abandon()
+            raise
         events = run.events()
         first = next(events)
     except AppError as err:

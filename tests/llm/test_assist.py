@@ -1,7 +1,11 @@
 """The assistance contract: events in order, errors settled before the first byte."""
 from __future__ import annotations
 
+import time
+
 import pytest
+
+from backend import llm
 
 from tests.fakes.upstream import Behaviour
 from tests.llm.conftest import events, text_of
@@ -152,3 +156,18 @@ def test_the_outcome_is_logged_without_any_text(llm_client, fake_llm, caplog):
     assert len(finished) == 1
     assert finished[0].outcome == "ok" and finished[0].task == "summarize"
     assert all("Kévin" not in r.getMessage() and "Kévin" not in str(vars(r)) for r in caplog.records)
+
+
+def test_over_quota_is_429_and_leaves_no_host_call_open(llm_app, fake_llm):
+    app = llm_app(QUOTA_REQUESTS_PER_MINUTE=1)
+    client = app.test_client()
+    assert events(client.post("/api/v1/assist/rewrite", json=TASK_BODIES["rewrite"]))[-1][0] == "done"
+
+    response = client.post("/api/v1/assist/rewrite", json=TASK_BODIES["rewrite"])
+
+    assert response.status_code == 429
+    assert response.headers.get("Retry-After")
+    deadline = time.monotonic() + 5
+    while llm.open_streams(app) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert llm.open_streams(app) == 0
