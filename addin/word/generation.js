@@ -118,7 +118,8 @@ export class GenerationPanel {
     this.controller = new AbortController();
     this.output.hidden = false;
     this.output.setAttribute('aria-busy', 'true');
-    this.runButton.disabled = true;
+    // aria-disabled rather than disabled: a disabled button would drop the keyboard focus.
+    this.runButton.setAttribute('aria-disabled', 'true');
     this.stopButton.hidden = false;
     this.stopButton.disabled = false;
     setStatus(this.status, 'Génération en cours… Vous pouvez l\'arrêter à tout moment.');
@@ -150,7 +151,7 @@ export class GenerationPanel {
       return null;
     } finally {
       this.output.removeAttribute('aria-busy');
-      this.runButton.disabled = false;
+      this.runButton.removeAttribute('aria-disabled');
       this.stopButton.hidden = true;
       this.controller = null;
     }
@@ -189,24 +190,38 @@ export class GenerationPanel {
           location: this.location,
           comment: comment(result),
         });
-        outcome.replaceChildren(insertionMessage(inserted));
+        outcome.replaceChildren(focusable(insertionMessage(inserted)));
+        outcome.firstChild.focus();
         setStatus(this.status, 'Texte inséré.');
         if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
       } catch (err) {
         insert.disabled = false;
         discard.disabled = false;
         outcome.replaceChildren(describeInsertError(err));
+        insert.focus();
       }
     });
     discard.addEventListener('click', () => {
       if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
       this.reset();
       setStatus(this.status, 'Proposition écartée : rien n\'a été inséré.');
+      this.runButton.focus();
     });
     const parts = [oversightNotice(), h('div', { className: 'plume-actions' }, insert, discard), outcome];
     if (interactionId) parts.push(feedbackBar(interactionId));
     this.after.replaceChildren(...parts);
   }
+}
+
+/**
+ * Makes a message focusable by script (not by Tab), so focus can land on an outcome when the
+ * button that was focused gets disabled.
+ * @param {HTMLElement} element
+ * @returns {HTMLElement}
+ */
+export function focusable(element) {
+  element.tabIndex = -1;
+  return element;
 }
 
 /**

@@ -160,7 +160,9 @@ export function setupSearch() {
   let interactionId = null;
 
   const onCite = async (hit, button, box) => {
-    button.disabled = true;
+    // Not disabled while inserting: a disabled button would drop the keyboard focus.
+    if (button.getAttribute('aria-busy') === 'true') return;
+    button.setAttribute('aria-busy', 'true');
     try {
       const citation = hitCitation(hit);
       const done = await insertCitation(citation);
@@ -172,11 +174,13 @@ export function setupSearch() {
     } catch (err) {
       box.replaceChildren(describeInsertError(err));
     } finally {
-      button.disabled = false;
+      button.removeAttribute('aria-busy');
     }
   };
 
+  let busy = false;
   const run = async (text) => {
+    if (busy) return;
     errorBox.hidden = true;
     const q = cutQuery(text);
     if (!q) {
@@ -186,7 +190,8 @@ export function setupSearch() {
     }
     const params = { q, k: SEARCH_RESULTS };
     for (const [name, id] of Object.entries(FILTERS)) params[name] = document.getElementById(id).value.trim();
-    runButton.disabled = true;
+    busy = true;
+    runButton.setAttribute('aria-disabled', 'true');
     results.replaceChildren();
     notice.replaceChildren();
     results.setAttribute('aria-busy', 'true');
@@ -205,7 +210,8 @@ export function setupSearch() {
       const info = showError(errorBox, err);
       setStatus(status, info.title);
     } finally {
-      runButton.disabled = false;
+      busy = false;
+      runButton.removeAttribute('aria-disabled');
       results.removeAttribute('aria-busy');
     }
   };

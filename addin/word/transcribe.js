@@ -8,7 +8,7 @@ import { showError } from '../common/errors.js';
 import { formatTimestamp, h } from '../common/render.js';
 import { feedbackBar, message, oversightNotice, setStatus } from '../common/widgets.js';
 import { insertGenerated } from './document.js';
-import { describeInsertError, insertionMessage, sourcesComment } from './generation.js';
+import { describeInsertError, focusable, insertionMessage, sourcesComment } from './generation.js';
 
 /** Audio formats the server accepts (checked again server-side). */
 export const AUDIO_EXTENSIONS = ['wav', 'mp3', 'm4a', 'ogg', 'webm'];
@@ -78,7 +78,7 @@ export function setupTranscribe() {
     const form = new FormData();
     form.append('file', file, file.name);
     controller = new AbortController();
-    runButton.disabled = true;
+    runButton.setAttribute('aria-disabled', 'true');
     stopButton.hidden = false;
     setStatus(status, `Transcription de « ${file.name} » en cours… Cela peut prendre quelques minutes.`);
     let answer;
@@ -90,7 +90,7 @@ export function setupTranscribe() {
       return;
     } finally {
       controller = null;
-      runButton.disabled = false;
+      runButton.removeAttribute('aria-disabled');
       stopButton.hidden = true;
     }
     const lines = transcriptLines(answer);
@@ -123,18 +123,21 @@ export function setupTranscribe() {
             sources: [`Enregistrement audio « ${fileName} »`],
           }),
         });
-        outcome.replaceChildren(insertionMessage(inserted));
+        outcome.replaceChildren(focusable(insertionMessage(inserted)));
+        outcome.firstChild.focus();
         if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
       } catch (err) {
         insert.disabled = false;
         discard.disabled = false;
         outcome.replaceChildren(describeInsertError(err));
+        insert.focus();
       }
     });
     discard.addEventListener('click', () => {
       if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
       reset();
       setStatus(status, 'Transcription écartée : rien n\'a été inséré.');
+      runButton.focus();
     });
     const parts = [oversightNotice(), h('div', { className: 'plume-actions' }, insert, discard), outcome];
     if (interactionId) parts.push(feedbackBar(interactionId));

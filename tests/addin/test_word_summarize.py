@@ -148,3 +148,24 @@ def test_long_document_shows_the_map_reduce_progress(plume, fake_llm, open_pane)
     page.click("#summarize-output button[data-paragraph='57']")
     select = wait_until(page, "() => window.__officeCalls.filter((c) => c.api === 'Paragraph.select')")
     assert select[-1]["index"] == 56
+
+
+def test_keyboard_only_summary_and_insertion(plume, fake_llm, open_pane):
+    fake_llm.reply = "Résumé (§ 1)."
+    page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 0]}})
+    page.locator("#tab-search").focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Tab")  # the scope radio group
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "summarize-run"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#summarize-after [data-action=insert]")
+    assert page.evaluate("document.activeElement.id") == "summarize-run"  # focus kept while it ran
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.paragraph") == "1"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.action") == "insert"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#summarize-after [data-outcome=inserted]")
+    assert page.evaluate("document.activeElement.dataset.outcome") == "inserted"
+    assert word_state(page)["contentControls"][0]["tag"] == "plume-ai"
