@@ -1,0 +1,238 @@
+"""Orientation: suggest which service of the court should handle a mail, and why.
+
+The administrator's list of services (``PLUME_ROUTING_SERVICES``) is the only set of
+answers: the model is asked to pick one of them, and an answer outside the list is
+discarded. Keywords give a suggestion on their own when the model is not configured,
+fails, or strays, so Orientation keeps working without an LLM host. The suggestion is
+advice shown to the clerk; nothing is moved or forwarded.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .. import audit
+from ..auth import charge_tokens, check_quota
+from ..errors import AppError
+from .fields import parse_json_object
+from .mail_settings import DEFAULT_CATEGORIES, DEFAULT_SERVICES
+from .prompts import Fence, load
+
+log = logging.getLogger(__name__)
+
+TASK = "routing"
+PROMPT = "routing"
+# A category, a service and one sentence.
+MAX_ANSWER_TOKENS = 300
+# The first characters of a mail carry what routing needs; longer text only costs tokens.
+MAX_MODEL_CHARS = 6000
+MAX_REASON_CHARS = 400
+# A word in the subject says more about the mail's purpose than one in a quoted thread.
+SUBJECT_WEIGHT = 2
+
+NOTICES = {
+    "non_configure": "Aucun modèle n'est configuré : suggestion établie à partir des mots-clés "
+                     "configurés pour chaque service.",
+    "quota_depasse": "Votre quota d'utilisation du modèle est atteint : suggestion établie à partir "
+                     "des mots-clés configurés pour chaque service.",
+    "default": "Le modèle n'a pas pu être consulté : suggestion établie à partir des mots-clés "
+               "configurés pour chaque service.",
+}
+
+# Words that point to each built-in category (custom categories use the words of their name).
+CATEGORY_HINTS: dict[str, list[str]] = {
+    "Convocation ou avis d'audience": ["convocation", "avis d'audience", "convoqué", "citation à comparaître",
+                                       "audience du", "comparaître"],
+    "Conclusions ou pièces": ["conclusions", "bordereau", "pièces", "mémoire", "communication de pièces"],
+    "Demande de renvoi": ["renvoi", "report", "reporter", "renvoyer"],
+    "Demande de copie ou de pièce": ["copie", "expédition", "grosse", "extrait", "duplicata"],
+    "Transmission de procédure": ["transmission", "procès-verbal", "procédure transmise", "dossier transmis",
+                                  "saisine"],
+    "Question d'un justiciable": ["renseignement", "savoir", "question", "état d'avancement",
+                                  "où en est"],
+}
+
+
+@dataclass(frozen=True)
+class Service:
+    """One service of the court the administrator lists."""
+
+    name: str
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"service": self.name, "description": self.description, "keywords": list(self.keywords)}
+
+
+@dataclass
+class Suggestion:
+    """A suggested category and service, with the reason shown to the clerk.
+
+    ``method`` is ``modele`` when the model chose within the list, ``mots-cles`` when the
+    keyword rule did; ``matched`` lists the keywords found in the mail (always computed,
+    so the clerk sees the evidence either way).
+    """
+
+    category: str | None
+    service: str | None
+    reason: str
+    method: str
+    matched: list[str] = field(default_factory=list)
+    notice: str | None = None
+    model: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"category": self.category, "service": self.service, "reason": self.reason,
+                "method": self.method, "matched_keywords": self.matched, "notice": self.notice,
+                "model": self.model}
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, apostrophes unified: « Référé » and « refere » match."""
+    text = unicodedata.normalize("NFKD", text.replace("’", "'").lower())
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def services(config: Mapping[str, Any]) -> list[Service]:
+    """The configured services (the built-in list when the administrator set none)."""
+    raw = config.get("ROUTING_SERVICES") or DEFAULT_SERVICES
+    return [Service(name=entry["service"].strip(), description=entry.get("description", ""),
+                    keywords=tuple(entry.get("keywords", []))) for entry in raw]
+
+
+def categories(config: Mapping[str, Any]) -> list[str]:
+    """The configured mail categories (the built-in list when unset)."""
+    return list(config.get("ROUTING_CATEGORIES") or DEFAULT_CATEGORIES)
+
+
+def _find(keywords: list[str] | tuple[str, ...], text: str) -> list[str]:
+    folded = fold(text)
+    return [kw for kw in keywords
+            if kw.strip() and re.search(rf"(?<!\w){re.escape(fold(kw.strip()))}(?!\w)", folded)]
+
+
+def _score(keywords: list[str] | tuple[str, ...], subject: str, body: str) -> tuple[int, list[str]]:
+    in_subject = _find(keywords, subject)
+    in_body = _find(keywords, body)
+    matched = list(dict.fromkeys([*in_subject, *in_body]))
+    return SUBJECT_WEIGHT * len(in_subject) + len(in_body), matched
+
+
+def _category_by_keywords(cats: list[str], subject: str, body: str) -> str | None:
+    best, best_score = None, 0
+    for name in cats:
+        hints = CATEGORY_HINTS.get(name) or [w for w in re.findall(r"\w+", name) if len(w) > 3]
+        score, _ = _score(hints, subject, body)
+        if score > best_score:
+            best, best_score = name, score
+    if best is None:
+        fallback = [name for name in cats if fold(name) == "autre"]
+        return fallback[0] if fallback else None
+    return best
+
+
+def suggest_by_keywords(config: Mapping[str, Any], subject: str, body: str) -> Suggestion:
+    """The keyword rule: the service whose keywords appear most (subject counts double)."""
+    best: Service | None = None
+    best_score, best_matched = 0, []
+    for service in services(config):
+        score, matched = _score(service.keywords, subject, body)
+        if score > best_score:  # ties keep the administrator's order
+            best, best_score, best_matched = service, score, matched
+    category = _category_by_keywords(categories(config), subject, body)
+    if best is None:
+        reason = ("Aucun mot-clé des services configurés n'apparaît dans le message : "
+                  "orientez-le manuellement.")
+        return Suggestion(category=category, service=None, reason=reason, method="mots-cles")
+    quoted = ", ".join(f"« {kw} »" for kw in best_matched)
+    reason = f"Mots relevés dans le message : {quoted}."
+    return Suggestion(category=category, service=best.name, reason=reason, method="mots-cles",
+                      matched=best_matched)
+
+
+def _messages(config: Mapping[str, Any], subject: str, body: str) -> tuple[list[dict[str, str]], str]:
+    """The chat messages (the mail fenced as data) and the prompt id for the audit record."""
+    prompt = load(PROMPT)
+    fence = Fence()
+    mail = f"Objet : {subject}\n\n{body}"[:MAX_MODEL_CHARS]
+    messages = prompt.messages(
+        services="\n".join(f"- {s.name} : {s.description}" for s in services(config)),
+        categories="\n".join(f"- {c}" for c in categories(config)),
+        fence=fence.name,
+        document=fence.wrap("courriel reçu", mail),
+    )
+    return messages, prompt.id
+
+
+def _pick(name: Any, choices: list[str]) -> str | None:
+    if not isinstance(name, str):
+        return None
+    wanted = fold(name).strip(" .«»\"'")
+    for choice in choices:
+        if fold(choice) == wanted:
+            return choice
+    return None
+
+
+def _ask_gateway(messages: list[dict[str, str]], prompt_id: str) -> tuple[str, str]:
+    """One model call, with the quota, the audit record and the token charge of an assist."""
+    from . import complete, gateway
+
+    gateway()  # no host configured: keywords at once, no quota spent, nothing to record
+    check_quota(TASK)
+    interaction = audit.start("assist", TASK)
+    try:
+        completion = complete(TASK, messages, max_tokens=MAX_ANSWER_TOKENS, temperature=0.0)
+    except AppError as err:
+        interaction.finish("error", error_code=err.code)
+        raise
+    except Exception:
+        interaction.finish("error", error_code=AppError.code)
+        raise
+    interaction.update(model=completion.model, host=completion.host, prompt_version=prompt_id)
+    interaction.first_token()
+    interaction.finish("ok", usage=completion.usage)
+    tokens = sum(v for k, v in (completion.usage or {}).items()
+                 if k in ("prompt_tokens", "completion_tokens") and isinstance(v, int))
+    if tokens:
+        charge_tokens(TASK, tokens)
+    return completion.text, completion.model
+
+
+def suggest(config: Mapping[str, Any], subject: str, body: str) -> Suggestion:
+    """Suggest a category and a service for a mail (inside a request: quota and audit apply).
+
+    Any :class:`AppError` from the gateway (not configured, upstream down, quota reached)
+    turns into the keyword suggestion with a notice, so the clerk always gets an answer
+    and knows how it was reached; keywords cost the LLM host nothing.
+    """
+    by_keywords = suggest_by_keywords(config, subject, body)
+    messages, prompt_id = _messages(config, subject, body)
+    try:
+        answer, model = _ask_gateway(messages, prompt_id)
+    except AppError as err:
+        log.info("routing falls back to keywords", extra={"error": err.code})
+        by_keywords.notice = NOTICES.get(err.code, NOTICES["default"])
+        return by_keywords
+
+    parsed = parse_json_object(answer) or {}
+    service = _pick(parsed.get("service"), [s.name for s in services(config)])
+    if service is None:
+        log.info("routing model answer outside the list; keywords used")
+        by_keywords.notice = ("La proposition du modèle ne figurait pas dans la liste des services ; "
+                              "suggestion établie à partir des mots-clés configurés.")
+        by_keywords.model = model
+        return by_keywords
+    category = _pick(parsed.get("categorie") or parsed.get("category"), categories(config)) \
+        or by_keywords.category
+    justification = parsed.get("justification")
+    reason = justification.strip()[:MAX_REASON_CHARS] if isinstance(justification, str) \
+        and justification.strip() else "Le modèle n'a pas donné de justification."
+    matched = next((_score(s.keywords, subject, body)[1] for s in services(config)
+                    if s.name == service), [])
+    return Suggestion(category=category, service=service, reason=reason, method="modele",
+                      matched=matched, model=model)
