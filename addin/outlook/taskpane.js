@@ -14,6 +14,17 @@ import { setupOrientation } from './orientation.js';
 import { problemBox } from './problems.js';
 import { setupSummary } from './summary.js';
 
+/**
+ * A pinned pane stays open while the clerk moves to another message: start again on the new
+ * one, so no summary of the previous mail is ever shown next to the next.
+ */
+function followItemChanges() {
+  const mailbox = Office.context.mailbox;
+  if (Office.EventType && Office.EventType.ItemChanged && typeof mailbox.addHandlerAsync === 'function') {
+    mailbox.addHandlerAsync(Office.EventType.ItemChanged, () => globalThis.location.reload());
+  }
+}
+
 async function main() {
   const startup = document.getElementById('startup');
   try {
@@ -40,6 +51,7 @@ async function main() {
   renderBanners(document.getElementById('banners'), { clientConfig, models: null });
   getModels().then((models) => renderBanners(document.getElementById('banners'), { clientConfig, models }));
 
+  followItemChanges();
   startup.hidden = true;
   document.body.dataset.mode = mode;
   if (mode === 'read') {
