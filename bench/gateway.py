@@ -114,23 +114,43 @@ def stream(port: int, path: str, body: bytes, sample: Sample, hold: threading.Ev
         sock.close()
 
 
-def run_level(plume_port: int, host_port: int, streams: int, rounds: int) -> dict[str, list[Sample]]:
-    """``rounds`` alternations of ``streams`` concurrent direct, then Plume, streams."""
+def run_level(plume_port: int, host_port: int, streams: int, rounds: int,
+              master_pid: int = 0) -> dict[str, list]:
+    """``rounds`` alternations of ``streams`` concurrent direct, then Plume, streams
+    (and the CPU gunicorn spent on the Plume ones)."""
     direct_body = json.dumps({"model": "fake-chat", "stream": True,
                               "stream_options": {"include_usage": True},
                               "messages": [{"role": "user", "content": "Il est fait droit."}]}).encode()
-    results: dict[str, list[Sample]] = {"direct": [], "plume": []}
+    results: dict[str, list] = {"direct": [], "plume": [], "cpu_ms": []}
     for _ in range(rounds):
         for kind, port, path, body in (("direct", host_port, "/v1/chat/completions", direct_body),
                                        ("plume", plume_port, "/api/v1/assist/rewrite", BODY)):
             samples = [Sample() for _ in range(streams)]
             threads = [threading.Thread(target=stream, args=(port, path, body, s)) for s in samples]
+            cpu = gunicorn_cpu_ms(master_pid) if master_pid else 0.0
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
             results[kind].extend(samples)
+            if kind == "plume" and master_pid:
+                results["cpu_ms"].append((gunicorn_cpu_ms(master_pid) - cpu) / streams)
     return results
+
+
+def gunicorn_cpu_ms(master_pid: int) -> float:
+    """CPU time (user + system) used so far by the gunicorn master and its workers."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(entry.name) == master_pid or int(stat[1]) == master_pid:
+                ticks += int(stat[11]) + int(stat[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def gunicorn_rss_kb(master_pid: int) -> int:
@@ -178,6 +198,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3, help="alternations per concurrency level")
     parser.add_argument("--hold", type=int, default=200, help="streams held open at once")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="GUNICORN_THREADS per worker (default: deploy/gunicorn.conf.py's)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="plume-bench-"))
@@ -200,7 +222,8 @@ def main() -> None:
         db.apply_migrations(database_url)
 
         def start_plume(upstream_port: int) -> subprocess.Popen:
-            env = {**{k: v for k, v in os.environ.items() if not k.startswith("PLUME_")},
+            threads = {"GUNICORN_THREADS": str(args.threads)} if args.threads else {}
+            env = {**threads, **{k: v for k, v in os.environ.items() if not k.startswith("PLUME_")},
                    "PLUME_ENV": "development", "PLUME_AUTH_MODE": "dev", "DATABASE_URL": database_url,
                    "PLUME_AUDIT_HASH_KEY": "bench", "PLUME_LOG_LEVEL": "WARNING",
                    "PLUME_LLM_BASE_URL": f"http://127.0.0.1:{upstream_port}/v1",
@@ -218,14 +241,17 @@ def main() -> None:
         processes.append(plume)
         wait_port(host_port)
         cores = os.cpu_count()
-        print(f"Plume under gunicorn (deploy/gunicorn.conf.py: gthread), {cores} cores; host: "
+        print(f"Plume under gunicorn (deploy/gunicorn.conf.py: gthread"
+              f"{f', {args.threads} threads per worker' if args.threads else ''}), {cores} cores, "
+              f"load average {os.getloadavg()[0]:.1f}; host: "
               f"{TOKENS} tokens every {TOKEN_DELAY * 1000:.0f} ms\n")
         run_level(plume_port, host_port, 4, 1)  # warm-up: workers, pools, imports
         print(f"{'streams':>7} | {'TTFT direct p50/p95':>20} | {'TTFT Plume p50/p95':>20} | "
-              f"{'overhead p50/p95':>17} | {'chunk delay added p50/p95/max':>30}")
+              f"{'overhead p50/p95':>17} | {'chunk delay added p50/p95/max':>30} | "
+              f"{'CPU/stream':>10}")
         for level in (1, 10, 50):
             rounds = args.rounds * (5 if level == 1 else 1)
-            results = run_level(plume_port, host_port, level, rounds)
+            results = run_level(plume_port, host_port, level, rounds, plume.pid)
             direct = [s.ttft_ms for s in results["direct"] if s.ttft_ms is not None]
             via = [s.ttft_ms for s in results["plume"] if s.ttft_ms is not None]
             chunks_direct = [c for s in results["direct"] for c in s.chunk_ms[1:]]
@@ -236,11 +262,13 @@ def main() -> None:
             print(f"{level:>7} | {pct(direct, .5):8.2f} / {pct(direct, .95):7.2f} ms | "
                   f"{pct(via, .5):8.2f} / {pct(via, .95):7.2f} ms | "
                   f"{pct(via, .5) - pct(direct, .5):6.2f} / {pct(via, .95) - pct(direct, .95):6.2f} ms | "
-                  f"{pct(added, .5):7.2f} / {pct(added, .95):6.2f} / {max(added):6.2f} ms"
+                  f"{pct(added, .5):7.2f} / {pct(added, .95):6.2f} / {max(added):6.2f} ms | "
+                  f"{statistics.median(results['cpu_ms']):7.2f} ms"
                   + (f"  ({incomplete} streams without done)" if incomplete else ""))
         print(f"\n(samples per level: direct and Plume, {args.rounds}×streams each, ×5 at 1 stream; "
               f"chunk delay = arrival − host send time, Plume minus direct median "
-              f"{statistics.median(chunks_direct):.2f} ms)")
+              f"{statistics.median(chunks_direct):.2f} ms; CPU/stream = gunicorn's CPU time for "
+              f"one whole {TOKENS}-token stream, request to close)")
 
         plume.send_signal(signal.SIGTERM)
         plume.wait(30)
