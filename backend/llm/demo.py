@@ -59,9 +59,13 @@ CHILD_ENV = {"OMP_WAIT_POLICY": "PASSIVE"}
 # A 135M model rambles and repeats itself: shorter answers are no loss, and come sooner.
 MAX_OUTPUT_TOKENS = 512
 # A CPU reads 30 to 150 prompt tokens per second: a long prompt's first token can take
-# minutes, which the gateway's deadlines, made for GPU hosts, must allow.
+# minutes, which the gateway's deadlines, made for GPU hosts, must allow. While one slot
+# reads its prompt, the other slot's answer pauses (one batch of PROMPT_BATCH tokens at a
+# time, up to 20 s on a busy machine), hence the longer silence allowed between chunks.
 FIRST_TOKEN_TIMEOUT_S = 180.0
+CHUNK_TIMEOUT_S = 120.0
 TOTAL_TIMEOUT_S = 600.0
+PROMPT_BATCH = 512
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 5.0
 
@@ -150,6 +154,7 @@ def start(data_dir: str | os.PathLike[str], *, port: int = 0,
         "n_ctx": context_tokens * parallel,
         "parallel": parallel,
         "threads": threads or len(os.sched_getaffinity(0)),
+        "batch": PROMPT_BATCH,
         "api_key": secrets.token_urlsafe(24),
     }
     log_dir = Path(data_dir) / "llm-demo"
@@ -227,7 +232,10 @@ def point_config(config: dict[str, Any], server: DemoServer) -> None:
         LLM_MAX_OUTPUT_TOKENS=min(config.get("LLM_MAX_OUTPUT_TOKENS", MAX_OUTPUT_TOKENS),
                                   MAX_OUTPUT_TOKENS),
         LLM_TIMEOUT_FIRST_TOKEN=max(config.get("LLM_TIMEOUT_FIRST_TOKEN", 0), FIRST_TOKEN_TIMEOUT_S),
+        LLM_TIMEOUT_CHUNK=max(config.get("LLM_TIMEOUT_CHUNK", 0), CHUNK_TIMEOUT_S),
         LLM_TIMEOUT_TOTAL=max(config.get("LLM_TIMEOUT_TOTAL", 0), TOTAL_TIMEOUT_S),
+        # More parallel parts than slots would only wait inside llama.cpp, deadlines running.
+        LLM_MAP_CONCURRENCY=min(config.get("LLM_MAP_CONCURRENCY", server.parallel), server.parallel),
     )
 
 
@@ -253,6 +261,7 @@ def _child() -> None:
     params.port = spec["port"]
     params.n_ctx = spec["n_ctx"]
     params.n_parallel = spec["parallel"]
+    params.n_batch = params.n_ubatch = spec["batch"]
     params.cpuparams.n_threads = spec["threads"]
     params.cpuparams_batch.n_threads = spec["threads"]
     params.api_keys = [spec["api_key"]]

@@ -1,7 +1,8 @@
 """A real llama.cpp server for the whole session, started the way `make run` starts it.
 
 The fixture uses :func:`backend.llm.demo.start` (the xllamacpp wheel with SmolLM2-135M),
-kept small so the suite stays fast: 1024 tokens per request, two slots, two threads.
+kept small so the suite stays fast: 3072 tokens per request (the least that leaves room
+for the gateway's mail-fields call), two slots, two threads; tests ask for short answers.
 :class:`Llama` reads the server's own monitoring endpoints (``/slots``, ``/metrics``) so
 tests can see what the server did, not only what Plume says it did.
 """
@@ -17,7 +18,7 @@ import requests
 
 from backend.llm import demo
 
-CONTEXT_TOKENS = 1024
+CONTEXT_TOKENS = 3072
 PARALLEL = 2
 THREADS = 2
 SETTLE_SECONDS = 30.0

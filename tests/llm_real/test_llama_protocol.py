@@ -39,7 +39,6 @@ def test_stream_reports_usage_in_a_last_chunk_without_choices_then_done(idle_lla
     assert last["choices"] == [] and set(last["usage"]) >= {"prompt_tokens", "completion_tokens",
                                                             "total_tokens"}
     assert all("usage" not in chunk for chunk in deltas)
-    assert deltas[0]["choices"][0]["delta"]["role"] == "assistant"
     assert deltas[-1]["choices"][0]["finish_reason"] in {"stop", "length"}
     text_chunks = [c for c in deltas if c["choices"][0]["delta"].get("content")]
     assert text_chunks, "no text streamed"
@@ -75,7 +74,7 @@ def test_models_lists_the_alias_with_the_context_of_one_slot(idle_llama):
 
 
 def test_a_prompt_longer_than_the_context_is_refused_before_streaming(idle_llama):
-    response = idle_llama.chat({"messages": [{"role": "user", "content": "Attendu que " * 1500}],
+    response = idle_llama.chat({"messages": [{"role": "user", "content": "Attendu que " * 3000}],
                                 "stream": True, "max_tokens": 8})
 
     assert response.status_code == 400
