@@ -86,7 +86,7 @@ export function setupAttachments(doc = document) {
   async function summarizeAll(ids) {
     if (run.running) return;
     const signal = run.begin();
-    for (const { button } of rows.values()) button.disabled = true;
+    for (const { button } of rows.values()) button.setAttribute('aria-disabled', 'true');
     let done = 0;
     let failed = 0;
     try {
@@ -111,8 +111,7 @@ export function setupAttachments(doc = document) {
       else setStatus(status, `${done} pièce${done > 1 ? 's' : ''} jointe${done > 1 ? 's' : ''} résumée${done > 1 ? 's' : ''}.`);
     } finally {
       run.end();
-      for (const { attachment, button } of rows.values()) button.disabled = !attachment.supported || !readable;
-      runAll.disabled = !readable || !supported.length;
+      for (const { button } of rows.values()) button.removeAttribute('aria-disabled');
     }
   }
 

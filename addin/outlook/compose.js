@@ -34,14 +34,17 @@ export function setupCompose(doc = document) {
     const discard = h('button', { type: 'button', className: 'plume-button' }, 'Ignorer');
     const actions = h('div', { className: 'plume-actions' }, insert, discard);
     insert.addEventListener('click', async () => {
-      insert.disabled = true;
+      if (insert.getAttribute('aria-disabled') === 'true') return;
+      insert.setAttribute('aria-disabled', 'true');
       clearProblem(error);
       try {
         await insertAtCursor(answerToPlainText(text));
-        actions.replaceWith(message('success', "Réponse insérée à l'emplacement du curseur. Relisez-la et modifiez-la avant l'envoi : Plume n'envoie jamais de message.", { dataset: { inserted: 'true' } }));
+        const done = message('success', "Réponse insérée à l'emplacement du curseur. Relisez-la et modifiez-la avant l'envoi : Plume n'envoie jamais de message.", { dataset: { inserted: 'true' }, tabIndex: -1 });
+        actions.replaceWith(done);
+        done.focus();
         if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
       } catch (err) {
-        insert.disabled = false;
+        insert.removeAttribute('aria-disabled');
         showProblem(error, err);
       }
     });

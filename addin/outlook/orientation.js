@@ -43,8 +43,11 @@ export function setupOrientation(doc = document) {
     }
   });
 
+  let busy = false;
   button.addEventListener('click', async () => {
-    button.disabled = true;
+    if (busy) return;
+    busy = true;
+    button.setAttribute('aria-disabled', 'true');
     clearProblem(error);
     output.replaceChildren();
     setStatus(status, 'Analyse du message…');
@@ -66,7 +69,8 @@ export function setupOrientation(doc = document) {
       setStatus(status, '');
       showProblem(error, err);
     } finally {
-      button.disabled = false;
+      busy = false;
+      button.removeAttribute('aria-disabled');
     }
   });
 }

@@ -80,7 +80,7 @@ export function clearProblem(container) {
  */
 export class Run {
   /**
-   * @param {HTMLButtonElement} startButton disabled while running
+   * @param {HTMLButtonElement} startButton marked aria-disabled while running (keeps the focus)
    * @param {HTMLButtonElement} stopButton enabled while running; aborts the stream
    */
   constructor(startButton, stopButton) {
@@ -93,15 +93,17 @@ export class Run {
   /** Starts a run and returns its abort signal. */
   begin() {
     this.controller = new AbortController();
-    this.startButton.disabled = true;
+    // aria-disabled rather than disabled: a disabled button would drop the keyboard focus.
+    this.startButton.setAttribute('aria-disabled', 'true');
     this.stopButton.disabled = false;
     return this.controller.signal;
   }
 
-  /** Ends the current run (success, error or stop). */
+  /** Ends the current run (success, error or stop); focus on Stop goes back to the action. */
   end() {
     this.controller = null;
-    this.startButton.disabled = false;
+    this.startButton.removeAttribute('aria-disabled');
+    if (document.activeElement === this.stopButton) this.startButton.focus();
     this.stopButton.disabled = true;
   }
 

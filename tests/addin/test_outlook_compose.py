@@ -101,3 +101,31 @@ def test_orientation_without_a_model_uses_keywords(plume, outlook):
     assert card.locator("[data-routing='service'] dd").inner_text() == "Service des audiences"
     assert "Établi à partir des mots-clés configurés" in card.inner_text()
     assert "Aucun modèle n'est configuré" in card.inner_text()
+
+
+def test_keyboard_only_draft_and_insertion(plume, fake_llm, outlook):
+    fake_llm.reply = mail_model(reply=DRAFT)
+    page = outlook(plume(), REPLY_MAIL)
+    page.locator("#reply-instructions").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "reply-run"
+    page.keyboard.press("Enter")
+    wait_until(page, "() => document.getElementById('reply-status').textContent.includes('prêt')")
+    # The focus stayed on the action while it ran, then goes on to the offered insertion.
+    assert page.evaluate("document.activeElement.id") == "reply-run"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Insérer à l'emplacement du curseur"
+    page.keyboard.press("Enter")
+    wait_until(page, "() => document.activeElement && document.activeElement.dataset.inserted === 'true'")
+    assert page.evaluate("window.__composeBody") == DRAFT + QUOTED
+
+
+def test_read_mode_follows_a_dark_office_theme(plume, fake_llm, outlook, screenshot):
+    fake_llm.reply = mail_model()
+    dark = {"bodyBackgroundColor": "#292929", "bodyForegroundColor": "#ffffff",
+            "controlBackgroundColor": "#1f1f1f", "controlForegroundColor": "#ffffff"}
+    page = outlook(plume(), {**POSTPONEMENT_MAIL, "theme": dark})
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    page.get_by_role("button", name="Résumer le message").click()
+    wait_until(page, "() => document.getElementById('summary-status').textContent.includes('terminé')")
+    screenshot(page, "outlook-resumer-theme-sombre")
