@@ -306,7 +306,7 @@ def recall(app, queries, filters: dict | None, label: str) -> None:
     from backend import db
 
     with app.app_context(), db.connection() as conn:
-        chosen = plan(parsed, 40)
+        chosen = plan(parsed, 100)  # the candidates run() asks for at k=10
         for _, vector, _ in queries:
             started = time.perf_counter()
             truth = set(semantic_ids(conn, vector, filters_sql, params, 100, exact=True))

@@ -39,6 +39,7 @@ MAX_QUERY_CHARS = 4000
 SHORT_QUERY_WORDS = 6      # up to this many words, every word must match (AND); beyond, any (OR)
 LEXICAL_CANDIDATE_CAP = 20000  # OR queries rank at most this many matching passages
 BASE_EF_SEARCH = 100
+MAX_CANDIDATES = 400
 MAX_EF_SEARCH = 1000
 FACETS_TTL = 300.0
 MARK_START, MARK_END = "\x02", "\x03"
@@ -365,7 +366,8 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
         raise ValidationError("per_decision", "Le nombre de passages par décision doit être "
                                               f"compris entre 1 et {MAX_PER_DECISION}.")
     filters = filters or Filters()
-    candidates = max(40, 4 * k * per_decision)
+    # Passages of one decision resemble each other: fetch enough to fill k distinct decisions.
+    candidates = min(MAX_CANDIDATES, max(100, 8 * k * per_decision))
     semantic = use_vectors and vector is not None
     chosen = plan(filters, candidates) if semantic else Plan(False, BASE_EF_SEARCH, -1)
     filters_sql, params = filters.sql()
