@@ -8,9 +8,6 @@
 import { ApiError, getJSON, request, startSession } from '../common/api.js';
 import { h } from '../common/render.js';
 
-/** Default period: the last 12 weeks, as the API. */
-const DEFAULT_DAYS = 84;
-const MS_PER_DAY = 86_400_000;
 /** Fluent-like colours with enough contrast between neighbours. */
 const COLOURS = ['#0f6cbd', '#c50f1f', '#107c10', '#8764b8', '#ca5010', '#038387', '#5c2e91', '#986f0b'];
 
@@ -45,12 +42,6 @@ const percent = (share) => (share === null || share === undefined ? '—' : `${(
 const taskLabel = (task) => TASK_LABELS[task] || task;
 /** `2026-11-23` → `23/11/2026` (no Date: a day is a day in every time zone). */
 const frenchDay = (iso) => String(iso).slice(0, 10).split('-').reverse().join('/');
-
-/** The local calendar day of `date` as `YYYY-MM-DD` (what `<input type=date>` wants). */
-function isoDay(date) {
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-}
 
 function period() {
   return { from: document.getElementById('period-from').value, to: document.getElementById('period-to').value };
@@ -232,6 +223,8 @@ async function load() {
     renderTextOutcomes(outcomes.rows);
     renderFeedback(feedback);
     const p = summary.period;
+    document.getElementById('period-from').value = p.from;
+    document.getElementById('period-to').value = p.to;
     status.textContent = `Période du ${frenchDay(p.from)} au ${frenchDay(p.to)}.`
       + (window.Chart ? '' : ' Graphiques indisponibles (bibliothèque non installée : lancez « make vendor ») ; les tableaux restent complets.');
   } catch (err) {
@@ -256,9 +249,7 @@ async function exportCsv() {
 }
 
 async function main() {
-  const today = new Date();
-  document.getElementById('period-to').value = isoDay(today);
-  document.getElementById('period-from').value = isoDay(new Date(today.getTime() - (DEFAULT_DAYS - 1) * MS_PER_DAY));
+  // The first load asks for the server's default period (Paris time) and shows it.
   document.getElementById('period').addEventListener('submit', (event) => { event.preventDefault(); load(); });
   document.getElementById('export').addEventListener('click', exportCsv);
   try {
