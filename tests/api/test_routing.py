@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import psycopg
 import pytest
 
 from backend.config import load
@@ -59,6 +60,20 @@ def test_the_model_chooses_within_the_list_and_explains(make_app, fake_llm):
     assert "- JAF : Juge aux affaires familiales" in system
     assert "Demande de renvoi – audience du 12 mars 2026" not in system
     assert "<<<DONNEES" in user and "hospitalisé" in user
+
+
+def test_each_model_call_is_recorded_without_the_mail(make_app, fake_llm, database_url):
+    """Orientation asks the model, so it leaves an AI Act record like any assist call."""
+    client = make_app(LLM_BASE_URL=fake_llm.url, **FAST).test_client()
+    fake_llm.reply = routing_answer("JAF", "Question d'un justiciable", "Pension alimentaire.")
+    client.post("/api/v1/routing/suggest", json=DIVORCE)
+    client.post("/api/v1/routing/suggest", json=DIVORCE)
+    with psycopg.connect(database_url) as conn:
+        records = conn.execute("SELECT kind, task, outcome, prompt_version, model, "
+                               "prompt_tokens > 0 FROM audit_interactions ORDER BY seq").fetchall()
+        dump = str(conn.execute("SELECT * FROM audit_interactions").fetchall())
+    assert records == [("assist", "routing", "ok", "routing.v1", "fake-chat", True)] * 2
+    assert "pension" not in dump.lower() and "Dupont" not in dump
 
 
 def test_an_answer_outside_the_list_falls_back_to_keywords(make_app, fake_llm):
