@@ -198,6 +198,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3, help="alternations per concurrency level")
     parser.add_argument("--hold", type=int, default=200, help="streams held open at once")
+    parser.add_argument("--hold-only", action="store_true", help="only the held-streams measure")
     parser.add_argument("--threads", type=int, default=None,
                         help="GUNICORN_THREADS per worker (default: deploy/gunicorn.conf.py's)")
     args = parser.parse_args()
@@ -245,11 +246,13 @@ def main() -> None:
               f"{f', {args.threads} threads per worker' if args.threads else ''}), {cores} cores, "
               f"load average {os.getloadavg()[0]:.1f}; host: "
               f"{TOKENS} tokens every {TOKEN_DELAY * 1000:.0f} ms\n")
+        levels = () if args.hold_only else (1, 10, 50)
         run_level(plume_port, host_port, 4, 1)  # warm-up: workers, pools, imports
-        print(f"{'streams':>7} | {'TTFT direct p50/p95':>20} | {'TTFT Plume p50/p95':>20} | "
-              f"{'overhead p50/p95':>17} | {'chunk delay added p50/p95/max':>30} | "
-              f"{'CPU/stream':>10}")
-        for level in (1, 10, 50):
+        if levels:
+            print(f"{'streams':>7} | {'TTFT direct p50/p95':>20} | {'TTFT Plume p50/p95':>20} | "
+                  f"{'overhead p50/p95':>17} | {'chunk delay added p50/p95/max':>30} | "
+                  f"{'CPU/stream':>10}")
+        for level in levels:
             rounds = args.rounds * (5 if level == 1 else 1)
             results = run_level(plume_port, host_port, level, rounds, plume.pid)
             direct = [s.ttft_ms for s in results["direct"] if s.ttft_ms is not None]
@@ -265,10 +268,11 @@ def main() -> None:
                   f"{pct(added, .5):7.2f} / {pct(added, .95):6.2f} / {max(added):6.2f} ms | "
                   f"{statistics.median(results['cpu_ms']):7.2f} ms"
                   + (f"  ({incomplete} streams without done)" if incomplete else ""))
-        print(f"\n(samples per level: direct and Plume, {args.rounds}×streams each, ×5 at 1 stream; "
-              f"chunk delay = arrival − host send time, Plume minus direct median "
-              f"{statistics.median(chunks_direct):.2f} ms; CPU/stream = gunicorn's CPU time for "
-              f"one whole {TOKENS}-token stream, request to close)")
+        if levels:
+            print(f"\n(samples per level: direct and Plume, {args.rounds}×streams each, ×5 at 1 "
+                  f"stream; chunk delay = arrival − host send time, Plume minus direct median "
+                  f"{statistics.median(chunks_direct):.2f} ms; CPU/stream = gunicorn's CPU time for "
+                  f"one whole {TOKENS}-token stream, request to close)")
 
         plume.send_signal(signal.SIGTERM)
         plume.wait(30)
