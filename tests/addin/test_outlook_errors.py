@@ -36,9 +36,9 @@ def test_model_host_down(plume, fake_llm, outlook, screenshot):
     fake_llm.then(*[Behaviour(status=503)] * 6)
     page = outlook(plume(LLM_RETRIES=0), POSTPONEMENT_MAIL)
     alert = summarize(page)
-    assert "Service d'IA indisponible" in alert.inner_text() or \
-        "Service momentanément indisponible" in alert.inner_text()
-    assert "Réessayez" in alert.inner_text()
+    assert "Service d'IA indisponible" in alert.inner_text()
+    assert "Le service d'IA ne répond pas correctement." in alert.inner_text()
+    assert "prévenez le support informatique" in alert.inner_text()
     screenshot(page, "outlook-erreur-hote-indisponible")
 
 
