@@ -208,6 +208,9 @@ export class GenerationPanel {
       this.runButton.focus();
     });
     const parts = [oversightNotice(), h('div', { className: 'plume-actions' }, insert, discard), outcome];
+    if (done.demo) {
+      parts.unshift(message('info', 'Réponse du modèle de démonstration : sa qualité est limitée, elle sert à essayer Plume, pas à travailler.', { dataset: { notice: 'demo' } }));
+    }
     if (interactionId) parts.push(feedbackBar(interactionId));
     this.after.replaceChildren(...parts);
   }

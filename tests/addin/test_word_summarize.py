@@ -169,3 +169,12 @@ def test_keyboard_only_summary_and_insertion(plume, fake_llm, open_pane):
     page.wait_for_selector("#summarize-after [data-outcome=inserted]")
     assert page.evaluate("document.activeElement.dataset.outcome") == "inserted"
     assert word_state(page)["contentControls"][0]["tag"] == "plume-ai"
+
+
+def test_demo_model_is_announced(plume, fake_llm, open_pane):
+    page = open_pane(plume(LLM_DEMO=True), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 0]}})
+    assert page.inner_text("[data-banner=models]").startswith("Modèle de démonstration")
+    page.click("#tab-summarize")
+    page.click("#summarize-run")
+    page.wait_for_selector("#summarize-after [data-notice=demo]")
+    assert "modèle de démonstration" in page.inner_text("#summarize-after [data-notice=demo]")
