@@ -86,7 +86,7 @@ def serve_command(host: str | None, port: int | None) -> None:
     click.echo(
         f"Plume écoute sur {base}\n"
         f"  Complément : {base}/addin/   API : {base}/api/v1/openapi.json\n"
-        f"  Manifestes : python -m backend manifest --base-url {base} --out var/manifests\n"
+        "  Manifestes : make manifests (dans var/manifests/)\n"
         "  puis chargez-les dans Word/Outlook (docs/admin-guide.md, « Chargement de test »).\n"
     )
     # Werkzeug directly: Flask's app.run() refuses to run inside a `flask` CLI command.
