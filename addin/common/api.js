@@ -217,6 +217,12 @@ export async function request(path, options = {}) {
   } catch (err) {
     throw networkError(err);
   }
+  if (response.status === 401 && token && !options.retried && authModule
+      && typeof authModule.invalidateToken === 'function') {
+    // The token may have expired or been revoked since it was cached: get a fresh one, once.
+    authModule.invalidateToken();
+    return request(path, { ...options, retried: true });
+  }
   if (!response.ok) throw await errorFromResponse(response);
   return response;
 }

@@ -17,6 +17,8 @@
  *                                       at the end of the first paragraph)
  *   trackingMode: 'Off'                 initial Document.changeTrackingMode
  *   mailbox: {...}                      left to the Outlook tests (Office.context.mailbox)
+ *   ssoTokens: ['eyJ…', …]              Office.auth.getAccessToken answers these in turn (the
+ *                                       last one repeats); omitted: no Office SSO on this host
  */
 (function () {
   'use strict';
@@ -353,6 +355,15 @@
     },
     initialize: null,
   };
+  if (Array.isArray(config.ssoTokens) && config.ssoTokens.length) {
+    const tokens = config.ssoTokens.slice();
+    Office.auth = {
+      getAccessToken(options) {
+        record('Office.auth.getAccessToken', [options || {}]);
+        return Promise.resolve(tokens.length > 1 ? tokens.shift() : tokens[0]);
+      },
+    };
+  }
   window.__officeMockChangeTheme = (theme) => {
     Office.context.officeTheme = theme;
     for (const handler of themeHandlers) handler({ officeTheme: theme });

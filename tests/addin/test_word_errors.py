@@ -2,6 +2,8 @@
 server (auth, roles, quotas, configuration, the LLM host misbehaving, the server gone)."""
 from __future__ import annotations
 
+import time
+
 from tests.fakes.idp import CLIENT_ID, TENANT
 from tests.fakes.upstream import Behaviour
 
@@ -115,3 +117,18 @@ def test_stream_broken_midway_keeps_the_text(plume, fake_llm, open_pane, screens
     assert page.locator("#summarize-after [data-action=insert]").count() == 0
     assert page.inner_text("#summarize-status") == "Réponse incomplète : le texte reçu est conservé ci-dessous."
     screenshot(page, "word-error-midstream")
+
+
+def test_signed_in_through_office_sso_and_an_expired_token_is_renewed_once(
+        make_app, serve_app, idp, fake_llm, open_pane):
+    expired = idp.token(exp=int(time.time()) - 600, iat=int(time.time()) - 4000, nbf=int(time.time()) - 4000)
+    base = serve_app(make_app(**fake_llm_settings(fake_llm), AUTH_MODE="entra", AUTH_TENANT_ID=TENANT,
+                              AUTH_CLIENT_ID=CLIENT_ID, AUTH_OPENID_CONFIG_URL=idp.discovery_url))
+    page = open_pane(base, globals={"__officeMockConfig": {**SELECTION["__officeMockConfig"],
+                                                           "ssoTokens": [expired, idp.token()]}})
+    page.fill("#search-query", "faute grave")
+    page.click("#search-run")
+    page.wait_for_selector("#search-status:has-text('Aucune décision')")
+    assert page.locator("#search-error").is_hidden()
+    sso = page.evaluate("window.__officeCalls.filter((c) => c.api === 'Office.auth.getAccessToken').length")
+    assert sso == 2  # the expired token was refused once, then a fresh one was used from then on
