@@ -90,29 +90,33 @@ def _tail(conn: psycopg.Connection) -> tuple[int, str]:
     return (row[0], row[1]) if row else (0, GENESIS_HASH)
 
 
-def append(conn: psycopg.Connection, table: str, record: dict[str, Any]) -> int | None:
+def append(conn: psycopg.Connection, table: str, record: dict[str, Any], *,
+           replay: bool = False) -> int | None:
     """Append ``record`` to the chain in one transaction; returns its seq.
 
-    Idempotent on the record's ``id``: a record already stored (a replayed spool line)
-    returns None and changes nothing.
+    The head lock is held from its SELECT to the COMMIT, so the insert, the head update and
+    the metrics are sent in one pipelined round trip. ``replay`` (a spooled record) first
+    checks the record's id: one already stored returns None and changes nothing.
     """
     columns = COLUMNS[table]
     with conn.transaction():
         seq, prev_hash = _lock_head(conn)
+        if replay and conn.execute(f"SELECT 1 FROM {table} WHERE id = %s",
+                                   (record["id"],)).fetchone():
+            return None
         row = {**record, "seq": seq + 1, "prev_hash": prev_hash,
                "recorded_at": datetime.now(timezone.utc)}
         row["hash"] = record_hash(table, row)
         names = (*columns, "hash")
-        inserted = conn.execute(
-            f"INSERT INTO {table} ({', '.join(names)}) "
-            f"VALUES ({', '.join(f'%({n})s' for n in names)}) "
-            "ON CONFLICT (id) DO NOTHING RETURNING seq",
-            {n: row.get(n) for n in names},
-        ).fetchone()
-        if inserted is None:
-            return None
-        conn.execute("UPDATE audit_chain_head SET seq = %s, hash = %s", (row["seq"], row["hash"]))
-        metrics.count(conn, table, row)
+        with conn.pipeline():
+            conn.execute(
+                f"INSERT INTO {table} ({', '.join(names)}) "
+                f"VALUES ({', '.join(f'%({n})s' for n in names)})",
+                {n: row.get(n) for n in names},
+            )
+            conn.execute("UPDATE audit_chain_head SET seq = %s, hash = %s",
+                         (row["seq"], row["hash"]))
+            metrics.count(conn, table, row)
     return row["seq"]
 
 

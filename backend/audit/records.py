@@ -45,9 +45,9 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot spool {type(value).__name__}")
 
 
-def _append_once(app: Flask, table: str, record: dict[str, Any]) -> None:
+def _append_once(app: Flask, table: str, record: dict[str, Any], replay: bool = False) -> None:
     with db.get_pool(app).connection(timeout=POOL_TIMEOUT_SECONDS) as conn:
-        chain.append(conn, table, record)
+        chain.append(conn, table, record, replay=replay)
 
 
 def write(app: Flask, table: str, record: dict[str, Any]) -> bool:
@@ -112,7 +112,7 @@ def flush(app: Flask) -> int:
             for name in _DATETIME_FIELDS:
                 if record.get(name):
                     record[name] = datetime.fromisoformat(record[name])
-            _append_once(app, item["table"], record)
+            _append_once(app, item["table"], record, replay=True)
         handle.truncate(0)  # not unlinked: a writer may be waiting on this very file
     if lines:
         log.info("audit spool replayed", extra={"records": len(lines)})
