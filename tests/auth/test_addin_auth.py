@@ -8,7 +8,7 @@ small stand-ins defined in the page; the server side is real.
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterator
+from typing import Any, Callable, TypeVar
 
 import pytest
 from werkzeug.serving import make_server
@@ -18,6 +18,7 @@ from .conftest import entra_settings
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TEST_PAGE = "/addin/auth-test.html"
+T = TypeVar("T")
 
 # Stand-ins for the Office host. `__host` tells which abilities the host has and records calls.
 HOST_SETUP = """
@@ -99,15 +100,35 @@ async () => {
 """
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+def in_browser(work: Callable[[Any], T]) -> T:
+    """``work(browser)`` with a headless Chromium of its own, on a thread of its own.
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    Playwright's sync API refuses to start where another suite's Playwright (a session-wide
+    browser fixture) already runs an event loop, so each use gets a fresh thread.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        from playwright.sync_api import sync_playwright
+
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                                     headless=True, args=CHROMIUM_ARGS)
+                try:
+                    outcome["value"] = work(browser)
+                finally:
+                    browser.close()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="auth-browser")
+    thread.start()
+    thread.join(timeout=300)
+    assert not thread.is_alive(), "the browser did not finish in 300 s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 @pytest.fixture
@@ -127,25 +148,26 @@ def serve():
 
 
 @pytest.fixture
-def sign_in(chromium, serve, make_app, idp):
+def sign_in(serve, make_app, idp):
     """``sign_in(mode="entra", **host) -> result`` from the page, against a served Plume."""
-    contexts = []
 
     def run(mode: str = "entra", **host: Any) -> dict[str, Any]:
         settings = entra_settings(idp) if mode == "entra" else {}
         base = serve(make_app(**settings))
-        context = chromium.new_context()
-        contexts.append(context)
-        page = context.new_page()
-        page.route(f"{base}{TEST_PAGE}", lambda route: route.fulfill(
-            status=200, content_type="text/html", body="<!doctype html><title>auth</title>"))
-        page.goto(f"{base}{TEST_PAGE}")
-        page.evaluate(HOST_SETUP, {"token": idp.token(roles=["Plume.Greffier"]), **host})
-        return page.evaluate(SIGN_IN)
+        options = {"token": idp.token(roles=["Plume.Greffier"]), **host}
 
-    yield run
-    for context in contexts:
-        context.close()
+        def work(browser: Any) -> dict[str, Any]:
+            context = browser.new_context()
+            page = context.new_page()
+            page.route(f"{base}{TEST_PAGE}", lambda route: route.fulfill(
+                status=200, content_type="text/html", body="<!doctype html><title>auth</title>"))
+            page.goto(f"{base}{TEST_PAGE}")
+            page.evaluate(HOST_SETUP, options)
+            return page.evaluate(SIGN_IN)
+
+        return in_browser(work)
+
+    return run
 
 
 API_SCOPE = "api://localhost:3000/5e1b1c8e-1111-4222-8333-444455556666/access_as_user"
@@ -231,13 +253,12 @@ def _discovery(tenant: str) -> dict[str, Any]:
             "response_modes_supported": ["query", "fragment", "form_post"]}
 
 
-def test_signin_dialog_starts_an_authorization_code_flow_with_pkce(chromium, serve, make_app, idp):
+def test_signin_dialog_starts_an_authorization_code_flow_with_pkce(serve, make_app, idp):
     """The real vendored MSAL.js, under the pane's CSP, redirects to Entra with PKCE."""
     import json
     from urllib.parse import parse_qs, urlsplit
 
     base = serve(make_app(**entra_settings(idp)))
-    context = chromium.new_context()
     seen: list[str] = []
 
     def entra(route):
@@ -254,15 +275,17 @@ def test_signin_dialog_starts_an_authorization_code_flow_with_pkce(chromium, ser
         else:
             route.fulfill(status=200, content_type="text/html", body="<title>Entra</title>")
 
-    try:
+    def work(browser: Any) -> None:
+        context = browser.new_context()
         context.route("https://appsforoffice.microsoft.com/**", lambda route: route.fulfill(
             status=200, content_type="application/javascript", body=OFFICE_STUB))
         context.route("https://login.microsoftonline.com/**", entra)
         page = context.new_page()
         page.goto(f"{base}/addin/common/signin-dialog.html")
         page.wait_for_url("https://login.microsoftonline.com/**/authorize**", timeout=15000)
-    finally:
         context.close()
+
+    in_browser(work)
 
     authorize = next(url for url in seen if "/oauth2/v2.0/authorize" in url)
     query = parse_qs(urlsplit(authorize).query)
