@@ -37,15 +37,14 @@ def test_unsigned_callers_never_reach_the_model(assist_client, fake_llm, idp):
     assert fake_llm.chat_requests() == []
 
 
-def test_rate_limit_stops_assistance_before_the_model(entra_app, fake_llm, idp, fresh_minute):
+def test_rate_limit_refuses_assistance_before_the_stream(entra_app, fake_llm, idp, fresh_minute):
     client = entra_app(LLM_BASE_URL=fake_llm.url, LLM_MODEL="fake-chat", LLM_DEMO=False,
                        QUOTA_REQUESTS_PER_MINUTE=1).test_client()
     token = bearer(idp.token(roles=["Plume.Magistrat"]))
-    first = client.post("/api/v1/assist/summarize", json=TEXT, headers=token)
-    assert first.status_code == 200
-    first.get_data()  # drain the stream
-    calls = len(fake_llm.chat_requests())
+    assert client.post("/api/v1/probe/task/summarize", headers=token).status_code == 200  # the one slot
     refused = client.post("/api/v1/assist/summarize", json=TEXT, headers=token)
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) >= 1
-    assert len(fake_llm.chat_requests()) == calls
+    assert "trop de demandes" in refused.json["message"]
+    spent = client.get("/api/v1/me", headers=token).json["budgets"]["generation"]["spent"]
+    assert spent == 0, "a refused request charges nothing"
