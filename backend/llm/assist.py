@@ -43,6 +43,8 @@ MAX_PARTS = 100
 SAFETY_TOKENS = 256
 MAP_OUTPUT_TOKENS = 600
 FIELDS_OUTPUT_TOKENS = 800
+FIELDS_PROMPT_TOKENS = 600     # the fields prompt's own instructions, roughly
+MIN_FIELDS_MAIL_TOKENS = 256   # a tiny context still gets the start of the mail
 GROUNDING_SOURCES = 6
 GROUNDING_QUERY_CHARS = 1500
 
@@ -77,7 +79,6 @@ class AssistRun:
         self.host: str | None = None
         self.pieces = 0
         self.finished = False
-        self._prefetched: Future | None = None
         self.began = time.perf_counter()
         self._plan()
 
@@ -87,6 +88,10 @@ class AssistRun:
         gw, task = self.gateway, self.task
         self.context = gw.context_tokens(self.model)
         self.max_output = gw.max_output_tokens(self.model)
+        # Partial summaries and the fields call never ask for more than the configured cap:
+        # small models write up to the limit they are given.
+        self.map_output = min(MAP_OUTPUT_TOKENS, self.max_output)
+        self.fields_output = min(FIELDS_OUTPUT_TOKENS, self.max_output)
         sources_block = self._ground() if task.name == "draft" else ""
         self.messages = tasks.messages(self.request, self.fence, sources=sources_block)
         self.parts: list[str] = []
@@ -101,7 +106,7 @@ class AssistRun:
                 code="texte_trop_long", detail="input exceeds the model context")
         overhead = estimate_messages(tasks.messages(self.request, self.fence, prompt_name="map",
                                                     document="", part=MAX_PARTS, parts=MAX_PARTS))
-        part_tokens = self.context - min(MAP_OUTPUT_TOKENS, self.max_output) - overhead - SAFETY_TOKENS
+        part_tokens = self.context - self.map_output - overhead - SAFETY_TOKENS
         self.parts = split_parts(self.request.document(), part_tokens)
         if len(self.parts) > MAX_PARTS:
             raise PayloadTooLarge(f"Le document est trop long pour être résumé ({len(self.parts)} parties, "
@@ -171,36 +176,8 @@ class AssistRun:
         finally:
             self._finish(outcome, code)
 
-    def prefetch(self) -> None:
-        """Start the host call now, in its own thread, while the request thread checks the
-        quota: the database round trip then hides behind the model's first token instead of
-        adding to it. Only single-call answers (a long document starts with its map)."""
-        if self.parts:
-            return
-        future: Future = Future()
-
-        def run() -> None:
-            try:
-                future.set_result(self.gateway.open_stream(self.task.name, self.messages,
-                                                           max_tokens=self.max_output))
-            except BaseException as exc:  # noqa: BLE001 - handed to the request thread
-                future.set_exception(exc)
-
-        threading.Thread(target=run, name="plume-llm-open", daemon=True).start()
-        self._prefetched = future
-
-    def abandon(self) -> None:
-        """The request is refused after all (quota): close the call started by prefetch."""
-        future, self._prefetched = self._prefetched, None
-        if future is not None:
-            future.add_done_callback(lambda f: f.exception() is None and f.result().close())
-
     def _open(self, messages: list[dict[str, str]]) -> UpstreamStream:
-        if self._prefetched is not None and messages is self.messages:
-            future, self._prefetched = self._prefetched, None
-            stream = future.result()
-        else:
-            stream = self.gateway.open_stream(self.task.name, messages, max_tokens=self.max_output)
+        stream = self.gateway.open_stream(self.task.name, messages, max_tokens=self.max_output)
         self.streams.append(stream)
         self.host = stream.host.label
         self.model = stream.model
@@ -264,7 +241,7 @@ class AssistRun:
             for index, part in queued:
                 messages = tasks.messages(self.request, self.fence, prompt_name=prompt_name,
                                           document=part, part=index + 1, parts=total)
-                pending[executor.submit(self._complete, messages, MAP_OUTPUT_TOKENS)] = index
+                pending[executor.submit(self._complete, messages, self.map_output)] = index
                 return
 
         try:
@@ -286,10 +263,11 @@ class AssistRun:
         return results
 
     def _start_fields(self) -> Future:
-        budget = self.context - FIELDS_OUTPUT_TOKENS - SAFETY_TOKENS - 600
+        budget = max(self.context - self.fields_output - SAFETY_TOKENS - FIELDS_PROMPT_TOKENS,
+                     MIN_FIELDS_MAIL_TOKENS)
         mail = self.request.document()[:chars_for_tokens(budget)]
         messages = tasks.messages(self.request, self.fence, prompt_name="mail-fields", document=mail)
-        return self.gateway.executor.submit(self._complete, messages, FIELDS_OUTPUT_TOKENS)
+        return self.gateway.executor.submit(self._complete, messages, self.fields_output)
 
     def _fields(self, future: Future) -> dict[str, Any]:
         from .fields import extract_fields
@@ -328,7 +306,6 @@ class AssistRun:
             return
         self.finished = True
         self.cancel.set()
-        self.abandon()
         for stream in self.streams:
             stream.close()
         usage = self.usage()
@@ -381,13 +358,10 @@ def stream_response(task_name: str, body: Any) -> Response:
     interaction = audit.start("assist", task_name)
     try:
         gw = get_gateway()
+        # The quota is checked before any call to the host: a refused user must not spend
+        # the sovereign host's capacity, not even for one cancelled request.
+        check_quota(task_name)
         run = AssistRun(gw, request, user, interaction)
-        run.prefetch()
-        try:
-            check_quota(task_name)
-        except BaseException:
-            run.abandon()
-            raise
         events = run.events()
         first = next(events)
     except AppError as err:

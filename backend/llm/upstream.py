@@ -394,6 +394,9 @@ class Gateway:
         A failure mid-answer raises :class:`UpstreamError` (its message in French);
         ``cancel`` set by another thread closes the call at the next chunk.
         """
+        if cancel is not None and cancel.is_set():  # a sibling call already failed: do not start
+            raise UpstreamError("La demande a été annulée.", code="annule",
+                                detail="cancelled before the call started")
         stream = self.open_stream(task, messages, max_tokens=max_tokens, temperature=temperature)
         try:
             for _ in stream.pieces():

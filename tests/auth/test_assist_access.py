@@ -48,3 +48,5 @@ def test_rate_limit_refuses_assistance_before_the_stream(entra_app, fake_llm, id
     assert "trop de demandes" in refused.json["message"]
     spent = client.get("/api/v1/me", headers=token).json["budgets"]["generation"]["spent"]
     assert spent == 0, "a refused request charges nothing"
+    assert not [r for r in fake_llm.requests if "chat/completions" in r.path], \
+        "a refused request never reaches the model host"
