@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -13,28 +12,11 @@ import urllib.request
 from pathlib import Path
 
 import psycopg
-import pytest
+
+from ..conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DECISIONS = 307
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def fresh_database(database_url):
-    """A new, empty database on the test server (serve must migrate and load it itself)."""
-    name = "plume_serve_test"
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-    yield database_url.replace("/postgres?", f"/{name}?")
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def wait_for(url: str, context: ssl.SSLContext, process: subprocess.Popen, seconds: float) -> None:
@@ -50,10 +32,10 @@ def wait_for(url: str, context: ssl.SSLContext, process: subprocess.Popen, secon
     raise AssertionError(f"{url} did not answer within {seconds}s")
 
 
-def test_serve_migrates_loads_sample_corpus_and_serves_https(fresh_database, tmp_path):
+def test_serve_migrates_loads_sample_corpus_and_serves_https(empty_database, tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLUME_")}
-    env.update({"PLUME_ENV": "development", "DATABASE_URL": fresh_database,
+    env.update({"PLUME_ENV": "development", "DATABASE_URL": empty_database,
                 "PLUME_DATA_DIR": str(tmp_path), "PORT": str(port),
                 "PLUME_EMBED_IN_BACKGROUND": "0", "PLUME_LLM_DEMO": "0"})
     process = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=ROOT, env=env,
@@ -72,7 +54,7 @@ def test_serve_migrates_loads_sample_corpus_and_serves_https(fresh_database, tmp
         assert ready["status"] == "ok"
         page = urllib.request.urlopen(f"{base}/addin/word/", context=context)
         assert page.status == 200 and "text/html" in page.headers["Content-Type"]
-        with psycopg.connect(fresh_database) as conn:
+        with psycopg.connect(empty_database) as conn:
             count = conn.execute("SELECT count(*) FROM decisions").fetchone()[0]
         assert count == SAMPLE_DECISIONS
     finally:
