@@ -7,7 +7,9 @@ for as long as the model writes — up to ``PLUME_LLM_TIMEOUT_TOTAL`` (300 s by 
 while using almost no CPU. A thread per open stream is cheap; a process per stream
 (sync workers) is not, and sync workers would be killed by ``timeout`` mid-answer.
 So: one process per core (``WEB_CONCURRENCY``), many threads each (``GUNICORN_THREADS``).
-Two workers of 100 threads hold 200 open streams, the gateway's target for one instance.
+Two workers of 160 threads hold 200 open streams, the gateway's target for one instance:
+the kernel does not spread connections evenly between workers, and with 2 x 100 threads
+bench/gateway.py saw only 159-188 of 200 streams served (200 of 200 with 160).
 
 Each worker builds its own app and database pool after the fork (no ``preload_app``):
 psycopg connections must not be shared across processes.
@@ -36,7 +38,7 @@ STREAM_MARGIN_SECONDS = 30
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", min(os.cpu_count() or 1, 4)))
-threads = int(os.environ.get("GUNICORN_THREADS", 100))
+threads = int(os.environ.get("GUNICORN_THREADS", 160))
 backlog = 2048
 
 timeout = 120
