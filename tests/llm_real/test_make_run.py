@@ -19,9 +19,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def children(pid: int) -> list[int]:
+    """Child processes of ``pid`` (a thread may end while we read: it has none then)."""
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(c) for c in (task / "children").read_text().split()]
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
     return found
 
 
