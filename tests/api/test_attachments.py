@@ -3,29 +3,13 @@ paragraph references out; unreadable files refused in French before any stream s
 from __future__ import annotations
 
 import base64
-import json
-from typing import Any
 
 import pytest
 
+from tests.llm.conftest import events
 from tests.api.attachment_files import make_damaged_docx, make_docx, make_encrypted_pdf, make_pdf
 
 FAST = {"LLM_MODEL": "fake-chat", "LLM_BACKOFF_SECONDS": 0.01, "LLM_RETRIES": 0}
-
-
-def events(response) -> list[tuple[str, Any]]:
-    parsed = []
-    for block in response.get_data(as_text=True).split("\n\n"):
-        if not block.strip():
-            continue
-        name, data = "message", []
-        for line in block.split("\n"):
-            if line.startswith("event:"):
-                name = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].lstrip())
-        parsed.append((name, json.loads("\n".join(data))))
-    return parsed
 
 
 @pytest.fixture
