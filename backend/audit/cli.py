@@ -1,10 +1,13 @@
 """``python -m backend audit verify|prune|flush``: the operator's side of record-keeping.
 
 Both read and write through a direct connection (not the request pool) so that ``verify``
-sees one consistent snapshot of the whole chain.
+sees one consistent snapshot of the whole chain. They run unattended every night (deploy/:
+Kubernetes CronJob, systemd timer), so each ends with one structured log line for the log
+pipeline besides its French summary, and a broken chain exits 1 for the scheduler to report.
 """
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -14,6 +17,8 @@ from flask.cli import with_appcontext
 
 from .. import db
 from . import chain, records
+
+logger = logging.getLogger(__name__)
 
 
 @click.group("audit")
@@ -33,9 +38,13 @@ def verify_command() -> None:
         report = chain.verify(conn)
     for problem in report.problems:
         click.echo(f"  - {problem}", err=True)
+    fields = {"checked": report.checked, "first_seq": report.first_seq, "last_seq": report.last_seq,
+              "anchor_seq": report.anchor_seq, "problems": len(report.problems)}
     if not report.ok:
+        logger.error("audit chain broken", extra=fields)
         click.echo(report.summary(), err=True)
         sys.exit(1)
+    logger.info("audit chain verified", extra={**fields, "head_hash": report.head_hash})
     click.echo(report.summary())
 
 
@@ -56,8 +65,14 @@ def prune_command(days: int | None, force: bool) -> None:
                 click.echo(f"  - {problem}", err=True)
             click.echo("Purge refusée : la chaîne d'audit est rompue. Conservez-la pour examen "
                        "(ou relancez avec --force).", err=True)
+            logger.error("audit prune refused: broken chain",
+                         extra={"checked": report.checked, "problems": len(report.problems)})
             sys.exit(1)
         result = chain.prune(conn, days, config["AUDIT_CONTENT_RETENTION_DAYS"])
+    logger.info("audit records pruned", extra={
+        "records": result.records, "content_rows": result.content_rows,
+        "anchor_seq": result.anchor_seq, "retention_days": days,
+        "cutoff": result.cutoff.isoformat() if result.cutoff else None})
     click.echo(result.summary())
 
 

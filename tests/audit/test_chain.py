@@ -72,7 +72,7 @@ def test_deleted_records_are_reported_in_the_middle_and_at_the_end(app, database
     assert "supprimé(s) en fin de chaîne : n° 5" in output
 
 
-def test_prune_removes_old_records_and_the_rest_still_verifies(app, database_url):
+def test_prune_removes_old_records_and_the_rest_still_verifies(app, database_url, caplog):
     ids = _five_records(app)
     execute(database_url, "UPDATE audit_interactions SET recorded_at = recorded_at - interval '200 days' "
                           "WHERE seq <= 2")
@@ -95,6 +95,8 @@ def test_prune_removes_old_records_and_the_rest_still_verifies(app, database_url
     result = app.test_cli_runner().invoke(args=["audit", "prune"])
     assert result.exit_code == 0, result.output
     assert "3 enregistrement(s) antérieur(s)" in result.output and "ancre n° 3" in result.output
+    [logged] = [r for r in caplog.records if r.getMessage() == "audit records pruned"]
+    assert (logged.records, logged.anchor_seq, logged.content_rows) == (3, 3, 0)  # for the log pipeline
     kept = [r["seq"] for r in rows(database_url, "SELECT seq FROM audit_interactions "
                                                  "UNION ALL SELECT seq FROM audit_events ORDER BY 1")]
     assert kept == [4, 5]
