@@ -25,14 +25,27 @@ FAMILY_LABELS = {
     "search": "la recherche",
 }
 
-_TAKE_REQUEST = """
-INSERT INTO quota_rate AS q (user_hash, window_start, requests)
-VALUES (%(user)s, date_trunc('minute', now()), 1)
-ON CONFLICT (user_hash) DO UPDATE
-   SET window_start = EXCLUDED.window_start,
-       requests = CASE WHEN q.window_start = EXCLUDED.window_start THEN q.requests + 1 ELSE 1 END
- WHERE q.window_start <> EXCLUDED.window_start OR q.requests < %(limit)s
-RETURNING requests
+# One round trip: today's spending, and (only while under budget) one request taken
+# from the minute window. The window row is only incremented while under the limit, so a
+# refused request costs nothing and two workers can never both take the last slot.
+_CHECK = f"""
+WITH spent AS (
+    SELECT coalesce(sum(tokens), 0) AS tokens FROM quota_tokens
+     WHERE user_hash = %(user)s AND family = %(family)s
+       AND day = (now() AT TIME ZONE '{TIMEZONE}')::date
+), taken AS (
+    INSERT INTO quota_rate AS q (user_hash, window_start, requests)
+    SELECT %(user)s, date_trunc('minute', now()), 1
+     WHERE %(limit)s > 0
+       AND (%(budget)s::bigint IS NULL OR (SELECT tokens FROM spent) < %(budget)s::bigint)
+    ON CONFLICT (user_hash) DO UPDATE
+       SET window_start = EXCLUDED.window_start,
+           requests = CASE WHEN q.window_start = EXCLUDED.window_start
+                           THEN q.requests + 1 ELSE 1 END
+     WHERE q.window_start <> EXCLUDED.window_start OR q.requests < %(limit)s
+    RETURNING requests
+)
+SELECT (SELECT tokens FROM spent), (SELECT requests FROM taken)
 """
 _SECONDS_TO_NEXT_MINUTE = """
 SELECT extract(epoch FROM date_trunc('minute', clock_timestamp()) + interval '1 minute'
@@ -60,32 +73,34 @@ def _seconds(conn, sql: str) -> int:
 
 
 def check(user_hash: str, family: str, *, per_minute: int, daily_budget: int | None) -> None:
-    """Take one request from the user's minute window; RateLimited when over a limit."""
+    """Take one request from the user's minute window; RateLimited when over a limit.
+
+    Both limits are read (and the request counted) in one statement: this runs before
+    every assistance call, on the path to the first token.
+    """
     with db.connection() as conn:
-        if daily_budget is not None:
-            row = conn.execute(_TOKENS_TODAY, {"user": user_hash, "family": family}).fetchone()
-            spent = row[0] if row else 0
-            if spent >= daily_budget:
-                retry = _seconds(conn, _SECONDS_TO_MIDNIGHT)
-                label = FAMILY_LABELS.get(family, family)
-                raise RateLimited(
-                    f"Vous avez atteint votre quota quotidien pour {label}. "
-                    "Il sera rétabli à minuit.",
-                    headers={"Retry-After": str(retry)},
-                    detail=f"daily {family} budget reached ({spent}/{daily_budget} tokens)",
-                    extra={"retry_after": retry},
-                )
-        if per_minute > 0:
-            row = conn.execute(_TAKE_REQUEST, {"user": user_hash, "limit": per_minute}).fetchone()
-            if row is None:
-                retry = _seconds(conn, _SECONDS_TO_NEXT_MINUTE)
-                raise RateLimited(
-                    "Vous avez envoyé trop de demandes en peu de temps. "
-                    f"Réessayez dans {retry} seconde{'s' if retry > 1 else ''}.",
-                    headers={"Retry-After": str(retry)},
-                    detail=f"request rate over {per_minute}/minute",
-                    extra={"retry_after": retry},
-                )
+        spent, requests = conn.execute(_CHECK, {"user": user_hash, "family": family,
+                                                "limit": per_minute,
+                                                "budget": daily_budget}).fetchone()
+        if daily_budget is not None and spent >= daily_budget:
+            retry = _seconds(conn, _SECONDS_TO_MIDNIGHT)
+            label = FAMILY_LABELS.get(family, family)
+            raise RateLimited(
+                f"Vous avez atteint votre quota quotidien pour {label}. "
+                "Il sera rétabli à minuit.",
+                headers={"Retry-After": str(retry)},
+                detail=f"daily {family} budget reached ({spent}/{daily_budget} tokens)",
+                extra={"retry_after": retry},
+            )
+        if per_minute > 0 and requests is None:
+            retry = _seconds(conn, _SECONDS_TO_NEXT_MINUTE)
+            raise RateLimited(
+                "Vous avez envoyé trop de demandes en peu de temps. "
+                f"Réessayez dans {retry} seconde{'s' if retry > 1 else ''}.",
+                headers={"Retry-After": str(retry)},
+                detail=f"request rate over {per_minute}/minute",
+                extra={"retry_after": retry},
+            )
 
 
 def charge(user_hash: str, family: str, tokens: int) -> None:
