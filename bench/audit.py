@@ -4,9 +4,10 @@
 
 Builds an app on an embedded PostgreSQL in a temporary folder, then prints
 
-- the median and 95th percentile of one ``finish()`` (the synchronous, chained, counted
-  append a call pays before its response ends) with 1, 8 and 32 threads writing at once,
-  and the records per second each run reaches (appends are serialised by the chain head);
+- the median and 95th percentile of one ``finish()`` (the chained, counted append a call
+  waits for before its response ends) with 1, 8 and 32 threads writing at once, and the
+  records per second each run reaches (the writer thread commits the records waiting
+  together in one transaction, so throughput grows with the number of writers);
 - that the number of records equals the number of finished interactions, and the chain
   verifies;
 - how long ``audit verify`` takes per 10 000 records, and one ``/metrics`` scrape.

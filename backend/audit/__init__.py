@@ -10,7 +10,7 @@ Contract used by the other rooms (the gateway, retrieval, transcription)::
     record.finish("stopped")                               # client went away / stop button
 
 ``finish`` is idempotent (the first call wins) and never raises into the caller. It writes
-the record synchronously (see :mod:`.records`), so call it before the stream's last event.
+the record and waits for its commit (see :mod:`.records`), so call it before the stream's last event.
 No prompt, document or answer text is ever passed to this room, except through
 :meth:`Interaction.log_content`, which drops it unless an administrator turned content
 logging on (``PLUME_AUDIT_CONTENT_LOGGING``).

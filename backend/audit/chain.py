@@ -94,30 +94,48 @@ def append(conn: psycopg.Connection, table: str, record: dict[str, Any], *,
            replay: bool = False) -> int | None:
     """Append ``record`` to the chain in one transaction; returns its seq.
 
-    The head lock is held from its SELECT to the COMMIT, so the insert, the head update and
-    the metrics are sent in one pipelined round trip. ``replay`` (a spooled record) first
-    checks the record's id: one already stored returns None and changes nothing.
+    ``replay`` (a spooled record) first checks the record's id: one already stored returns
+    None and changes nothing.
     """
-    columns = COLUMNS[table]
+    return append_many(conn, [(table, record)], replay=replay)[0]
+
+
+def append_many(conn: psycopg.Connection, items: list[tuple[str, dict[str, Any]]], *,
+                replay: bool = False) -> list[int | None]:
+    """Append several records, in order, in one transaction; their seqs.
+
+    The head lock is held from its SELECT to the COMMIT, and the inserts, the head update
+    and the metrics go out in one pipelined round trip: a batch costs one lock and one
+    commit however many records it holds (see :mod:`.records`, which gathers them).
+    """
+    seqs: list[int | None] = []
+    rows: dict[str, list[dict[str, Any]]] = {}
     with conn.transaction():
         seq, prev_hash = _lock_head(conn)
-        if replay and conn.execute(f"SELECT 1 FROM {table} WHERE id = %s",
-                                   (record["id"],)).fetchone():
-            return None
-        row = {**record, "seq": seq + 1, "prev_hash": prev_hash,
-               "recorded_at": datetime.now(timezone.utc)}
-        row["hash"] = record_hash(table, row)
-        names = (*columns, "hash")
-        with conn.pipeline():
-            conn.execute(
-                f"INSERT INTO {table} ({', '.join(names)}) "
-                f"VALUES ({', '.join(f'%({n})s' for n in names)})",
-                {n: row.get(n) for n in names},
-            )
-            conn.execute("UPDATE audit_chain_head SET seq = %s, hash = %s",
-                         (row["seq"], row["hash"]))
-            metrics.count(conn, table, row)
-    return row["seq"]
+        now = datetime.now(timezone.utc)
+        for table, record in items:
+            if replay and conn.execute(f"SELECT 1 FROM {table} WHERE id = %s",
+                                       (record["id"],)).fetchone():
+                seqs.append(None)
+                continue
+            seq += 1
+            row = {**record, "seq": seq, "prev_hash": prev_hash, "recorded_at": now}
+            row["hash"] = prev_hash = record_hash(table, row)
+            rows.setdefault(table, []).append(row)
+            seqs.append(seq)
+        if not rows:
+            return seqs
+        with conn.pipeline(), conn.cursor() as cursor:
+            for table, table_rows in rows.items():
+                names = (*COLUMNS[table], "hash")
+                cursor.executemany(
+                    f"INSERT INTO {table} ({', '.join(names)}) "
+                    f"VALUES ({', '.join(f'%({n})s' for n in names)})",
+                    [{n: row.get(n) for n in names} for row in table_rows])
+            cursor.execute("UPDATE audit_chain_head SET seq = %s, hash = %s", (seq, prev_hash))
+            metrics.count_many(cursor, [(table, row) for table, table_rows in rows.items()
+                                        for row in table_rows])
+    return seqs
 
 
 def _rows(conn: psycopg.Connection, table: str, after: int) -> Iterator[tuple[int, str, dict]]:

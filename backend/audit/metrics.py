@@ -90,11 +90,13 @@ def _series(table: str, row: dict[str, Any]) -> list[tuple[str, str, float]]:
     return series
 
 
-def count(conn: psycopg.Connection, table: str, row: dict[str, Any]) -> None:
-    """Add one record's figures (call inside the transaction that appends it)."""
+def count_many(conn: psycopg.Connection | psycopg.Cursor,
+               rows: list[tuple[str, dict[str, Any]]]) -> None:
+    """Add the figures of several records in one upsert (inside their transaction)."""
     merged: dict[tuple[str, str], float] = defaultdict(float)
-    for name, labels, value in _series(table, row):
-        merged[(name, labels)] += value
+    for table, row in rows:
+        for name, labels, value in _series(table, row):
+            merged[(name, labels)] += value
     keys = sorted(merged)  # same lock order in every transaction
     conn.execute(
         """INSERT INTO audit_metrics (name, labels, value)
