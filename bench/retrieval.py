@@ -199,6 +199,8 @@ def load(url: str, target: int, gen: Generator) -> None:
     import psycopg
     from pgvector.psycopg import register_vector
 
+    from backend.retrieval import lexical
+
     with psycopg.connect(url, autocommit=True) as conn:
         register_vector(conn)
         have = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
@@ -228,15 +230,16 @@ def load(url: str, target: int, gen: Generator) -> None:
                         copy.write_row([r[0], r[1], r[2], r[3], r[4], r[5], r[6], "", "derived",
                                         PASSAGES_PER_DECISION, r[1]])
                 with cur.copy("COPY passages (decision_id, zone, ordinal, start_offset, end_offset, "
-                              "text, content_hash, embedding) FROM STDIN WITH (FORMAT BINARY)") as copy:
+                              "text, content_hash, tsv, embedding) FROM STDIN WITH (FORMAT BINARY)"
+                              ) as copy:
                     copy.set_types(["bigint", "text", "integer", "integer", "integer", "text",
-                                    "text", "vector"])
+                                    "text", "bytea", "vector"])
                     i = 0
                     for r in rows:
                         for ordinal in range(PASSAGES_PER_DECISION):
                             copy.write_row([r[0], ZONES[ordinal], ordinal, ordinal * 2000,
                                             ordinal * 2000 + len(texts[i]), texts[i], str(i),
-                                            vectors[i]])
+                                            lexical.tsvector(texts[i]), vectors[i]])
                             i += 1
             loaded += len(rows) * PASSAGES_PER_DECISION
             rate = loaded / (time.perf_counter() - started)
@@ -253,6 +256,7 @@ def load(url: str, target: int, gen: Generator) -> None:
         conn.execute("CREATE INDEX passages_embedding_idx ON passages USING hnsw "
                      "(embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
         print(f"  HNSW index: {time.perf_counter() - started:.0f} s")
+        conn.execute("UPDATE text_analyser SET analyser = %s", (lexical.ANALYSER,))
         conn.execute("VACUUM ANALYZE decisions")
         conn.execute("VACUUM ANALYZE passages")
 

@@ -73,9 +73,11 @@ def ingest_paths(paths: Iterable[str], progress: bool = True) -> IngestReport:
     Returns an :class:`IngestReport` (``summary()`` in French, ``failed_files``).
     """
     from .ingest import ingest_paths as run
+    from .ingest import refresh_analysis
     from .vectors import ensure_model
 
     ensure_model(model_name(current_app.config))
+    refresh_analysis()
     report = run(paths, progress=progress)
     current_app.extensions["plume.retrieval"]["ready"] = (0.0, False)
     return report
@@ -167,7 +169,14 @@ def init_app(app: Flask) -> None:
 
         start_background(app)
 
-    app.extensions.setdefault("plume.serve_hooks", []).append(start_embedder)
+    def refresh_text_analysis(app: Flask) -> None:
+        from .ingest import refresh_analysis
+
+        with app.app_context():
+            refresh_analysis()
+
+    app.extensions.setdefault("plume.serve_hooks", []).extend([refresh_text_analysis,
+                                                                start_embedder])
 
     @app.before_request
     def _start_embedder_in_workers() -> None:

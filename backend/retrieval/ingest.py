@@ -28,7 +28,7 @@ from psycopg.types.json import Jsonb
 
 from .. import db
 from ..documents import SUPPORTED_EXTENSIONS, DocumentError, read_document
-from . import embeddings
+from . import embeddings, lexical
 from .records import (DecisionRecord, PreparedDecision, RecordError, from_document, from_json,
                       passage_hash, prepare)
 
@@ -196,8 +196,11 @@ DECISION_TYPES = ["bigint", "text", "text", "text", "text", "text", "date", "tex
                   "text[]", "text", "text", "text", "text", "text[]", "text", "jsonb", "text",
                   "integer", "text"]
 PASSAGE_COLUMNS = ("decision_id", "zone", "ordinal", "start_offset", "end_offset", "text",
-                   "content_hash", "embedding")
-PASSAGE_TYPES = ["bigint", "text", "integer", "integer", "integer", "text", "text", "vector"]
+                   "content_hash", "tsv", "embedding")
+# tsv goes as "bytea": binary COPY carries no types, so the bytes of lexical.tsvector()
+# (tsvectorsend's format) reach tsvectorrecv as they are.
+PASSAGE_TYPES = ["bigint", "text", "integer", "integer", "integer", "text", "text", "bytea",
+                 "vector"]
 
 
 def _decision_row(decision_id: int, item: PreparedDecision) -> list[Any]:
@@ -242,7 +245,8 @@ def _store(conn: psycopg.Connection, batch: list[PreparedDecision], existing: di
                 for passage, key in zip(item.passages, item_keys):
                     vector = found.get(key)
                     copy.write_row([decision_id, passage.zone, passage.ordinal, passage.start,
-                                    passage.end, passage.text, key, vector])
+                                    passage.end, passage.text, key, lexical.tsvector(passage.text),
+                                    vector])
                     if vector is None:
                         report.vectors_pending += 1
                     else:
@@ -254,6 +258,48 @@ def _store(conn: psycopg.Connection, batch: list[PreparedDecision], existing: di
         else:
             report.ingested += 1
         report.note(item)
+
+
+REFRESH_BATCH = 5000
+
+
+def refresh_analysis() -> int:
+    """Recompute ``passages.tsv`` if another analyser made it; returns how many were redone.
+
+    Databases migrated from PostgreSQL-generated vectors (migration 011), or analysed by
+    an older :data:`lexical.ANALYSER`, are brought in line with what queries use. One
+    transaction, holding the ``text_analyser`` row so concurrent processes do it once.
+    """
+    done = 0
+    with db.connection() as conn:
+        with conn.transaction():
+            row = conn.execute("SELECT analyser FROM text_analyser FOR UPDATE").fetchone()
+            if row is not None and row[0] == lexical.ANALYSER:
+                return 0
+            conn.execute("CREATE TEMP TABLE plume_tsv (id bigint, tsv tsvector) ON COMMIT DROP")
+            last = 0
+            while True:
+                rows = conn.execute("SELECT id, text FROM passages WHERE id > %(last)s ORDER BY id "
+                                    "LIMIT %(n)s", {"last": last, "n": REFRESH_BATCH}).fetchall()
+                if not rows:
+                    break
+                with conn.cursor() as cur, cur.copy(
+                        "COPY plume_tsv (id, tsv) FROM STDIN WITH (FORMAT BINARY)") as copy:
+                    copy.set_types(["bigint", "bytea"])   # bytea: see PASSAGE_TYPES
+                    for passage_id, text in rows:
+                        copy.write_row([passage_id, lexical.tsvector(text)])
+                conn.execute("UPDATE passages p SET tsv = t.tsv FROM plume_tsv t WHERE p.id = t.id")
+                conn.execute("TRUNCATE plume_tsv")
+                last = rows[-1][0]
+                done += len(rows)
+            conn.execute("DELETE FROM text_analyser")
+            conn.execute("INSERT INTO text_analyser (analyser) VALUES (%(a)s)",
+                         {"a": lexical.ANALYSER})
+    if done:
+        log.warning("full-text vectors recomputed by the current analyser",
+                    extra={"previous": row[0] if row else None, "analyser": lexical.ANALYSER,
+                           "passages": done})
+    return done
 
 
 def _flush(records: list[DecisionRecord], vectors: VectorSource, report: IngestReport) -> None:

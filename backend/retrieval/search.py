@@ -27,7 +27,9 @@ from flask import current_app
 
 from .. import db
 from ..errors import AppError, ValidationError
+from . import lexical
 from .citations import format_citation
+from .lexical import fold
 from .text import canonical_zone
 
 log = logging.getLogger(__name__)
@@ -36,22 +38,12 @@ RRF_K = 60
 MAX_K = 50
 MAX_PER_DECISION = 5
 MAX_QUERY_CHARS = 4000
-SHORT_QUERY_WORDS = 6      # up to this many words, every word must match (AND); beyond, any (OR)
 LEXICAL_CANDIDATE_CAP = 20000  # OR queries rank at most this many matching passages
 BASE_EF_SEARCH = 100
 MAX_CANDIDATES = 400
 MAX_EF_SEARCH = 1000  # pgvector 0.6 refuses more
 EF_WIDENING = 3.0  # ef_search = candidates / share × this (recall@10 ≥ 0.98 at a 20 % filter)
 FACETS_TTL = 300.0
-MARK_START, MARK_END = "\x02", "\x03"
-
-
-def fold(value: str) -> str:
-    """Lower case without accents, as the database's ``*_key`` columns (plume_unaccent)."""
-    table = str.maketrans("ÀÁÂÃÄÅàáâãäåÇçÈÉÊËèéêëÌÍÎÏìíîïÑñÒÓÔÕÖòóôõöÙÚÛÜùúûüÝýÿŸ",
-                          "AAAAAAaaaaaaCcEEEEeeeeIIIIiiiiNnOOOOOoooooUUUUuuuuYyyY")
-    value = value.translate(table).replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae")
-    return " ".join(value.replace("Æ", "AE").lower().split())
 
 
 @dataclass(frozen=True)
@@ -256,18 +248,13 @@ def plan(filters: Filters, candidates: int) -> Plan:
 VISIBLE = "(d.visibility = 'public' OR d.private_to && %(jurisdictions)s::text[])"
 
 SQL = """
-WITH q AS (
-    SELECT CASE WHEN %(any_word)s
-                THEN replace(plainto_tsquery('french', plume_unaccent(%(q)s))::text, ' & ', ' | ')::tsquery
-                ELSE websearch_to_tsquery('french', plume_unaccent(%(q)s)) END AS query
-),
-lexical AS (
-    SELECT m.id, row_number() OVER (ORDER BY ts_rank_cd(m.tsv, q.query) DESC, m.id) AS rank
+WITH lexical AS (
+    SELECT m.id, row_number() OVER (ORDER BY ts_rank_cd(m.tsv, %(tsquery)s::tsquery) DESC, m.id) AS rank
     FROM (SELECT p.id, p.tsv
-          FROM passages p JOIN decisions d ON d.id = p.decision_id, q
-          WHERE p.tsv @@ q.query AND {visible} AND {filters}
-          LIMIT %(lexical_cap)s) m, q
-    ORDER BY ts_rank_cd(m.tsv, q.query) DESC, m.id
+          FROM passages p JOIN decisions d ON d.id = p.decision_id
+          WHERE %(use_words)s AND p.tsv @@ %(tsquery)s::tsquery AND {visible} AND {filters}
+          LIMIT %(lexical_cap)s) m
+    ORDER BY ts_rank_cd(m.tsv, %(tsquery)s::tsquery) DESC, m.id
     LIMIT %(candidates)s
 ),
 semantic AS (
@@ -293,51 +280,17 @@ best AS (
 )
 SELECT b.id, b.score, b.lexical_rank, b.semantic_rank, p.zone, p.ordinal, p.start_offset,
        p.end_offset, p.text,
-       CASE WHEN b.lexical_rank IS NULL THEN NULL
-            ELSE ts_headline('french', plume_unaccent(p.text), q.query, %(headline)s) END,
        d.source_id, d.ecli, d.jurisdiction, d.chamber, d.number, d.decision_date, d.solution,
        d.publication, d.summary, d.themes, d.source, d.visibility
-FROM best b JOIN passages p ON p.id = b.id JOIN decisions d ON d.id = p.decision_id, q
+FROM best b JOIN passages p ON p.id = b.id JOIN decisions d ON d.id = p.decision_id
 ORDER BY b.score DESC, b.id
 """
-
-HEADLINE_OPTIONS = f'HighlightAll=true, StartSel="{MARK_START}", StopSel="{MARK_END}"'
 
 
 def build_sql(exact: bool, filters_sql: str) -> str:
     # "+ 0" keeps the planner off the HNSW index: an exact scan through the filter's indexes.
     distance = "(p.embedding <=> %(vector)s) + 0" if exact else "p.embedding <=> %(vector)s"
     return SQL.format(visible=VISIBLE, filters=filters_sql, distance=distance)
-
-
-def _marks(original: str, headline: str | None) -> list[list[int]]:
-    """Offsets in ``original`` of the spans ts_headline marked in its folded copy.
-
-    plume_unaccent keeps one character per character except œ/æ (two), so positions
-    are mapped back through the original text.
-    """
-    if not headline:
-        return []
-    folded_to_original: list[int] = []
-    for index, char in enumerate(original):
-        folded_to_original.extend([index] * (2 if char in "œŒæÆ" else 1))
-    folded_to_original.append(len(original))
-    marks: list[list[int]] = []
-    position = 0
-    start: int | None = None
-    for char in headline:
-        if char == MARK_START:
-            start = position
-        elif char == MARK_END and start is not None:
-            if position <= len(folded_to_original) - 1:
-                a = folded_to_original[min(start, len(folded_to_original) - 1)]
-                b = folded_to_original[min(position, len(folded_to_original) - 1)]
-                if b > a:
-                    marks.append([a, b])
-            start = None
-        else:
-            position += 1
-    return marks
 
 
 @dataclass
@@ -372,21 +325,23 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
     semantic = use_vectors and vector is not None
     chosen = plan(filters, candidates) if semantic else Plan(False, BASE_EF_SEARCH, -1)
     filters_sql, params = filters.sql()
+    tsquery, stems = lexical.query(query)
     params.update({
-        "q": query, "any_word": len(query.split()) > SHORT_QUERY_WORDS,
+        "tsquery": tsquery, "use_words": tsquery is not None,
         "lexical_cap": LEXICAL_CANDIDATE_CAP, "candidates": candidates,
         "use_vectors": semantic, "vector": vector if semantic else np.zeros(384, dtype=np.float32),
-        "rrf_k": RRF_K, "per_decision": per_decision, "k": k, "headline": HEADLINE_OPTIONS,
+        "rrf_k": RRF_K, "per_decision": per_decision, "k": k,
         "jurisdictions": _user_jurisdictions(user),
     })
     with db.connection() as conn:
         with conn.transaction():
-            conn.execute("SELECT set_config('hnsw.ef_search', %(ef)s, true)",
-                         {"ef": str(chosen.ef_search)})
+            # JIT compiling this query costs more than running it.
+            conn.execute("SELECT set_config('hnsw.ef_search', %(ef)s, true), "
+                         "set_config('jit', 'off', true)", {"ef": str(chosen.ef_search)})
             rows = conn.execute(build_sql(chosen.exact, filters_sql), params).fetchall()
     hits = []
     for (passage_id, score, lexical_rank, semantic_rank, zone, ordinal, start, end, text,
-         headline, source_id, ecli, jurisdiction, chamber, number, date, solution, publication,
+         source_id, ecli, jurisdiction, chamber, number, date, solution, publication,
          summary, themes, source, visibility) in rows:
         hits.append({
             "passage_id": passage_id,
@@ -397,7 +352,7 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
             "start": start,
             "end": end,
             "text": text,
-            "marks": _marks(text, headline),
+            "marks": lexical.marks(text, stems) if lexical_rank is not None else [],
             "score": round(float(score), 6),
             "lexical_rank": lexical_rank,
             "semantic_rank": semantic_rank,

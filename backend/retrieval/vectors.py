@@ -103,8 +103,13 @@ class BackgroundEmbedder:
         with self.app.app_context():
             try:
                 ensure_model(self.model)
+                # gunicorn workers never run `serve`'s hooks: bring full-text vectors
+                # made by an older analyser in line here (once, under a row lock).
+                from .ingest import refresh_analysis
+
+                refresh_analysis()
             except Exception:  # noqa: BLE001 - the thread must not die silently
-                log.exception("background embedder could not check the model")
+                log.exception("background embedder could not check the model or the analyser")
             while not self.stop.is_set():
                 try:
                     started = time.perf_counter()

@@ -202,3 +202,29 @@ def test_changing_the_embedding_model_clears_vectors_for_recomputation(loaded, d
         assert ensure_model("un-autre-modele") is False
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT model FROM embedding_model").fetchone() == ("un-autre-modele",)
+
+
+def test_accents_are_folded_both_ways_and_marks_point_at_the_original_words(search_app, write_jsonl):
+    ingest(search_app, [write_jsonl([decision("sans-accents", LICENCIEMENT.replace("é", "e")),
+                                     decision("bail", BAIL)])])
+    body = _search(search_app, q="salarié licencié").get_json()
+    assert [h["decision_id"] for h in body["hits"]] == ["sans-accents"]
+    hit = body["hits"][0]
+    assert {hit["text"][a:b] for a, b in hit["marks"]} == {"salarie", "licencie"}
+    body = _search(search_app, q="eviction preneur").get_json()
+    hit = body["hits"][0]
+    assert hit["decision_id"] == "bail"
+    assert {hit["text"][a:b] for a, b in hit["marks"]} >= {"éviction", "preneur"}
+
+
+@pytest.mark.parametrize("q, expected", [
+    ('"indemnité d\'éviction"', {"ca-lyon-bail"}),          # a phrase, stop word inside
+    ('"éviction indemnité"', set()),                         # words in another order
+    ("prolongation OU licenciement", {"tj-paris-retention", "cass-soc"}),
+    ("procédure -licenciement", set()),
+    ("procédure licenciement", {"cass-soc"}),
+    ("de la le", set()),                                     # stop words only: nothing to match
+])
+def test_short_queries_understand_phrases_alternatives_and_exclusions(loaded, q, expected):
+    body = _search(loaded, q=q).get_json()
+    assert {h["decision_id"] for h in body["hits"]} == expected

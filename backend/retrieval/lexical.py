@@ -1,0 +1,205 @@
+"""French full-text analysis in Python: one analyser for stored passages and for queries.
+
+PostgreSQL's ``to_tsvector('french', plume_unaccent(text))`` costs about 0.7 ms of
+server CPU per passage (half of it folding accents with ``translate()``), which caps
+loading far below 5,000 passages/s. Plume therefore analyses text here and stores the
+result: words are runs of letters and digits, folded like ``plume_unaccent`` (« é » →
+« e », « œ » → « oe ») and lower-cased, French stop words dropped, the rest stemmed by
+the Snowball French stemmer (PyStemmer, the algorithm PostgreSQL uses). Positions count
+every word, stop words included, as PostgreSQL does, so ``ts_rank_cd`` and phrase
+queries behave as before.
+
+Queries go through the same analyser (:func:`query`), and the highlighting of matched
+words (:func:`marks`) too, so a word is found and marked exactly when its stem is
+stored: no second, slightly different analysis in SQL.
+
+Changing anything here that changes the lexemes means bumping :data:`ANALYSER`: stored
+vectors made by another analyser are recomputed (:func:`backend.retrieval.ingest.refresh_analysis`).
+"""
+from __future__ import annotations
+
+import re
+import struct
+from pathlib import Path
+
+import Stemmer
+
+ANALYSER = "plume-fr-1"   # recorded in text_analyser; stored vectors made otherwise are redone
+
+_ACCENTED = "ÀÁÂÃÄÅàáâãäåÇçÈÉÊËèéêëÌÍÎÏìíîïÑñÒÓÔÕÖòóôõöÙÚÛÜùúûüÝýÿŸ"
+_PLAIN = "AAAAAAaaaaaaCcEEEEeeeeIIIIiiiiNnOOOOOoooooUUUUuuuuYyyY"
+UNACCENT = str.maketrans({**dict(zip(_ACCENTED, _PLAIN)), "œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"})
+
+WORD = re.compile(r"[^\W_]+")       # letters and digits; apostrophes, hyphens, dots separate
+MAX_WORD_CHARS = 200               # longer runs are not words (PostgreSQL skips them too)
+MAX_POSITION = 16383               # tsvector positions are 14 bits
+MAX_POSITIONS_PER_LEXEME = 256     # tsvector keeps at most 256 positions of a lexeme
+SHORT_QUERY_WORDS = 6              # up to this many words, every word must match (AND)
+
+STOP_WORDS = frozenset(
+    line.strip().translate(UNACCENT).lower()
+    for line in (Path(__file__).with_name("data") / "french.stop").read_text("utf-8").splitlines()
+    if line.strip())
+
+_stemmer = Stemmer.Stemmer("french")
+_lexemes: dict[str, str | None] = {}
+_CACHE_LIMIT = 500_000
+
+
+def unaccent(text: str) -> str:
+    """The accents folded, character for character as SQL ``plume_unaccent``."""
+    return text.translate(UNACCENT)
+
+
+def fold(value: str) -> str:
+    """Lower case without accents, spaces collapsed: the ``*_key`` columns of decisions."""
+    return " ".join(unaccent(value).lower().split())
+
+
+def lexeme(word: str) -> str | None:
+    """A word's stem, or None for a stop word (cached: a corpus reuses its vocabulary)."""
+    found = _lexemes.get(word, "")
+    if found != "":
+        return found
+    folded = word.translate(UNACCENT).lower()
+    stem = None if folded in STOP_WORDS or len(folded) > MAX_WORD_CHARS else _stemmer.stemWord(folded)
+    if len(_lexemes) >= _CACHE_LIMIT:
+        _lexemes.clear()
+    _lexemes[word] = stem
+    return stem
+
+
+_tokens: dict[str, tuple[bytes | None, ...]] = {}
+
+
+def _token(token: str) -> tuple[bytes | None, ...]:
+    """The words of a space-free token (« l'article, ») as zero-terminated UTF-8 stems."""
+    stems = tuple(None if (stem := lexeme(word)) is None else stem.encode("utf-8") + b"\0"
+                  for word in WORD.findall(token))
+    if len(_tokens) >= _CACHE_LIMIT:
+        _tokens.clear()
+    _tokens[token] = stems
+    return stems
+
+
+def _positions(text: str) -> dict[bytes, list[int]]:
+    # Splitting on spaces and caching whole tokens is ~4x faster than a regex over the
+    # text; words never span spaces, so the result is the same.
+    found: dict[bytes, list[int]] = {}
+    cached = _tokens.get
+    position = 0
+    for token in text.split():
+        stems = cached(token)
+        if stems is None:
+            stems = _token(token)
+        for stem in stems:
+            position += 1
+            if stem is None:
+                continue
+            seen = found.get(stem)
+            if seen is None:
+                found[stem] = [min(position, MAX_POSITION)]
+            elif len(seen) < MAX_POSITIONS_PER_LEXEME and seen[-1] < position <= MAX_POSITION:
+                seen.append(position)
+    return found
+
+
+def positions(text: str) -> dict[str, list[int]]:
+    """Each lexeme of ``text`` with its word positions (1-based, stop words counted)."""
+    return {stem[:-1].decode("utf-8"): spots for stem, spots in _positions(text).items()}
+
+
+_COUNT = struct.Struct(">i")
+_ONE = struct.Struct(">HH")
+_TWO = struct.Struct(">HHH")
+
+
+def tsvector(text: str) -> bytes:
+    """``text`` analysed, in PostgreSQL's binary tsvector format (for ``COPY ... BINARY``).
+
+    Layout of ``tsvectorsend``: lexeme count, then per lexeme its UTF-8 text, a zero
+    byte, its position count and positions (weight bits zero). ``tsvectorrecv`` sorts
+    the lexemes itself.
+    """
+    found = _positions(text)
+    parts = [_COUNT.pack(len(found))]
+    append = parts.append
+    for stem, spots in found.items():
+        append(stem)
+        count = len(spots)
+        if count == 1:
+            append(_ONE.pack(1, spots[0]))
+        elif count == 2:
+            append(_TWO.pack(2, spots[0], spots[1]))
+        else:
+            append(struct.pack(f">H{count}H", count, *spots))
+    return b"".join(parts)
+
+
+# --- queries --------------------------------------------------------------------------
+
+_QUERY_ITEM = re.compile(r'(-?)(?:"([^"]*)"?|«([^»]*)»?|(\S+))')
+
+
+def _quote(stem: str) -> str:
+    return "'" + stem.replace("'", "''") + "'"
+
+
+def _phrase(text: str) -> str | None:
+    """The words of ``text`` as one tsquery item: a lexeme, or a phrase with distances."""
+    items: list[tuple[int, str]] = []
+    for position, word in enumerate(WORD.findall(text)):
+        stem = lexeme(word)
+        if stem is not None:
+            items.append((position, stem))
+    if not items:
+        return None
+    out = _quote(items[0][1])
+    for (before, _), (position, stem) in zip(items, items[1:]):
+        out += f" <{position - before}> " + _quote(stem)
+    return f"( {out} )" if len(items) > 1 else out
+
+
+def query(text: str) -> tuple[str | None, frozenset[str]]:
+    """A tsquery (text form) for a search, and the lexemes to highlight.
+
+    Up to :data:`SHORT_QUERY_WORDS` words every word must match, with a web-search
+    syntax: « "mots exacts" » (or « …  ») for a phrase, ``-mot`` to exclude, ``OR`` /
+    ``OU`` between alternatives. Longer text (a pasted paragraph) matches any of its
+    words, ranked by how many and how close. None when no word is searchable.
+    """
+    words = text.split()
+    if len(words) > SHORT_QUERY_WORDS:
+        stems = sorted({s for w in WORD.findall(text) if (s := lexeme(w)) is not None})
+        return (" | ".join(_quote(s) for s in stems) or None), frozenset(stems)
+    groups: list[list[str]] = []     # AND of OR-groups
+    excluded: list[str] = []
+    join_next = False
+    for match in _QUERY_ITEM.finditer(text):
+        negative, quoted, guillemets, bare = match.groups()
+        if bare in ("OR", "OU") and not negative:
+            join_next = bool(groups)
+            continue
+        item = _phrase(quoted if quoted is not None else guillemets if guillemets is not None else bare)
+        if item is None:
+            continue
+        if negative:
+            excluded.append(item)
+        elif join_next:
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+        join_next = False
+    if not groups:
+        return None, frozenset()
+    parts = [group[0] if len(group) == 1 else "( " + " | ".join(group) + " )" for group in groups]
+    parts += ["!" + item for item in excluded]
+    highlighted = frozenset(re.findall(r"'((?:[^']|'')*)'", " ".join(p for g in groups for p in g)))
+    return " & ".join(parts), frozenset(s.replace("''", "'") for s in highlighted)
+
+
+def marks(text: str, stems: frozenset[str]) -> list[list[int]]:
+    """Character spans of the words of ``text`` whose lexeme is one of ``stems``."""
+    if not stems:
+        return []
+    return [[m.start(), m.end()] for m in WORD.finditer(text) if lexeme(m.group()) in stems]
