@@ -5,6 +5,7 @@
  * @module common/about
  */
 import { getJSON, startSession } from './api.js';
+import { STATUS_EVENT } from './auth.js';
 
 /** Days in a month, to say « 6 mois » rather than « 183 jours ». */
 const DAYS_PER_MONTH = 30.5;
@@ -58,6 +59,8 @@ function render(about) {
 
 async function main() {
   const status = document.getElementById('about-status');
+  // Opened in a plain browser, sign-in may leave for the organisation's sign-in page: say so.
+  window.addEventListener(STATUS_EVENT, (event) => { status.textContent = event.detail.message; });
   try {
     try {
       await startSession();
@@ -68,8 +71,9 @@ async function main() {
     status.textContent = '';
     status.hidden = true;
   } catch (err) {
-    status.textContent = 'Les informations propres à ce serveur n\'ont pas pu être chargées '
-      + '(connexion requise). Les principes ci-dessous restent valables.';
+    const reason = (err && err.userMessage) || 'Connexion requise.';
+    status.textContent = `Les informations propres à ce serveur n'ont pas pu être chargées. ${reason} `
+      + 'Les principes ci-dessous restent valables.';
   }
 }
 

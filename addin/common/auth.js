@@ -10,7 +10,14 @@
  * 3. a sign-in dialog (`Office.context.ui.displayDialogAsync`) running MSAL's redirect flow in
  *    `signin-dialog.html`, which hands the token back with `messageParent`.
  *
- * Tokens are kept in memory only, and reused until shortly before they expire.
+ * Outside Office (an administrator opening the observatory or « À propos de Plume » in Edge or
+ * Chrome: no Office.js, or Office.js without a host), the page signs in by itself with MSAL.js's
+ * redirect flow: the page is its own redirect URI (registered as a single-page-application
+ * redirect URI, docs/admin-guide.md), `handleRedirectPromise()` reads the answer when the
+ * browser comes back, and later calls are answered silently from MSAL's cache.
+ *
+ * Tokens are kept in memory only (MSAL's own cache is per tab, `sessionStorage`), and reused
+ * until shortly before they expire.
  * @module common/auth
  */
 
@@ -28,6 +35,26 @@ const SSO_UNAVAILABLE_CODES = new Set([13000, 13003, 13006, 13007, 13008, 13010,
 const SSO_USER_ABORTED = 13002;
 /** Office dialog event: the user closed the dialog. */
 const DIALOG_CLOSED = 12006;
+/**
+ * Microsoft's own sign-in hosts: MSAL finds their metadata by itself. Any other authority (a
+ * sovereign identity provider) must be declared to MSAL as known, or it refuses it.
+ */
+const MICROSOFT_LOGIN_HOSTS = new Set(['login.microsoftonline.com', 'login.microsoft.com',
+  'login.windows.net', 'sts.windows.net', 'login.microsoftonline.us', 'login.chinacloudapi.cn',
+  'login.partner.microsoftonline.cn']);
+/** MSAL errors after which only an interactive sign-in can help. */
+const INTERACTION_NEEDED = new Set(['interaction_required', 'login_required', 'consent_required',
+  'no_tokens_found', 'no_account_error', 'monitor_window_timeout', 'refresh_token_expired',
+  'bad_token']);
+/** Event a page may listen to, to show what sign-in is doing (`detail.message`, French). */
+export const STATUS_EVENT = 'plume:auth-status';
+/** French sentences of the browser sign-in. */
+const BROWSER_TEXT = Object.freeze({
+  redirecting: 'Redirection vers la page de connexion de votre organisation…',
+  failed: 'La connexion à votre compte a échoué. Rechargez la page pour réessayer.',
+  refused: 'Connexion annulée ou refusée par votre organisation. Rechargez la page pour réessayer.',
+  unavailable: "La connexion n'est pas disponible sur ce serveur Plume (bibliothèque de connexion absente).",
+});
 
 /** An error with a French sentence for the user (`userMessage`), as api.js expects. */
 export class AuthError extends Error {
@@ -46,6 +73,8 @@ const state = {
   config: null,
   methods: [],
   msalApp: null,
+  browserApp: null,
+  browserError: null,
   token: null,
   expiresAt: 0,
   pending: null,
@@ -74,6 +103,15 @@ function supportsDialog() {
 }
 
 /**
+ * True inside an Office host. Office.js loaded in a plain browser defines `Office.context`
+ * without a host, document or mailbox; a page without Office.js has no `Office` at all.
+ */
+export function inOfficeHost() {
+  const context = office() && office().context;
+  return Boolean(context && (context.host || context.mailbox || context.document));
+}
+
+/**
  * Prepares sign-in from `GET /api/v1/client-config`. In development mode nothing is needed.
  * @param {object} clientConfig `{auth_mode, client_id, tenant_id, api_scope, authority, dev_banner}`.
  * @returns {Promise<void>}
@@ -83,6 +121,8 @@ export async function initAuth(clientConfig) {
   state.token = null;
   state.expiresAt = 0;
   state.msalApp = null;
+  state.browserApp = null;
+  state.browserError = null;
   if (state.config.auth_mode === 'dev') {
     state.methods = [];
     return;
@@ -90,6 +130,11 @@ export async function initAuth(clientConfig) {
   if (!state.config.client_id || !state.config.api_scope) {
     throw new AuthError("La connexion n'est pas configurée sur ce serveur Plume.",
       'client-config lacks client_id or api_scope');
+  }
+  if (!inOfficeHost()) {
+    state.methods = ['browser'];
+    await completeBrowserRedirect();
+    return;
   }
   state.methods = [
     supportsNaa() && 'naa',
@@ -155,6 +200,7 @@ const METHODS = {
   naa: acquireWithNaa,
   sso: acquireWithOfficeSso,
   dialog: acquireWithDialog,
+  browser: acquireInBrowser,
 };
 
 /**
@@ -182,6 +228,90 @@ function msalConfiguration() {
     },
     cache: { cacheLocation: 'sessionStorage' },
   };
+}
+
+/** Tells the page what sign-in is doing (see {@link STATUS_EVENT}). */
+function announce(message) {
+  globalThis.dispatchEvent(new CustomEvent(STATUS_EVENT, { detail: { message } }));
+}
+
+/**
+ * MSAL's browser application for this page, created once. Its redirect URI is the page itself
+ * (without query or fragment), so each page an administrator opens directly must be registered.
+ * @returns {Promise<object>} a `PublicClientApplication`.
+ */
+async function browserApp() {
+  if (state.browserApp) return state.browserApp;
+  let msal;
+  try {
+    msal = await loadMsal();
+  } catch (err) {
+    const missing = new AuthError(BROWSER_TEXT.unavailable, String(err));
+    missing.final = true;
+    throw missing;
+  }
+  const authority = state.config.authority || undefined;
+  const url = authority ? new URL(authority) : null;
+  const app = new msal.PublicClientApplication({
+    auth: {
+      clientId: state.config.client_id,
+      authority,
+      // MSAL compares known authorities by host and port.
+      knownAuthorities: url && !MICROSOFT_LOGIN_HOSTS.has(url.hostname) ? [url.host] : [],
+      redirectUri: `${globalThis.location.origin}${globalThis.location.pathname}`,
+    },
+    cache: { cacheLocation: 'sessionStorage' },
+  });
+  await app.initialize();
+  state.browserApp = app;
+  return app;
+}
+
+/**
+ * On every page load outside Office: if the browser is coming back from the sign-in page,
+ * MSAL redeems the code (PKCE) and the token is kept; an error there is kept too, and shown
+ * by the next API call instead of sending the user round again (no redirect loop).
+ */
+async function completeBrowserRedirect() {
+  try {
+    const app = await browserApp();
+    const result = await app.handleRedirectPromise();
+    if (result && result.account) app.setActiveAccount(result.account);
+    if (result && result.accessToken) {
+      const { token, expiresAt } = fromMsalResult(result);
+      state.token = token;
+      state.expiresAt = expiresAt;
+    }
+  } catch (err) {
+    const code = (err && err.errorCode) || '';
+    state.browserError = err instanceof AuthError ? err
+      : new AuthError(code === 'access_denied' || code === 'user_cancelled' ? BROWSER_TEXT.refused
+        : BROWSER_TEXT.failed, `browser sign-in: ${code || err}`);
+    state.browserError.final = true;
+  }
+}
+
+async function acquireInBrowser() {
+  if (state.browserError) throw state.browserError;
+  const app = await browserApp();
+  const request = { scopes: [state.config.api_scope] };
+  const account = app.getActiveAccount() || app.getAllAccounts()[0];
+  if (account) {
+    try {
+      return fromMsalResult(await app.acquireTokenSilent({ ...request, account }));
+    } catch (err) {
+      if (!INTERACTION_NEEDED.has(err && err.errorCode)) {
+        const failed = new AuthError(BROWSER_TEXT.failed, `acquireTokenSilent: ${err && (err.errorCode || err)}`);
+        failed.final = true;
+        throw failed;
+      }
+    }
+  }
+  announce(BROWSER_TEXT.redirecting);
+  const redirect = { ...request, redirectStartPage: globalThis.location.href };
+  await (account ? app.acquireTokenRedirect({ ...redirect, account }) : app.loginRedirect(redirect));
+  // The browser is leaving for the sign-in page: callers wait instead of showing an error.
+  return new Promise(() => {});
 }
 
 async function acquireWithNaa() {

@@ -6,6 +6,7 @@
  * @module observatory
  */
 import { ApiError, getJSON, request, startSession } from '../common/api.js';
+import { STATUS_EVENT } from '../common/auth.js';
 import { h } from '../common/render.js';
 
 /** Fluent-like colours with enough contrast between neighbours. */
@@ -252,6 +253,10 @@ async function main() {
   // The first load asks for the server's default period (Paris time) and shows it.
   document.getElementById('period').addEventListener('submit', (event) => { event.preventDefault(); load(); });
   document.getElementById('export').addEventListener('click', exportCsv);
+  // Opened in a plain browser, sign-in may leave for the organisation's sign-in page: say so.
+  window.addEventListener(STATUS_EVENT, (event) => {
+    document.getElementById('status').textContent = event.detail.message;
+  });
   try {
     await startSession();
   } catch (err) {

@@ -1,14 +1,17 @@
 """Serves the add-in files (``addin/``) at ``/addin/`` with cache headers and a strict CSP.
 
 Panes are loaded by Office inside its own frame, so the CSP restricts what the page may
-load (itself and Microsoft's Office.js host) but not who may frame it.
+load (itself and Microsoft's Office.js host) but not who may frame it. MSAL.js fetches the
+sign-in authority's metadata and tokens from the page (sign-in dialog, and pages opened in a
+plain browser), so ``connect-src`` also names the configured authority when it is not Entra's.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, redirect, send_from_directory
+from flask import Blueprint, Response, current_app, redirect, send_from_directory
 
 from ..errors import NotFound
 
@@ -23,17 +26,31 @@ REVALIDATE = "no-cache"
 LONG_CACHE = "public, max-age=86400"
 LONG_CACHE_SUFFIXES = {".png", ".svg", ".ico", ".woff2", ".woff"}
 
-ADDIN_CSP = "; ".join([
-    "default-src 'self'",
-    f"script-src 'self' {OFFICE_JS_HOST}",
-    "style-src 'self' 'unsafe-inline'",  # Office.js injects inline styles into its dialogs
-    "img-src 'self' data:",
-    "font-src 'self'",
-    f"connect-src 'self' {ENTRA_LOGIN_HOST}",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-])
+
+
+def addin_csp(authority: str | None = None) -> str:
+    """The add-in pages' CSP; a sign-in ``authority`` other than Entra's is allowed to be fetched."""
+    connect = ["'self'", ENTRA_LOGIN_HOST]
+    if authority:
+        parts = urlsplit(authority)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin != ENTRA_LOGIN_HOST:
+            connect.append(origin)
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src 'self' {OFFICE_JS_HOST}",
+        "style-src 'self' 'unsafe-inline'",  # Office.js injects inline styles into its dialogs
+        "img-src 'self' data:",
+        "font-src 'self'",
+        f"connect-src {' '.join(connect)}",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ])
+
+
+# With Entra's own authority (the default), and what deploy/nginx/plume.conf sends.
+ADDIN_CSP = addin_csp()
 
 bp = Blueprint("addin", __name__)
 
@@ -57,7 +74,7 @@ def addin_file(filename: str = "index.html") -> Response:
     suffix = target.suffix.lower()
     cache = LONG_CACHE if suffix in LONG_CACHE_SUFFIXES or "/vendor/" in f"/{filename}" else REVALIDATE
     response.headers["Cache-Control"] = cache
-    response.headers["Content-Security-Policy"] = ADDIN_CSP
+    response.headers["Content-Security-Policy"] = addin_csp(current_app.config.get("AUTH_AUTHORITY"))
     return response
 
 

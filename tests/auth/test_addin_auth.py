@@ -28,6 +28,7 @@ HOST_SETUP = """
   const Office = {
     EventType: { DialogMessageReceived: 'dialogMessageReceived', DialogEventReceived: 'dialogEventReceived' },
     context: {
+      host: 'Word',  // inside Office; without a host, auth.js signs in as a plain web page
       requirements: { isSetSupported: (name, version) => {
         record('isSetSupported', name + ' ' + version);
         return options.naa && name === 'NestedAppAuth';

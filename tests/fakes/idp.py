@@ -5,14 +5,27 @@ claims a test chooses, rotates its signing keys on request, and answers msal's
 on-behalf-of token requests (served over TLS with a local CA, since msal only talks
 https). It counts the requests it receives per path so tests can see caching at work.
 
+For browser sign-in (MSAL.js in a page) it also runs the OAuth 2.0 authorization-code flow
+with PKCE the way Entra does for a single-page application: ``/authorize`` checks the client
+and the registered redirect URI, "signs in" the user the test chose (no login form) and
+redirects back with a one-time code in the URL fragment; the token endpoint redeems it only
+with the matching ``code_verifier`` and redirect URI, from a cross-origin request (CORS, as
+Entra requires for SPA codes), and returns an access token, an ID token carrying the nonce,
+and ``client_info``. Refresh tokens are not issued: MSAL then signs in again by redirect.
+
     idp = FakeIdP().start()
     token = idp.token(roles=["Plume.Greffier"])
     idp.rotate()            # new signing key; the old one is withdrawn
+    idp.spa_redirect_uris.add("http://127.0.0.1:5000/addin/observatory/")
+    idp.browser_user = {"roles": ["Plume.Admin"]}   # who signs in at /authorize
     idp.stop()
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import secrets
 import shutil
 import ssl
 import tempfile
@@ -22,7 +35,7 @@ import uuid
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -42,6 +55,14 @@ class FakeIdP:
         self.hits: Counter[str] = Counter()
         self.obo_requests: list[dict[str, list[str]]] = []
         self.obo_error: str | None = None
+        # Browser sign-in: the app registration's SPA redirect URIs, the claims of whoever
+        # signs in at /authorize, and what happened (authorize queries, redeemed codes).
+        self.spa_redirect_uris: set[str] = set()
+        self.browser_user: dict[str, Any] = {}
+        self.browser_refusal: str | None = None  # e.g. "access_denied": the user declined
+        self.authorize_requests: list[dict[str, str]] = []
+        self.code_redemptions: list[dict[str, str]] = []
+        self._codes: dict[str, dict[str, str]] = {}
         self.ca_file: str | None = None
         self._keys: dict[str, rsa.RSAPrivateKey] = {}
         self._published: list[str] = []
@@ -130,6 +151,71 @@ class FakeIdP:
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
         }
 
+    # -- browser sign-in (authorization code + PKCE) ---------------------------------------
+    def authorize(self, query: dict[str, str]) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """``GET /authorize``: (status, headers, JSON body when it is an error page).
+
+        Errors the user could not be sent back from (unknown client, unregistered redirect URI)
+        are answered here, like Entra's AADSTS pages; the others go back to the redirect URI.
+        """
+        self.authorize_requests.append(query)
+        redirect_uri = query.get("redirect_uri", "")
+        if query.get("client_id") != self.client_id:
+            return 400, {}, {"error": "unauthorized_client", "error_description": "AADSTS700016 unknown client"}
+        if redirect_uri not in self.spa_redirect_uris:
+            return 400, {}, {"error": "invalid_request", "error_description":
+                             f"AADSTS50011 redirect URI {redirect_uri!r} is not registered"}
+        fragment = query.get("response_mode", "fragment") == "fragment"
+        answer: dict[str, str] = {"state": query.get("state", "")}
+        if self.browser_refusal:
+            answer.update(error=self.browser_refusal, error_description="AADSTS65004 refused by the user")
+        elif query.get("response_type") != "code":
+            answer.update(error="unsupported_response_type", error_description="only code")
+        elif query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
+            answer.update(error="invalid_request", error_description="AADSTS9002325 PKCE S256 required")
+        else:
+            code = secrets.token_urlsafe(24)
+            self._codes[code] = {key: query.get(key, "") for key in
+                                 ("redirect_uri", "code_challenge", "nonce", "scope")}
+            answer.update(code=code, client_info=self._client_info(), session_state=uuid.uuid4().hex)
+        return 302, {"Location": f"{redirect_uri}{'#' if fragment else '?'}{urlencode(answer)}"}, {}
+
+    def _client_info(self) -> str:
+        claims = self.claims(**self.browser_user)
+        raw = json.dumps({"uid": claims["oid"], "utid": claims["tid"]}).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def redeem_code(self, form: dict[str, str], origin: str | None) -> tuple[int, dict[str, Any]]:
+        """``POST /token`` with ``grant_type=authorization_code``: tokens, or an OAuth error."""
+        self.code_redemptions.append({**form, "origin": origin or ""})
+
+        def refuse(error: str, description: str) -> tuple[int, dict[str, Any]]:
+            return 400, {"error": error, "error_description": description}
+
+        if not origin:
+            return refuse("invalid_request", "AADSTS9002327 SPA codes are redeemed cross-origin only")
+        grant = self._codes.pop(form.get("code", ""), None)  # one use, even when it fails
+        if grant is None:
+            return refuse("invalid_grant", "AADSTS70008 unknown or used code")
+        if form.get("client_id") != self.client_id:
+            return refuse("invalid_client", "AADSTS700016 wrong client")
+        if form.get("redirect_uri") != grant["redirect_uri"]:
+            return refuse("invalid_grant", "AADSTS50148 redirect URI differs from the authorize request")
+        verifier = form.get("code_verifier", "")
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+        if challenge != grant["code_challenge"]:
+            return refuse("invalid_grant", "AADSTS501481 code_verifier does not match the challenge")
+        user = dict(self.browser_user)
+        access = self.token(**user)
+        id_claims = {key: value for key, value in self.claims(**user).items()
+                     if key not in {"scp", "roles"}}
+        id_token = jwt.encode({**id_claims, "aud": self.client_id, "nonce": grant["nonce"]},
+                              self._keys[self.kid], algorithm="RS256", headers={"kid": self.kid})
+        scopes = [s for s in grant["scope"].split() if s not in {"openid", "profile", "offline_access"}]
+        return 200, {"token_type": "Bearer", "scope": " ".join(scopes), "expires_in": 3600,
+                     "ext_expires_in": 3600, "access_token": access, "id_token": id_token,
+                     "client_info": self._client_info()}
+
     def start(self) -> "FakeIdP":
         idp = self
 
@@ -137,21 +223,50 @@ class FakeIdP:
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
 
-            def _send(self, status: int, body: dict[str, Any]) -> None:
+            def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _cors(self) -> dict[str, str]:
+                """Like Entra: metadata and the token endpoint answer any origin's fetch."""
+                origin = self.headers.get("Origin")
+                return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} if origin else {}
+
+            def do_OPTIONS(self) -> None:  # noqa: N802 - CORS preflight
+                idp.hits[f"OPTIONS {self.path.split('?')[0]}"] += 1
+                self.send_response(204)
+                for name, value in self._cors().items():
+                    self.send_header(name, value)
+                self.send_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+                self.send_header("Access-Control-Allow-Headers",
+                                 self.headers.get("Access-Control-Request-Headers") or "content-type")
+                self.send_header("Access-Control-Max-Age", "600")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def do_GET(self) -> None:  # noqa: N802
-                path = self.path.split("?")[0]
+                path, _, query = self.path.partition("?")
                 idp.hits[path] += 1
                 if path == f"/{idp.tenant}/v2.0/.well-known/openid-configuration":
-                    self._send(200, idp.discovery())
+                    self._send(200, idp.discovery(), self._cors())
                 elif path == f"/{idp.tenant}/discovery/v2.0/keys":
-                    self._send(200, idp.jwks())
+                    self._send(200, idp.jwks(), self._cors())
+                elif path == f"/{idp.tenant}/oauth2/v2.0/authorize":
+                    status, headers, body = idp.authorize(
+                        {key: values[0] for key, values in parse_qs(query).items()})
+                    if status == 302:
+                        self.send_response(302)
+                        self.send_header("Location", headers["Location"])
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                    else:
+                        self._send(status, body)
                 else:
                     self._send(404, {"error": "not_found"})
 
@@ -162,6 +277,11 @@ class FakeIdP:
                 form = parse_qs(self.rfile.read(length).decode())
                 if path != f"/{idp.tenant}/oauth2/v2.0/token":
                     self._send(404, {"error": "not_found"})
+                    return
+                if form.get("grant_type") == ["authorization_code"]:
+                    status, body = idp.redeem_code({key: values[0] for key, values in form.items()},
+                                                   self.headers.get("Origin"))
+                    self._send(status, body, self._cors())
                     return
                 idp.obo_requests.append(form)
                 if idp.obo_error:

@@ -1,0 +1,159 @@
+"""The observatory and « À propos de Plume » opened in a plain browser (no Office), with Plume
+in Entra mode: the page signs in by itself with MSAL.js's redirect flow (authorization code +
+PKCE) against the fake identity provider, then shows its figures, or the French page a
+non-administrator gets.
+
+Everything is real but the identity provider: the vendored MSAL.js in headless Chromium,
+Plume's pages and API, and token validation against the fake's JWKS. The fake serves HTTPS
+(MSAL.js refuses an http authority) with a local CA the backend trusts through SSL_CERT_FILE
+and the browser through ``ignore_https_errors``.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+
+from tests.audit.helpers import GREFFIER, MAGISTRAT, record
+from tests.fakes.idp import CLIENT_ID, TENANT, FakeIdP
+
+from .conftest import WAIT_MS
+
+OBSERVATORY = "/addin/observatory/"
+ABOUT = "/addin/common/about.html"
+ADMIN_ROLES = ["Plume.Admin"]
+RESERVED = "L'Observatoire de l'IA est réservé aux administrateurs de Plume."
+
+
+@pytest.fixture
+def https_idp(monkeypatch) -> Iterator[FakeIdP]:
+    provider = FakeIdP(tls=True).start()
+    monkeypatch.setenv("SSL_CERT_FILE", provider.ca_file)  # the backend fetches its JWKS
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def entra_plume(make_app, serve_app, https_idp):
+    """A served Plume in Entra mode whose sign-in authority is the fake identity provider."""
+
+    def start(**overrides: Any) -> tuple[str, Any]:
+        app = make_app(AUTH_MODE="entra", AUTH_TENANT_ID=TENANT, AUTH_CLIENT_ID=CLIENT_ID,
+                       AUTH_AUTHORITY=https_idp.authority,
+                       AUTH_OPENID_CONFIG_URL=https_idp.discovery_url, **overrides)
+        return serve_app(app), app
+
+    return start
+
+
+@pytest.fixture
+def plain_browser(browser):
+    """A browser tab with no Office around it (Office.js is not even loaded by these pages)."""
+    contexts = []
+
+    def open_(url: str) -> Any:
+        context = browser.new_context(ignore_https_errors=True, locale="fr-FR")
+        contexts.append(context)
+        context.set_default_timeout(WAIT_MS)
+        page = context.new_page()
+        page.console_messages = []
+        page.on("console", lambda msg: page.console_messages.append(f"{msg.type}: {msg.text}"))
+        page.on("pageerror", lambda err: page.console_messages.append(f"pageerror: {err}"))
+        page.goto(url)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def test_an_administrator_signs_in_by_redirect_and_sees_the_figures(entra_plume, https_idp, plain_browser):
+    base, app = entra_plume()
+    record(app, MAGISTRAT, task="draft")
+    record(app, GREFFIER, task="mail-summary")
+    https_idp.spa_redirect_uris.add(f"{base}{OBSERVATORY}")
+    https_idp.browser_user = {"roles": ADMIN_ROLES, "oid": "admin-oid", "name": "Alice Admin"}
+
+    page = plain_browser(f"{base}{OBSERVATORY}")
+    page.wait_for_selector("body[data-ready='true']")
+    assert page.locator("#figures").is_visible(), "\n".join(page.console_messages)
+    assert "Interactions\n2" in page.locator("#summary").inner_text()
+    assert page.locator("#problem").inner_text() == ""
+    assert page.url == f"{base}{OBSERVATORY}", "back on the page, the code gone from the address"
+
+    [asked] = https_idp.authorize_requests
+    assert asked["redirect_uri"] == f"{base}{OBSERVATORY}"
+    assert asked["code_challenge_method"] == "S256"
+    assert CLIENT_ID in asked["client_id"] and "access_as_user" in asked["scope"]
+    [redeemed] = https_idp.code_redemptions
+    assert redeemed["origin"] == base and redeemed["code_verifier"]
+    # MSAL.js fetched the authority's metadata and tokens because the page's CSP names it.
+    csp = app.test_client().get(OBSERVATORY).headers["Content-Security-Policy"]
+    assert f"connect-src 'self' https://login.microsoftonline.com {https_idp.url};" in csp
+
+    # A reload is answered from MSAL's cache: no second trip to the sign-in page.
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']")
+    assert page.locator("#figures").is_visible()
+    assert len(https_idp.authorize_requests) == 1 and len(https_idp.code_redemptions) == 1
+
+
+def test_a_non_administrator_signs_in_and_gets_the_french_reserved_page(entra_plume, https_idp, plain_browser):
+    base, app = entra_plume()
+    record(app, MAGISTRAT)
+    https_idp.spa_redirect_uris.add(f"{base}{OBSERVATORY}")
+    https_idp.browser_user = {"roles": ["Plume.Magistrat"]}
+
+    page = plain_browser(f"{base}{OBSERVATORY}")
+    page.wait_for_selector("body[data-ready='true']")
+    assert page.locator("#problem").inner_text() == RESERVED
+    assert not page.locator("#figures").is_visible() and not page.locator("#period").is_visible()
+    assert len(https_idp.code_redemptions) == 1, "signed in, then refused by Plume (403), not by sign-in"
+
+
+def test_about_page_signs_in_on_its_own_redirect_uri(entra_plume, https_idp, plain_browser):
+    base, _ = entra_plume(LLM_BASE_URL="https://albert.api.etalab.gouv.fr/v1", LLM_MODEL="albert-large")
+    https_idp.spa_redirect_uris.add(f"{base}{ABOUT}")
+    https_idp.browser_user = {"roles": ["Plume.Greffier"]}
+
+    page = plain_browser(f"{base}{ABOUT}")
+    page.locator("#about-model-name", has_text="albert-large").wait_for()
+    assert page.locator("#about-retention").inner_text() == "6 mois (183 jours)"
+    assert [asked["redirect_uri"] for asked in https_idp.authorize_requests] == [f"{base}{ABOUT}"]
+
+
+def test_a_refused_sign_in_is_said_in_french_and_not_retried_in_a_loop(entra_plume, https_idp, plain_browser):
+    base, _ = entra_plume()
+    https_idp.spa_redirect_uris.add(f"{base}{OBSERVATORY}")
+    https_idp.browser_refusal = "access_denied"
+
+    page = plain_browser(f"{base}{OBSERVATORY}")
+    page.wait_for_selector("body[data-ready='true']")
+    assert page.locator("#problem").inner_text() == (
+        "Connexion annulée ou refusée par votre organisation. Rechargez la page pour réessayer.")
+    assert len(https_idp.authorize_requests) == 1 and https_idp.code_redemptions == []
+
+
+def test_an_unregistered_page_never_reaches_plume_with_a_code(entra_plume, https_idp, plain_browser):
+    """The app registration lists the redirect URIs (docs/admin-guide.md); another page stops
+    at the identity provider's error, as Entra's AADSTS50011 does."""
+    base, _ = entra_plume()
+    page = plain_browser(f"{base}{OBSERVATORY}")
+    page.wait_for_url(f"{https_idp.authority}/oauth2/v2.0/authorize**")
+    assert "AADSTS50011" in page.content()
+    assert https_idp.code_redemptions == []
+
+
+def test_the_page_says_it_is_leaving_for_the_sign_in_page(entra_plume, https_idp, plain_browser, browser):
+    base, _ = entra_plume()
+    context = browser.new_context(ignore_https_errors=True, locale="fr-FR")
+    try:
+        context.set_default_timeout(WAIT_MS)
+        # The sign-in page never answers: the observatory stays on screen, saying why it waits.
+        context.route(f"{https_idp.authority}/oauth2/v2.0/authorize**", lambda route: None)
+        page = context.new_page()
+        page.goto(f"{base}{OBSERVATORY}")
+        page.locator("#status", has_text="Redirection vers la page de connexion de votre organisation…").wait_for()
+        assert page.locator("#problem").inner_text() == ""
+    finally:
+        context.close()
