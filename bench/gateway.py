@@ -1,13 +1,15 @@
 """What the gateway adds to a streamed answer, under gunicorn, against a host at a fixed pace.
 
-    .venv/bin/python bench/gateway.py [--rounds N] [--hold 200]
+    .venv/bin/python bench/gateway.py [--rounds N] [--seconds S] [--hold 200]
 
 Starts, each in its own process: the fake OpenAI-compatible host (tests/fakes/upstream.py,
 one token every 20 ms, each token carrying the time it was sent), an embedded PostgreSQL
 (or ``DATABASE_URL``), and Plume under gunicorn with ``deploy/gunicorn.conf.py`` (gthread).
 Then, in the same run and alternately, the same streams are opened directly on the host and
-through Plume's ``POST /api/v1/assist/rewrite``, at 1, 10 and 50 concurrent streams, and it
-prints:
+through Plume's ``POST /api/v1/assist/rewrite``, at 1, 10 and 50 concurrent streams, in two
+ways: *steady* (N clients each opening a new stream as soon as its last one ends, so N are
+open at every moment: the usual meaning of "N concurrent streams") and *burst* (N streams
+opened at the same instant, the worst case), and it prints:
 
 - time to first token (p50, p95) direct and through Plume, and the difference: Plume's
   overhead (auth, quota, audit record, prompt, the SDK's request, the relay);
@@ -114,17 +116,23 @@ def stream(port: int, path: str, body: bytes, sample: Sample, hold: threading.Ev
         sock.close()
 
 
+DIRECT_BODY = json.dumps({"model": "fake-chat", "stream": True,
+                          "stream_options": {"include_usage": True},
+                          "messages": [{"role": "user", "content": "Il est fait droit."}]}).encode()
+
+
+def _targets(plume_port: int, host_port: int):
+    return (("direct", host_port, "/v1/chat/completions", DIRECT_BODY),
+            ("plume", plume_port, "/api/v1/assist/rewrite", BODY))
+
+
 def run_level(plume_port: int, host_port: int, streams: int, rounds: int,
               master_pid: int = 0) -> dict[str, list]:
-    """``rounds`` alternations of ``streams`` concurrent direct, then Plume, streams
-    (and the CPU gunicorn spent on the Plume ones)."""
-    direct_body = json.dumps({"model": "fake-chat", "stream": True,
-                              "stream_options": {"include_usage": True},
-                              "messages": [{"role": "user", "content": "Il est fait droit."}]}).encode()
+    """Burst: ``rounds`` alternations of ``streams`` streams opened at the same instant,
+    directly then through Plume (and the CPU gunicorn spent per Plume stream)."""
     results: dict[str, list] = {"direct": [], "plume": [], "cpu_ms": []}
     for _ in range(rounds):
-        for kind, port, path, body in (("direct", host_port, "/v1/chat/completions", direct_body),
-                                       ("plume", plume_port, "/api/v1/assist/rewrite", BODY)):
+        for kind, port, path, body in _targets(plume_port, host_port):
             samples = [Sample() for _ in range(streams)]
             threads = [threading.Thread(target=stream, args=(port, path, body, s)) for s in samples]
             cpu = gunicorn_cpu_ms(master_pid) if master_pid else 0.0
@@ -136,6 +144,66 @@ def run_level(plume_port: int, host_port: int, streams: int, rounds: int,
             if kind == "plume" and master_pid:
                 results["cpu_ms"].append((gunicorn_cpu_ms(master_pid) - cpu) / streams)
     return results
+
+
+def run_steady(plume_port: int, host_port: int, streams: int, seconds: float, rounds: int,
+               master_pid: int) -> dict[str, list]:
+    """Steady: ``streams`` clients each opening a new stream as soon as the last one ends,
+    their starts spread over one stream's length, so ``streams`` are open at every moment
+    (what "N concurrent streams" means for a load tester). Alternately direct and through
+    Plume, ``seconds`` each, ``rounds`` times; streams begun in the first stream-length of
+    a phase (the ramp) are not counted."""
+    results: dict[str, list] = {"direct": [], "plume": [], "cpu_ms": []}
+    length = TOKENS * TOKEN_DELAY
+    for _ in range(rounds):
+        for kind, port, path, body in _targets(plume_port, host_port):
+            began = time.monotonic()
+            stop = began + seconds
+            counted: list[Sample] = []
+            lock = threading.Lock()
+
+            def client(offset: float) -> None:
+                time.sleep(offset)
+                while time.monotonic() < stop:
+                    sample, opened = Sample(), time.monotonic()
+                    stream(port, path, body, sample)
+                    if opened >= began + length:
+                        with lock:
+                            counted.append(sample)
+
+            threads = [threading.Thread(target=client, args=(i * length / streams,))
+                       for i in range(streams)]
+            cpu = gunicorn_cpu_ms(master_pid)
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            results[kind].extend(counted)
+            if kind == "plume":
+                results["cpu_ms"].append((gunicorn_cpu_ms(master_pid) - cpu) / max(1, len(counted)))
+    return results
+
+
+def report(level: int, results: dict[str, list]) -> list[float]:
+    """Print one table row; returns the direct chunk delays (for the footnote)."""
+    direct = [s.ttft_ms for s in results["direct"] if s.ttft_ms is not None]
+    via = [s.ttft_ms for s in results["plume"] if s.ttft_ms is not None]
+    chunks_direct = [c for s in results["direct"] for c in s.chunk_ms[1:]]
+    chunks_via = [c for s in results["plume"] for c in s.chunk_ms[1:]]
+    base = statistics.median(chunks_direct)
+    added = [c - base for c in chunks_via]
+    incomplete = sum(not s.done for s in results["plume"])
+    print(f"{level:>7} | {len(via):>6} | {pct(direct, .5):7.2f} / {pct(direct, .95):7.2f} ms | "
+          f"{pct(via, .5):7.2f} / {pct(via, .95):7.2f} ms | "
+          f"{pct(via, .5) - pct(direct, .5):6.2f} / {pct(via, .95) - pct(direct, .95):6.2f} ms | "
+          f"{pct(added, .5):6.2f} / {pct(added, .95):6.2f} / {pct(added, .99):6.2f} ms | "
+          f"{statistics.median(results['cpu_ms']):6.2f} ms"
+          + (f"  ({incomplete} streams without done)" if incomplete else ""))
+    return chunks_direct
+
+
+HEADER = (f"{'streams':>7} | {'Plume':>6} | {'TTFT direct p50/p95':>20} | {'TTFT Plume p50/p95':>20} | "
+          f"{'overhead p50/p95':>17} | {'chunk delay added p50/p95/p99':>28} | {'CPU/stream':>9}")
 
 
 def gunicorn_cpu_ms(master_pid: int) -> float:
@@ -197,6 +265,8 @@ def hold_streams(plume_port: int, master_pid: int, count: int) -> tuple[int, flo
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3, help="alternations per concurrency level")
+    parser.add_argument("--seconds", type=float, default=6.0,
+                        help="length of each steady-load phase")
     parser.add_argument("--hold", type=int, default=200, help="streams held open at once")
     parser.add_argument("--hold-only", action="store_true", help="only the held-streams measure")
     parser.add_argument("--threads", type=int, default=None,
@@ -248,31 +318,26 @@ def main() -> None:
               f"{TOKENS} tokens every {TOKEN_DELAY * 1000:.0f} ms\n")
         levels = () if args.hold_only else (1, 10, 50)
         run_level(plume_port, host_port, 4, 1)  # warm-up: workers, pools, imports
+        chunks_direct: list[float] = []
         if levels:
-            print(f"{'streams':>7} | {'TTFT direct p50/p95':>20} | {'TTFT Plume p50/p95':>20} | "
-                  f"{'overhead p50/p95':>17} | {'chunk delay added p50/p95/max':>30} | "
-                  f"{'CPU/stream':>10}")
+            print(f"Steady load: N clients, each opening a new stream when the last ends "
+                  f"({args.seconds:g} s per phase, direct and Plume alternately, {args.rounds} "
+                  f"rounds)\n{HEADER}")
+        for level in levels:
+            chunks_direct = report(level, run_steady(plume_port, host_port, level, args.seconds,
+                                                     args.rounds, plume.pid))
+        if levels:
+            print(f"\nBurst: N streams opened at the same instant ({args.rounds} rounds, ×5 at "
+                  f"1 stream)\n{HEADER}")
         for level in levels:
             rounds = args.rounds * (5 if level == 1 else 1)
-            results = run_level(plume_port, host_port, level, rounds, plume.pid)
-            direct = [s.ttft_ms for s in results["direct"] if s.ttft_ms is not None]
-            via = [s.ttft_ms for s in results["plume"] if s.ttft_ms is not None]
-            chunks_direct = [c for s in results["direct"] for c in s.chunk_ms[1:]]
-            chunks_via = [c for s in results["plume"] for c in s.chunk_ms[1:]]
-            base = statistics.median(chunks_direct)
-            added = [c - base for c in chunks_via]
-            incomplete = sum(not s.done for s in results["plume"])
-            print(f"{level:>7} | {pct(direct, .5):8.2f} / {pct(direct, .95):7.2f} ms | "
-                  f"{pct(via, .5):8.2f} / {pct(via, .95):7.2f} ms | "
-                  f"{pct(via, .5) - pct(direct, .5):6.2f} / {pct(via, .95) - pct(direct, .95):6.2f} ms | "
-                  f"{pct(added, .5):7.2f} / {pct(added, .95):6.2f} / {max(added):6.2f} ms | "
-                  f"{statistics.median(results['cpu_ms']):7.2f} ms"
-                  + (f"  ({incomplete} streams without done)" if incomplete else ""))
+            chunks_direct = report(level, run_level(plume_port, host_port, level, rounds, plume.pid))
         if levels:
-            print(f"\n(samples per level: direct and Plume, {args.rounds}×streams each, ×5 at 1 "
-                  f"stream; chunk delay = arrival − host send time, Plume minus direct median "
-                  f"{statistics.median(chunks_direct):.2f} ms; CPU/stream = gunicorn's CPU time for "
-                  f"one whole {TOKENS}-token stream, request to close)")
+            print(f"\n(TTFT: request sent to first token read by the client; overhead = Plume "
+                  f"minus direct at the same percentile. Chunk delay = arrival − host send time, "
+                  f"Plume minus the direct median {statistics.median(chunks_direct):.2f} ms. "
+                  f"CPU/stream = gunicorn's CPU time (all workers) per whole {TOKENS}-token "
+                  f"stream. The host, the clients and Plume share the same {cores} cores.)")
 
         plume.send_signal(signal.SIGTERM)
         plume.wait(30)

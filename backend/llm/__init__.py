@@ -39,8 +39,14 @@ UNCONFIGURED_NOTICE = ("Aucun service d'IA n'est configuré : les fonctions de r
                        "sont indisponibles. L'administrateur doit renseigner PLUME_LLM_BASE_URL.")
 
 
-def _gateway_key(config: Any) -> tuple:
-    return tuple(repr(config.get(s)) for s in sorted(k for k in config if k.startswith("LLM_")))
+def _gateway_key(config: Any, state: dict[str, Any]) -> tuple:
+    """What the gateway is built from: every ``LLM_*`` setting's value. Read on every
+    request, so the names are listed again only when the configuration gains a key."""
+    size, names = state["names"]
+    if size != len(config):
+        names = tuple(sorted(k for k in config if k.startswith("LLM_")))
+        state["names"] = (len(config), names)
+    return tuple(repr(config.get(name)) for name in names)
 
 
 def init_app(app: Flask) -> None:
@@ -48,7 +54,8 @@ def init_app(app: Flask) -> None:
     model and fill ``LLM_BASE_URL`` after the factory has run."""
     from . import demo
 
-    app.extensions["plume.llm"] = {"gateway": None, "key": None, "lock": threading.Lock()}
+    app.extensions["plume.llm"] = {"gateway": None, "key": None, "lock": threading.Lock(),
+                                   "names": (-1, ())}
     demo.init_app(app)  # `serve` starts the demonstration model when no host is configured
     # The HTTP client logs every request at INFO; the gateway logs what matters itself.
     logging.getLogger("httpx2").setLevel(logging.WARNING)
@@ -61,7 +68,7 @@ def gateway(app: Flask | None = None) -> Gateway:
     if not config.get("LLM_BASE_URL"):
         raise NotConfigured(NOT_CONFIGURED_MESSAGE, detail="PLUME_LLM_BASE_URL is not set")
     state = app.extensions["plume.llm"]
-    key = _gateway_key(config)
+    key = _gateway_key(config, state)
     if state["key"] != key:
         with state["lock"]:
             if state["key"] != key:

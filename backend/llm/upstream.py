@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import email.utils
 import itertools
+import json
 import logging
 import random
 import threading
@@ -102,6 +103,49 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+class ChatStream(openai.Stream[object]):
+    """The host's server-sent events as plain dicts, read to the very end of the body.
+
+    The SDK's own stream class stops at ``data: [DONE]`` and closes the response before
+    the body's last chunk, so the connection can never go back to the pool and every
+    answer pays a new TCP (and TLS) connection; it also builds an object per line. This
+    one reads whole events straight from the bytes, keeps the SDK's rule that a ``data``
+    carrying ``error`` is an :class:`openai.APIError`, and drains the body after
+    ``[DONE]`` so the connection is reused.
+    """
+
+    def __stream__(self) -> Iterator[Any]:
+        response = self.response
+        buffer = b""
+        finished = False
+        try:
+            for data in response.iter_bytes():
+                if finished:
+                    continue  # drain what follows [DONE]: the end of the chunked body
+                buffer += data
+                if b"\n\n" not in buffer and b"\r\n\r\n" not in buffer:
+                    continue
+                *events, buffer = buffer.replace(b"\r\n", b"\n").split(b"\n\n")
+                for event in events:
+                    payload = b"\n".join(line[5:].lstrip(b" ") for line in event.split(b"\n")
+                                         if line.startswith(b"data:"))
+                    if not payload:
+                        continue  # a comment (keep-alive) or an event without data
+                    if payload.startswith(b"[DONE]"):
+                        finished = True
+                        break
+                    chunk = json.loads(payload)
+                    if isinstance(chunk, dict) and chunk.get("error"):
+                        error = chunk["error"]
+                        message = error.get("message") if isinstance(error, dict) else None
+                        raise openai.APIError(message if isinstance(message, str) else
+                                              "An error occurred during streaming",
+                                              request=response.request, body=error)
+                    yield chunk
+        finally:
+            response.close()
 
 
 class UpstreamStream:
@@ -475,12 +519,12 @@ class Gateway:
                 "stream_options": {"include_usage": True}, "max_tokens": max_tokens,
                 "temperature": temperature}
         try:
-            # The SDK's generic ``post`` (what ``chat.completions.create`` calls) with its SSE
+            # The SDK's generic ``post`` (what ``chat.completions.create`` calls) with a
             # stream of plain dicts: the body is already plain JSON and each chunk is read
             # once, so the typed layers (a recursive transform of the parameters, a model
             # object per chunk) would only cost CPU on every stream and every token.
             sdk_stream = host.client.post("/chat/completions", cast_to=object, body=body,
-                                          stream=True, stream_cls=openai.Stream[object])
+                                          stream=True, stream_cls=ChatStream)
         except openai.APIStatusError as err:
             raise self._status_failure(err, model) from None
         except openai.APIConnectionError as err:

@@ -89,6 +89,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        with self.server.fake.lock:
+            self.server.fake.connections += 1
         # Like real hosts (uvicorn, llama.cpp): small SSE writes go out at once, not after
         # the client's delayed ACK.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -335,6 +337,7 @@ class FakeUpstream:
         self.embedding_dim = 384
         self.active = 0           # chat streams being answered right now
         self.max_active = 0       # the most at any one time
+        self.connections = 0      # TCP connections accepted (keep-alive reuses them)
         self.transcript = ("Audience du 12 mars 2025. Le tribunal entend les parties. "
                            "L'affaire est mise en délibéré au 2 avril 2025.")
         self._queue: list[Behaviour] = []

@@ -101,6 +101,18 @@ def test_a_finished_stream_leaves_nothing_open(served, fake_llm):
     assert _wait(lambda: llm.open_streams(app) == 0)
 
 
+def test_answers_one_after_another_reuse_one_connection_to_the_host(served, fake_llm):
+    # A real host is reached over TLS: a new connection per answer would cost a handshake
+    # on the way to every first token. The whole body (after [DONE]) must be read for the
+    # connection to go back to the pool.
+    app, port = served()
+    for _ in range(3):
+        body = _open(port, "rewrite", {"text": "Texte."}).read().decode()
+        assert "event: done" in body
+    assert len(fake_llm.chat_requests()) == 3
+    assert fake_llm.connections == 1
+
+
 def test_the_interaction_is_recorded_before_done_reaches_the_pane(served, fake_llm):
     app, port = served()
     response = _open(port, "rewrite", {"text": "Texte."})
