@@ -40,7 +40,12 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/@azure/msal-browser/LICENSE $(VENDOR)/msal-browser.LICENSE.txt
 	touch $@
 
-vendor: $(VENDOR)/.installed
+# MSAL's redirect bridge (addin/common/signin-redirect.html), its own rule so that a machine
+# vendored before it existed gets it without reinstalling.
+$(VENDOR)/msal-redirect-bridge.min.js: $(VENDOR)/.installed
+	cp node_modules/@azure/msal-browser/lib/redirect-bridge/msal-redirect-bridge.min.js $@
+
+vendor: $(VENDOR)/.installed $(VENDOR)/msal-redirect-bridge.min.js
 
 system-deps:
 	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -12,9 +12,11 @@
  *
  * Outside Office (an administrator opening the observatory or « À propos de Plume » in Edge or
  * Chrome: no Office.js, or Office.js without a host), the page signs in by itself with MSAL.js's
- * redirect flow: the page is its own redirect URI (registered as a single-page-application
- * redirect URI, docs/admin-guide.md), `handleRedirectPromise()` reads the answer when the
- * browser comes back, and later calls are answered silently from MSAL's cache.
+ * redirect flow. The identity provider returns to one page for all of them,
+ * `signin-redirect.html` (MSAL's redirect bridge, the single-page-application redirect URI to
+ * register, docs/admin-guide.md), which sends the browser back to the page that started;
+ * there `handleRedirectPromise()` redeems the answer. Later calls are answered from MSAL's
+ * cache, and an expired token is renewed in MSAL's hidden frame through the same bridge.
  *
  * Tokens are kept in memory only (MSAL's own cache is per tab, `sessionStorage`), and reused
  * until shortly before they expire.
@@ -25,6 +27,8 @@
 export const MSAL_SCRIPT = '/addin/vendor/msal-browser.min.js';
 /** The sign-in dialog page (same origin as the pane). */
 export const DIALOG_PAGE = '/addin/common/signin-dialog.html';
+/** Where the identity provider returns pages signed in outside Office (MSAL's redirect bridge). */
+export const REDIRECT_BRIDGE_PAGE = '/addin/common/signin-redirect.html';
 /** A token is renewed when it has less than this left (ms). */
 const RENEW_MARGIN_MS = 5 * 60 * 1000;
 /** Size of the sign-in dialog, in percent of the screen. */
@@ -236,8 +240,7 @@ function announce(message) {
 }
 
 /**
- * MSAL's browser application for this page, created once. Its redirect URI is the page itself
- * (without query or fragment), so each page an administrator opens directly must be registered.
+ * MSAL's browser application for this page, created once, answered at the redirect bridge.
  * @returns {Promise<object>} a `PublicClientApplication`.
  */
 async function browserApp() {
@@ -258,7 +261,7 @@ async function browserApp() {
       authority,
       // MSAL compares known authorities by host and port.
       knownAuthorities: url && !MICROSOFT_LOGIN_HOSTS.has(url.hostname) ? [url.host] : [],
-      redirectUri: `${globalThis.location.origin}${globalThis.location.pathname}`,
+      redirectUri: `${globalThis.location.origin}${REDIRECT_BRIDGE_PAGE}`,
     },
     cache: { cacheLocation: 'sessionStorage' },
   });
@@ -268,9 +271,10 @@ async function browserApp() {
 }
 
 /**
- * On every page load outside Office: if the browser is coming back from the sign-in page,
- * MSAL redeems the code (PKCE) and the token is kept; an error there is kept too, and shown
- * by the next API call instead of sending the user round again (no redirect loop).
+ * On every page load outside Office: if the browser is coming back from the sign-in page (the
+ * bridge left the answer in sessionStorage), MSAL redeems the code (PKCE) and the token is kept;
+ * an error there is kept too, and shown by the next API call instead of sending the user round
+ * again (no redirect loop).
  */
 async function completeBrowserRedirect() {
   try {

@@ -3,7 +3,8 @@
 Panes are loaded by Office inside its own frame, so the CSP restricts what the page may
 load (itself and Microsoft's Office.js host) but not who may frame it. MSAL.js fetches the
 sign-in authority's metadata and tokens from the page (sign-in dialog, and pages opened in a
-plain browser), so ``connect-src`` also names the configured authority when it is not Entra's.
+plain browser) and renews an expired token in a hidden frame of the authority, so
+``connect-src`` and ``frame-src`` name Entra and, when it is another, the configured authority.
 """
 from __future__ import annotations
 
@@ -30,19 +31,20 @@ LONG_CACHE_SUFFIXES = {".png", ".svg", ".ico", ".woff2", ".woff"}
 
 def addin_csp(authority: str | None = None) -> str:
     """The add-in pages' CSP; a sign-in ``authority`` other than Entra's is allowed to be fetched."""
-    connect = ["'self'", ENTRA_LOGIN_HOST]
+    sign_in = ["'self'", ENTRA_LOGIN_HOST]
     if authority:
         parts = urlsplit(authority)
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin != ENTRA_LOGIN_HOST:
-            connect.append(origin)
+            sign_in.append(origin)
     return "; ".join([
         "default-src 'self'",
         f"script-src 'self' {OFFICE_JS_HOST}",
         "style-src 'self' 'unsafe-inline'",  # Office.js injects inline styles into its dialogs
         "img-src 'self' data:",
         "font-src 'self'",
-        f"connect-src {' '.join(connect)}",
+        f"connect-src {' '.join(sign_in)}",
+        f"frame-src {' '.join(sign_in)}",
         "object-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",

@@ -1,7 +1,8 @@
 """The observatory and « À propos de Plume » opened in a plain browser (no Office), with Plume
 in Entra mode: the page signs in by itself with MSAL.js's redirect flow (authorization code +
-PKCE) against the fake identity provider, then shows its figures, or the French page a
-non-administrator gets.
+PKCE) against the fake identity provider, through the one registered redirect URI (MSAL's
+redirect bridge, /addin/common/signin-redirect.html), then shows its figures, or the French
+page a non-administrator gets.
 
 Everything is real but the identity provider: the vendored MSAL.js in headless Chromium,
 Plume's pages and API, and token validation against the fake's JWKS. The fake serves HTTPS
@@ -10,6 +11,7 @@ and the browser through ``ignore_https_errors``.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Iterator
 
 import pytest
@@ -21,6 +23,7 @@ from .conftest import WAIT_MS
 
 OBSERVATORY = "/addin/observatory/"
 ABOUT = "/addin/common/about.html"
+BRIDGE = "/addin/common/signin-redirect.html"
 ADMIN_ROLES = ["Plume.Admin"]
 RESERVED = "L'Observatoire de l'IA est réservé aux administrateurs de Plume."
 
@@ -71,7 +74,7 @@ def test_an_administrator_signs_in_by_redirect_and_sees_the_figures(entra_plume,
     base, app = entra_plume()
     record(app, MAGISTRAT, task="draft")
     record(app, GREFFIER, task="mail-summary")
-    https_idp.spa_redirect_uris.add(f"{base}{OBSERVATORY}")
+    https_idp.spa_redirect_uris.add(f"{base}{BRIDGE}")
     https_idp.browser_user = {"roles": ADMIN_ROLES, "oid": "admin-oid", "name": "Alice Admin"}
 
     page = plain_browser(f"{base}{OBSERVATORY}")
@@ -82,7 +85,7 @@ def test_an_administrator_signs_in_by_redirect_and_sees_the_figures(entra_plume,
     assert page.url == f"{base}{OBSERVATORY}", "back on the page, the code gone from the address"
 
     [asked] = https_idp.authorize_requests
-    assert asked["redirect_uri"] == f"{base}{OBSERVATORY}"
+    assert asked["redirect_uri"] == f"{base}{BRIDGE}"
     assert asked["code_challenge_method"] == "S256"
     assert CLIENT_ID in asked["client_id"] and "access_as_user" in asked["scope"]
     [redeemed] = https_idp.code_redemptions
@@ -101,7 +104,7 @@ def test_an_administrator_signs_in_by_redirect_and_sees_the_figures(entra_plume,
 def test_a_non_administrator_signs_in_and_gets_the_french_reserved_page(entra_plume, https_idp, plain_browser):
     base, app = entra_plume()
     record(app, MAGISTRAT)
-    https_idp.spa_redirect_uris.add(f"{base}{OBSERVATORY}")
+    https_idp.spa_redirect_uris.add(f"{base}{BRIDGE}")
     https_idp.browser_user = {"roles": ["Plume.Magistrat"]}
 
     page = plain_browser(f"{base}{OBSERVATORY}")
@@ -111,20 +114,21 @@ def test_a_non_administrator_signs_in_and_gets_the_french_reserved_page(entra_pl
     assert len(https_idp.code_redemptions) == 1, "signed in, then refused by Plume (403), not by sign-in"
 
 
-def test_about_page_signs_in_on_its_own_redirect_uri(entra_plume, https_idp, plain_browser):
+def test_about_page_signs_in_through_the_same_redirect_uri(entra_plume, https_idp, plain_browser):
     base, _ = entra_plume(LLM_BASE_URL="https://albert.api.etalab.gouv.fr/v1", LLM_MODEL="albert-large")
-    https_idp.spa_redirect_uris.add(f"{base}{ABOUT}")
+    https_idp.spa_redirect_uris.add(f"{base}{BRIDGE}")
     https_idp.browser_user = {"roles": ["Plume.Greffier"]}
 
     page = plain_browser(f"{base}{ABOUT}")
     page.locator("#about-model-name", has_text="albert-large").wait_for()
     assert page.locator("#about-retention").inner_text() == "6 mois (183 jours)"
-    assert [asked["redirect_uri"] for asked in https_idp.authorize_requests] == [f"{base}{ABOUT}"]
+    assert [asked["redirect_uri"] for asked in https_idp.authorize_requests] == [f"{base}{BRIDGE}"]
+    assert page.url == f"{base}{ABOUT}", "the bridge sent the browser back to the page it came from"
 
 
 def test_a_refused_sign_in_is_said_in_french_and_not_retried_in_a_loop(entra_plume, https_idp, plain_browser):
     base, _ = entra_plume()
-    https_idp.spa_redirect_uris.add(f"{base}{OBSERVATORY}")
+    https_idp.spa_redirect_uris.add(f"{base}{BRIDGE}")
     https_idp.browser_refusal = "access_denied"
 
     page = plain_browser(f"{base}{OBSERVATORY}")
@@ -134,9 +138,9 @@ def test_a_refused_sign_in_is_said_in_french_and_not_retried_in_a_loop(entra_plu
     assert len(https_idp.authorize_requests) == 1 and https_idp.code_redemptions == []
 
 
-def test_an_unregistered_page_never_reaches_plume_with_a_code(entra_plume, https_idp, plain_browser):
-    """The app registration lists the redirect URIs (docs/admin-guide.md); another page stops
-    at the identity provider's error, as Entra's AADSTS50011 does."""
+def test_without_the_registered_redirect_uri_sign_in_stops_at_the_provider(entra_plume, https_idp, plain_browser):
+    """The app registration must list the bridge (docs/admin-guide.md); otherwise sign-in stops
+    at the identity provider's error, as Entra's AADSTS50011 does, and no code reaches Plume."""
     base, _ = entra_plume()
     page = plain_browser(f"{base}{OBSERVATORY}")
     page.wait_for_url(f"{https_idp.authority}/oauth2/v2.0/authorize**")
@@ -149,11 +153,30 @@ def test_the_page_says_it_is_leaving_for_the_sign_in_page(entra_plume, https_idp
     context = browser.new_context(ignore_https_errors=True, locale="fr-FR")
     try:
         context.set_default_timeout(WAIT_MS)
-        # The sign-in page never answers: the observatory stays on screen, saying why it waits.
-        context.route(f"{https_idp.authority}/oauth2/v2.0/authorize**", lambda route: None)
+        # The sign-in page answers 204 No Content, so the browser stays on the observatory,
+        # which says why it is waiting.
+        context.route(f"{https_idp.authority}/oauth2/v2.0/authorize**", lambda route: route.fulfill(status=204))
         page = context.new_page()
         page.goto(f"{base}{OBSERVATORY}")
         page.locator("#status", has_text="Redirection vers la page de connexion de votre organisation…").wait_for()
         assert page.locator("#problem").inner_text() == ""
     finally:
         context.close()
+
+
+def test_an_expired_token_is_renewed_in_the_hidden_frame_without_leaving_the_page(
+        entra_plume, https_idp, plain_browser):
+    base, app = entra_plume()
+    record(app, MAGISTRAT)
+    https_idp.spa_redirect_uris.add(f"{base}{BRIDGE}")
+    # Two minutes left: inside MSAL's and auth.js's renewal margin (five minutes) at once.
+    https_idp.browser_user = {"roles": ADMIN_ROLES, "exp": int(time.time()) + 120}
+
+    page = plain_browser(f"{base}{OBSERVATORY}")
+    page.wait_for_selector("body[data-ready='true']")
+    assert page.locator("#figures").is_visible(), "\n".join(page.console_messages)
+    first, *renewals = https_idp.authorize_requests
+    assert "prompt" not in first or first["prompt"] != "none"
+    assert renewals and all(asked["prompt"] == "none" for asked in renewals), renewals
+    assert len(https_idp.code_redemptions) == 1 + len(renewals)
+    assert page.url == f"{base}{OBSERVATORY}"

@@ -7,16 +7,18 @@ https). It counts the requests it receives per path so tests can see caching at 
 
 For browser sign-in (MSAL.js in a page) it also runs the OAuth 2.0 authorization-code flow
 with PKCE the way Entra does for a single-page application: ``/authorize`` checks the client
-and the registered redirect URI, "signs in" the user the test chose (no login form) and
+and the registered redirect URI, "signs in" the user the test chose (no login form; with
+``prompt=none``, MSAL's silent renewal in a hidden frame, as an existing session) and
 redirects back with a one-time code in the URL fragment; the token endpoint redeems it only
 with the matching ``code_verifier`` and redirect URI, from a cross-origin request (CORS, as
 Entra requires for SPA codes), and returns an access token, an ID token carrying the nonce,
-and ``client_info``. Refresh tokens are not issued: MSAL then signs in again by redirect.
+and ``client_info``, living as long as the user's ``exp`` claim says. Refresh tokens are not
+issued: MSAL renews through the hidden frame instead.
 
     idp = FakeIdP().start()
     token = idp.token(roles=["Plume.Greffier"])
     idp.rotate()            # new signing key; the old one is withdrawn
-    idp.spa_redirect_uris.add("http://127.0.0.1:5000/addin/observatory/")
+    idp.spa_redirect_uris.add("http://127.0.0.1:5000/addin/common/signin-redirect.html")
     idp.browser_user = {"roles": ["Plume.Admin"]}   # who signs in at /authorize
     idp.stop()
 """
@@ -212,8 +214,9 @@ class FakeIdP:
         id_token = jwt.encode({**id_claims, "aud": self.client_id, "nonce": grant["nonce"]},
                               self._keys[self.kid], algorithm="RS256", headers={"kid": self.kid})
         scopes = [s for s in grant["scope"].split() if s not in {"openid", "profile", "offline_access"}]
-        return 200, {"token_type": "Bearer", "scope": " ".join(scopes), "expires_in": 3600,
-                     "ext_expires_in": 3600, "access_token": access, "id_token": id_token,
+        lifetime = max(0, self.claims(**user)["exp"] - int(time.time()))
+        return 200, {"token_type": "Bearer", "scope": " ".join(scopes), "expires_in": lifetime,
+                     "ext_expires_in": lifetime, "access_token": access, "id_token": id_token,
                      "client_info": self._client_info()}
 
     def start(self) -> "FakeIdP":
