@@ -98,6 +98,52 @@ def test_an_unreachable_host_is_retried_then_left_for_the_fallback(llm_app):
             assert len(fallback.chat_requests()) == 1
 
 
+@pytest.fixture
+def unanswering_url():
+    """A host whose connections never complete: its accept queue is full, so the kernel
+    drops every new SYN and a connect waits until its own deadline."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    held = []
+    while True:  # fill the queue (one connection with listen(0) on Linux)
+        probe = socket.socket()
+        probe.settimeout(0.3)
+        try:
+            probe.connect(("127.0.0.1", port))
+        except (socket.timeout, BlockingIOError):
+            probe.close()
+            break
+        held.append(probe)
+    yield f"http://127.0.0.1:{port}/v1"
+    for sock in held:
+        sock.close()
+    server.close()
+
+
+def test_the_connect_deadline_leaves_a_silent_host_for_the_fallback(llm_app, unanswering_url):
+    with FakeUpstream() as fallback:
+        client = llm_app(LLM_BASE_URL=unanswering_url, LLM_FALLBACK_BASE_URL=fallback.url,
+                         LLM_TIMEOUT_CONNECT=0.3, LLM_RETRIES=0).test_client()
+        parsed = events(_assist(client))
+        assert parsed[-1][0] == "done"
+        assert len(fallback.chat_requests()) == 1
+
+
+def test_the_connect_deadline_without_fallback_is_a_french_502(llm_app, unanswering_url, caplog):
+    client = llm_app(LLM_BASE_URL=unanswering_url, LLM_TIMEOUT_CONNECT=0.3,
+                     LLM_RETRIES=1).test_client()
+    with caplog.at_level("WARNING", logger="backend.llm.upstream"):
+        response = _assist(client)
+    assert response.status_code == 502
+    assert response.json["error"] == "amont_injoignable"
+    assert response.json["message"].startswith("Le service d'IA est injoignable")
+    attempts = [r for r in caplog.records if r.getMessage() == "upstream attempt failed"]
+    assert len(attempts) == 2  # the connect timeout is retried like any connect error
+    assert all("ConnectTimeout" in r.detail for r in attempts)
+
+
 def test_an_unreachable_host_without_fallback_is_a_french_502(llm_app):
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
