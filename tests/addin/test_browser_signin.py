@@ -70,7 +70,8 @@ def plain_browser(browser):
         context.close()
 
 
-def test_an_administrator_signs_in_by_redirect_and_sees_the_figures(entra_plume, https_idp, plain_browser):
+def test_an_administrator_signs_in_by_redirect_and_sees_the_figures(entra_plume, https_idp, plain_browser,
+                                                                    screenshot):
     base, app = entra_plume()
     record(app, MAGISTRAT, task="draft")
     record(app, GREFFIER, task="mail-summary")
@@ -83,6 +84,7 @@ def test_an_administrator_signs_in_by_redirect_and_sees_the_figures(entra_plume,
     assert "Interactions\n2" in page.locator("#summary").inner_text()
     assert page.locator("#problem").inner_text() == ""
     assert page.url == f"{base}{OBSERVATORY}", "back on the page, the code gone from the address"
+    screenshot(page, "observatory-signed-in-browser")
 
     [asked] = https_idp.authorize_requests
     assert asked["redirect_uri"] == f"{base}{BRIDGE}"
@@ -101,7 +103,8 @@ def test_an_administrator_signs_in_by_redirect_and_sees_the_figures(entra_plume,
     assert len(https_idp.authorize_requests) == 1 and len(https_idp.code_redemptions) == 1
 
 
-def test_a_non_administrator_signs_in_and_gets_the_french_reserved_page(entra_plume, https_idp, plain_browser):
+def test_a_non_administrator_signs_in_and_gets_the_french_reserved_page(entra_plume, https_idp, plain_browser,
+                                                                       screenshot):
     base, app = entra_plume()
     record(app, MAGISTRAT)
     https_idp.spa_redirect_uris.add(f"{base}{BRIDGE}")
@@ -111,6 +114,7 @@ def test_a_non_administrator_signs_in_and_gets_the_french_reserved_page(entra_pl
     page.wait_for_selector("body[data-ready='true']")
     assert page.locator("#problem").inner_text() == RESERVED
     assert not page.locator("#figures").is_visible() and not page.locator("#period").is_visible()
+    screenshot(page, "observatory-browser-not-admin")
     assert len(https_idp.code_redemptions) == 1, "signed in, then refused by Plume (403), not by sign-in"
 
 
