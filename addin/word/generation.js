@@ -178,42 +178,68 @@ export class GenerationPanel {
   }
 
   showChoices(result, done, comment) {
-    const interactionId = done.interaction_id || null;
-    const insert = h('button', { type: 'button', className: 'plume-button plume-button--primary', dataset: { action: 'insert' } }, this.insertLabel);
-    const discard = h('button', { type: 'button', className: 'plume-button', dataset: { action: 'discard' } }, 'Écarter');
-    const outcome = h('div', { className: 'plume-stack' });
-    insert.addEventListener('click', async () => {
-      insert.disabled = true;
-      discard.disabled = true;
-      try {
-        const inserted = await insertGenerated(answerToPlainText(result.text), {
-          location: this.location,
-          comment: comment(result),
-        });
-        outcome.replaceChildren(focusable(insertionMessage(inserted)));
-        outcome.firstChild.focus();
-        setStatus(this.status, 'Texte inséré.');
-        if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
-      } catch (err) {
-        insert.disabled = false;
-        discard.disabled = false;
-        outcome.replaceChildren(describeInsertError(err));
-        insert.focus();
-      }
-    });
-    discard.addEventListener('click', () => {
-      if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
-      this.reset();
-      setStatus(this.status, 'Proposition écartée : rien n\'a été inséré.');
-      this.runButton.focus();
-    });
-    const parts = [oversightNotice(), h('div', { className: 'plume-actions' }, insert, discard), outcome];
-    if (done.demo) {
-      parts.unshift(message('info', 'Réponse du modèle de démonstration : sa qualité est limitée, elle sert à essayer Plume, pas à travailler.', { dataset: { notice: 'demo' } }));
-    }
-    if (interactionId) parts.push(feedbackBar(interactionId));
-    this.after.replaceChildren(...parts);
+    this.after.replaceChildren(...insertChoices({
+      label: this.insertLabel,
+      text: () => answerToPlainText(result.text),
+      location: this.location,
+      comment: () => comment(result),
+      interactionId: done.interaction_id || null,
+      demo: Boolean(done.demo),
+      onInserted: () => setStatus(this.status, 'Texte inséré.'),
+      onDiscarded: () => {
+        this.reset();
+        setStatus(this.status, 'Proposition écartée : rien n\'a été inséré.');
+        this.runButton.focus();
+      },
+    }));
   }
+}
+
+/**
+ * The choice under an AI proposal: the oversight notice, « Insérer » / « Écarter », the
+ * outcome of the insertion and the 👍/👎 bar. Nothing reaches the document before
+ * « Insérer »; both choices are reported to the observatory (`outcome`).
+ * @param {object} options
+ * @param {string} options.label Text of the insert button.
+ * @param {() => string} options.text The plain text to insert, read at the click.
+ * @param {string} options.location Where it goes (see `insertGenerated`).
+ * @param {() => string} options.comment The comment listing what produced it and its sources.
+ * @param {string|null} options.interactionId
+ * @param {boolean} [options.demo] Answered by the demonstration model: say so first.
+ * @param {() => void} [options.onInserted]
+ * @param {() => void} options.onDiscarded Clear the panel (the choice is gone with it).
+ * @returns {HTMLElement[]}
+ */
+export function insertChoices({ label, text, location, comment, interactionId, demo = false, onInserted = () => {}, onDiscarded }) {
+  const insert = h('button', { type: 'button', className: 'plume-button plume-button--primary', dataset: { action: 'insert' } }, label);
+  const discard = h('button', { type: 'button', className: 'plume-button', dataset: { action: 'discard' } }, 'Écarter');
+  const outcome = h('div', { className: 'plume-stack' });
+  insert.addEventListener('click', async () => {
+    insert.disabled = true;
+    discard.disabled = true;
+    try {
+      const inserted = await insertGenerated(text(), { location, comment: comment() });
+      outcome.replaceChildren(focusable(insertionMessage(inserted)));
+      outcome.firstChild.focus();
+      onInserted();
+      if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
+    } catch (err) {
+      insert.disabled = false;
+      discard.disabled = false;
+      outcome.replaceChildren(describeInsertError(err));
+      insert.focus();
+    }
+  });
+  discard.addEventListener('click', () => {
+    if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
+    onDiscarded();
+  });
+  const parts = [oversightNotice(), h('div', { className: 'plume-actions' }, insert, discard), outcome];
+  if (demo) {
+    parts.unshift(message('info', 'Réponse du modèle de démonstration : sa qualité est limitée, elle sert à essayer Plume, pas à travailler.', { dataset: { notice: 'demo' } }));
+  }
+  if (interactionId) parts.push(feedbackBar(interactionId));
+  return parts;
 }
 
 /**

@@ -3,12 +3,11 @@
  * the transcript with timestamps, insert it on a click (tracked, in a tagged content control).
  * @module word/transcribe
  */
-import { postForm, sendFeedback } from '../common/api.js';
+import { postForm } from '../common/api.js';
 import { showError } from '../common/errors.js';
 import { formatTimestamp, h } from '../common/render.js';
-import { feedbackBar, message, oversightNotice, setStatus } from '../common/widgets.js';
-import { insertGenerated } from './document.js';
-import { describeInsertError, focusable, insertionMessage, sourcesComment } from './generation.js';
+import { message, setStatus } from '../common/widgets.js';
+import { insertChoices, sourcesComment } from './generation.js';
 
 /** Audio formats the server accepts (checked again server-side). */
 export const AUDIO_EXTENSIONS = ['wav', 'mp3', 'm4a', 'ogg', 'webm'];
@@ -107,40 +106,21 @@ export function setupTranscribe() {
   });
 
   function showChoices(fileName, lines, answer) {
-    const interactionId = answer.interaction_id || null;
-    const insert = h('button', { type: 'button', className: 'plume-button plume-button--primary', dataset: { action: 'insert' } }, 'Insérer la transcription');
-    const discard = h('button', { type: 'button', className: 'plume-button', dataset: { action: 'discard' } }, 'Écarter');
-    const outcome = h('div', { className: 'plume-stack' });
-    insert.addEventListener('click', async () => {
-      insert.disabled = true;
-      discard.disabled = true;
-      try {
-        const inserted = await insertGenerated(transcriptText(lines), {
-          location: 'after',
-          comment: sourcesComment({
-            what: `Transcription automatique de l'enregistrement « ${fileName} »`,
-            model: answer.model || null,
-            sources: [`Enregistrement audio « ${fileName} »`],
-          }),
-        });
-        outcome.replaceChildren(focusable(insertionMessage(inserted)));
-        outcome.firstChild.focus();
-        if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
-      } catch (err) {
-        insert.disabled = false;
-        discard.disabled = false;
-        outcome.replaceChildren(describeInsertError(err));
-        insert.focus();
-      }
-    });
-    discard.addEventListener('click', () => {
-      if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
-      reset();
-      setStatus(status, 'Transcription écartée : rien n\'a été inséré.');
-      runButton.focus();
-    });
-    const parts = [oversightNotice(), h('div', { className: 'plume-actions' }, insert, discard), outcome];
-    if (interactionId) parts.push(feedbackBar(interactionId));
-    after.replaceChildren(...parts);
+    after.replaceChildren(...insertChoices({
+      label: 'Insérer la transcription',
+      text: () => transcriptText(lines),
+      location: 'after',
+      comment: () => sourcesComment({
+        what: `Transcription automatique de l'enregistrement « ${fileName} »`,
+        model: answer.model || null,
+        sources: [`Enregistrement audio « ${fileName} »`],
+      }),
+      interactionId: answer.interaction_id || null,
+      onDiscarded: () => {
+        reset();
+        setStatus(status, 'Transcription écartée : rien n\'a été inséré.');
+        runButton.focus();
+      },
+    }));
   }
 }
