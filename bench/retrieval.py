@@ -133,8 +133,10 @@ class Generator:
 PGDATA = "/tmp/plume-bench-pg"
 
 
-def server_cpu() -> float:
-    """CPU seconds used so far by the bench's PostgreSQL (postmaster and live backends)."""
+def server_cpu(database: str | None = None) -> float:
+    """CPU seconds used so far by the bench's PostgreSQL: postmaster and live processes,
+    or only the backends connected to ``database`` (so a load running in another
+    database of the same server is not counted)."""
     try:
         root = int(Path(PGDATA, "postmaster.pid").read_text().split()[0])
     except (OSError, ValueError, IndexError):
@@ -143,16 +145,19 @@ def server_cpu() -> float:
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
+            title = Path(stat.parent, "cmdline").read_bytes().decode(errors="replace")
         except OSError:
             continue
         pid, ppid = int(stat.parent.name), int(fields[1])
+        if database is not None and f" {database} " not in title:
+            continue
         if pid == root or ppid == root:
             total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_now() -> tuple[float, float]:
-    return time.process_time(), server_cpu()
+def cpu_now(database: str | None = None) -> tuple[float, float]:
+    return time.process_time(), server_cpu(database)
 
 
 def load_average() -> str:
@@ -165,7 +170,9 @@ def server_url(pgdata: str) -> str:
     import pgserver
 
     os.makedirs(pgdata, exist_ok=True)
-    return pgserver.get_server(pgdata, cleanup_mode="stop").get_uri()
+    # A server already running there (a long load in another process) is left running.
+    running = Path(pgdata, "postmaster.pid").exists()
+    return pgserver.get_server(pgdata, cleanup_mode=None if running else "stop").get_uri()
 
 
 def database(base_url: str, name: str, fresh: bool = False) -> str:
@@ -281,13 +288,13 @@ def latency(app, queries, filters=None) -> str:
     with app.app_context():
         for text, vector, _ in queries[:20]:  # warm-up: caches, facets, plans
             run(text, user, k=10, filters=parsed, vector=vector)
-        py0, pg0 = cpu_now()
+        py0, pg0 = cpu_now("plume_bench")
         for text, vector, _ in queries:
             started = time.perf_counter()
             result = run(text, user, k=10, filters=parsed, vector=vector)
             samples.append((time.perf_counter() - started) * 1000)
             hits += len(result.hits)
-        py1, pg1 = cpu_now()
+        py1, pg1 = cpu_now("plume_bench")
     cpu_ms = ((py1 - py0) + (pg1 - pg0)) * 1000 / len(queries)
     return (percentiles(samples) + f"   CPU {cpu_ms:5.1f} ms/query   {hits / len(queries):.1f} hits/query")
 
@@ -379,9 +386,9 @@ def bench_ingest(base_url: str, passages: int, gen: Generator) -> None:
                                       "text": text}, ensure_ascii=False) + "\n")
         app = make_app(url)
         with app.app_context():
-            py0, pg0 = cpu_now()
+            py0, pg0 = cpu_now("plume_bench_ingest")
             report = retrieval.ingest_paths([str(path)], progress=False)
-            py1, pg1 = cpu_now()
+            py1, pg1 = cpu_now("plume_bench_ingest")
             py_us = (py1 - py0) * 1e6 / report.passages
             pg_us = (pg1 - pg0) * 1e6 / report.passages
             print(f"  first load: {report.passages:,} passages from {report.ingested:,} decisions in "

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import struct
+from collections import defaultdict
 from pathlib import Path
 
 import Stemmer
@@ -82,36 +83,39 @@ def _token(token: str) -> tuple[bytes | None, ...]:
     return stems
 
 
-def _positions(text: str) -> dict[bytes, list[int]]:
+def _positions(text: str) -> tuple[dict[bytes, list[int]], int]:
     # Splitting on spaces and caching whole tokens is ~4x faster than a regex over the
     # text; words never span spaces, so the result is the same.
-    found: dict[bytes, list[int]] = {}
     cached = _tokens.get
-    position = 0
+    sequence: list[bytes | None] = []
+    extend = sequence.extend
     for token in text.split():
         stems = cached(token)
         if stems is None:
             stems = _token(token)
-        for stem in stems:
-            position += 1
-            if stem is None:
-                continue
-            seen = found.get(stem)
-            if seen is None:
-                found[stem] = [min(position, MAX_POSITION)]
-            elif len(seen) < MAX_POSITIONS_PER_LEXEME and seen[-1] < position <= MAX_POSITION:
-                seen.append(position)
-    return found
+        extend(stems)
+    found: dict[bytes, list[int]] = defaultdict(list)
+    for position, stem in enumerate(sequence, start=1):
+        if stem is not None:
+            found[stem].append(position)
+    return found, len(sequence)
 
 
 def positions(text: str) -> dict[str, list[int]]:
     """Each lexeme of ``text`` with its word positions (1-based, stop words counted)."""
-    return {stem[:-1].decode("utf-8"): spots for stem, spots in _positions(text).items()}
+    found, _ = _positions(text)
+    return {stem[:-1].decode("utf-8"): _bounded(spots) for stem, spots in found.items()}
+
+
+def _bounded(spots: list[int]) -> list[int]:
+    """Positions as a tsvector keeps them: at most 16383, at most 256 of them."""
+    if spots[-1] > MAX_POSITION:
+        spots = sorted({min(spot, MAX_POSITION) for spot in spots})
+    return spots[:MAX_POSITIONS_PER_LEXEME]
 
 
 _COUNT = struct.Struct(">i")
-_ONE = struct.Struct(">HH")
-_TWO = struct.Struct(">HHH")
+_SINGLE = [struct.pack(">HH", 1, spot) for spot in range(MAX_POSITION + 1)]
 
 
 def tsvector(text: str) -> bytes:
@@ -121,18 +125,17 @@ def tsvector(text: str) -> bytes:
     byte, its position count and positions (weight bits zero). ``tsvectorrecv`` sorts
     the lexemes itself.
     """
-    found = _positions(text)
+    found, words = _positions(text)
     parts = [_COUNT.pack(len(found))]
     append = parts.append
+    long_text = words > MAX_POSITION
     for stem, spots in found.items():
         append(stem)
-        count = len(spots)
-        if count == 1:
-            append(_ONE.pack(1, spots[0]))
-        elif count == 2:
-            append(_TWO.pack(2, spots[0], spots[1]))
+        if len(spots) == 1 and not long_text:
+            append(_SINGLE[spots[0]])
         else:
-            append(struct.pack(f">H{count}H", count, *spots))
+            spots = _bounded(spots)
+            append(struct.pack(f">H{len(spots)}H", len(spots), *spots))
     return b"".join(parts)
 
 
