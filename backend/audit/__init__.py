@@ -25,13 +25,15 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, has_app_context, has_request_context
 
+from ..errors import AppError
 from . import records
 
 log = logging.getLogger(__name__)
@@ -98,6 +100,19 @@ class Interaction:
         """
         if self.app is not None and self.app.config.get("AUDIT_CONTENT_LOGGING") and text:
             self.content.append((_short(part) or "texte", str(text)))
+
+    @contextmanager
+    def failures(self) -> Iterator[None]:
+        """Finish the record as an error if the block raises (with the code of an
+        :class:`AppError`, or the generic one), then let the exception go on."""
+        try:
+            yield
+        except AppError as err:
+            self.finish("error", error_code=err.code)
+            raise
+        except Exception:
+            self.finish("error", error_code=AppError.code)
+            raise
 
     def finish(self, outcome: str, *, error_code: str | None = None,
                usage: dict[str, int] | None = None) -> None:

@@ -30,7 +30,7 @@ from ..auth import User, authorize_task, charge_tokens, check_quota
 from ..errors import AppError, PayloadTooLarge
 from . import tasks
 from .upstream import Completion, Gateway, StreamCut, UpstreamStream
-from .mapreduce import fits, split_parts
+from .mapreduce import split_parts
 from .prompts import Fence, load
 from .tasks import AssistRequest, Task
 from .tokens import chars_for_tokens, estimate_messages
@@ -356,7 +356,7 @@ def stream_response(task_name: str, body: Any) -> Response:
     user = authorize_task(task_name)
     request = tasks.validate(task, body)
     interaction = audit.start("assist", task_name)
-    try:
+    with interaction.failures():
         gw = get_gateway()
         # The quota is checked before any call to the host: a refused user must not spend
         # the sovereign host's capacity, not even for one cancelled request.
@@ -364,11 +364,5 @@ def stream_response(task_name: str, body: Any) -> Response:
         run = AssistRun(gw, request, user, interaction)
         events = run.events()
         first = next(events)
-    except AppError as err:
-        interaction.finish("error", error_code=err.code)
-        raise
-    except Exception:
-        interaction.finish("error", error_code=AppError.code)
-        raise
     return _event_stream(first, events)
 

@@ -185,14 +185,8 @@ def _ask_gateway(messages: list[dict[str, str]], prompt_id: str) -> tuple[str, s
     gateway()  # no host configured: keywords at once, no quota spent, nothing to record
     check_quota(TASK)
     interaction = audit.start("assist", TASK)
-    try:
+    with interaction.failures():
         completion = complete(TASK, messages, max_tokens=MAX_ANSWER_TOKENS, temperature=0.0)
-    except AppError as err:
-        interaction.finish("error", error_code=err.code)
-        raise
-    except Exception:
-        interaction.finish("error", error_code=AppError.code)
-        raise
     interaction.update(model=completion.model, host=completion.host, prompt_version=prompt_id)
     interaction.first_token()
     interaction.finish("ok", usage=completion.usage)

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import audit
 from ..auth import authorize_task, charge_tokens, check_quota
-from ..errors import AppError, PayloadTooLarge, UnsupportedMediaType, ValidationError
+from ..errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
 from .tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
@@ -73,17 +73,11 @@ def transcribe(data: bytes, filename: str, *, language: str | None, max_bytes: i
                                    detail=f"unrecognised audio header for {filename!r}")
     interaction = audit.start("transcribe", TASK, bytes=len(data), format=kind)
     began = time.perf_counter()
-    try:
+    with interaction.failures():
         gw = get_gateway()
         check_quota(TASK)
         name = filename if filename.lower().endswith("." + kind) else f"enregistrement.{kind}"
         body, model, host = gw.transcribe(data, name, FORMATS[kind], language=language or "fr")
-    except AppError as err:
-        interaction.finish("error", error_code=err.code)
-        raise
-    except Exception:
-        interaction.finish("error", error_code=AppError.code)
-        raise
     text = body["text"].strip()
     usage = {"prompt_tokens": 0, "completion_tokens": estimate_tokens(text),
              "total_tokens": estimate_tokens(text), "estimated": True}
