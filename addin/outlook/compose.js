@@ -57,40 +57,27 @@ export function setupCompose(doc = document) {
     return actions;
   }
 
-  runButton.addEventListener('click', async () => {
-    if (run.running) return;
-    const signal = run.begin();
-    clearProblem(error);
-    output.replaceChildren();
-    after.replaceChildren();
+  run.onStart({ status, error, output, clear: [after] }, async (signal) => {
     setStatus(status, 'Lecture du brouillon…');
-    try {
-      const draft = await readDraft();
-      const instructions = doc.getElementById('reply-instructions').value.trim();
-      setStatus(status, 'Rédaction en cours…');
-      const result = await streamAssist(TASK, {
-        text: draft.body,
-        subject: draft.subject,
-        instructions: instructions || undefined,
-        tone: checked(doc, 'reply-tone'),
-        length: checked(doc, 'reply-length'),
-      }, { signal, onDelta: (_piece, all) => renderAnswer(output, all) });
-      const interactionId = result.done && result.done.interaction_id;
-      if (result.stopped) {
-        setStatus(status, 'Rédaction arrêtée : le projet affiché est incomplet.');
-      } else {
-        setStatus(status, 'Projet de réponse prêt.');
-      }
-      if (result.text) {
-        after.replaceChildren(...[oversightNotice(), offerInsertion(result.text, interactionId),
-          interactionId ? feedbackBar(interactionId) : null].filter(Boolean));
-      }
-    } catch (err) {
-      setStatus(status, '');
-      showProblem(error, err);
-      if (err && err.partial && err.partial.text) renderAnswer(output, err.partial.text);
-    } finally {
-      run.end();
+    const draft = await readDraft();
+    const instructions = doc.getElementById('reply-instructions').value.trim();
+    setStatus(status, 'Rédaction en cours…');
+    const result = await streamAssist(TASK, {
+      text: draft.body,
+      subject: draft.subject,
+      instructions: instructions || undefined,
+      tone: checked(doc, 'reply-tone'),
+      length: checked(doc, 'reply-length'),
+    }, { signal, onDelta: (_piece, all) => renderAnswer(output, all) });
+    const interactionId = result.done && result.done.interaction_id;
+    if (result.stopped) {
+      setStatus(status, 'Rédaction arrêtée : le projet affiché est incomplet.');
+    } else {
+      setStatus(status, 'Projet de réponse prêt.');
+    }
+    if (result.text) {
+      after.replaceChildren(...[oversightNotice(), offerInsertion(result.text, interactionId),
+        interactionId ? feedbackBar(interactionId) : null].filter(Boolean));
     }
   });
 }

@@ -4,7 +4,8 @@
  * @module outlook/problems
  */
 import { describeError } from '../common/errors.js';
-import { h } from '../common/render.js';
+import { h, renderAnswer } from '../common/render.js';
+import { setStatus } from '../common/widgets.js';
 import { MailboxError } from './mailbox.js';
 
 /** What to do about an attachment refused by the server, by error code or status. */
@@ -114,5 +115,29 @@ export class Run {
 
   get running() {
     return this.controller !== null;
+  }
+
+  /**
+   * Runs `body` on each click of the start button, one run at a time: the panel is cleared
+   * first, and a failure is shown in French with the text already streamed kept in view.
+   * @param {{status: HTMLElement, error: HTMLElement, output: HTMLElement, clear?: HTMLElement[]}} panel
+   * @param {(signal: AbortSignal) => Promise<void>} body
+   */
+  onStart({ status, error, output, clear = [] }, body) {
+    this.startButton.addEventListener('click', async () => {
+      if (this.running) return;
+      const signal = this.begin();
+      clearProblem(error);
+      for (const element of [output, ...clear]) element.replaceChildren();
+      try {
+        await body(signal);
+      } catch (err) {
+        setStatus(status, '');
+        showProblem(error, err);
+        if (err && err.partial && err.partial.text) renderAnswer(output, err.partial.text);
+      } finally {
+        this.end();
+      }
+    });
   }
 }

@@ -11,7 +11,7 @@ import { h, renderAnswer } from '../common/render.js';
 import { feedbackBar, oversightNotice, setStatus } from '../common/widgets.js';
 import { checkFields, formatFrenchDate, toLocalDate } from './fields.js';
 import { canPropose, proposeAppointment, readMessage } from './mailbox.js';
-import { clearProblem, Run, showProblem } from './problems.js';
+import { Run } from './problems.js';
 
 const TASK = 'mail-summary';
 /** Lines that open a quoted earlier message in French and English Outlook. */
@@ -151,8 +151,7 @@ export function renderFields(container, raw, mail, text, status) {
  * @param {Document} doc
  */
 export function setupSummary(doc = document) {
-  const runButton = doc.getElementById('summary-run');
-  const run = new Run(runButton, doc.getElementById('summary-stop'));
+  const run = new Run(doc.getElementById('summary-run'), doc.getElementById('summary-stop'));
   const status = doc.getElementById('summary-status');
   const error = doc.getElementById('summary-error');
   const thread = doc.getElementById('summary-thread');
@@ -160,45 +159,29 @@ export function setupSummary(doc = document) {
   const fieldsBox = doc.getElementById('summary-fields');
   const after = doc.getElementById('summary-after');
 
-  runButton.addEventListener('click', async () => {
-    if (run.running) return;
-    const signal = run.begin();
-    clearProblem(error);
-    output.replaceChildren();
-    fieldsBox.replaceChildren();
-    after.replaceChildren();
+  run.onStart({ status, error, output, clear: [fieldsBox, after] }, async (signal) => {
     thread.hidden = true;
     setStatus(status, 'Lecture du message…');
-    let text = '';
-    let mail = null;
-    try {
-      mail = await readMessage();
-      text = mailText(mail);
-      if (QUOTED_HEADER.test(mail.body)) {
-        thread.replaceChildren(h('p', { className: 'plume-message', role: 'note' },
-          'Le message cite des échanges précédents : le résumé couvre aussi ce fil de discussion.'));
-        thread.hidden = false;
-      }
-      setStatus(status, 'Résumé en cours…');
-      const result = await streamAssist(TASK, { text, subject: mail.subject }, {
-        signal,
-        onDelta: (_piece, all) => renderAnswer(output, all),
-        onFields: (fields) => renderFields(fieldsBox, fields, mail, text, status),
-      });
-      if (result.stopped) {
-        setStatus(status, 'Résumé arrêté : le texte affiché est incomplet.');
-        after.replaceChildren(oversightNotice());
-      } else {
-        setStatus(status, 'Résumé terminé.');
-        const id = result.done && result.done.interaction_id;
-        after.replaceChildren(...[oversightNotice(), id ? feedbackBar(id) : null].filter(Boolean));
-      }
-    } catch (err) {
-      setStatus(status, '');
-      showProblem(error, err);
-      if (err && err.partial && err.partial.text) renderAnswer(output, err.partial.text);
-    } finally {
-      run.end();
+    const mail = await readMessage();
+    const text = mailText(mail);
+    if (QUOTED_HEADER.test(mail.body)) {
+      thread.replaceChildren(h('p', { className: 'plume-message', role: 'note' },
+        'Le message cite des échanges précédents : le résumé couvre aussi ce fil de discussion.'));
+      thread.hidden = false;
+    }
+    setStatus(status, 'Résumé en cours…');
+    const result = await streamAssist(TASK, { text, subject: mail.subject }, {
+      signal,
+      onDelta: (_piece, all) => renderAnswer(output, all),
+      onFields: (fields) => renderFields(fieldsBox, fields, mail, text, status),
+    });
+    if (result.stopped) {
+      setStatus(status, 'Résumé arrêté : le texte affiché est incomplet.');
+      after.replaceChildren(oversightNotice());
+    } else {
+      setStatus(status, 'Résumé terminé.');
+      const id = result.done && result.done.interaction_id;
+      after.replaceChildren(...[oversightNotice(), id ? feedbackBar(id) : null].filter(Boolean));
     }
   });
 }
