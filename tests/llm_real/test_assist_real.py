@@ -21,6 +21,7 @@ import requests
 from werkzeug.serving import make_server
 
 from backend.llm import demo
+from tests.llm.conftest import events as sse_of
 
 from .conftest import Llama, sse_events
 
@@ -83,10 +84,6 @@ def live() -> Iterator[Any]:
         server.stop()
 
 
-def events_of(response: Any) -> list[tuple[str, Any]]:
-    return list(sse_events(iter(response.get_data(as_text=True).split("\n"))))
-
-
 def consumed(before: dict[str, float], after: dict[str, float]) -> dict[str, int]:
     """Tokens the server counted between two /metrics readings."""
     prompt = (after["prompt_tokens_total"] - before["prompt_tokens_total"]
@@ -114,7 +111,7 @@ def test_every_task_streams_deltas_then_done_with_the_usage_llama_counted(task, 
 
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "text/event-stream"
-    events = events_of(response)
+    events = sse_of(response)
     names = [name for name, _ in events]
     assert names[0] == "delta" and names[-1] == "done", names
     assert "error" not in names
@@ -199,7 +196,7 @@ def test_a_document_longer_than_the_context_is_summarised_part_by_part(plume_on,
     response = client.post("/api/v1/assist/summarize", json={"text": document})
 
     assert response.status_code == 200
-    events = events_of(response)
+    events = sse_of(response)
     names = [name for name, _ in events]
     assert names[0] == "progress" and names[-1] == "done", names
     total = events[0][1]["total"]
