@@ -87,14 +87,19 @@ class _Writer:
         self.pid = os.getpid()
         self.thread: threading.Thread | None = None
 
-    def submit(self, pending: _Pending) -> None:
+    def submit(self, pending: _Pending) -> bool:
+        """Queue ``pending``; False when no thread can take it (interpreter shutting down)."""
         with self.ready:
-            self.queue.append(pending)
             if self.thread is None:
-                self.thread = threading.Thread(target=self._run, name="plume-audit-writer",
-                                               daemon=True)
-                self.thread.start()
+                thread = threading.Thread(target=self._run, name="plume-audit-writer", daemon=True)
+                try:
+                    thread.start()
+                except RuntimeError:  # "can't create new thread at interpreter shutdown"
+                    return False
+                self.thread = thread
+            self.queue.append(pending)
             self.ready.notify()
+        return True
 
     def _run(self) -> None:
         while True:
@@ -127,10 +132,9 @@ def write(app: Flask, table: str, record: dict[str, Any]) -> bool:
     (False: spooled, or still with the writer after ``WAIT_SECONDS``)."""
     pending = _Pending(table, record)
     writer = _writer(app)
-    if threading.current_thread() is writer.thread:  # finished from the writer itself (GC)
-        _store(app, [pending])
+    if threading.current_thread() is writer.thread or not writer.submit(pending):
+        _store(app, [pending])  # from the writer itself (GC), or at interpreter shutdown
         return pending.stored
-    writer.submit(pending)
     if not pending.done.wait(WAIT_SECONDS):
         log.error("audit record still waiting for the database",
                   extra={"record_id": str(record["id"]), "table": table})

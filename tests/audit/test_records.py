@@ -111,6 +111,34 @@ def test_concurrent_finishes_lose_no_record_and_keep_one_chain(app, database_url
     assert result.exit_code == 0, result.output
 
 
+def test_one_bad_record_in_a_batch_does_not_take_the_others_with_it(app, database_url, tmp_path):
+    # The writer commits the records waiting together; a record the database refuses is
+    # retried alone and spooled, and the others of its batch are stored in order.
+    import uuid
+    from datetime import datetime, timezone
+
+    import backend.audit.records as records
+
+    app.config["DATA_DIR"] = str(tmp_path)
+
+    def pending(task: str | None) -> records._Pending:
+        return records._Pending("audit_interactions", {
+            "id": str(uuid.uuid4()), "started_at": datetime.now(timezone.utc), "user_hash": "u",
+            "roles": [], "jurisdictions": [], "kind": "assist", "task": task, "model": None,
+            "host": None, "prompt_version": None, "source_ids": [], "prompt_tokens": None,
+            "completion_tokens": None, "ttft_ms": None, "duration_ms": 1.0, "outcome": "ok",
+            "error_code": None})
+
+    batch = [pending("summarize"), pending(None), pending("rewrite")]  # task is NOT NULL
+    records._store(app, batch)
+
+    assert [p.stored for p in batch] == [True, False, True]
+    assert [r["task"] for r in rows(database_url, "SELECT task FROM audit_interactions ORDER BY seq")] \
+        == ["summarize", "rewrite"]
+    assert batch[1].record["id"] in (tmp_path / records.SPOOL_NAME).read_text()
+    assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+
+
 def test_records_survive_a_database_outage_through_the_spool(make_app, database_url, tmp_path):
     down = make_app(DATABASE_URL="postgresql://plume@127.0.0.1:9/plume?connect_timeout=1",
                     DATA_DIR=str(tmp_path))
