@@ -4,7 +4,7 @@
  * 👍/👎 feedback bar.
  * @module common/widgets
  */
-import { sendFeedback } from './api.js';
+import { getModels, sendFeedback } from './api.js';
 import { h } from './render.js';
 
 /** The oversight notice shown under every generated answer. */
@@ -67,9 +67,9 @@ export function message(kind, content, props = {}) {
  * Fills `container` with the development-mode banner (`client-config.dev_banner`) and the
  * demonstration-model notice (`models.notice` when `demo`, or when no model is configured).
  * @param {HTMLElement} container
- * @param {{clientConfig?: object|null, models?: object|null}} sources
+ * @param {{clientConfig?: object|null, models?: object|null, extra?: HTMLElement[]}} sources
  */
-export function renderBanners(container, { clientConfig, models }) {
+export function renderBanners(container, { clientConfig, models, extra = [] }) {
   const banners = [];
   if (clientConfig && clientConfig.dev_banner) {
     banners.push(message('warning', clientConfig.dev_banner, { dataset: { banner: 'dev' } }));
@@ -77,8 +77,29 @@ export function renderBanners(container, { clientConfig, models }) {
   if (models && models.notice) {
     banners.push(message(models.demo ? 'info' : 'warning', models.notice, { dataset: { banner: 'models' } }));
   }
+  banners.push(...extra);
   container.replaceChildren(...banners);
   container.hidden = banners.length === 0;
+}
+
+/** How long a pane waits for the model list before it shows itself (ms). */
+export const BANNERS_WAIT_MS = 2000;
+
+/**
+ * Renders the banners before the pane shows itself, waiting up to `BANNERS_WAIT_MS` for the
+ * model list: the banners sit above the tabs, and one appearing later would move a tab (or a
+ * button) under the user's pointer. A model list that comes later still updates them.
+ * @param {HTMLElement} container
+ * @param {object|null} clientConfig
+ * @param {HTMLElement[]} [extra] Further notices, kept after the others.
+ * @returns {Promise<void>}
+ */
+export async function showBanners(container, clientConfig, extra = []) {
+  const loading = getModels();
+  const late = Symbol('late');
+  const models = await Promise.race([loading, new Promise((resolve) => { setTimeout(resolve, BANNERS_WAIT_MS, late); })]);
+  renderBanners(container, { clientConfig, models: models === late ? null : models, extra });
+  if (models === late) loading.then((answer) => renderBanners(container, { clientConfig, models: answer, extra }));
 }
 
 /**

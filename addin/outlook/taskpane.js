@@ -3,10 +3,10 @@
  * Pièces jointes, Orientation) or compose mode (Rédiger une réponse) for the item on screen.
  * @module outlook/taskpane
  */
-import { getModels, startSession } from '../common/api.js';
+import { startSession } from '../common/api.js';
 import { followOfficeTheme, whenOfficeReady } from '../common/host.js';
 import { h } from '../common/render.js';
-import { message, renderBanners, setupTabs } from '../common/widgets.js';
+import { message, setupTabs, showBanners } from '../common/widgets.js';
 import { setupAttachments } from './attachments.js';
 import { setupCompose } from './compose.js';
 import { itemMode } from './mailbox.js';
@@ -48,8 +48,7 @@ async function main() {
     startup.replaceChildren(problemBox(err));
     return;
   }
-  renderBanners(document.getElementById('banners'), { clientConfig, models: null });
-  getModels().then((models) => renderBanners(document.getElementById('banners'), { clientConfig, models }));
+  await showBanners(document.getElementById('banners'), clientConfig);
 
   followItemChanges();
   startup.hidden = true;

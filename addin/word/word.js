@@ -4,11 +4,11 @@
  * five panels.
  * @module word/word
  */
-import { getModels, startSession } from '../common/api.js';
+import { startSession } from '../common/api.js';
 import { describeError } from '../common/errors.js';
 import { followOfficeTheme, whenOfficeReady } from '../common/host.js';
 import { h } from '../common/render.js';
-import { message, renderBanners, setupTabs } from '../common/widgets.js';
+import { message, setupTabs, showBanners } from '../common/widgets.js';
 import { setupDraft, setupRewrite, setupSummarize } from './assist.js';
 import { capabilities } from './document.js';
 import { setupSearch } from './search.js';
@@ -58,17 +58,10 @@ async function main() {
   setupDraft();
   setupRewrite();
   setupTranscribe();
+  await showBanners(banners, clientConfig, capabilityNotices(capabilities()));
   startup.hidden = true;
   document.getElementById('app').hidden = false;
   document.body.dataset.ready = 'true';
-
-  const models = await getModels();
-  renderBanners(banners, { clientConfig, models });
-  const notices = capabilityNotices(capabilities());
-  if (notices.length) {
-    banners.append(...notices);
-    banners.hidden = false;
-  }
 }
 
 main();
