@@ -118,6 +118,17 @@ class Generator:
                          date.astype(object), "Rejet" if i % 2 else "Cassation", i % TOPICS))
         return rows
 
+    def common_queries(self, n: int) -> list[tuple[str, np.ndarray, int]]:
+        """Two frequent words (the worst case of the lexical leg: tens of thousands of
+        matches) and a vector near a random topic."""
+        from backend.retrieval import lexical
+
+        frequent = [w for w in self.words[:400] if lexical.lexeme(w) is not None][20:220]
+        topics = self.rng.integers(0, TOPICS, size=n)
+        vectors = self.vectors(topics, spread=0.9)
+        return [(" ".join(self.rng.choice(frequent, size=2, replace=False)), vector, int(topic))
+                for topic, vector in zip(topics, vectors)]
+
     def queries(self, n: int) -> list[tuple[str, np.ndarray, int]]:
         topics = self.rng.integers(0, TOPICS, size=n)
         vectors = self.vectors(topics, spread=0.9)
@@ -336,7 +347,8 @@ def recall(app, queries, filters: dict | None, label: str) -> None:
           f"   [plain HNSW ef_search=100: {statistics.mean(naive_recall):.3f}]")
 
 
-def bench_size(base_url: str, size: int, n_queries: int, gen: Generator) -> None:
+def bench_size(base_url: str, size: int, n_queries: int, gen: Generator,
+               recall_queries: int = 50) -> None:
     print(f"\n== {size:,} passages ({load_average()}) ==")
     url = database(base_url, "plume_bench")
     load(url, size, gen)
@@ -351,15 +363,25 @@ def bench_size(base_url: str, size: int, n_queries: int, gen: Generator) -> None
                 "SELECT jurisdiction, sum(passage_count) FROM decisions WHERE jurisdiction = ANY(%s) "
                 "GROUP BY 1", ([RARE, MID, BIG],)).fetchall()
     print(f"  passages: {total:,}; " + "; ".join(f"{j}: {n / total:.2%}" for j, n in shares))
+    print(f"  vectors: {TOPICS:,} topic centres in {DIM} dimensions, each passage its topic's centre "
+          "plus Gaussian noise, normalised; queries: 3 words of a topic and a vector near its centre")
+    with app.app_context(), db.connection() as conn:
+        settings = conn.execute("SELECT current_setting('shared_buffers'), "
+                                "current_setting('work_mem'), "
+                                "pg_size_pretty(pg_total_relation_size('passages'))").fetchone()
+    print(f"  server: shared_buffers {settings[0]}, work_mem {settings[1]}; passages table with "
+          f"indexes {settings[2]}")
     print("  hybrid search, no filter        " + latency(app, queries))
+    print("  hybrid search, 2 frequent words " + latency(app, gen.common_queries(n_queries)))
     print("  hybrid search, ~20 % filter     " + latency(app, queries, {"jurisdiction": BIG}))
     print("  hybrid search, 5 % filter       " + latency(app, queries, {"jurisdiction": MID}))
     print("  hybrid search, 0.5 % filter     " + latency(app, queries, {"jurisdiction": RARE}))
-    recall_queries = queries[: min(50, n_queries)]
-    recall(app, recall_queries, None, "no filter")
-    recall(app, recall_queries, {"jurisdiction": BIG}, "filter ~20 % of passages")
-    recall(app, recall_queries, {"jurisdiction": MID}, "filter 5 % of passages")
-    recall(app, recall_queries, {"jurisdiction": RARE}, "filter 0.5 % of passages")
+    sample = queries[: min(recall_queries, n_queries)]
+    print(f"  recall: {len(sample)} queries, truth = exact scan of the same filtered rows")
+    recall(app, sample, None, "no filter")
+    recall(app, sample, {"jurisdiction": BIG}, "filter ~20 % of passages")
+    recall(app, sample, {"jurisdiction": MID}, "filter 5 % of passages")
+    recall(app, sample, {"jurisdiction": RARE}, "filter 0.5 % of passages")
     from backend import db as db_room
 
     db_room.close(app)
@@ -449,6 +471,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--recall-queries", type=int, default=50)
     parser.add_argument("--ingest-passages", type=int, default=40000)
     parser.add_argument("--pgdata", default="/tmp/plume-bench-pg")
     parser.add_argument("--only", default="ingest,quality,search",
@@ -466,7 +489,7 @@ def main() -> None:
         bench_quality(base_url)
     if "search" in parts:
         for size in sorted(int(s) for s in args.sizes.split(",")):
-            bench_size(base_url, size, args.queries, gen)
+            bench_size(base_url, size, args.queries, gen, args.recall_queries)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ RRF_K = 60
 MAX_K = 50
 MAX_PER_DECISION = 5
 MAX_QUERY_CHARS = 4000
-LEXICAL_CANDIDATE_CAP = 20000  # OR queries rank at most this many matching passages
+LEXICAL_CANDIDATE_CAP = 1000  # ts_rank_cd ranks at most this many matching passages
 BASE_EF_SEARCH = 100
 MAX_CANDIDATES = 400
 MAX_EF_SEARCH = 1000  # pgvector 0.6 refuses more
@@ -249,31 +249,34 @@ VISIBLE = "(d.visibility = 'public' OR d.private_to && %(jurisdictions)s::text[]
 
 SQL = """
 WITH lexical AS (
-    SELECT m.id, row_number() OVER (ORDER BY ts_rank_cd(m.tsv, %(tsquery)s::tsquery) DESC, m.id) AS rank
-    FROM (SELECT p.id, p.tsv
-          FROM passages p JOIN decisions d ON d.id = p.decision_id
+    SELECT m.id, m.decision_id,
+           row_number() OVER (ORDER BY ts_rank_cd(m.tsv, %(tsquery)s::tsquery) DESC, m.id) AS rank
+    FROM (SELECT p.id, p.decision_id, p.tsv
+          FROM passages p LEFT JOIN decisions d ON d.id = p.decision_id
           WHERE %(use_words)s AND p.tsv @@ %(tsquery)s::tsquery AND {visible} AND {filters}
           LIMIT %(lexical_cap)s) m
     ORDER BY ts_rank_cd(m.tsv, %(tsquery)s::tsquery) DESC, m.id
     LIMIT %(candidates)s
 ),
 semantic AS (
-    SELECT p.id, row_number() OVER (ORDER BY {distance}) AS rank
-    FROM passages p JOIN decisions d ON d.id = p.decision_id
-    WHERE %(use_vectors)s AND p.embedding IS NOT NULL AND {visible} AND {filters}
-    ORDER BY {distance}
-    LIMIT %(candidates)s
+    -- Ranked in the order the nearest-first scan returns them: ranking "OVER (ORDER BY
+    -- distance)" would compute each distance again from the stored (TOASTed) vector.
+    SELECT n.id, n.decision_id, row_number() OVER () AS rank
+    FROM (SELECT p.id, p.decision_id
+          FROM passages p LEFT JOIN decisions d ON d.id = p.decision_id
+          WHERE %(use_vectors)s AND p.embedding IS NOT NULL AND {visible} AND {filters}
+          ORDER BY {distance}
+          LIMIT %(candidates)s) n
 ),
 fused AS (
-    SELECT coalesce(l.id, s.id) AS id,
+    SELECT coalesce(l.id, s.id) AS id, coalesce(l.decision_id, s.decision_id) AS decision_id,
            coalesce(1.0 / (%(rrf_k)s + l.rank), 0) + coalesce(1.0 / (%(rrf_k)s + s.rank), 0) AS score,
            l.rank AS lexical_rank, s.rank AS semantic_rank
     FROM lexical l FULL OUTER JOIN semantic s ON l.id = s.id
 ),
 ranked AS (
-    SELECT f.*, p.decision_id,
-           row_number() OVER (PARTITION BY p.decision_id ORDER BY f.score DESC, f.id) AS nth
-    FROM fused f JOIN passages p ON p.id = f.id
+    SELECT f.*, row_number() OVER (PARTITION BY f.decision_id ORDER BY f.score DESC, f.id) AS nth
+    FROM fused f
 ),
 best AS (
     SELECT * FROM ranked WHERE nth <= %(per_decision)s ORDER BY score DESC, id LIMIT %(k)s
@@ -287,10 +290,16 @@ ORDER BY b.score DESC, b.id
 """
 
 
-def build_sql(exact: bool, filters_sql: str) -> str:
+HIDDEN = ("SELECT EXISTS (SELECT 1 FROM decisions WHERE visibility = 'private' "
+          "AND NOT private_to && %(jurisdictions)s::text[])")
+
+
+def build_sql(exact: bool, filters_sql: str, hidden: bool = True) -> str:
+    """The query; with ``hidden`` False (no private decision hidden from the user) and no
+    filter on decisions, PostgreSQL removes the LEFT JOIN to decisions from both legs."""
     # "+ 0" keeps the planner off the HNSW index: an exact scan through the filter's indexes.
     distance = "(p.embedding <=> %(vector)s) + 0" if exact else "p.embedding <=> %(vector)s"
-    return SQL.format(visible=VISIBLE, filters=filters_sql, distance=distance)
+    return SQL.format(visible=VISIBLE if hidden else "TRUE", filters=filters_sql, distance=distance)
 
 
 @dataclass
@@ -338,7 +347,8 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
             # JIT compiling this query costs more than running it.
             conn.execute("SELECT set_config('hnsw.ef_search', %(ef)s, true), "
                          "set_config('jit', 'off', true)", {"ef": str(chosen.ef_search)})
-            rows = conn.execute(build_sql(chosen.exact, filters_sql), params).fetchall()
+            hidden = conn.execute(HIDDEN, params).fetchone()[0]
+            rows = conn.execute(build_sql(chosen.exact, filters_sql, hidden), params).fetchall()
     hits = []
     for (passage_id, score, lexical_rank, semantic_rank, zone, ordinal, start, end, text,
          source_id, ecli, jurisdiction, chamber, number, date, solution, publication,

@@ -123,6 +123,11 @@ def test_private_decisions_reach_only_their_jurisdictions(make_app, fake_embeddi
                                         "jurisdictions": ["Cour d'appel de Lyon"]})
     seen = {h["decision_id"] for h in _search(lyon, q="secret du délibéré", k=10).get_json()["hits"]}
     assert not seen & {"ca-paris-secret", "ca-rennes-secret"}
+    # Nothing hidden from a user of both courts: the query drops its visibility join.
+    both = make_app(**config, DEV_USER={"id": "u3", "roles": ["Plume.Magistrat"], "jurisdictions": [
+        "Cour d'appel de Paris", "Cour d'appel de Rennes"]})
+    seen = {h["decision_id"] for h in _search(both, q="secret du délibéré", k=10).get_json()["hits"]}
+    assert {"ca-paris-secret", "ca-rennes-secret"} <= seen
 
 
 def test_a_selective_filter_still_gets_semantic_hits_on_both_plans(make_app, fake_embeddings,
