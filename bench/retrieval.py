@@ -17,7 +17,8 @@ has a centre in 384 dimensions and a passage's vector is its centre plus Gaussia
 (cosine ≈ 0.8 to the centre), normalised, which gives HNSW the clustered structure real
 embeddings have (within a topic, passages are nearly equidistant from a query: a hard
 case for HNSW recall). Queries are three topic words and a vector near the topic's
-centre; a second set is two frequent words (tens of thousands of matches). Rows are
+centre; a second set is two frequent words (tens of thousands of matches), a third the
+first 40 words of a passage of the topic (a selection: any word matches). Rows are
 loaded with binary COPY, their full-text vectors computed by ``lexical.tsvector`` as
 ingestion does, then the GIN and HNSW (m=16, ef_construction=64) indexes are built.
 Use ``--pgdata`` outside the repository; a server already running there is left up.
@@ -378,6 +379,9 @@ def bench_size(base_url: str, size: int, n_queries: int, gen: Generator,
           f"indexes {settings[2]}")
     print("  hybrid search, no filter        " + latency(app, queries))
     print("  hybrid search, 2 frequent words " + latency(app, gen.common_queries(n_queries)))
+    selections = [(" ".join(text.split()[:40]), vector, topic) for text, (_, vector, topic)
+                  in zip(gen.texts(np.array([q[2] for q in queries])), queries)]
+    print("  hybrid search, 40-word selection" + latency(app, selections))
     print("  hybrid search, ~20 % filter     " + latency(app, queries, {"jurisdiction": BIG}))
     print("  hybrid search, 5 % filter       " + latency(app, queries, {"jurisdiction": MID}))
     print("  hybrid search, 0.5 % filter     " + latency(app, queries, {"jurisdiction": RARE}))
