@@ -294,7 +294,7 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   (n={len(ordered)})"
 
 
-def latency(app, queries, filters=None) -> str:
+def latency(app, queries, filters=None, database: str = "plume_bench") -> str:
     from backend.auth import User
     from backend.retrieval.search import Filters, run
 
@@ -305,13 +305,13 @@ def latency(app, queries, filters=None) -> str:
     with app.app_context():
         for text, vector, _ in queries[:20]:  # warm-up: caches, facets, plans
             run(text, user, k=10, filters=parsed, vector=vector)
-        py0, pg0 = cpu_now("plume_bench")
+        py0, pg0 = cpu_now(database)
         for text, vector, _ in queries:
             started = time.perf_counter()
             result = run(text, user, k=10, filters=parsed, vector=vector)
             samples.append((time.perf_counter() - started) * 1000)
             hits += len(result.hits)
-        py1, pg1 = cpu_now("plume_bench")
+        py1, pg1 = cpu_now(database)
     cpu_ms = ((py1 - py0) + (pg1 - pg0)) * 1000 / len(queries)
     return (percentiles(samples) + f"   CPU {cpu_ms:5.1f} ms/query   {hits / len(queries):.1f} hits/query")
 
@@ -356,7 +356,8 @@ def recall(app, queries, filters: dict | None, label: str) -> None:
 def bench_size(base_url: str, size: int, n_queries: int, gen: Generator,
                recall_queries: int = 50) -> None:
     print(f"\n== {size:,} passages ({load_average()}) ==")
-    url = database(base_url, "plume_bench")
+    name = f"plume_bench_{size}"   # one database per size: each keeps its loaded passages
+    url = database(base_url, name)
     load(url, size, gen)
     app = make_app(url)
     queries = gen.queries(n_queries)
@@ -377,14 +378,15 @@ def bench_size(base_url: str, size: int, n_queries: int, gen: Generator,
                                 "pg_size_pretty(pg_total_relation_size('passages'))").fetchone()
     print(f"  server: shared_buffers {settings[0]}, work_mem {settings[1]}; passages table with "
           f"indexes {settings[2]}")
-    print("  hybrid search, no filter        " + latency(app, queries))
-    print("  hybrid search, 2 frequent words " + latency(app, gen.common_queries(n_queries)))
+    print("  hybrid search, no filter        " + latency(app, queries, database=name))
+    print("  hybrid search, 2 frequent words " + latency(app, gen.common_queries(n_queries),
+                                                     database=name))
     selections = [(" ".join(text.split()[:40]), vector, topic) for text, (_, vector, topic)
                   in zip(gen.texts(np.array([q[2] for q in queries])), queries)]
-    print("  hybrid search, 40-word selection" + latency(app, selections))
-    print("  hybrid search, ~20 % filter     " + latency(app, queries, {"jurisdiction": BIG}))
-    print("  hybrid search, 5 % filter       " + latency(app, queries, {"jurisdiction": MID}))
-    print("  hybrid search, 0.5 % filter     " + latency(app, queries, {"jurisdiction": RARE}))
+    print("  hybrid search, 40-word selection" + latency(app, selections, database=name))
+    for label, court in (("~20 %", BIG), ("5 %", MID), ("0.5 %", RARE)):
+        print(f"  hybrid search, {label + ' filter':<17}"
+              + latency(app, queries, {"jurisdiction": court}, database=name))
     sample = queries[: min(recall_queries, n_queries)]
     print(f"  recall: {len(sample)} queries, truth = exact scan of the same filtered rows")
     recall(app, sample, None, "no filter")
