@@ -153,7 +153,8 @@ def run_steady(plume_port: int, host_port: int, streams: int, seconds: float, ro
     (what "N concurrent streams" means for a load tester). Alternately direct and through
     Plume, ``seconds`` each, ``rounds`` times; streams begun in the first stream-length of
     a phase (the ramp) are not counted."""
-    results: dict[str, list] = {"direct": [], "plume": [], "cpu_ms": []}
+    results: dict[str, list] = {"direct": [], "plume": [], "cpu_ms": [], "busy_direct": [],
+                                "busy_plume": []}
     length = TOKENS * TOKEN_DELAY
     for _ in range(rounds):
         for kind, port, path, body in _targets(plume_port, host_port):
@@ -174,10 +175,13 @@ def run_steady(plume_port: int, host_port: int, streams: int, seconds: float, ro
             threads = [threading.Thread(target=client, args=(i * length / streams,))
                        for i in range(streams)]
             cpu = gunicorn_cpu_ms(master_pid)
+            busy, total = machine_ticks()
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
+            busy_after, total_after = machine_ticks()
+            results[f"busy_{kind}"].append((busy_after - busy) / max(1, total_after - total))
             results[kind].extend(counted)
             if kind == "plume":
                 results["cpu_ms"].append((gunicorn_cpu_ms(master_pid) - cpu) / max(1, len(counted)))
@@ -198,12 +202,22 @@ def report(level: int, results: dict[str, list]) -> list[float]:
           f"{pct(via, .5) - pct(direct, .5):6.2f} / {pct(via, .95) - pct(direct, .95):6.2f} ms | "
           f"{pct(added, .5):6.2f} / {pct(added, .95):6.2f} / {pct(added, .99):6.2f} ms | "
           f"{statistics.median(results['cpu_ms']):6.2f} ms"
+          + (f" | {statistics.mean(results['busy_direct']):4.0%} / "
+             f"{statistics.mean(results['busy_plume']):4.0%}" if results.get("busy_plume") else "")
           + (f"  ({incomplete} streams without done)" if incomplete else ""))
     return chunks_direct
 
 
 HEADER = (f"{'streams':>7} | {'Plume':>6} | {'TTFT direct p50/p95':>20} | {'TTFT Plume p50/p95':>20} | "
-          f"{'overhead p50/p95':>17} | {'chunk delay added p50/p95/p99':>28} | {'CPU/stream':>9}")
+          f"{'overhead p50/p95':>17} | {'chunk delay added p50/p95/p99':>28} | {'CPU/stream':>9}"
+          f" | cores busy direct / Plume")
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of all cores so far, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
 
 
 def gunicorn_cpu_ms(master_pid: int) -> float:
@@ -337,7 +351,9 @@ def main() -> None:
                   f"minus direct at the same percentile. Chunk delay = arrival − host send time, "
                   f"Plume minus the direct median {statistics.median(chunks_direct):.2f} ms. "
                   f"CPU/stream = gunicorn's CPU time (all workers) per whole {TOKENS}-token "
-                  f"stream. The host, the clients and Plume share the same {cores} cores.)")
+                  f"stream. Cores busy = share of all {cores} cores' time in use during the steady "
+                  f"phases, whatever used it: the host and the clients (Python, like Plume) share "
+                  f"the machine with Plume.)")
 
         plume.send_signal(signal.SIGTERM)
         plume.wait(30)
