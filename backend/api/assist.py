@@ -9,6 +9,7 @@ from flask import Blueprint, request
 
 from .. import llm
 from ..llm.tasks import LENGTHS, TASKS, TONES
+from .openapi import JSON_ERROR
 
 bp = Blueprint("assist", __name__)
 
@@ -19,7 +20,6 @@ def assist(task: str):
     return llm.stream_response(task, request.get_json(silent=True))
 
 
-_JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 _EVENTS = (
     "Server-sent events, in order: `delta` {\"text\"} (repeated, each as soon as the model "
     "sends it); for a long document, `progress` {\"done\", \"total\", \"message\"} first; "
@@ -46,14 +46,14 @@ OPENAPI = {
             }}}}},
         "responses": {
             "200": {"description": _EVENTS, "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-            "400": {"description": "Invalid body (the field is named)", "content": _JSON_ERROR},
-            "403": {"description": "Role not allowed for this task", "content": _JSON_ERROR},
-            "404": {"description": "Unknown task", "content": _JSON_ERROR},
-            "413": {"description": "Text too long for the model", "content": _JSON_ERROR},
-            "429": {"description": "User quota reached", "content": _JSON_ERROR},
-            "502": {"description": "The LLM host failed before answering", "content": _JSON_ERROR},
+            "400": {"description": "Invalid body (the field is named)", "content": JSON_ERROR},
+            "403": {"description": "Role not allowed for this task", "content": JSON_ERROR},
+            "404": {"description": "Unknown task", "content": JSON_ERROR},
+            "413": {"description": "Text too long for the model", "content": JSON_ERROR},
+            "429": {"description": "User quota reached", "content": JSON_ERROR},
+            "502": {"description": "The LLM host failed before answering", "content": JSON_ERROR},
             "503": {"description": "No LLM host configured, or host saturated (Retry-After)",
-                    "content": _JSON_ERROR},
-            "504": {"description": "The LLM host did not start answering in time", "content": _JSON_ERROR},
+                    "content": JSON_ERROR},
+            "504": {"description": "The LLM host did not start answering in time", "content": JSON_ERROR},
         }}},
 }

@@ -19,6 +19,7 @@ from flask import Blueprint, current_app, request
 from .. import documents, llm
 from ..auth import authorize_task
 from ..errors import ValidationError
+from .openapi import JSON_ERROR
 
 bp = Blueprint("attachments", __name__)
 
@@ -72,7 +73,6 @@ def summarize():
     return llm.stream_response(TASK, body)
 
 
-_JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 OPENAPI = {
     "/api/v1/attachments/summarize": {"post": {
         "summary": "Summarise a mail attachment (.docx or .pdf) as a stream, with page references",
@@ -90,10 +90,10 @@ OPENAPI = {
         "responses": {
             "200": {"description": "Server-sent events: delta, then done or error",
                     "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-            "400": {"description": "Missing or malformed file", "content": _JSON_ERROR},
-            "403": {"description": "Role not allowed", "content": _JSON_ERROR},
-            "413": {"description": "File too large or too many pages", "content": _JSON_ERROR},
-            "415": {"description": "Not a .docx or .pdf", "content": _JSON_ERROR},
-            "422": {"description": "Encrypted, damaged or empty file", "content": _JSON_ERROR},
-            "503": {"description": "No LLM host configured", "content": _JSON_ERROR}}}},
+            "400": {"description": "Missing or malformed file", "content": JSON_ERROR},
+            "403": {"description": "Role not allowed", "content": JSON_ERROR},
+            "413": {"description": "File too large or too many pages", "content": JSON_ERROR},
+            "415": {"description": "Not a .docx or .pdf", "content": JSON_ERROR},
+            "422": {"description": "Encrypted, damaged or empty file", "content": JSON_ERROR},
+            "503": {"description": "No LLM host configured", "content": JSON_ERROR}}}},
 }

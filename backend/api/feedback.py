@@ -13,6 +13,7 @@ from flask import Blueprint, g, jsonify, request
 from .. import audit
 from ..auth import current_user
 from ..errors import Forbidden, NotFound, ValidationError
+from .openapi import JSON_ERROR
 
 bp = Blueprint("feedback", __name__)
 
@@ -81,8 +82,7 @@ OPENAPI = {
             }}}}},
         "responses": {
             "201": {"description": "Recorded"},
-            "400": {"description": "Invalid body", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Error"}}}},
+            "400": {"description": "Invalid body", "content": JSON_ERROR},
             "403": {"description": "The interaction belongs to another user"},
             "404": {"description": "Unknown interaction"},
         },

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from .. import llm
+from .openapi import JSON_ERROR
 
 bp = Blueprint("models", __name__)
 
@@ -22,6 +23,5 @@ OPENAPI = {
                                              "\"default\", \"demo\", \"configured\", \"fallback\", "
                                              "\"notice\"}"},
                       "502": {"description": "The host could not list its models",
-                              "content": {"application/json": {
-                                  "schema": {"$ref": "#/components/schemas/Error"}}}}}}},
+                              "content": JSON_ERROR}}}},
 }

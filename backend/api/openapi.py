@@ -9,6 +9,9 @@ from .. import __version__
 
 bp = Blueprint("openapi", __name__)
 
+# The body of every JSON error response, for the use cases' OPENAPI dicts.
+JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error", "message"],

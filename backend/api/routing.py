@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, jsonify, request
 from ..auth import ROLE_ADMIN, ROLE_GREFFIER, require_roles
 from ..errors import ValidationError
 from ..llm import routing
+from .openapi import JSON_ERROR
 
 bp = Blueprint("routing", __name__)
 
@@ -54,8 +55,7 @@ def list_services():
                    categories=routing.categories(config))
 
 
-_ERRORS = {"400": {"description": "Invalid body", "content": {"application/json": {
-    "schema": {"$ref": "#/components/schemas/Error"}}}},
+_ERRORS = {"400": {"description": "Invalid body", "content": JSON_ERROR},
     "401": {"description": "Not signed in"}, "403": {"description": "Role not allowed"}}
 
 OPENAPI = {

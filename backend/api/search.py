@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from .. import audit, auth, retrieval
 from ..errors import AppError, ValidationError
+from .openapi import JSON_ERROR
 
 bp = Blueprint("search", __name__)
 
@@ -105,7 +106,7 @@ OPENAPI = {
                                        "semantic": {"type": "boolean"},
                                        "notice": {"type": ["string", "null"]}}}}}},
             "400": {"description": "Missing query or malformed filter (French message, `field`)",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "content": JSON_ERROR},
             "403": {"description": "The user's roles do not include search"},
         },
     }},

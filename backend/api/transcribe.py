@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from .. import llm
 from ..errors import ValidationError
+from .openapi import JSON_ERROR
 
 bp = Blueprint("transcribe", __name__)
 # Multipart boundaries and the other fields around the file.
@@ -22,7 +23,6 @@ def transcribe():
     return jsonify(llm.transcribe(upload.read(), upload.filename or "", language=language))
 
 
-_JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 OPENAPI = {
     "/api/v1/transcribe": {"post": {
         "summary": "Transcribe a recording through the sovereign speech-to-text model",
@@ -35,11 +35,11 @@ OPENAPI = {
         "responses": {
             "200": {"description": "{\"text\", \"segments\": [{\"start\", \"end\", \"text\"}], "
                                    "\"language\", \"duration\", \"model\", \"interaction_id\"}"},
-            "400": {"description": "No file, or bad language", "content": _JSON_ERROR},
-            "403": {"description": "Role not allowed", "content": _JSON_ERROR},
-            "413": {"description": "File too large", "content": _JSON_ERROR},
-            "415": {"description": "Not a supported audio format", "content": _JSON_ERROR},
-            "502": {"description": "The host failed", "content": _JSON_ERROR},
-            "503": {"description": "Transcription not configured", "content": _JSON_ERROR},
+            "400": {"description": "No file, or bad language", "content": JSON_ERROR},
+            "403": {"description": "Role not allowed", "content": JSON_ERROR},
+            "413": {"description": "File too large", "content": JSON_ERROR},
+            "415": {"description": "Not a supported audio format", "content": JSON_ERROR},
+            "502": {"description": "The host failed", "content": JSON_ERROR},
+            "503": {"description": "Transcription not configured", "content": JSON_ERROR},
         }}},
 }
