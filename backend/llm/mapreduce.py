@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .tokens import chars_for_tokens, estimate_tokens
+from .tokens import chars_for_tokens
 
 _PARAGRAPH_MARK = re.compile(r"\[§\s*\d+\]")
 _PARAGRAPH_SPLIT = re.compile(r"\n\s*\n|\n(?=\s*\[(?:§|p\.)\s*\d+\])")
@@ -69,7 +69,3 @@ def split_parts(text: str, part_tokens: int) -> list[str]:
     if current:
         parts.append("\n\n".join(current))
     return parts
-
-
-def fits(text: str, budget_tokens: int) -> bool:
-    return estimate_tokens(text) <= budget_tokens
