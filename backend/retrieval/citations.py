@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
+
+from .lexical import unaccent
 
 MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juill.", "août", "sept.", "oct.",
           "nov.", "déc."]
@@ -36,8 +37,7 @@ COURT_PREFIXES = [
 
 
 def _fold(value: str) -> str:
-    decomposed = unicodedata.normalize("NFD", value.replace("’", "'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return unaccent(value.replace("’", "'")).lower()
 
 
 def format_date(value: dt.date | str | None) -> str | None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from .lexical import unaccent
+
 CHUNKER_VERSION = "1"
 MIN_WORDS, TARGET_WORDS, MAX_WORDS = 150, 220, 300
 TINY_WORDS = 5  # a fragment shorter than this ("COMM.", "FB") is not worth a passage
@@ -218,11 +220,8 @@ def check_zones(text: str, zones: dict | None) -> Zoning:
     return Zoning(tiled, "adjusted" if adjusted else "source")
 
 
-FOLD_TABLE = str.maketrans("ÉÈÊËÀÂÎÏÔÛÙÇéèêëàâîïôûùç", "EEEEAAIIOUUCeeeeaaiiouuc")
-
-
 def _fold(line: str) -> str:
-    return " ".join(line.translate(FOLD_TABLE).upper().split())
+    return " ".join(unaccent(line).upper().split())
 
 
 # Headings that open a zone, in the order zones appear (checked on folded, upper-case lines).
