@@ -14,8 +14,10 @@ import math
 import re
 import threading
 import unicodedata
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
+
+from .http import JSONHandler
 
 DIMENSION = 384
 
@@ -34,11 +36,8 @@ def fake_vector(text: str, dim: int = DIMENSION) -> list[float]:
     return [v / norm for v in vector]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JSONHandler):
     server: "_Server"
-
-    def log_message(self, *args: Any) -> None:  # quiet
-        pass
 
     def do_POST(self) -> None:  # noqa: N802
         fake = self.server.fake
@@ -50,21 +49,13 @@ class _Handler(BaseHTTPRequestHandler):
             fake.requests.append({"path": self.path, "model": body.get("model"), "input": inputs,
                                   "authorization": self.headers.get("Authorization")})
         if self.path != "/v1/embeddings":
-            return self._send(404, {"error": {"message": "not found"}})
+            return self.send_json(404, {"error": {"message": "not found"}})
         if fake.fail:
-            return self._send(fake.fail, {"error": {"message": "fake failure"}})
+            return self.send_json(fake.fail, {"error": {"message": "fake failure"}})
         data = [{"object": "embedding", "index": i, "embedding": fake_vector(str(t), fake.dimension)}
                 for i, t in enumerate(inputs)]
-        self._send(200, {"object": "list", "data": list(reversed(data)), "model": body.get("model"),
+        self.send_json(200, {"object": "list", "data": list(reversed(data)), "model": body.get("model"),
                          "usage": {"prompt_tokens": len(inputs), "total_tokens": len(inputs)}})
-
-    def _send(self, status: int, payload: Any) -> None:
-        raw = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
 
 
 class _Server(ThreadingHTTPServer):

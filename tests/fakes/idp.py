@@ -35,12 +35,14 @@ import threading
 import time
 import uuid
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .http import JSONHandler
 
 TENANT = "72f988bf-0000-4000-8000-00000000a1b2"
 CLIENT_ID = "5e1b1c8e-1111-4222-8333-444455556666"
@@ -222,20 +224,7 @@ class FakeIdP:
     def start(self) -> "FakeIdP":
         idp = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # keep test output quiet
-                pass
-
-            def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JSONHandler):
             def _cors(self) -> dict[str, str]:
                 """Like Entra: metadata and the token endpoint answer any origin's fetch."""
                 origin = self.headers.get("Origin")
@@ -257,9 +246,9 @@ class FakeIdP:
                 path, _, query = self.path.partition("?")
                 idp.hits[path] += 1
                 if path == f"/{idp.tenant}/v2.0/.well-known/openid-configuration":
-                    self._send(200, idp.discovery(), self._cors())
+                    self.send_json(200, idp.discovery(), self._cors())
                 elif path == f"/{idp.tenant}/discovery/v2.0/keys":
-                    self._send(200, idp.jwks(), self._cors())
+                    self.send_json(200, idp.jwks(), self._cors())
                 elif path == f"/{idp.tenant}/oauth2/v2.0/authorize":
                     status, headers, body = idp.authorize(
                         {key: values[0] for key, values in parse_qs(query).items()})
@@ -269,9 +258,9 @@ class FakeIdP:
                         self.send_header("Content-Length", "0")
                         self.end_headers()
                     else:
-                        self._send(status, body)
+                        self.send_json(status, body)
                 else:
-                    self._send(404, {"error": "not_found"})
+                    self.send_json(404, {"error": "not_found"})
 
             def do_POST(self) -> None:  # noqa: N802
                 path = self.path.split("?")[0]
@@ -279,19 +268,19 @@ class FakeIdP:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(length).decode())
                 if path != f"/{idp.tenant}/oauth2/v2.0/token":
-                    self._send(404, {"error": "not_found"})
+                    self.send_json(404, {"error": "not_found"})
                     return
                 if form.get("grant_type") == ["authorization_code"]:
                     status, body = idp.redeem_code({key: values[0] for key, values in form.items()},
                                                    self.headers.get("Origin"))
-                    self._send(status, body, self._cors())
+                    self.send_json(status, body, self._cors())
                     return
                 idp.obo_requests.append(form)
                 if idp.obo_error:
-                    self._send(400, {"error": idp.obo_error, "error_description": "refused by the fake",
+                    self.send_json(400, {"error": idp.obo_error, "error_description": "refused by the fake",
                                      "correlation_id": "fake-correlation"})
                     return
-                self._send(200, {"token_type": "Bearer", "expires_in": 3600,
+                self.send_json(200, {"token_type": "Bearer", "expires_in": 3600,
                                  "scope": " ".join(form.get("scope", [""])),
                                  "access_token": f"graph-token-{len(idp.obo_requests)}"})
 

@@ -29,8 +29,10 @@ import time
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Callable
+
+from .http import JSONHandler
 
 DEFAULT_MODELS = ("fake-chat", "fake-whisper")
 _TOKEN = re.compile(r"\S+\s*|\s+")
@@ -83,7 +85,7 @@ def default_reply(body: dict) -> str:
     return f"Voici la réponse pour {task}. Le texte fourni a été traité avec soin et fidélité."
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JSONHandler):
     protocol_version = "HTTP/1.1"
     server: "_Server"
 
@@ -95,20 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
         # the client's delayed ACK.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
-        pass
-
     # Plumbing -----------------------------------------------------------------------
-    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
     def _chunk(self, data: bytes) -> None:
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
 
@@ -137,10 +126,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._record()
         if self.path.rstrip("/") == "/v1/models":
             fake = self.server.fake
-            self._send_json(200, {"object": "list", "data": [
+            self.send_json(200, {"object": "list", "data": [
                 {"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in fake.models]})
         else:
-            self._send_json(404, {"error": {"message": "not found"}})
+            self.send_json(404, {"error": {"message": "not found"}})
 
     def do_POST(self) -> None:  # noqa: N802
         fake = self.server.fake
@@ -151,14 +140,14 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw or b"{}")
         except ValueError:
             self._record(raw.decode(errors="replace"))
-            return self._send_json(400, {"error": {"message": "invalid json"}})
+            return self.send_json(400, {"error": {"message": "invalid json"}})
         received = self._record(body)
         try:
             if self.path == "/v1/chat/completions":
                 behaviour = fake.next_behaviour(body)
                 if behaviour.status != 200:
                     headers = {"Retry-After": behaviour.retry_after} if behaviour.retry_after else {}
-                    return self._send_json(behaviour.status, {"error": {
+                    return self.send_json(behaviour.status, {"error": {
                         "message": behaviour.error_message, "type": "fake", "code": behaviour.status}},
                         headers)
                 if body.get("stream"):
@@ -166,7 +155,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._complete(body, behaviour)
             if self.path == "/v1/embeddings":
                 return self._embeddings(body)
-            self._send_json(404, {"error": {"message": "not found"}})
+            self.send_json(404, {"error": {"message": "not found"}})
         finally:
             received.completed = not received.disconnected
             received.ended.set()
@@ -183,7 +172,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _complete(self, body: dict, behaviour: Behaviour) -> None:
         text = self._answer_text(body, behaviour)
-        self._send_json(200, {
+        self.send_json(200, {
             "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model"), "usage": self._usage(body, text),
             "choices": [{"index": 0, "finish_reason": "stop",
@@ -270,7 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
             digest = hashlib.sha256(str(text).encode()).digest()
             vector = [((digest[i % len(digest)] / 255.0) - 0.5) for i in range(dim)]
             data.append({"object": "embedding", "index": index, "embedding": vector})
-        self._send_json(200, {"object": "list", "data": data, "model": body.get("model"),
+        self.send_json(200, {"object": "list", "data": data, "model": body.get("model"),
                               "usage": {"prompt_tokens": 1, "total_tokens": 1}})
 
     def _transcription(self, raw: bytes) -> None:
@@ -294,17 +283,17 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if behaviour.status != 200:
                 headers = {"Retry-After": behaviour.retry_after} if behaviour.retry_after else {}
-                return self._send_json(behaviour.status, {"error": {"message": behaviour.error_message}},
+                return self.send_json(behaviour.status, {"error": {"message": behaviour.error_message}},
                                        headers)
             text = fake.transcript
             if form.get("response_format") == "verbose_json" and behaviour.segments:
                 words = text.split(". ")
                 segments = [{"id": i, "start": i * 2.5, "end": i * 2.5 + 2.4, "text": w}
                             for i, w in enumerate(words)]
-                return self._send_json(200, {"task": "transcribe", "language": "french",
+                return self.send_json(200, {"task": "transcribe", "language": "french",
                                              "duration": len(words) * 2.5, "text": text,
                                              "segments": segments})
-            self._send_json(200, {"text": text})
+            self.send_json(200, {"text": text})
         finally:
             received.completed = True
             received.ended.set()
