@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -220,36 +221,34 @@ def machine_ticks() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
-def gunicorn_cpu_ms(master_pid: int) -> float:
-    """CPU time (user + system) used so far by the gunicorn master and its workers."""
-    ticks = 0
+def gunicorn_processes(master_pid: int) -> Iterator[tuple[Path, list[str]]]:
+    """(/proc entry, fields of its stat after the name) of the gunicorn master and workers."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             if int(entry.name) == master_pid or int(stat[1]) == master_pid:
-                ticks += int(stat[11]) + int(stat[12])
+                yield entry, stat
         except (OSError, IndexError, ValueError):
-            continue
+            continue  # a process that ended while being read
+
+
+def gunicorn_cpu_ms(master_pid: int) -> float:
+    """CPU time (user + system) used so far by the gunicorn master and its workers."""
+    ticks = sum(int(stat[11]) + int(stat[12]) for _, stat in gunicorn_processes(master_pid))
     return ticks * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def gunicorn_rss_kb(master_pid: int) -> int:
     """Resident memory of the gunicorn master and its workers."""
     total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for entry, _ in gunicorn_processes(master_pid):
         try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            if int(entry.name) != master_pid and int(stat[1]) != master_pid:
-                continue
-            for line in (entry / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except (OSError, IndexError, ValueError):
+            status = (entry / "status").read_text()
+        except OSError:
             continue
+        total += sum(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
     return total
 
 
