@@ -224,11 +224,24 @@ export function loadMsal() {
   });
 }
 
-function msalConfiguration() {
+/**
+ * MSAL's configuration for a client-config: the tenant's authority (declared as known when it is
+ * not one of Microsoft's hosts, or MSAL refuses it), tokens cached per tab. Shared by Nested App
+ * Authentication, the browser sign-in and the sign-in dialog.
+ * @param {{client_id: string, authority?: string}} config
+ * @param {string} [redirectUri]
+ * @returns {object}
+ */
+export function msalConfiguration(config, redirectUri) {
+  const authority = config.authority || undefined;
+  const url = authority ? new URL(authority) : null;
   return {
     auth: {
-      clientId: state.config.client_id,
-      authority: state.config.authority || undefined,
+      clientId: config.client_id,
+      authority,
+      // MSAL compares known authorities by host and port.
+      knownAuthorities: url && !MICROSOFT_LOGIN_HOSTS.has(url.hostname) ? [url.host] : [],
+      ...(redirectUri ? { redirectUri } : {}),
     },
     cache: { cacheLocation: 'sessionStorage' },
   };
@@ -253,18 +266,8 @@ async function browserApp() {
     missing.final = true;
     throw missing;
   }
-  const authority = state.config.authority || undefined;
-  const url = authority ? new URL(authority) : null;
-  const app = new msal.PublicClientApplication({
-    auth: {
-      clientId: state.config.client_id,
-      authority,
-      // MSAL compares known authorities by host and port.
-      knownAuthorities: url && !MICROSOFT_LOGIN_HOSTS.has(url.hostname) ? [url.host] : [],
-      redirectUri: `${globalThis.location.origin}${REDIRECT_BRIDGE_PAGE}`,
-    },
-    cache: { cacheLocation: 'sessionStorage' },
-  });
+  const app = new msal.PublicClientApplication(
+    msalConfiguration(state.config, `${globalThis.location.origin}${REDIRECT_BRIDGE_PAGE}`));
   await app.initialize();
   state.browserApp = app;
   return app;
@@ -321,7 +324,7 @@ async function acquireInBrowser() {
 async function acquireWithNaa() {
   if (!state.msalApp) {
     const msal = await loadMsal();
-    state.msalApp = await msal.createNestablePublicClientApplication(msalConfiguration());
+    state.msalApp = await msal.createNestablePublicClientApplication(msalConfiguration(state.config));
   }
   const request = { scopes: [state.config.api_scope] };
   let result;

@@ -5,6 +5,7 @@
  * registered as a "single-page application" redirect URI of Plume's app registration.
  * @module common/signin-dialog
  */
+import { msalConfiguration } from './auth.js';
 
 const FAILED = 'La connexion à votre compte a échoué. Fermez cette fenêtre et réessayez.';
 
@@ -29,14 +30,8 @@ async function signIn() {
   if (!config.client_id || !config.api_scope) throw new Error('client-config lacks client_id or api_scope');
   if (!globalThis.msal) throw new Error('MSAL.js is not served at /addin/vendor/');
 
-  const app = new globalThis.msal.PublicClientApplication({
-    auth: {
-      clientId: config.client_id,
-      authority: config.authority || undefined,
-      redirectUri: `${location.origin}${location.pathname}`,
-    },
-    cache: { cacheLocation: 'sessionStorage' },
-  });
+  const app = new globalThis.msal.PublicClientApplication(
+    msalConfiguration(config, `${location.origin}${location.pathname}`));
   await app.initialize();
   const request = { scopes: [config.api_scope] };
 
