@@ -168,6 +168,18 @@ def open_pane(browser) -> Iterator[Callable[..., Any]]:
         context.close()
 
 
+
+@pytest.fixture
+def outlook(open_pane):
+    """``outlook(base_url, scenario, wait_ready=True)``: the Outlook pane on that mail
+    (``scenario``: the mock mailbox's item, see outlook_fixtures.py)."""
+    from .outlook_fixtures import MOCK, PANE
+
+    def open_(base_url: str, scenario: dict[str, Any], **kwargs: Any) -> Any:
+        return open_pane(base_url, PANE, mock=MOCK, globals={"__outlookScenario": scenario}, **kwargs)
+
+    return open_
+
 @pytest.fixture
 def screenshot() -> Callable[[Any, str], Path]:
     def take(page: Any, name: str) -> Path:

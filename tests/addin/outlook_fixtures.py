@@ -11,8 +11,6 @@ import base64
 import json
 from typing import Any, Callable
 
-import pytest
-
 from tests.api.attachment_files import make_docx, make_encrypted_pdf, make_pdf
 
 PANE = "/addin/outlook/"
@@ -108,16 +106,6 @@ def attachments_scenario() -> list[dict[str, Any]]:
         {"id": "att-broken", "name": "bordereau.pdf", "error": "Internal Error", "size": 2048,
          "contentType": "application/pdf"},
     ]
-
-
-@pytest.fixture
-def outlook(open_pane):
-    """``outlook(base_url, scenario, wait_ready=True)``: the Outlook pane on that mail."""
-
-    def open_(base_url: str, scenario: dict[str, Any], **kwargs: Any) -> Any:
-        return open_pane(base_url, PANE, mock=MOCK, globals={"__outlookScenario": scenario}, **kwargs)
-
-    return open_
 
 
 def outlook_calls(page: Any, name: str | None = None) -> list[dict[str, Any]]:

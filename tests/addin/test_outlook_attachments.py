@@ -4,8 +4,8 @@ their own French message while the others go through."""
 from __future__ import annotations
 
 from .conftest import wait_until
-from .outlook_fixtures import (ATTACHMENT_PROMPT, POSTPONEMENT_MAIL, attachments_scenario, chat_requests,  # noqa: F401
-                               mail_model, outlook, outlook_calls, system_prompt, user_prompt)
+from .outlook_fixtures import (ATTACHMENT_PROMPT, POSTPONEMENT_MAIL, attachments_scenario, chat_requests,
+                               mail_model, outlook_calls, system_prompt, user_prompt)
 
 
 def attachment_answer(prompt: str) -> str:

@@ -3,8 +3,8 @@ inserted at the cursor on a click and never sent; Orientation in read mode."""
 from __future__ import annotations
 
 from .conftest import FeedbackLog, wait_until
-from .outlook_fixtures import (POSTPONEMENT_MAIL, ROUTING_PROMPT, chat_requests, mail_model, outlook,  # noqa: F401
-                               outlook_calls, system_prompt, user_prompt)
+from .outlook_fixtures import (POSTPONEMENT_MAIL, ROUTING_PROMPT, chat_requests, mail_model, outlook_calls,
+                               system_prompt, user_prompt)
 
 QUOTED = ("\n\n-----Message d'origine-----\n"
           "De : Maître Claire Martin <c.martin@avocats.example.fr>\n"

@@ -10,7 +10,7 @@ from tests.fakes.idp import CLIENT_ID, TENANT
 from tests.fakes.upstream import Behaviour
 
 from .conftest import fake_llm_settings, wait_until
-from .outlook_fixtures import POSTPONEMENT_MAIL, mail_model, outlook, outlook_calls  # noqa: F401
+from .outlook_fixtures import POSTPONEMENT_MAIL, mail_model, outlook_calls
 from .test_outlook_compose import DRAFT, REPLY_MAIL, draft_reply
 
 

@@ -4,8 +4,8 @@ tries to give the assistant orders."""
 from __future__ import annotations
 
 from .conftest import wait_until
-from .outlook_fixtures import (POSTPONEMENT_MAIL, SUMMARY_PROMPT, chat_requests, mail_model, outlook,  # noqa: F401
-                               outlook_calls, system_prompt, user_prompt)
+from .outlook_fixtures import (POSTPONEMENT_MAIL, SUMMARY_PROMPT, chat_requests, mail_model, outlook_calls,
+                               system_prompt, user_prompt)
 
 
 def run_summary(page):
