@@ -4,7 +4,8 @@
 
 Starts, each in its own process: the fake OpenAI-compatible host (tests/fakes/upstream.py,
 one token every 20 ms, each token carrying the time it was sent), an embedded PostgreSQL
-(or ``DATABASE_URL``), and Plume under gunicorn with ``deploy/gunicorn.conf.py`` (gthread).
+(or ``DATABASE_URL``), and Plume under gunicorn with ``deploy/gunicorn.conf.py`` (gevent
+workers; ``--worker-class gthread`` measures the thread-per-request workers instead).
 Then, in the same run and alternately, the same streams are opened directly on the host and
 through Plume's ``POST /api/v1/assist/rewrite``, at 1, 10 and 50 concurrent streams, in two
 ways: *steady* (N clients each opening a new stream as soon as its last one ends, so N are
@@ -282,8 +283,10 @@ def main() -> None:
                         help="length of each steady-load phase")
     parser.add_argument("--hold", type=int, default=200, help="streams held open at once")
     parser.add_argument("--hold-only", action="store_true", help="only the held-streams measure")
+    parser.add_argument("--worker-class", default=None,
+                        help="GUNICORN_WORKER_CLASS (default: deploy/gunicorn.conf.py's, gevent)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="GUNICORN_THREADS per worker (default: deploy/gunicorn.conf.py's)")
+                        help="GUNICORN_THREADS per worker, with --worker-class gthread")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="plume-bench-"))
@@ -306,8 +309,11 @@ def main() -> None:
         db.apply_migrations(database_url)
 
         def start_plume(upstream_port: int) -> subprocess.Popen:
-            threads = {"GUNICORN_THREADS": str(args.threads)} if args.threads else {}
-            env = {**threads, **{k: v for k, v in os.environ.items() if not k.startswith("PLUME_")},
+            worker = {"GUNICORN_THREADS": str(args.threads)} if args.threads else {}
+            if args.worker_class:
+                worker["GUNICORN_WORKER_CLASS"] = args.worker_class
+            env = {**worker, **{k: v for k, v in os.environ.items()
+                                if not k.startswith(("PLUME_", "GUNICORN_"))},
                    "PLUME_ENV": "development", "PLUME_AUTH_MODE": "dev", "DATABASE_URL": database_url,
                    "PLUME_AUDIT_HASH_KEY": "bench", "PLUME_LOG_LEVEL": "WARNING",
                    "PLUME_LLM_BASE_URL": f"http://127.0.0.1:{upstream_port}/v1",
@@ -325,8 +331,9 @@ def main() -> None:
         processes.append(plume)
         wait_port(host_port)
         cores = os.cpu_count()
-        print(f"Plume under gunicorn (deploy/gunicorn.conf.py: gthread"
-              f"{f', {args.threads} threads per worker' if args.threads else ''}), {cores} cores, "
+        print(f"Plume under gunicorn (deploy/gunicorn.conf.py, workers: "
+              f"{args.worker_class or 'gevent'}"
+              f"{f', {args.threads} threads each' if args.threads else ''}), {cores} cores, "
               f"load average {os.getloadavg()[0]:.1f}; host: "
               f"{TOKENS} tokens every {TOKEN_DELAY * 1000:.0f} ms\n")
         levels = () if args.hold_only else (1, 10, 50)

@@ -2,22 +2,31 @@
 
     gunicorn -c deploy/gunicorn.conf.py 'backend:create_app()'
 
-Why threads: an assistance answer is a Server-Sent Events stream that holds its request
-for as long as the model writes — up to ``PLUME_LLM_TIMEOUT_TOTAL`` (300 s by default) —
-while using almost no CPU. A thread per open stream is cheap; a process per stream
-(sync workers) is not, and sync workers would be killed by ``timeout`` mid-answer.
-So: one process per core (``WEB_CONCURRENCY``), many threads each (``GUNICORN_THREADS``).
-Two workers of 160 threads hold 200 open streams, the gateway's target for one instance:
-the kernel does not spread connections evenly between workers, and with 2 x 100 threads
-bench/gateway.py saw only 159-188 of 200 streams served (200 of 200 with 160).
+Why an event loop: an assistance answer is a Server-Sent Events stream that holds its
+request for as long as the model writes — up to ``PLUME_LLM_TIMEOUT_TOTAL`` (300 s by
+default) — while using almost no CPU; what it costs is a read from the host and a write to
+the pane for every token. So: one process per core (``WEB_CONCURRENCY``), each a gevent
+event loop holding up to ``GUNICORN_WORKER_CONNECTIONS`` requests at once. gevent replaces
+blocking sockets and threads by cooperative ones in the worker (psycopg 3 and the OpenAI
+SDK's HTTP client follow it), so the application code stays plain synchronous Flask; work
+that keeps the CPU for long (reading a PDF, the embedded embedding model) runs in a native
+thread (``backend/cooperative.py``) so it cannot freeze the other streams.
+
+Measured by bench/gateway.py at 50 open streams on 2 cores, against 160 threads per worker
+(``gthread``, the previous setting): the overhead on the time to first token fell about
+threefold, each chunk waits less, and an open stream takes half the memory (docs/scaling.md).
+``GUNICORN_WORKER_CLASS=gthread`` (with ``GUNICORN_THREADS``) remains a way back.
+The worker class is gunicorn's own, which also closes the proxy's idle keep-alive
+connections when it stops instead of waiting for each to time out (``backend/serving.py``).
 
 Each worker builds its own app and database pool after the fork (no ``preload_app``):
 psycopg connections must not be shared across processes.
 
 Timeouts, and how they fit with the others (tests/deploy/test_gunicorn.py checks them):
 
-- ``timeout`` is gthread's worker heartbeat, which the worker's main loop sends however
-  long a request lasts; it only has to cover start-up (loading the app and models).
+- ``timeout`` is the worker's heartbeat, which its event loop sends however long a request
+  lasts (as long as nothing holds the loop: hence ``offload``); it only has to cover
+  start-up (loading the app and models).
 - ``graceful_timeout``: on a restart or a rolling update, a worker finishes the streams it
   has for this long: more than ``PLUME_LLM_TIMEOUT_TOTAL`` so no answer is cut.
   systemd's ``TimeoutStopSec`` and Kubernetes' ``terminationGracePeriodSeconds`` are longer.
@@ -26,7 +35,8 @@ Timeouts, and how they fit with the others (tests/deploy/test_gunicorn.py checks
 
 Environment (not PLUME_ settings: they belong to the process manager, not to the app):
 ``GUNICORN_BIND`` (default ``127.0.0.1:8000``; the container sets ``0.0.0.0:8000``),
-``WEB_CONCURRENCY``, ``GUNICORN_THREADS``, ``FORWARDED_ALLOW_IPS`` (proxies whose
+``WEB_CONCURRENCY``, ``GUNICORN_WORKER_CONNECTIONS``, ``GUNICORN_WORKER_CLASS`` and
+``GUNICORN_THREADS`` (the way back to threads), ``FORWARDED_ALLOW_IPS`` (proxies whose
 ``X-Forwarded-Proto`` is trusted; default loopback).
 """
 import os
@@ -36,8 +46,14 @@ STREAM_SECONDS = int(float(os.environ.get("PLUME_LLM_TIMEOUT_TOTAL", 300)))
 STREAM_MARGIN_SECONDS = 30
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
-worker_class = "gthread"
+# gunicorn's gevent worker, closing idle keep-alive connections when it stops (backend/serving.py).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "backend.serving.GeventWorker")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(os.cpu_count() or 1, 4)))
+# gevent: requests one worker holds at once (mostly open streams). The kernel does not spread
+# connections evenly between workers, so each can take far more than its share.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", 1000))
+# gthread only (GUNICORN_WORKER_CLASS=gthread): threads per worker. 2 x 100 threads served
+# only 159-188 of 200 concurrent streams in bench/gateway.py, 2 x 160 all of them.
 threads = int(os.environ.get("GUNICORN_THREADS", 160))
 backlog = 2048
 

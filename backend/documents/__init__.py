@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..cooperative import offload
 from . import docx_reader, pdf_reader
 from .errors import DocumentError, empty, encrypted, too_large, unreadable, unsupported
 
@@ -105,10 +106,8 @@ def read_document(data: bytes, filename: str, *, max_bytes: int, max_pages: int)
     if not data:
         raise empty(f"{filename}: zero bytes")
     kind = detect_format(data, filename)
-    if kind == "pdf":
-        paragraphs, pages = pdf_reader.read(data, filename, max_pages=max_pages)
-    else:
-        paragraphs, pages = docx_reader.read(data, filename, max_bytes=max_bytes), None
+    # Parsing a long file is seconds of CPU: off the event loop of a gevent worker.
+    paragraphs, pages = offload(_parse, kind, data, filename, max_bytes, max_pages)
     paragraphs = [Paragraph(p.text, p.kind, p.page) for p in paragraphs if p.text.strip()]
     if not paragraphs:
         if kind == "pdf":
@@ -117,6 +116,13 @@ def read_document(data: bytes, filename: str, *, max_bytes: int, max_pages: int)
                         "reconnaissance de caractères ?).")
         raise empty(f"{filename}: no text")
     return Document(filename=filename, format=kind, paragraphs=paragraphs, pages=pages)
+
+
+def _parse(kind: str, data: bytes, filename: str, max_bytes: int,
+           max_pages: int) -> tuple[list, int | None]:
+    if kind == "pdf":
+        return pdf_reader.read(data, filename, max_pages=max_pages)
+    return docx_reader.read(data, filename, max_bytes=max_bytes), None
 
 
 def init_app(app) -> None:  # noqa: ANN001 - kept for symmetry with the other rooms

@@ -19,6 +19,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from ..cooperative import offload
 from ..errors import AppError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -51,11 +52,9 @@ class LocalEmbedder:
 
     def embed(self, texts: list[str], kind: Kind) -> np.ndarray:
         with self._lock:
-            engine = self._get()
-            if kind == "query":
-                vectors = engine.query(list(texts))
-            else:
-                vectors = engine.passage(list(texts))
+            engine = offload(self._get)  # loading the weights, once, is CPU too
+            # About half a second of CPU per passage: off the event loop of a gevent worker.
+            vectors = offload(engine.query if kind == "query" else engine.passage, list(texts))
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIMENSION)
 
 

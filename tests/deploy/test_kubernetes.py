@@ -17,7 +17,8 @@ CHECKS = {f"deploy/kubernetes/{p.name}" for p in K8S.glob("*.yaml")}
 # The oldest Kubernetes still commonly run on premises, and the newest the package knows.
 VERSIONS = ["1.27.0", kubernetes_validate.latest_version()]
 # Environment read by gunicorn.conf.py, not by Plume's settings.
-PROCESS_ENVIRONMENT = {"WEB_CONCURRENCY", "GUNICORN_THREADS", "FORWARDED_ALLOW_IPS"}
+PROCESS_ENVIRONMENT = {"WEB_CONCURRENCY", "GUNICORN_WORKER_CONNECTIONS", "GUNICORN_WORKER_CLASS",
+                       "GUNICORN_THREADS", "FORWARDED_ALLOW_IPS"}
 
 
 def load(name: str) -> dict:
