@@ -13,8 +13,9 @@ that keeps the CPU for long (reading a PDF, the embedded embedding model) runs i
 thread (``backend/cooperative.py``) so it cannot freeze the other streams.
 
 Measured by bench/gateway.py at 50 open streams on 2 cores, against 160 threads per worker
-(``gthread``, the previous setting): the overhead on the time to first token fell about
-threefold, each chunk waits less, and an open stream takes half the memory (docs/scaling.md).
+(``gthread``, the previous setting): the overhead on the time to first token is two to three
+times lower, each chunk waits about a third as long, and an open stream takes less memory
+(docs/scaling.md).
 ``GUNICORN_WORKER_CLASS=gthread`` (with ``GUNICORN_THREADS``) remains a way back.
 The worker class is gunicorn's own, which also closes the proxy's idle keep-alive
 connections when it stops instead of waiting for each to time out (``backend/serving.py``).

@@ -3,6 +3,9 @@
 - ``database_url``: one real PostgreSQL 16 + pgvector (pgserver) for the session, migrated.
 - ``make_app`` / ``app`` / ``client``: an application on that database; every table is
   emptied after each test, so tests never see each other's rows.
+- ``serve_app(app)``: serves a real Plume application (from ``make_app``) on a free port of
+  127.0.0.1 in a thread (werkzeug ``make_server``, threaded so a stream and other calls run
+  together); returns its base URL (the browser tests' panes and pages load from it).
 - Fakes of the outside world live in ``tests/fakes/`` (OpenAI-compatible upstream,
   identity provider) and run as real HTTP servers in threads.
 """
@@ -12,11 +15,13 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
 import warnings
 from typing import Any, Callable, Iterator
 
 import psycopg
 import pytest
+from werkzeug.serving import make_server
 
 from backend import create_app, db
 
@@ -124,3 +129,34 @@ def empty_database(database_url: str) -> Iterator[str]:
     yield database_url.replace("/postgres?", f"/{name}?")
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+class LiveServer:
+    """A WSGI app served in a thread; ``stop()`` makes the port refuse connections."""
+
+    def __init__(self, app: Any):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, name="plume-live", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def serve_app() -> Iterator[Callable[[Any], str]]:
+    servers: list[LiveServer] = []
+
+    def serve(app: Any) -> str:
+        server = LiveServer(app)
+        servers.append(server)
+        app.extensions["plume.live_server"] = server
+        return server.url
+
+    yield serve
+    for server in servers:
+        server.stop()

@@ -2,9 +2,7 @@
 
 - ``browser``: one headless Debian Chromium for the session, driven by Python playwright
   (``executable_path=/usr/bin/chromium``; never ``playwright install``).
-- ``serve_app(app)``: serves a real Plume application (from ``make_app``) on a free port of
-  127.0.0.1 in a thread (werkzeug ``make_server``, threaded so a stream and other calls run
-  together); returns its base URL.
+- ``serve_app(app)`` (tests/conftest.py): serves a real Plume application on a free port.
 - ``plume``: a served Plume in development mode whose LLM host is the ``fake_llm`` upstream.
 - ``open_pane(base_url, path, ...)``: a 320-px-wide page of a pane with Microsoft's Office.js
   replaced by a mock from this folder (``page.route``), configured before the page loads.
@@ -14,13 +12,11 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE.parent / "output" / "screenshots"
@@ -43,37 +39,6 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-class LiveServer:
-    """A WSGI app served in a thread; ``stop()`` makes the port refuse connections."""
-
-    def __init__(self, app: Any):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, name="plume-live", daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        if self.thread.is_alive():
-            self.server.shutdown()
-            self.server.server_close()
-            self.thread.join(timeout=5)
-
-
-@pytest.fixture
-def serve_app() -> Iterator[Callable[[Any], str]]:
-    servers: list[LiveServer] = []
-
-    def serve(app: Any) -> str:
-        server = LiveServer(app)
-        servers.append(server)
-        app.extensions["plume.live_server"] = server
-        return server.url
-
-    yield serve
-    for server in servers:
-        server.stop()
 
 
 def fake_llm_settings(fake_llm: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable
 
 import pytest
 
-from tests.addin.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS, serve_app  # noqa: F401
+from tests.addin.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS
 
 
 def _run_in_thread(check: Callable[[Any], Awaitable[Any]]) -> Any:
