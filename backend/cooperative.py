@@ -4,7 +4,7 @@ In production each worker is one event loop (``deploy/gunicorn.conf.py``): hundr
 answer streams share one thread and take turns at every read and write. Work that keeps
 the CPU for a long time without any I/O (reading a 300-page PDF, the embedded embedding
 model) would freeze every stream of the worker until it ends. :func:`offload` runs such
-work in one of gevent's native threads, where the interpreter's usual thread switching
+work in a native thread beside the loop, where the interpreter's usual thread switching
 lets the event loop carry on; the caller waits without blocking the loop. Elsewhere (the
 development server, the command line, tests) it is a plain call.
 """
@@ -26,14 +26,30 @@ def offload(work: Callable[..., T], *args: object) -> T:
     """``work(*args)``, in a native thread when an event loop runs; its exception, if any."""
     if not event_loop_active():
         return work(*args)
-    import gevent
-
     # The exception comes back as a value: gevent would also print a thread's exception as
     # an unhandled error, and a refused upload is not one.
-    failed, value = gevent.get_hub().threadpool.apply(_capture, (work, args))
+    failed, value = _pool().apply(_capture, (work, args))
     if failed:
         raise value
     return value
+
+
+_POOL = None
+
+
+def _pool():  # noqa: ANN202 - gevent.threadpool.ThreadPool
+    """One native thread per process, shared by every offloaded call, one call at a time.
+
+    One, because the work is CPU-bound (a second thread would only share the same interpreter
+    lock) and because the code that runs there uses gevent's locks (imports, logging): with a
+    single thread beside the event loop no two threads of the pool ever wait on each other.
+    """
+    global _POOL
+    if _POOL is None:
+        from gevent.threadpool import ThreadPool
+
+        _POOL = ThreadPool(1)
+    return _POOL
 
 
 def _capture(work: Callable[..., T], args: tuple) -> tuple[bool, object]:

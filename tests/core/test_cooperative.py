@@ -78,3 +78,45 @@ def test_under_gevent_a_bad_document_still_raises_its_french_error():
     """)
     status, message = out.strip().split(" ", 1)
     assert status == "422" and "endommagé" in message
+
+
+def test_offloaded_work_and_the_loop_share_imports_and_logging_without_deadlock():
+    """Work in the native thread takes gevent's locks (a first import, a log line) while the
+    loop's greenlets take the same ones. With a pool of several threads, two of them waiting
+    on one such lock hang for good (this script lost 9 calls of 300 that way); one thread
+    beside the loop never does."""
+    out = run_patched("""
+        import importlib, logging
+        import gevent
+        from backend.cooperative import offload
+
+        logging.basicConfig(stream=open("/dev/null", "w"), level=logging.INFO)
+        log = logging.getLogger("stress")
+        modules = ["json.tool", "email.mime.text", "xml.dom.minidom", "csv", "difflib",
+                   "fractions", "statistics", "pdb", "ftplib", "smtplib"]
+        running = True
+
+        def chatter():
+            while running:
+                for _ in range(50):
+                    log.info("a line from the loop")
+                gevent.sleep(0)
+
+        def work(number):
+            for _ in range(200):
+                log.info("a line from the native thread %s", number)
+            if number < len(modules):
+                importlib.import_module(modules[number])
+            return number
+
+        def call(number):
+            importlib.import_module(modules[(number + 1) % len(modules)])
+            return offload(work, number)
+
+        chatters = [gevent.spawn(chatter) for _ in range(5)]
+        calls = [gevent.spawn(call, number) for number in range(300)]
+        gevent.joinall(calls, timeout=90)
+        running = False
+        print(sum(c.successful() and c.value == n for n, c in enumerate(calls)))
+    """)
+    assert int(out) == 300

@@ -1,6 +1,7 @@
 """deploy/gunicorn.conf.py: loads, holds long streams, and serves Plume for real."""
 from __future__ import annotations
 
+import base64
 import re
 import signal
 import subprocess
@@ -11,6 +12,7 @@ from typing import Iterator
 
 import requests
 
+from ..api.attachment_files import make_pdf
 from ..fakes.upstream import Behaviour, FakeUpstream
 
 from .conftest import (DEPLOY, ENTRY_POINT, ROOT, VENV_BIN, app_environment, free_port,
@@ -90,22 +92,27 @@ def test_gunicorn_serves_plume_with_this_config_and_stops_cleanly(database_url):
 
 
 def test_one_worker_relays_many_answers_at_once(database_url):
-    """One gevent worker, 20 answers asked at once: all are open on the host together, and
-    each arrives whole. The database calls on the way (quota, audit) must not hold the loop."""
+    """One gevent worker, 20 answers asked at once, half of them on a PDF attachment (read in
+    a native thread): all are open on the host together, and each arrives whole. Nothing on
+    the way (database calls, reading the file) may hold the loop."""
     streams = 20
+    attachment = {"filename": "ordonnance.pdf", "content": base64.b64encode(make_pdf()).decode()}
     with FakeUpstream(token_delay=0.1, reply=" ".join(["mot"] * 15)) as upstream:
         with serve(database_url, PLUME_LLM_BASE_URL=upstream.url, PLUME_LLM_MODEL="fake-chat") as base:
-            def ask(_: int) -> str:
-                response = requests.post(f"{base}/api/v1/assist/rewrite", json={"text": "Un texte."},
-                                         stream=True, timeout=60)
+            def ask(number: int) -> str:
+                path, body = (("attachments/summarize", attachment) if number % 2 else
+                              ("assist/rewrite", {"text": "Un texte."}))
+                response = requests.post(f"{base}/api/v1/{path}", json=body, timeout=60)
                 assert response.status_code == 200, response.text
                 return response.text
 
             with ThreadPoolExecutor(streams) as pool:
                 answers = list(pool.map(ask, range(streams)))
         assert upstream.max_active == streams
+        prompts = [r.json["messages"][-1]["content"] for r in upstream.chat_requests()]
     for answer in answers:
         assert answer.count("event: delta") == 15 and "event: done" in answer
+    assert sum("RG n° 24/01234" in prompt for prompt in prompts) == streams // 2
 
 
 def test_a_silent_host_is_cut_by_the_watchdog_inside_the_event_loop(database_url):
