@@ -34,6 +34,7 @@ def test_rewrite_without_selection_says_what_to_do(plume, open_pane):
     page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS}})
     page.click("#tab-rewrite")
     page.click("#rewrite-run")
+    page.wait_for_selector("#rewrite-error:not(:empty)")  # after the pane has read the selection
     assert page.inner_text("#rewrite-error") == "Sélectionnez dans le document le passage à reformuler."
 
 

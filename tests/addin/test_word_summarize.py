@@ -122,6 +122,7 @@ def test_empty_selection_asks_for_one(plume, open_pane):
     page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS}})
     page.click("#tab-summarize")
     page.click("#summarize-run")
+    page.wait_for_selector("#summarize-error:not(:empty)")  # after the pane has read the selection
     assert "Sélectionnez le passage à synthétiser" in page.inner_text("#summarize-error")
 
 
