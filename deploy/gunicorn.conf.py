@@ -82,3 +82,14 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # Gunicorn's control socket (under the home directory) is not used, and a read-only root
 # filesystem or a user without a home would make it fail.
 control_socket_disable = True
+
+
+def worker_exit(server, worker):  # noqa: ANN001, ARG001 - gunicorn's hook signature
+    """Close the worker's database pool while the worker still runs: left to the interpreter's
+    exit, the pool's own finaliser meets gevent's half-finalised threads and prints a traceback
+    at every worker restart."""
+    app = getattr(worker, "wsgi", None)
+    if app is not None and "plume.db" in getattr(app, "extensions", {}):
+        from backend import db
+
+        db.close(app)

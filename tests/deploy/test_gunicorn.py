@@ -8,7 +8,7 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import requests
 
@@ -51,10 +51,16 @@ def test_access_lines_come_from_plume_only(gunicorn_settings):
     assert gunicorn_settings["errorlog"] == "-"
 
 
+class Served(NamedTuple):
+    url: str
+    process: subprocess.Popen
+
+
 @contextmanager
-def serve(database_url: str, **settings: str) -> Iterator[str]:
+def serve(database_url: str, **settings: str) -> Iterator[Served]:
     """Plume under gunicorn with deploy/gunicorn.conf.py, one worker; yields its base URL and
-    checks that it stops cleanly."""
+    process, and checks that it stops cleanly (with SIGTERM, unless the test sent it), without
+    an error in gunicorn's log."""
     port = free_port()
     process = subprocess.Popen(
         [str(VENV_BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", ENTRY_POINT], cwd=ROOT,
@@ -72,11 +78,13 @@ def serve(database_url: str, **settings: str) -> Iterator[str]:
                 assert process.poll() is None, process.stderr.read()[-3000:]
                 time.sleep(0.1)
         assert health.status_code == 200
-        yield base
+        yield Served(base, process)
     finally:
-        process.send_signal(signal.SIGTERM)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr[-3000:]
+    assert "Traceback" not in stderr and "[ERROR]" not in stderr, stderr[-3000:]
 
 
 def test_gunicorn_serves_plume_with_this_config_and_stops_cleanly(database_url):
@@ -84,7 +92,8 @@ def test_gunicorn_serves_plume_with_this_config_and_stops_cleanly(database_url):
     closes it rather than waiting for gunicorn's 75 s keep-alive timeout (serve() gives the
     stop 60 s)."""
     with requests.Session() as proxy:
-        with serve(database_url) as base:
+        with serve(database_url) as plume:
+            base = plume.url
             assert proxy.get(f"{base}/readyz", timeout=5).status_code == 200
             pane = proxy.get(f"{base}/addin/word/", timeout=5)
             assert pane.status_code == 200 and "Plume" in pane.text
@@ -98,7 +107,9 @@ def test_one_worker_relays_many_answers_at_once(database_url):
     streams = 20
     attachment = {"filename": "ordonnance.pdf", "content": base64.b64encode(make_pdf()).decode()}
     with FakeUpstream(token_delay=0.1, reply=" ".join(["mot"] * 15)) as upstream:
-        with serve(database_url, PLUME_LLM_BASE_URL=upstream.url, PLUME_LLM_MODEL="fake-chat") as base:
+        with serve(database_url, PLUME_LLM_BASE_URL=upstream.url, PLUME_LLM_MODEL="fake-chat") as plume:
+            base = plume.url
+
             def ask(number: int) -> str:
                 path, body = (("attachments/summarize", attachment) if number % 2 else
                               ("assist/rewrite", {"text": "Un texte."}))
@@ -121,7 +132,8 @@ def test_a_silent_host_is_cut_by_the_watchdog_inside_the_event_loop(database_url
     with FakeUpstream(reply="Premier morceau puis plus rien") as upstream:
         upstream.then(Behaviour(stall_after=2))
         with serve(database_url, PLUME_LLM_BASE_URL=upstream.url, PLUME_LLM_MODEL="fake-chat",
-                   PLUME_LLM_TIMEOUT_CHUNK="1") as base:
+                   PLUME_LLM_TIMEOUT_CHUNK="1") as plume:
+            base = plume.url
             cut = requests.post(f"{base}/api/v1/assist/rewrite", json={"text": "Un texte."},
                                 timeout=60).text
             after = requests.post(f"{base}/api/v1/assist/rewrite", json={"text": "Un texte."},
@@ -129,3 +141,18 @@ def test_a_silent_host_is_cut_by_the_watchdog_inside_the_event_loop(database_url
     assert cut.count("event: delta") == 2 and "event: done" not in cut
     assert "event: error" in cut and "delai_depasse" in cut
     assert "event: done" in after
+
+
+def test_a_stop_lets_the_answer_in_progress_finish(database_url):
+    """A restart during an answer: the worker stops taking requests but finishes the stream
+    (graceful_timeout), then exits; the pane gets every token and ``done``."""
+    with FakeUpstream(token_delay=0.1, reply=" ".join(["mot"] * 20)) as upstream:
+        with serve(database_url, PLUME_LLM_BASE_URL=upstream.url, PLUME_LLM_MODEL="fake-chat") as plume:
+            response = requests.post(f"{plume.url}/api/v1/assist/rewrite", json={"text": "Un texte."},
+                                     stream=True, timeout=60)
+            lines = response.iter_lines(decode_unicode=True)
+            assert next(line for line in lines if line == "event: delta")
+            plume.process.send_signal(signal.SIGTERM)
+            rest = list(lines)
+            assert plume.process.wait(60) == 0
+    assert sum(line == "event: delta" for line in rest) == 19 and "event: done" in rest
