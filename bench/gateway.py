@@ -283,6 +283,8 @@ def main() -> None:
                         help="length of each steady-load phase")
     parser.add_argument("--hold", type=int, default=200, help="streams held open at once")
     parser.add_argument("--hold-only", action="store_true", help="only the held-streams measure")
+    parser.add_argument("--levels", default="1,10,50",
+                        help="concurrency levels to measure, comma-separated (default 1,10,50)")
     parser.add_argument("--worker-class", default=None,
                         help="GUNICORN_WORKER_CLASS (default: deploy/gunicorn.conf.py's, gevent)")
     parser.add_argument("--threads", type=int, default=None,
@@ -336,7 +338,7 @@ def main() -> None:
               f"{f', {args.threads} threads each' if args.threads else ''}), {cores} cores, "
               f"load average {os.getloadavg()[0]:.1f}; host: "
               f"{TOKENS} tokens every {TOKEN_DELAY * 1000:.0f} ms\n")
-        levels = () if args.hold_only else (1, 10, 50)
+        levels = () if args.hold_only else tuple(int(n) for n in args.levels.split(","))
         run_level(plume_port, host_port, 4, 1)  # warm-up: workers, pools, imports
         chunks_direct: list[float] = []
         if levels:
