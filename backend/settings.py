@@ -92,6 +92,11 @@ CORE_SETTINGS: list[Setting] = [
     Setting("DATABASE_URL", "str", None,
             "PostgreSQL (with pgvector) connection URL. Unset: Plume starts its own embedded "
             "PostgreSQL 16 + pgvector under `PLUME_DATA_DIR`.", secret=True),
+    Setting("PLUME_SEARCH_DATABASE_URL", "str", None,
+            "A read-only copy of the database (a PostgreSQL streaming replica with pgvector) for "
+            "case-law searches, the heaviest reads. Unset: searches use `DATABASE_URL`. Everything "
+            "else, and every write (interaction records, quotas, feedback), uses `DATABASE_URL`.",
+            secret=True),
     Setting("PLUME_DATA_DIR", "str", "./var",
             "Where the embedded database, development certificate and local model state live."),
     Setting("PLUME_DB_POOL_SIZE", "int", 10,

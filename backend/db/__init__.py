@@ -1,7 +1,9 @@
 """The database room: one connection pool per worker, migrations, the embedded server.
 
 Other rooms use :func:`connection` (a pooled psycopg connection with pgvector types
-registered) and write plain SQL with named parameters.
+registered) and write plain SQL with named parameters. Case-law searches use
+:func:`search_connection`: a second pool on the read replica when
+``PLUME_SEARCH_DATABASE_URL`` names one, else the same pool.
 """
 from __future__ import annotations
 
@@ -19,8 +21,8 @@ from ..errors import ServiceUnavailable
 from . import embedded
 from .migrations import apply_migrations, pending_migrations
 
-__all__ = ["init_app", "connection", "get_pool", "apply_migrations", "pending_migrations",
-           "resolve_url", "check_ready", "database_url", "close"]
+__all__ = ["init_app", "connection", "search_connection", "get_pool", "apply_migrations",
+           "pending_migrations", "resolve_url", "check_ready", "database_url", "close"]
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,8 @@ def _configure(conn: psycopg.Connection) -> None:
 def init_app(app: Flask) -> None:
     """Nothing connects yet: the pool (and the embedded server) start on first use, so
     commands like ``--help`` stay instant and the app starts even if the database is down."""
-    app.extensions["plume.db"] = {"pool": None, "url": None, "lock": threading.Lock()}
+    app.extensions["plume.db"] = {"pool": None, "url": None, "search_pool": None,
+                                  "lock": threading.Lock()}
     logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
@@ -59,29 +62,41 @@ def database_url(app: Flask | None = None) -> str:
         return state["url"]
 
 
-def get_pool(app: Flask | None = None) -> ConnectionPool:
-    """This worker's pool, created on first use."""
+def _configure_search(conn: psycopg.Connection) -> None:
+    _configure(conn)
+    # Searches only read: a search pool pointed at the primary by mistake still cannot write.
+    conn.execute("SET default_transaction_read_only = on")
+    conn.commit()
+
+
+def get_pool(app: Flask | None = None, *, search: bool = False) -> ConnectionPool:
+    """This worker's pool, created on first use; ``search=True``: the pool on the search
+    replica when ``PLUME_SEARCH_DATABASE_URL`` is set (else the same pool)."""
     app = app or current_app
     state = app.extensions["plume.db"]
-    if state["pool"] is None:
-        url = database_url(app)
+    key = "search_pool" if search and app.config.get("SEARCH_DATABASE_URL") else "pool"
+    if state[key] is None:
+        url = app.config["SEARCH_DATABASE_URL"] if key == "search_pool" else database_url(app)
         with state["lock"]:
-            if state["pool"] is None:
+            if state[key] is None:
                 pool = ConnectionPool(
                     url, min_size=1, max_size=app.config["DB_POOL_SIZE"],
-                    configure=_configure, open=False, name="plume", timeout=10,
+                    configure=_configure_search if key == "search_pool" else _configure,
+                    open=False, name="plume-search" if key == "search_pool" else "plume",
+                    timeout=10,
                 )
                 pool.open(wait=False)
-                state["pool"] = pool
-    return state["pool"]
+                state[key] = pool
+    return state[key]
 
 
 def close(app: Flask) -> None:
-    """Close this app's pool (tests, shutdown)."""
+    """Close this app's pools (tests, shutdown)."""
     state = app.extensions["plume.db"]
-    if state["pool"] is not None:
-        state["pool"].close()
-        state["pool"] = None
+    for key in ("pool", "search_pool"):
+        if state[key] is not None:
+            state[key].close()
+            state[key] = None
 
 
 @contextmanager
@@ -90,14 +105,29 @@ def connection(timeout: float | None = None) -> Iterator[psycopg.Connection]:
 
     A pool that cannot hand out a connection in time becomes a 503 in French.
     """
-    pool = get_pool()
+    with _borrow(get_pool(), timeout) as conn:
+        yield conn
+
+
+@contextmanager
+def search_connection(timeout: float | None = None) -> Iterator[psycopg.Connection]:
+    """A connection for case-law searches: on the read replica when one is configured.
+
+    Read only; a search that must see its own writes at once uses :func:`connection`.
+    """
+    with _borrow(get_pool(search=True), timeout) as conn:
+        yield conn
+
+
+@contextmanager
+def _borrow(pool: ConnectionPool, timeout: float | None) -> Iterator[psycopg.Connection]:
     try:
         with pool.connection(timeout=timeout) as conn:
             yield conn
     except PoolTimeout as exc:
         raise ServiceUnavailable(
             "La base de données est momentanément injoignable. Réessayez dans quelques instants.",
-            code="base_indisponible", detail=f"database pool timeout: {exc}",
+            code="base_indisponible", detail=f"database pool {pool.name} timeout: {exc}",
         ) from exc
 
 

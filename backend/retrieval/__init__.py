@@ -59,7 +59,7 @@ def vectors_ready() -> bool:
     state = current_app.extensions["plume.retrieval"]
     checked, ready = state.get("ready", (0.0, False))
     if ready or time.monotonic() - checked > READY_TTL:
-        with db.connection() as conn:
+        with db.search_connection() as conn:  # what the searches will read
             ready = conn.execute(
                 "SELECT EXISTS (SELECT 1 FROM passages WHERE embedding IS NOT NULL)").fetchone()[0]
         state["ready"] = (time.monotonic(), ready)

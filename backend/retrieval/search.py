@@ -202,7 +202,7 @@ def facets(max_age: float = FACETS_TTL) -> Facets:
     cached: Facets | None = state["facets"]
     if cached is not None and time.monotonic() - cached.loaded < max_age:
         return cached
-    with _facets_lock, db.connection() as conn:
+    with _facets_lock, db.search_connection() as conn:
         rows = conn.execute(
             "SELECT jurisdiction_key, chamber_key, solution_key, "
             "       extract(year FROM decision_date)::int, sum(passage_count)::bigint "
@@ -344,7 +344,7 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
         "rrf_k": RRF_K, "semantic_weight": SEMANTIC_WEIGHT, "per_decision": per_decision, "k": k,
         "jurisdictions": _user_jurisdictions(user),
     })
-    with db.connection() as conn:
+    with db.search_connection() as conn:
         with conn.transaction():
             # JIT compiling this query costs more than running it; parallel workers cost
             # more than they save on a few cores shared by every request.
