@@ -7,6 +7,10 @@ transaction; if it fails, its decisions are retried one by one so a single bad d
 is reported and skipped while the others load. A Word or PDF file that cannot be read is
 reported and skipped. Nothing is ever half-loaded.
 
+A large load (JSON lines over ``PARALLEL_MIN_BYTES``, from the command line) prepares its
+decisions in one process per core while this one stores them: the preparation is pure
+Python and would otherwise share one interpreter lock with the storing.
+
 Vectors are not computed here (the embedded model does ~2 passages/s): a passage takes
 the vector of an identical passage already stored, or of the sample corpus's
 precomputed file, and otherwise waits for the background embedder.
@@ -16,10 +20,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import multiprocessing
+import os
 import sys
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -29,6 +35,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from .. import db
+from ..cooperative import event_loop_active
 from ..documents import SUPPORTED_EXTENSIONS, DocumentError, read_document
 from . import embeddings, lexical
 from .records import (DecisionRecord, PreparedDecision, RecordError, from_document, from_json,
@@ -37,6 +44,9 @@ from .records import (DecisionRecord, PreparedDecision, RecordError, from_docume
 log = logging.getLogger(__name__)
 
 BATCH_DECISIONS = 500
+# Below this much JSON lines, starting the preparing processes costs more than they save.
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+PREPARE_CHUNK = 25   # decisions sent to a preparing process at a time
 JSON_EXTENSIONS = (".jsonl", ".ndjson", ".json")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_FILE_PAGES = 2000
@@ -234,6 +244,32 @@ def _ready(item: PreparedDecision) -> _Ready:
                   [lexical.tsvector(p.text) for p in item.passages])
 
 
+def _prepare_one(work: tuple[DecisionRecord, str]) -> _Ready | str:
+    """One decision ready to store, or why it is skipped (also runs in preparing processes)."""
+    record, content_hash = work
+    try:
+        return _ready(prepare(record, content_hash))
+    except RecordError as exc:
+        return str(exc)
+
+
+def _preparers(paths: list[Path], processes: int | None) -> Executor | None:
+    """Processes that prepare decisions for a large load, or None to prepare here.
+
+    ``processes``: how many (0: none); by default one per core for JSON lines over
+    ``PARALLEL_MIN_BYTES``, never inside a web worker. Spawned, not forked: this process
+    already runs threads (the writer, the database pool), which a fork would copy mid-lock.
+    """
+    if processes is None:
+        size = sum(p.stat().st_size for p in paths
+                   if p.is_file() and p.suffix.lower() in JSON_EXTENSIONS)
+        cores = os.cpu_count() or 1
+        processes = cores if cores > 1 and size >= PARALLEL_MIN_BYTES and not event_loop_active() else 0
+    if processes <= 0:
+        return None
+    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+
+
 def _store(conn: psycopg.Connection, batch: list[_Ready], vectors: VectorSource,
            report: IngestReport) -> None:
     """Write one batch (new and changed decisions) in the caller's transaction."""
@@ -387,7 +423,8 @@ class _Writer:
             self.executor.shutdown()
 
 
-def _flush(records: list[DecisionRecord], writer: _Writer, report: IngestReport) -> None:
+def _flush(records: list[DecisionRecord], writer: _Writer, report: IngestReport,
+           preparers: Executor | None = None) -> None:
     """Prepare a batch (unchanged decisions skipped before any work) and hand it to the writer."""
     if not records:
         return
@@ -396,16 +433,21 @@ def _flush(records: list[DecisionRecord], writer: _Writer, report: IngestReport)
         stored = dict(conn.execute(
             "SELECT source_id, content_hash FROM decisions WHERE source_id = ANY(%(ids)s)",
             {"ids": [record.source_id for record in records]}).fetchall())
-    todo: list[_Ready] = []
+    work: list[tuple[DecisionRecord, str]] = []
     for record in records:
         content_hash = record.content_hash()
         if stored.get(record.source_id) == content_hash:
             report.unchanged += 1
-            continue
-        try:
-            todo.append(_ready(prepare(record, content_hash)))
-        except RecordError as exc:
-            report.skipped.append((record.origin, str(exc)))
+        else:
+            work.append((record, content_hash))
+    prepared = (map(_prepare_one, work) if preparers is None or len(work) <= PREPARE_CHUNK
+                else preparers.map(_prepare_one, work, chunksize=PREPARE_CHUNK))
+    todo: list[_Ready] = []
+    for (record, _), ready in zip(work, prepared):
+        if isinstance(ready, str):
+            report.skipped.append((record.origin, ready))
+        else:
+            todo.append(ready)
     report.prepare_seconds += time.perf_counter() - started
     if todo:
         writer.submit(todo)
@@ -427,11 +469,12 @@ def _progress(total: int, enabled: bool, label: str) -> Any:
 
 
 def ingest_paths(paths: Iterable[str], progress: bool = True, *, model: str | None = None,
-                 batch_decisions: int = BATCH_DECISIONS) -> IngestReport:
+                 batch_decisions: int = BATCH_DECISIONS, processes: int | None = None) -> IngestReport:
     """Load decisions from JSON lines, .docx and .pdf files (needs an app context).
 
     ``model`` names the embedding model whose stored vectors may be reused (default: the
-    one configured). Returns the report; ``report.failed_files`` lists unreadable files.
+    one configured); ``processes`` how many processes prepare decisions (default: see
+    :func:`_preparers`). Returns the report; ``report.failed_files`` lists unreadable files.
     """
     from flask import current_app
 
@@ -443,7 +486,9 @@ def ingest_paths(paths: Iterable[str], progress: bool = True, *, model: str | No
     paths = [Path(p) for p in paths]
     total = sum(p.stat().st_size for p in paths if p.exists())
     writer = _Writer(current_app._get_current_object(), vectors, report)  # type: ignore[attr-defined]
-    with _progress(total, progress, "Ingestion") as bar, closing(writer):
+    preparers = _preparers(paths, processes)
+    with _progress(total, progress, "Ingestion") as bar, closing(writer), \
+            (preparers or nullcontext()):
         for path in paths:
             if not path.is_file():
                 report.failed_files.append((str(path), "fichier introuvable"))
@@ -459,9 +504,9 @@ def ingest_paths(paths: Iterable[str], progress: bool = True, *, model: str | No
                     seen.add(record.source_id)
                     batch.append(record)
                     if len(batch) >= batch_decisions:
-                        _flush(batch, writer, report)
+                        _flush(batch, writer, report, preparers)
                         batch = []
-                _flush(batch, writer, report)
+                _flush(batch, writer, report, preparers)
             elif suffix in SUPPORTED_EXTENSIONS:
                 try:
                     record = _document_record(path)

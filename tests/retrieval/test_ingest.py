@@ -190,3 +190,25 @@ def test_count_decisions(app, write_jsonl):
     ingest(app, [write_jsonl([decision("a", REASONS), decision("b", REASONS)])])
     with app.app_context():
         assert retrieval.count_decisions() == 2
+
+
+def test_preparing_processes_store_exactly_what_one_process_does(app, database_url, sample_records,
+                                                                 write_jsonl):
+    """A large load prepares decisions in other processes: same rows, same report, and a
+    decision with no text is still reported and skipped."""
+    from tests.conftest import truncate_all
+
+    records = sample_records[:60] + [decision("vide", "   ")]
+    path = write_jsonl(records)
+    snapshot = ("SELECT d.source_id, p.ordinal, p.zone, p.start_offset, p.end_offset, p.content_hash, "
+                "p.tsv::text FROM passages p JOIN decisions d ON d.id = p.decision_id ORDER BY 1, 2")
+    reports, rows = [], []
+    for processes in (2, 0):
+        with app.app_context():
+            report = retrieval.ingest.ingest_paths([str(path)], progress=False, processes=processes)
+        reports.append((report.ingested, report.passages, report.skipped))
+        rows.append(_rows(database_url, snapshot))
+        truncate_all(database_url)
+    assert reports[0] == reports[1]
+    assert reports[0][0] == 60 and reports[0][2] == [(f"{path.name} ligne 61", "texte vide")]
+    assert rows[0] == rows[1] and len(rows[0]) == reports[0][1]
