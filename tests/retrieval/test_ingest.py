@@ -212,3 +212,29 @@ def test_preparing_processes_store_exactly_what_one_process_does(app, database_u
     assert reports[0] == reports[1]
     assert reports[0][0] == 60 and reports[0][2] == [(f"{path.name} ligne 61", "texte vide")]
     assert rows[0] == rows[1] and len(rows[0]) == reports[0][1]
+
+
+def test_a_large_load_from_the_command_line_prepares_in_other_processes(
+        app, database_url, sample_records, tmp_path):
+    """Over PARALLEL_MIN_BYTES, ``python -m backend ingest`` prepares in spawned processes
+    (each imports the package afresh): the command as an administrator runs it loads all."""
+    import os
+    import subprocess
+    import sys
+
+    from backend.retrieval.ingest import PARALLEL_MIN_BYTES
+    from tests.deploy.conftest import app_environment
+
+    path = tmp_path / "gros.jsonl"
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        while out.tell() <= PARALLEL_MIN_BYTES:
+            record = sample_records[count % len(sample_records)]
+            out.write(json.dumps({**record, "id": f"{record['id']}-{count}"}, ensure_ascii=False) + "\n")
+            count += 1
+    result = subprocess.run([sys.executable, "-m", "backend", "ingest", "--quiet", str(path)],
+                            env=app_environment(database_url, PLUME_EMBED_IN_BACKGROUND="0"),
+                            cwd=os.getcwd(), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"{count} décision(s) ajoutée(s)" in result.stdout, result.stdout  # under a thousand
+    assert _rows(database_url, "SELECT count(*) FROM decisions")[0][0] == count
