@@ -22,7 +22,8 @@ from . import embedded
 from .migrations import apply_migrations, pending_migrations
 
 __all__ = ["init_app", "connection", "search_connection", "get_pool", "apply_migrations",
-           "pending_migrations", "resolve_url", "check_ready", "database_url", "close"]
+           "pending_migrations", "resolve_url", "check_ready", "check_search_replica",
+           "database_url", "close"]
 
 log = logging.getLogger(__name__)
 
@@ -143,4 +144,19 @@ def check_ready(timeout: float = 2.0) -> str | None:
         return f"database error: {exc}"
     if pending:
         return f"migrations not applied: {', '.join(pending)}"
+    return None
+
+
+def check_search_replica(timeout: float = 2.0) -> str | None:
+    """None when the search replica (``PLUME_SEARCH_DATABASE_URL``) answers, else why.
+
+    Not part of readiness: without its replica an instance still does everything but search.
+    """
+    try:
+        with search_connection(timeout=timeout) as conn:
+            conn.execute("SELECT 1 FROM passages LIMIT 1")
+    except ServiceUnavailable as exc:
+        return exc.detail or "search replica unreachable"
+    except psycopg.Error as exc:
+        return f"search replica error: {exc}"
     return None

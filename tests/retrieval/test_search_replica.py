@@ -75,3 +75,16 @@ def test_without_a_replica_searches_share_the_primary_pool(make_app):
     app = make_app()
     with app.app_context():
         assert db.get_pool(search=True) is db.get_pool()
+
+
+def test_readiness_reports_the_replica_without_depending_on_it(apps, make_app, database_url):
+    _, with_replica = apps
+    assert with_replica.test_client().get("/readyz").get_json() == {"status": "ok",
+                                                                    "search_database": "ok"}
+    missing = make_conninfo(**{**conninfo_to_dict(database_url), "dbname": "pas_de_replique"})
+    broken = make_app(SEARCH_DATABASE_URL=missing)
+    response = broken.test_client().get("/readyz")
+    assert response.status_code == 200 and response.get_json()["search_database"] != "ok"
+    searched = broken.test_client().get("/api/v1/search", query_string={"q": "bail"})
+    assert searched.status_code == 503
+    assert searched.get_json()["message"].startswith("La base de données est momentanément injoignable")
