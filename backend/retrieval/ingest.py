@@ -257,14 +257,15 @@ def _preparers(paths: list[Path], processes: int | None) -> Executor | None:
     """Processes that prepare decisions for a large load, or None to prepare here.
 
     ``processes``: how many (0: none); by default one per core for JSON lines over
-    ``PARALLEL_MIN_BYTES``, never inside a web worker. Spawned, not forked: this process
+    ``PARALLEL_MIN_BYTES``, never in a gevent web worker. Spawned, not forked: this process
     already runs threads (the writer, the database pool), which a fork would copy mid-lock.
     """
     if processes is None:
         size = sum(p.stat().st_size for p in paths
                    if p.is_file() and p.suffix.lower() in JSON_EXTENSIONS)
         cores = os.cpu_count() or 1
-        processes = cores if cores > 1 and size >= PARALLEL_MIN_BYTES and not event_loop_active() else 0
+        large = size >= PARALLEL_MIN_BYTES and not event_loop_active()
+        processes = cores if cores > 1 and large else 0
     if processes <= 0:
         return None
     return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
