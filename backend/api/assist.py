@@ -9,7 +9,7 @@ from flask import Blueprint, request
 
 from .. import llm
 from ..llm.tasks import LENGTHS, TASKS, TONES
-from .openapi import JSON_ERROR
+from .openapi import error_responses
 
 bp = Blueprint("assist", __name__)
 
@@ -46,14 +46,15 @@ OPENAPI = {
             }}}}},
         "responses": {
             "200": {"description": _EVENTS, "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-            "400": {"description": "Invalid body (the field is named)", "content": JSON_ERROR},
-            "403": {"description": "Role not allowed for this task", "content": JSON_ERROR},
-            "404": {"description": "Unknown task", "content": JSON_ERROR},
-            "413": {"description": "Text too long for the model", "content": JSON_ERROR},
-            "429": {"description": "User quota reached", "content": JSON_ERROR},
-            "502": {"description": "The LLM host failed before answering", "content": JSON_ERROR},
-            "503": {"description": "No LLM host configured, or host saturated (Retry-After)",
-                    "content": JSON_ERROR},
-            "504": {"description": "The LLM host did not start answering in time", "content": JSON_ERROR},
+            **error_responses({
+                "400": "Invalid body (the field is named)",
+                "403": "Role not allowed for this task",
+                "404": "Unknown task",
+                "413": "Text too long for the model",
+                "429": "User quota reached",
+                "502": "The LLM host failed before answering",
+                "503": "No LLM host configured, or host saturated (Retry-After)",
+                "504": "The LLM host did not start answering in time",
+            }),
         }}},
 }

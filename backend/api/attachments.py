@@ -19,7 +19,7 @@ from flask import Blueprint, current_app, request
 from .. import documents, llm
 from ..auth import authorize_task
 from ..errors import ValidationError
-from .openapi import JSON_ERROR
+from .openapi import error_responses
 
 bp = Blueprint("attachments", __name__)
 
@@ -90,10 +90,12 @@ OPENAPI = {
         "responses": {
             "200": {"description": "Server-sent events: delta, then done or error",
                     "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-            "400": {"description": "Missing or malformed file", "content": JSON_ERROR},
-            "403": {"description": "Role not allowed", "content": JSON_ERROR},
-            "413": {"description": "File too large or too many pages", "content": JSON_ERROR},
-            "415": {"description": "Not a .docx or .pdf", "content": JSON_ERROR},
-            "422": {"description": "Encrypted, damaged or empty file", "content": JSON_ERROR},
-            "503": {"description": "No LLM host configured", "content": JSON_ERROR}}}},
+            **error_responses({
+                "400": "Missing or malformed file",
+                "403": "Role not allowed",
+                "413": "File too large or too many pages",
+                "415": "Not a .docx or .pdf",
+                "422": "Encrypted, damaged or empty file",
+                "503": "No LLM host configured",
+            })}}},
 }

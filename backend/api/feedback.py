@@ -13,7 +13,7 @@ from flask import Blueprint, g, jsonify, request
 from .. import audit
 from ..auth import current_user
 from ..errors import Forbidden, NotFound, ValidationError
-from .openapi import JSON_ERROR
+from .openapi import error_responses
 
 bp = Blueprint("feedback", __name__)
 
@@ -82,9 +82,11 @@ OPENAPI = {
             }}}}},
         "responses": {
             "201": {"description": "Recorded"},
-            "400": {"description": "Invalid body", "content": JSON_ERROR},
-            "403": {"description": "The interaction belongs to another user"},
-            "404": {"description": "Unknown interaction"},
+            **error_responses({
+                "400": "Invalid body",
+                "403": "The interaction belongs to another user",
+                "404": "Unknown interaction",
+            }),
         },
     }},
 }

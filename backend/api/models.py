@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from .. import llm
-from .openapi import JSON_ERROR
+from .openapi import error_responses
 
 bp = Blueprint("models", __name__)
 
@@ -22,6 +22,5 @@ OPENAPI = {
         "responses": {"200": {"description": "{\"models\": [{\"id\", \"tasks\", \"context_tokens\"}], "
                                              "\"default\", \"demo\", \"configured\", \"fallback\", "
                                              "\"notice\"}"},
-                      "502": {"description": "The host could not list its models",
-                              "content": JSON_ERROR}}}},
+                      **error_responses({"502": "The host could not list its models"})}}},
 }

@@ -12,6 +12,12 @@ bp = Blueprint("openapi", __name__)
 # The body of every JSON error response, for the use cases' OPENAPI dicts.
 JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
+
+def error_responses(descriptions: dict[str, str]) -> dict[str, Any]:
+    """OpenAPI responses for the JSON errors of an operation: status → what it means."""
+    return {status: {"description": text, "content": JSON_ERROR}
+            for status, text in descriptions.items()}
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error", "message"],

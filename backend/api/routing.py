@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, request
 from ..auth import ROLE_ADMIN, ROLE_GREFFIER, require_roles
 from ..errors import ValidationError
 from ..llm import routing
-from .openapi import JSON_ERROR
+from .openapi import error_responses
 
 bp = Blueprint("routing", __name__)
 
@@ -55,8 +55,7 @@ def list_services():
                    categories=routing.categories(config))
 
 
-_ERRORS = {"400": {"description": "Invalid body", "content": JSON_ERROR},
-    "401": {"description": "Not signed in"}, "403": {"description": "Role not allowed"}}
+_ERRORS = error_responses({"400": "Invalid body", "401": "Not signed in", "403": "Role not allowed"})
 
 OPENAPI = {
     "/api/v1/routing/suggest": {"post": {

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from .. import audit, auth, retrieval
 from ..errors import AppError, ValidationError
-from .openapi import JSON_ERROR
+from .openapi import error_responses
 
 bp = Blueprint("search", __name__)
 
@@ -105,9 +105,10 @@ OPENAPI = {
                                        "hits": {"type": "array", "items": HIT_SCHEMA},
                                        "semantic": {"type": "boolean"},
                                        "notice": {"type": ["string", "null"]}}}}}},
-            "400": {"description": "Missing query or malformed filter (French message, `field`)",
-                    "content": JSON_ERROR},
-            "403": {"description": "The user's roles do not include search"},
+            **error_responses({
+                "400": "Missing query or malformed filter (French message, `field`)",
+                "403": "The user's roles do not include search",
+            }),
         },
     }},
 }

@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from .. import llm
 from ..errors import ValidationError
-from .openapi import JSON_ERROR
+from .openapi import error_responses
 
 bp = Blueprint("transcribe", __name__)
 # Multipart boundaries and the other fields around the file.
@@ -35,11 +35,13 @@ OPENAPI = {
         "responses": {
             "200": {"description": "{\"text\", \"segments\": [{\"start\", \"end\", \"text\"}], "
                                    "\"language\", \"duration\", \"model\", \"interaction_id\"}"},
-            "400": {"description": "No file, or bad language", "content": JSON_ERROR},
-            "403": {"description": "Role not allowed", "content": JSON_ERROR},
-            "413": {"description": "File too large", "content": JSON_ERROR},
-            "415": {"description": "Not a supported audio format", "content": JSON_ERROR},
-            "502": {"description": "The host failed", "content": JSON_ERROR},
-            "503": {"description": "Transcription not configured", "content": JSON_ERROR},
+            **error_responses({
+                "400": "No file, or bad language",
+                "403": "Role not allowed",
+                "413": "File too large",
+                "415": "Not a supported audio format",
+                "502": "The host failed",
+                "503": "Transcription not configured",
+            }),
         }}},
 }
