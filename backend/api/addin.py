@@ -9,6 +9,7 @@ plain browser) and renews an expired token in a hidden frame of the authority, s
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,7 +29,8 @@ LONG_CACHE = "public, max-age=86400"
 LONG_CACHE_SUFFIXES = {".png", ".svg", ".ico", ".woff2", ".woff"}
 
 
-
+# Built once per authority, not on every file served.
+@lru_cache(maxsize=8)
 def addin_csp(authority: str | None = None) -> str:
     """The add-in pages' CSP; a sign-in ``authority`` other than Entra's is allowed to be fetched."""
     sign_in = ["'self'", ENTRA_LOGIN_HOST]
