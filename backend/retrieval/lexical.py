@@ -62,7 +62,7 @@ def lexeme(word: str) -> str | None:
     found = _lexemes.get(word, "")
     if found != "":
         return found
-    folded = word.translate(UNACCENT).lower()
+    folded = unaccent(word).lower()
     stem = None if folded in STOP_WORDS or len(folded) > MAX_WORD_CHARS else _stemmer.stemWord(folded)
     if len(_lexemes) >= _CACHE_LIMIT:
         _lexemes.clear()
@@ -84,6 +84,8 @@ def _token(token: str) -> tuple[bytes | None, ...]:
 
 
 def _positions(text: str) -> tuple[dict[bytes, list[int]], int]:
+    """Each lexeme of ``text`` (zero-terminated UTF-8) with its word positions (1-based,
+    stop words counted), and the number of words."""
     # Splitting on spaces and caching whole tokens is ~4x faster than a regex over the
     # text; words never span spaces, so the result is the same.
     cached = _tokens.get
@@ -99,12 +101,6 @@ def _positions(text: str) -> tuple[dict[bytes, list[int]], int]:
         if stem is not None:
             found[stem].append(position)
     return found, len(sequence)
-
-
-def positions(text: str) -> dict[str, list[int]]:
-    """Each lexeme of ``text`` with its word positions (1-based, stop words counted)."""
-    found, _ = _positions(text)
-    return {stem[:-1].decode("utf-8"): _bounded(spots) for stem, spots in found.items()}
 
 
 def _bounded(spots: list[int]) -> list[int]:
