@@ -11,7 +11,6 @@ import threading
 from typing import Any, Callable, TypeVar
 
 import pytest
-from werkzeug.serving import make_server
 
 from .conftest import entra_settings
 
@@ -133,28 +132,12 @@ def in_browser(work: Callable[[Any], T]) -> T:
 
 
 @pytest.fixture
-def serve():
-    servers = []
-
-    def start(app) -> str:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture
-def sign_in(serve, make_app, idp):
+def sign_in(serve_app, make_app, idp):
     """``sign_in(mode="entra", **host) -> result`` from the page, against a served Plume."""
 
     def run(mode: str = "entra", **host: Any) -> dict[str, Any]:
         settings = entra_settings(idp) if mode == "entra" else {}
-        base = serve(make_app(**settings))
+        base = serve_app(make_app(**settings))
         options = {"token": idp.token(roles=["Plume.Greffier"]), **host}
 
         def work(browser: Any) -> dict[str, Any]:
@@ -228,10 +211,10 @@ def test_host_without_any_sign_in_is_explained(sign_in):
     assert result["error"] == "Cette version d'Office ne permet pas de se connecter à Plume."
 
 
-def test_signin_dialog_page_is_served_with_msal_from_plume(serve, make_app):
+def test_signin_dialog_page_is_served_with_msal_from_plume(serve_app, make_app):
     import urllib.request
 
-    base = serve(make_app())
+    base = serve_app(make_app())
     with urllib.request.urlopen(f"{base}/addin/common/signin-dialog.html") as response:
         html = response.read().decode()
         csp = response.headers["Content-Security-Policy"]
@@ -254,12 +237,12 @@ def _discovery(tenant: str) -> dict[str, Any]:
             "response_modes_supported": ["query", "fragment", "form_post"]}
 
 
-def test_signin_dialog_starts_an_authorization_code_flow_with_pkce(serve, make_app, idp):
+def test_signin_dialog_starts_an_authorization_code_flow_with_pkce(serve_app, make_app, idp):
     """The real vendored MSAL.js, under the pane's CSP, redirects to Entra with PKCE."""
     import json
     from urllib.parse import parse_qs, urlsplit
 
-    base = serve(make_app(**entra_settings(idp)))
+    base = serve_app(make_app(**entra_settings(idp)))
     seen: list[str] = []
 
     def entra(route):

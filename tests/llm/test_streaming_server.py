@@ -3,32 +3,22 @@ from __future__ import annotations
 
 import http.client
 import json
-import threading
 import time
 
 import pytest
-from werkzeug.serving import make_server
 
 from backend import llm
 from tests.fakes.upstream import Behaviour
 
 
 @pytest.fixture
-def served(llm_app):
-    """Start the app on a real threaded server; yields (app, port)."""
-    started = []
-
+def served(llm_app, serve_app):
+    """Start the app on a real threaded server (``serve_app``); returns (app, port)."""
     def start(**overrides):
         app = llm_app(**overrides)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        started.append(server)
-        return app, server.server_port
+        return app, int(serve_app(app).rsplit(":", 1)[1])
 
-    yield start
-    for server in started:
-        server.shutdown()
+    return start
 
 
 def _open(port: int, task: str, body: dict) -> http.client.HTTPResponse:

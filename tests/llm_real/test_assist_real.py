@@ -13,12 +13,11 @@ import json
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import psycopg
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from backend.llm import demo
 from tests.llm.conftest import events as sse_of
@@ -46,21 +45,6 @@ BODIES: dict[str, dict[str, str]] = {
 }
 
 
-class LiveServer:
-    """Plume served over real HTTP in a thread, so a client can really hang up."""
-
-    def __init__(self, app: Any):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-
 @pytest.fixture
 def plume_on(make_app):
     """Build an app pointed at a llama.cpp server exactly as `make run` points it."""
@@ -69,19 +53,6 @@ def plume_on(make_app):
         demo.point_config(app.config, server)
         return app
     return build
-
-
-@pytest.fixture
-def live() -> Iterator[Any]:
-    servers: list[LiveServer] = []
-
-    def serve(app: Any) -> str:
-        servers.append(LiveServer(app))
-        return servers[-1].url
-
-    yield serve
-    for server in servers:
-        server.stop()
 
 
 def consumed(before: dict[str, float], after: dict[str, float]) -> dict[str, int]:
@@ -139,9 +110,9 @@ def test_models_says_demo_with_a_french_notice(plume_on, idle_llama):
     assert "démonstration" in listing["notice"] and "PLUME_LLM_BASE_URL" in listing["notice"]
 
 
-def test_a_client_that_hangs_up_stops_the_generation_on_the_server(plume_on, idle_llama, live,
+def test_a_client_that_hangs_up_stops_the_generation_on_the_server(plume_on, idle_llama, serve_app,
                                                                      database_url):
-    url = live(plume_on(idle_llama.server, max_output=LONG_ANSWER))
+    url = serve_app(plume_on(idle_llama.server, max_output=LONG_ANSWER))
     before = idle_llama.metrics()
     response = requests.post(f"{url}/api/v1/assist/rewrite", stream=True, timeout=300,
                              json={"text": BODIES["rewrite"]["text"] * 6})
@@ -210,8 +181,8 @@ def test_a_document_longer_than_the_context_is_summarised_part_by_part(plume_on,
                                                                                    idle_llama.metrics())
 
 
-def test_two_answers_stream_side_by_side(plume_on, idle_llama, live):
-    url = live(plume_on(idle_llama.server, max_output=64))
+def test_two_answers_stream_side_by_side(plume_on, idle_llama, serve_app):
+    url = serve_app(plume_on(idle_llama.server, max_output=64))
     arrivals: dict[str, list[tuple[float, str, Any]]] = {"a": [], "b": []}
     start = threading.Barrier(2)
 
@@ -243,10 +214,10 @@ def test_two_answers_stream_side_by_side(plume_on, idle_llama, live):
     assert together == consumed(before, idle_llama.metrics())
 
 
-def test_a_server_that_dies_mid_answer_ends_the_stream_with_a_french_error(plume_on, live, tmp_path):
+def test_a_server_that_dies_mid_answer_ends_the_stream_with_a_french_error(plume_on, serve_app, tmp_path):
     server = demo.start(tmp_path, context_tokens=2048, threads=1)
     try:
-        url = live(plume_on(server, max_output=LONG_ANSWER, LLM_RETRIES=0))
+        url = serve_app(plume_on(server, max_output=LONG_ANSWER, LLM_RETRIES=0))
         response = requests.post(f"{url}/api/v1/assist/rewrite", stream=True, timeout=300,
                                  json={"text": BODIES["rewrite"]["text"] * 6})
         assert response.status_code == 200
