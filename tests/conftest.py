@@ -160,3 +160,16 @@ def serve_app() -> Iterator[Callable[[Any], str]]:
     yield serve
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def tls_idp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The fake identity provider over HTTPS, its local CA trusted by the backend's clients
+    (MSAL.js in a browser refuses an http authority; msal and the JWKS fetch verify TLS)."""
+    from tests.fakes.idp import FakeIdP
+
+    provider = FakeIdP(tls=True).start()
+    monkeypatch.setenv("SSL_CERT_FILE", provider.ca_file)  # urllib: the signing keys
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", provider.ca_file)  # msal (requests)
+    yield provider
+    provider.stop()

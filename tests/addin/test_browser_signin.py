@@ -12,12 +12,13 @@ and the browser through ``ignore_https_errors``.
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from tests.audit.helpers import GREFFIER, MAGISTRAT, record
-from tests.fakes.idp import CLIENT_ID, TENANT, FakeIdP
+from tests.auth.conftest import entra_settings
+from tests.fakes.idp import CLIENT_ID
 
 from .conftest import WAIT_MS
 
@@ -29,21 +30,11 @@ RESERVED = "L'Observatoire de l'IA est réservé aux administrateurs de Plume."
 
 
 @pytest.fixture
-def https_idp(monkeypatch) -> Iterator[FakeIdP]:
-    provider = FakeIdP(tls=True).start()
-    monkeypatch.setenv("SSL_CERT_FILE", provider.ca_file)  # the backend fetches its JWKS
-    yield provider
-    provider.stop()
-
-
-@pytest.fixture
-def entra_plume(make_app, serve_app, https_idp):
+def entra_plume(make_app, serve_app, tls_idp):
     """A served Plume in Entra mode whose sign-in authority is the fake identity provider."""
 
     def start(**overrides: Any) -> tuple[str, Any]:
-        app = make_app(AUTH_MODE="entra", AUTH_TENANT_ID=TENANT, AUTH_CLIENT_ID=CLIENT_ID,
-                       AUTH_AUTHORITY=https_idp.authority,
-                       AUTH_OPENID_CONFIG_URL=https_idp.discovery_url, **overrides)
+        app = make_app(**entra_settings(tls_idp, AUTH_AUTHORITY=tls_idp.authority, **overrides))
         return serve_app(app), app
 
     return start
@@ -70,13 +61,13 @@ def plain_browser(browser):
         context.close()
 
 
-def test_an_administrator_signs_in_by_redirect_and_sees_the_figures(entra_plume, https_idp, plain_browser,
+def test_an_administrator_signs_in_by_redirect_and_sees_the_figures(entra_plume, tls_idp, plain_browser,
                                                                     screenshot):
     base, app = entra_plume()
     record(app, MAGISTRAT, task="draft")
     record(app, GREFFIER, task="mail-summary")
-    https_idp.spa_redirect_uris.add(f"{base}{BRIDGE}")
-    https_idp.browser_user = {"roles": ADMIN_ROLES, "oid": "admin-oid", "name": "Alice Admin"}
+    tls_idp.spa_redirect_uris.add(f"{base}{BRIDGE}")
+    tls_idp.browser_user = {"roles": ADMIN_ROLES, "oid": "admin-oid", "name": "Alice Admin"}
 
     page = plain_browser(f"{base}{OBSERVATORY}")
     page.wait_for_selector("body[data-ready='true']")
@@ -86,80 +77,80 @@ def test_an_administrator_signs_in_by_redirect_and_sees_the_figures(entra_plume,
     assert page.url == f"{base}{OBSERVATORY}", "back on the page, the code gone from the address"
     screenshot(page, "observatory-signed-in-browser")
 
-    [asked] = https_idp.authorize_requests
+    [asked] = tls_idp.authorize_requests
     assert asked["redirect_uri"] == f"{base}{BRIDGE}"
     assert asked["code_challenge_method"] == "S256"
     assert CLIENT_ID in asked["client_id"] and "access_as_user" in asked["scope"]
-    [redeemed] = https_idp.code_redemptions
+    [redeemed] = tls_idp.code_redemptions
     assert redeemed["origin"] == base and redeemed["code_verifier"]
     # MSAL.js fetched the authority's metadata and tokens because the page's CSP names it.
     csp = app.test_client().get(OBSERVATORY).headers["Content-Security-Policy"]
-    assert f"connect-src 'self' https://login.microsoftonline.com {https_idp.url};" in csp
+    assert f"connect-src 'self' https://login.microsoftonline.com {tls_idp.url};" in csp
 
     # A reload is answered from MSAL's cache: no second trip to the sign-in page.
     page.reload()
     page.wait_for_selector("body[data-ready='true']")
     assert page.locator("#figures").is_visible()
-    assert len(https_idp.authorize_requests) == 1 and len(https_idp.code_redemptions) == 1
+    assert len(tls_idp.authorize_requests) == 1 and len(tls_idp.code_redemptions) == 1
 
 
-def test_a_non_administrator_signs_in_and_gets_the_french_reserved_page(entra_plume, https_idp, plain_browser,
+def test_a_non_administrator_signs_in_and_gets_the_french_reserved_page(entra_plume, tls_idp, plain_browser,
                                                                        screenshot):
     base, app = entra_plume()
     record(app, MAGISTRAT)
-    https_idp.spa_redirect_uris.add(f"{base}{BRIDGE}")
-    https_idp.browser_user = {"roles": ["Plume.Magistrat"]}
+    tls_idp.spa_redirect_uris.add(f"{base}{BRIDGE}")
+    tls_idp.browser_user = {"roles": ["Plume.Magistrat"]}
 
     page = plain_browser(f"{base}{OBSERVATORY}")
     page.wait_for_selector("body[data-ready='true']")
     assert page.locator("#problem").inner_text() == RESERVED
     assert not page.locator("#figures").is_visible() and not page.locator("#period").is_visible()
     screenshot(page, "observatory-browser-not-admin")
-    assert len(https_idp.code_redemptions) == 1, "signed in, then refused by Plume (403), not by sign-in"
+    assert len(tls_idp.code_redemptions) == 1, "signed in, then refused by Plume (403), not by sign-in"
 
 
-def test_about_page_signs_in_through_the_same_redirect_uri(entra_plume, https_idp, plain_browser):
+def test_about_page_signs_in_through_the_same_redirect_uri(entra_plume, tls_idp, plain_browser):
     base, _ = entra_plume(LLM_BASE_URL="https://albert.api.etalab.gouv.fr/v1", LLM_MODEL="albert-large")
-    https_idp.spa_redirect_uris.add(f"{base}{BRIDGE}")
-    https_idp.browser_user = {"roles": ["Plume.Greffier"]}
+    tls_idp.spa_redirect_uris.add(f"{base}{BRIDGE}")
+    tls_idp.browser_user = {"roles": ["Plume.Greffier"]}
 
     page = plain_browser(f"{base}{ABOUT}")
     page.locator("#about-model-name", has_text="albert-large").wait_for()
     assert page.locator("#about-retention").inner_text() == "6 mois (183 jours)"
-    assert [asked["redirect_uri"] for asked in https_idp.authorize_requests] == [f"{base}{BRIDGE}"]
+    assert [asked["redirect_uri"] for asked in tls_idp.authorize_requests] == [f"{base}{BRIDGE}"]
     assert page.url == f"{base}{ABOUT}", "the bridge sent the browser back to the page it came from"
 
 
-def test_a_refused_sign_in_is_said_in_french_and_not_retried_in_a_loop(entra_plume, https_idp, plain_browser):
+def test_a_refused_sign_in_is_said_in_french_and_not_retried_in_a_loop(entra_plume, tls_idp, plain_browser):
     base, _ = entra_plume()
-    https_idp.spa_redirect_uris.add(f"{base}{BRIDGE}")
-    https_idp.browser_refusal = "access_denied"
+    tls_idp.spa_redirect_uris.add(f"{base}{BRIDGE}")
+    tls_idp.browser_refusal = "access_denied"
 
     page = plain_browser(f"{base}{OBSERVATORY}")
     page.wait_for_selector("body[data-ready='true']")
     assert page.locator("#problem").inner_text() == (
         "Connexion annulée ou refusée par votre organisation. Rechargez la page pour réessayer.")
-    assert len(https_idp.authorize_requests) == 1 and https_idp.code_redemptions == []
+    assert len(tls_idp.authorize_requests) == 1 and tls_idp.code_redemptions == []
 
 
-def test_without_the_registered_redirect_uri_sign_in_stops_at_the_provider(entra_plume, https_idp, plain_browser):
+def test_without_the_registered_redirect_uri_sign_in_stops_at_the_provider(entra_plume, tls_idp, plain_browser):
     """The app registration must list the bridge (docs/admin-guide.md); otherwise sign-in stops
     at the identity provider's error, as Entra's AADSTS50011 does, and no code reaches Plume."""
     base, _ = entra_plume()
     page = plain_browser(f"{base}{OBSERVATORY}")
-    page.wait_for_url(f"{https_idp.authority}/oauth2/v2.0/authorize**")
+    page.wait_for_url(f"{tls_idp.authority}/oauth2/v2.0/authorize**")
     assert "AADSTS50011" in page.content()
-    assert https_idp.code_redemptions == []
+    assert tls_idp.code_redemptions == []
 
 
-def test_the_page_says_it_is_leaving_for_the_sign_in_page(entra_plume, https_idp, plain_browser, browser):
+def test_the_page_says_it_is_leaving_for_the_sign_in_page(entra_plume, tls_idp, plain_browser, browser):
     base, _ = entra_plume()
     context = browser.new_context(ignore_https_errors=True, locale="fr-FR")
     try:
         context.set_default_timeout(WAIT_MS)
         # The sign-in page answers 204 No Content, so the browser stays on the observatory,
         # which says why it is waiting.
-        context.route(f"{https_idp.authority}/oauth2/v2.0/authorize**", lambda route: route.fulfill(status=204))
+        context.route(f"{tls_idp.authority}/oauth2/v2.0/authorize**", lambda route: route.fulfill(status=204))
         page = context.new_page()
         page.goto(f"{base}{OBSERVATORY}")
         page.locator("#status", has_text="Redirection vers la page de connexion de votre organisation…").wait_for()
@@ -169,18 +160,18 @@ def test_the_page_says_it_is_leaving_for_the_sign_in_page(entra_plume, https_idp
 
 
 def test_an_expired_token_is_renewed_in_the_hidden_frame_without_leaving_the_page(
-        entra_plume, https_idp, plain_browser):
+        entra_plume, tls_idp, plain_browser):
     base, app = entra_plume()
     record(app, MAGISTRAT)
-    https_idp.spa_redirect_uris.add(f"{base}{BRIDGE}")
+    tls_idp.spa_redirect_uris.add(f"{base}{BRIDGE}")
     # Two minutes left: inside MSAL's and auth.js's renewal margin (five minutes) at once.
-    https_idp.browser_user = {"roles": ADMIN_ROLES, "exp": int(time.time()) + 120}
+    tls_idp.browser_user = {"roles": ADMIN_ROLES, "exp": int(time.time()) + 120}
 
     page = plain_browser(f"{base}{OBSERVATORY}")
     page.wait_for_selector("body[data-ready='true']")
     assert page.locator("#figures").is_visible(), "\n".join(page.console_messages)
-    first, *renewals = https_idp.authorize_requests
+    first, *renewals = tls_idp.authorize_requests
     assert "prompt" not in first or first["prompt"] != "none"
     assert renewals and all(asked["prompt"] == "none" for asked in renewals), renewals
-    assert len(https_idp.code_redemptions) == 1 + len(renewals)
+    assert len(tls_idp.code_redemptions) == 1 + len(renewals)
     assert page.url == f"{base}{OBSERVATORY}"

@@ -9,21 +9,11 @@ from flask import jsonify
 
 from backend import auth
 from backend.logs import JsonFormatter
-from tests.fakes.idp import FakeIdP
 
 from .conftest import bearer, entra_settings
 
 GRAPH_SCOPES = ["https://graph.microsoft.com/Mail.Read"]
 SECRET = "s3cret-client-credential"
-
-
-@pytest.fixture
-def tls_idp(monkeypatch):
-    provider = FakeIdP(tls=True).start()
-    monkeypatch.setenv("SSL_CERT_FILE", provider.ca_file)  # urllib (signing keys)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", provider.ca_file)  # msal (requests)
-    yield provider
-    provider.stop()
 
 
 def _graph_app(make_app, idp, **overrides):

@@ -107,7 +107,7 @@ def unanswering_url():
     server.listen(0)
     port = server.getsockname()[1]
     held = []
-    while True:  # fill the queue (one connection with listen(0) on Linux)
+    for _ in range(16):  # fill the queue (one connection with listen(0) on Linux)
         probe = socket.socket()
         probe.settimeout(0.3)
         try:
@@ -116,6 +116,8 @@ def unanswering_url():
             probe.close()
             break
         held.append(probe)
+    else:
+        pytest.fail("the kernel accepted 16 connections on a listen(0) socket: no silent host")
     yield f"http://127.0.0.1:{port}/v1"
     for sock in held:
         sock.close()
