@@ -12,7 +12,7 @@ and the browser through ``ignore_https_errors``.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -45,10 +45,12 @@ def plain_browser(browser):
     """A browser tab with no Office around it (Office.js is not even loaded by these pages)."""
     contexts = []
 
-    def open_(url: str) -> Any:
+    def open_(url: str, route: tuple[str, Callable[[Any], Any]] | None = None) -> Any:
         context = browser.new_context(ignore_https_errors=True, locale="fr-FR")
         contexts.append(context)
         context.set_default_timeout(WAIT_MS)
+        if route is not None:
+            context.route(*route)
         page = context.new_page()
         page.console_messages = []
         page.on("console", lambda msg: page.console_messages.append(f"{msg.type}: {msg.text}"))
@@ -139,24 +141,21 @@ def test_without_the_registered_redirect_uri_sign_in_stops_at_the_provider(entra
     base, _ = entra_plume()
     page = plain_browser(f"{base}{OBSERVATORY}")
     page.wait_for_url(f"{tls_idp.authority}/oauth2/v2.0/authorize**")
+    # What the administrator must register: the bridge page, for every Plume page.
+    assert tls_idp.authorize_requests[-1]["redirect_uri"] == f"{base}{BRIDGE}"
     assert "AADSTS50011" in page.content()
     assert tls_idp.code_redemptions == []
 
 
-def test_the_page_says_it_is_leaving_for_the_sign_in_page(entra_plume, tls_idp, plain_browser, browser):
+def test_the_page_says_it_is_leaving_for_the_sign_in_page(entra_plume, tls_idp, plain_browser):
     base, _ = entra_plume()
-    context = browser.new_context(ignore_https_errors=True, locale="fr-FR")
-    try:
-        context.set_default_timeout(WAIT_MS)
-        # The sign-in page answers 204 No Content, so the browser stays on the observatory,
-        # which says why it is waiting.
-        context.route(f"{tls_idp.authority}/oauth2/v2.0/authorize**", lambda route: route.fulfill(status=204))
-        page = context.new_page()
-        page.goto(f"{base}{OBSERVATORY}")
-        page.locator("#status", has_text="Redirection vers la page de connexion de votre organisation…").wait_for()
-        assert page.locator("#problem").inner_text() == ""
-    finally:
-        context.close()
+    # The sign-in page answers 204 No Content, so the browser stays on the observatory,
+    # which says why it is waiting.
+    page = plain_browser(f"{base}{OBSERVATORY}",
+                         route=(f"{tls_idp.authority}/oauth2/v2.0/authorize**",
+                                lambda route: route.fulfill(status=204)))
+    page.locator("#status", has_text="Redirection vers la page de connexion de votre organisation…").wait_for()
+    assert page.locator("#problem").inner_text() == ""
 
 
 def test_an_expired_token_is_renewed_in_the_hidden_frame_without_leaving_the_page(
