@@ -181,11 +181,11 @@ class FakeIdP:
             code = secrets.token_urlsafe(24)
             self._codes[code] = {key: query.get(key, "") for key in
                                  ("redirect_uri", "code_challenge", "nonce", "scope")}
-            answer.update(code=code, client_info=self._client_info(), session_state=uuid.uuid4().hex)
+            answer.update(code=code, client_info=self._client_info(self.claims(**self.browser_user)),
+                          session_state=uuid.uuid4().hex)
         return 302, {"Location": f"{redirect_uri}{'#' if fragment else '?'}{urlencode(answer)}"}, {}
 
-    def _client_info(self) -> str:
-        claims = self.claims(**self.browser_user)
+    def _client_info(self, claims: dict[str, Any]) -> str:
         raw = json.dumps({"uid": claims["oid"], "utid": claims["tid"]}).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -209,17 +209,16 @@ class FakeIdP:
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
         if challenge != grant["code_challenge"]:
             return refuse("invalid_grant", "AADSTS501481 code_verifier does not match the challenge")
-        user = dict(self.browser_user)
-        access = self.token(**user)
-        id_claims = {key: value for key, value in self.claims(**user).items()
-                     if key not in {"scp", "roles"}}
-        id_token = jwt.encode({**id_claims, "aud": self.client_id, "nonce": grant["nonce"]},
-                              self._keys[self.kid], algorithm="RS256", headers={"kid": self.kid})
+        claims = self.claims(**self.browser_user)   # once: both tokens carry the same times
+        access = self.token(**claims)
+        # The ID token: the same user for the client itself, without the API's scope and roles.
+        id_token = self.token(**{**claims, "aud": self.client_id, "nonce": grant["nonce"],
+                                 "scp": None, "roles": None})
         scopes = [s for s in grant["scope"].split() if s not in {"openid", "profile", "offline_access"}]
-        lifetime = max(0, self.claims(**user)["exp"] - int(time.time()))
+        lifetime = max(0, claims["exp"] - int(time.time()))
         return 200, {"token_type": "Bearer", "scope": " ".join(scopes), "expires_in": lifetime,
                      "ext_expires_in": lifetime, "access_token": access, "id_token": id_token,
-                     "client_info": self._client_info()}
+                     "client_info": self._client_info(claims)}
 
     def start(self) -> "FakeIdP":
         idp = self
@@ -231,7 +230,6 @@ class FakeIdP:
                 return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} if origin else {}
 
             def do_OPTIONS(self) -> None:  # noqa: N802 - CORS preflight
-                idp.hits[f"OPTIONS {self.path.split('?')[0]}"] += 1
                 self.send_response(204)
                 for name, value in self._cors().items():
                     self.send_header(name, value)
