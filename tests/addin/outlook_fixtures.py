@@ -1,8 +1,8 @@
 """Outlook pieces of the browser tests: the mail on screen and a fake model that answers
 each mail task the way a real one would.
 
-Builds on ``tests/addin/conftest.py`` (``plume``, ``open_pane``, ``screenshot``): a test
-module imports the fixtures it needs from here. The mailbox mock is ``outlook_mock.js``;
+Helpers and data only: the ``outlook`` fixture lives in ``tests/addin/conftest.py``, beside
+``plume``, ``open_pane`` and ``screenshot``. The mailbox mock is ``outlook_mock.js``;
 the scenario (subject, body, attachments, mode) is passed as ``window.__outlookScenario``.
 """
 from __future__ import annotations
