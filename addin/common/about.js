@@ -4,8 +4,7 @@
  * The page keeps its built-in French text when the server cannot be reached.
  * @module common/about
  */
-import { getJSON, startSession } from './api.js';
-import { STATUS_EVENT } from './auth.js';
+import { getJSON, onSignInStatus, startSession } from './api.js';
 
 /** Days in a month, to say « 6 mois » rather than « 183 jours ». */
 const DAYS_PER_MONTH = 30.5;
@@ -60,7 +59,7 @@ function render(about) {
 async function main() {
   const status = document.getElementById('about-status');
   // Opened in a plain browser, sign-in may leave for the organisation's sign-in page: say so.
-  window.addEventListener(STATUS_EVENT, (event) => { status.textContent = event.detail.message; });
+  onSignInStatus((message) => { status.textContent = message; });
   try {
     try {
       await startSession();

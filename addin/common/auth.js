@@ -23,6 +23,8 @@
  * @module common/auth
  */
 
+import { STATUS_EVENT } from './api.js';
+
 /** Where the Makefile puts MSAL.js's browser build (served by Plume). */
 export const MSAL_SCRIPT = '/addin/vendor/msal-browser.min.js';
 /** The sign-in dialog page (same origin as the pane). */
@@ -50,8 +52,6 @@ const MICROSOFT_LOGIN_HOSTS = new Set(['login.microsoftonline.com', 'login.micro
 const INTERACTION_NEEDED = new Set(['interaction_required', 'login_required', 'consent_required',
   'no_tokens_found', 'no_account_error', 'monitor_window_timeout', 'refresh_token_expired',
   'bad_token']);
-/** Event a page may listen to, to show what sign-in is doing (`detail.message`, French). */
-export const STATUS_EVENT = 'plume:auth-status';
 /** French sentences of the browser sign-in. */
 const BROWSER_TEXT = Object.freeze({
   redirecting: 'Redirection vers la page de connexion de votre organisation…',

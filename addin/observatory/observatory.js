@@ -5,8 +5,7 @@
  * (403), and the page then says so and shows nothing else.
  * @module observatory
  */
-import { ApiError, getJSON, request, startSession } from '../common/api.js';
-import { STATUS_EVENT } from '../common/auth.js';
+import { ApiError, getJSON, onSignInStatus, request, startSession } from '../common/api.js';
 import { h } from '../common/render.js';
 
 /** Fluent-like colours with enough contrast between neighbours. */
@@ -254,9 +253,7 @@ async function main() {
   document.getElementById('period').addEventListener('submit', (event) => { event.preventDefault(); load(); });
   document.getElementById('export').addEventListener('click', exportCsv);
   // Opened in a plain browser, sign-in may leave for the organisation's sign-in page: say so.
-  window.addEventListener(STATUS_EVENT, (event) => {
-    document.getElementById('status').textContent = event.detail.message;
-  });
+  onSignInStatus((message) => { document.getElementById('status').textContent = message; });
   try {
     await startSession();
   } catch (err) {
