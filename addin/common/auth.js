@@ -337,7 +337,8 @@ async function acquireWithNaa() {
   return fromMsalResult(result);
 }
 
-function fromMsalResult(result) {
+/** An MSAL result as `{ token, expiresAt }` (ms); also what the sign-in dialog sends back. */
+export function fromMsalResult(result) {
   if (!result || !result.accessToken) throw new Error('MSAL returned no access token');
   const expiresOn = result.expiresOn ? new Date(result.expiresOn).getTime() : expiryOf(result.accessToken);
   return { token: result.accessToken, expiresAt: expiresOn };
@@ -389,7 +390,7 @@ function acquireWithDialog() {
           return;
         }
         if (message.status === 'ok' && message.token) {
-          resolve({ token: message.token, expiresAt: message.expiresOn || expiryOf(message.token) });
+          resolve({ token: message.token, expiresAt: message.expiresAt || expiryOf(message.token) });
         } else {
           const failed = new AuthError(message.message || 'La connexion à votre compte a échoué. Réessayez.',
             `sign-in dialog: ${message.error || 'failed'}`);

@@ -5,7 +5,7 @@
  * registered as a "single-page application" redirect URI of Plume's app registration.
  * @module common/signin-dialog
  */
-import { msalConfiguration } from './auth.js';
+import { fromMsalResult, msalConfiguration } from './auth.js';
 
 const FAILED = 'La connexion à votre compte a échoué. Fermez cette fenêtre et réessayez.';
 
@@ -16,11 +16,7 @@ function send(message) {
 }
 
 function reply(result) {
-  send({
-    status: 'ok',
-    token: result.accessToken,
-    expiresOn: result.expiresOn ? new Date(result.expiresOn).getTime() : null,
-  });
+  send({ status: 'ok', ...fromMsalResult(result) });
 }
 
 async function signIn() {
