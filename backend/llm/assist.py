@@ -8,8 +8,8 @@ instead of ``done``. A long document first sends ``progress`` {"done", "total",
 
 Everything that can fail before the answer starts (unknown task, body, role, quota,
 no host, every host down) fails before the first byte, as a JSON error with its status;
-the first byte is the first token. The host call starts as soon as role, body and host
-are known, while the quota is checked (a refusal closes it at once). The audit record
+the first byte is the first token. The quota is checked before the host is called, so a
+refused request never spends the host's capacity. The audit record
 opened here is finished on every path: ``ok``, ``error`` with its code, or ``stopped``
 when the client went away.
 """
