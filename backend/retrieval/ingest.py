@@ -50,6 +50,7 @@ PREPARE_CHUNK = 25   # decisions sent to a preparing process at a time
 JSON_EXTENSIONS = (".jsonl", ".ndjson", ".json")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_FILE_PAGES = 2000
+ANALYZE_AFTER = 1000  # passages stored by one run before it refreshes the table's statistics
 SAMPLE_VECTORS = Path(__file__).with_name("data") / "sample_vectors.npz"
 
 
@@ -529,8 +530,11 @@ def ingest_paths(paths: Iterable[str], progress: bool = True, *, model: str | No
         try:
             with db.connection() as conn:
                 conn.execute("SELECT gin_clean_pending_list('passages_tsv_idx'::regclass)")
-        except psycopg.errors.InsufficientPrivilege:   # not the index's owner: autovacuum will
-            log.info("GIN pending list left to autovacuum (not the index owner)")
+                if report.passages >= ANALYZE_AFTER:
+                    # Searches read the words' frequencies from these statistics.
+                    conn.execute("ANALYZE passages")
+        except psycopg.errors.InsufficientPrivilege:   # not the table's owner: autovacuum will
+            log.info("GIN pending list and statistics left to autovacuum (not the table owner)")
     report.seconds = time.perf_counter() - started
     log.info("ingestion finished", extra={
         "ingested": report.ingested, "updated": report.updated, "unchanged": report.unchanged,

@@ -22,6 +22,7 @@ import re
 import struct
 from collections import defaultdict
 from pathlib import Path
+from typing import Mapping
 
 import Stemmer
 
@@ -36,6 +37,12 @@ MAX_WORD_CHARS = 200               # longer runs are not words (PostgreSQL skips
 MAX_POSITION = 16383               # tsvector positions are 14 bits
 MAX_POSITIONS_PER_LEXEME = 256     # tsvector keeps at most 256 positions of a lexeme
 SHORT_QUERY_WORDS = 6              # up to this many words, every word must match (AND)
+# A longer text (a pasted paragraph) looks for its most telling words: at most this many,
+# and none found in more than COMMON_SHARE of passages (while rarer ones remain). Common
+# words add little to the ranking but each costs a scan of a long index list.
+LONG_QUERY_TERMS = 16
+COMMON_SHARE = 0.1
+MIN_TELLING_CHARS = 3   # « M. [K] » : letters left by pseudonymisation tell nothing
 
 STOP_WORDS = frozenset(
     line.strip().translate(UNACCENT).lower()
@@ -159,17 +166,18 @@ def _phrase(text: str) -> str | None:
     return f"( {out} )" if len(items) > 1 else out
 
 
-def query(text: str) -> tuple[str | None, frozenset[str]]:
+def query(text: str, shares: Mapping[str, float] | None = None) -> tuple[str | None, frozenset[str]]:
     """A tsquery (text form) for a search, and the lexemes to highlight.
 
     Up to :data:`SHORT_QUERY_WORDS` words every word must match, with a web-search
     syntax: « "mots exacts" » (or « …  ») for a phrase, ``-mot`` to exclude, ``OR`` /
     ``OU`` between alternatives. Longer text (a pasted paragraph) matches any of its
-    words, ranked by how many and how close. None when no word is searchable.
+    most telling words (:func:`telling`, given each lexeme's share of passages in
+    ``shares``), ranked by how many and how close. None when no word is searchable.
     """
     words = text.split()
     if len(words) > SHORT_QUERY_WORDS:
-        stems = sorted({s for w in WORD.findall(text) if (s := lexeme(w)) is not None})
+        stems = telling({s for w in WORD.findall(text) if (s := lexeme(w)) is not None}, shares or {})
         return (" | ".join(_quote(s) for s in stems) or None), frozenset(stems)
     groups: list[list[str]] = []     # AND of OR-groups
     excluded: list[str] = []
@@ -197,8 +205,27 @@ def query(text: str) -> tuple[str | None, frozenset[str]]:
     return " & ".join(parts), frozenset(s.replace("''", "'") for s in highlighted)
 
 
+def telling(stems: set[str], shares: Mapping[str, float]) -> list[str]:
+    """The lexemes of a long query worth searching, in order: at most
+    :data:`LONG_QUERY_TERMS`, the rarest first (a lexeme missing from ``shares`` is rarer
+    than any in it), leaving out those in more than :data:`COMMON_SHARE` of passages and
+    those of one or two letters, unless nothing else remains (then the three least
+    common words are kept). Without
+    ``shares`` (no statistics yet) every lexeme is kept."""
+    if not shares:
+        return sorted(stems)
+    ranked = sorted(stems, key=lambda stem: (shares.get(stem, 0.0), stem))
+    words = [stem for stem in ranked if len(stem) >= MIN_TELLING_CHARS] or ranked
+    kept = [stem for stem in words if shares.get(stem, 0.0) <= COMMON_SHARE] or words[:3]
+    return sorted(kept[:LONG_QUERY_TERMS])
+
+
 def marks(text: str, stems: frozenset[str]) -> list[list[int]]:
     """Character spans of the words of ``text`` whose lexeme is one of ``stems``."""
     if not stems:
         return []
-    return [[m.start(), m.end()] for m in WORD.finditer(text) if lexeme(m.group()) in stems]
+    # Each distinct word is stemmed once (a passage repeats its words); most have no match.
+    matching = {word for word in set(WORD.findall(text)) if lexeme(word) in stems}
+    if not matching:
+        return []
+    return [[m.start(), m.end()] for m in WORD.finditer(text) if m.group() in matching]

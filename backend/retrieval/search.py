@@ -143,11 +143,14 @@ def _like_contains(value: str) -> str:
 
 @dataclass
 class Facets:
-    """Passage counts per (jurisdiction, chamber, solution, year), folded; and per zone."""
+    """Passage counts per (jurisdiction, chamber, solution, year), folded; and per zone.
+    With them, the share of passages holding each common lexeme (PostgreSQL's statistics
+    of the full-text column: its most common elements)."""
 
     rows: list[tuple[str, str, str, int | None, int]]
     zones: dict[str, int]
     total: int
+    term_shares: dict[str, float] = field(default_factory=dict)
     loaded: float = field(default_factory=time.monotonic)
 
     def estimate(self, filters: Filters) -> int:
@@ -193,6 +196,12 @@ def _year_share(year: int | None, start: dt.date | None, end: dt.date | None) ->
     return ((high - low).days + 1) / ((last - first).days + 1)
 
 
+# Up to 1,000 lexemes (statistics target × 10) with the share of sampled passages holding
+# each; empty until the table has been analysed (ANALYZE, autovacuum).
+TERM_STATISTICS = """
+SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats
+ WHERE schemaname = current_schema() AND tablename = 'passages' AND attname = 'tsv'
+"""
 _facets_lock = threading.Lock()
 
 
@@ -209,8 +218,10 @@ def facets(max_age: float = FACETS_TTL) -> Facets:
             "FROM decisions GROUP BY 1, 2, 3, 4").fetchall()
         zones = dict(conn.execute(
             "SELECT zone, count(*) FROM passages GROUP BY zone").fetchall())
+        terms = conn.execute(TERM_STATISTICS).fetchone()
     loaded = Facets(rows=[tuple(r) for r in rows], zones=zones,  # type: ignore[misc]
-                    total=sum(r[4] for r in rows))
+                    total=sum(r[4] for r in rows),
+                    term_shares=dict(zip(terms[0], terms[1])) if terms and terms[0] else {})
     state["facets"] = loaded
     return loaded
 
@@ -336,7 +347,8 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
     semantic = use_vectors and vector is not None
     chosen = plan(filters, candidates) if semantic else Plan(False, BASE_EF_SEARCH, -1)
     filters_sql, params = filters.sql()
-    tsquery, stems = lexical.query(query)
+    long_query = len(query.split()) > lexical.SHORT_QUERY_WORDS
+    tsquery, stems = lexical.query(query, facets().term_shares if long_query else None)
     params.update({
         "tsquery": tsquery, "use_words": tsquery is not None,
         "lexical_cap": LEXICAL_CANDIDATE_CAP, "candidates": candidates,
