@@ -50,7 +50,10 @@ PREPARE_CHUNK = 25   # decisions sent to a preparing process at a time
 JSON_EXTENSIONS = (".jsonl", ".ndjson", ".json")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_FILE_PAGES = 2000
-ANALYZE_AFTER = 1000  # passages stored by one run before it refreshes the table's statistics
+# A run that stores this many passages, or this share of all of them, then recounts the
+# passages of each lexeme and refreshes the table's statistics.
+REFRESH_AFTER = 1000
+REFRESH_SHARE = 0.1
 SAMPLE_VECTORS = Path(__file__).with_name("data") / "sample_vectors.npz"
 
 
@@ -350,6 +353,7 @@ def refresh_analysis() -> int:
             conn.execute("INSERT INTO text_analyser (analyser) VALUES (%(a)s)",
                          {"a": lexical.ANALYSER})
     if done:
+        refresh_lexeme_counts()
         log.warning("full-text vectors recomputed by the current analyser",
                     extra={"previous": row[0] if row else None, "analyser": lexical.ANALYSER,
                            "passages": done})
@@ -470,6 +474,23 @@ def _progress(total: int, enabled: bool, label: str) -> Any:
                 disable=not enabled, file=sys.stderr, leave=False)
 
 
+def refresh_lexeme_counts(stored: int | None = None) -> bool:
+    """Recount the passages holding each lexeme (what searches read to pick a selection's
+    telling words), when ``stored`` new passages are many (None: always). One transaction:
+    searches read the old counts until it commits. True when recounted."""
+    started = time.perf_counter()
+    with db.connection() as conn:
+        if stored is not None and stored < REFRESH_AFTER:
+            total = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+            if stored < REFRESH_SHARE * total:
+                return False
+        conn.execute("DELETE FROM lexeme_counts")
+        conn.execute("INSERT INTO lexeme_counts (lexeme, passages) "
+                     "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM passages')")
+    log.info("lexeme counts refreshed", extra={"seconds": round(time.perf_counter() - started, 2)})
+    return True
+
+
 def ingest_paths(paths: Iterable[str], progress: bool = True, *, model: str | None = None,
                  batch_decisions: int = BATCH_DECISIONS, processes: int | None = None) -> IngestReport:
     """Load decisions from JSON lines, .docx and .pdf files (needs an app context).
@@ -527,14 +548,12 @@ def ingest_paths(paths: Iterable[str], progress: bool = True, *, model: str | No
                     (str(path), "format non pris en charge (attendu : .jsonl, .docx, .pdf)"))
                 bar.update(path.stat().st_size)
     if report.passages:
+        refresh_lexeme_counts(report.passages)
         try:
             with db.connection() as conn:
                 conn.execute("SELECT gin_clean_pending_list('passages_tsv_idx'::regclass)")
-                if report.passages >= ANALYZE_AFTER:
-                    # Searches read the words' frequencies from these statistics.
-                    conn.execute("ANALYZE passages")
-        except psycopg.errors.InsufficientPrivilege:   # not the table's owner: autovacuum will
-            log.info("GIN pending list and statistics left to autovacuum (not the table owner)")
+        except psycopg.errors.InsufficientPrivilege:   # not the index's owner: autovacuum will
+            log.info("GIN pending list left to autovacuum (not the index owner)")
     report.seconds = time.perf_counter() - started
     log.info("ingestion finished", extra={
         "ingested": report.ingested, "updated": report.updated, "unchanged": report.unchanged,

@@ -143,14 +143,11 @@ def _like_contains(value: str) -> str:
 
 @dataclass
 class Facets:
-    """Passage counts per (jurisdiction, chamber, solution, year), folded; and per zone.
-    With them, the share of passages holding each common lexeme (PostgreSQL's statistics
-    of the full-text column: its most common elements)."""
+    """Passage counts per (jurisdiction, chamber, solution, year), folded; and per zone."""
 
     rows: list[tuple[str, str, str, int | None, int]]
     zones: dict[str, int]
     total: int
-    term_shares: dict[str, float] = field(default_factory=dict)
     loaded: float = field(default_factory=time.monotonic)
 
     def estimate(self, filters: Filters) -> int:
@@ -196,12 +193,6 @@ def _year_share(year: int | None, start: dt.date | None, end: dt.date | None) ->
     return ((high - low).days + 1) / ((last - first).days + 1)
 
 
-# Up to 1,000 lexemes (statistics target × 10) with the share of sampled passages holding
-# each; empty until the table has been analysed (ANALYZE, autovacuum).
-TERM_STATISTICS = """
-SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats
- WHERE schemaname = current_schema() AND tablename = 'passages' AND attname = 'tsv'
-"""
 _facets_lock = threading.Lock()
 
 
@@ -218,10 +209,8 @@ def facets(max_age: float = FACETS_TTL) -> Facets:
             "FROM decisions GROUP BY 1, 2, 3, 4").fetchall()
         zones = dict(conn.execute(
             "SELECT zone, count(*) FROM passages GROUP BY zone").fetchall())
-        terms = conn.execute(TERM_STATISTICS).fetchone()
     loaded = Facets(rows=[tuple(r) for r in rows], zones=zones,  # type: ignore[misc]
-                    total=sum(r[4] for r in rows),
-                    term_shares=dict(zip(terms[0], terms[1])) if terms and terms[0] else {})
+                    total=sum(r[4] for r in rows))
     state["facets"] = loaded
     return loaded
 
@@ -303,6 +292,19 @@ ORDER BY b.score DESC, b.id
 """
 
 
+LEXEME_COUNTS = "SELECT lexeme, passages FROM lexeme_counts WHERE lexeme = ANY(%(lexemes)s)"
+
+
+def _lexeme_shares(conn, text: str) -> dict[str, float]:
+    """The share of passages holding each lexeme of ``text`` (those no passage holds, or
+    counted since the last recount, are missing)."""
+    total = facets().total
+    if not total:
+        return {}
+    rows = conn.execute(LEXEME_COUNTS, {"lexemes": sorted(lexical.stems(text))}).fetchall()
+    return {lexeme: passages / total for lexeme, passages in rows}
+
+
 HIDDEN = ("SELECT EXISTS (SELECT 1 FROM decisions WHERE visibility = 'private' "
           "AND NOT private_to && %(jurisdictions)s::text[])")
 
@@ -348,15 +350,15 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
     chosen = plan(filters, candidates) if semantic else Plan(False, BASE_EF_SEARCH, -1)
     filters_sql, params = filters.sql()
     long_query = len(query.split()) > lexical.SHORT_QUERY_WORDS
-    tsquery, stems = lexical.query(query, facets().term_shares if long_query else None)
     params.update({
-        "tsquery": tsquery, "use_words": tsquery is not None,
         "lexical_cap": LEXICAL_CANDIDATE_CAP, "candidates": candidates,
         "use_vectors": semantic, "vector": vector if semantic else np.zeros(384, dtype=np.float32),
         "rrf_k": RRF_K, "semantic_weight": SEMANTIC_WEIGHT, "per_decision": per_decision, "k": k,
         "jurisdictions": _user_jurisdictions(user),
     })
     with db.search_connection() as conn:
+        tsquery, stems = lexical.query(query, _lexeme_shares(conn, query) if long_query else None)
+        params.update({"tsquery": tsquery, "use_words": tsquery is not None})
         with conn.transaction():
             # JIT compiling this query costs more than running it; parallel workers cost
             # more than they save on a few cores shared by every request.
@@ -367,8 +369,12 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
             hidden = conn.execute(HIDDEN, params).fetchone()[0]
             # Never a prepared statement: a generic plan cannot use the jurisdiction prefix
             # index nor weigh the query's words, both of which decide the right plan.
-            rows = conn.execute(build_sql(chosen.exact, filters_sql, hidden), params,
-                                prepare=False).fetchall()
+            sql = build_sql(chosen.exact, filters_sql, hidden)
+            rows = conn.execute(sql, params, prepare=False).fetchall()
+            if long_query and len(stems) > 1 and all(row[2] is None for row in rows):
+                # No passage holds two of the selection's telling words: any one will do.
+                params["tsquery"] = lexical.any_of(stems)
+                rows = conn.execute(sql, params, prepare=False).fetchall()
     hits = []
     for (passage_id, score, lexical_rank, semantic_rank, zone, ordinal, start, end, text,
          source_id, ecli, jurisdiction, chamber, number, date, solution, publication,

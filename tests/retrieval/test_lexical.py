@@ -4,13 +4,16 @@ from __future__ import annotations
 import psycopg
 
 from backend.retrieval import lexical
-from backend.retrieval.search import facets, forget_facets
 
 from .conftest import decision, ingest
 from .test_search import CORPUS, _search
 
 SELECTION = ("Attendu que la cour rappelle que le preneur à bail commercial peut prétendre au "
              "paiement d'une indemnité d'éviction lorsque le bailleur refuse le renouvellement")
+# Decisions about something else, so that the words of CORPUS are rare, as in a real corpus.
+FILLERS = [decision(f"autre-{n}", "MOTIFS\nLa cour statue sur la demande de renvoi. " * 3
+                    + "\nPAR CES MOTIFS\nRenvoie l'affaire.", number=f"22/{n:05d}")
+           for n in range(8)]
 
 
 def test_short_queries_keep_every_word_whatever_the_statistics():
@@ -19,12 +22,29 @@ def test_short_queries_keep_every_word_whatever_the_statistics():
     assert text.count("&") == 2
 
 
+def shares_of(text: str, **given: float) -> dict[str, float]:
+    """A share of passages for every lexeme of ``text``: 5 %, or the one given for a word."""
+    shares = {stem: 0.05 for w in lexical.WORD.findall(text) if (stem := lexical.lexeme(w))}
+    shares.update({lexical.lexeme(word): share for word, share in given.items()})
+    return shares
+
+
 def test_a_long_query_keeps_its_rarest_words_and_leaves_out_common_ones():
-    shares = {lexical.lexeme("cour"): 0.6, lexical.lexeme("rappelle"): 0.3,
-              lexical.lexeme("paiement"): 0.05}
+    shares = shares_of(SELECTION, cour=0.6, rappelle=0.3, paiement=0.001, éviction=0.002,
+                       preneur=0.003)
     _, stems = lexical.query(SELECTION, shares)
     assert lexical.lexeme("cour") not in stems and lexical.lexeme("rappelle") not in stems
     assert {lexical.lexeme("paiement"), lexical.lexeme("éviction"), lexical.lexeme("preneur")} <= stems
+
+
+def test_a_long_query_asks_for_two_of_its_telling_words_together():
+    text, stems = lexical.query(SELECTION, shares_of(SELECTION))
+    assert len(stems) == lexical.LONG_QUERY_TERMS
+    pairs = [part.strip(" ()").split(" & ") for part in text.split(" | ")]
+    assert len(pairs) == len(stems) * (len(stems) - 1) // 2
+    assert {frozenset(p) for p in pairs} == {frozenset((f"'{a}'", f"'{b}'")) for a in stems
+                                            for b in stems if a < b}
+    assert lexical.any_of(stems) == " | ".join(f"'{s}'" for s in sorted(stems))
 
 
 def test_a_long_query_keeps_at_most_the_configured_number_of_words():
@@ -51,9 +71,23 @@ def test_a_selection_of_only_common_words_still_searches_the_least_common_three(
     assert stems == {lexical.lexeme("parties"), lexical.lexeme("jugement"), lexical.lexeme("tribunal")}
 
 
-def test_without_statistics_a_long_query_keeps_every_word():
-    _, stems = lexical.query(SELECTION, {})
-    assert lexical.lexeme("cour") in stems and len(stems) > lexical.LONG_QUERY_TERMS - 4
+def test_without_counts_a_long_query_matches_any_of_its_words():
+    text, stems = lexical.query(SELECTION, {})
+    assert stems == lexical.stems(SELECTION) and lexical.lexeme("cour") in stems
+    assert text == lexical.any_of(stems)
+
+
+def test_words_no_passage_holds_come_after_the_rare_words_passages_hold():
+    # « Dupont » (a name in the user's draft) is in no passage: it is not counted.
+    text = "Monsieur Dupont sollicite une indemnité d'éviction du bail commercial renouvelé"
+    shares = shares_of(text, indemnité=0.02, éviction=0.001, bail=0.01, commercial=0.03,
+                       renouvelé=0.004, sollicite=0.05, monsieur=0.2)
+    del shares[lexical.lexeme("Dupont")]
+    assert lexical.telling(lexical.stems(text), shares) == sorted(
+        lexical.lexeme(w) for w in ("éviction", "renouvelé", "bail", "indemnité", "commercial",
+                                    "sollicite"))
+    del shares[lexical.lexeme("sollicite")]
+    assert lexical.lexeme("Dupont") in lexical.telling(lexical.stems(text), shares)
 
 
 def test_marks_find_every_occurrence_of_the_matched_words():
@@ -62,36 +96,41 @@ def test_marks_find_every_occurrence_of_the_matched_words():
     assert [text[a:b] for a, b in spans] == ["bail", "BAIL"]
 
 
-def test_search_reads_word_statistics_and_leaves_common_words_out_of_a_selection(
+def test_search_reads_the_lexeme_counts_and_leaves_common_words_out_of_a_selection(
         search_app, write_jsonl, database_url):
-    # Every passage says « cour »: once the table is analysed, a selection does not search it.
+    # Every passage says « cour »: a selection does not search it. Nor does it search first
+    # the words no passage holds (« prétendre », « paiement »…), which would crowd out
+    # the telling ones.
     corpus = [dict(d, text=d["text"].replace("MOTIFS\n", "MOTIFS\nLa cour statue. ")) for d in CORPUS]
-    corpus += [decision(f"autre-{n}", "MOTIFS\nLa cour statue sur la demande de renvoi. " * 3
-                        + "\nPAR CES MOTIFS\nRenvoie l'affaire.", number=f"22/{n:05d}")
-               for n in range(8)]
-    ingest(search_app, [write_jsonl(corpus)])
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("ANALYZE passages")
-    with search_app.app_context():
-        forget_facets()
-        shares = facets().term_shares
-    assert shares.get(lexical.lexeme("cour"), 0) > lexical.COMMON_SHARE
+    ingest(search_app, [write_jsonl(corpus + FILLERS)])
 
     response = _search(search_app, q=SELECTION)
     assert response.status_code == 200
     top = response.get_json()["hits"][0]
     assert top["decision_id"] == "ca-lyon-bail"
     marked = {top["text"][a:b].lower() for a, b in top["marks"]}
-    assert "éviction" in marked and "cour" not in marked
+    assert {"bail", "renouvellement"} <= marked and "cour" not in marked
 
 
-def test_a_large_ingestion_leaves_the_word_statistics_searches_read(search_app, write_jsonl,
-                                                                     monkeypatch):
+def test_ingestion_counts_the_passages_of_each_lexeme(search_app, write_jsonl, database_url):
+    ingest(search_app, [write_jsonl(CORPUS + FILLERS)])
+    with psycopg.connect(database_url) as conn:
+        counts = dict(conn.execute("SELECT lexeme, passages FROM lexeme_counts").fetchall())
+        truth = conn.execute("SELECT count(*) FROM passages WHERE tsv @@ 'evict'::tsquery").fetchone()[0]
+    assert counts["evict"] == truth == 2
+    assert counts["motif"] == 26
+
+
+def test_a_small_ingestion_into_a_large_corpus_leaves_the_counts_to_the_next_large_one(
+        search_app, write_jsonl, database_url, monkeypatch):
     from backend.retrieval import ingest as ingest_module
 
-    monkeypatch.setattr(ingest_module, "ANALYZE_AFTER", 10)   # "large": this corpus's 10+ passages
+    ingest(search_app, [write_jsonl(FILLERS, "fillers.jsonl")])
+    monkeypatch.setattr(ingest_module, "REFRESH_SHARE", 0.9)   # "large": 90 % of the corpus
     ingest(search_app, [write_jsonl(CORPUS)])
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM lexeme_counts WHERE lexeme = 'evict'").fetchone()[0] == 0
     with search_app.app_context():
-        forget_facets()
-        shares = facets().term_shares
-    assert shares[lexical.lexeme("motifs")] > 0.5
+        assert ingest_module.refresh_lexeme_counts() is True
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT passages FROM lexeme_counts WHERE lexeme = 'evict'").fetchone()[0] == 2
