@@ -564,8 +564,9 @@ def bench_quality(base_url: str) -> None:
 
 def selection_quality(records: list[dict], user) -> None:
     """A selection as the query: 40 words from the middle of each decision's text, words
-    only; the decision should come first. Searched with the most telling words (what
-    Plume does) and with every word (as before), to show what leaving out common words costs."""
+    only; the decision should come first. Searched as Plume does (passages holding two
+    of the selection's most telling words) and as it did before (any of its words), to
+    show what the choice of words gains."""
     from backend.retrieval import lexical
     from backend.retrieval.search import run
 
@@ -577,21 +578,26 @@ def selection_quality(records: list[dict], user) -> None:
             cases.append((r["id"], " ".join(words[middle:middle + 40])))
     print(f"\n  {len(cases)} selections of 40 words (the middle of each decision longer than 200 "
           "words), words only:")
-    saved = lexical.LONG_QUERY_TERMS, lexical.COMMON_SHARE, lexical.MIN_TELLING_CHARS
+
+    def any_word(text: str, shares=None, present=None):
+        stems = frozenset(s for w in lexical.WORD.findall(text) if (s := lexical.lexeme(w)))
+        return lexical.any_of(stems), stems
+
+    telling = lexical.query
     try:
-        for label, *rule in (("most telling words", *saved), ("every word", 10**6, 1.0, 1)):
-            lexical.LONG_QUERY_TERMS, lexical.COMMON_SHARE, lexical.MIN_TELLING_CHARS = rule
+        for label, query in (("two telling words", telling), ("any word", any_word)):
+            lexical.query = query
             ranks, elapsed = [], []
-            for decision_id, query in cases:
+            for decision_id, text in cases:
                 started = time.perf_counter()
-                ids = [h["decision_id"] for h in run(query, user, k=10).hits]
+                ids = [h["decision_id"] for h in run(text, user, k=10).hits]
                 elapsed.append((time.perf_counter() - started) * 1000)
                 ranks.append(ids.index(decision_id) + 1 if decision_id in ids else None)
             line = "   ".join(f"hit@{k} {sum(1 for r in ranks if r and r <= k) / len(ranks):.2f}"
                                for k in (1, 5, 10))
-            print(f"  {label:<19} {line}   {percentiles(elapsed)}")
+            print(f"  {label:<18} {line}   {percentiles(elapsed)}")
     finally:
-        lexical.LONG_QUERY_TERMS, lexical.COMMON_SHARE, lexical.MIN_TELLING_CHARS = saved
+        lexical.query = telling
 
 
 def main() -> None:
