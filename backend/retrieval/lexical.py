@@ -177,8 +177,8 @@ def query(text: str, shares: Mapping[str, float] | None = None) -> tuple[str | N
     syntax: « "mots exacts" » (or « …  ») for a phrase, ``-mot`` to exclude, ``OR`` /
     ``OU`` between alternatives. Longer text (a pasted paragraph) matches passages that
     hold two of its most telling words (:func:`telling`, given the share of passages
-    holding each lexeme in ``shares``), ranked by how many and how close; when none
-    does, :func:`any_of` them is the fallback. Without ``shares`` (no counts yet), any of
+    holding each lexeme in ``shares``); when none does, :func:`any_of` them is the
+    fallback. Without ``shares`` (no counts yet), any of
     its words. None when no word is searchable.
     """
     words = text.split()
