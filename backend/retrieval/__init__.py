@@ -158,11 +158,29 @@ def embed_command(limit: int | None, quiet: bool) -> None:
     click.echo(f"Vecteurs calculés : {done}.")
 
 
+@click.command("reindex-vectors")
+@click.option("--memory", default="2GB", show_default=True,
+              help="maintenance_work_mem of the build (about 2GB per million passages).")
+@click.option("--force", is_flag=True, help="Rebuild even if the index is already up to date.")
+@with_appcontext
+def reindex_vectors_command(memory: str, force: bool) -> None:
+    """Rebuild the vector index with the current parameters, without stopping searches."""
+    from .vectors import HNSW_PARAMETERS, rebuild_vector_index, vector_index_parameters
+
+    before = vector_index_parameters()
+    if not rebuild_vector_index(memory=memory, force=force):
+        click.echo(f"Index des vecteurs déjà à jour ({before}).")
+        return
+    click.echo(f"Index des vecteurs reconstruit : {before} → {HNSW_PARAMETERS}.")
+
+
 def init_app(app: Flask) -> None:
-    """Register the ``embed`` command and the background embedder of the serving process."""
+    """Register the ``embed`` and ``reindex-vectors`` commands and the background embedder
+    of the serving process."""
     app.extensions["plume.retrieval"] = {"lock": threading.Lock(), "embedder": None,
                                          "background": None}
     app.cli.add_command(embed_command)
+    app.cli.add_command(reindex_vectors_command)
 
     def start_embedder(app: Flask) -> None:
         from .vectors import start_background

@@ -13,6 +13,8 @@ import threading
 import time
 from typing import Any
 
+import psycopg
+import psycopg.sql
 from flask import Flask, current_app
 
 from .. import db
@@ -21,6 +23,10 @@ from .embeddings import DIMENSION, Embedder
 
 log = logging.getLogger(__name__)
 
+# The HNSW graph of passage vectors (migration 015; a database built before it is rebuilt
+# by :func:`rebuild_vector_index`).
+HNSW_PARAMETERS = {"m": "16", "ef_construction": "128"}
+INDEX = "passages_embedding_idx"
 IDLE_SECONDS = 30.0
 ERROR_BACKOFF_SECONDS = 60.0
 
@@ -143,3 +149,37 @@ def start_background(app: Flask | None = None) -> BackgroundEmbedder | None:
             state["background"] = worker
             worker.start()
     return worker
+
+
+def vector_index_parameters() -> dict[str, str]:
+    """The HNSW index's build parameters, as stored (``m``, ``ef_construction``)."""
+    with db.connection() as conn:
+        row = conn.execute("SELECT reloptions FROM pg_class WHERE relname = %(i)s AND relkind = 'i'",
+                           {"i": INDEX}).fetchone()
+    return dict(option.split("=", 1) for option in (row[0] or [])) if row else {}
+
+
+def rebuild_vector_index(memory: str = "2GB", force: bool = False) -> bool:
+    """Build the HNSW index again with :data:`HNSW_PARAMETERS`, while searches go on.
+
+    ``CREATE INDEX CONCURRENTLY`` builds the new index beside the old one (searches and
+    ingestion keep running; the build reads every vector, so it takes minutes per million
+    passages), then one short transaction swaps them. ``memory`` is the build's
+    ``maintenance_work_mem`` (the graph of 1 M passages takes about 2 GB; with less, the
+    build is several times slower). False when the index already has these parameters.
+    """
+    if not force and vector_index_parameters() == HNSW_PARAMETERS:
+        return False
+    options = ", ".join(f"{name} = {value}" for name, value in HNSW_PARAMETERS.items())
+    started = time.monotonic()
+    with psycopg.connect(db.database_url(), autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("SET maintenance_work_mem = {}").format(psycopg.sql.Literal(memory)))
+        conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX}_new")   # an interrupted rebuild
+        conn.execute(f"CREATE INDEX CONCURRENTLY {INDEX}_new ON passages "
+                     f"USING hnsw (embedding vector_cosine_ops) WITH ({options})")
+        with conn.transaction():
+            conn.execute(f"DROP INDEX IF EXISTS {INDEX}")
+            conn.execute(f"ALTER INDEX {INDEX}_new RENAME TO {INDEX}")
+    log.warning("vector index rebuilt", extra={"parameters": HNSW_PARAMETERS,
+                                                "seconds": round(time.monotonic() - started, 1)})
+    return True
