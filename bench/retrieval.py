@@ -25,14 +25,15 @@ Two shapes of spread (``--vectors``):
 - ``isotropic`` (the worst case, the only shape before): the spread is Gaussian noise in
   all 384 directions (cosine ≈ 0.8 to the centre). Within a topic, passages are then
   nearly equidistant from any query (the 10th neighbour about 3 % further than the 1st,
-  against 23 % for real vectors), which no real embedding model produces and which
-  defeats any approximate index.
+  against 23 % for real vectors): a much harder case for an approximate index than real
+  embeddings.
 
 Queries are three topic words and a vector drawn like a passage of the topic, a little
 wider; a second set is two frequent words (tens of thousands of matches), a third the
 first 40 words of a passage of the topic (a selection: any word matches). Rows are
 loaded with binary COPY, their full-text vectors computed by ``lexical.tsvector`` as
-ingestion does, then the GIN and HNSW (m=16, ef_construction=64) indexes are built.
+ingestion does, then the GIN and HNSW indexes are built (the HNSW with the application's
+parameters, ``retrieval.vectors.HNSW_PARAMETERS``).
 Use ``--pgdata`` outside the repository; a server already running there is left up.
 
 Latency is that of :func:`backend.retrieval.search.run` (the one SQL query, the
@@ -303,6 +304,7 @@ def load(url: str, target: int, gen: Generator) -> None:
     from pgvector.psycopg import register_vector
 
     from backend.retrieval import lexical
+    from backend.retrieval.vectors import HNSW_PARAMETERS
 
     with psycopg.connect(url, autocommit=True) as conn:
         register_vector(conn)
@@ -356,9 +358,10 @@ def load(url: str, target: int, gen: Generator) -> None:
         conn.execute("CREATE INDEX passages_tsv_idx ON passages USING gin (tsv)")
         print(f"  GIN index: {time.perf_counter() - started:.0f} s")
         started = time.perf_counter()
+        options = ", ".join(f"{k} = {v}" for k, v in HNSW_PARAMETERS.items())
         conn.execute("CREATE INDEX passages_embedding_idx ON passages USING hnsw "
-                     "(embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
-        print(f"  HNSW index: {time.perf_counter() - started:.0f} s")
+                     f"(embedding vector_cosine_ops) WITH ({options})")
+        print(f"  HNSW index ({options}): {time.perf_counter() - started:.0f} s")
         conn.execute("UPDATE text_analyser SET analyser = %s", (lexical.ANALYSER,))
         conn.execute("VACUUM ANALYZE decisions")
         conn.execute("VACUUM ANALYZE passages")
