@@ -40,6 +40,13 @@ MAX_K = 50
 MAX_PER_DECISION = 5
 MAX_QUERY_CHARS = 4000
 LEXICAL_CANDIDATE_CAP = 1000  # ts_rank_cd ranks at most this many matching passages
+# A short query whose words, each common, are together expected in more than MANY_MATCHES
+# passages (the product of their shares, as if independent): the passages ranked would be
+# whichever come first among tens of thousands, and reading them is the whole cost (1 M
+# passages, two frequent words: p95 115 ms). Its words are then looked for among the
+# vector leg's candidates, or, without vectors, in at most COMMON_WORDS_CAP passages.
+MANY_MATCHES = 5000
+COMMON_WORDS_CAP = 200
 BASE_EF_SEARCH = 200  # recall@10 0.76 -> 0.89 at 1M clustered passages for ~1 ms more
 MAX_CANDIDATES = 400
 MAX_EF_SEARCH = 1000  # pgvector 0.6 refuses more
@@ -249,17 +256,7 @@ def plan(filters: Filters, candidates: int) -> Plan:
 VISIBLE = "(d.visibility = 'public' OR d.private_to && %(jurisdictions)s::text[])"
 
 SQL = """
-WITH lexical AS (
-    SELECT m.id, m.decision_id,
-           row_number() OVER (ORDER BY {rank}(m.tsv, %(rank_tsquery)s::tsquery) DESC, m.id) AS rank
-    FROM (SELECT p.id, p.decision_id, p.tsv
-          FROM passages p LEFT JOIN decisions d ON d.id = p.decision_id
-          WHERE %(use_words)s AND p.tsv @@ %(tsquery)s::tsquery AND {visible} AND {filters}
-          LIMIT %(lexical_cap)s) m
-    ORDER BY {rank}(m.tsv, %(rank_tsquery)s::tsquery) DESC, m.id
-    LIMIT %(candidates)s
-),
-semantic AS (
+WITH semantic AS (
     -- Ranked in the order the nearest-first scan returns them: ranking "OVER (ORDER BY
     -- distance)" would compute each distance again from the stored (TOASTed) vector.
     SELECT n.id, n.decision_id, row_number() OVER () AS rank
@@ -268,6 +265,15 @@ semantic AS (
           WHERE %(use_vectors)s AND p.embedding IS NOT NULL AND {visible} AND {filters}
           ORDER BY {distance}
           LIMIT %(candidates)s) n
+),
+lexical AS (
+    SELECT m.id, m.decision_id,
+           row_number() OVER (ORDER BY {rank}(m.tsv, %(rank_tsquery)s::tsquery) DESC, m.id) AS rank
+    FROM (SELECT p.id, p.decision_id, p.tsv
+          FROM {lexical_source}
+          LIMIT %(lexical_cap)s) m
+    ORDER BY {rank}(m.tsv, %(rank_tsquery)s::tsquery) DESC, m.id
+    LIMIT %(candidates)s
 ),
 fused AS (
     SELECT coalesce(l.id, s.id) AS id, coalesce(l.decision_id, s.decision_id) AS decision_id,
@@ -309,17 +315,34 @@ HIDDEN = ("SELECT EXISTS (SELECT 1 FROM decisions WHERE visibility = 'private' "
           "AND NOT private_to && %(jurisdictions)s::text[])")
 
 
-def build_sql(exact: bool, filters_sql: str, hidden: bool = True, selection: bool = False) -> str:
+# Where the words are looked for: every passage the user may see (through the full-text
+# index), or only the vector leg's candidates (see build_sql).
+EVERY_PASSAGE = ("passages p LEFT JOIN decisions d ON d.id = p.decision_id "
+                 "WHERE %(use_words)s AND p.tsv @@ %(tsquery)s::tsquery AND {visible} AND {filters}")
+SEMANTIC_CANDIDATES = ("semantic s JOIN passages p ON p.id = s.id "
+                       "WHERE %(use_words)s AND p.tsv @@ %(tsquery)s::tsquery")
+
+
+def build_sql(exact: bool, filters_sql: str, hidden: bool = True, selection: bool = False,
+              common_words: bool = False) -> str:
     """The query; with ``hidden`` False (no private decision hidden from the user) and no
     filter on decisions, PostgreSQL removes the LEFT JOIN to decisions from both legs.
 
     A short query's matches are ranked by cover density (``ts_rank_cd``: its words close
     together); a selection's by how often they hold its telling words (``ts_rank``), which
     finds the selected decision first more often (sample corpus, 304 selections: hit@1
-    0.79 against 0.75) and costs a tenth (1 M passages: ~5 ms against ~50 ms)."""
+    0.79 against 0.75) and costs a tenth (1 M passages: ~5 ms against ~50 ms).
+
+    With ``common_words`` (a short query of common words, see MANY_MATCHES, and vectors
+    taking part) the words are only looked for among the vector leg's candidates: tens of
+    thousands of passages hold them, the full-text index would read all of them and rank
+    whichever came first, while the vectors already say which passages are about the query."""
     # "+ 0" keeps the planner off the HNSW index: an exact scan through the filter's indexes.
     distance = "(p.embedding <=> %(vector)s) + 0" if exact else "p.embedding <=> %(vector)s"
-    return SQL.format(visible=VISIBLE if hidden else "TRUE", filters=filters_sql, distance=distance,
+    visible = VISIBLE if hidden else "TRUE"
+    source = SEMANTIC_CANDIDATES if common_words else EVERY_PASSAGE.format(visible=visible,
+                                                                            filters=filters_sql)
+    return SQL.format(visible=visible, filters=filters_sql, distance=distance, lexical_source=source,
                       rank="ts_rank" if selection else "ts_rank_cd")
 
 
@@ -357,15 +380,19 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
     filters_sql, params = filters.sql()
     long_query = len(query.split()) > lexical.SHORT_QUERY_WORDS
     params.update({
-        "lexical_cap": LEXICAL_CANDIDATE_CAP, "candidates": candidates,
+        "candidates": candidates,
         "use_vectors": semantic, "vector": vector if semantic else np.zeros(384, dtype=np.float32),
         "rrf_k": RRF_K, "semantic_weight": SEMANTIC_WEIGHT, "per_decision": per_decision, "k": k,
         "jurisdictions": _user_jurisdictions(user),
     })
     with db.search_connection() as conn:
-        tsquery, stems = lexical.query(query, _lexeme_shares(conn, query) if long_query else None)
+        shares = _lexeme_shares(conn, query)
+        tsquery, stems = lexical.query(query, shares if long_query else None)
+        common = not long_query and bool(stems) and facets().total * math.prod(
+            shares.get(stem, 0.0) for stem in stems) > MANY_MATCHES
         params.update({"tsquery": tsquery, "use_words": tsquery is not None,
-                       "rank_tsquery": lexical.any_of(stems) if long_query else tsquery})
+                       "rank_tsquery": lexical.any_of(stems) if long_query else tsquery,
+                       "lexical_cap": COMMON_WORDS_CAP if common else LEXICAL_CANDIDATE_CAP})
         with conn.transaction():
             # JIT compiling this query costs more than running it; parallel workers cost
             # more than they save on a few cores shared by every request.
@@ -376,7 +403,7 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
             hidden = conn.execute(HIDDEN, params).fetchone()[0]
             # Never a prepared statement: a generic plan cannot use the jurisdiction prefix
             # index nor weigh the query's words, both of which decide the right plan.
-            sql = build_sql(chosen.exact, filters_sql, hidden, long_query)
+            sql = build_sql(chosen.exact, filters_sql, hidden, long_query, common and semantic)
             rows = conn.execute(sql, params, prepare=False).fetchall()
             if long_query and len(stems) > 1 and all(row[2] is None for row in rows):
                 # No passage holds two of the selection's telling words: any one will do.

@@ -5,7 +5,7 @@ import psycopg
 
 from backend.retrieval import lexical
 
-from .conftest import decision, ingest
+from .conftest import decision, embed_all, ingest, user
 from .test_search import CORPUS, _search
 
 SELECTION = ("Attendu que la cour rappelle que le preneur à bail commercial peut prétendre au "
@@ -134,3 +134,34 @@ def test_a_small_ingestion_into_a_large_corpus_leaves_the_counts_to_the_next_lar
         assert ingest_module.refresh_lexeme_counts() is True
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT passages FROM lexeme_counts WHERE lexeme = 'evict'").fetchone()[0] == 2
+
+
+def test_common_words_are_looked_for_among_the_vector_candidates(search_app, write_jsonl,
+                                                                 monkeypatch):
+    import importlib
+
+    import numpy as np
+
+    search = importlib.import_module("backend.retrieval.search")
+    # The decisions say « la cour statue », as the fillers do.
+    ingest(search_app, [write_jsonl([dict(d, text=d["text"].replace("MOTIFS\n", "MOTIFS\nLa cour statue. "))
+                                     for d in CORPUS])])
+    embed_all(search_app)
+    ingest(search_app, [write_jsonl(FILLERS, "fillers.jsonl")])   # no vectors: never candidates
+    vector = np.full(384, 384 ** -0.5, dtype=np.float32)
+
+    def lexical_hits() -> set[str]:
+        with search_app.app_context():
+            hits = search.run("cour statue", user(), k=20, vector=vector).hits
+        return {h["decision_id"] for h in hits if h["lexical_rank"]}
+
+    # Few matches: every passage holding the words is ranked, fillers included.
+    assert any(d.startswith("autre-") for d in lexical_hits())
+    # « Many » matches (no threshold): only the vector leg's candidates are looked at.
+    monkeypatch.setattr(search, "MANY_MATCHES", 0)
+    found = lexical_hits()
+    assert found and not any(d.startswith("autre-") for d in found)
+    # Without vectors the words are still searched, through the full-text index.
+    with search_app.app_context():
+        words_only = search.run("cour statue", user(), k=10)
+    assert words_only.hits and all(h["lexical_rank"] for h in words_only.hits)
