@@ -43,7 +43,8 @@ SHORT_QUERY_WORDS = 6              # up to this many words, every word must matc
 # ones remain). Common words add little to the ranking but each costs a scan of a long
 # index list; a passage sharing one rare word with the selection is mostly chance.
 # Sample corpus, 304 selections of 40 words, hit@1 / hit@10 of the decision selected:
-# any word 0.39 / 0.56 (before); two of the 4 most telling 0.78 / 0.98 (also with 5 or 6).
+# any word 0.39 / 0.56 (before); two of the 4 most telling 0.80 / 0.99 (about the same with 5
+# or 6), ranked by all the selection's words (see search.build_sql).
 # At 1 M passages the pairs cost the most: p50 / p95 28 / 38 ms with 4 words, 40 / 58
 # with 5, 75 / 108 with 6.
 LONG_QUERY_TERMS = 4
