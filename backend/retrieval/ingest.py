@@ -51,7 +51,7 @@ JSON_EXTENSIONS = (".jsonl", ".ndjson", ".json")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_FILE_PAGES = 2000
 # A run that stores this many passages, or this share of all of them, then recounts the
-# passages of each lexeme and refreshes the table's statistics.
+# passages holding each lexeme (refresh_lexeme_counts).
 REFRESH_AFTER = 1000
 REFRESH_SHARE = 0.1
 SAMPLE_VECTORS = Path(__file__).with_name("data") / "sample_vectors.npz"
@@ -480,13 +480,14 @@ def refresh_lexeme_counts(stored: int | None = None) -> bool:
     searches read the old counts until it commits. True when recounted."""
     started = time.perf_counter()
     with db.connection() as conn:
-        if stored is not None and stored < REFRESH_AFTER:
-            total = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
-            if stored < REFRESH_SHARE * total:
-                return False
+        total = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+        if stored is not None and stored < REFRESH_AFTER and stored < REFRESH_SHARE * total:
+            return False
         conn.execute("DELETE FROM lexeme_counts")
+        conn.execute("DELETE FROM lexeme_counts_total")
         conn.execute("INSERT INTO lexeme_counts (lexeme, passages) "
                      "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM passages')")
+        conn.execute("INSERT INTO lexeme_counts_total (passages) VALUES (%(n)s)", {"n": total})
     log.info("lexeme counts refreshed", extra={"seconds": round(time.perf_counter() - started, 2)})
     return True
 

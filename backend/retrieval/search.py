@@ -298,17 +298,20 @@ ORDER BY b.score DESC, b.id
 """
 
 
-LEXEME_COUNTS = "SELECT lexeme, passages FROM lexeme_counts WHERE lexeme = ANY(%(lexemes)s)"
+# The passages holding each of the query's lexemes, and all the passages, at the last count
+# (a lexeme no passage held then is missing).
+LEXEME_COUNTS = """
+SELECT c.lexeme, c.passages, t.passages FROM lexeme_counts c CROSS JOIN lexeme_counts_total t
+ WHERE c.lexeme = ANY(%(lexemes)s) AND t.passages > 0
+"""
 
 
-def _lexeme_shares(conn, text: str) -> dict[str, float]:
-    """The share of passages holding each lexeme of ``text`` (those no passage holds, or
-    counted since the last recount, are missing)."""
-    total = facets().total
-    if not total:
-        return {}
-    rows = conn.execute(LEXEME_COUNTS, {"lexemes": sorted(lexical.stems(text))}).fetchall()
-    return {lexeme: passages / total for lexeme, passages in rows}
+def _lexeme_shares(conn, lexemes: frozenset[str]) -> tuple[dict[str, float], int]:
+    """The share of passages holding each of ``lexemes`` (those no passage held at the last
+    count are missing), and how many passages that count saw (0: no count yet)."""
+    rows = conn.execute(LEXEME_COUNTS, {"lexemes": sorted(lexemes)}).fetchall()
+    total = rows[0][2] if rows else 0
+    return {lexeme: passages / total for lexeme, passages, _ in rows}, total
 
 
 HIDDEN = ("SELECT EXISTS (SELECT 1 FROM decisions WHERE visibility = 'private' "
@@ -389,12 +392,13 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
         "jurisdictions": _user_jurisdictions(user),
     })
     with db.search_connection() as conn:
-        shares = _lexeme_shares(conn, query)
+        words = lexical.stems(query)
+        shares, counted = _lexeme_shares(conn, words)
         tsquery, stems = lexical.query(query, shares if long_query else None)
-        common = not long_query and bool(stems) and facets().total * math.prod(
+        common = not long_query and bool(stems) and counted * math.prod(
             shares.get(stem, 0.0) for stem in stems) > MANY_MATCHES
         params.update({"tsquery": tsquery, "use_words": tsquery is not None,
-                       "rank_tsquery": lexical.any_of(lexical.stems(query)) if long_query else tsquery,
+                       "rank_tsquery": lexical.any_of(words) if long_query else tsquery,
                        "lexical_cap": COMMON_WORDS_CAP if common else LEXICAL_CANDIDATE_CAP})
         with conn.transaction():
             # JIT compiling this query costs more than running it; parallel workers cost

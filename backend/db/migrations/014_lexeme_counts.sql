@@ -7,5 +7,13 @@ CREATE TABLE lexeme_counts (
     passages integer NOT NULL
 );
 
+-- The passages there were at that count (one row): a word's share is its count over this
+-- total, both from the same count.
+CREATE TABLE lexeme_counts_total (
+    passages bigint NOT NULL,
+    counted_at timestamptz NOT NULL DEFAULT now()
+);
+
 INSERT INTO lexeme_counts (lexeme, passages)
 SELECT word, ndoc FROM ts_stat('SELECT tsv FROM passages');
+INSERT INTO lexeme_counts_total (passages) SELECT count(*) FROM passages;
