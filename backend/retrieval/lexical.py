@@ -181,8 +181,8 @@ def query(text: str, shares: Mapping[str, float] | None = None) -> tuple[str | N
     ``OU`` between alternatives. Longer text (a pasted paragraph) matches passages that
     hold two of its most telling words (:func:`telling`, given the share of passages
     holding each lexeme in ``shares``); when none does, :func:`any_of` them is the
-    fallback. Without ``shares`` (no counts yet), any of
-    its words. None when no word is searchable.
+    fallback. Without ``shares`` (no counts yet), any of its words. None when no word is
+    searchable.
     """
     words = text.split()
     if len(words) > SHORT_QUERY_WORDS:
