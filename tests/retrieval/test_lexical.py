@@ -1,6 +1,8 @@
 """A long query (a pasted selection) searches its most telling words, not all of them."""
 from __future__ import annotations
 
+import importlib
+
 import psycopg
 
 from backend.retrieval import lexical
@@ -24,7 +26,7 @@ def test_short_queries_keep_every_word_whatever_the_statistics():
 
 def shares_of(text: str, **given: float) -> dict[str, float]:
     """A share of passages for every lexeme of ``text``: 5 %, or the one given for a word."""
-    shares = {stem: 0.05 for w in lexical.WORD.findall(text) if (stem := lexical.lexeme(w))}
+    shares = dict.fromkeys(lexical.stems(text), 0.05)
     shares.update({lexical.lexeme(word): share for word, share in given.items()})
     return shares
 
@@ -117,8 +119,9 @@ def test_ingestion_counts_the_passages_of_each_lexeme(search_app, write_jsonl, d
     with psycopg.connect(database_url) as conn:
         counts = dict(conn.execute("SELECT lexeme, passages FROM lexeme_counts").fetchall())
         truth = conn.execute("SELECT count(*) FROM passages WHERE tsv @@ 'evict'::tsquery").fetchone()[0]
+        total = conn.execute("SELECT passages FROM lexeme_counts_total").fetchall()
     assert counts["evict"] == truth == 2
-    assert counts["motif"] == 26
+    assert counts["motif"] == 26 and total == [(26,)]
 
 
 def test_a_small_ingestion_into_a_large_corpus_leaves_the_counts_to_the_next_large_one(
@@ -138,8 +141,6 @@ def test_a_small_ingestion_into_a_large_corpus_leaves_the_counts_to_the_next_lar
 
 def test_common_words_are_looked_for_among_the_vector_candidates(search_app, write_jsonl,
                                                                  monkeypatch):
-    import importlib
-
     import numpy as np
 
     search = importlib.import_module("backend.retrieval.search")
@@ -165,3 +166,28 @@ def test_common_words_are_looked_for_among_the_vector_candidates(search_app, wri
     with search_app.app_context():
         words_only = search.run("cour statue", user(), k=10)
     assert words_only.hits and all(h["lexical_rank"] for h in words_only.hits)
+
+
+def test_a_selection_is_ranked_by_all_its_words_not_only_the_telling_ones(search_app, write_jsonl):
+    # A labour-law corpus: « licenciement », « faute » and « grave » are in many passages, so
+    # the telling words are the rarer « contestation » and « motiver », which a commercial
+    # decision holds more often than the dismissal one. All the selection's words rank the
+    # decision about the dismissal first.
+    dismissal = ("MOTIFS\nLe salarié conteste son licenciement pour faute grave ; la faute grave "
+                 "est établie et il convient de motiver la décision sur ce licenciement. "
+                 + "\nPAR CES MOTIFS\nRejette la demande.")
+    others = ("MOTIFS\nLe licenciement pour faute grave du salarié est confirmé. " * 2
+              + "\nPAR CES MOTIFS\nConfirme.")
+    commercial = ("MOTIFS\nLa contestation de la compétence consulaire oblige à motiver ; la "
+                  "contestation est motivée, il faut motiver la contestation. " * 2
+                  + "\nPAR CES MOTIFS\nDéclare compétent.")
+    corpus = ([decision("licenciement", dismissal)]
+              + [decision(f"faute-{n}", others, number=f"21-{n:05d}") for n in range(6)]
+              + [decision("commercial", commercial, chamber="Chambre commerciale")]
+              + [dict(f, id=f"{f['id']}-{n}") for n in range(3) for f in FILLERS])
+    ingest(search_app, [write_jsonl(corpus)])
+    text = "Motiver le rejet de la contestation du licenciement pour faute grave"
+    with search_app.app_context():
+        hits = importlib.import_module("backend.retrieval.search").run(text, user(), k=3).hits
+    assert hits[0]["decision_id"] == "licenciement"
+    assert "commercial" in {h["decision_id"] for h in hits}   # it matched, and comes after
