@@ -30,7 +30,8 @@ Two shapes of spread (``--vectors``):
 
 Queries are three topic words and a vector drawn like a passage of the topic, a little
 wider; a second set is two frequent words (tens of thousands of matches), a third the
-first 40 words of a passage of the topic (a selection: any word matches). Rows are
+first 40 words of a passage of the topic (a selection: passages holding two of its telling
+words match). Rows are
 loaded with binary COPY, their full-text vectors computed by ``lexical.tsvector`` as
 ingestion does, then the GIN and HNSW indexes are built (the HNSW with the application's
 parameters, ``retrieval.vectors.HNSW_PARAMETERS``).
@@ -115,6 +116,7 @@ def describe_vectors(gen: "Generator") -> None:
     generated = gen.vectors(np.repeat(np.arange(5), 500))
     print(f"  vectors, {gen.shape}: {neighbourhood(generated)}; "
           f"the sample corpus's {len(real):,} real vectors: {neighbourhood(real)}")
+
 
 class Generator:
     """Deterministic passages, vectors and queries (see the module docstring)."""
@@ -568,8 +570,8 @@ def bench_quality(base_url: str) -> None:
 def selection_quality(records: list[dict], user) -> None:
     """A selection as the query: 40 words from the middle of each decision's text, words
     only; the decision should come first. Searched as Plume does (passages holding two
-    of the selection's most telling words) and as it did before (any of its words), to
-    show what the choice of words gains."""
+    of the selection's most telling words) and with any of its words matching (as before
+    this choice, but ranked as now), to show what the choice of words gains."""
     from backend.retrieval import lexical
     from backend.retrieval.search import run
 
@@ -582,8 +584,8 @@ def selection_quality(records: list[dict], user) -> None:
     print(f"\n  {len(cases)} selections of 40 words (the middle of each decision longer than 200 "
           "words), words only:")
 
-    def any_word(text: str, shares=None, present=None):
-        stems = frozenset(s for w in lexical.WORD.findall(text) if (s := lexical.lexeme(w)))
+    def any_word(text: str, shares=None):
+        stems = lexical.stems(text)
         return lexical.any_of(stems), stems
 
     telling = lexical.query
