@@ -484,10 +484,13 @@ def bench_size(base_url: str, size: int, n_queries: int, gen: Generator,
     db_room.close(app)
 
 
-def bench_ingest(base_url: str, passages: int, gen: Generator) -> None:
+def bench_ingest(base_url: str, passages: int, gen: Generator, writers: int | None = None) -> None:
     from backend import db, retrieval
+    from backend.retrieval.ingest import _writer_count
 
-    print(f"\n== ingestion through ingest_paths ({passages:,} passages, no embedding) ==")
+    app_writers = _writer_count(writers, 4)
+    print(f"\n== ingestion through ingest_paths ({passages:,} passages, no embedding, "
+          f"{app_writers} batch{'es' if app_writers > 1 else ''} stored at once) ==")
     url = database(base_url, "plume_bench_ingest", fresh=True)
     decisions = passages // 8
     topics = gen.rng.integers(0, TOPICS, size=decisions * 8)
@@ -506,7 +509,7 @@ def bench_ingest(base_url: str, passages: int, gen: Generator) -> None:
         app = make_app(url)
         with app.app_context():
             py0, pg0 = cpu_now("plume_bench_ingest")
-            report = retrieval.ingest_paths([str(path)], progress=False)
+            report = retrieval.ingest_paths([str(path)], progress=False, writers=writers)
             py1, pg1 = cpu_now("plume_bench_ingest")
             py_us = (py1 - py0) * 1e6 / report.passages
             pg_us = (pg1 - pg0) * 1e6 / report.passages
@@ -518,6 +521,9 @@ def bench_ingest(base_url: str, passages: int, gen: Generator) -> None:
             print(f"  CPU per passage: Python {py_us:.0f} µs + PostgreSQL {pg_us:.0f} µs = "
                   f"{py_us + pg_us:.0f} µs, i.e. at most {1e6 / (py_us + pg_us):,.0f} passages/s "
                   f"per core, {cores * 1e6 / (py_us + pg_us):,.0f}/s on this machine's {cores} cores")
+            print(f"  so 5,000 passages/s takes {5000 * (py_us + pg_us) / 1e6:.1f} cores of CPU; "
+                  f"one batch stored at a time caps a load at {1e6 / pg_us:,.0f}/s "
+                  f"(one PostgreSQL backend) whatever the cores")
             again = retrieval.ingest_paths([str(path)], progress=False)
             print(f"  second load (unchanged): {again.unchanged:,} decisions skipped in {again.seconds:.1f} s")
         db.close(app)
@@ -611,6 +617,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--recall-queries", type=int, default=50)
     parser.add_argument("--ingest-passages", type=int, default=40000)
+    parser.add_argument("--ingest-writers", type=int, default=None,
+                        help="batches stored at once (default: the application's choice from the cores)")
     parser.add_argument("--pgdata", default="/tmp/plume-bench-pg")
     parser.add_argument("--shared-buffers", default="4GB",
                         help="the bench server's shared_buffers (default 4GB: the 1 M indexes fit)")
@@ -626,7 +634,7 @@ def main() -> None:
     print(f"PostgreSQL for the bench: {args.pgdata} ({os.cpu_count()} CPUs, {load_average()})")
     gen = Generator(shape=args.vectors)
     if "ingest" in parts:
-        bench_ingest(base_url, args.ingest_passages, gen)
+        bench_ingest(base_url, args.ingest_passages, gen, args.ingest_writers)
     if "quality" in parts:
         bench_quality(base_url)
     if "search" in parts:

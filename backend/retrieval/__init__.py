@@ -66,10 +66,12 @@ def vectors_ready() -> bool:
     return ready
 
 
-def ingest_paths(paths: Iterable[str], progress: bool = True) -> IngestReport:
+def ingest_paths(paths: Iterable[str], progress: bool = True, *,
+                 writers: int | None = None) -> IngestReport:
     """Load decisions from JSON lines (corpus format), .docx and .pdf files.
 
     Idempotent: a decision whose content is unchanged is skipped, a changed one replaced.
+    ``writers``: batches stored at once (default: from the cores, see ``ingest._writer_count``).
     Returns an :class:`IngestReport` (``summary()`` in French, ``failed_files``).
     """
     from .ingest import ingest_paths as run
@@ -78,7 +80,7 @@ def ingest_paths(paths: Iterable[str], progress: bool = True) -> IngestReport:
 
     ensure_model(model_name(current_app.config))
     refresh_analysis()
-    report = run(paths, progress=progress)
+    report = run(paths, progress=progress, writers=writers)
     current_app.extensions["plume.retrieval"]["ready"] = (0.0, False)
     return report
 

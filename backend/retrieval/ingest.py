@@ -9,7 +9,12 @@ reported and skipped. Nothing is ever half-loaded.
 
 A large load (JSON lines over ``PARALLEL_MIN_BYTES``, from the command line) prepares its
 decisions in one process per core while this one stores them: the preparation is pure
-Python and would otherwise share one interpreter lock with the storing.
+Python and would otherwise share one interpreter lock with the storing. On a machine with
+cores to spare, several batches are stored at once, each in its own transaction
+(:func:`_writer_count`): one writer alone caps a load at what one PostgreSQL backend stores
+(about 3,000-3,500 passages/s here). A decision met again in another file waits for the
+batch holding it to be stored first, so the later version replaces the earlier, as when
+batches are stored one after the other.
 
 Vectors are not computed here (the embedded model does ~2 passages/s): a passage takes
 the vector of an identical passage already stored, or of the sample corpus's
@@ -24,6 +29,7 @@ import multiprocessing
 import os
 import sys
 import time
+from collections import deque
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
@@ -275,6 +281,21 @@ def _preparers(paths: list[Path], processes: int | None) -> Executor | None:
     return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
 
 
+# Measured by bench/retrieval.py (--only ingest): preparing a passage takes about twice the
+# CPU that PostgreSQL spends storing it, so one core in three goes to storing.
+CORES_PER_WRITER = 3
+
+
+def _writer_count(writers: int | None, pool_size: int) -> int:
+    """How many batches are stored at once: ``writers`` if given, else one per
+    :data:`CORES_PER_WRITER` cores (one on this 2-core machine); one in a gevent web worker;
+    never more than the database pool can serve beside the batch lookups."""
+    if writers is None:
+        cores = os.cpu_count() or 1
+        writers = 1 if event_loop_active() else cores // CORES_PER_WRITER
+    return max(1, min(writers, pool_size - 1))
+
+
 def _store(conn: psycopg.Connection, batch: list[_Ready], vectors: VectorSource,
            report: IngestReport) -> None:
     """Write one batch (new and changed decisions) in the caller's transaction."""
@@ -396,31 +417,47 @@ def _store_batch(batch: list[_Ready], vectors: VectorSource) -> IngestReport:
 
 
 class _Writer:
-    """Stores batches on a thread of its own, one at a time.
+    """Stores batches on threads of its own, each batch in its own transaction.
 
-    Python prepares the next batch (zones, chunks, tsvectors) while PostgreSQL indexes
-    this one: on two cores the load runs at the pace of the slower side, not their sum.
+    Python prepares the next batches (zones, chunks, tsvectors) while PostgreSQL indexes
+    these: the load runs at the pace of the slower side, not their sum. ``writers``
+    batches are stored at once (one connection each), so PostgreSQL's side can use more
+    than one core where there are cores to spare (see :func:`_writer_count`). A decision
+    is never in two batches stored at once (:meth:`settle`), so a load gives what loading
+    its batches one after the other would.
     """
 
-    def __init__(self, app: Any, vectors: VectorSource, report: IngestReport):
+    def __init__(self, app: Any, vectors: VectorSource, report: IngestReport, writers: int = 1):
         self.app, self.vectors, self.report = app, vectors, report
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plume-ingest")
-        self.pending: Future[IngestReport] | None = None
+        self.writers = max(1, writers)
+        self.executor = ThreadPoolExecutor(max_workers=self.writers, thread_name_prefix="plume-ingest")
+        self.pending: deque[tuple[Future[IngestReport], frozenset[str]]] = deque()
 
     def _run(self, batch: list[_Ready]) -> IngestReport:
         with self.app.app_context():
             return _store_batch(batch, self.vectors)
 
+    def settle(self, source_ids: set[str]) -> None:
+        """Wait for the batches being stored that hold one of ``source_ids`` (the same
+        decision met again in another file): the next batch then sees it stored."""
+        while any(ids & source_ids for _, ids in self.pending):
+            self._collect()
+
     def submit(self, batch: list[_Ready]) -> None:
-        self.wait()
-        self.pending = self.executor.submit(self._run, batch)
+        while len(self.pending) >= self.writers:
+            self._collect()
+        ids = frozenset(ready.item.record.source_id for ready in batch)
+        self.pending.append((self.executor.submit(self._run, batch), ids))
+
+    def _collect(self) -> None:
+        part = self.pending.popleft()[0].result()
+        _merge(self.report, part)
+        self.report.skipped += part.skipped
+        self.report.store_seconds += part.store_seconds
 
     def wait(self) -> None:
-        if self.pending is not None:
-            part, self.pending = self.pending.result(), None
-            _merge(self.report, part)
-            self.report.skipped += part.skipped
-            self.report.store_seconds += part.store_seconds
+        while self.pending:
+            self._collect()
 
     def close(self) -> None:
         try:
@@ -435,6 +472,7 @@ def _flush(records: list[DecisionRecord], writer: _Writer, report: IngestReport,
     if not records:
         return
     started = time.perf_counter()
+    writer.settle({record.source_id for record in records})
     with db.connection() as conn:
         stored = dict(conn.execute(
             "SELECT source_id, content_hash FROM decisions WHERE source_id = ANY(%(ids)s)",
@@ -493,12 +531,14 @@ def refresh_lexeme_counts(stored: int | None = None) -> bool:
 
 
 def ingest_paths(paths: Iterable[str], progress: bool = True, *, model: str | None = None,
-                 batch_decisions: int = BATCH_DECISIONS, processes: int | None = None) -> IngestReport:
+                 batch_decisions: int = BATCH_DECISIONS, processes: int | None = None,
+                 writers: int | None = None) -> IngestReport:
     """Load decisions from JSON lines, .docx and .pdf files (needs an app context).
 
     ``model`` names the embedding model whose stored vectors may be reused (default: the
     one configured); ``processes`` how many processes prepare decisions (default: see
-    :func:`_preparers`). Returns the report; ``report.failed_files`` lists unreadable files.
+    :func:`_preparers`); ``writers`` how many batches are stored at once (default: see
+    :func:`_writer_count`). Returns the report; ``report.failed_files`` lists unreadable files.
     """
     from flask import current_app
 
@@ -509,7 +549,8 @@ def ingest_paths(paths: Iterable[str], progress: bool = True, *, model: str | No
     vectors = VectorSource(model if model is not None else model_name(current_app.config))
     paths = [Path(p) for p in paths]
     total = sum(p.stat().st_size for p in paths if p.exists())
-    writer = _Writer(current_app._get_current_object(), vectors, report)  # type: ignore[attr-defined]
+    writer = _Writer(current_app._get_current_object(), vectors, report,  # type: ignore[attr-defined]
+                     _writer_count(writers, current_app.config["DB_POOL_SIZE"]))
     preparers = _preparers(paths, processes)
     with _progress(total, progress, "Ingestion") as bar, closing(writer), \
             (preparers or nullcontext()):

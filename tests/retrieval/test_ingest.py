@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import psycopg
 import pytest
@@ -212,6 +213,73 @@ def test_preparing_processes_store_exactly_what_one_process_does(app, database_u
     assert reports[0] == reports[1]
     assert reports[0][0] == 60 and reports[0][2] == [(f"{path.name} ligne 61", "texte vide")]
     assert rows[0] == rows[1] and len(rows[0]) == reports[0][1]
+
+
+def test_batches_stored_at_once_store_exactly_what_one_writer_does(app, database_url,
+                                                                   sample_records, write_jsonl):
+    """Several writers (small batches, so several are in flight): same rows, same report."""
+    from tests.conftest import truncate_all
+
+    path = write_jsonl(sample_records[:80] + [decision("vide", "   ")])
+    snapshot = ("SELECT d.source_id, d.passage_count, p.ordinal, p.zone, p.start_offset, "
+                "p.content_hash, p.tsv::text FROM passages p JOIN decisions d ON d.id = p.decision_id "
+                "ORDER BY 1, 3")
+    reports, rows = [], []
+    for writers in (3, 1):
+        with app.app_context():
+            report = retrieval.ingest.ingest_paths([str(path)], progress=False, processes=0,
+                                                   batch_decisions=7, writers=writers)
+        reports.append((report.ingested, report.updated, report.passages, report.skipped))
+        rows.append(_rows(database_url, snapshot))
+        truncate_all(database_url)
+    assert reports[0] == reports[1] and reports[0][0] == 80
+    assert rows[0] == rows[1] and len(rows[0]) == reports[0][2]
+
+
+def test_a_decision_met_again_waits_for_the_batch_holding_it_and_ends_in_its_later_version(
+        app, database_url, write_jsonl, monkeypatch):
+    """The same decision in two files, with two writers: the second file's batch is stored
+    only once the first's is (held open 0.3 s here), so one row remains, with the second
+    file's text, every other decision loaded and nothing refused. (Stored at once, the
+    first batch would lose the conflict, be retried and put its older text back.)"""
+    from backend.retrieval import ingest
+
+    events: list[str] = []
+    store = ingest._store
+
+    def slow_first_batch(conn, batch, vectors, report):
+        name = "premier" if any(r.item.record.source_id == "a-0" for r in batch) else "second"
+        events.append(f"{name} commence")
+        store(conn, batch, vectors, report)
+        if name == "premier":
+            time.sleep(0.3)
+        events.append(f"{name} fini")
+
+    monkeypatch.setattr(ingest, "_store", slow_first_batch)
+    first = write_jsonl([decision(f"a-{i}", REASONS) for i in range(5)] + [decision("commune", REASONS)],
+                        name="premier.jsonl")
+    later = REASONS.replace("faute grave", "cause réelle et sérieuse")
+    second = write_jsonl([decision("commune", later)] + [decision(f"b-{i}", REASONS) for i in range(5)],
+                         name="second.jsonl")
+    with app.app_context():
+        report = retrieval.ingest.ingest_paths([str(first), str(second)], progress=False,
+                                               processes=0, batch_decisions=6, writers=2)
+    assert events == ["premier commence", "premier fini", "second commence", "second fini"]
+    assert (report.skipped, report.ingested, report.updated) == ([], 11, 1)
+    assert _rows(database_url, "SELECT count(*) FROM decisions") == [(11,)]
+    texts = _rows(database_url, "SELECT text FROM decisions WHERE source_id = 'commune'")
+    assert len(texts) == 1 and "cause réelle et sérieuse" in texts[0][0]
+
+
+def test_writers_follow_the_cores_and_the_pool(monkeypatch):
+    from backend.retrieval import ingest
+
+    monkeypatch.setattr(ingest.os, "cpu_count", lambda: 2)
+    assert ingest._writer_count(None, 10) == 1
+    monkeypatch.setattr(ingest.os, "cpu_count", lambda: 12)
+    assert ingest._writer_count(None, 10) == 4
+    assert ingest._writer_count(None, 3) == 2       # one connection left for the batch lookups
+    assert ingest._writer_count(8, 10) == 8
 
 
 def test_a_large_load_from_the_command_line_prepares_in_other_processes(
