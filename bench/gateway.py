@@ -123,9 +123,12 @@ DIRECT_BODY = json.dumps({"model": "fake-chat", "stream": True,
                           "messages": [{"role": "user", "content": "Il est fait droit."}]}).encode()
 
 
+PLUME_PATH = "/api/v1/assist/rewrite"   # "/relay" with --relay bare
+
+
 def _targets(plume_port: int, host_port: int):
     return (("direct", host_port, "/v1/chat/completions", DIRECT_BODY),
-            ("plume", plume_port, "/api/v1/assist/rewrite", BODY))
+            ("plume", plume_port, PLUME_PATH, BODY))
 
 
 def run_level(plume_port: int, host_port: int, streams: int, rounds: int,
@@ -259,7 +262,7 @@ def hold_streams(plume_port: int, master_pid: int, count: int) -> tuple[int, flo
     release = threading.Event()
     samples = [Sample() for _ in range(count)]
     firsts = [threading.Event() for _ in range(count)]
-    threads = [threading.Thread(target=stream, args=(plume_port, "/api/v1/assist/rewrite", BODY, s,
+    threads = [threading.Thread(target=stream, args=(plume_port, PLUME_PATH, BODY, s,
                                                      release, f), daemon=True)
                for s, f in zip(samples, firsts)]
     for t in threads:
@@ -289,7 +292,13 @@ def main() -> None:
                         help="GUNICORN_WORKER_CLASS (default: deploy/gunicorn.conf.py's, gevent)")
     parser.add_argument("--threads", type=int, default=None,
                         help="GUNICORN_THREADS per worker, with --worker-class gthread")
+    parser.add_argument("--relay", choices=("plume", "bare"), default="plume",
+                        help="what gunicorn serves: Plume, or bench/bare_relay.py (the floor: "
+                             "the same hop with no application work; the Plume column is then it)")
     args = parser.parse_args()
+    global PLUME_PATH
+    if args.relay == "bare":
+        PLUME_PATH = "/relay"
 
     workdir = Path(tempfile.mkdtemp(prefix="plume-bench-"))
     processes: list[subprocess.Popen] = []
@@ -322,9 +331,11 @@ def main() -> None:
                    "PLUME_LLM_MODEL": "fake-chat", "PLUME_DATA_DIR": str(workdir),
                    "PLUME_QUOTA_REQUESTS_PER_MINUTE": "1000000",
                    "PLUME_QUOTA_DAILY_TOKENS": json.dumps({"generation": 10**12, "transcription": 10**12}),
-                   "GUNICORN_BIND": f"127.0.0.1:{plume_port}"}
+                   "GUNICORN_BIND": f"127.0.0.1:{plume_port}",
+                   "BARE_RELAY_UPSTREAM": f"127.0.0.1:{upstream_port}"}
+            target = "bench.bare_relay:app" if args.relay == "bare" else "backend:create_app()"
             process = subprocess.Popen([str(Path(PY).with_name("gunicorn")), "-c", "deploy/gunicorn.conf.py",
-                                        "backend:create_app()"], cwd=ROOT, env=env,
+                                        target], cwd=ROOT, env=env,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wait_port(plume_port)
             return process
@@ -333,7 +344,9 @@ def main() -> None:
         processes.append(plume)
         wait_port(host_port)
         cores = os.cpu_count()
-        print(f"Plume under gunicorn (deploy/gunicorn.conf.py, workers: "
+        served = ("bench/bare_relay.py (no application: the floor; read its column as the relay's)"
+                  if args.relay == "bare" else "Plume")
+        print(f"{served} under gunicorn (deploy/gunicorn.conf.py, workers: "
               f"{args.worker_class or 'gevent'}"
               f"{f', {args.threads} threads each' if args.threads else ''}), {cores} cores, "
               f"load average {os.getloadavg()[0]:.1f}; host: "
