@@ -1,6 +1,6 @@
 """What the gateway adds to a streamed answer, under gunicorn, against a host at a fixed pace.
 
-    .venv/bin/python bench/gateway.py [--rounds N] [--seconds S] [--hold 200]
+    .venv/bin/python bench/gateway.py [--rounds N] [--seconds S] [--hold 200] [--relay bare]
 
 Starts, each in its own process: the fake OpenAI-compatible host (tests/fakes/upstream.py,
 one token every 20 ms, each token carrying the time it was sent), an embedded PostgreSQL
@@ -18,6 +18,9 @@ opened at the same instant, the worst case), and it prints:
   same for direct streams, p50 / p95 / max;
 - memory per open stream: gunicorn's resident memory with 200 streams held open, minus
   idle, divided by 200; and whether all 200 were served at once.
+
+``--relay bare`` serves bench/bare_relay.py instead of Plume, under the same gunicorn: a relay
+with no application work, whose figures are the floor of this path on this machine.
 
 Targets (issue 3): overhead ≤ 3 ms p50 and ≤ 10 ms p95 at 50 streams on 2 cores; every chunk
 forwarded within 5 ms; 200 concurrent streams held by one instance.
