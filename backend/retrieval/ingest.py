@@ -514,13 +514,18 @@ def _progress(total: int, enabled: bool, label: str) -> Any:
 
 def refresh_lexeme_counts(stored: int | None = None) -> bool:
     """Recount the passages holding each lexeme (what searches read to pick a selection's
-    telling words), when ``stored`` new passages are many (None: always). One transaction:
-    searches read the old counts until it commits. True when recounted."""
+    telling words), when the passages stored since the last count are many (None: always).
+    Those are this run's ``stored`` passages, or all passages added since the last count if
+    more: small ingestions add up to a recount. One transaction: searches read the old
+    counts until it commits. True when recounted."""
     started = time.perf_counter()
     with db.connection() as conn:
         total = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
-        if stored is not None and stored < REFRESH_AFTER and stored < REFRESH_SHARE * total:
-            return False
+        if stored is not None:
+            counted = conn.execute("SELECT passages FROM lexeme_counts_total").fetchone()
+            since = max(stored, total - (counted[0] if counted else 0))
+            if since < REFRESH_AFTER and since < REFRESH_SHARE * total:
+                return False
         conn.execute("DELETE FROM lexeme_counts")
         conn.execute("DELETE FROM lexeme_counts_total")
         conn.execute("INSERT INTO lexeme_counts (lexeme, passages) "

@@ -139,6 +139,29 @@ def test_a_small_ingestion_into_a_large_corpus_leaves_the_counts_to_the_next_lar
         assert conn.execute("SELECT passages FROM lexeme_counts WHERE lexeme = 'evict'").fetchone()[0] == 2
 
 
+def test_small_ingestions_add_up_to_a_recount(search_app, write_jsonl, database_url, monkeypatch):
+    """Each small ingestion alone is below the threshold; the passages added since the last
+    count are not, and the counts are redone."""
+    from backend.retrieval import ingest as ingest_module
+
+    ingest(search_app, [write_jsonl(FILLERS, "fillers.jsonl")])
+    monkeypatch.setattr(ingest_module, "REFRESH_SHARE", 0.9)
+    ingest(search_app, [write_jsonl(CORPUS[:-1], "premier.jsonl")])
+
+    def counts():
+        with psycopg.connect(database_url) as conn:
+            return (conn.execute("SELECT count(*) FROM passages").fetchone()[0],
+                    conn.execute("SELECT passages FROM lexeme_counts_total").fetchone()[0])
+
+    total, counted = counts()
+    last = ingest_module.prepare(ingest_module.from_json(CORPUS[-1], "test"))
+    assert total - counted > len(last.passages)   # the last decision alone is below the threshold
+    monkeypatch.setattr(ingest_module, "REFRESH_AFTER", total - counted + 1)
+    ingest(search_app, [write_jsonl(CORPUS[-1:], "second.jsonl")])
+    total, counted = counts()
+    assert counted == total
+
+
 def test_common_words_are_looked_for_among_the_vector_candidates(search_app, write_jsonl,
                                                                  monkeypatch):
     import numpy as np
