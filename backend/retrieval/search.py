@@ -27,7 +27,7 @@ from flask import current_app
 
 from .. import db
 from ..errors import AppError, ValidationError
-from . import lexical
+from . import lexical, vectors
 from .citations import format_citation
 from .lexical import fold
 from .text import canonical_zone
@@ -53,8 +53,12 @@ MAX_EF_SEARCH = 1000  # pgvector 0.6 refuses more
 # ef_search = candidates / share × this: the scan meets 1.5 × the candidates wanted inside the
 # filter. 1 M passages, graph built with ef_construction 128, a filter leaving 22 %: recall@10
 # 1.000 at 1.5 (ef_search 672) as at 3.0 (1000), search p50 / p95 29-30 / 38-40 ms against
-# 43-45 / 52-58 (bench/retrieval.py). 3.0 was needed by the sparser graph of ef_construction 64.
+# 43-45 / 52-58 (bench/retrieval.py). An index still built the old way (ef_construction 64,
+# before migration 015, until `python -m backend reindex-vectors`) has a sparser graph that
+# needs 3.0 (recall@10 ≥ 0.98 at a 20 % filter): the facets tell which one is searched.
 EF_WIDENING = 1.5
+SPARSE_GRAPH_EF_WIDENING = 3.0
+PGVECTOR_EF_CONSTRUCTION = 64   # pgvector's default, when the index names none
 FACETS_TTL = 300.0
 
 
@@ -159,6 +163,7 @@ class Facets:
     rows: list[tuple[str, str, str, int | None, int]]
     zones: dict[str, int]
     total: int
+    ef_widening: float = EF_WIDENING   # SPARSE_GRAPH_EF_WIDENING for an index built the old way
     loaded: float = field(default_factory=time.monotonic)
 
     def estimate(self, filters: Filters) -> int:
@@ -220,8 +225,14 @@ def facets(max_age: float = FACETS_TTL) -> Facets:
             "FROM decisions GROUP BY 1, 2, 3, 4").fetchall()
         zones = dict(conn.execute(
             "SELECT zone, count(*) FROM passages GROUP BY zone").fetchall())
+        index = conn.execute("SELECT reloptions FROM pg_class WHERE relname = %(i)s AND relkind = 'i'",
+                             {"i": vectors.INDEX}).fetchone()
+    built = dict(option.split("=", 1) for option in (index[0] or [])) if index else {}
+    dense = (int(built.get("ef_construction", PGVECTOR_EF_CONSTRUCTION))
+             >= int(vectors.HNSW_PARAMETERS["ef_construction"]))
     loaded = Facets(rows=[tuple(r) for r in rows], zones=zones,  # type: ignore[misc]
-                    total=sum(r[4] for r in rows))
+                    total=sum(r[4] for r in rows),
+                    ef_widening=EF_WIDENING if dense else SPARSE_GRAPH_EF_WIDENING)
     state["facets"] = loaded
     return loaded
 
@@ -251,7 +262,7 @@ def plan(filters: Filters, candidates: int) -> Plan:
     if estimated <= current_app.config.get("SEARCH_EXACT_BELOW", 20000):
         return Plan(True, BASE_EF_SEARCH, estimated)
     share = estimated / max(table.total, 1)
-    ef_search = min(MAX_EF_SEARCH, max(BASE_EF_SEARCH, math.ceil(candidates / share * EF_WIDENING)))
+    ef_search = min(MAX_EF_SEARCH, max(BASE_EF_SEARCH, math.ceil(candidates / share * table.ef_widening)))
     return Plan(False, ef_search, estimated)
 
 
