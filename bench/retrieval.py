@@ -46,7 +46,10 @@ vector with the embedded model is measured apart (``embed``).
 the final GIN merge; the decisions prepared in one process per core, as a large load
 is) into an empty database: passages per second with no embedding, wall clock, and the
 CPU per passage of Python (this process and the preparing ones) and of this database's
-PostgreSQL backends (other databases' backends and the server's background processes excluded). ``quality`` loads the sample corpus (with the shipped vectors)
+PostgreSQL backends (other databases' backends and the server's background processes
+excluded), then what 5,000 passages/s would take in cores at that cost, and the cap of one
+batch stored at a time (``--ingest-writers N`` stores N at once; by default, the
+application's choice from the cores). ``quality`` loads the sample corpus (with the shipped vectors)
 and queries each decision that carries an official summary or titrage by it: hit@k is
 the share of queries whose decision comes back in the first k.
 """
