@@ -12,7 +12,7 @@ decisions in one process per core while this one stores them: the preparation is
 Python and would otherwise share one interpreter lock with the storing. On a machine with
 cores to spare, several batches are stored at once, each in its own transaction
 (:func:`_writer_count`): one writer alone caps a load at what one PostgreSQL backend stores
-(about 3,000-3,500 passages/s here). A decision met again in another file waits for the
+(2,800-3,200 passages/s measured here). A decision met again in another file waits for the
 batch holding it to be stored first, so the later version replaces the earlier, as when
 batches are stored one after the other.
 
