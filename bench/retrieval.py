@@ -309,7 +309,7 @@ def load(url: str, target: int, gen: Generator) -> None:
     from pgvector.psycopg import register_vector
 
     from backend.retrieval import lexical
-    from backend.retrieval.vectors import HNSW_PARAMETERS
+    from backend.retrieval.vectors import HNSW_OPTIONS
 
     with psycopg.connect(url, autocommit=True) as conn:
         register_vector(conn)
@@ -363,10 +363,9 @@ def load(url: str, target: int, gen: Generator) -> None:
         conn.execute("CREATE INDEX passages_tsv_idx ON passages USING gin (tsv)")
         print(f"  GIN index: {time.perf_counter() - started:.0f} s")
         started = time.perf_counter()
-        options = ", ".join(f"{k} = {v}" for k, v in HNSW_PARAMETERS.items())
         conn.execute("CREATE INDEX passages_embedding_idx ON passages USING hnsw "
-                     f"(embedding vector_cosine_ops) WITH ({options})")
-        print(f"  HNSW index ({options}): {time.perf_counter() - started:.0f} s")
+                     f"(embedding vector_cosine_ops) WITH ({HNSW_OPTIONS})")
+        print(f"  HNSW index ({HNSW_OPTIONS}): {time.perf_counter() - started:.0f} s")
         conn.execute("UPDATE text_analyser SET analyser = %s", (lexical.ANALYSER,))
         conn.execute("VACUUM ANALYZE decisions")
         conn.execute("VACUUM ANALYZE passages")

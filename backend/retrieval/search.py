@@ -58,7 +58,6 @@ MAX_EF_SEARCH = 1000  # pgvector 0.6 refuses more
 # needs 3.0 (recall@10 ≥ 0.98 at a 20 % filter): the facets tell which one is searched.
 EF_WIDENING = 1.5
 SPARSE_GRAPH_EF_WIDENING = 3.0
-PGVECTOR_EF_CONSTRUCTION = 64   # pgvector's default, when the index names none
 FACETS_TTL = 300.0
 
 
@@ -225,11 +224,7 @@ def facets(max_age: float = FACETS_TTL) -> Facets:
             "FROM decisions GROUP BY 1, 2, 3, 4").fetchall()
         zones = dict(conn.execute(
             "SELECT zone, count(*) FROM passages GROUP BY zone").fetchall())
-        index = conn.execute("SELECT reloptions FROM pg_class WHERE relname = %(i)s AND relkind = 'i'",
-                             {"i": vectors.INDEX}).fetchone()
-    built = dict(option.split("=", 1) for option in (index[0] or [])) if index else {}
-    dense = (int(built.get("ef_construction", PGVECTOR_EF_CONSTRUCTION))
-             >= int(vectors.HNSW_PARAMETERS["ef_construction"]))
+        dense = vectors.dense_graph(vectors.index_parameters(conn))
     loaded = Facets(rows=[tuple(r) for r in rows], zones=zones,  # type: ignore[misc]
                     total=sum(r[4] for r in rows),
                     ef_widening=EF_WIDENING if dense else SPARSE_GRAPH_EF_WIDENING)

@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 # The HNSW graph of passage vectors (migration 015; a database built before it is rebuilt
 # by :func:`rebuild_vector_index`).
 HNSW_PARAMETERS = {"m": "16", "ef_construction": "128"}
+HNSW_OPTIONS = ", ".join(f"{name} = {value}" for name, value in HNSW_PARAMETERS.items())
 INDEX = "passages_embedding_idx"
+PGVECTOR_EF_CONSTRUCTION = 64   # pgvector's default, when an index names none
 IDLE_SECONDS = 30.0
 ERROR_BACKOFF_SECONDS = 60.0
 
@@ -151,12 +153,25 @@ def start_background(app: Flask | None = None) -> BackgroundEmbedder | None:
     return worker
 
 
-def vector_index_parameters() -> dict[str, str]:
-    """The HNSW index's build parameters, as stored (``m``, ``ef_construction``)."""
-    with db.connection() as conn:
-        row = conn.execute("SELECT reloptions FROM pg_class WHERE relname = %(i)s AND relkind = 'i'",
-                           {"i": INDEX}).fetchone()
+def index_parameters(conn: psycopg.Connection) -> dict[str, str]:
+    """The HNSW index's build parameters, as stored (``m``, ``ef_construction``; those left
+    to pgvector's defaults are missing)."""
+    row = conn.execute("SELECT reloptions FROM pg_class WHERE relname = %(i)s AND relkind = 'i'",
+                       {"i": INDEX}).fetchone()
     return dict(option.split("=", 1) for option in (row[0] or [])) if row else {}
+
+
+def dense_graph(parameters: dict[str, str]) -> bool:
+    """Whether an index built with ``parameters`` has the graph of :data:`HNSW_PARAMETERS`
+    (or a denser one), rather than one built before migration 015."""
+    built = int(parameters.get("ef_construction", PGVECTOR_EF_CONSTRUCTION))
+    return built >= int(HNSW_PARAMETERS["ef_construction"])
+
+
+def vector_index_parameters() -> dict[str, str]:
+    """:func:`index_parameters` on the primary database."""
+    with db.connection() as conn:
+        return index_parameters(conn)
 
 
 def rebuild_vector_index(memory: str = "2GB", force: bool = False) -> bool:
@@ -170,13 +185,12 @@ def rebuild_vector_index(memory: str = "2GB", force: bool = False) -> bool:
     """
     if not force and vector_index_parameters() == HNSW_PARAMETERS:
         return False
-    options = ", ".join(f"{name} = {value}" for name, value in HNSW_PARAMETERS.items())
     started = time.monotonic()
     with psycopg.connect(db.database_url(), autocommit=True) as conn:
         conn.execute(psycopg.sql.SQL("SET maintenance_work_mem = {}").format(psycopg.sql.Literal(memory)))
         conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX}_new")   # an interrupted rebuild
         conn.execute(f"CREATE INDEX CONCURRENTLY {INDEX}_new ON passages "
-                     f"USING hnsw (embedding vector_cosine_ops) WITH ({options})")
+                     f"USING hnsw (embedding vector_cosine_ops) WITH ({HNSW_OPTIONS})")
         with conn.transaction():
             conn.execute(f"DROP INDEX IF EXISTS {INDEX}")
             conn.execute(f"ALTER INDEX {INDEX}_new RENAME TO {INDEX}")
