@@ -184,8 +184,7 @@ def query(text: str, shares: Mapping[str, float] | None = None) -> tuple[str | N
     fallback. Without ``shares`` (no counts yet), any of its words. None when no word is
     searchable.
     """
-    words = text.split()
-    if len(words) > SHORT_QUERY_WORDS:
+    if is_selection(text):
         every = stems(text)
         if not shares:
             return any_of(every), every
@@ -218,6 +217,12 @@ def query(text: str, shares: Mapping[str, float] | None = None) -> tuple[str | N
     parts += ["!" + item for item in excluded]
     highlighted = frozenset(re.findall(r"'((?:[^']|'')*)'", " ".join(p for g in groups for p in g)))
     return " & ".join(parts), frozenset(s.replace("''", "'") for s in highlighted)
+
+
+def is_selection(text: str) -> bool:
+    """Whether ``text`` is searched as a pasted selection (more than
+    :data:`SHORT_QUERY_WORDS` words) rather than as a query."""
+    return len(text.split()) > SHORT_QUERY_WORDS
 
 
 def any_of(stems: frozenset[str]) -> str | None:

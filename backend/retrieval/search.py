@@ -394,7 +394,7 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
     semantic = use_vectors and vector is not None
     chosen = plan(filters, candidates) if semantic else Plan(False, BASE_EF_SEARCH, -1)
     filters_sql, params = filters.sql()
-    long_query = len(query.split()) > lexical.SHORT_QUERY_WORDS
+    long_query = lexical.is_selection(query)
     params.update({
         "candidates": candidates,
         "use_vectors": semantic, "vector": vector if semantic else np.zeros(384, dtype=np.float32),
