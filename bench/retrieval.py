@@ -294,13 +294,16 @@ def database(base_url: str, name: str, fresh: bool = False) -> str:
     return url
 
 
+POOL_SIZE = 4   # the bench application's database connections
+
+
 def make_app(url: str):
     from backend import create_app
 
     return create_app({"TESTING": True, "ENV": "development", "AUTH_MODE": "dev",
                        "DATABASE_URL": url, "LOAD_SAMPLE_CORPUS": False, "LOG_LEVEL": "WARNING",
                        "EMBED_IN_BACKGROUND": False, "AUDIT_HASH_KEY": "bench-key-0123456789",
-                       "DB_POOL_SIZE": 4})
+                       "DB_POOL_SIZE": POOL_SIZE})
 
 
 def load(url: str, target: int, gen: Generator) -> None:
@@ -490,7 +493,7 @@ def bench_ingest(base_url: str, passages: int, gen: Generator, writers: int | No
     from backend import db, retrieval
     from backend.retrieval.ingest import _writer_count
 
-    app_writers = _writer_count(writers, 4)
+    app_writers = _writer_count(writers, POOL_SIZE)
     print(f"\n== ingestion through ingest_paths ({passages:,} passages, no embedding, "
           f"{app_writers} batch{'es' if app_writers > 1 else ''} stored at once) ==")
     url = database(base_url, "plume_bench_ingest", fresh=True)

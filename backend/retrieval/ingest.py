@@ -56,8 +56,8 @@ PREPARE_CHUNK = 25   # decisions sent to a preparing process at a time
 JSON_EXTENSIONS = (".jsonl", ".ndjson", ".json")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_FILE_PAGES = 2000
-# A run that stores this many passages, or this share of all of them, then recounts the
-# passages holding each lexeme (refresh_lexeme_counts).
+# Once this many passages, or this share of all of them, have been stored since the last
+# count, an ingestion recounts the passages holding each lexeme (refresh_lexeme_counts).
 REFRESH_AFTER = 1000
 REFRESH_SHARE = 0.1
 SAMPLE_VECTORS = Path(__file__).with_name("data") / "sample_vectors.npz"

@@ -6,6 +6,7 @@ import importlib
 import psycopg
 
 from backend.retrieval import lexical
+from backend.retrieval.records import from_json, prepare
 
 from .conftest import decision, embed_all, ingest, user
 from .test_search import CORPUS, _search
@@ -154,7 +155,7 @@ def test_small_ingestions_add_up_to_a_recount(search_app, write_jsonl, database_
                     conn.execute("SELECT passages FROM lexeme_counts_total").fetchone()[0])
 
     total, counted = counts()
-    last = ingest_module.prepare(ingest_module.from_json(CORPUS[-1], "test"))
+    last = prepare(from_json(CORPUS[-1], "test"))
     assert total - counted > len(last.passages)   # the last decision alone is below the threshold
     monkeypatch.setattr(ingest_module, "REFRESH_AFTER", total - counted + 1)
     ingest(search_app, [write_jsonl(CORPUS[-1:], "second.jsonl")])
