@@ -452,8 +452,6 @@ class _Writer:
     def _collect(self) -> None:
         part = self.pending.popleft()[0].result()
         _merge(self.report, part)
-        self.report.skipped += part.skipped
-        self.report.store_seconds += part.store_seconds
 
     def wait(self) -> None:
         while self.pending:
@@ -503,6 +501,8 @@ def _merge(report: IngestReport, part: IngestReport) -> None:
         setattr(report, name, getattr(report, name) + getattr(part, name))
     report.zones_broken += part.zones_broken
     report.mojibake_left += part.mojibake_left
+    report.skipped += part.skipped
+    report.store_seconds += part.store_seconds
 
 
 def _progress(total: int, enabled: bool, label: str) -> Any:
