@@ -216,10 +216,30 @@ def test_preparing_processes_store_exactly_what_one_process_does(app, database_u
 
 
 def test_batches_stored_at_once_store_exactly_what_one_writer_does(app, database_url,
-                                                                   sample_records, write_jsonl):
-    """Several writers (small batches, so several are in flight): same rows, same report."""
+                                                                   sample_records, write_jsonl,
+                                                                   monkeypatch):
+    """Several writers (small batches, so several are in flight, each held 50 ms): same
+    rows, same report as one writer, and batches were indeed stored at the same time."""
+    import threading
+
+    from backend.retrieval import ingest
     from tests.conftest import truncate_all
 
+    store, lock = ingest._store, threading.Lock()
+    in_flight, most = [0], {}
+
+    def counted_store(conn, batch, vectors, report):
+        with lock:
+            in_flight[0] += 1
+            most[writers] = max(most.get(writers, 0), in_flight[0])
+        try:
+            store(conn, batch, vectors, report)
+            time.sleep(0.05)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    monkeypatch.setattr(ingest, "_store", counted_store)
     path = write_jsonl(sample_records[:80] + [decision("vide", "   ")])
     snapshot = ("SELECT d.source_id, d.passage_count, p.ordinal, p.zone, p.start_offset, "
                 "p.content_hash, p.tsv::text FROM passages p JOIN decisions d ON d.id = p.decision_id "
@@ -234,6 +254,7 @@ def test_batches_stored_at_once_store_exactly_what_one_writer_does(app, database
         truncate_all(database_url)
     assert reports[0] == reports[1] and reports[0][0] == 80
     assert rows[0] == rows[1] and len(rows[0]) == reports[0][2]
+    assert most[3] >= 2 and most[1] == 1      # several at once, never more than asked
 
 
 def test_a_decision_met_again_waits_for_the_batch_holding_it_and_ends_in_its_later_version(
