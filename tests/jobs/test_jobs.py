@@ -1,0 +1,277 @@
+"""Jobs run by in-process workers: steps, results, progress, failures, cancellation, owners,
+blobs, bad input, and the lease that fences a worker out of a job it no longer holds."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import time
+
+import psycopg
+import pytest
+
+from backend import db, jobs
+from backend.errors import NotFound, PayloadTooLarge, ValidationError
+from backend.jobs import store
+from tests.jobs.conftest import trace_lines, wait_until
+
+ALICE, BOB = "hash-alice", "hash-bob"
+
+
+def finished(job_id: str, owner: str = ALICE, timeout: float = 20.0) -> jobs.Job:
+    return wait_until(lambda: (job := jobs.get(job_id, owner)).finished and job, timeout)
+
+
+def count_rows(table: str) -> int:
+    with db.connection() as conn:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_a_job_runs_its_steps_and_stores_each_result(jobs_app, start_worker, trace):
+    job_id = jobs.submit("test.steps", ALICE, {"trace": str(trace), "steps": ["lire", "résumer"]})
+    queued = jobs.get(job_id, ALICE)
+    assert queued.state == "queued" and queued.to_dict()["progress"] == {
+        "done": 0, "total": None, "message": None}
+
+    start_worker()
+    job = finished(job_id)
+
+    assert job.state == "done", job
+    assert job.result == {"results": [{"step": "lire", "length": 4},
+                                      {"step": "résumer", "length": 7}]}
+    assert (job.progress_done, job.progress_total, job.progress_message) == (
+        2, 2, "Étape résumer terminée")
+    assert job.attempts == 1 and job.error_code is None and job.finished_at >= job.started_at
+    assert trace_lines(trace, job_id) == [
+        line for line in trace_lines(trace, job_id) if "attempt=1" in line]
+    assert [line.split()[0] for line in trace_lines(trace, job_id)] == ["step:lire", "step:résumer"]
+    with db.connection() as conn:
+        steps = conn.execute("SELECT key, state, result, attempts FROM job_steps "
+                             "WHERE job_id = %s ORDER BY started_at", (job_id,)).fetchall()
+    assert steps == [("lire", "done", {"step": "lire", "length": 4}, 1),
+                     ("résumer", "done", {"step": "résumer", "length": 7}, 1)]
+    as_json = job.to_dict()
+    assert as_json["state"] == "done" and as_json["error"] is None and "params" not in as_json
+
+
+def test_parallel_steps_run_concurrently_and_keep_their_order(jobs_app, start_worker, trace):
+    job_id = jobs.submit("test.parallel", ALICE, {"trace": str(trace)})
+    start_worker(threads=1)
+    started = time.monotonic()
+    job = finished(job_id)
+    assert job.state == "done" and job.result == [i * i for i in range(8)]
+    threads = {line.split("thread=")[1] for line in trace_lines(trace, job_id)}
+    assert len(threads) == 4  # concurrency=4, never the worker's own thread
+    assert time.monotonic() - started < 8 * 0.1 + 3
+
+
+def test_a_step_that_keeps_failing_fails_the_job_after_bounded_attempts(make_app, trace):
+    app = make_app(JOB_HANDLERS=["tests.jobs.handlers"], JOB_MAX_ATTEMPTS=3, JOB_RETRY_DELAY=0,
+                   JOB_POLL_SECONDS=0.1)
+    with app.app_context():
+        job_id = jobs.submit("test.fails", ALICE, {"trace": str(trace)})
+        worker = jobs.Worker(app, 1).start()
+        try:
+            job = finished(job_id)
+        finally:
+            worker.stop(grace=0)
+        assert job.state == "failed"
+        assert job.error_code == "traitement_echoue"
+        assert job.error_message.startswith("Le traitement a échoué après 3 tentatives.")
+        assert job.attempts == 3
+        runs = [line.split()[0] for line in trace_lines(trace, job_id)]
+        # The step that worked ran once; the broken one once per attempt.
+        assert runs == ["step:fine", "step:broken", "step:broken", "step:broken"]
+        with db.connection() as conn:
+            broken = conn.execute("SELECT state, attempts, error_code FROM job_steps "
+                                  "WHERE job_id = %s AND key = 'broken'", (job_id,)).fetchone()
+        assert broken == ("failed", 3, "RuntimeError")
+        assert job.to_dict()["error"] == {"code": "traitement_echoue",
+                                          "message": job.error_message}
+
+
+def test_a_failure_the_handler_names_fails_at_once_with_its_french_message(
+        jobs_app, start_worker, trace):
+    job_id = jobs.submit("test.refuses", ALICE, {"trace": str(trace)})
+    start_worker()
+    job = finished(job_id)
+    assert job.state == "failed" and job.attempts == 1
+    assert job.error_code == "fichier_chiffre"
+    assert job.error_message == "Le fichier « pièce 3.pdf » est chiffré : retirez le mot de passe."
+    assert len(trace_lines(trace, job_id)) == 1
+
+
+def test_a_queued_job_cancelled_never_runs(jobs_app, start_worker, trace):
+    job_id = jobs.submit("test.steps", ALICE, {"trace": str(trace), "steps": ["a"]})
+    cancelled = jobs.cancel(job_id, ALICE)
+    assert cancelled.state == "cancelled" and cancelled.cancel_requested and cancelled.finished
+    start_worker()
+    other = jobs.submit("test.steps", ALICE, {"trace": str(trace), "steps": ["b"]})
+    assert finished(other).state == "done"
+    assert trace_lines(trace, job_id) == []
+    assert jobs.get(job_id, ALICE).state == "cancelled"
+    assert jobs.cancel(job_id, ALICE).state == "cancelled"  # again: unchanged, no error
+
+
+@pytest.mark.parametrize("inside", [False, True], ids=["between-steps", "inside-a-step"])
+def test_a_running_job_stops_when_cancelled(jobs_app, start_worker, trace, inside):
+    job_id = jobs.submit("test.endless", ALICE, {"trace": str(trace), "inside": inside})
+    start_worker()
+    marker = "step:watch" if inside else "step:tick:3"
+    wait_until(lambda: any(line.startswith(marker) for line in trace_lines(trace, job_id)))
+    asked = time.monotonic()
+    assert jobs.cancel(job_id, ALICE).state == "running"  # asked; the worker stops it
+    job = finished(job_id, timeout=5)
+    stopped_after = time.monotonic() - asked
+    assert job.state == "cancelled" and job.cancel_requested
+    assert stopped_after < 1.0  # LISTEN/NOTIFY brings the cancel at once, not at the heartbeat
+    count = len(trace_lines(trace, job_id))
+    time.sleep(0.3)
+    assert len(trace_lines(trace, job_id)) == count  # nothing runs after it
+    if inside:
+        assert trace_lines(trace, job_id)[-1].startswith("saw-cancel")
+
+
+def test_another_user_can_neither_see_nor_cancel_nor_delete_a_job(jobs_app, trace):
+    job_id = jobs.submit("test.steps", ALICE, {"trace": str(trace), "steps": ["a"]})
+    for attempt in (lambda: jobs.get(job_id, BOB), lambda: jobs.cancel(job_id, BOB),
+                    lambda: jobs.delete(job_id, BOB), lambda: jobs.get("pas-un-id", ALICE),
+                    lambda: jobs.wait_for_change(job_id, BOB, 0, timeout=0)):
+        with pytest.raises(NotFound) as caught:
+            attempt()
+        assert caught.value.status == 404
+        assert caught.value.to_dict() == {
+            "error": "traitement_introuvable",
+            "message": "Ce traitement n'existe pas ou n'est pas le vôtre."}
+    assert jobs.list_for(BOB) == []
+    assert [job.id for job in jobs.list_for(ALICE)] == [job_id]
+    assert jobs.get(job_id, ALICE).state == "queued" and not jobs.get(job_id, ALICE).cancel_requested
+
+
+def test_list_for_shows_newest_first_and_filters_by_kind(jobs_app, trace):
+    first = jobs.submit("test.steps", ALICE, {"trace": str(trace), "steps": []})
+    second = jobs.submit("test.once", ALICE, {"trace": str(trace)})
+    assert [job.id for job in jobs.list_for(ALICE)] == [second, first]
+    assert [job.id for job in jobs.list_for(ALICE, kind="test.steps")] == [first]
+
+
+def test_delete_removes_the_job_its_steps_and_its_files(jobs_app, start_worker, trace):
+    job_id = jobs.submit("test.steps", ALICE, {"trace": str(trace), "steps": ["a"]},
+                         blobs={"pièce.pdf": b"%PDF-1.7 " * 1000})
+    start_worker()
+    assert finished(job_id).state == "done"
+    jobs.delete(job_id, ALICE)
+    with pytest.raises(NotFound):
+        jobs.get(job_id, ALICE)
+    assert [count_rows(t) for t in ("jobs", "job_steps", "job_blobs", "job_blob_chunks")] == [
+        0, 0, 0, 0]
+
+
+def test_files_are_stored_in_chunks_and_read_back_intact(jobs_app, start_worker, trace):
+    audio = os.urandom(int(2.5 * store.CHUNK_BYTES))
+    job_id = jobs.submit("test.digest", ALICE, {"trace": str(trace)}, blobs={
+        "audience.ogg": jobs.Blob(io.BytesIO(audio), "audio/ogg"), "vide.txt": b""})
+    assert count_rows("job_blob_chunks") == 3  # 1 MiB chunks; the empty file has none
+    start_worker()
+    job = finished(job_id)
+    expected = hashlib.sha256(audio).hexdigest()
+    assert job.result == {
+        "audience.ogg": {"sha256": expected, "size": len(audio), "stored": expected,
+                         "content_type": "audio/ogg"},
+        "vide.txt": {"sha256": hashlib.sha256(b"").hexdigest(), "size": 0,
+                     "stored": hashlib.sha256(b"").hexdigest(), "content_type": None}}
+    assert b"".join(store.iter_blob(job_id, "audience.ogg")) == audio
+    with pytest.raises(NotFound):
+        jobs.open_blob(job_id, "absent.pdf")
+
+
+@pytest.mark.parametrize("call, field, code", [
+    (lambda: jobs.submit("inconnu", ALICE, {}), "kind", "traitement_inconnu"),
+    (lambda: jobs.submit("test.once", "", {}), "owner", "requete_invalide"),
+    (lambda: jobs.submit("test.once", ALICE, {"when": {1, 2}}), "params", "requete_invalide"),
+    (lambda: jobs.submit("test.once", ALICE, {"x": float("nan")}), "params", "requete_invalide"),
+    (lambda: jobs.submit("test.once", ALICE, {"text": "mot " * 20_000}), "params",
+     "requete_invalide"),
+    (lambda: jobs.submit("test.once", ALICE, {}, blobs={"ok.pdf": b"x", "a\nb": b"y"}), "blobs",
+     "requete_invalide"),
+    (lambda: jobs.submit("test.once", ALICE, {}, blobs={"texte.txt": "pas des octets"}), "blobs",
+     "requete_invalide"),
+], ids=["unknown-kind", "no-owner", "not-json", "nan", "params-too-large", "bad-blob-name",
+        "str-blob"])
+def test_bad_input_to_submit_is_refused_and_leaves_nothing(jobs_app, call, field, code):
+    with pytest.raises(ValidationError) as caught:
+        call()
+    assert caught.value.status == 400 and caught.value.code == code
+    assert caught.value.extra == {"field": field}
+    assert caught.value.message and caught.value.detail  # French for the user, English for logs
+    assert [count_rows(t) for t in ("jobs", "job_blobs", "job_blob_chunks")] == [0, 0, 0]
+
+
+def test_files_over_the_limit_are_refused_and_leave_nothing(make_app):
+    app = make_app(JOB_HANDLERS=["tests.jobs.handlers"], JOB_MAX_INPUT_BYTES=3 * 1024 * 1024)
+    with app.app_context():
+        with pytest.raises(PayloadTooLarge) as caught:
+            jobs.submit("test.digest", ALICE, {}, blobs={
+                "a.pdf": os.urandom(2 * 1024 * 1024),
+                "b.pdf": io.BytesIO(os.urandom(int(1.5 * 1024 * 1024)))})
+        assert caught.value.status == 413 and caught.value.code == "fichiers_trop_volumineux"
+        assert caught.value.message == ("Les fichiers de ce traitement dépassent la taille "
+                                        "permise (3 Mo au total).")
+        assert [count_rows(t) for t in ("jobs", "job_blobs", "job_blob_chunks")] == [0, 0, 0]
+
+
+def test_wait_for_change_returns_at_the_next_progress(jobs_app, start_worker, trace):
+    job_id = jobs.submit("test.endless", ALICE, {"trace": str(trace)})
+    seen = jobs.get(job_id, ALICE)
+    quiet = time.monotonic()
+    assert jobs.wait_for_change(job_id, ALICE, seen.version, timeout=0.3).version == seen.version
+    assert time.monotonic() - quiet >= 0.3
+    start_worker()
+    changed = jobs.wait_for_change(job_id, ALICE, seen.version, timeout=10)
+    assert changed.version > seen.version and changed.state == "running"
+    jobs.cancel(job_id, ALICE)
+    assert finished(job_id).state == "cancelled"
+
+
+def test_a_worker_that_lost_its_lease_can_write_nothing_for_the_job(jobs_app, trace):
+    job_id = jobs.submit("test.steps", ALICE, {"trace": str(trace), "steps": ["a"]})
+    stale = store.pick(["test.steps"], "paused-worker", lease=0.1)
+    assert stale["id"] == job_id and stale["attempts"] == 1
+    time.sleep(0.2)
+    fresh = store.pick(["test.steps"], "other-worker", lease=30)
+    assert fresh["id"] == job_id and fresh["attempts"] == 2
+    token = stale["lease_token"]
+    assert not store.step_started(job_id, token, "a")
+    assert not store.progress(job_id, token, 1, 1, "?")
+    assert not store.finish(job_id, token, "done", result={"from": "stale"})
+    assert not store.release(job_id, token)
+    assert store.heartbeat({job_id: token}, 30) == {}
+    assert store.step_started(job_id, fresh["lease_token"], "a")
+    assert jobs.get(job_id, ALICE).state == "running"
+
+
+def test_a_job_whose_last_allowed_run_died_is_failed_as_interrupted(jobs_app, start_worker, trace):
+    job_id = jobs.submit("test.steps", ALICE, {"trace": str(trace), "steps": ["a"]},
+                         max_attempts=1)
+    assert store.pick(["test.steps"], "died", lease=0.1)["id"] == job_id  # and never runs it
+    start_worker()
+    job = finished(job_id)
+    assert job.state == "failed" and job.error_code == "traitement_interrompu"
+    assert job.error_message.startswith("Le traitement a été interrompu 1 fois")
+    assert trace_lines(trace, job_id) == []
+
+
+def test_a_job_cancelled_while_its_worker_was_dead_ends_cancelled(jobs_app, start_worker, trace):
+    job_id = jobs.submit("test.steps", ALICE, {"trace": str(trace), "steps": ["a"]})
+    store.pick(["test.steps"], "died", lease=0.3)
+    assert jobs.cancel(job_id, ALICE).state == "running"
+    start_worker()
+    assert finished(job_id).state == "cancelled"
+    assert trace_lines(trace, job_id) == []
+
+
+def test_jobs_table_refuses_unknown_states(jobs_app):
+    with pytest.raises(psycopg.errors.CheckViolation):
+        with db.connection() as conn:
+            conn.execute("INSERT INTO jobs (id, owner, kind, state, max_attempts) "
+                         "VALUES (gen_random_uuid(), 'x', 'k', 'interrupted', 1)")
