@@ -316,6 +316,8 @@ class Worker:
                         for note in conn.notifies(timeout=1.0):
                             self._notified(note.payload)
             except Exception:  # noqa: BLE001 - polling goes on meanwhile
+                if self.stopping.is_set():
+                    return
                 log.warning("job listener disconnected; retrying", exc_info=True)
                 self.stopping.wait(self.poll)
 

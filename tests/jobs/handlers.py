@@ -23,13 +23,16 @@ def trace(ctx: jobs.JobContext, what: str) -> None:
 
 @jobs.handler("test.steps")
 def run_steps(ctx: jobs.JobContext) -> dict:
-    """Steps named by ``params["steps"]``; ``params["slow"]`` sleeps ``slow_s`` in its first run."""
+    """Steps named by ``params["steps"]``; the step ``params["slow"]`` sleeps ``slow_s`` the
+    first time it runs (as the trace shows), and is quick when run again."""
     results = []
     names = ctx.params["steps"]
 
     def work(name: str) -> dict:
+        with open(ctx.params["trace"], encoding="utf-8") as past:
+            first_time = f"{ctx.id} step:{name} " not in past.read()
         trace(ctx, f"step:{name}")
-        if name == ctx.params.get("slow") and ctx.attempt == 1:
+        if name == ctx.params.get("slow") and first_time:
             time.sleep(ctx.params.get("slow_s", 60))
         return {"step": name, "length": len(name)}
 
