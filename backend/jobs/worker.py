@@ -230,7 +230,12 @@ class Worker:
                 self.wake.wait(self.poll)
                 self.wake.clear()
                 continue
-            self._run(row)
+            try:
+                self._run(row)
+            except Exception:  # noqa: BLE001 - a write failed (database away): the lease
+                # expires and the job is picked again; this thread goes on with the next one.
+                log.exception("job bookkeeping failed", extra={"job_id": row["id"], "worker": name})
+                self.stopping.wait(self.poll)
 
     def _run(self, row: dict[str, Any]) -> None:
         job, kind, attempt = row["id"], row["kind"], row["attempts"]

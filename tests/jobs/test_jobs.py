@@ -275,3 +275,46 @@ def test_jobs_table_refuses_unknown_states(jobs_app):
         with db.connection() as conn:
             conn.execute("INSERT INTO jobs (id, owner, kind, state, max_attempts) "
                          "VALUES (gen_random_uuid(), 'x', 'k', 'interrupted', 1)")
+
+
+def jobs_serve_hooks(app) -> list:
+    """The hooks ``serve`` runs that come from the jobs room (not the demo model's, say)."""
+    return [hook for hook in app.extensions["plume.serve_hooks"]
+            if hook.__module__ == "backend.jobs"]
+
+
+@pytest.mark.parametrize("in_serve", [True, False])
+def test_serve_runs_a_worker_in_its_own_process_unless_told_not_to(make_app, trace, in_serve):
+    from tests.jobs.conftest import FAST
+
+    app = make_app(**FAST, JOB_WORKER_IN_SERVE=in_serve)
+    with app.app_context():
+        job_id = jobs.submit("test.steps", ALICE, {"trace": str(trace), "steps": ["a"]})
+        [hook] = jobs_serve_hooks(app)
+        hook(app)  # what `serve` does before it listens
+        worker = app.extensions["plume.jobs"]["worker"]
+        try:
+            if in_serve:
+                assert worker.threads == app.config["JOB_WORKERS"] == 2
+                assert finished(job_id).state == "done"
+            else:
+                assert worker is None
+                time.sleep(0.5)
+                assert jobs.get(job_id, ALICE).state == "queued"
+        finally:
+            if worker is not None:
+                worker.stop(grace=0)
+
+
+def test_the_worker_command_refuses_an_unmigrated_database(empty_database):
+    import subprocess
+    import sys
+
+    from tests.jobs.conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLUME_")}
+    env.update(DATABASE_URL=empty_database, PLUME_ENV="development")
+    done = subprocess.run([sys.executable, "-m", "backend", "worker"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "lancez `python -m backend migrate`" in done.stderr
