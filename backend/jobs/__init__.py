@@ -35,6 +35,10 @@ Contract for use cases (floor 3) — this room knows nothing of them::
     jobs.list_for(user_hash, kind="dossier")        # newest first
     jobs.cancel(job_id, user_hash)                  # queued: cancelled now; running: at next step
     jobs.delete(job_id, user_hash)                  # with its steps and files
+
+    job_id = jobs.submit("transcription", user_hash, {...}, hold=True)   # a resumable upload:
+    size = jobs.append_blob(job_id, user_hash, "audio", part, offset=size)  # 409 + extra size
+    jobs.start_held(job_id, user_hash)              # when the last part is in: workers take it
     jobs.wait_for_change(job_id, user_hash, seen_version, timeout=15)  # for an SSE loop
     jobs.open_blob(job_id, name)                    # after get(): a stored file, chunk by chunk
 
@@ -67,13 +71,15 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from .. import db
-from .store import Blob, BlobInfo, Job, blob_infos, delete, get, list_for, purge_finished
+from .store import (Blob, BlobInfo, Job, append_blob, blob_infos, delete, get, list_for,
+                    purge_finished, start_held)
 from .store import cancel as _cancel
 from .store import open_blob as _open_blob
 from .store import submit as _submit
 from .worker import HANDLERS, Cancelled, Failure, Handler, JobContext, Worker
 
 __all__ = ["init_app", "handler", "submit", "get", "list_for", "cancel", "delete",
+           "append_blob", "start_held",
            "wait_for_change", "open_blob", "blob_infos", "purge_finished", "Blob", "BlobInfo",
            "Job", "JobContext", "Cancelled", "Failure", "Worker"]
 
@@ -96,14 +102,17 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 def submit(kind: str, owner: str, params: Mapping[str, Any] | None = None, *,
            blobs: Mapping[str, Union[Blob, bytes, BinaryIO]] | None = None,
-           max_attempts: int | None = None) -> str:
+           max_attempts: int | None = None, hold: bool = False) -> str:
     """Queue a job of a registered ``kind`` for ``owner`` (a user hash); returns its id.
+
+    ``hold=True`` keeps workers off it until :func:`start_held`, while :func:`append_blob`
+    adds its files part by part (a resumable upload of a long recording).
 
     The row and every blob are written in one transaction: a bad kind, params that are not
     JSON or too large, a bad blob name (ValidationError, 400) or files over the size limit
     (PayloadTooLarge, 413) leave nothing behind.
     """
-    return _submit(kind, owner, params, blobs=blobs, max_attempts=max_attempts,
+    return _submit(kind, owner, params, blobs=blobs, max_attempts=max_attempts, hold=hold,
                    known_kinds=frozenset(HANDLERS))
 
 

@@ -23,7 +23,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from .. import db
-from ..errors import NotFound, PayloadTooLarge, ValidationError
+from ..errors import AppError, NotFound, PayloadTooLarge, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +126,12 @@ def not_found(job_id: object) -> NotFound:
 
 def submit(kind: str, owner: str, params: Mapping[str, Any] | None = None, *,
            blobs: Mapping[str, Union[Blob, bytes, BinaryIO]] | None = None,
-           max_attempts: int | None = None, known_kinds: frozenset[str] = frozenset()) -> str:
-    """Queue a job; its row and every blob are written in one transaction, or nothing is."""
+           max_attempts: int | None = None, hold: bool = False,
+           known_kinds: frozenset[str] = frozenset()) -> str:
+    """Queue a job; its row and every blob are written in one transaction, or nothing is.
+
+    ``hold=True``: no worker takes it (``run_after`` is infinity) until :func:`start_held`;
+    meanwhile :func:`append_blob` adds files part by part (a resumable upload)."""
     if not isinstance(kind, str) or kind not in known_kinds:
         raise ValidationError("kind", "Ce type de traitement n'existe pas.",
                               code="traitement_inconnu",
@@ -147,45 +151,52 @@ def submit(kind: str, owner: str, params: Mapping[str, Any] | None = None, *,
     inputs = {name: (value if isinstance(value, Blob) else Blob(value))
               for name, value in (blobs or {}).items()}
     for name in inputs:
-        if (not isinstance(name, str) or not name.strip() or len(name) > MAX_BLOB_NAME
-                or any(ord(c) < 32 for c in name)):
-            raise ValidationError("blobs", "Un nom de fichier est invalide.",
-                                  detail=f"invalid blob name {name!r}")
+        _check_blob_name(name)
     config = current_app.config
     attempts = max_attempts or config["JOB_MAX_ATTEMPTS"]
     job_id = uuid.uuid4()
     with db.connection() as conn:  # one transaction: an error below leaves nothing behind
         conn.execute(
-            """INSERT INTO jobs (id, owner, kind, params, max_attempts)
-               VALUES (%(id)s, %(owner)s, %(kind)s, %(params)s::jsonb, %(attempts)s)""",
+            """INSERT INTO jobs (id, owner, kind, params, max_attempts, run_after)
+               VALUES (%(id)s, %(owner)s, %(kind)s, %(params)s::jsonb, %(attempts)s,
+                       CASE WHEN %(hold)s THEN 'infinity'::timestamptz ELSE now() END)""",
             {"id": job_id, "owner": owner, "kind": kind, "params": encoded,
-             "attempts": attempts})
+             "attempts": attempts, "hold": hold})
         budget = config["JOB_MAX_INPUT_BYTES"]
         for name, blob in inputs.items():
             budget -= _write_blob(conn, job_id, name, blob, budget)
-        conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"new:{kind}"))
+        if not hold:
+            conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"new:{kind}"))
     log.info("job submitted", extra={"job_id": str(job_id), "kind": kind,
                                      "blobs": len(inputs)})
     return str(job_id)
 
 
+def _check_blob_name(name: object) -> None:
+    if (not isinstance(name, str) or not name.strip() or len(name) > MAX_BLOB_NAME
+            or any(ord(c) < 32 for c in name)):
+        raise ValidationError("blobs", "Un nom de fichier est invalide.",
+                              detail=f"invalid blob name {name!r}")
+
+
 def _write_blob(conn: psycopg.Connection, job_id: uuid.UUID, name: str, blob: Blob,
-                budget: int) -> int:
-    """Store one blob chunk by chunk; returns its size. Over ``budget``: PayloadTooLarge."""
+                budget: int, *, create: bool = True, seq: int = 0, size: int = 0) -> int:
+    """Store one blob chunk by chunk (a new one, or after the ``seq`` chunks and ``size``
+    bytes stored before); returns the bytes written now. Over ``budget``: PayloadTooLarge."""
     source = io.BytesIO(blob.source) if isinstance(blob.source, (bytes, bytearray)) else blob.source
     if not hasattr(source, "read"):
         raise ValidationError("blobs", "Un fichier joint est illisible.",
                               detail=f"blob {name!r} is neither bytes nor a binary stream")
-    conn.execute("INSERT INTO job_blobs (job_id, name, content_type) VALUES (%s, %s, %s)",
-                 (job_id, name, blob.content_type))
-    digest = hashlib.sha256()
-    size = seq = 0
+    if create:
+        conn.execute("INSERT INTO job_blobs (job_id, name, content_type) VALUES (%s, %s, %s)",
+                     (job_id, name, blob.content_type))
+    written, digest = 0, hashlib.sha256()
     while chunk := source.read(CHUNK_BYTES):
         if not isinstance(chunk, (bytes, bytearray)):
             raise ValidationError("blobs", "Un fichier joint est illisible.",
                                   detail=f"blob {name!r} stream yields {type(chunk).__name__}")
-        size += len(chunk)
-        if size > budget:
+        written += len(chunk)
+        if written > budget:
             limit = current_app.config["JOB_MAX_INPUT_BYTES"]
             raise PayloadTooLarge(
                 f"Les fichiers de ce traitement dépassent la taille permise "
@@ -195,9 +206,64 @@ def _write_blob(conn: psycopg.Connection, job_id: uuid.UUID, name: str, blob: Bl
         conn.execute("INSERT INTO job_blob_chunks (job_id, name, seq, data) VALUES (%s, %s, %s, %s)",
                      (job_id, name, seq, bytes(chunk)))
         seq += 1
+    # A blob written in one go gets its digest; one appended part by part has none (the
+    # hash state of the earlier parts is gone, and hashing 500 MB again here would be waste).
     conn.execute("UPDATE job_blobs SET size = %s, sha256 = %s WHERE job_id = %s AND name = %s",
-                 (size, digest.hexdigest(), job_id, name))
-    return size
+                 (size + written, digest.hexdigest() if size == 0 else None, job_id, name))
+    return written
+
+
+def append_blob(job_id: str, owner: str, name: str, data: Union[bytes, BinaryIO], *,
+                offset: int, content_type: str | None = None) -> int:
+    """Add a part to a blob of a held job (see ``submit(hold=True)``) at byte ``offset``;
+    returns the blob's size now. ``offset`` must be the size stored so far: otherwise a 409
+    says which (``extra["size"]``), so a client whose part was lost resumes from there."""
+    key = _uuid(job_id)
+    if key is None:
+        raise not_found(job_id)
+    _check_blob_name(name)
+    with db.connection() as conn:
+        # Locks the job: two parts of one upload arriving together are written one at a time.
+        row = conn.execute("""SELECT run_after = 'infinity' AND state = 'queued' FROM jobs
+                               WHERE id = %s AND owner = %s FOR UPDATE""", (key, owner)).fetchone()
+        if row is None:
+            raise not_found(job_id)
+        if not row[0]:
+            raise AppError("Ce traitement a déjà commencé : on ne peut plus lui ajouter de fichier.",
+                           code="envoi_clos", status=409, detail=f"job {key} is not held")
+        total = conn.execute("SELECT coalesce(sum(size), 0) FROM job_blobs WHERE job_id = %s",
+                             (key,)).fetchone()[0]
+        stored = conn.execute(
+            """SELECT size, (SELECT count(*) FROM job_blob_chunks c
+                              WHERE c.job_id = b.job_id AND c.name = b.name)
+                 FROM job_blobs b WHERE job_id = %s AND name = %s""", (key, name)).fetchone()
+        size, seq = stored or (0, 0)
+        if offset != size:
+            raise AppError("Cette partie du fichier ne suit pas la précédente ; reprenez l'envoi "
+                           f"à l'octet {size}.", code="envoi_decale", status=409,
+                           detail=f"part at offset {offset}, blob {name!r} holds {size} bytes",
+                           extra={"size": size})
+        budget = current_app.config["JOB_MAX_INPUT_BYTES"] - total
+        written = _write_blob(conn, key, name, Blob(data, content_type), budget,
+                              create=stored is None, seq=seq, size=size)
+        conn.execute("UPDATE jobs SET version = version + 1, updated_at = now() WHERE id = %s",
+                     (key,))
+    return size + written
+
+
+def start_held(job_id: str, owner: str) -> Job:
+    """Let workers take a held job (its files are complete). Again on a started job: no change."""
+    key = _uuid(job_id)
+    if key is None:
+        raise not_found(job_id)
+    with db.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            f"""UPDATE jobs SET run_after = now(), version = version + 1, updated_at = now()
+                 WHERE id = %s AND owner = %s AND state = 'queued' AND run_after = 'infinity'
+             RETURNING {_JOB_COLUMNS}""", (key, owner)).fetchone()
+        if row is not None:
+            cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"new:{row['kind']}"))
+    return _job(row) if row is not None else get(job_id, owner)
 
 
 def get(job_id: str, owner: str) -> Job:
@@ -263,9 +329,13 @@ def delete(job_id: str, owner: str) -> None:
 
 
 def purge_finished(before: datetime) -> int:
-    """Delete jobs finished before ``before`` (retention); returns how many."""
+    """Delete jobs finished before ``before``, and held jobs (uploads never completed)
+    created before it, with their steps and files (retention); returns how many."""
     with db.connection() as conn:
-        count = conn.execute("DELETE FROM jobs WHERE finished_at < %s", (before,)).rowcount
+        count = conn.execute(
+            """DELETE FROM jobs WHERE finished_at < %(before)s
+                  OR (state = 'queued' AND run_after = 'infinity' AND created_at < %(before)s)""",
+            {"before": before}).rowcount
     log.info("finished jobs purged", extra={"count": count})
     return count
 

@@ -318,3 +318,62 @@ def test_the_worker_command_refuses_an_unmigrated_database(empty_database):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "lancez `python -m backend migrate`" in done.stderr
+
+
+def test_a_held_job_takes_its_file_in_parts_and_runs_once_started(make_app, trace):
+    from backend.errors import AppError
+    from tests.jobs.conftest import FAST
+
+    app = make_app(**{**FAST, "JOB_MAX_INPUT_BYTES": 4 * 1024 * 1024})
+    with app.app_context():
+        job_id = jobs.submit("test.digest", ALICE, {"trace": str(trace)}, hold=True)
+        worker = jobs.Worker(app, 1).start()
+        try:
+            parts = [os.urandom(1_500_000), os.urandom(1_048_576), b"fin"]
+            size = 0
+            size = jobs.append_blob(job_id, ALICE, "audience.webm", parts[0], offset=size,
+                                    content_type="audio/webm")
+            # The second part is lost on the way and sent again from the wrong place:
+            with pytest.raises(AppError) as caught:
+                jobs.append_blob(job_id, ALICE, "audience.webm", parts[1], offset=0)
+            assert caught.value.status == 409 and caught.value.to_dict() == {
+                "error": "envoi_decale", "size": 1_500_000,
+                "message": "Cette partie du fichier ne suit pas la précédente ; reprenez "
+                           "l'envoi à l'octet 1500000."}
+            with pytest.raises(NotFound):
+                jobs.append_blob(job_id, BOB, "audience.webm", parts[1], offset=size)
+            with pytest.raises(PayloadTooLarge):
+                jobs.append_blob(job_id, ALICE, "audience.webm", os.urandom(3_000_000),
+                                 offset=size)
+            for part in parts[1:]:
+                size = jobs.append_blob(job_id, ALICE, "audience.webm", io.BytesIO(part),
+                                        offset=size)
+            assert size == sum(map(len, parts))
+            time.sleep(0.5)
+            assert jobs.get(job_id, ALICE).state == "queued"  # held: no worker took it
+
+            assert jobs.start_held(job_id, ALICE).state == "queued"
+            job = finished(job_id)
+            whole = b"".join(parts)
+            assert job.state == "done" and job.result == {"audience.webm": {
+                "sha256": hashlib.sha256(whole).hexdigest(), "size": len(whole), "stored": None,
+                "content_type": "audio/webm"}}
+            with pytest.raises(AppError) as caught:
+                jobs.append_blob(job_id, ALICE, "audience.webm", b"trop tard", offset=size)
+            assert caught.value.status == 409 and caught.value.code == "envoi_clos"
+            assert jobs.start_held(job_id, ALICE).state == "done"  # again: unchanged
+        finally:
+            worker.stop(grace=0)
+
+
+def test_purge_deletes_finished_jobs_and_abandoned_uploads_only(jobs_app, trace):
+    from datetime import datetime, timedelta, timezone
+
+    done = jobs.submit("test.once", ALICE, {"trace": str(trace)})
+    jobs.cancel(done, ALICE)
+    abandoned = jobs.submit("test.digest", ALICE, {}, hold=True, blobs={"a.pdf": b"%PDF"})
+    waiting = jobs.submit("test.once", ALICE, {"trace": str(trace)})
+    assert jobs.purge_finished(datetime.now(timezone.utc) - timedelta(minutes=1)) == 0
+    assert jobs.purge_finished(datetime.now(timezone.utc) + timedelta(seconds=1)) == 2
+    assert [job.id for job in jobs.list_for(ALICE)] == [waiting]
+    assert abandoned and count_rows("job_blobs") == 0
