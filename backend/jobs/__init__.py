@@ -40,7 +40,7 @@ Contract for use cases (floor 3) — this room knows nothing of them::
     size = jobs.append_blob(job_id, user_hash, "audio", part, offset=size)  # 409 + extra size
     jobs.start_held(job_id, user_hash)              # when the last part is in: workers take it
     jobs.wait_for_change(job_id, user_hash, seen_version, timeout=15)  # for an SSE loop
-    jobs.open_blob(job_id, name)                    # after get(): a stored file, chunk by chunk
+    jobs.open_blob(job_id, user_hash, name)         # a stored file, read chunk by chunk
 
 Rules for handlers: a step's key is unique within its job and the step's result is JSON
 (what a resumed run gets back instead of running it again); steps are the unit of loss on a
@@ -71,8 +71,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from .. import db
-from .store import (Blob, BlobInfo, Job, append_blob, blob_infos, delete, get, list_for,
-                    purge_finished, start_held)
+from .store import (Blob, BlobInfo, Job, append_blob, delete, get, list_for, purge_finished,
+                    start_held)
+from .store import blob_infos as _blob_infos
 from .store import cancel as _cancel
 from .store import open_blob as _open_blob
 from .store import submit as _submit
@@ -121,9 +122,16 @@ def cancel(job_id: str, owner: str) -> Job:
     return _cancel(job_id, owner)
 
 
-def open_blob(job_id: str, name: str) -> BinaryIO:
-    """A stored file of a job (check the owner with :func:`get` first)."""
+def open_blob(job_id: str, owner: str, name: str) -> BinaryIO:
+    """A stored file of ``owner``'s job, read a chunk at a time (NotFound otherwise)."""
+    get(job_id, owner)
     return _open_blob(job_id, name)
+
+
+def blob_infos(job_id: str, owner: str) -> list[BlobInfo]:
+    """Name, size, type and digest of the files stored with ``owner``'s job."""
+    get(job_id, owner)
+    return _blob_infos(job_id)
 
 
 def wait_for_change(job_id: str, owner: str, seen_version: int, *, timeout: float = 15.0) -> Job:

@@ -152,6 +152,9 @@ def submit(kind: str, owner: str, params: Mapping[str, Any] | None = None, *,
               for name, value in (blobs or {}).items()}
     for name in inputs:
         _check_blob_name(name)
+    if max_attempts is not None and (not isinstance(max_attempts, int) or max_attempts < 1):
+        raise ValidationError("max_attempts", "Le nombre de tentatives est invalide.",
+                              detail=f"max_attempts must be an int >= 1, not {max_attempts!r}")
     config = current_app.config
     attempts = max_attempts or config["JOB_MAX_ATTEMPTS"]
     job_id = uuid.uuid4()

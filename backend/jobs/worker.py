@@ -108,9 +108,13 @@ class JobContext:
             with app.app_context():
                 return self.step(*item)
 
-        with ThreadPoolExecutor(max_workers=max(1, concurrency),
-                                thread_name_prefix=f"plume-job-{self.id[:8]}") as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, concurrency),
+                                  thread_name_prefix=f"plume-job-{self.id[:8]}")
+        try:
             return list(pool.map(run, list(steps)))
+        finally:
+            # After a failure (or a cancel) the steps not started yet are dropped, not run.
+            pool.shutdown(wait=True, cancel_futures=True)
 
     # -- progress and cancellation -----------------------------------------------------------
 

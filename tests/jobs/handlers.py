@@ -103,7 +103,11 @@ def run_digest(ctx: jobs.JobContext) -> dict:
 @jobs.handler("test.parallel")
 def run_parallel(ctx: jobs.JobContext) -> list:
     def part(i: int) -> int:
+        with open(ctx.params["trace"], encoding="utf-8") as past:
+            first_time = f"{ctx.id} step:part:{i} " not in past.read()
         trace(ctx, f"step:part:{i}")
+        if i == ctx.params.get("fail") and first_time:
+            raise RuntimeError("the host dropped the connection")
         time.sleep(0.1)
         return i * i
     return ctx.map_steps([(f"part:{i}", lambda i=i: part(i)) for i in range(8)], concurrency=4)

@@ -65,6 +65,21 @@ def test_parallel_steps_run_concurrently_and_keep_their_order(jobs_app, start_wo
     assert time.monotonic() - started < 8 * 0.1 + 3
 
 
+def test_a_failed_parallel_step_drops_the_pending_ones_and_the_retry_runs_only_the_missing(
+        jobs_app, start_worker, trace):
+    job_id = jobs.submit("test.parallel", ALICE, {"trace": str(trace), "fail": 1})
+    start_worker(threads=1)
+    job = finished(job_id)
+    assert job.state == "done" and job.attempts == 2 and job.result == [i * i for i in range(8)]
+    runs = [line.split()[:2] for line in trace_lines(trace, job_id)]
+    first = [step for step, attempt in runs if attempt == "attempt=1"]
+    again = [step for step, attempt in runs if attempt == "attempt=2"]
+    assert len(first) < 8  # the parts not started when part 1 failed were dropped
+    # Each part ran once in all, but the one that failed: it ran once more.
+    assert sorted(first + again) == sorted([f"step:part:{i}" for i in range(8)] + ["step:part:1"])
+    assert "step:part:1" in again
+
+
 def test_a_step_that_keeps_failing_fails_the_job_after_bounded_attempts(make_app, trace):
     app = make_app(JOB_HANDLERS=["tests.jobs.handlers"], JOB_MAX_ATTEMPTS=3, JOB_RETRY_DELAY=0,
                    JOB_POLL_SECONDS=0.1)
@@ -182,7 +197,15 @@ def test_files_are_stored_in_chunks_and_read_back_intact(jobs_app, start_worker,
                      "stored": hashlib.sha256(b"").hexdigest(), "content_type": None}}
     assert b"".join(store.iter_blob(job_id, "audience.ogg")) == audio
     with pytest.raises(NotFound):
-        jobs.open_blob(job_id, "absent.pdf")
+        jobs.open_blob(job_id, ALICE, "absent.pdf")
+    with pytest.raises(NotFound):
+        jobs.open_blob(job_id, BOB, "audience.ogg")
+    with pytest.raises(NotFound):
+        jobs.blob_infos(job_id, BOB)
+    assert [(b.name, b.size) for b in jobs.blob_infos(job_id, ALICE)] == [
+        ("audience.ogg", len(audio)), ("vide.txt", 0)]
+    with jobs.open_blob(job_id, ALICE, "audience.ogg") as stream:
+        assert stream.read(10) == audio[:10] and stream.read() == audio[10:]
 
 
 @pytest.mark.parametrize("call, field, code", [
@@ -196,8 +219,10 @@ def test_files_are_stored_in_chunks_and_read_back_intact(jobs_app, start_worker,
      "requete_invalide"),
     (lambda: jobs.submit("test.once", ALICE, {}, blobs={"texte.txt": "pas des octets"}), "blobs",
      "requete_invalide"),
+    (lambda: jobs.submit("test.once", ALICE, {}, max_attempts=0), "max_attempts",
+     "requete_invalide"),
 ], ids=["unknown-kind", "no-owner", "not-json", "nan", "params-too-large", "bad-blob-name",
-        "str-blob"])
+        "str-blob", "no-attempt"])
 def test_bad_input_to_submit_is_refused_and_leaves_nothing(jobs_app, call, field, code):
     with pytest.raises(ValidationError) as caught:
         call()
