@@ -32,6 +32,7 @@ CHUNK_BYTES = 1024 * 1024
 # Params say what to do (ids, options, blob names); texts and files go into blobs.
 MAX_PARAMS_BYTES = 64 * 1024
 MAX_BLOB_NAME = 255
+PICK_LOCK = 0x504C4A42  # "PLJB"; the migrations hold "PLUM"
 STATES = ("queued", "running", "done", "failed", "cancelled")
 FINISHED = ("done", "failed", "cancelled")
 
@@ -402,7 +403,9 @@ WITH next AS (
      WHERE kind = ANY(%(kinds)s)
        AND ((state = 'queued' AND run_after <= now())
             OR (state = 'running' AND lease_until < now()))
-     ORDER BY created_at
+     -- Fair between users: the owner with the fewest jobs running first, then the oldest job.
+     ORDER BY (SELECT count(*) FROM jobs mine
+                WHERE mine.owner = jobs.owner AND mine.state = 'running'), created_at
      LIMIT 1
      FOR UPDATE SKIP LOCKED
 )
@@ -416,8 +419,13 @@ RETURNING j.{_JOB_COLUMNS}, j.owner, j.max_attempts, j.lease_token::text AS leas
 
 
 def pick(kinds: list[str], worker: str, lease: float) -> dict[str, Any] | None:
-    """Take the oldest job ready to run (queued, or running under an expired lease)."""
+    """Take a job ready to run (queued, or running under an expired lease): the oldest of the
+    owner with the fewest jobs running."""
     with db.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        # Picks take turns (a pick is a few milliseconds; a job runs for minutes), so each one
+        # sees the jobs the previous one set running and fairness between owners holds.
+        # SKIP LOCKED still keeps a pick from waiting on a row a heartbeat or a cancel holds.
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (PICK_LOCK,))
         return cur.execute(_PICK, {"kinds": kinds, "worker": worker, "lease": lease}).fetchone()
 
 

@@ -235,15 +235,15 @@ class Worker:
                 self.wake.clear()
                 continue
             try:
-                self._run(row)
+                self._run(row, name)
             except Exception:  # noqa: BLE001 - a write failed (database away): the lease
                 # expires and the job is picked again; this thread goes on with the next one.
                 log.exception("job bookkeeping failed", extra={"job_id": row["id"], "worker": name})
                 self.stopping.wait(self.poll)
 
-    def _run(self, row: dict[str, Any]) -> None:
+    def _run(self, row: dict[str, Any], name: str) -> None:
         job, kind, attempt = row["id"], row["kind"], row["attempts"]
-        fields = {"job_id": job, "kind": kind, "attempt": attempt, "worker": row.get("worker")}
+        fields = {"job_id": job, "kind": kind, "attempt": attempt, "worker": name}
         if row["cancel_requested"]:  # cancelled while its worker was dead
             store.finish(job, row["lease_token"], "cancelled")
             log.info("job cancelled", extra=fields)

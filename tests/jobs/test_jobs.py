@@ -402,3 +402,17 @@ def test_purge_deletes_finished_jobs_and_abandoned_uploads_only(jobs_app, trace)
     assert jobs.purge_finished(datetime.now(timezone.utc) + timedelta(seconds=1)) == 2
     assert [job.id for job in jobs.list_for(ALICE)] == [waiting]
     assert abandoned and count_rows("job_blobs") == 0
+
+
+def test_a_user_with_many_jobs_does_not_hold_up_another(jobs_app, start_worker, trace):
+    busy = [jobs.submit("test.endless", ALICE, {"trace": str(trace)}) for _ in range(4)]
+    other = jobs.submit("test.steps", BOB, {"trace": str(trace), "steps": ["a"]})
+    start_worker(threads=2)  # one thread takes Alice's oldest job, the other Bob's, not hers
+    bob = finished(other, BOB, timeout=10)
+    assert bob.state == "done"
+    time.sleep(0.3)  # the thread Bob's job freed takes Alice's second one
+    started = [jobs.get(job_id, ALICE).started_at for job_id in busy]
+    assert started[0] < bob.started_at  # the oldest job went first
+    assert started[1] > bob.finished_at and started[2:] == [None, None]
+    for job_id in busy:
+        jobs.cancel(job_id, ALICE)

@@ -36,6 +36,8 @@ CREATE TABLE jobs (
 -- What pickers scan: queued jobs in order, running jobs by lease.
 CREATE INDEX jobs_queued ON jobs (run_after, created_at) WHERE state = 'queued';
 CREATE INDEX jobs_leases ON jobs (lease_until) WHERE state = 'running';
+-- Pickers count each owner's running jobs: one user's twenty dossiers do not hold up the others.
+CREATE INDEX jobs_running_owner ON jobs (owner) WHERE state = 'running';
 CREATE INDEX jobs_owner ON jobs (owner, created_at DESC);
 CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
 
