@@ -81,12 +81,12 @@ def test_sigterm_lets_the_step_finish_or_hands_the_job_back_at_once(
     log_lines = [json.loads(line) for line in open(process.log_path, encoding="utf-8")
                  if line.startswith("{")]
     assert any(entry["message"] == "job worker stopped" for entry in log_lines)
-    if step_ends_in_time:
+    # (How long the stop took depends on when the test saw the step start: only bounded above.)
+    assert stopped_in < grace + 5
+    if step_ends_in_time:  # the worker waited for the step it was in, and stored its result
         assert steps_of(job_id) == {"a": ("done", 1), "b": ("done", 1)}
-        assert 1.0 < stopped_in < grace + 3
     else:
         assert steps_of(job_id)["b"][0] == "running"
-        assert stopped_in < grace + 3
 
     start_worker()
     job = wait_until(lambda: (j := jobs.get(job_id, OWNER)).finished and j, timeout=20)
