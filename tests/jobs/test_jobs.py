@@ -129,22 +129,46 @@ def test_a_queued_job_cancelled_never_runs(jobs_app, start_worker, trace):
 
 
 @pytest.mark.parametrize("inside", [False, True], ids=["between-steps", "inside-a-step"])
-def test_a_running_job_stops_when_cancelled(jobs_app, start_worker, trace, inside):
-    job_id = jobs.submit("test.endless", ALICE, {"trace": str(trace), "inside": inside})
-    start_worker()
-    marker = "step:watch" if inside else "step:tick:3"
-    wait_until(lambda: any(line.startswith(marker) for line in trace_lines(trace, job_id)))
-    asked = time.monotonic()
-    assert jobs.cancel(job_id, ALICE).state == "running"  # asked; the worker stops it
-    job = finished(job_id, timeout=5)
-    stopped_after = time.monotonic() - asked
-    assert job.state == "cancelled" and job.cancel_requested
-    assert stopped_after < 1.0  # LISTEN/NOTIFY brings the cancel at once, not at the heartbeat
-    count = len(trace_lines(trace, job_id))
-    time.sleep(0.3)
-    assert len(trace_lines(trace, job_id)) == count  # nothing runs after it
-    if inside:
-        assert trace_lines(trace, job_id)[-1].startswith("saw-cancel")
+def test_a_running_job_stops_when_cancelled(make_app, trace, inside):
+    from tests.jobs.conftest import FAST
+
+    # A long lease: heartbeats come every 20 s, so a prompt stop shows NOTIFY brought the cancel.
+    app = make_app(**{**FAST, "JOB_LEASE_SECONDS": 60.0})
+    with app.app_context():
+        job_id = jobs.submit("test.endless", ALICE, {"trace": str(trace), "inside": inside})
+        worker = jobs.Worker(app, 1).start()
+        try:
+            marker = "step:watch" if inside else "step:tick:3"
+            wait_until(lambda: any(line.startswith(marker) for line in trace_lines(trace, job_id)))
+            asked = time.monotonic()
+            assert jobs.cancel(job_id, ALICE).state == "running"  # asked; the worker stops it
+            job = finished(job_id, timeout=10)
+            stopped_after = time.monotonic() - asked
+            assert job.state == "cancelled" and job.cancel_requested
+            assert stopped_after < 5.0
+            count = len(trace_lines(trace, job_id))
+            time.sleep(0.3)
+            assert len(trace_lines(trace, job_id)) == count  # nothing runs after it
+            if inside:
+                assert trace_lines(trace, job_id)[-1].startswith("saw-cancel")
+            with db.connection() as conn:
+                assert conn.execute("SELECT count(*) FROM job_steps WHERE job_id = %s "
+                                    "AND state = 'running'", (job_id,)).fetchone()[0] == 0
+        finally:
+            worker.stop(grace=0)
+
+
+def test_a_job_deleted_while_running_stops_and_its_worker_goes_on(jobs_app, start_worker, trace):
+    doomed = jobs.submit("test.endless", ALICE, {"trace": str(trace)})
+    start_worker(threads=1)
+    wait_until(lambda: len(trace_lines(trace, doomed)) >= 3)
+    jobs.delete(doomed, ALICE)
+    count = wait_until(lambda: (n := len(trace_lines(trace, doomed))) and (
+        time.sleep(0.3) or len(trace_lines(trace, doomed)) == n) and n, timeout=5)
+    assert count >= 3
+    after = jobs.submit("test.steps", ALICE, {"trace": str(trace), "steps": ["a"]})
+    assert finished(after).state == "done"  # the thread was freed for the next job
+    assert count_rows("jobs") == 1
 
 
 def test_another_user_can_neither_see_nor_cancel_nor_delete_a_job(jobs_app, trace):
