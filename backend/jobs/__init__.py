@@ -19,28 +19,36 @@ Contract for use cases (floor 3) — this room knows nothing of them::
     from backend import jobs
 
     @jobs.handler("dossier")                        # one kind, one function, registered at import
-    def run_dossier(ctx: jobs.JobContext) -> dict:
-        files = ctx.blobs()                         # the files stored with the job
-        texts = [ctx.step(f"read:{f.name}", read, f.name) for f in files]   # each runs once
+    def run_dossier(ctx: jobs.JobContext) -> dict:  # ctx.id, ctx.owner, ctx.params, ctx.attempt
+        names = [blob.name for blob in ctx.blobs()] # the files stored with the job
+        texts = [ctx.step(f"read:{n}", read, ctx.open_blob(n)) for n in names]  # each runs once
         ctx.progress(1, 3, "Lecture terminée")      # done, total, French message for the pane
-        parts = ctx.map_steps([(f"map:{i}", lambda t=t: summarise(t)) for i, t in
-                               enumerate(texts)], concurrency=4)
-        if ctx.cancelled: ...                       # inside a long step; steps check it themselves
+        parts = ctx.map_steps([(f"map:{i}", lambda t=t: summarise(t))
+                               for i, t in enumerate(texts)], concurrency=4)
+        if ctx.cancelled: raise jobs.Cancelled()    # inside a long step; steps check it themselves
         return {"synthesis": ...}                   # JSON: the job's result
 
     job_id = jobs.submit("dossier", user_hash, {"title": "…"},
                          blobs={"conclusions.pdf": jobs.Blob(stream, "application/pdf")})
     job = jobs.get(job_id, user_hash)               # Job; NotFound (404) for anyone else
-    job.to_dict()                                   # state, progress, result, error for a view
+    job.to_dict()                                   # state, progress, result, error, version
+    jobs.wait_for_change(job_id, user_hash, job.version, timeout=15)  # next change: an SSE loop
     jobs.list_for(user_hash, kind="dossier")        # newest first
     jobs.cancel(job_id, user_hash)                  # queued: cancelled now; running: at next step
-    jobs.delete(job_id, user_hash)                  # with its steps and files
+    jobs.delete(job_id, user_hash)                  # with its steps and files (a running one stops)
+    jobs.blob_infos(job_id, user_hash)              # name, size, type, sha256 of its files
+    jobs.open_blob(job_id, user_hash, name)         # one of them, read chunk by chunk
+    jobs.purge_finished(before)                     # retention: finished jobs, abandoned uploads
 
     job_id = jobs.submit("transcription", user_hash, {...}, hold=True)   # a resumable upload:
     size = jobs.append_blob(job_id, user_hash, "audio", part, offset=size)  # 409 + extra size
-    jobs.start_held(job_id, user_hash)              # when the last part is in: workers take it
-    jobs.wait_for_change(job_id, user_hash, seen_version, timeout=15)  # for an SSE loop
-    jobs.open_blob(job_id, user_hash, name)         # a stored file, read chunk by chunk
+    jobs.start_held(job_id, user_hash)              # the last part is in: workers may take it
+
+Where handlers live: in the use case's module, imported by ``create_app`` (through its
+blueprint), so that the process that submits and every worker process know the kind;
+``submit`` refuses a kind without a handler. ``PLUME_JOB_HANDLERS`` names extra modules.
+A handler runs in a worker thread inside an application context (``db.connection()`` works),
+and so do the threads of ``map_steps``.
 
 Rules for handlers: a step's key is unique within its job and the step's result is JSON
 (what a resumed run gets back instead of running it again); steps are the unit of loss on a
@@ -50,6 +58,10 @@ what it does outside the database idempotent, or meter it as such). ``raise jobs
 tried again (after ``PLUME_JOB_RETRY_DELAY``, doubled each time) up to
 ``PLUME_JOB_MAX_ATTEMPTS`` runs. Params are small JSON (64 KiB at most: ids, options, blob
 names), never document text; files go in blobs (``PLUME_JOB_MAX_INPUT_BYTES`` per job).
+Neither params nor results reach logs or audit records; the use case records its interaction.
+
+Order: the owner with the fewest jobs running goes first, then the oldest job, so one user's
+twenty dossiers do not hold up another's one.
 
 Workers: ``python -m backend worker`` (``PLUME_JOB_WORKERS`` threads; SIGTERM lets running
 steps finish for ``PLUME_JOB_STOP_GRACE`` seconds, then hands their jobs back), and one inside
