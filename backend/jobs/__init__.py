@@ -194,6 +194,35 @@ def worker_command(threads: int | None) -> None:
     worker.stop()
 
 
+@click.group("jobs")
+def jobs_group() -> None:
+    """Background jobs: see the queue."""
+
+
+@jobs_group.command("status")
+@with_appcontext
+def status_command() -> None:
+    """Jobs per kind and state, the oldest one's age, and leases expired (dead workers)."""
+    from .store import queue_status
+
+    rows = queue_status()
+    if not rows:
+        click.echo("Aucun traitement.")
+        return
+    click.echo(f"{'type':<20} {'état':<10} {'nombre':>7} {'plus ancien':>12} {'bail expiré':>12}")
+    for row in rows:
+        click.echo(f"{row['kind']:<20} {row['state']:<10} {row['jobs']:>7} "
+                   f"{_age(row['oldest_s']):>12} {row['lease_expired']:>12}")
+
+
+def _age(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
+
+
 def _start_in_serve(app: Flask) -> None:
     """``serve`` hook: run jobs in the serving process too (``make run`` is one command)."""
     if not app.config["JOB_WORKER_IN_SERVE"]:
@@ -205,8 +234,10 @@ def _start_in_serve(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Import the configured handler modules, add ``worker``, and start one in ``serve``."""
+    """Import the configured handler modules, add ``worker`` and ``jobs status``, and start a
+    worker in ``serve``."""
     app.extensions["plume.jobs"] = {"worker": None}
     import_handlers(app)
     app.cli.add_command(worker_command)
+    app.cli.add_command(jobs_group)
     app.extensions.setdefault("plume.serve_hooks", []).append(_start_in_serve)

@@ -544,3 +544,15 @@ def iter_blob(job_id: str, name: str) -> Iterator[bytes]:
     reader = open_blob(job_id, name)
     while chunk := reader.read(CHUNK_BYTES):
         yield chunk
+
+
+def queue_status() -> list[dict[str, Any]]:
+    """Per kind and state: how many jobs, the oldest one's age, and running jobs whose lease
+    has expired (their worker died; another will pick them)."""
+    with db.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT kind, state, count(*) AS jobs,
+                      extract(epoch FROM now() - min(created_at))::int AS oldest_s,
+                      count(*) FILTER (WHERE state = 'running' AND lease_until < now())
+                          AS lease_expired
+                 FROM jobs GROUP BY kind, state ORDER BY kind, state""").fetchall()

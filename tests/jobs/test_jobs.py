@@ -440,3 +440,18 @@ def test_a_user_with_many_jobs_does_not_hold_up_another(jobs_app, start_worker, 
     assert started[1] > bob.finished_at and started[2:] == [None, None]
     for job_id in busy:
         jobs.cancel(job_id, ALICE)
+
+
+def test_jobs_status_shows_the_queue_and_dead_workers_leases(jobs_app, trace):
+    runner = jobs_app.test_cli_runner()
+    assert runner.invoke(args=["jobs", "status"]).output == "Aucun traitement.\n"
+    jobs.submit("test.once", ALICE, {"trace": str(trace)})
+    jobs.submit("test.once", BOB, {"trace": str(trace)})
+    jobs.submit("test.steps", ALICE, {"trace": str(trace), "steps": ["a"]})
+    store.pick(["test.steps"], "died", lease=0.01)
+    time.sleep(0.05)
+    lines = runner.invoke(args=["jobs", "status"]).output.splitlines()
+    assert lines[0].split() == ["type", "état", "nombre", "plus", "ancien", "bail", "expiré"]
+    assert [line.split() for line in lines[1:]] == [
+        ["test.once", "queued", "2", "0", "s", "0"],
+        ["test.steps", "running", "1", "0", "s", "1"]]
