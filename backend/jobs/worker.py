@@ -13,7 +13,7 @@ import os
 import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any, BinaryIO, Callable, Iterable
 
 import psycopg
@@ -29,7 +29,8 @@ Handler = Callable[["JobContext"], Any]
 HANDLERS: dict[str, Handler] = {}
 """Job kinds and their handlers; filled by :func:`backend.jobs.handler` at import time."""
 
-PROGRESS_EVERY_S = 0.5  # a pane polls about once a second: more writes than this show nothing
+PROGRESS_EVERY_S = 0.5
+HEARTBEAT_TICK_S = 0.2  # how often the heartbeat thread looks whether a beat is due or it may end  # a pane polls about once a second: more writes than this show nothing
 FAILED_CODE = "traitement_echoue"
 INTERRUPTED_CODE = "traitement_interrompu"
 
@@ -111,9 +112,16 @@ class JobContext:
         pool = ThreadPoolExecutor(max_workers=max(1, concurrency),
                                   thread_name_prefix=f"plume-job-{self.id[:8]}")
         try:
-            return list(pool.map(run, list(steps)))
+            futures = [pool.submit(run, item) for item in steps]
+            # The first failure (or cancel) is seen at once, not when its turn in order comes;
+            # the steps not started yet are then dropped, and those running finish.
+            wait(futures, return_when=FIRST_EXCEPTION)
+            failed = next((f for f in futures if f.done() and f.exception() is not None), None)
+            if failed is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise failed.exception()  # type: ignore[misc]
+            return [future.result() for future in futures]
         finally:
-            # After a failure (or a cancel) the steps not started yet are dropped, not run.
             pool.shutdown(wait=True, cancel_futures=True)
 
     # -- progress and cancellation -----------------------------------------------------------
@@ -296,9 +304,17 @@ class Worker:
                                     "si l'erreur persiste, contactez le support."))
 
     def _heartbeat(self) -> None:
-        while not self.stopping.wait(self.lease / 3):
+        # Beats go on while a stopping worker lets its steps finish (the grace may outlast
+        # the lease); the thread ends when nothing is left to hold.
+        next_beat = time.monotonic() + self.lease / 3
+        while not (self.stopping.is_set() and not self.active):
+            time.sleep(min(HEARTBEAT_TICK_S, self.lease / 3))
+            if time.monotonic() < next_beat:
+                continue
+            next_beat = time.monotonic() + self.lease / 3
             with self._active_lock:
-                held = {job: ctx._token for job, ctx in self.active.items()}
+                held = {job: ctx._token for job, ctx in self.active.items()
+                        if not ctx._lost.is_set()}
             if not held:
                 continue
             try:

@@ -95,6 +95,24 @@ def test_sigterm_lets_the_step_finish_or_hands_the_job_back_at_once(
     assert runs == {"step:a": 1, "step:b": 1 if step_ends_in_time else 2, "step:c": 1}
 
 
+def test_a_stopping_worker_keeps_its_lease_while_a_step_outlasts_it(
+        jobs_app, spawn_worker, start_worker, trace):
+    job_id = jobs.submit("test.steps", OWNER, {
+        "trace": str(trace), "steps": ["a", "b", "c"], "slow": "b", "slow_s": 4.0})
+    process = spawn_worker(PLUME_JOB_STOP_GRACE="15")
+    wait_until(lambda: started(trace, job_id, "step:b"), timeout=30)
+    start_worker()  # a competitor, ready to take the job the moment its lease (1.5 s) lapses
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+
+    job = wait_until(lambda: (j := jobs.get(job_id, OWNER)).finished and j, timeout=20)
+    assert job.state == "done" and job.attempts == 1  # the handed-back run is not counted
+    runs = [line.split()[:3] for line in trace_lines(trace, job_id)]
+    # The heartbeat went on during the 4 s step, so the competitor waited and ran only « c ».
+    assert [run[0] for run in runs] == ["step:a", "step:b", "step:c"]
+    assert runs[1][2] == f"pid={process.pid}" and runs[2][2] != f"pid={process.pid}"
+
+
 def test_competing_workers_never_run_the_same_job_twice(jobs_app, spawn_worker, start_worker,
                                                          trace):
     processes = [spawn_worker(threads=3), spawn_worker(threads=3)]
