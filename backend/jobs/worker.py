@@ -30,7 +30,8 @@ HANDLERS: dict[str, Handler] = {}
 """Job kinds and their handlers; filled by :func:`backend.jobs.handler` at import time."""
 
 PROGRESS_EVERY_S = 0.5
-HEARTBEAT_TICK_S = 0.2  # how often the heartbeat thread looks whether a beat is due or it may end  # a pane polls about once a second: more writes than this show nothing
+HEARTBEAT_TICK_S = 0.2
+LISTEN_WAIT_S = 5.0  # at start, how long job threads wait for the listener to be listening  # how often the heartbeat thread looks whether a beat is due or it may end  # a pane polls about once a second: more writes than this show nothing
 FAILED_CODE = "traitement_echoue"
 INTERRUPTED_CODE = "traitement_interrompu"
 
@@ -187,6 +188,7 @@ class Worker:
         self.active: dict[str, JobContext] = {}
         self._active_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._listening = threading.Event()
 
     # -- life --------------------------------------------------------------------------------
 
@@ -194,10 +196,13 @@ class Worker:
         kinds = sorted(HANDLERS)
         log.info("job worker started", extra={"worker": self.name, "threads": self.threads,
                                               "kinds": kinds})
+        # Listening first: a cancel sent before LISTEN would only arrive with a heartbeat.
+        self._spawn(self._listen, "plume-job-listener")
+        if not self._listening.wait(LISTEN_WAIT_S):
+            log.warning("job listener not ready; polling meanwhile", extra={"worker": self.name})
+        self._spawn(self._heartbeat, "plume-job-heartbeat")
         for index in range(self.threads):
             self._spawn(self._run_jobs, f"plume-job-{index}", f"{self.name}:{index}")
-        self._spawn(self._heartbeat, "plume-job-heartbeat")
-        self._spawn(self._listen, "plume-job-listener")
         return self
 
     def _spawn(self, target: Callable[..., None], name: str, *args: Any) -> None:
@@ -337,6 +342,7 @@ class Worker:
             try:
                 with psycopg.connect(url, autocommit=True) as conn:
                     conn.execute(f"LISTEN {store.CHANNEL}")
+                    self._listening.set()
                     while not self.stopping.is_set():
                         for note in conn.notifies(timeout=1.0):
                             self._notified(note.payload)
