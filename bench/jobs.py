@@ -121,7 +121,7 @@ def main(count: int = 400, blob_mb: int = 100) -> None:
             write_s = time.perf_counter() - began
             began = time.perf_counter()
             read = 0
-            with jobs.open_blob(job_id, "audio.webm") as stream:
+            with jobs.open_blob(job_id, "bench", "audio.webm") as stream:
                 while chunk := stream.read(1024 * 1024):
                     read += len(chunk)
             read_s = time.perf_counter() - began
