@@ -19,7 +19,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..errors import ServiceUnavailable
 from . import embedded
-from .migrations import apply_migrations, pending_migrations
+from .migrate import apply_migrations, pending_migrations
 
 __all__ = ["init_app", "connection", "search_connection", "get_pool", "apply_migrations",
            "pending_migrations", "resolve_url", "check_ready", "check_search_replica",
