@@ -22,12 +22,13 @@ def all_settings() -> list[Setting]:
     """Every setting of every room, core first."""
     from .audit.settings import SETTINGS as audit
     from .auth.settings import SETTINGS as auth
+    from .db.settings import SETTINGS as db
     from .llm.settings import SETTINGS as llm
     from .llm.mail_settings import SETTINGS as mail
     from .manifests.settings import SETTINGS as manifests
     from .retrieval.settings import SETTINGS as retrieval
 
-    return [*CORE_SETTINGS, *llm, *retrieval, *auth, *audit, *mail, *manifests]
+    return [*CORE_SETTINGS, *db, *llm, *retrieval, *auth, *audit, *mail, *manifests]
 
 
 def load(overrides: Mapping[str, Any] | None = None,
