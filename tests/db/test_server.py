@@ -50,10 +50,10 @@ def test_the_embedded_server_qualifies(database_url):
     assert available == installed == "0.8.6"
 
 
-def test_the_old_embedded_server_is_refused_with_what_was_found(tmp_path):
+def test_the_old_embedded_server_is_refused_with_what_was_found(data_dir):
     import pgserver
 
-    server = pgserver.get_server(tmp_path / "pg", cleanup_mode="stop")
+    server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
     try:
         with psycopg.connect(server.get_uri(), autocommit=True) as conn:
             conn.execute("CREATE EXTENSION vector")

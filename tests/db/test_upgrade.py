@@ -79,12 +79,6 @@ def make_old_folder(data_dir: Path, *, keep_running: bool = False) -> dict[str, 
     return counts
 
 
-@pytest.fixture
-def data_dir(tmp_path_factory) -> Path:
-    # Short: PostgreSQL's unix socket lives in the data folder (about 100 characters at most).
-    return tmp_path_factory.mktemp("up")
-
-
 @pytest.mark.parametrize("old_server_left_running", [False, True])
 def test_plume_upgrades_an_old_folder_and_finds_every_row(data_dir, capfd,
                                                           old_server_left_running):
