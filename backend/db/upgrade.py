@@ -120,7 +120,10 @@ def prepare_folder(pgdata: Path, new_bindir: Path, old_bindir_setting: str | Non
         os.rename(staging, pgdata)
         _marker(staging).unlink()
         log.warning("finished an interrupted database upgrade swap", extra={"pgdata": str(pgdata)})
-        click.echo(f"Mise à niveau de la base : dernière étape terminée ({pgdata}).", err=True)
+        backups = sorted(pgdata.parent.glob(f"{pgdata.name}.v*-backup-*"))
+        click.echo(f"Mise à niveau de la base : dernière étape terminée ({pgdata}). L'ancien "
+                   f"dossier est conservé dans {backups[-1] if backups else 'le même dossier'}.",
+                   err=True)
         return
     major = folder_major(pgdata)
     if major is None or major == new_major:
@@ -192,10 +195,16 @@ def upgrade_folder(pgdata: Path, old_bindir: Path, new_bindir: Path, old_major: 
     _marker(staging).unlink(missing_ok=True)
     work.mkdir()
     try:
+        began = time.monotonic()
         with _old_server(pgdata, old_bindir) as old_url:
             before = inventory(old_url)
             dumps = _dump(old_url, before.databases, new_bindir, work)
+        dumped = time.monotonic()
         after = _restore(staging, dumps, new_bindir, work)
+        log.info("old database folder dumped and restored", extra={
+            "dump_seconds": round(dumped - began, 1),
+            "restore_seconds": round(time.monotonic() - dumped, 1),
+            "dump_bytes": sum(path.stat().st_size for path in dumps.values())})
         problems = compare(before, after)
         if problems:
             raise DatabaseSetupError(
