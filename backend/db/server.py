@@ -21,8 +21,11 @@ class DatabaseSetupError(click.ClickException):
     """The database cannot be used as it is; the message (French) says what to do.
 
     A ClickException so that ``python -m backend serve`` / ``migrate`` print the message
-    alone, without a traceback.
+    alone, without a traceback (and without click's English « Error: »), and exit 1.
     """
+
+    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
+        click.echo(self.format_message(), err=True, file=file)
 
 
 def version_tuple(version: str) -> tuple[int, ...]:

@@ -172,7 +172,7 @@ def find_old_bindir(pgdata: Path, major: int, setting: str | None) -> Path:
     if major == 16:
         command = f"{sys.executable} -m pip install {PGSERVER_REQUIREMENT}"
         if setting:
-            command += "\n  puis retirez PLUME_PG_UPGRADE_BINDIR"
+            command += "\n  et retirez PLUME_PG_UPGRADE_BINDIR"
     else:
         command = (f"apt-get install postgresql-{major} postgresql-{major}-pgvector\n"
                    f"  puis PLUME_PG_UPGRADE_BINDIR=/usr/lib/postgresql/{major}/bin")

@@ -3,6 +3,8 @@ is upgraded at start without losing a row, or refused with the command that make
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
 import sys
 import warnings
 from datetime import date
@@ -19,6 +21,7 @@ from backend.db.migrate import migration_files
 
 from ..conftest import BASE_CONFIG
 
+ROOT = Path(__file__).resolve().parents[2]
 # The schema as the last Plume on PostgreSQL 16 had it; later migrations run after the upgrade.
 OLD_MIGRATIONS_THROUGH = "030_audit"
 
@@ -92,7 +95,7 @@ def test_plume_upgrades_an_old_folder_and_finds_every_row(data_dir, capfd,
             with db.connection() as conn:
                 assert conn.execute("SHOW server_version").fetchone()[0].startswith("18.")
                 assert conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'"
-                                    ).fetchone()[0] >= "0.8"
+                                    ).fetchone()[0] == "0.8.6"
                 for table, rows in written.items():
                     if table != "schema_migrations":
                         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == rows
@@ -144,6 +147,18 @@ def test_without_the_old_programs_plume_refuses_with_the_command(data_dir):
     # Untouched, and nothing started on it: no new folder, no backup.
     assert (data_dir / "pg" / "PG_VERSION").read_text().strip() == "16"
     assert sorted(p.name for p in data_dir.iterdir() if p.name.startswith("pg")) == ["pg"]
+
+    # What the administrator sees from the command line: the message alone, and a failure.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLUME_") and k != "DATABASE_URL"}
+    env.update({"PLUME_ENV": "development", "PLUME_DATA_DIR": str(data_dir),
+                "PLUME_PG_UPGRADE_BINDIR": str(empty)})
+    migrate = subprocess.run([sys.executable, "-m", "backend", "migrate"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert migrate.returncode == 1
+    assert migrate.stderr.startswith(f"Le dossier de données {data_dir / 'pg'} a été créé par "
+                                     "PostgreSQL 16"), migrate.stderr
+    assert "Traceback" not in migrate.stderr
+    assert (data_dir / "pg" / "PG_VERSION").read_text().strip() == "16"
 
 
 def test_a_swap_interrupted_between_its_two_renames_is_finished(data_dir):
