@@ -207,6 +207,8 @@ def upgrade_folder(pgdata: Path, old_bindir: Path, new_bindir: Path, old_major: 
             "dump_bytes": sum(path.stat().st_size for path in dumps.values())})
         problems = compare(before, after)
         if problems:
+            log.error("upgraded database differs from the old one", extra={
+                "pgdata": str(pgdata), "problems": problems})
             raise DatabaseSetupError(
                 f"La mise à niveau du dossier {pgdata} n'a pas retrouvé toutes les données : "
                 f"{'; '.join(problems[:10])}. Le dossier d'origine n'a pas été modifié ; le "
