@@ -23,7 +23,7 @@
  * @module common/auth
  */
 
-import { STATUS_EVENT } from './api.js';
+import { announceSignIn as announce } from './signin-status.js';
 
 /** Where the Makefile puts MSAL.js's browser build (served by Plume). */
 export const MSAL_SCRIPT = '/addin/vendor/msal-browser.min.js';
@@ -245,11 +245,6 @@ export function msalConfiguration(config, redirectUri) {
     },
     cache: { cacheLocation: 'sessionStorage' },
   };
-}
-
-/** Tells the page what sign-in is doing (see {@link STATUS_EVENT}). */
-function announce(message) {
-  globalThis.dispatchEvent(new CustomEvent(STATUS_EVENT, { detail: { message } }));
 }
 
 /**
