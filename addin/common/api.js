@@ -220,7 +220,7 @@ export async function request(path, options = {}) {
   if (response.status === 401 && token && !options.retried && authModule
       && typeof authModule.invalidateToken === 'function') {
     // The token may have expired or been revoked since it was cached: get a fresh one, once.
-    authModule.invalidateToken();
+    authModule.invalidateToken(token);
     return request(path, { ...options, retried: true });
   }
   if (!response.ok) throw await errorFromResponse(response);

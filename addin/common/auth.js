@@ -167,8 +167,11 @@ export async function getAccessToken() {
 
 /**
  * Forgets the cached token (call it when the server answered 401), so the next call signs in again.
+ * @param {string} [refused] The token the server refused: when calls run side by side, a
+ *   late 401 must not throw away the fresh token another call already fetched.
  */
-export function invalidateToken() {
+export function invalidateToken(refused) {
+  if (refused !== undefined && refused !== state.token) return;
   state.token = null;
   state.expiresAt = 0;
 }
