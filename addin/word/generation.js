@@ -10,6 +10,7 @@ import { describeError, showError } from '../common/errors.js';
 import { answerToPlainText, h, renderAnswer } from '../common/render.js';
 import { feedbackBar, message, oversightNotice, setStatus } from '../common/widgets.js';
 import { AI_TITLE, insertGenerated } from './document.js';
+import { checkEdits, watchEdits } from './edits.js';
 
 /**
  * French comment attached to inserted text: what produced it and its sources.
@@ -113,6 +114,7 @@ export class GenerationPanel {
    */
   async start(payload, hooks) {
     if (this.running) return null;
+    checkEdits(); // the previous answer's text may have been edited meanwhile
     this.reset();
     if (hooks.onStart) hooks.onStart();
     this.controller = new AbortController();
@@ -222,7 +224,10 @@ export function insertChoices({ label, text, location, comment, interactionId, d
       outcome.replaceChildren(focusable(insertionMessage(inserted)));
       outcome.firstChild.focus();
       onInserted();
-      if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
+      if (interactionId) {
+        const recorded = sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
+        watchEdits(interactionId, inserted.control, recorded);
+      }
     } catch (err) {
       insert.disabled = false;
       discard.disabled = false;
