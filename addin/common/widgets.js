@@ -102,12 +102,19 @@ export async function showBanners(container, clientConfig, extra = []) {
   if (models === late) loading.then((answer) => renderBanners(container, { clientConfig, models: answer, extra }));
 }
 
+/** Said first in the notice of an answer from the demonstration model. */
+export const DEMO_NOTICE = 'Réponse du modèle de démonstration : sa qualité est limitée, elle sert à essayer Plume, pas à travailler.';
+
 /**
- * The oversight notice (« suggestion à vérifier »).
+ * The one AI notice of an answer (« suggestion à vérifier »), which says first, when the
+ * demonstration model answered, that it did: one notice, not two stacked.
+ * @param {{demo?: boolean}} [options]
  * @returns {HTMLElement}
  */
-export function oversightNotice() {
-  return h('p', { className: 'plume-oversight', role: 'note' }, OVERSIGHT_NOTICE);
+export function oversightNotice({ demo = false } = {}) {
+  if (!demo) return h('p', { className: 'plume-oversight', role: 'note' }, OVERSIGHT_NOTICE);
+  return h('p', { className: 'plume-oversight', role: 'note', dataset: { notice: 'demo' } },
+    h('strong', null, DEMO_NOTICE), ' ', OVERSIGHT_NOTICE);
 }
 
 /**

@@ -184,7 +184,7 @@ export function setupSummary(doc = document) {
     } else {
       setStatus(status, 'Résumé terminé.');
       const id = result.done && result.done.interaction_id;
-      after.replaceChildren(...[oversightNotice(), id ? feedbackBar(id) : null].filter(Boolean));
+      after.replaceChildren(...[oversightNotice({ demo: Boolean(result.done.demo) }), id ? feedbackBar(id) : null].filter(Boolean));
     }
   });
 }
