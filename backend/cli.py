@@ -142,6 +142,10 @@ def main() -> None:
 
     from . import create_app
 
+    if sys.argv[1:2] == ["manifest"]:  # needs only what a manifest contains, not a whole server
+        from .manifests import standalone_command
+        standalone_command.main(args=sys.argv[2:], prog_name="python -m backend manifest")
+        return
     try:
         app = create_app()
     except ConfigError as exc:

@@ -5,7 +5,8 @@
  * (403), and the page then says so and shows nothing else.
  * @module observatory
  */
-import { ApiError, getJSON, onSignInStatus, request, startSession } from '../common/api.js';
+import { ApiError, getJSON, request, startSession } from '../common/api.js';
+import { onSignInStatus } from '../common/signin-status.js';
 import { h } from '../common/render.js';
 
 /** Fluent-like colours with enough contrast between neighbours. */
