@@ -65,7 +65,7 @@ def summarize():
     data, filename, options = _read_upload()
     config = current_app.config
     document = documents.read_document(data, filename, max_bytes=config["ATTACHMENT_MAX_BYTES"],
-                                       max_pages=config["ATTACHMENT_MAX_PAGES"])
+                                       max_pages=config["ATTACHMENT_MAX_PAGES"], isolated=True)
     body: dict[str, Any] = {"text": document.as_marked_text(), "filename": document.filename}
     instructions = options.get("instructions")
     if isinstance(instructions, str) and instructions.strip():
