@@ -118,9 +118,18 @@ HTTP_MESSAGES: dict[int, tuple[str, str]] = {
     405: ("methode_non_autorisee", "Cette méthode n'est pas autorisée pour cette adresse."),
     406: ("non_acceptable", "Le format de réponse demandé n'est pas disponible."),
     408: ("delai_depasse", "La requête a pris trop de temps."),
+    409: ("conflit", "La requête est en conflit avec l'état actuel de la ressource."),
+    411: ("longueur_requise", "La longueur du contenu envoyé doit être indiquée."),
     413: ("trop_volumineux", "Le contenu envoyé est trop volumineux."),
+    414: ("adresse_trop_longue", "L'adresse de la requête est trop longue."),
     415: ("format_non_pris_en_charge", "Ce format n'est pas pris en charge."),
+    416: ("plage_invalide", "La plage demandée n'est pas disponible."),
+    417: ("attente_impossible", "L'en-tête Expect de la requête n'est pas pris en charge."),
+    422: ("requete_invalide", "La requête est invalide."),
     429: ("quota_depasse", "Trop de requêtes. Réessayez plus tard."),
+    431: ("entetes_trop_volumineux", "Les en-têtes de la requête sont trop volumineux."),
+    501: ("non_implemente", "Cette fonction n'est pas prise en charge par le serveur."),
+    503: ("indisponible", "Le service est momentanément indisponible."),
 }
 
 
@@ -133,7 +142,11 @@ def error_response(err: AppError) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Register the one handler for AppError, Werkzeug errors and unexpected exceptions."""
+    """Register the one handler for AppError, Werkzeug errors and unexpected exceptions,
+    and the input guards every request meets (:mod:`backend.api.guards`)."""
+    from .api import guards
+
+    guards.init_app(app)
 
     @app.errorhandler(AppError)
     def _app_error(err: AppError) -> Response:
