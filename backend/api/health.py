@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 
 from .. import __version__, db
+from ..audit import spool
 
 bp = Blueprint("health", __name__)
 
@@ -22,13 +23,18 @@ def readyz():
     every instance shares it, and without it only searches fail.
     """
     reason = db.check_ready()
+    # Records waiting in this instance's audit spool, or refused by the database: reported,
+    # not a reason to be unready (the records are kept; the operator must look).
+    audit_spool = spool.status(current_app).as_dict()
     if reason:
         return jsonify(status="indisponible", error="base_indisponible",
-                       message="La base de données n'est pas prête.", reason=reason), 503
+                       message="La base de données n'est pas prête.", reason=reason,
+                       audit_spool=audit_spool), 503
     if not current_app.config.get("SEARCH_DATABASE_URL"):
-        return jsonify(status="ok")
+        return jsonify(status="ok", audit_spool=audit_spool)
     replica = db.check_search_replica()
-    return jsonify(status="ok", search_database="ok" if replica is None else replica)
+    return jsonify(status="ok", search_database="ok" if replica is None else replica,
+                   audit_spool=audit_spool)
 
 
 _PROBE = {"responses": {"200": {"description": "OK"}}}

@@ -15,7 +15,7 @@ from functools import lru_cache
 from flask import Blueprint, Response, current_app, request
 
 from .. import db
-from ..audit import metrics
+from ..audit import metrics, spool
 from ..errors import Forbidden
 
 bp = Blueprint("metrics", __name__)
@@ -53,6 +53,7 @@ def prometheus_metrics():
                         detail=f"/metrics refused for {request.remote_addr}")
     with db.connection() as conn:
         body = metrics.render(conn)
+    body += metrics.render_spool(spool.status(current_app))
     return Response(body, content_type=CONTENT_TYPE)
 
 

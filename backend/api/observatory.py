@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from ..audit import observatory
+from ..audit import observatory, spool
 from ..audit.observatory import Period
 from ..auth import ROLE_ADMIN, require_roles
 from ..errors import ValidationError
@@ -61,6 +61,7 @@ def summary():
         "retention_days": config["AUDIT_RETENTION_DAYS"],
         "content_logging": bool(config["AUDIT_CONTENT_LOGGING"]),
         "content_retention_days": config["AUDIT_CONTENT_RETENTION_DAYS"],
+        "spool": spool.status(current_app).as_dict(),
     })
 
 
