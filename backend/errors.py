@@ -21,6 +21,7 @@ Error tree::
 """
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -139,6 +140,33 @@ def error_response(err: AppError) -> Response:
     for name, value in err.headers.items():
         response.headers[name] = value
     return response
+
+
+def server_error_bytes(status: int, reason: str) -> bytes:
+    """A whole HTTP response in the JSON error shape, for errors the server answers before
+    the application sees the request."""
+    code, message = HTTP_MESSAGES.get(status, ("requete_invalide", "La requête est invalide."))
+    body = json.dumps({"error": code, "message": message}, ensure_ascii=False).encode()
+    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode("latin-1") + body
+
+
+def use_json_for_server_errors() -> None:
+    """Make gunicorn answer the requests it refuses itself in the JSON error shape.
+
+    gunicorn refuses a request line over ``limit_request_line`` (a 100 KB query: 414),
+    headers over its limits (431) or a malformed request (400) before Plume sees it, with an
+    HTML page; the panes and API clients read ``{"error", "message"}``. Called once in each
+    worker (``post_worker_init`` in deploy/gunicorn.conf.py).
+    """
+    from gunicorn import util
+
+    def write_error(sock, status_int, reason, mesg):  # noqa: ANN001 - gunicorn's signature
+        log.info("request refused by the server: %s %s", status_int, mesg)
+        util.write_nonblock(sock, server_error_bytes(int(status_int), str(reason)))
+
+    util.write_error = write_error
 
 
 def init_app(app: Flask) -> None:
