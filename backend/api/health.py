@@ -37,12 +37,23 @@ def readyz():
                    audit_spool=audit_spool)
 
 
-_PROBE = {"responses": {"200": {"description": "OK"}}}
+_SPOOL = {"type": "object", "required": ["pending", "dead"],
+          "description": "This instance's audit records outside the chain: waiting in the "
+                         "spool, or refused by the database (dead letters)",
+          "properties": {"pending": {"type": "integer"}, "dead": {"type": "integer"}}}
+_READY = {"type": "object", "required": ["status", "audit_spool"],
+          "properties": {"status": {"type": "string"}, "audit_spool": _SPOOL,
+                         "search_database": {"type": "string"}, "error": {"type": "string"},
+                         "message": {"type": "string"}, "reason": {"type": "string"}}}
 OPENAPI = {
-    "/healthz": {"get": {"summary": "Liveness probe", "tags": ["ops"], **_PROBE}},
+    "/healthz": {"get": {"summary": "Liveness probe", "tags": ["ops"], "security": [],
+                         "responses": {"200": {"description": "OK"}}}},
     "/readyz": {"get": {"summary": "Readiness probe (database reachable and migrated; the search "
-                                   "replica's state reported, when one is configured)",
-                        "tags": ["ops"],
-                        "responses": {"200": {"description": "Ready"},
-                                      "503": {"description": "Not ready, with the reason"}}}},
+                                   "replica's state and the audit spool reported)",
+                        "tags": ["ops"], "security": [],
+                        "responses": {
+                            "200": {"description": "Ready",
+                                    "content": {"application/json": {"schema": _READY}}},
+                            "503": {"description": "Not ready, with the reason",
+                                    "content": {"application/json": {"schema": _READY}}}}}},
 }
