@@ -6,6 +6,11 @@ or a decision can point back to « p. 3 » or « § 12 ». Anything wrong with t
 (too big, encrypted, unreadable, no text, not a .docx/.pdf) is a :class:`DocumentError`
 carrying a French message for the user; no half-read document ever comes out.
 
+Every file has a budget (:mod:`.budget`): its unpacked size, counted while inflating and
+relative to the file; paragraphs; pages; seconds. Files from users are read with
+``isolated=True``: in a child process with hard memory and time limits, several side by
+side (:mod:`.sandbox`), so a heavy file neither exhausts a worker nor holds up the others.
+
 Used by the Outlook pane's attachment summaries (through the gateway) and by case-law
 ingestion (:mod:`backend.retrieval`).
 """
