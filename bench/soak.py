@@ -10,7 +10,7 @@ PostgreSQL (or ``DATABASE_URL``) and Plume under gunicorn with ``deploy/gunicorn
 minute it prints: streams started and finished, errors by kind (HTTP status, ``error``
 event code, cut without a last event, connection error), time to first token p50/p95 of
 the streams started that minute, the workers' resident memory, the cores' busy share, and
-the audit tables' size. At the end: interaction records against requests sent, the spool,
+the audit tables' size, and the dead row versions of the rows every request updates. At the end: interaction records against requests sent, the spool,
 and ``python -m backend audit verify``.
 
 Saturation or growth? Time to first token is also measured on an idle server, with one
@@ -127,6 +127,11 @@ def idle_ttft(port: int) -> tuple[float, float]:
     return pct(values, 0.5), pct(values, 0.95)
 
 
+def worker_pids(master_pid: int) -> set[int]:
+    return {int(entry.name) for entry, _ in gunicorn_processes(master_pid)
+            if int(entry.name) != master_pid}
+
+
 def workers_rss_mib(master_pid: int) -> list[float]:
     sizes = []
     for entry, stat in gunicorn_processes(master_pid):
@@ -139,6 +144,20 @@ def workers_rss_mib(master_pid: int) -> list[float]:
         sizes += [int(line.split()[1]) / 1024 for line in status.splitlines()
                   if line.startswith("VmRSS:")]
     return sizes
+
+
+# Rows every request updates (quota window and daily tokens, chain head, metrics): their dead
+# versions pile up between two autovacuums, a candidate for a slowdown that grows.
+HOT_TABLES = ("quota_rate", "quota_tokens", "audit_chain_head", "audit_metrics")
+
+
+def dead_rows(database_url: str) -> int:
+    """Dead row versions in the tables every request updates."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        return conn.execute("SELECT coalesce(sum(n_dead_tup), 0) FROM pg_stat_user_tables "
+                            "WHERE relname = ANY(%s)", (list(HOT_TABLES),)).fetchone()[0]
 
 
 def audit_sizes(database_url: str) -> tuple[int, float]:
@@ -167,9 +186,13 @@ def soak(port: int, master_pid: int, database_url: str, streams: int, minutes: f
     for thread in clients:
         thread.start()
     print(f"{'min':>4} {'started':>8} {'ok':>6} {'errors':>28} {'ttft p50':>9} {'p95':>7} "
-          f"{'workers MiB':>16} {'cores':>6} {'records':>8} {'audit MiB':>9}")
+          f"{'workers MiB':>16} {'new':>3} {'cores':>6} {'records':>8} {'audit MiB':>9} {'dead rows':>9}")
     minute = 0
     busy0, total0 = machine_ticks()
+    # gunicorn replaces a worker after max_requests (5000 ± 500): "new" counts replacements.
+    # The reader server of each worker (backend/documents/sandbox.py) is its child, not
+    # gunicorn's, so it is not counted.
+    pids = worker_pids(master_pid)
     while minute < minutes:
         minute_end = start + 60 * (minute + 1)
         time.sleep(max(0.0, min(minute_end, start + 60 * minutes) - time.monotonic()))
@@ -181,10 +204,13 @@ def soak(port: int, master_pid: int, database_url: str, streams: int, minutes: f
         ttfts = [o.ttft_ms for o in window if o.ttft_ms is not None]
         rss = workers_rss_mib(master_pid)
         records, size = audit_sizes(database_url)
+        dead = dead_rows(database_url)
+        now_pids = worker_pids(master_pid)
+        replaced, pids = len(now_pids - pids), now_pids
         shown = ", ".join(f"{k} {v}" for k, v in errors.most_common(3)) or "0"
         print(f"{minute + 1:>4} {len(window):>8} {sum(o.kind == 'ok' for o in window):>6} "
               f"{shown:>28} {pct(ttfts, 0.5):>7.0f}ms {pct(ttfts, 0.95):>5.0f}ms "
-              f"{' + '.join(f'{r:.0f}' for r in rss):>16} {cores:>6.0%} {records:>8} {size:>9.1f}",
+              f"{' + '.join(f'{r:.0f}' for r in rss):>16} {replaced:>3} {cores:>6.0%} {records:>8} {size:>9.1f} {dead:>9}",
               flush=True)
         minute += 1
     stop.set()
@@ -227,7 +253,8 @@ def main() -> None:
                "PLUME_AUDIT_HASH_KEY": "soak-hash-key", "PLUME_LOG_LEVEL": "WARNING",
                "PLUME_LLM_BASE_URL": f"http://127.0.0.1:{host_port}/v1",
                "PLUME_LLM_MODEL": "fake-chat", "PLUME_DATA_DIR": str(workdir),
-               "PLUME_QUOTA_REQUESTS_PER_MINUTE": "0",
+               # Quotas on (as in production) but out of reach: their rows are still updated.
+               "PLUME_QUOTA_REQUESTS_PER_MINUTE": "100000000",
                "PLUME_QUOTA_DAILY_TOKENS": json.dumps({"generation": 10**12,
                                                        "transcription": 10**12}),
                "GUNICORN_BIND": f"127.0.0.1:{plume_port}", "WEB_CONCURRENCY": str(args.workers)}
