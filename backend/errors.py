@@ -145,7 +145,9 @@ def error_response(err: AppError) -> Response:
 def server_error_bytes(status: int, reason: str) -> bytes:
     """A whole HTTP response in the JSON error shape, for errors the server answers before
     the application sees the request."""
-    code, message = HTTP_MESSAGES.get(status, ("requete_invalide", "La requête est invalide."))
+    fallback = ((AppError.code, AppError.message) if status >= 500
+                else ("requete_invalide", "La requête est invalide."))
+    code, message = HTTP_MESSAGES.get(status, fallback)
     body = json.dumps({"error": code, "message": message}, ensure_ascii=False).encode()
     head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")

@@ -1,5 +1,6 @@
 """A 100 KB query gets the JSON error shape wherever it is refused: by Plume, by gunicorn
-(request line over ``limit_request_line``), by nginx (over its header buffers)."""
+(request line over ``limit_request_line``, headers over its limits), by nginx (over its
+header buffers)."""
 from __future__ import annotations
 
 import requests
@@ -18,6 +19,10 @@ def test_gunicorn_refuses_a_100_kb_query_in_the_json_shape(database_url):
         assert response.headers["Content-Type"] == "application/json"
         assert response.json() == {"error": "adresse_trop_longue",
                                    "message": "L'adresse de la requête est trop longue."}
+        # Headers over gunicorn's field limit: refused by gunicorn too, in the same shape.
+        response = requests.get(plume.url + "/readyz", headers={"X-Long": "a" * 10_000}, timeout=10)
+        assert response.status_code == 431
+        assert response.json()["error"] == "entetes_trop_volumineux"
         # An ordinary query still goes through on the same worker.
         assert requests.get(plume.url + "/readyz", timeout=10).status_code == 200
 
