@@ -116,3 +116,14 @@ def test_a_feedback_comment_with_a_nul_byte_never_reaches_the_spool(make_app, tm
         "interaction_id": interaction_id, "comment": "Très\u0000 utile", "useful": True})
     assert response.status_code == 400 and response.get_json()["field"] == "comment"
     assert spool.status(app).as_dict() == {"pending": 0, "dead": 0}
+
+
+def test_during_an_outage_metrics_and_readyz_still_show_the_spool(make_app, tmp_path):
+    spool_during_an_outage(make_app, tmp_path, 1)
+    down = make_app(DATABASE_URL=DOWN_URL, DATA_DIR=str(tmp_path)).test_client()
+    metrics = down.get("/metrics")
+    assert metrics.status_code == 200
+    assert 'plume_audit_spool_records{state="pending"} 1' in metrics.get_data(as_text=True)
+    ready = down.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.get_json()["audit_spool"] == {"pending": 1, "dead": 0}
