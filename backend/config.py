@@ -22,13 +22,14 @@ def all_settings() -> list[Setting]:
     """Every setting of every room, core first."""
     from .audit.settings import SETTINGS as audit
     from .auth.settings import SETTINGS as auth
+    from .db.settings import SETTINGS as db
     from .jobs.settings import SETTINGS as jobs
     from .llm.settings import SETTINGS as llm
     from .llm.mail_settings import SETTINGS as mail
     from .manifests.settings import SETTINGS as manifests
     from .retrieval.settings import SETTINGS as retrieval
 
-    return [*CORE_SETTINGS, *llm, *retrieval, *auth, *audit, *mail, *manifests, *jobs]
+    return [*CORE_SETTINGS, *db, *llm, *retrieval, *auth, *audit, *mail, *manifests, *jobs]
 
 
 def load(overrides: Mapping[str, Any] | None = None,

@@ -28,19 +28,6 @@ export const CLIENT_ERROR_CODES = Object.freeze({
 let authModule = null;
 let authLoading = null;
 
-/** Event auth.js sends to say what sign-in is doing (`detail.message`, French). */
-export const STATUS_EVENT = 'plume:auth-status';
-
-/**
- * Calls `show(message)` with each sign-in status (a page opened in a plain browser may leave
- * for the organisation's sign-in page). Here, not in auth.js: a page must not need auth.js
- * to load (see loadAuth).
- * @param {(message: string) => void} show
- */
-export function onSignInStatus(show) {
-  window.addEventListener(STATUS_EVENT, (event) => show(event.detail.message));
-}
-
 /**
  * Loads `./auth.js` (owned by the auth area) once. It is imported dynamically so that a pane
  * in development mode still works when sign-in cannot load (calls then go without a token).
@@ -233,7 +220,7 @@ export async function request(path, options = {}) {
   if (response.status === 401 && token && !options.retried && authModule
       && typeof authModule.invalidateToken === 'function') {
     // The token may have expired or been revoked since it was cached: get a fresh one, once.
-    authModule.invalidateToken();
+    authModule.invalidateToken(token);
     return request(path, { ...options, retried: true });
   }
   if (!response.ok) throw await errorFromResponse(response);

@@ -31,7 +31,7 @@ export function setupCompose(doc = document) {
 
   function offerInsertion(text, interactionId) {
     const insert = h('button', { type: 'button', className: 'plume-button plume-button--primary' }, "Insérer à l'emplacement du curseur");
-    const discard = h('button', { type: 'button', className: 'plume-button' }, 'Ignorer');
+    const discard = h('button', { type: 'button', className: 'plume-button', dataset: { action: 'discard' } }, 'Écarter');
     const actions = h('div', { className: 'plume-actions' }, insert, discard);
     insert.addEventListener('click', async () => {
       if (insert.getAttribute('aria-disabled') === 'true') return;
@@ -51,7 +51,7 @@ export function setupCompose(doc = document) {
     discard.addEventListener('click', () => {
       output.replaceChildren();
       after.replaceChildren();
-      setStatus(status, 'Projet ignoré.');
+      setStatus(status, 'Projet écarté : rien n\'a été inséré.');
       if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
     });
     return actions;
@@ -76,7 +76,7 @@ export function setupCompose(doc = document) {
       setStatus(status, 'Projet de réponse prêt.');
     }
     if (result.text) {
-      after.replaceChildren(...[oversightNotice(), offerInsertion(result.text, interactionId),
+      after.replaceChildren(...[oversightNotice({ demo: Boolean(result.done && result.done.demo) }), offerInsertion(result.text, interactionId),
         interactionId ? feedbackBar(interactionId) : null].filter(Boolean));
     }
   });

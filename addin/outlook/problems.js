@@ -82,7 +82,7 @@ export function clearProblem(container) {
 export class Run {
   /**
    * @param {HTMLButtonElement} startButton marked aria-disabled while running (keeps the focus)
-   * @param {HTMLButtonElement} stopButton enabled while running; aborts the stream
+   * @param {HTMLButtonElement} stopButton shown only while running; aborts the stream
    */
   constructor(startButton, stopButton) {
     this.startButton = startButton;
@@ -96,7 +96,7 @@ export class Run {
     this.controller = new AbortController();
     // aria-disabled rather than disabled: a disabled button would drop the keyboard focus.
     this.startButton.setAttribute('aria-disabled', 'true');
-    this.stopButton.disabled = false;
+    this.stopButton.hidden = false;
     return this.controller.signal;
   }
 
@@ -105,7 +105,7 @@ export class Run {
     this.controller = null;
     this.startButton.removeAttribute('aria-disabled');
     if (document.activeElement === this.stopButton) this.startButton.focus();
-    this.stopButton.disabled = true;
+    this.stopButton.hidden = true;
   }
 
   /** Closes the stream: the server sees the disconnect and stops generating. */

@@ -2,14 +2,14 @@
  * Read mode — « Résumer »: the summary of the message and of the thread it quotes, then
  * the structured fields (parties, case numbers, hearings and deadlines, requested action).
  *
- * Each field is checked against the mail (see fields.js). Buttons copy a value or open
+ * The server marks each field found in the mail or not (see fields.js). Buttons copy a value or open
  * Outlook's appointment form pre-filled; nothing is created without the clerk.
  * @module outlook/summary
  */
 import { streamAssist } from '../common/api.js';
 import { h, renderAnswer } from '../common/render.js';
 import { feedbackBar, oversightNotice, setStatus } from '../common/widgets.js';
-import { checkFields, formatFrenchDate, toLocalDate } from './fields.js';
+import { readFields, formatFrenchDate, toLocalDate } from './fields.js';
 import { canPropose, proposeAppointment, readMessage } from './mailbox.js';
 import { Run } from './problems.js';
 
@@ -85,11 +85,10 @@ function section(title, rows) {
  * @param {HTMLElement} container
  * @param {object} raw the `fields` event payload
  * @param {{subject: string}} mail
- * @param {string} text the text they are checked against
  * @param {HTMLElement} status where copy/propose outcomes are announced
  */
-export function renderFields(container, raw, mail, text, status) {
-  const fields = checkFields(raw, text);
+export function renderFields(container, raw, mail, status) {
+  const fields = readFields(raw);
   const parties = fields.parties.map((p) => fieldRow(p.found,
     [p.name, p.role ? h('span', { className: 'outlook-field__role' }, ` (${p.role})`) : null],
     [copyButton(p.name, p.name, status)]));
@@ -170,10 +169,14 @@ export function setupSummary(doc = document) {
       thread.hidden = false;
     }
     setStatus(status, 'Résumé en cours…');
-    const result = await streamAssist(TASK, { text, subject: mail.subject }, {
+    // The conversation id lets the server read the whole thread through Microsoft Graph where
+    // it can; the quoted text in the body stays the fallback.
+    const payload = { text, subject: mail.subject };
+    if (mail.conversationId) payload.conversation_id = mail.conversationId;
+    const result = await streamAssist(TASK, payload, {
       signal,
       onDelta: (_piece, all) => renderAnswer(output, all),
-      onFields: (fields) => renderFields(fieldsBox, fields, mail, text, status),
+      onFields: (fields) => renderFields(fieldsBox, fields, mail, status),
     });
     if (result.stopped) {
       setStatus(status, 'Résumé arrêté : le texte affiché est incomplet.');
@@ -181,7 +184,7 @@ export function setupSummary(doc = document) {
     } else {
       setStatus(status, 'Résumé terminé.');
       const id = result.done && result.done.interaction_id;
-      after.replaceChildren(...[oversightNotice(), id ? feedbackBar(id) : null].filter(Boolean));
+      after.replaceChildren(...[oversightNotice({ demo: Boolean(result.done.demo) }), id ? feedbackBar(id) : null].filter(Boolean));
     }
   });
 }

@@ -10,6 +10,7 @@ import { describeError, showError } from '../common/errors.js';
 import { answerToPlainText, h, renderAnswer } from '../common/render.js';
 import { feedbackBar, message, oversightNotice, setStatus } from '../common/widgets.js';
 import { AI_TITLE, insertGenerated } from './document.js';
+import { checkEdits, watchEdits } from './edits.js';
 
 /**
  * French comment attached to inserted text: what produced it and its sources.
@@ -113,6 +114,7 @@ export class GenerationPanel {
    */
   async start(payload, hooks) {
     if (this.running) return null;
+    checkEdits(); // the previous answer's text may have been edited meanwhile
     this.reset();
     if (hooks.onStart) hooks.onStart();
     this.controller = new AbortController();
@@ -169,7 +171,7 @@ export class GenerationPanel {
   }
 
   discardOnly(interactionId) {
-    const clear = h('button', { type: 'button', className: 'plume-button' }, 'Effacer');
+    const clear = h('button', { type: 'button', className: 'plume-button', dataset: { action: 'discard' } }, 'Écarter');
     clear.addEventListener('click', () => {
       if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
       this.reset();
@@ -205,7 +207,7 @@ export class GenerationPanel {
  * @param {string} options.location Where it goes (see `insertGenerated`).
  * @param {() => string} options.comment The comment listing what produced it and its sources.
  * @param {string|null} options.interactionId
- * @param {boolean} [options.demo] Answered by the demonstration model: say so first.
+ * @param {boolean} [options.demo] Answered by the demonstration model: the notice says so first.
  * @param {() => void} [options.onInserted]
  * @param {() => void} options.onDiscarded Clear the panel (the choice is gone with it).
  * @returns {HTMLElement[]}
@@ -222,7 +224,10 @@ export function insertChoices({ label, text, location, comment, interactionId, d
       outcome.replaceChildren(focusable(insertionMessage(inserted)));
       outcome.firstChild.focus();
       onInserted();
-      if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
+      if (interactionId) {
+        const recorded = sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
+        watchEdits(interactionId, inserted.control, recorded);
+      }
     } catch (err) {
       insert.disabled = false;
       discard.disabled = false;
@@ -234,10 +239,7 @@ export function insertChoices({ label, text, location, comment, interactionId, d
     if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
     onDiscarded();
   });
-  const parts = [oversightNotice(), h('div', { className: 'plume-actions' }, insert, discard), outcome];
-  if (demo) {
-    parts.unshift(message('info', 'Réponse du modèle de démonstration : sa qualité est limitée, elle sert à essayer Plume, pas à travailler.', { dataset: { notice: 'demo' } }));
-  }
+  const parts = [oversightNotice({ demo }), h('div', { className: 'plume-actions' }, insert, discard), outcome];
   if (interactionId) parts.push(feedbackBar(interactionId));
   return parts;
 }

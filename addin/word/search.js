@@ -146,6 +146,27 @@ export function renderHit(hit, terms, onCite) {
     status);
 }
 
+/**
+ * Fills the jurisdiction filter's suggestions with the courts of the corpus this user may
+ * see (`GET /api/v1/facets/jurisdictions`). The field stays free text: the filter is a
+ * prefix (« Cour d'appel » finds every court of appeal), and without the list (an older
+ * server, a network failure) it simply has no suggestions.
+ * @param {HTMLDataListElement} list
+ * @returns {Promise<number>} how many courts are offered.
+ */
+export async function loadJurisdictions(list) {
+  let answer = null;
+  try {
+    answer = await getJSON('/facets/jurisdictions');
+  } catch (err) {
+    console.warn('Plume: jurisdictions not available', err);
+  }
+  const names = answer && Array.isArray(answer.jurisdictions) ? answer.jurisdictions.filter((n) => typeof n === 'string') : [];
+  list.replaceChildren(...names.map((name) => h('option', { value: name })));
+  list.dataset.loaded = 'true';
+  return names.length;
+}
+
 /** Wires the Rechercher panel. */
 export function setupSearch() {
   const form = document.getElementById('search-form');
@@ -158,6 +179,7 @@ export function setupSearch() {
   status.after(notice);
   const results = document.getElementById('search-results');
   let interactionId = null;
+  loadJurisdictions(document.getElementById('jurisdictions'));
 
   const onCite = async (hit, button, box) => {
     // Not disabled while inserting: a disabled button would drop the keyboard focus.

@@ -62,8 +62,8 @@ def test_a_discarded_draft_leaves_the_message_alone(plume, fake_llm, outlook):
     page = outlook(plume(), REPLY_MAIL)
     feedback = FeedbackLog(page)
     draft_reply(page)
-    page.get_by_role("button", name="Ignorer").click()
-    assert page.locator("#reply-status").inner_text() == "Projet ignoré."
+    page.get_by_role("button", name="Écarter").click()
+    assert page.locator("#reply-status").inner_text() == "Projet écarté : rien n'a été inséré."
     assert page.locator("#reply-output").inner_text() == ""
     assert page.evaluate("window.__composeBody") == QUOTED
     assert outlook_calls(page, "body.setSelectedDataAsync") == []

@@ -106,12 +106,13 @@ def test_stop_closes_the_stream(plume, fake_llm, outlook, screenshot):
     fake_llm.reply = mail_model(reply=" ".join(["Projet de réponse en cours de rédaction."] * 40))
     fake_llm.then(Behaviour(token_delay=0.15))
     page = outlook(plume(), REPLY_MAIL)
+    assert page.locator("#reply-stop").is_hidden()  # nothing runs yet: no « Arrêter »
     page.get_by_role("button", name="Rédiger", exact=True).click()
     wait_until(page, "() => document.getElementById('reply-output').textContent.length > 20")
     page.get_by_role("button", name="Arrêter").click()
     wait_until(page, "() => document.getElementById('reply-status').textContent.includes('arrêtée')")
     assert page.locator("#reply-status").inner_text() == "Rédaction arrêtée : le projet affiché est incomplet."
-    assert page.get_by_role("button", name="Arrêter").is_disabled()
+    assert page.locator("#reply-stop").is_hidden()  # « Arrêter » only while something runs
     # The upstream request was closed, not left generating.
     request = next(r for r in fake_llm.requests if r.path.endswith("/chat/completions"))
     assert request.ended.wait(10) and request.disconnected

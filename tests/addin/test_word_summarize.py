@@ -179,3 +179,7 @@ def test_demo_model_is_announced(plume, fake_llm, open_pane):
     page.click("#summarize-run")
     page.wait_for_selector("#summarize-after [data-notice=demo]")
     assert "modèle de démonstration" in page.inner_text("#summarize-after [data-notice=demo]")
+    # One AI notice for the answer: the demonstration warning is its first sentence, not a second box.
+    notes = page.locator("#summarize-after [role=note]")
+    assert notes.count() == 1 and notes.inner_text().startswith("Réponse du modèle de démonstration")
+    assert "Relisez-le et vérifiez" in notes.inner_text()
