@@ -19,6 +19,7 @@ Contract for use cases (floor 3) — this room knows nothing of them::
     from backend import jobs
 
     @jobs.handler("dossier")                        # one kind, one function, registered at import
+                                                    # (per_process=1: one at a time per process)
     def run_dossier(ctx: jobs.JobContext) -> dict:  # ctx.id, ctx.owner, ctx.params, ctx.attempt
         names = [blob.name for blob in ctx.blobs()] # the files stored with the job
         texts = [ctx.step(f"read:{n}", read, ctx.open_blob(n)) for n in names]  # each runs once
@@ -89,7 +90,7 @@ from .store import blob_infos as _blob_infos
 from .store import cancel as _cancel
 from .store import open_blob as _open_blob
 from .store import submit as _submit
-from .worker import HANDLERS, Cancelled, Failure, Handler, JobContext, Worker
+from .worker import HANDLERS, PER_PROCESS, Cancelled, Failure, Handler, JobContext, Worker
 
 __all__ = ["init_app", "handler", "submit", "get", "list_for", "cancel", "delete",
            "append_blob", "start_held",
@@ -101,14 +102,25 @@ log = logging.getLogger(__name__)
 WAIT_POLL_S = 0.5
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the function that runs jobs of ``kind`` (at import time)."""
+def handler(kind: str, *, per_process: int | None = None) -> Callable[[Handler], Handler]:
+    """Register the function that runs jobs of ``kind`` (at import time).
+
+    ``per_process``: at most this many jobs of the kind run at once in one worker process,
+    whatever ``PLUME_JOB_WORKERS`` says (CPU-bound work such as transcription on few cores);
+    the process's other threads go on with other kinds."""
+    if per_process is not None and per_process < 1:
+        raise ValueError(f"per_process must be at least 1 for job kind {kind!r}")
+
     def register(fn: Handler) -> Handler:
         existing = HANDLERS.get(kind)
         if existing is not None and existing is not fn and (
                 existing.__module__, existing.__qualname__) != (fn.__module__, fn.__qualname__):
             raise ValueError(f"job kind {kind!r} already has a handler: {existing.__qualname__}")
         HANDLERS[kind] = fn
+        if per_process is None:
+            PER_PROCESS.pop(kind, None)
+        else:
+            PER_PROCESS[kind] = per_process
         return fn
     return register
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 import socket
 import threading
 import time
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[["JobContext"], Any]
 HANDLERS: dict[str, Handler] = {}
 """Job kinds and their handlers; filled by :func:`backend.jobs.handler` at import time."""
+PER_PROCESS: dict[str, int] = {}
+"""Kinds that one worker process runs at most so many of at once (CPU-bound work)."""
 
 PROGRESS_EVERY_S = 0.5
 HEARTBEAT_TICK_S = 0.2
@@ -189,6 +192,8 @@ class Worker:
         self._active_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._listening = threading.Event()
+        self._pick_lock = threading.Lock()
+        self._running: Counter[str] = Counter()  # jobs running here per kind, under _pick_lock
 
     # -- life --------------------------------------------------------------------------------
 
@@ -239,7 +244,7 @@ class Worker:
     def _run_jobs(self, name: str) -> None:
         while not self.stopping.is_set():
             try:
-                row = store.pick(sorted(HANDLERS), name, self.lease) if HANDLERS else None
+                row = self._pick(name)
             except Exception:  # noqa: BLE001 - database away: wait and try again
                 log.exception("job pick failed", extra={"worker": name})
                 row = None
@@ -253,6 +258,20 @@ class Worker:
                 # expires and the job is picked again; this thread goes on with the next one.
                 log.exception("job bookkeeping failed", extra={"job_id": row["id"], "worker": name})
                 self.stopping.wait(self.poll)
+            finally:
+                with self._pick_lock:
+                    self._running[row["kind"]] -= 1
+
+    def _pick(self, name: str) -> dict[str, Any] | None:
+        """Pick a job of a kind this process may take one more of (see ``PER_PROCESS``); the
+        lock makes "how many run here" and the pick one step for this process's threads."""
+        with self._pick_lock:
+            kinds = sorted(kind for kind in HANDLERS
+                           if self._running[kind] < PER_PROCESS.get(kind, self.threads))
+            row = store.pick(kinds, name, self.lease) if kinds else None
+            if row is not None:
+                self._running[row["kind"]] += 1
+            return row
 
     def _run(self, row: dict[str, Any], name: str) -> None:
         job, kind, attempt = row["id"], row["kind"], row["attempts"]

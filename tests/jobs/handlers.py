@@ -111,3 +111,13 @@ def run_parallel(ctx: jobs.JobContext) -> list:
         time.sleep(0.1)
         return i * i
     return ctx.map_steps([(f"part:{i}", lambda i=i: part(i)) for i in range(8)], concurrency=4)
+
+
+@jobs.handler("test.solo", per_process=1)
+def run_solo(ctx: jobs.JobContext) -> None:
+    """Stands for CPU-bound work: one at a time in a process."""
+    def work() -> None:
+        trace(ctx, f"begin {time.monotonic():.4f}")
+        time.sleep(0.3)
+        trace(ctx, f"end {time.monotonic():.4f}")
+    ctx.step("work", work)

@@ -455,3 +455,26 @@ def test_jobs_status_shows_the_queue_and_dead_workers_leases(jobs_app, trace):
     assert [line.split() for line in lines[1:]] == [
         ["test.once", "queued", "2", "0", "s", "0"],
         ["test.steps", "running", "1", "0", "s", "1"]]
+
+
+def test_a_kind_limited_per_process_runs_one_at_a_time_while_others_go_on(
+        jobs_app, start_worker, trace):
+    solos = [jobs.submit("test.solo", ALICE, {"trace": str(trace)}) for _ in range(3)]
+    quick = [jobs.submit("test.steps", BOB, {"trace": str(trace), "steps": ["a"]})
+             for _ in range(3)]
+    start_worker(threads=3)
+    for job_id in quick:
+        assert finished(job_id, BOB).state == "done"
+    quick_done = time.monotonic()
+    for job_id in solos:
+        assert finished(job_id).state == "done"
+    spans = sorted(
+        (float(lines[0].split()[1]), float(lines[1].split()[1]))
+        for lines in (trace_lines(trace, job_id) for job_id in solos))
+    assert all(end <= next_begin for (_, end), (next_begin, _) in zip(spans, spans[1:]))
+    assert quick_done < spans[-1][0]  # Bob's jobs did not wait behind the solos
+
+
+def test_a_per_process_limit_must_be_positive():
+    with pytest.raises(ValueError):
+        jobs.handler("test.none", per_process=0)
