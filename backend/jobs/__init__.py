@@ -22,7 +22,8 @@ Contract for use cases (floor 3) — this room knows nothing of them::
                                                     # (per_process=1: one at a time per process)
     def run_dossier(ctx: jobs.JobContext) -> dict:  # ctx.id, ctx.owner, ctx.params, ctx.attempt
         names = [blob.name for blob in ctx.blobs()] # the files stored with the job
-        texts = [ctx.step(f"read:{n}", read, ctx.open_blob(n)) for n in names]  # each runs once
+        texts = [ctx.step(f"read:{n}", lambda n=n: read(ctx.open_blob(n)))   # each runs once
+                 for n in names]
         ctx.progress(1, 3, "Lecture terminée")      # done, total, French message for the pane
         parts = ctx.map_steps([(f"map:{i}", lambda t=t: summarise(t))
                                for i, t in enumerate(texts)], concurrency=4)
