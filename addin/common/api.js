@@ -45,6 +45,15 @@ function loadAuth() {
   return authLoading;
 }
 
+/**
+ * Forgets the cached token so that the next call signs in again (« Se reconnecter »).
+ * @returns {Promise<void>}
+ */
+export async function signInAgain() {
+  const auth = authModule || (await loadAuth());
+  if (auth && typeof auth.invalidateToken === 'function') auth.invalidateToken();
+}
+
 let clientConfigCache = null;
 
 /**

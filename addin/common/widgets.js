@@ -5,6 +5,7 @@
  * @module common/widgets
  */
 import { getModels, sendFeedback } from './api.js';
+import { userText } from './messagebar.js';
 import { h } from './render.js';
 
 /** The oversight notice shown under every generated answer. */
@@ -75,7 +76,9 @@ export function renderBanners(container, { clientConfig, models, extra = [] }) {
     banners.push(message('warning', clientConfig.dev_banner, { dataset: { banner: 'dev' } }));
   }
   if (models && models.notice) {
-    banners.push(message(models.demo ? 'info' : 'warning', models.notice, { dataset: { banner: 'models' } }));
+    // The notice names the server setting to fill: the administrator needs it, the user does not.
+    banners.push(message(models.demo ? 'info' : 'warning', userText(models.notice, "Le service d'IA n'est pas encore configuré sur ce serveur."),
+      { dataset: { banner: 'models' } }));
   }
   banners.push(...extra);
   container.replaceChildren(...banners);

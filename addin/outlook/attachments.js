@@ -60,7 +60,7 @@ export function setupAttachments(doc = document) {
     list.replaceChildren(h('li', null, message('info', "Ce message n'a pas de pièce jointe.")));
     runAll.disabled = true;
   } else if (!readable) {
-    list.before(message('warning', "Votre version d'Outlook ne permet pas à Plume de lire les pièces jointes (ensemble Mailbox 1.8 requis). Ouvrez-les et utilisez Plume dans Word.", { dataset: { requirement: 'Mailbox 1.8' } }));
+    list.before(message('warning', "Votre version d'Outlook ne permet pas à Plume de lire les pièces jointes. Ouvrez-les et utilisez Plume dans Word.", { dataset: { requirement: 'Mailbox 1.8' } }));
     runAll.disabled = true;
   } else if (!supported.length) {
     runAll.disabled = true;

@@ -6,8 +6,10 @@
  * Outlook's appointment form pre-filled; nothing is created without the clerk.
  * @module outlook/summary
  */
+import { answerBar, refinePayload } from '../common/answerbar.js';
 import { streamAssist } from '../common/api.js';
-import { h, renderAnswer } from '../common/render.js';
+import { copyText } from '../common/clipboard.js';
+import { answerToPlainText, h, renderAnswer } from '../common/render.js';
 import { feedbackBar, oversightNotice, setStatus } from '../common/widgets.js';
 import { readFields, formatFrenchDate, toLocalDate } from './fields.js';
 import { canPropose, proposeAppointment, readMessage } from './mailbox.js';
@@ -26,27 +28,6 @@ const APPOINTMENT_MINUTES = 60;
 export function mailText(mail) {
   return [`Objet : ${mail.subject}`, mail.from ? `De : ${mail.from}` : '', mail.date ? `Date : ${mail.date}` : '', '', mail.body]
     .filter((line, i) => line || i === 3).join('\n');
-}
-
-/**
- * Copies text to the clipboard (with the textarea fallback Office webviews sometimes need).
- * @param {string} text
- * @returns {Promise<boolean>}
- */
-export async function copyText(text) {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch (_) {
-    const area = h('textarea', { className: 'plume-visually-hidden', 'aria-hidden': 'true' });
-    area.value = text;
-    document.body.appendChild(area);
-    area.select();
-    let ok = false;
-    try { ok = document.execCommand('copy'); } catch (__) { ok = false; }
-    area.remove();
-    return ok;
-  }
 }
 
 function badge(found) {
@@ -158,33 +139,54 @@ export function setupSummary(doc = document) {
   const fieldsBox = doc.getElementById('summary-fields');
   const after = doc.getElementById('summary-after');
 
-  run.onStart({ status, error, output, clear: [fieldsBox, after] }, async (signal) => {
+  let basePayload = null;
+  let mail = null;
+
+  /**
+   * Streams a summary. A refined summary keeps the fields of the first one: they were
+   * checked against the mail, and the refined text also holds the previous answer.
+   */
+  async function summarize(signal, payload, { refining = false } = {}) {
+    setStatus(status, 'Résumé en cours…');
+    const result = await streamAssist(TASK, payload, {
+      signal,
+      onDelta: (_piece, all) => renderAnswer(output, all),
+      onFields: refining ? undefined : (fields) => renderFields(fieldsBox, fields, mail, status),
+    });
+    const complete = !result.stopped;
+    setStatus(status, complete ? 'Résumé terminé.' : 'Résumé arrêté : le texte affiché est incomplet.');
+    const id = complete && result.done ? result.done.interaction_id : null;
+    const bar = result.text ? answerBar({
+      text: () => answerToPlainText(result.text),
+      status,
+      onRegenerate: () => run.launch((again) => summarize(again, basePayload, { refining })),
+      onRefine: complete ? (refinement) => run.launch((again) => summarize(again,
+        refinePayload(basePayload, result.text, refinement), { refining: true })) : undefined,
+      onDiscard: () => {
+        for (const element of [output, fieldsBox, after, thread]) element.replaceChildren();
+        setStatus(status, 'Résumé écarté.');
+        run.startButton.focus();
+      },
+    }).element : null;
+    after.replaceChildren(...[oversightNotice({ demo: Boolean(result.done && result.done.demo) }), bar,
+      id ? feedbackBar(id) : null].filter(Boolean));
+  }
+
+  run.onStart({ status, error, output, clear: [after] }, async (signal) => {
+    fieldsBox.replaceChildren();
     thread.hidden = true;
     setStatus(status, 'Lecture du message…');
-    const mail = await readMessage();
+    mail = await readMessage();
     const text = mailText(mail);
     if (QUOTED_HEADER.test(mail.body)) {
       thread.replaceChildren(h('p', { className: 'plume-message', role: 'note' },
         'Le message cite des échanges précédents : le résumé couvre aussi ce fil de discussion.'));
       thread.hidden = false;
     }
-    setStatus(status, 'Résumé en cours…');
     // The conversation id lets the server read the whole thread through Microsoft Graph where
     // it can; the quoted text in the body stays the fallback.
-    const payload = { text, subject: mail.subject };
-    if (mail.conversationId) payload.conversation_id = mail.conversationId;
-    const result = await streamAssist(TASK, payload, {
-      signal,
-      onDelta: (_piece, all) => renderAnswer(output, all),
-      onFields: (fields) => renderFields(fieldsBox, fields, mail, status),
-    });
-    if (result.stopped) {
-      setStatus(status, 'Résumé arrêté : le texte affiché est incomplet.');
-      after.replaceChildren(oversightNotice());
-    } else {
-      setStatus(status, 'Résumé terminé.');
-      const id = result.done && result.done.interaction_id;
-      after.replaceChildren(...[oversightNotice({ demo: Boolean(result.done.demo) }), id ? feedbackBar(id) : null].filter(Boolean));
-    }
+    basePayload = { text, subject: mail.subject };
+    if (mail.conversationId) basePayload.conversation_id = mail.conversationId;
+    await summarize(signal, basePayload);
   });
 }

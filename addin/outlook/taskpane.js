@@ -45,7 +45,7 @@ async function main() {
   try {
     clientConfig = await startSession();
   } catch (err) {
-    startup.replaceChildren(problemBox(err));
+    startup.replaceChildren(problemBox(err, {}, { onRetry: () => globalThis.location.reload() }));
     return;
   }
   await showBanners(document.getElementById('banners'), clientConfig);

@@ -5,7 +5,7 @@
  * @module word/word
  */
 import { startSession } from '../common/api.js';
-import { describeError } from '../common/errors.js';
+import { renderError } from '../common/errors.js';
 import { followOfficeTheme, whenOfficeReady } from '../common/host.js';
 import { h } from '../common/render.js';
 import { message, setupTabs, showBanners } from '../common/widgets.js';
@@ -22,14 +22,14 @@ import { setupTranscribe } from './transcribe.js';
 export function capabilityNotices(caps) {
   const notices = [];
   if (!caps.read) {
-    notices.push(message('error', "Cette version de Word est trop ancienne pour que Plume lise ou modifie le document (WordApi 1.1 requis). La recherche reste disponible en saisissant votre question.", { dataset: { banner: 'capability-read' } }));
+    notices.push(message('error', "Cette version de Word est trop ancienne pour que Plume lise ou modifie le document. La recherche reste disponible en saisissant votre question.", { dataset: { banner: 'capability-read', requirement: 'WordApi 1.1' } }));
     return notices;
   }
   if (!caps.tracking) {
-    notices.push(message('warning', "Cette version de Word ne permet pas à Plume d'activer le suivi des modifications ni d'ajouter des commentaires (WordApi 1.4) : le texte inséré restera signalé par un cadre « IA », activez vous-même le suivi des modifications.", { dataset: { banner: 'capability-tracking' } }));
+    notices.push(message('warning', "Cette version de Word ne permet pas à Plume d'activer le suivi des modifications ni d'ajouter des commentaires : le texte inséré restera signalé par un cadre « IA », activez vous-même le suivi des modifications.", { dataset: { banner: 'capability-tracking', requirement: 'WordApi 1.4' } }));
   }
   if (!caps.footnotes) {
-    notices.push(message('info', 'Les notes de bas de page ne sont pas prises en charge par cette version de Word (WordApi 1.5) : les citations seront insérées entre parenthèses dans le texte.', { dataset: { banner: 'capability-footnotes' } }));
+    notices.push(message('info', 'Les notes de bas de page ne sont pas prises en charge par cette version de Word : les citations seront insérées entre parenthèses dans le texte.', { dataset: { banner: 'capability-footnotes', requirement: 'WordApi 1.5' } }));
   }
   return notices;
 }
@@ -48,8 +48,7 @@ async function main() {
   try {
     clientConfig = await startSession();
   } catch (err) {
-    const info = describeError(err);
-    startup.replaceChildren(message('error', [h('strong', null, info.title), h('p', null, info.message), h('p', null, info.action)]));
+    startup.replaceChildren(renderError(err, { onRetry: () => globalThis.location.reload() }));
     return;
   }
   setupTabs(document.querySelector('[role="tablist"]'));
