@@ -4,15 +4,25 @@
  * five panels.
  * @module word/word
  */
-import { startSession } from '../common/api.js';
+import { getMe, getModels, startSession } from '../common/api.js';
 import { renderError } from '../common/errors.js';
 import { followOfficeTheme, whenOfficeReady } from '../common/host.js';
 import { h } from '../common/render.js';
-import { message, setupTabs, showBanners } from '../common/widgets.js';
+import { allowedPanels, setupTabs } from '../common/tabs.js';
+import { BANNERS_WAIT_MS, message, showBanners } from '../common/widgets.js';
 import { setupDraft, setupRewrite, setupSummarize } from './assist.js';
 import { capabilities } from './document.js';
 import { setupSearch } from './search.js';
 import { setupTranscribe } from './transcribe.js';
+
+/** What each panel needs: a task the user's role allows, and for Transcrire a model on the server. */
+export const WORD_PANELS = {
+  'panel-search': { task: 'search' },
+  'panel-summarize': { task: 'summarize' },
+  'panel-draft': { task: 'draft' },
+  'panel-rewrite': { task: 'rewrite' },
+  'panel-transcribe': { task: 'transcribe', model: true },
+};
 
 /**
  * French notices for the requirement sets this Word lacks (the pane degrades, never fails).
@@ -51,13 +61,23 @@ async function main() {
     startup.replaceChildren(renderError(err, { onRetry: () => globalThis.location.reload() }));
     return;
   }
-  setupTabs(document.querySelector('[role="tablist"]'));
+  const tabs = setupTabs(document.querySelector('[role="tablist"]'));
   setupSearch();
   setupSummarize();
   setupDraft();
   setupRewrite();
   setupTranscribe();
-  await showBanners(banners, clientConfig, capabilityNotices(capabilities()));
+  // Who the user is decides the tabs: read it before the pane shows, so no tab moves later.
+  const late = new Promise((resolve) => { setTimeout(resolve, BANNERS_WAIT_MS, null); });
+  const [me] = await Promise.all([Promise.race([getMe(), late]),
+    showBanners(banners, clientConfig, capabilityNotices(capabilities()))]);
+  const allowed = allowedPanels(me, await Promise.race([getModels(), late]), WORD_PANELS);
+  tabs.restrict(allowed);
+  if (allowed && allowed.size === 0) {
+    startup.replaceChildren(message('warning', "Votre rôle ne donne accès à aucune fonction de Plume dans Word : demandez à votre administrateur Plume de vous attribuer le rôle adéquat."));
+    document.body.dataset.ready = 'true';
+    return;
+  }
   startup.hidden = true;
   document.getElementById('app').hidden = false;
   document.body.dataset.ready = 'true';

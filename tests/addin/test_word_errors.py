@@ -59,8 +59,14 @@ def test_not_signed_in(make_app, serve_app, idp, fake_llm, open_pane):
 
 
 def test_role_not_allowed(plume, fake_llm, open_pane, screenshot):
+    """The pane hides the tabs a role does not reach (test_tabs.py); when it could not read
+    the user's roles (``/me`` failed), every tab shows and the server's 403 is explained."""
     clerk = {"id": "greffe-1", "name": "Greffier", "roles": ["Plume.Greffier"], "jurisdictions": []}
-    page = open_pane(plume(DEV_USER=clerk), globals=SELECTION)
+    base = plume(DEV_USER=clerk)
+    page = open_pane(base, globals=SELECTION, wait_ready=False)
+    page.route("**/api/v1/me", lambda route: route.fulfill(status=503, body="{}", content_type="application/json"))
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']")
     summarize(page)
     box = error_box(page, "summarize")
     said_once(box)
