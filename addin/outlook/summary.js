@@ -8,6 +8,7 @@
  */
 import { answerBar, refinePayload } from '../common/answerbar.js';
 import { streamAssist } from '../common/api.js';
+import { formatWhen, historyList, messageKey, recall, remember } from '../common/history.js';
 import { copyText } from '../common/clipboard.js';
 import { answerToPlainText, h, renderAnswer } from '../common/render.js';
 import { feedbackBar, oversightNotice, setStatus } from '../common/widgets.js';
@@ -141,6 +142,39 @@ export function setupSummary(doc = document) {
 
   let basePayload = null;
   let mail = null;
+  let lastFields = null; // the fields checked against the mail, kept with refined summaries too
+  const key = messageKey();
+
+  /** The oversight notice, the action bar and the 👍/👎 bar under a summary. */
+  function showActions(text, { complete, demo, interactionId, refine }) {
+    const bar = answerBar({
+      text: () => answerToPlainText(text),
+      status,
+      onRegenerate: basePayload ? () => run.launch((again) => summarize(again, basePayload)) : () => run.startButton.click(),
+      onRefine: complete && basePayload ? refine : undefined,
+      onDiscard: () => {
+        for (const element of [output, fieldsBox, after, thread]) element.replaceChildren();
+        setStatus(status, 'Résumé écarté.');
+        run.startButton.focus();
+      },
+    }).element;
+    after.replaceChildren(...[oversightNotice({ demo }), bar, interactionId ? feedbackBar(interactionId) : null].filter(Boolean));
+  }
+
+  /** A summary kept on this device for this mail, shown again without asking the model. */
+  function restore(entry) {
+    if (run.running) return;
+    renderAnswer(output, entry.text);
+    const extra = entry.extra || {};
+    lastFields = extra.fields || null;
+    if (extra.fields) renderFields(fieldsBox, extra.fields, { subject: extra.subject || '' }, status);
+    else fieldsBox.replaceChildren();
+    setStatus(status, `Résumé du ${formatWhen(entry.at)}, repris de l'historique : rien n'a été régénéré.`);
+    showActions(entry.text, { complete: true, demo: Boolean(entry.demo), interactionId: null });
+  }
+
+  const history = historyList({ key, task: TASK, onRestore: restore });
+  run.startButton.parentElement.after(history.element);
 
   /**
    * Streams a summary. A refined summary keeps the fields of the first one: they were
@@ -151,29 +185,40 @@ export function setupSummary(doc = document) {
     const result = await streamAssist(TASK, payload, {
       signal,
       onDelta: (_piece, all) => renderAnswer(output, all),
-      onFields: refining ? undefined : (fields) => renderFields(fieldsBox, fields, mail, status),
+      onFields: refining ? undefined : (fields) => {
+        lastFields = fields;
+        renderFields(fieldsBox, fields, mail, status);
+      },
     });
     const complete = !result.stopped;
     setStatus(status, complete ? 'Résumé terminé.' : 'Résumé arrêté : le texte affiché est incomplet.');
-    const id = complete && result.done ? result.done.interaction_id : null;
-    const bar = result.text ? answerBar({
-      text: () => answerToPlainText(result.text),
-      status,
-      onRegenerate: () => run.launch((again) => summarize(again, basePayload, { refining })),
-      onRefine: complete ? (refinement) => run.launch((again) => summarize(again,
-        refinePayload(basePayload, result.text, refinement), { refining: true })) : undefined,
-      onDiscard: () => {
-        for (const element of [output, fieldsBox, after, thread]) element.replaceChildren();
-        setStatus(status, 'Résumé écarté.');
-        run.startButton.focus();
-      },
-    }).element : null;
-    after.replaceChildren(...[oversightNotice({ demo: Boolean(result.done && result.done.demo) }), bar,
-      id ? feedbackBar(id) : null].filter(Boolean));
+    const done = result.done || {};
+    const id = complete ? done.interaction_id : null;
+    if (complete && result.text) {
+      remember(key, {
+        task: TASK, text: result.text, interactionId: id || null, demo: Boolean(done.demo),
+        extra: { fields: lastFields, subject: mail ? mail.subject : '' },
+      });
+      history.refresh();
+    }
+    if (!result.text) {
+      after.replaceChildren(oversightNotice({ demo: Boolean(done.demo) }));
+      return;
+    }
+    showActions(result.text, {
+      complete, demo: Boolean(done.demo), interactionId: id,
+      refine: (refinement) => run.launch((again) => summarize(again,
+        refinePayload(basePayload, result.text, refinement), { refining: true })),
+    });
   }
+
+  // Back on a mail already summarised: its last summary, at once.
+  const kept = recall(key, TASK);
+  if (kept.length) restore(kept[0]);
 
   run.onStart({ status, error, output, clear: [after] }, async (signal) => {
     fieldsBox.replaceChildren();
+    lastFields = null;
     thread.hidden = true;
     setStatus(status, 'Lecture du message…');
     mail = await readMessage();

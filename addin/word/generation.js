@@ -7,6 +7,7 @@
  */
 import { answerBar, refinePayload } from '../common/answerbar.js';
 import { sendFeedback, streamAssist } from '../common/api.js';
+import { documentKey, formatWhen, historyList, remember } from '../common/history.js';
 import { renderError, showError } from '../common/errors.js';
 import { userText } from '../common/messagebar.js';
 import { answerToPlainText, h, renderAnswer } from '../common/render.js';
@@ -72,6 +73,41 @@ export class GenerationPanel {
     this.after = byId('after');
     this.controller = null;
     this.stopButton.addEventListener('click', () => this.stop());
+    // The answers already given for this document, kept on this device (common/history.js).
+    this.historyKey = documentKey();
+    this.history = historyList({ key: this.historyKey, task, onRestore: (entry) => this.restore(entry) });
+    this.runButton.parentElement.after(this.history.element);
+  }
+
+  /**
+   * Shows an answer from the history again, as it was when it was given: nothing is
+   * generated. It can be copied, inserted or discarded; « Régénérer » runs the task anew.
+   * @param {import('../common/history.js').HistoryEntry} entry
+   */
+  restore(entry) {
+    if (this.running) return;
+    this.reset();
+    this.output.hidden = false;
+    renderAnswer(this.output, entry.text);
+    this.lastText = entry.text;
+    setStatus(this.status, `Réponse du ${formatWhen(entry.at)}, reprise de l'historique : rien n'a été régénéré.`);
+    const extra = entry.extra || {};
+    this.after.replaceChildren(...insertChoices({
+      label: this.insertLabel,
+      text: () => answerToPlainText(entry.text),
+      location: this.location,
+      comment: () => extra.comment || sourcesComment({ what: 'Réponse reprise de l\'historique' }),
+      interactionId: entry.interactionId || null,
+      demo: Boolean(entry.demo),
+      status: this.status,
+      onRegenerate: () => this.runButton.click(),
+      onDiscarded: () => {
+        this.reset();
+        setStatus(this.status, 'Proposition écartée : rien n\'a été inséré.');
+        this.runButton.focus();
+      },
+    }));
+    if (this.onRestored) this.onRestored(entry);
   }
 
   /** True while a stream is open. */
@@ -127,6 +163,7 @@ export class GenerationPanel {
    * @param {(result: object) => string} hooks.comment Builds the sources comment for insertion.
    * @param {() => object} [hooks.renderOptionsAtEnd] Options for the final render (flags known).
    * @param {() => void} [hooks.onStart] Called once the panel is cleared, before the request.
+   * @param {() => object} [hooks.keep] What the history must keep to show the answer again.
    * @returns {Promise<object|null>} the stream result, or null when it failed.
    */
   async start(payload, hooks, { refining = false } = {}) {
@@ -189,6 +226,11 @@ export class GenerationPanel {
     this.lastText = result.text;
     const done = result.done || {};
     setStatus(this.status, 'Proposition prête. Relisez-la avant de l\'insérer.');
+    remember(this.historyKey, {
+      task: this.task, text: result.text, interactionId: done.interaction_id || null, demo: Boolean(done.demo),
+      extra: { comment: hooks.comment(result), ...(hooks.keep ? hooks.keep() : {}) },
+    });
+    this.history.refresh();
     this.showChoices(result, done, hooks.comment);
     return result;
   }
