@@ -5,6 +5,7 @@
  */
 import { getMe, getModels, startSession } from '../common/api.js';
 import { followOfficeTheme, whenOfficeReady } from '../common/host.js';
+import { setupShortcuts } from '../common/keyboard.js';
 import { h } from '../common/render.js';
 import { allowedPanels, setupTabs } from '../common/tabs.js';
 import { BANNERS_WAIT_MS, message, showBanners } from '../common/widgets.js';
@@ -42,6 +43,7 @@ async function main() {
     return;
   }
   followOfficeTheme();
+  setupShortcuts();
 
   const mode = itemMode();
   if (mode === 'none') {

@@ -248,12 +248,6 @@ export function setupSearch() {
     event.preventDefault();
     run(query.value);
   });
-  query.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
-      event.preventDefault();
-      run(query.value);
-    }
-  });
   fromSelection.addEventListener('click', async () => {
     let selection;
     try {

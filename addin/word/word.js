@@ -7,6 +7,7 @@
 import { getMe, getModels, startSession } from '../common/api.js';
 import { renderError } from '../common/errors.js';
 import { followOfficeTheme, whenOfficeReady } from '../common/host.js';
+import { setupShortcuts } from '../common/keyboard.js';
 import { h } from '../common/render.js';
 import { allowedPanels, setupTabs } from '../common/tabs.js';
 import { BANNERS_WAIT_MS, message, showBanners } from '../common/widgets.js';
@@ -54,6 +55,7 @@ async function main() {
     return;
   }
   followOfficeTheme();
+  setupShortcuts();
   let clientConfig = null;
   try {
     clientConfig = await startSession();
