@@ -3,7 +3,7 @@ court », « plus ferme » or the user's words, rerun with the previous answer a
 Insérer, Écarter — and « Arrêter » only while something runs."""
 from __future__ import annotations
 
-from .conftest import wait_until, word_state
+from .conftest import wait_until, word_state, open_tab
 from .outlook_fixtures import POSTPONEMENT_MAIL, SUMMARY_PROMPT, chat_requests, mail_model, user_prompt
 from .test_outlook_compose import DRAFT, REPLY_MAIL, draft_reply
 
@@ -31,7 +31,7 @@ def test_word_copy_refine_shorter_then_regenerate_and_insert(plume, fake_llm, op
     fake_llm.reply = rewrite_model
     page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 1]}})
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    page.click("#tab-rewrite")
+    open_tab(page, "rewrite")
     assert page.locator("#rewrite-stop").is_hidden()  # « Arrêter » only while something runs
     page.click("#rewrite-run")
     page.wait_for_selector("#rewrite-after [data-action=insert]")
@@ -72,7 +72,7 @@ def test_word_copy_refine_shorter_then_regenerate_and_insert(plume, fake_llm, op
 def test_word_free_refinement_needs_words(plume, fake_llm, open_pane):
     fake_llm.reply = rewrite_model
     page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 0]}})
-    page.click("#tab-rewrite")
+    open_tab(page, "rewrite")
     page.click("#rewrite-run")
     page.wait_for_selector("#rewrite-after [data-action=insert]")
     page.click("#rewrite-after [data-action=refine]")

@@ -2,7 +2,7 @@
 coming back to a file or a mail shows them again without asking the model (nor the server)."""
 from __future__ import annotations
 
-from .conftest import wait_until, word_state
+from .conftest import wait_until, word_state, open_tab
 from .outlook_fixtures import POSTPONEMENT_MAIL, SUMMARY_PROMPT, chat_requests, mail_model
 
 JUDGMENT = {"paragraphs": ["Attendu que M. Martin a été licencié pour faute grave.", "Par ces motifs, rejette."],
@@ -13,7 +13,7 @@ SECOND = "Le pourvoi est rejeté (§ 2)."
 
 
 def summarize_document(page):
-    page.click("#tab-summarize")
+    open_tab(page, "summarize")
     page.check("input[name=summarize-scope][value=document]")
     page.click("#summarize-run")
     page.wait_for_selector("#summarize-after [data-action=insert]")
@@ -35,7 +35,7 @@ def test_word_history_per_document_on_the_device(plume, fake_llm, open_pane, scr
     # The same document opened again (a new pane, same device): both answers are there.
     page.goto(page.url)
     page.wait_for_selector("body[data-ready='true']")
-    page.click("#tab-summarize")
+    open_tab(page, "summarize")
     history = page.locator("#panel-summarize .plume-history")
     assert history.is_visible()
     history.locator("summary").click()
@@ -59,7 +59,7 @@ def test_word_history_per_document_on_the_device(plume, fake_llm, open_pane, scr
 
     # Another document has its own history (none yet).
     other = open_pane(base, globals={"__officeMockConfig": OTHER})
-    other.click("#tab-summarize")
+    open_tab(other, "summarize")
     assert other.locator("#panel-summarize .plume-history").is_hidden()
 
 

@@ -6,6 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from .conftest import open_tab
+
 HERE = Path(__file__).resolve().parent
 NBSP, NNBSP, NBHYPHEN = "\u00a0", "\u202f", "\u2011"
 
@@ -22,7 +24,7 @@ def test_a_rendered_answer_reads_in_french_typography(plume, fake_llm, open_pane
     fake_llm.reply = ("Sur le pourvoi n° 23-11.537 formé par M. Martin : l'entreprise [1] . "
                       "La cour retient la « faute grave » ( § 1 ) ; le pourvoi est-il fondé ? Non !")
     page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": ["Attendu que M. Martin a été licencié."]}})
-    page.click("#tab-summarize")
+    open_tab(page, "summarize")
     page.check("input[name=summarize-scope][value=document]")
     page.click("#summarize-run")
     page.wait_for_selector("#summarize-after [data-action=insert]")

@@ -68,7 +68,7 @@ def test_model_text_is_rendered_as_text_never_as_html(module_page):
     assert result["pwned"] is None
     assert "img" not in result["tags"] and "script" not in result["tags"]
     assert '<img src=x onerror="window.__pwned=1">' in result["text"]
-    assert result["refs"] == ["§ 3", "[2]"]
+    assert result["refs"] == ["§\u00a03", "[2]"]  # « § 3 » never split across lines
     assert "strong" in result["tags"]
     # <mark> markers from the server become real highlights; any other markup stays text.
     assert result["marks"] == ["grave"]

@@ -9,7 +9,7 @@ import time
 from tests.fakes.idp import CLIENT_ID, TENANT
 from tests.fakes.upstream import Behaviour
 
-from .conftest import fake_llm_settings, wait_until
+from .conftest import fake_llm_settings, wait_until, open_tab
 
 SELECTION = {"__officeMockConfig": {"paragraphs": ["Attendu que le pourvoi est recevable."], "selection": [0, 0]}}
 
@@ -43,7 +43,7 @@ def said_once(box: dict) -> None:
 
 
 def summarize(page) -> None:
-    page.click("#tab-summarize")
+    open_tab(page, "summarize")
     page.click("#summarize-run")
 
 
