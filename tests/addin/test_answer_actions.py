@@ -4,7 +4,8 @@ Insérer, Écarter — and « Arrêter » only while something runs."""
 from __future__ import annotations
 
 from .conftest import wait_until, word_state, open_tab
-from .outlook_fixtures import POSTPONEMENT_MAIL, SUMMARY_PROMPT, chat_requests, mail_model, user_prompt
+from .outlook_fixtures import (ATTACHMENT_PROMPT, POSTPONEMENT_MAIL, SUMMARY_PROMPT, attachments_scenario, chat_requests,
+                               mail_model, user_prompt)
 from .test_outlook_compose import DRAFT, REPLY_MAIL, draft_reply
 
 PARAGRAPHS = ["Attendu que l'appelant ne justifie d'aucun grief.", "Que l'exception de nullité sera rejetée.",
@@ -127,3 +128,23 @@ def test_outlook_summary_regenerate_then_discard(plume, fake_llm, outlook):
     page.click("#summary-after [data-action=discard]")
     assert page.inner_text("#summary-status") == "Résumé écarté."
     assert page.locator("#summary-output").inner_text() == ""
+
+
+def test_outlook_attachment_summary_has_the_bar_and_refines_on_the_file(plume, fake_llm, outlook):
+    fake_llm.reply = mail_model(attachment=lambda prompt: "Court." if "plus court" in prompt else "Long résumé (p. 1).")
+    page = outlook(plume(), {**POSTPONEMENT_MAIL, "attachments": attachments_scenario()[1:2]})
+    page.get_by_role("tab", name="Pièces jointes").click()
+    page.get_by_role("button", name="Résumer ordonnance.pdf").click()
+    row = page.locator("li.outlook-attachment[data-attachment='ordonnance.pdf']")
+    row.locator("[data-action=refine]").wait_for()
+    assert [b.inner_text() for b in row.locator(".plume-answerbar button:visible").all()] == [
+        "Copier", "Régénérer", "Affiner…", "Écarter"]
+    row.locator("[data-action=refine]").click()
+    row.locator("[data-refine='plus court']").click()
+    wait_until(page, "() => document.querySelector(\"li[data-attachment='ordonnance.pdf'] .outlook-attachment__output\")"
+                     ".textContent === 'Court.'")
+    asked = [r for r in chat_requests(fake_llm) if ATTACHMENT_PROMPT in r["messages"][0]["content"]]
+    assert len(asked) == 2 and "plus court" in user_prompt(asked[-1])
+    row.locator("[data-action=discard]").wait_for()
+    row.locator("[data-action=discard]").click()
+    assert row.locator(".outlook-attachment__output").inner_text() == ""
