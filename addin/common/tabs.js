@@ -17,7 +17,7 @@ let menus = 0;
  * the selected tab in the Tab order; the tabs that do not fit go into a « Plus » menu.
  * @param {HTMLElement} tablist Element with `role="tablist"` holding the tab buttons.
  * @param {(id: string) => void} [onChange] Called with the panel id when a tab is chosen.
- * @returns {{select: (panelId: string, focus?: boolean) => void, restrict: (allowed: Set<string>|null) => void, layout: () => void}}
+ * @returns {{select: (panelId: string, focus?: boolean) => void, restrict: (refused: Set<string>|null) => number, layout: () => void}}
  */
 export function setupTabs(tablist, onChange) {
   const tabs = [...tablist.querySelectorAll('[role="tab"]')];
@@ -121,12 +121,13 @@ export function setupTabs(tablist, onChange) {
   });
 
   /**
-   * Keeps only the tabs whose panel id is in `ids` (null: all). The selected tab moves to the
-   * first allowed one when it is no longer allowed.
-   * @param {Set<string>|null} ids
+   * Hides the tabs whose panel id is in `refused` (null: none); a tab no rule names stays.
+   * The selected tab moves to the first allowed one when it is refused.
+   * @param {Set<string>|null} refused
+   * @returns {number} how many tabs are left.
    */
-  const restrict = (ids) => {
-    allowed = ids ? new Set(tabs.map(panelOf).filter((id) => ids.has(id))) : new Set(tabs.map(panelOf));
+  const restrict = (refused) => {
+    allowed = new Set(tabs.map(panelOf).filter((id) => !(refused && refused.has(id))));
     for (const tab of tabs) {
       if (!allowed.has(panelOf(tab))) {
         tab.dataset.unavailable = 'true';
@@ -139,6 +140,7 @@ export function setupTabs(tablist, onChange) {
     const first = usable()[0];
     if (!allowed.has(selectedId) && first) select(panelOf(first));
     else layout();
+    return allowed.size;
   };
 
   if (typeof ResizeObserver === 'function') new ResizeObserver(() => layout()).observe(bar);
@@ -148,28 +150,28 @@ export function setupTabs(tablist, onChange) {
 }
 
 /**
- * The panels a user may open, from `/me` (tasks and roles) and `/models` (what the server
+ * The panels a user may not open, from `/me` (tasks and roles) and `/models` (what the server
  * has set up). `needs` maps a panel id to `{task}` (a task of `/me`'s list), `{roles}` (any of
- * these roles), and optionally `model: true` when the server must have a model for that task.
- * Returns null (show everything) when `/me` could not be read: the server still refuses.
+ * these roles), and optionally `model: true` when the server must have a model for that task;
+ * a panel `needs` does not name is never refused here.
+ * Returns null (refuse nothing) when `/me` could not be read: the server still refuses.
  * @param {object|null} me
  * @param {object|null} models
  * @param {Object<string, {task?: string, roles?: string[], model?: boolean}>} needs
  * @returns {Set<string>|null}
  */
-export function allowedPanels(me, models, needs) {
+export function refusedPanels(me, models, needs) {
   if (!me || !Array.isArray(me.tasks)) return null;
   const tasks = new Set(me.tasks);
   const roles = new Set(me.roles || []);
   const served = new Set();
   for (const model of (models && models.models) || []) for (const task of model.tasks || []) served.add(task);
-  const ids = new Set();
+  const refused = new Set();
   for (const [panelId, need] of Object.entries(needs)) {
-    if (need.task && !tasks.has(need.task)) continue;
-    if (need.roles && !need.roles.some((role) => roles.has(role))) continue;
-    // A server with no model at all says so in its banner; one without this task's model hides it.
-    if (need.model && models && models.configured && !served.has(need.task)) continue;
-    ids.add(panelId);
+    if ((need.task && !tasks.has(need.task))
+      || (need.roles && !need.roles.some((role) => roles.has(role)))
+      // A server with no model at all says so in its banner; one without this task's model hides it.
+      || (need.model && models && models.configured && !served.has(need.task))) refused.add(panelId);
   }
-  return ids;
+  return refused;
 }

@@ -7,7 +7,7 @@ import { getMe, getModels, startSession } from '../common/api.js';
 import { followOfficeTheme, whenOfficeReady } from '../common/host.js';
 import { setupShortcuts } from '../common/keyboard.js';
 import { h } from '../common/render.js';
-import { allowedPanels, setupTabs } from '../common/tabs.js';
+import { refusedPanels, setupTabs } from '../common/tabs.js';
 import { BANNERS_WAIT_MS, message, showBanners } from '../common/widgets.js';
 import { setupAttachments } from './attachments.js';
 import { setupCompose } from './compose.js';
@@ -66,15 +66,15 @@ async function main() {
   startup.hidden = true;
   document.body.dataset.mode = mode;
   if (mode === 'read') {
-    const allowed = allowedPanels(me, models, READ_PANELS);
-    if (allowed && allowed.size === 0) {
+    const refused = refusedPanels(me, models, READ_PANELS);
+    if (refused && refused.size === Object.keys(READ_PANELS).length) {
       startup.replaceChildren(message('warning', "Votre rôle ne donne accès à aucune fonction de Plume dans Outlook : demandez à votre administrateur Plume de vous attribuer le rôle de greffier."));
       startup.hidden = false;
       document.body.dataset.ready = 'true';
       return;
     }
     document.getElementById('read-mode').hidden = false;
-    setupTabs(document.querySelector('#read-mode [role="tablist"]')).restrict(allowed);
+    setupTabs(document.querySelector('#read-mode [role="tablist"]')).restrict(refused);
     setupSummary();
     setupAttachments();
     setupOrientation();

@@ -9,7 +9,7 @@ import { renderError } from '../common/errors.js';
 import { followOfficeTheme, whenOfficeReady } from '../common/host.js';
 import { setupShortcuts } from '../common/keyboard.js';
 import { h } from '../common/render.js';
-import { allowedPanels, setupTabs } from '../common/tabs.js';
+import { refusedPanels, setupTabs } from '../common/tabs.js';
 import { BANNERS_WAIT_MS, message, showBanners } from '../common/widgets.js';
 import { setupDraft, setupRewrite, setupSummarize } from './assist.js';
 import { capabilities } from './document.js';
@@ -73,9 +73,8 @@ async function main() {
   const late = new Promise((resolve) => { setTimeout(resolve, BANNERS_WAIT_MS, null); });
   const [me] = await Promise.all([Promise.race([getMe(), late]),
     showBanners(banners, clientConfig, capabilityNotices(capabilities()))]);
-  const allowed = allowedPanels(me, await Promise.race([getModels(), late]), WORD_PANELS);
-  tabs.restrict(allowed);
-  if (allowed && allowed.size === 0) {
+  const left = tabs.restrict(refusedPanels(me, await Promise.race([getModels(), late]), WORD_PANELS));
+  if (left === 0) {
     startup.replaceChildren(message('warning', "Votre rôle ne donne accès à aucune fonction de Plume dans Word : demandez à votre administrateur Plume de vous attribuer le rôle adéquat."));
     document.body.dataset.ready = 'true';
     return;
