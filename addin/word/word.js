@@ -73,6 +73,9 @@ async function main() {
   const late = new Promise((resolve) => { setTimeout(resolve, BANNERS_WAIT_MS, null); });
   const [me] = await Promise.all([Promise.race([getMe(), late]),
     showBanners(banners, clientConfig, capabilityNotices(capabilities()))]);
+  if (me && Array.isArray(me.roles) && !me.roles.includes('Plume.Magistrat') && me.roles.includes('Plume.Greffier')) {
+    document.querySelector('.plume-header__subtitle').textContent = 'Assistant du greffe';
+  }
   const left = tabs.restrict(refusedPanels(me, await Promise.race([getModels(), late]), WORD_PANELS));
   if (left === 0) {
     startup.replaceChildren(message('warning', "Votre rôle ne donne accès à aucune fonction de Plume dans Word : demandez à votre administrateur Plume de vous attribuer le rôle adéquat."));

@@ -64,6 +64,7 @@ def test_word_tabs_all_shown_on_a_wide_pane(plume, open_pane):
 def test_a_clerk_sees_no_tab_of_a_magistrate_in_word(plume, open_pane, screenshot):
     page = open_pane(plume(DEV_USER=CLERK))
     assert shown(page) == ["tab-search", "tab-transcribe"]
+    assert page.inner_text(".plume-header__subtitle") == "Assistant du greffe"
     assert page.get_by_role("button", name="Plus de fonctions").is_hidden()
     assert page.locator("#tab-summarize").get_attribute("data-unavailable") == "true"
     page.click("#tab-transcribe")
