@@ -28,6 +28,8 @@ export function setupShortcuts(doc = document) {
   doc.addEventListener('keydown', (event) => {
     if (event.defaultPrevented) return;
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      // In a comment or a refinement box, Ctrl+Entrée must not start the panel's task anew.
+      if (event.target instanceof Element && event.target.closest('.plume-feedback, .plume-refine')) return;
       const run = shortcutButton('run', doc);
       if (!run || run.getAttribute('aria-disabled') === 'true') return;
       event.preventDefault();
