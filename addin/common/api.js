@@ -45,6 +45,15 @@ function loadAuth() {
   return authLoading;
 }
 
+/**
+ * Forgets the cached token so that the next call signs in again (« Se reconnecter »).
+ * @returns {Promise<void>}
+ */
+export async function signInAgain() {
+  const auth = authModule || (await loadAuth());
+  if (auth && typeof auth.invalidateToken === 'function') auth.invalidateToken();
+}
+
 let clientConfigCache = null;
 
 /**
@@ -544,10 +553,29 @@ export async function sendFeedback({ interaction_id, useful = null, comment = nu
  * @returns {Promise<object|null>}
  */
 export async function getModels() {
+  // One call per pane: the banners and the tab bar both read it at start-up.
+  if (!modelsLoading) modelsLoading = getJSON('/models');
   try {
-    return await getJSON('/models');
+    return await modelsLoading;
   } catch (err) {
+    modelsLoading = null;
     console.warn('Plume: models not available', err);
+    return null;
+  }
+}
+
+let modelsLoading = null;
+
+/**
+ * The signed-in user (`GET /api/v1/me`): name, roles, jurisdictions, allowed tasks, budgets.
+ * Returns null when the call fails (the pane then shows every tab; the server still decides).
+ * @returns {Promise<object|null>}
+ */
+export async function getMe() {
+  try {
+    return await getJSON('/me');
+  } catch (err) {
+    console.warn('Plume: /me not available', err);
     return null;
   }
 }

@@ -1,55 +1,17 @@
 /**
- * Small pieces of pane UI shared by Word and Outlook: accessible tabs, banners (development
+ * Small pieces of pane UI shared by Word and Outlook: tabs (from tabs.js), banners (development
  * mode, demonstration model), the « suggestion à vérifier » notice, status line and the
  * 👍/👎 feedback bar.
  * @module common/widgets
  */
 import { getModels, sendFeedback } from './api.js';
+import { userText } from './messagebar.js';
 import { h } from './render.js';
 
 /** The oversight notice shown under every generated answer. */
 export const OVERSIGHT_NOTICE = "Texte proposé par une IA : c'est une suggestion. Relisez-le et vérifiez chaque information et chaque citation avant de l'utiliser.";
 
-/**
- * Wires a WAI-ARIA tab list: buttons with `role="tab"` and `aria-controls`, arrow keys,
- * Home/End, only the selected tab in the Tab order.
- * @param {HTMLElement} tablist Element with `role="tablist"` holding the tab buttons.
- * @param {(id: string) => void} [onChange] Called with the panel id when a tab is chosen.
- * @returns {{select: (panelId: string, focus?: boolean) => void}}
- */
-export function setupTabs(tablist, onChange) {
-  const tabs = [...tablist.querySelectorAll('[role="tab"]')];
-  const select = (panelId, focus = false) => {
-    for (const tab of tabs) {
-      const selected = tab.getAttribute('aria-controls') === panelId;
-      tab.setAttribute('aria-selected', String(selected));
-      tab.tabIndex = selected ? 0 : -1;
-      const panel = document.getElementById(tab.getAttribute('aria-controls'));
-      if (panel) panel.hidden = !selected;
-      if (selected && focus) tab.focus();
-    }
-    if (onChange) onChange(panelId);
-  };
-  tablist.addEventListener('click', (event) => {
-    const tab = event.target.closest('[role="tab"]');
-    if (tab) select(tab.getAttribute('aria-controls'));
-  });
-  tablist.addEventListener('keydown', (event) => {
-    const current = tabs.indexOf(document.activeElement);
-    if (current < 0) return;
-    let next = null;
-    if (event.key === 'ArrowRight' || event.key === 'ArrowDown') next = (current + 1) % tabs.length;
-    else if (event.key === 'ArrowLeft' || event.key === 'ArrowUp') next = (current - 1 + tabs.length) % tabs.length;
-    else if (event.key === 'Home') next = 0;
-    else if (event.key === 'End') next = tabs.length - 1;
-    if (next === null) return;
-    event.preventDefault();
-    select(tabs[next].getAttribute('aria-controls'), true);
-  });
-  const initial = tabs.find((tab) => tab.getAttribute('aria-selected') === 'true') || tabs[0];
-  if (initial) select(initial.getAttribute('aria-controls'));
-  return { select };
-}
+export { setupTabs } from './tabs.js';
 
 /**
  * A message box. `kind`: `info`, `warning`, `success` or `error`.
@@ -75,7 +37,9 @@ export function renderBanners(container, { clientConfig, models, extra = [] }) {
     banners.push(message('warning', clientConfig.dev_banner, { dataset: { banner: 'dev' } }));
   }
   if (models && models.notice) {
-    banners.push(message(models.demo ? 'info' : 'warning', models.notice, { dataset: { banner: 'models' } }));
+    // The notice names the server setting to fill: the administrator needs it, the user does not.
+    banners.push(message(models.demo ? 'info' : 'warning', userText(models.notice, "Le service d'IA n'est pas encore configuré sur ce serveur."),
+      { dataset: { banner: 'models' } }));
   }
   banners.push(...extra);
   container.replaceChildren(...banners);

@@ -16,6 +16,7 @@
  *   selection: [first, last]            selected paragraph indices (omitted: empty cursor
  *                                       at the end of the first paragraph)
  *   trackingMode: 'Off'                 initial Document.changeTrackingMode
+ *   url: 'https://…/jugement.docx'      Office.context.document.url (omitted: unsaved document)
  *   mailbox: {...}                      left to the Outlook tests (Office.context.mailbox)
  *   ssoTokens: ['eyJ…', …]              Office.auth.getAccessToken answers these in turn (the
  *                                       last one repeats); omitted: no Office SSO on this host
@@ -375,6 +376,7 @@
         },
       },
       document: {
+        url: config.url || '',
         addHandlerAsync(type, handler, callback) {
           if (type === 'officeThemeChanged') themeHandlers.push(handler);
           if (callback) callback({ status: 'succeeded' });

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from .conftest import FeedbackLog, wait_until
+from .conftest import FeedbackLog, wait_until, open_tab
 from .outlook_fixtures import POSTPONEMENT_MAIL, mail_model
 
 PARAGRAPHS = ["Attendu que M. Martin a été licencié le 3 mars 2023 pour faute grave."]
@@ -23,7 +23,7 @@ def test_a_thumb_down_then_a_comment_reach_the_observatory_from_word(plume, fake
     base = plume()
     page = open_pane(base, globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 0]}})
     feedback = FeedbackLog(page)
-    page.click("#tab-summarize")
+    open_tab(page, "summarize")
     page.click("#summarize-run")
     bar = page.locator("#summarize-after .plume-feedback")
     bar.get_by_role("button", name="Réponse peu utile").click()

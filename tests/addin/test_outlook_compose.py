@@ -111,10 +111,11 @@ def test_keyboard_only_draft_and_insertion(plume, fake_llm, outlook):
     assert page.evaluate("document.activeElement.id") == "reply-run"
     page.keyboard.press("Enter")
     wait_until(page, "() => document.getElementById('reply-status').textContent.includes('prêt')")
-    # The focus stayed on the action while it ran, then goes on to the offered insertion.
+    # The focus stayed on the action while it ran, then goes on through the answer's actions.
     assert page.evaluate("document.activeElement.id") == "reply-run"
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent") == "Insérer à l'emplacement du curseur"
+    for label in ("Copier", "Régénérer", "Affiner…", "Insérer à l'emplacement du curseur"):
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == label
     page.keyboard.press("Enter")
     wait_until(page, "() => document.activeElement && document.activeElement.dataset.inserted === 'true'")
     assert page.evaluate("window.__composeBody") == DRAFT + QUOTED

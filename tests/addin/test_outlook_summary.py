@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from .conftest import wait_until
+from .conftest import plain, wait_until
 from .outlook_fixtures import (POSTPONEMENT_MAIL, SUMMARY_PROMPT, chat_requests, mail_model, outlook_calls,
                                system_prompt, user_prompt)
 
@@ -48,7 +48,7 @@ def test_summary_of_the_mail_and_its_thread_then_checked_fields(plume, fake_llm,
     assert seen["request"]["conversation_id"] == POSTPONEMENT_MAIL["conversationId"]
 
     summary = page.locator("#summary-output")
-    assert "demande le renvoi de l'audience du 12 mars 2026" in summary.inner_text()
+    assert "demande le renvoi de l'audience du 12 mars 2026" in plain(summary.inner_text())
     assert summary.locator("strong").inner_text() == "renvoi"  # markdown bold, built as an element
     assert "cite des échanges précédents" in page.locator("#summary-thread").inner_text()
     assert page.locator("#summary-error").is_hidden()

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import requests
 
-from .conftest import FeedbackLog, word_calls
+from .conftest import FeedbackLog, word_calls, open_tab
 
 PARAGRAPHS = ["Attendu que M. Martin a été licencié le 3 mars 2023 pour faute grave."]
 REPLY = "Le salarié a été licencié pour faute grave (§ 1)."
 
 
 def insert_summary(page, feedback: FeedbackLog, count: int) -> None:
-    page.click("#tab-summarize")
+    open_tab(page, "summarize")
     page.click("#summarize-run")
     page.click("#summarize-after [data-action=insert]")
     page.wait_for_selector("#summarize-after [data-outcome=inserted]")
