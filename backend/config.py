@@ -11,11 +11,9 @@ import os
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
-from .settings import CORE_SETTINGS, ConfigError, Setting
+from .settings import CORE_SETTINGS, LOOPBACK_HOSTS, ConfigError, Setting
 
 log = logging.getLogger(__name__)
-
-LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
 
 def all_settings() -> list[Setting]:
@@ -23,7 +21,7 @@ def all_settings() -> list[Setting]:
     from .audit.settings import SETTINGS as audit
     from .auth.settings import SETTINGS as auth
     from .llm.settings import SETTINGS as llm
-    from .llm.mail_settings import SETTINGS as mail
+    from .usecases.mail_settings import SETTINGS as mail
     from .manifests.settings import SETTINGS as manifests
     from .retrieval.settings import SETTINGS as retrieval
 
@@ -85,7 +83,7 @@ def _validate(config: dict[str, Any], settings: Iterable[Setting]) -> None:
     from .audit.settings import validate as audit_validate
     from .auth.settings import validate as auth_validate
     from .llm.settings import validate as llm_validate
-    from .llm.mail_settings import validate as mail_validate
+    from .usecases.mail_settings import validate as mail_validate
     from .manifests.settings import validate as manifests_validate
     from .retrieval.settings import validate as retrieval_validate
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify
 
-from .. import __version__
+from ..version import __version__
 
 log = logging.getLogger(__name__)
 

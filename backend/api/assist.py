@@ -1,14 +1,14 @@
 """Assistance: ``POST /api/v1/assist/<task>`` answered as server-sent events.
 
-The view only reads the body; the llm room checks the task, role, body, quota and host
-before the first byte and streams the answer (see :mod:`backend.llm.assist`).
+The view only reads the body; the use case checks the task, role, body, quota and host
+before the first byte and streams the answer (see :mod:`backend.usecases.assist`).
 """
 from __future__ import annotations
 
 from flask import Blueprint, request
 
-from .. import llm
-from ..llm.tasks import LENGTHS, TASKS, TONES
+from ..usecases import assist as assist_usecase
+from ..usecases.tasks import LENGTHS, TASKS, TONES
 from .openapi import error_responses
 
 bp = Blueprint("assist", __name__)
@@ -17,7 +17,7 @@ bp = Blueprint("assist", __name__)
 @bp.post("/api/v1/assist/<task>")
 def assist(task: str):
     """Stream the answer of one assistance task."""
-    return llm.stream_response(task, request.get_json(silent=True))
+    return assist_usecase.stream_response(task, request.get_json(silent=True))
 
 
 _EVENTS = (

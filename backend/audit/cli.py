@@ -55,9 +55,13 @@ def verify_command() -> None:
               help="Prune even if the chain does not verify (the evidence is then lost).")
 @with_appcontext
 def prune_command(days: int | None, force: bool) -> None:
-    """Delete records older than the retention, keeping the chain verifiable."""
+    """Close records left open by dead workers, then delete records older than the
+    retention, keeping the chain verifiable."""
     config = current_app.config
     days = days or config["AUDIT_RETENTION_DAYS"]
+    closed = records.close_interrupted(current_app._get_current_object())  # type: ignore[attr-defined]
+    if closed:
+        click.echo(f"{closed} interaction(s) interrompue(s) clôturée(s).")
     with _connect() as conn:
         report = chain.verify(conn)
         if not report.ok and not force:

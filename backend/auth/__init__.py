@@ -30,7 +30,7 @@ from flask import Flask, current_app, g, request
 from ..errors import Forbidden, NotConfigured, ServiceUnavailable, Unauthorized
 from . import jurisdictions, quotas
 from .graph import GraphClient
-from .settings import LOOPBACK_HOSTS
+from ..settings import LOOPBACK_HOSTS
 from .tokens import KeySet, KeysUnavailable, Policy, TokenRefused, bearer_from_header, string_list
 from .tokens import validate as validate_token
 
@@ -105,6 +105,10 @@ TASK_ROLES: dict[str, tuple[str, ...]] = {
     "transcribe": (ROLE_MAGISTRAT, ROLE_GREFFIER),
     "search": (ROLE_MAGISTRAT, ROLE_GREFFIER),
 }
+# Tasks a pane reaches from a page of its own rather than offers as a task (not in /me's list).
+PAGE_TASK_ROLES: dict[str, tuple[str, ...]] = {
+    "routing": (ROLE_GREFFIER, ROLE_ADMIN),
+}
 TASK_FAMILY: dict[str, str] = {
     "summarize": "generation", "rewrite": "generation", "draft": "generation",
     "mail-summary": "generation", "mail-reply": "generation", "attachment-summary": "generation",
@@ -112,13 +116,17 @@ TASK_FAMILY: dict[str, str] = {
 }
 
 
-def authorize_task(task: str) -> User:
-    """The current user, if their roles reach ``task`` (403 in French otherwise)."""
-    user = current_user()
-    allowed = TASK_ROLES.get(task, ())
+def authorize(user: User, task: str) -> User:
+    """``user``, if their roles reach ``task`` (403 in French otherwise)."""
+    allowed = TASK_ROLES.get(task) or PAGE_TASK_ROLES.get(task, ())
     if not user.has_any(*allowed):
         raise Forbidden(detail=f"task {task!r} needs one of {allowed}; user has {sorted(user.roles)}")
     return user
+
+
+def authorize_task(task: str) -> User:
+    """The current user, if their roles reach ``task`` (403 in French otherwise)."""
+    return authorize(current_user(), task)
 
 
 def allowed_tasks(user: User) -> list[str]:
@@ -134,11 +142,16 @@ def check_quota(task: str, user: User | None = None) -> None:
     model is called.
     """
     user = user or current_user()
+    per_minute, budget = quota_limits(task)
+    quotas.check(user_hash(user.id), TASK_FAMILY.get(task, task), per_minute=per_minute,
+                 daily_budget=budget)
+
+
+def quota_limits(task: str) -> tuple[int, int | None]:
+    """``(requests per minute, daily token budget or None)`` for ``task``'s family."""
     config = current_app.config
-    family = TASK_FAMILY.get(task, task)
-    quotas.check(user_hash(user.id), family,
-                 per_minute=config["QUOTA_REQUESTS_PER_MINUTE"],
-                 daily_budget=config["QUOTA_DAILY_TOKENS"].get(family))
+    return (config["QUOTA_REQUESTS_PER_MINUTE"],
+            config["QUOTA_DAILY_TOKENS"].get(TASK_FAMILY.get(task, task)))
 
 
 def charge_tokens(task: str, tokens: int, user: User | None = None) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..settings import ConfigError, Setting
-
-LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
+from ..settings import LOOPBACK_HOSTS, ConfigError, Setting
 ENTRA_AUTHORITY = "https://login.microsoftonline.com"
 
 SETTINGS: list[Setting] = [

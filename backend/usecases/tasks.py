@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import NotFound, ValidationError
+from ..llm.prompts import NO_INSTRUCTIONS, Fence, load
 from .mapreduce import number_paragraphs
-from .prompts import NO_INSTRUCTIONS, Fence, load
 
 MAX_INSTRUCTIONS_CHARS = 4000
 MAX_SHORT_FIELD_CHARS = 500
