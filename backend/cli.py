@@ -107,8 +107,8 @@ def _with_demo_model(app: Flask) -> Flask:
     if factory is None:
         click.echo("Modèle de démonstration non démarré : lancez `python -m backend serve`.", err=True)
         return app
-    overrides = demo.start_for_serve(app.config)
-    return factory(overrides) if overrides else app
+    server = demo.start_for_serve(app.config)
+    return factory(demo.settings_for(server, app.config)) if server else app
 
 
 def settings_table() -> str:

@@ -197,10 +197,10 @@ def _tail(path: Path, lines: int = 5) -> str:
     return " | ".join(text[-lines:]) or "no log"
 
 
-def start_for_serve(config: Mapping[str, Any]) -> dict[str, Any] | None:
+def start_for_serve(config: Mapping[str, Any]) -> DemoServer | None:
     """Run by ``serve`` before it builds the application: start the demo model when the
-    settings ask for it (``LLM_DEMO_START``) and return the settings that point the
-    gateway at it, for the factory. None when not needed or when it cannot start.
+    settings ask for it (``LLM_DEMO_START``); :func:`settings_for` then gives the factory
+    the settings that point the gateway at it. None when not needed or when it cannot start.
 
     A failure does not stop Plume: generation then answers 503 as without any host.
     """
@@ -221,7 +221,7 @@ def start_for_serve(config: Mapping[str, Any]) -> dict[str, Any] | None:
                                           "model": server.model,
                                           "seconds": round(time.monotonic() - began, 2)})
     click.echo(DEMO_BANNER.format(model=server.model, url=server.root_url))
-    return settings_for(server, config)
+    return server
 
 
 def settings_for(server: DemoServer, config: Mapping[str, Any]) -> dict[str, Any]:
