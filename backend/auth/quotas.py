@@ -86,8 +86,8 @@ def _seconds(conn, sql: str) -> int:
 
 DATABASE_DOWN = ("La base de données est momentanément injoignable. "
                  "Réessayez dans quelques instants.")
-# A database restart leaves every pooled connection broken; the pool replaces a broken
-# connection when it comes back, so the second attempt usually finds a fresh one.
+# A database restart leaves every pooled connection broken: after a failure the pool checks
+# its idle connections (replacing the broken ones) and the check is tried once more.
 ATTEMPTS = 2
 
 
@@ -109,8 +109,9 @@ def check(user_hash: str, family: str, *, per_minute: int, daily_budget: int | N
             return
         except psycopg.Error as exc:
             if attempt + 1 < ATTEMPTS and isinstance(exc, psycopg.OperationalError):
-                log.warning("quota check failed, retrying on another connection (%s)",
+                log.warning("quota check failed, retrying on a checked connection (%s)",
                             type(exc).__name__)
+                db.get_pool().check()
                 continue
             raise ServiceUnavailable(DATABASE_DOWN, code="base_indisponible",
                                      detail=f"quota check failed: {type(exc).__name__}: {exc}") from None
