@@ -29,6 +29,7 @@ from flask import Flask, current_app, g, request
 
 from ..errors import Forbidden, NotConfigured, ServiceUnavailable, Unauthorized
 from . import jurisdictions, quotas
+from .cli import users_group
 from .graph import GraphClient
 from ..settings import LOOPBACK_HOSTS
 from .tokens import KeySet, KeysUnavailable, Policy, TokenRefused, bearer_from_header, string_list
@@ -258,8 +259,6 @@ def authenticate() -> User:
 
 def init_app(app: Flask) -> None:
     """Authenticate every /api/ request before its view runs; add the ``users`` commands."""
-    from .cli import users_group
-
     config = app.config
     audiences = tuple(a for a in (config.get("AUTH_CLIENT_ID"), config.get("AUTH_API_URI")) if a)
     app.extensions["plume.auth"] = {
