@@ -40,6 +40,12 @@ OPENAPI = {
                 "text": {"type": "string", "description": "The text to work on (required except for draft)"},
                 "instructions": {"type": "string", "description": "The user's instructions (required for draft)"},
                 "subject": {"type": "string", "description": "mail-summary, mail-reply: the mail's subject"},
+                "conversation_id": {"type": "string", "maxLength": 500,
+                                    "description": "mail-summary: the Outlook conversation "
+                                                   "(Office.js `item.conversationId`); when the server "
+                                                   "may call Microsoft Graph (PLUME_AUTH_CLIENT_SECRET) "
+                                                   "the whole conversation is summarised, otherwise "
+                                                   "the thread quoted in `text`"},
                 "tone": {"type": "string", "enum": list(TONES), "description": "mail-reply"},
                 "length": {"type": "string", "enum": list(LENGTHS), "description": "mail-reply"},
                 "filename": {"type": "string", "description": "attachment-summary"},

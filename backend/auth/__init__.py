@@ -13,8 +13,8 @@ Roles come from the token's ``roles`` claim and decide which tasks (:data:`TASK_
 :func:`authorize_task`) and pages (:func:`require_roles`) a user reaches. Jurisdictions
 come from a claim or the admin-managed mapping (:mod:`.jurisdictions`) and are what
 retrieval filters private decisions by. Quotas (:func:`check_quota`, :func:`charge_tokens`)
-live in PostgreSQL (:mod:`.quotas`). :func:`graph_token_on_behalf_of` gets Microsoft Graph
-tokens for the signed-in user.
+live in PostgreSQL (:mod:`.quotas`). :func:`graph_get` reads Microsoft Graph on behalf of
+the signed-in user (:func:`graph_configured` says whether the server may).
 """
 from __future__ import annotations
 
@@ -174,6 +174,23 @@ def graph_token_on_behalf_of(scopes: list[str]) -> str:
             "L'accès à Microsoft 365 n'est pas disponible sans connexion Entra ID.",
             detail="no user assertion on this request (dev mode or public route)")
     return _state()["graph"].token(assertion, scopes)
+
+
+def graph_configured() -> bool:
+    """Whether this server may call Microsoft Graph on behalf of its users
+    (``PLUME_AUTH_CLIENT_SECRET`` set with the client id and authority)."""
+    return bool(_state()["graph"].configured)
+
+
+def graph_get(path: str, *, scopes: list[str], params: dict[str, str],
+              headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """GET ``path`` of Microsoft Graph (JSON) on behalf of the current request's user.
+
+    503 without Entra sign-in or a client secret, 403 without consent, 502 when Graph or
+    the identity provider fails (French messages).
+    """
+    token = graph_token_on_behalf_of(scopes)
+    return _state()["graph"].get(token, path, params=params, headers=headers)
 
 
 def _state(app: Flask | None = None) -> dict[str, Any]:

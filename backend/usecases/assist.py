@@ -32,7 +32,7 @@ from ..llm.prompts import Fence, load
 from ..llm.tokens import chars_for_tokens, estimate_messages
 from ..llm.upstream import Completion, Gateway, StreamCut, UpstreamStream
 from ..retrieval import check_citations, grounding_sources
-from . import tasks
+from . import mail_thread, tasks
 from .mail_fields import extract_fields
 from .mapreduce import split_parts
 from .metered import Call, metered
@@ -333,6 +333,9 @@ def _metered_events(user: User, request: AssistRequest) -> Generator[bytes, None
     with metered(user, "assist", request.task.name) as call:
         # Admitted first: a refused user must not spend the sovereign host's capacity,
         # not even for one cancelled request.
+        thread = mail_thread.conversation_text(request.options.get("conversation_id", ""))
+        if thread:
+            request.text = thread  # the whole conversation instead of what the mail quotes
         run = AssistRun(llm.gateway(), request, user, call)
         yield from run.events()
 
