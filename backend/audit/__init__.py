@@ -1,11 +1,14 @@
 """AI Act record-keeping (Art. 12): one record per assist, search and transcription call.
 
-Contract used by the other rooms (the gateway, retrieval, transcription)::
+Every use case reaches it through the metered call (``backend/usecases/metered.py``), which
+writes the record's open row when the call is admitted (:meth:`Interaction.opening`) and
+finishes it with the tokens to charge. The contract underneath::
 
     record = audit.start("assist", task="summarize")      # at request start, after auth
     record.update(model=..., host=..., prompt_version=..., source_ids=[...])
     record.first_token()                                   # when the first delta is sent
-    record.finish("ok", usage={"prompt_tokens": .., "completion_tokens": ..})
+    record.finish("ok", usage={"prompt_tokens": .., "completion_tokens": ..},
+                  charge=("generation", 145))              # tokens charged with the record
     record.finish("error", error_code="amont_indisponible")
     record.finish("stopped")                               # client went away / stop button
 

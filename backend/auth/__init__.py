@@ -68,7 +68,7 @@ class User:
 
 def user_hash(user_id: str) -> str:
     """Keyed hash of a user id: stable pseudonym for logs and records, not reversible."""
-    key = (current_app.config.get("AUDIT_HASH_KEY") or "plume-dev-key").encode()
+    key = current_app.config["AUDIT_HASH_KEY"].encode()
     return hmac.new(key, user_id.encode(), hashlib.sha256).hexdigest()[:32]
 
 

@@ -33,7 +33,7 @@ class GraphClient:
         self.client_id = config.get("AUTH_CLIENT_ID")
         self.secret = config.get("AUTH_CLIENT_SECRET")
         self.authority = config.get("AUTH_AUTHORITY")
-        self.graph_url = (config.get("GRAPH_URL") or "https://graph.microsoft.com").rstrip("/")
+        self.graph_url = config["GRAPH_URL"].rstrip("/")
         self._app: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, tuple[str, ...]], tuple[str, float]] = {}

@@ -209,7 +209,7 @@ def start_for_serve(config: Mapping[str, Any]) -> DemoServer | None:
     click.echo("Démarrage du modèle de démonstration local (llama.cpp)…")
     began = time.monotonic()
     try:
-        server = start(config["DATA_DIR"], port=config.get("LLM_DEMO_PORT", 0))
+        server = start(config["DATA_DIR"], port=config["LLM_DEMO_PORT"])
     except DemoError as exc:
         log.warning("demo model not started", extra={"detail": str(exc)})
         click.echo(f"Le modèle de démonstration n'a pas pu démarrer ({exc}) ; "
@@ -229,15 +229,15 @@ def settings_for(server: DemoServer, config: Mapping[str, Any]) -> dict[str, Any
     return dict(
         LLM_BASE_URL=server.base_url, LLM_API_KEY=server.api_key, LLM_MODEL=server.model,
         LLM_DEMO=True,
-        LLM_MODEL_CONTEXT={**config.get("LLM_MODEL_CONTEXT", {}),
+        LLM_MODEL_CONTEXT={**config["LLM_MODEL_CONTEXT"],
                            server.model: int(server.context_tokens * DECLARED_CONTEXT_SHARE)},
-        LLM_MAX_OUTPUT_TOKENS=min(config.get("LLM_MAX_OUTPUT_TOKENS", MAX_OUTPUT_TOKENS),
+        LLM_MAX_OUTPUT_TOKENS=min(config["LLM_MAX_OUTPUT_TOKENS"],
                                   MAX_OUTPUT_TOKENS),
-        LLM_TIMEOUT_FIRST_TOKEN=max(config.get("LLM_TIMEOUT_FIRST_TOKEN", 0), FIRST_TOKEN_TIMEOUT_S),
-        LLM_TIMEOUT_CHUNK=max(config.get("LLM_TIMEOUT_CHUNK", 0), CHUNK_TIMEOUT_S),
-        LLM_TIMEOUT_TOTAL=max(config.get("LLM_TIMEOUT_TOTAL", 0), TOTAL_TIMEOUT_S),
+        LLM_TIMEOUT_FIRST_TOKEN=max(config["LLM_TIMEOUT_FIRST_TOKEN"], FIRST_TOKEN_TIMEOUT_S),
+        LLM_TIMEOUT_CHUNK=max(config["LLM_TIMEOUT_CHUNK"], CHUNK_TIMEOUT_S),
+        LLM_TIMEOUT_TOTAL=max(config["LLM_TIMEOUT_TOTAL"], TOTAL_TIMEOUT_S),
         # More parallel parts than slots would only wait inside llama.cpp, deadlines running.
-        LLM_MAP_CONCURRENCY=min(config.get("LLM_MAP_CONCURRENCY", server.parallel), server.parallel),
+        LLM_MAP_CONCURRENCY=min(config["LLM_MAP_CONCURRENCY"], server.parallel),
     )
 
 
