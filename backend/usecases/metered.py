@@ -35,15 +35,12 @@ carry an interaction id that is already stored.
 """
 from __future__ import annotations
 
-import logging
 from typing import Any, Mapping
 
 from .. import audit
 from ..auth import TASK_FAMILY, User, authorize, quota_limits
 from ..auth import quotas
 from ..errors import AppError, RateLimited
-
-log = logging.getLogger(__name__)
 
 __all__ = ["metered", "Call", "METERED_KINDS"]
 
