@@ -87,8 +87,8 @@ def _seconds(conn, sql: str) -> int:
 DATABASE_DOWN = ("La base de données est momentanément injoignable. "
                  "Réessayez dans quelques instants.")
 # A database restart leaves every pooled connection broken: after a failure the pool checks
-# its idle connections (replacing the broken ones) and the check is tried once more.
-ATTEMPTS = 2
+# its idle connections (replacing the broken ones) and the check is tried again.
+ATTEMPTS = 3
 
 
 def check(user_hash: str, family: str, *, per_minute: int, daily_budget: int | None,

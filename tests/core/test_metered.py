@@ -119,6 +119,9 @@ def test_a_database_restart_during_the_quota_check_is_not_a_500(make_app, fake_l
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                      "WHERE pid <> pg_backend_pid() AND datname = current_database()")
+        assert _wait(lambda: conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+            "AND datname = current_database() AND backend_type = 'client backend'").fetchone()[0] == 0)
     # The broken connection fails the admission once; it is retried on a fresh one.
     response = client.post("/api/v1/assist/rewrite", json={"text": "Un autre texte."})
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -135,3 +138,27 @@ def test_a_refused_search_is_recorded_like_a_refused_assist(make_app, database_u
     assert refused.status_code == 429
     outcomes = _rows(database_url, "SELECT kind, outcome, error_code FROM audit_interactions ORDER BY seq")
     assert outcomes[-1] == {"kind": "search", "outcome": "error", "error_code": "quota_depasse"}
+
+
+def test_a_database_that_stays_down_is_the_documented_503(make_app, fake_llm, database_url, tmp_path):
+    import backend.audit.records as records
+
+    client = make_app(LLM_BASE_URL=fake_llm.url, DATA_DIR=str(tmp_path), **FAST).test_client()
+    assert events(client.post("/api/v1/assist/rewrite", json={"text": "Un texte."}))[-1][0] == "done"
+    elsewhere = database_url.replace("/postgres?", "/template1?")
+    with psycopg.connect(elsewhere, autocommit=True) as conn:
+        conn.execute("ALTER DATABASE postgres ALLOW_CONNECTIONS false")
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'postgres'")
+    records.POOL_TIMEOUT_SECONDS, saved = 0.5, records.POOL_TIMEOUT_SECONDS
+    try:
+        response = client.post("/api/v1/assist/rewrite", json={"text": "Un autre texte."})
+    finally:
+        records.POOL_TIMEOUT_SECONDS = saved
+        with psycopg.connect(elsewhere, autocommit=True) as conn:
+            conn.execute("ALTER DATABASE postgres ALLOW_CONNECTIONS true")
+    assert response.status_code == 503
+    assert response.json["error"] == "base_indisponible"
+    assert response.json["message"].startswith("La base de données est momentanément injoignable")
+    assert len(fake_llm.chat_requests()) == 1, "nothing reaches the host when the call cannot be admitted"
+    # The refused call is not forgotten: its record waits in the spool for the database.
+    assert (tmp_path / records.SPOOL_NAME).read_text().count('"error_code": "base_indisponible"') == 1
