@@ -38,9 +38,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from .. import audit
-from ..auth import TASK_FAMILY, User, authorize, quota_limits
-from ..auth import quotas
-from ..errors import AppError, RateLimited
+from ..auth import TASK_FAMILY, User, authorize, quota_limits, quotas, user_hash
+from ..errors import AppError
 
 __all__ = ["metered", "Call", "METERED_KINDS"]
 
@@ -123,15 +122,17 @@ class metered:  # noqa: N801 - used like a function: ``with metered(...) as call
     def __enter__(self) -> Call:
         authorize(self.user, self.task)
         interaction = audit.start(self.kind, self.task, **self.fields)
+        # The record names the user the call is metered for (a job step runs outside the
+        # request that started it).
+        interaction.user_hash = user_hash(self.user.id)
+        interaction.roles = sorted(self.user.roles)
+        interaction.jurisdictions = sorted(self.user.jurisdictions)
         call = self.call = Call(self.user, self.kind, self.task, interaction)
         per_minute, budget = quota_limits(self.task)
         try:
             quotas.check(interaction.user_hash, TASK_FAMILY.get(self.task, self.task),
                          per_minute=per_minute, daily_budget=budget, also=interaction.opening())
-        except RateLimited as err:
-            call.finish("error", err.code)
-            raise
-        except AppError as err:  # the database is down: the record goes to the spool
+        except AppError as err:  # refused (429), or the database is down (503: spooled)
             call.finish("error", err.code)
             raise
         return call

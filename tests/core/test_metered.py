@@ -162,3 +162,41 @@ def test_a_database_that_stays_down_is_the_documented_503(make_app, fake_llm, da
     assert len(fake_llm.chat_requests()) == 1, "nothing reaches the host when the call cannot be admitted"
     # The refused call is not forgotten: its record waits in the spool for the database.
     assert (tmp_path / records.SPOOL_NAME).read_text().count('"error_code": "base_indisponible"') == 1
+
+
+def test_a_call_metered_outside_a_request_names_its_user_and_charges_them(make_app, database_url):
+    """A job step runs in no request: the record and the charge are the given user's."""
+    from backend.auth import User, user_hash
+    from backend.usecases.metered import metered
+
+    app = make_app()
+    clerk = User(id="clerk-42", roles=frozenset({"Plume.Greffier"}),
+                 jurisdictions=frozenset({"Tribunal judiciaire de Lyon"}))
+    with app.app_context():
+        with metered(clerk, "assist", "mail-summary") as call:
+            call.charge({"prompt_tokens": 300, "completion_tokens": 45})
+            call.charge({"prompt_tokens": 20, "completion_tokens": 5, "estimated": True})
+            assert call.usage() == {"prompt_tokens": 320, "completion_tokens": 50,
+                                    "total_tokens": 370, "estimated": True, "calls": 2}
+        expected = user_hash(clerk.id)
+    [stored] = _rows(database_url, "SELECT user_hash, roles, jurisdictions, outcome, prompt_tokens, "
+                                   "completion_tokens FROM audit_interactions")
+    assert stored == {"user_hash": expected, "roles": ["Plume.Greffier"],
+                      "jurisdictions": ["Tribunal judiciaire de Lyon"], "outcome": "ok",
+                      "prompt_tokens": 320, "completion_tokens": 50}
+    assert _rows(database_url, "SELECT user_hash, family, tokens FROM quota_tokens") == [
+        {"user_hash": expected, "family": "generation", "tokens": 370}]
+
+
+def test_a_failure_the_use_case_shows_itself_is_recorded_with_its_code(make_app, database_url):
+    from backend.auth import User
+    from backend.usecases.metered import metered
+
+    app = make_app()
+    judge = User(id="judge-1", roles=frozenset({"Plume.Magistrat"}))
+    with app.app_context():
+        with metered(judge, "search", "search") as call:
+            call.fail("amont_indisponible")
+            call.fail("autre_code")  # the first failure is the one recorded
+    assert _rows(database_url, "SELECT outcome, error_code FROM audit_interactions") == [
+        {"outcome": "error", "error_code": "amont_indisponible"}]
