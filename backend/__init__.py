@@ -18,7 +18,11 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-__version__ = "0.1.0"
+from . import api, audit, auth, cli, db, errors, jobs, llm, logs, manifests, retrieval
+from . import config as config_module
+from .version import __version__
+
+__all__ = ["create_app", "__version__"]
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -28,9 +32,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     environment name (``PLUME_LLM_BASE_URL``); tests use it instead of the environment.
     Raises :class:`backend.settings.ConfigError` with a plain-words message on a bad setting.
     """
-    from . import api, audit, auth, cli, db, errors, jobs, llm, logs, manifests, retrieval
-    from . import config as config_module
-
     app = Flask(__name__, static_folder=None)
     app.config.update(config_module.load(config))
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]

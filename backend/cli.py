@@ -2,6 +2,7 @@
 
 Commands are registered on ``app.cli`` by the factory, so both entry points see the
 same set. Rooms add their own groups (``manifest``, ``audit``…) in their ``init_app``.
+The entry point itself (``main``) is in ``__main__.py``, beside the factory it calls.
 """
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
+from werkzeug.serving import run_simple
 
-from . import db
-from .settings import ConfigError
+from . import db, devcert, retrieval
+from .config import all_settings
+from .llm import demo
+from .settings import LOOPBACK_HOSTS
 
 SAMPLE_CORPUS = Path(__file__).with_name("data") / "corpus" / "decisions.jsonl"
 
@@ -34,8 +38,6 @@ def migrate_command() -> None:
 @with_appcontext
 def ingest_command(paths: tuple[str, ...], quiet: bool) -> None:
     """Load decisions (JSON lines, .docx, .pdf) into the case-law index."""
-    from . import retrieval
-
     report = retrieval.ingest_paths(list(paths), progress=not quiet)
     click.echo(report.summary())
     if report.failed_files:
@@ -44,8 +46,6 @@ def ingest_command(paths: tuple[str, ...], quiet: bool) -> None:
 
 def prepare_database(app: Flask) -> None:
     """Migrate, then load the sample corpus into an empty database (first run)."""
-    from . import retrieval
-
     applied = db.apply_migrations(db.database_url(app))
     if applied:
         click.echo(f"Migrations appliquées : {', '.join(applied)}")
@@ -61,17 +61,16 @@ def prepare_database(app: Flask) -> None:
 @with_appcontext
 def serve_command(host: str | None, port: int | None) -> None:
     """Development server: migrate, load the sample corpus, serve API and add-in."""
-    from . import devcert
-
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     db.stop_on_sigterm()  # so the embedded server (and the demo model) stop with us
     host = host or app.config["HOST"]
     port = port or app.config["PORT"]
-    if app.config["AUTH_MODE"] == "dev" and host not in {"127.0.0.1", "::1", "localhost"}:
+    if app.config["AUTH_MODE"] == "dev" and host not in LOOPBACK_HOSTS:
         raise click.ClickException(
             f"PLUME_AUTH_MODE=dev is only allowed on loopback, not on {host!r}: "
             "set PLUME_AUTH_MODE=entra or listen on 127.0.0.1"
         )
+    app = _with_demo_model(app)
     prepare_database(app)
     for hook in app.extensions.get("plume.serve_hooks", []):
         hook(app)
@@ -91,15 +90,30 @@ def serve_command(host: str | None, port: int | None) -> None:
         "  puis chargez-les dans Word/Outlook (docs/admin-guide.md, « Chargement de test »).\n"
     )
     # Werkzeug directly: Flask's app.run() refuses to run inside a `flask` CLI command.
-    from werkzeug.serving import run_simple
-
     run_simple(host, port, app, ssl_context=ssl_context, threaded=True,
                use_reloader=False, use_debugger=False)
 
 
+def _with_demo_model(app: Flask) -> Flask:
+    """The application to serve: ``app``, or, when no host is configured and the
+    demonstration model is wanted, a new application built with the settings of the
+    demonstration model started first (settings are fixed once an application is built).
+
+    The factory comes from the command line's ``ScriptInfo`` (``python -m backend``
+    passes it); under ``flask --app`` there is none, and the demo model is not started.
+    """
+    if not app.config.get("LLM_DEMO_START"):
+        return app
+    factory = click.get_current_context().ensure_object(ScriptInfo).create_app
+    if factory is None:
+        click.echo("Modèle de démonstration non démarré : lancez `python -m backend serve`.", err=True)
+        return app
+    server = demo.start_for_serve(app.config)
+    return factory(demo.settings_for(server, app.config)) if server else app
+
+
 def settings_table() -> str:
     """The README's configuration table, generated from the settings every room declares."""
-    from .config import all_settings
 
     def show(value: object) -> str:
         if value is None:
@@ -131,28 +145,3 @@ COMMANDS = [migrate_command, ingest_command, serve_command, settings_command]
 def init_app(app: Flask) -> None:
     for command in COMMANDS:
         app.cli.add_command(command)
-
-
-def main() -> None:
-    """Entry point of ``python -m backend``: a Flask CLI group over ``create_app``.
-
-    A bad setting stops here with its plain-words message instead of a traceback.
-    """
-    from flask.cli import FlaskGroup
-
-    from . import create_app
-
-    if sys.argv[1:2] == ["manifest"]:  # needs only what a manifest contains, not a whole server
-        from .manifests import standalone_command
-        standalone_command.main(args=sys.argv[2:], prog_name="python -m backend manifest")
-        return
-    try:
-        app = create_app()
-    except ConfigError as exc:
-        click.echo(f"Configuration invalide : {exc}", err=True)
-        sys.exit(2)
-
-    group = FlaskGroup(create_app=lambda: app, add_default_commands=False,
-                       add_version_option=False, load_dotenv=False,
-                       help="Plume: sovereign AI assistant for French justice.")
-    group.main(prog_name="python -m backend")

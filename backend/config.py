@@ -11,25 +11,24 @@ import os
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
-from .settings import CORE_SETTINGS, ConfigError, Setting
+from .audit import settings as audit_settings
+from .auth import settings as auth_settings
+from .db import settings as db_settings
+from .jobs import settings as jobs_settings
+from .llm import settings as llm_settings
+from .manifests import settings as manifests_settings
+from .retrieval import settings as retrieval_settings
+from .settings import CORE_SETTINGS, LOOPBACK_HOSTS, ConfigError, Setting
+from .usecases import mail_settings
 
 log = logging.getLogger(__name__)
-
-LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
 
 def all_settings() -> list[Setting]:
     """Every setting of every room, core first."""
-    from .audit.settings import SETTINGS as audit
-    from .auth.settings import SETTINGS as auth
-    from .db.settings import SETTINGS as db
-    from .jobs.settings import SETTINGS as jobs
-    from .llm.settings import SETTINGS as llm
-    from .llm.mail_settings import SETTINGS as mail
-    from .manifests.settings import SETTINGS as manifests
-    from .retrieval.settings import SETTINGS as retrieval
-
-    return [*CORE_SETTINGS, *db, *llm, *retrieval, *auth, *audit, *mail, *manifests, *jobs]
+    return [*CORE_SETTINGS, *db_settings.SETTINGS, *llm_settings.SETTINGS,
+            *retrieval_settings.SETTINGS, *auth_settings.SETTINGS, *audit_settings.SETTINGS,
+            *mail_settings.SETTINGS, *manifests_settings.SETTINGS, *jobs_settings.SETTINGS]
 
 
 def load(overrides: Mapping[str, Any] | None = None,
@@ -84,17 +83,9 @@ def _validate(config: dict[str, Any], settings: Iterable[Setting]) -> None:
             f"PLUME_PUBLIC_URL={config['PUBLIC_URL']!r} must use https "
             "(Office only loads add-ins over https; plain http is allowed for localhost only)"
         )
-    from .audit.settings import validate as audit_validate
-    from .auth.settings import validate as auth_validate
-    from .jobs.settings import validate as jobs_validate
-    from .llm.settings import validate as llm_validate
-    from .llm.mail_settings import validate as mail_validate
-    from .manifests.settings import validate as manifests_validate
-    from .retrieval.settings import validate as retrieval_validate
-
-    for validate_room in (llm_validate, retrieval_validate, auth_validate, audit_validate,
-                          mail_validate, manifests_validate, jobs_validate):
-        validate_room(config)
+    for room in (llm_settings, retrieval_settings, auth_settings, audit_settings, mail_settings,
+                 manifests_settings, jobs_settings):
+        room.validate(config)
 
 
 def describe(config: Mapping[str, Any]) -> dict[str, Any]:

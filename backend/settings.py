@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 
+# Addresses that never leave the machine (dev sign-in, plain-http public URL, demo model).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable and what to do."""
 

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify
 
-from .. import __version__
+from .. import retrieval
+from ..version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,6 @@ def _host(url: str | None) -> str | None:
 
 def _decisions() -> int | None:
     try:
-        from .. import retrieval
-
         return retrieval.count_decisions()
     except Exception as exc:  # the page must load even when the index is not reachable
         log.warning("decision count unavailable (%s)", type(exc).__name__)

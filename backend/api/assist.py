@@ -1,14 +1,14 @@
 """Assistance: ``POST /api/v1/assist/<task>`` answered as server-sent events.
 
-The view only reads the body; the llm room checks the task, role, body, quota and host
-before the first byte and streams the answer (see :mod:`backend.llm.assist`).
+The view only reads the body; the use case checks the task, role, body, quota and host
+before the first byte and streams the answer (see :mod:`backend.usecases.assist`).
 """
 from __future__ import annotations
 
 from flask import Blueprint, request
 
-from .. import llm
-from ..llm.tasks import LENGTHS, MAX_INSTRUCTIONS_CHARS, MAX_SHORT_FIELD_CHARS, TASKS, TONES
+from ..usecases import assist as assist_usecase
+from ..usecases.tasks import LENGTHS, MAX_INSTRUCTIONS_CHARS, MAX_SHORT_FIELD_CHARS, TASKS, TONES
 from .openapi import error_responses, sse_response
 
 bp = Blueprint("assist", __name__)
@@ -17,7 +17,7 @@ bp = Blueprint("assist", __name__)
 @bp.post("/api/v1/assist/<task>")
 def assist(task: str):
     """Stream the answer of one assistance task."""
-    return llm.stream_response(task, request.get_json(silent=True))
+    return assist_usecase.stream_response(task, request.get_json(silent=True))
 
 
 _EVENTS = (
@@ -43,6 +43,12 @@ OPENAPI = {
                                  "description": "The user's instructions (required for draft)"},
                 "subject": {"type": "string", "maxLength": MAX_SHORT_FIELD_CHARS,
                             "description": "mail-summary, mail-reply: the mail's subject"},
+                "conversation_id": {"type": "string", "maxLength": MAX_SHORT_FIELD_CHARS,
+                                    "description": "mail-summary: the Outlook conversation "
+                                                   "(Office.js `item.conversationId`); when the server "
+                                                   "may call Microsoft Graph (PLUME_AUTH_CLIENT_SECRET) "
+                                                   "the whole conversation is summarised, otherwise "
+                                                   "the thread quoted in `text`"},
                 "tone": {"type": "string", "enum": list(TONES), "description": "mail-reply"},
                 "length": {"type": "string", "enum": list(LENGTHS), "description": "mail-reply"},
                 "filename": {"type": "string", "maxLength": MAX_SHORT_FIELD_CHARS,

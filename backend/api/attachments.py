@@ -6,7 +6,7 @@ The documents room reads it with the administrator's size and page limits; a fil
 cannot be read (too big, encrypted, damaged, not a .docx/.pdf) is refused with a French
 message *before* any stream starts, so the pane can show it next to that file while the
 other attachments are summarised. The text, with its « [p. N] » / « [§ N] » markers, then
-goes to the gateway's ``attachment-summary`` task, streamed as the assist endpoints are.
+goes to the ``attachment-summary`` assist task, streamed as the assist endpoints are.
 """
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from typing import Any
 
 from flask import Blueprint, current_app, request
 
-from .. import documents, llm
+from .. import documents
 from ..auth import authorize_task
 from ..errors import ValidationError
+from ..usecases import assist
 from .openapi import NOT_BLANK, error_responses, sse_response
 
 bp = Blueprint("attachments", __name__)
@@ -70,7 +71,7 @@ def summarize():
     instructions = options.get("instructions")
     if isinstance(instructions, str) and instructions.strip():
         body["instructions"] = instructions
-    return llm.stream_response(TASK, body)
+    return assist.stream_response(TASK, body)
 
 
 OPENAPI = {

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from .. import __version__, db
+from .. import db
 from ..audit import spool
+from ..version import __version__
 
 bp = Blueprint("health", __name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 
-from .. import __version__
+from ..version import __version__
 
 bp = Blueprint("openapi", __name__)
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from ..auth import ROLE_ADMIN, ROLE_GREFFIER, require_roles
+from ..auth import ROLE_ADMIN, ROLE_GREFFIER, current_user, require_roles
 from ..errors import ValidationError
-from ..llm import routing
+from ..usecases import orientation
 from .openapi import NOT_BLANK, error_responses
 
 bp = Blueprint("routing", __name__)
@@ -42,7 +42,7 @@ def suggest():
     text = _text_field(body, "text")
     if not subject.strip() and not text.strip():
         raise ValidationError("text", "Le message est vide : rien à orienter.")
-    suggestion = routing.suggest(current_app.config, subject, text)
+    suggestion = orientation.suggest(current_user(), current_app.config, subject, text)
     return jsonify(suggestion.to_dict())
 
 
@@ -51,8 +51,8 @@ def suggest():
 def list_services():
     """The services and categories Orientation chooses from."""
     config = current_app.config
-    return jsonify(services=[s.to_dict() for s in routing.services(config)],
-                   categories=routing.categories(config))
+    return jsonify(services=[s.to_dict() for s in orientation.services(config)],
+                   categories=orientation.categories(config))
 
 
 _LIMIT = f"At most {MAX_FIELD_CHARS:,} characters (400 beyond)"

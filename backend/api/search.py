@@ -3,52 +3,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
-from .. import audit, auth, retrieval
-from ..errors import AppError, ValidationError
+from ..auth import authorize_task
+from ..usecases import search as search_usecase
 from .openapi import NOT_BLANK, error_responses
 
 bp = Blueprint("search", __name__)
-
-FILTER_NAMES = ("jurisdiction", "chamber", "date_from", "date_to", "solution", "zone")
-
-
-def _int_arg(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationError(name, f"« {name} » doit être un nombre entier.") from None
 
 
 @bp.get("/api/v1/search")
 def search():
     """Hybrid (words + meaning) search; one hit per decision unless ``per_decision`` asks more."""
-    user = auth.authorize_task("search")
-    auth.check_quota("search")
-    filters: dict[str, Any] = {name: request.args.get(name) for name in FILTER_NAMES
-                               if request.args.get(name)}
-    record = audit.start("search", "search")
-    try:
-        k = _int_arg("k", 10)
-        per_decision = _int_arg("per_decision", 1)
-        result = retrieval.search_detailed(request.args.get("q", ""), user, k=k, filters=filters,
-                                           per_decision=per_decision)
-    except AppError as exc:
-        record.finish("error", error_code=exc.code)
-        raise
-    except Exception:
-        record.finish("error", error_code="erreur_interne")
-        raise
-    record.update(source_ids=[hit["decision_id"] for hit in result.hits],
-                  model=retrieval.model_name(current_app.config) if result.semantic else None,
-                  host=current_app.config.get("EMBEDDINGS_BASE_URL") if result.semantic else None)
-    record.finish("ok")
-    return jsonify(interaction_id=record.id, hits=result.hits, semantic=result.semantic,
-                   notice=result.notice)
+    return jsonify(search_usecase.search(authorize_task("search"), request.args))
 
 
 HIT_SCHEMA = {

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from .. import llm
+from ..auth import current_user
 from ..errors import ValidationError
-from ..llm.transcription import LANGUAGES
+from ..usecases import transcription
+from ..usecases.transcription import LANGUAGES
 from .openapi import error_responses
 
 bp = Blueprint("transcribe", __name__)
@@ -21,7 +22,9 @@ def transcribe():
     if upload is None:
         raise ValidationError("file", "Joignez l'enregistrement à transcrire (champ « file »).")
     language = request.form.get("language") or None
-    return jsonify(llm.transcribe(upload.read(), upload.filename or "", language=language))
+    return jsonify(transcription.transcribe(
+        current_user(), upload.read(), upload.filename or "", language=language,
+        max_bytes=current_app.config["LLM_TRANSCRIPTION_MAX_BYTES"]))
 
 
 OPENAPI = {

@@ -1,11 +1,14 @@
 """AI Act record-keeping (Art. 12): one record per assist, search and transcription call.
 
-Contract used by the other rooms (the gateway, retrieval, transcription)::
+Every use case reaches it through the metered call (``backend/usecases/metered.py``), which
+writes the record's open row when the call is admitted (:meth:`Interaction.opening`) and
+finishes it with the tokens to charge. The contract underneath::
 
     record = audit.start("assist", task="summarize")      # at request start, after auth
     record.update(model=..., host=..., prompt_version=..., source_ids=[...])
     record.first_token()                                   # when the first delta is sent
-    record.finish("ok", usage={"prompt_tokens": .., "completion_tokens": ..})
+    record.finish("ok", usage={"prompt_tokens": .., "completion_tokens": ..},
+                  charge=("generation", 145))              # tokens charged with the record
     record.finish("error", error_code="amont_indisponible")
     record.finish("stopped")                               # client went away / stop button
 
@@ -33,8 +36,11 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, has_app_context, has_request_context
 
+from .. import db
+from ..auth import user_hash
 from ..errors import AppError
 from . import records
+from .cli import audit_group
 
 log = logging.getLogger(__name__)
 
@@ -114,18 +120,33 @@ class Interaction:
             self.finish("error", error_code=AppError.code)
             raise
 
+    def opening(self) -> tuple[str, dict[str, Any]]:
+        """The CTE (and its parameters) that writes this record's open row, for the
+        statement that admits the call (:mod:`backend.usecases.metered`): a worker that
+        dies before :meth:`finish` leaves a row that is later closed as « interrompu »."""
+        return records.open_statement({
+            "id": self.id, "started_at": self.started_at, "user_hash": self.user_hash,
+            "roles": self.roles, "jurisdictions": sorted(self.jurisdictions),
+            "kind": _short(self.kind), "task": _short(self.task)})
+
     def finish(self, outcome: str, *, error_code: str | None = None,
-               usage: dict[str, int] | None = None) -> None:
-        """Write the record (once). Never raises: a failure to record is logged and spooled."""
+               usage: dict[str, int] | None = None,
+               charge: tuple[str, int] | None = None) -> None:
+        """Write the record (once). Never raises: a failure to record is logged and spooled.
+
+        ``charge`` is ``(quota family, tokens)`` to add to the user's daily budget in the
+        same transaction as the record (spooled with it if the database is down).
+        """
         if self.finished:
             return
         self.finished = True
         try:
-            self._write(outcome, error_code, usage)
+            self._write(outcome, error_code, usage, charge)
         except Exception:
             log.exception("audit record not written", extra={"interaction_id": self.id})
 
-    def _write(self, outcome: str, error_code: str | None, usage: dict[str, int] | None) -> None:
+    def _write(self, outcome: str, error_code: str | None, usage: dict[str, int] | None,
+               charge: tuple[str, int] | None = None) -> None:
         if outcome not in OUTCOMES:
             outcome, error_code = "error", error_code or outcome
         if outcome == "error" and not error_code:
@@ -162,7 +183,8 @@ class Interaction:
             log.warning("interaction started outside an application; not stored",
                         extra={"interaction_id": self.id})
             return
-        records.write(app, "audit_interactions", record)
+        records.write(app, "audit_interactions", record,
+                      (self.user_hash, charge[0], int(charge[1])) if charge and charge[1] > 0 else None)
         if self.content:
             records.write_content(app, self.id, self.content)
             self.content = []
@@ -193,8 +215,6 @@ def start(kind: str, task: str, **fields: Any) -> Interaction:
         interaction.app = current_app._get_current_object()  # type: ignore[attr-defined]
     user = g.get("user") if has_request_context() else None
     if user is not None:
-        from ..auth import user_hash
-
         interaction.user_hash = g.get("user_hash") or user_hash(user.id)
         interaction.roles = sorted(user.roles)
         interaction.jurisdictions = sorted(user.jurisdictions)
@@ -204,15 +224,11 @@ def start(kind: str, task: str, **fields: Any) -> Interaction:
 
 def pseudonym(user_id: str) -> str:
     """The pseudonymous id records carry for ``user_id`` (keyed hash)."""
-    from ..auth import user_hash
-
     return user_hash(user_id)
 
 
 def get_interaction(interaction_id: str) -> dict[str, Any] | None:
     """The stored record of one interaction (metadata only), or None."""
-    from .. import db
-
     try:
         key = uuid.UUID(str(interaction_id))
     except ValueError:
@@ -243,6 +259,4 @@ def record_event(interaction_id: str, kind: str, *, user_hash: str,
 
 def init_app(app: Flask) -> None:
     """Register the ``audit`` command group (verify, prune, flush)."""
-    from .cli import audit_group
-
     app.cli.add_command(audit_group)

@@ -63,9 +63,13 @@ def verify_command() -> None:
               help="Prune even if the chain does not verify (the evidence is then lost).")
 @with_appcontext
 def prune_command(days: int | None, force: bool) -> None:
-    """Delete records older than the retention, keeping the chain verifiable."""
+    """Close records left open by dead workers, then delete records older than the
+    retention, keeping the chain verifiable."""
     config = current_app.config
     days = days or config["AUDIT_RETENTION_DAYS"]
+    closed = records.close_interrupted(current_app._get_current_object())  # type: ignore[attr-defined]
+    if closed:
+        click.echo(f"{closed} interaction(s) interrompue(s) clôturée(s).")
     with _connect() as conn:
         report = chain.verify(conn)
         if not report.ok and not force:
@@ -90,8 +94,7 @@ def flush_command() -> None:
     """Write records spooled while the database was unreachable; set aside (dead letters)
     any the database refuses, so they never hold up the others. Exit 1 if some are left."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    result = spool.flush(app, lambda table, record: records._append_once(app, table, record,
-                                                                         replay=True))
+    result = records.replay(app)
     lines = []
     if result.stored:
         lines.append(f"{result.stored} enregistrement(s) en attente écrit(s) dans la base.")

@@ -78,8 +78,9 @@ def _series(table: str, row: dict[str, Any]) -> list[tuple[str, str, float]]:
                        _labels(kind=kind, task=task, error_code=code or ""), 1))
         if is_upstream_error(code):
             series.append(("plume_upstream_errors_total", _labels(task=task, error_code=code), 1))
-    _histogram(series, "plume_interaction_duration_seconds", DURATION_BUCKETS,
-               row["duration_ms"] / 1000, kind=kind, task=task)
+    if row.get("duration_ms") is not None:  # unknown for a call interrupted by a dead worker
+        _histogram(series, "plume_interaction_duration_seconds", DURATION_BUCKETS,
+                   row["duration_ms"] / 1000, kind=kind, task=task)
     if row.get("ttft_ms") is not None:
         _histogram(series, "plume_time_to_first_token_seconds", TTFT_BUCKETS,
                    row["ttft_ms"] / 1000, task=task)

@@ -10,22 +10,35 @@ neither serialises the gunicorn threads on the chain lock nor costs each call a 
 If PostgreSQL cannot take a batch, its records are written one by one, each with a few
 quick retries; one that still fails goes to an append-only spool file under
 ``PLUME_DATA_DIR`` (:mod:`.spool`) and the next successful write, or ``python -m backend
-audit flush``, replays it; a record the database refuses goes to the dead letters there.
+audit flush``, replays it (idempotent on the record id); a record the database refuses goes
+to the dead letters there.
+
+A record may carry the tokens to charge to its user's daily budget: they are added in
+the transaction that stores the record, and spooled and replayed with it, so a charge is
+never lost when the database is down, and never counted twice when a spool is replayed.
+The same transaction deletes the record's open row (``audit_open``, written when the
+call started); :func:`close_interrupted` turns the open rows of dead workers into
+records of their own.
 """
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from flask import Flask
+from psycopg.rows import dict_row
 
 from .. import db
+from ..auth import quotas
 from . import chain, spool
 
 log = logging.getLogger(__name__)
@@ -38,15 +51,38 @@ BATCH_MAX = 500
 WAIT_SECONDS = 30.0
 IDLE_SECONDS = 60.0
 SPOOL_NAME = spool.SPOOL_NAME
+# (user_hash, quota family, tokens) charged with a record.
+Charge = tuple[str, str, int]
+INTERRUPTED_CODE = "interrompu"
+# No call lasts this long (the longest model call is PLUME_LLM_TIMEOUT_TOTAL, 300 s by
+# default, and a long document's parts run a few at a time): an open row older than this
+# belongs to a worker that died, whichever instance it ran on.
+OPEN_GRACE = timedelta(hours=2)
+INSTANCE = socket.gethostname()
 
 
 def spool_path(app: Flask) -> Path:
     return spool.path(app)
 
 
-def _append_once(app: Flask, table: str, record: dict[str, Any], replay: bool = False) -> None:
+def _append_once(app: Flask, table: str, record: dict[str, Any], charge: Charge | None = None,
+                 replay: bool = False) -> None:
     with db.get_pool(app).connection(timeout=POOL_TIMEOUT_SECONDS) as conn:
-        chain.append(conn, table, record, replay=replay)
+        _append(conn, [(table, record, charge)], replay=replay)
+
+
+def _append(conn: psycopg.Connection, items: list[tuple[str, dict[str, Any], Charge | None]], *,
+            replay: bool = False) -> None:
+    """Append records to the chain, charge their tokens and close their open rows, in one
+    transaction (a replayed record already stored is skipped with its charge)."""
+    with conn.transaction():
+        seqs = chain.append_many(conn, [(table, record) for table, record, _ in items],
+                                 replay=replay)
+        charges = [charge for (_, _, charge), seq in zip(items, seqs) if charge and seq is not None]
+        quotas.charge_in(conn, charges)
+        opened = [record["id"] for table, record, _ in items if table == "audit_interactions"]
+        if opened:
+            conn.execute("DELETE FROM audit_open WHERE id = ANY(%s::uuid[])", (opened,))
 
 
 @dataclass
@@ -55,6 +91,7 @@ class _Pending:
 
     table: str
     record: dict[str, Any]
+    charge: Charge | None = None
     done: threading.Event = field(default_factory=threading.Event)
     stored: bool = False
 
@@ -73,6 +110,9 @@ class _Writer:
         self.ready = threading.Condition()
         self.pid = os.getpid()
         self.thread: threading.Thread | None = None
+        # Records left open by this process's dead predecessors are closed once, after
+        # this process's first batch (not before it: that batch has a caller waiting).
+        self.swept = False
 
     def submit(self, pending: _Pending) -> bool:
         """Queue ``pending``; False when no thread can take it (interpreter shutting down)."""
@@ -104,6 +144,12 @@ class _Writer:
             finally:
                 for pending in batch:
                     pending.done.set()
+            if not self.swept:
+                self.swept = True
+                try:
+                    close_interrupted(self.app)
+                except Exception as exc:  # noqa: BLE001 - the nightly job will close them
+                    log.warning("interrupted records not closed (%s)", type(exc).__name__)
 
 
 def _writer(app: Flask) -> _Writer:
@@ -114,10 +160,10 @@ def _writer(app: Flask) -> _Writer:
         return writer
 
 
-def write(app: Flask, table: str, record: dict[str, Any]) -> bool:
-    """Append ``record`` and wait for its commit. True when it reached the database
-    (False: spooled, or still with the writer after ``WAIT_SECONDS``)."""
-    pending = _Pending(table, record)
+def write(app: Flask, table: str, record: dict[str, Any], charge: Charge | None = None) -> bool:
+    """Append ``record`` (and charge its tokens) and wait for its commit. True when it
+    reached the database (False: spooled, or still with the writer after ``WAIT_SECONDS``)."""
+    pending = _Pending(table, record, charge)
     writer = _writer(app)
     if threading.current_thread() is writer.thread or not writer.submit(pending):
         _store(app, [pending])  # from the writer itself (GC), or at interpreter shutdown
@@ -133,14 +179,14 @@ def _store(app: Flask, batch: list[_Pending]) -> None:
     spool) if it fails, so one bad record cannot take the others with it."""
     try:
         with db.get_pool(app).connection(timeout=POOL_TIMEOUT_SECONDS) as conn:
-            chain.append_many(conn, [(p.table, p.record) for p in batch])
+            _append(conn, [(p.table, p.record, p.charge) for p in batch])
         for pending in batch:
             pending.stored = True
     except Exception as exc:  # noqa: BLE001 - every record must still be kept
         log.warning("audit batch not written (%s); writing its %d record(s) one by one",
                     type(exc).__name__, len(batch))
         for pending in batch:
-            pending.stored = _store_one(app, pending.table, pending.record)
+            pending.stored = _store_one(app, pending.table, pending.record, pending.charge)
     if any(p.stored for p in batch) and _spool_pending(app):
         try:
             flush(app)
@@ -148,16 +194,16 @@ def _store(app: Flask, batch: list[_Pending]) -> None:
             log.error("audit spool not replayed (%s)", type(exc).__name__)
 
 
-def _store_one(app: Flask, table: str, record: dict[str, Any]) -> bool:
+def _store_one(app: Flask, table: str, record: dict[str, Any], charge: Charge | None) -> bool:
     error: Exception | None = None
     for attempt in range(ATTEMPTS):
         try:
-            _append_once(app, table, record)
+            _append_once(app, table, record, charge)
             return True
         except Exception as exc:  # any failure: the record must still be kept
             error = exc
             time.sleep(0.05 * 2 ** attempt)
-    _spool(app, table, record)
+    _spool(app, table, record, charge)
     log.error("audit record spooled: database unavailable (%s)", type(error).__name__,
               extra={"record_id": str(record["id"]), "table": table})
     return False
@@ -167,14 +213,81 @@ def _spool_pending(app: Flask) -> bool:
     return spool.has_pending(app)
 
 
-def _spool(app: Flask, table: str, record: dict[str, Any]) -> None:
-    spool.append(app, table, record)
+def _spool(app: Flask, table: str, record: dict[str, Any], charge: Charge | None = None) -> None:
+    spool.append(app, table, record, charge)
+
+
+def replay(app: Flask) -> spool.FlushResult:
+    """Replay the spool into the chain, each record with its charge (see :mod:`.spool`)."""
+    return spool.flush(app, lambda table, record, charge: _append_once(
+        app, table, record, charge, replay=True))
 
 
 def flush(app: Flask) -> int:
-    """Replay the spool into the chain (see :mod:`.spool`); how many records were stored."""
-    return spool.flush(app, lambda table, record: _append_once(app, table, record,
-                                                               replay=True)).stored
+    """Replay the spool; how many records were stored."""
+    return replay(app).stored
+
+
+def open_row(record: dict[str, Any]) -> dict[str, Any]:
+    """What an open row holds: what is known when a call starts, and who runs it."""
+    return {"id": record["id"], "started_at": record["started_at"], "user_hash": record["user_hash"],
+            "roles": record["roles"], "jurisdictions": record["jurisdictions"],
+            "kind": record["kind"], "task": record["task"], "instance": INSTANCE, "pid": os.getpid()}
+
+
+OPEN_COLUMNS = ("id", "started_at", "user_hash", "roles", "jurisdictions", "kind", "task",
+                "instance", "pid")
+# A CTE for the statement that admits a call (see auth.quotas.check): the open row is
+# written in the same round trip as the quota check.
+OPEN_CTE = ("opened AS (INSERT INTO audit_open ({columns}) VALUES ({values}) "
+            "ON CONFLICT (id) DO NOTHING RETURNING 1)").format(
+    columns=", ".join(OPEN_COLUMNS), values=", ".join(f"%(open_{c})s" for c in OPEN_COLUMNS))
+
+
+def open_statement(record: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The CTE and parameters that write ``record``'s open row."""
+    row = open_row(record)
+    return OPEN_CTE, {f"open_{name}": row[name] for name in OPEN_COLUMNS}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def close_interrupted(app: Flask, *, grace: timedelta = OPEN_GRACE) -> int:
+    """Close the records left open by dead workers as errors « interrompu »; how many.
+
+    A row of this instance whose process is gone is closed at once (a worker killed and
+    restarted by gunicorn); a row older than ``grace`` whatever its instance (a container
+    replaced). Two workers closing the same row append it once: the chain's head lock
+    orders them and the second finds the record already there (the spool's replay rule).
+    """
+    now = datetime.now(timezone.utc)
+    with db.get_pool(app).connection(timeout=POOL_TIMEOUT_SECONDS) as conn:
+        with conn.transaction():
+            rows = conn.cursor(row_factory=dict_row).execute(
+                "SELECT * FROM audit_open WHERE started_at < %(old)s OR instance = %(me)s",
+                {"old": now - grace, "me": INSTANCE}).fetchall()
+            dead = [row for row in rows if row["started_at"] < now - grace
+                    or (row["pid"] != os.getpid() and not _alive(row["pid"]))]
+            if not dead:
+                return 0
+            records = [("audit_interactions", {
+                "id": str(row["id"]), "started_at": row["started_at"], "user_hash": row["user_hash"],
+                "roles": row["roles"], "jurisdictions": row["jurisdictions"], "kind": row["kind"],
+                "task": row["task"], "model": None, "host": None, "prompt_version": None,
+                "source_ids": [], "prompt_tokens": None, "completion_tokens": None, "ttft_ms": None,
+                "duration_ms": None, "outcome": "error", "error_code": INTERRUPTED_CODE,
+            }, None) for row in dead]
+            _append(conn, records, replay=True)
+    log.warning("interrupted interactions closed", extra={"records": len(dead)})
+    return len(dead)
 
 
 def write_content(app: Flask, interaction_id: str, parts: list[tuple[str, str]]) -> None:

@@ -9,10 +9,14 @@ from ..settings import ConfigError, Setting
 # AI Act Art. 19 and 26(6): automatically generated logs are kept at least six months.
 MIN_RETENTION_DAYS = 183
 
+# Pseudonyms on a workstation (never accepted in production, see validate()).
+DEVELOPMENT_HASH_KEY = "plume-dev-key"
+
 SETTINGS: list[Setting] = [
     Setting("PLUME_AUDIT_HASH_KEY", "str", None,
             "Secret key of the keyed hash that pseudonymises user ids in logs and records. "
-            "Required in production (at least 16 characters); changing it starts new pseudonyms.",
+            "Required in production (at least 16 characters); changing it starts new pseudonyms. "
+            "Unset in development: a fixed development key.",
             secret=True),
     Setting("PLUME_AUDIT_RETENTION_DAYS", "int", MIN_RETENTION_DAYS,
             "Days an interaction record and its events are kept before `python -m backend audit "
@@ -40,6 +44,8 @@ def validate(config: dict[str, Any]) -> None:
             "PLUME_AUDIT_HASH_KEY is required in production: set a random secret of at least 16 "
             "characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
         )
+    if not key:
+        config["AUDIT_HASH_KEY"] = key = DEVELOPMENT_HASH_KEY
     if production and len(key) < 16:
         raise ConfigError("PLUME_AUDIT_HASH_KEY is too short: use at least 16 random characters")
     retention = config["AUDIT_RETENTION_DAYS"]

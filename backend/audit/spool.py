@@ -86,9 +86,14 @@ def _append_line(target: Path, item: dict[str, Any]) -> None:
         os.fsync(handle.fileno())
 
 
-def append(app: Flask, table: str, record: dict[str, Any]) -> None:
-    """Keep ``record`` for a later replay (fsynced before returning)."""
-    _append_line(path(app), {"table": table, "record": record})
+def append(app: Flask, table: str, record: dict[str, Any],
+           charge: tuple[str, str, int] | None = None) -> None:
+    """Keep ``record`` (and the tokens to charge with it) for a later replay (fsynced
+    before returning)."""
+    item: dict[str, Any] = {"table": table, "record": record}
+    if charge:
+        item["charge"] = list(charge)
+    _append_line(path(app), item)
 
 
 def has_pending(app: Flask) -> bool:
@@ -111,13 +116,14 @@ def status(app: Flask) -> SpoolStatus:
     return SpoolStatus(pending=_count_lines(path(app)), dead=_count_lines(dead_path(app)))
 
 
-def _decode(line: str) -> tuple[str, dict[str, Any]]:
+def _decode(line: str) -> tuple[str, dict[str, Any], tuple[str, str, int] | None]:
     item = json.loads(line)
     record = item["record"]
     for name in _DATETIME_FIELDS:
         if record.get(name):
             record[name] = datetime.fromisoformat(record[name])
-    return item["table"], record
+    charge = tuple(item["charge"]) if item.get("charge") else None
+    return item["table"], record, charge  # type: ignore[return-value]
 
 
 def _bury(app: Flask, line: str, error: BaseException) -> None:
@@ -134,8 +140,8 @@ def _bury(app: Flask, line: str, error: BaseException) -> None:
                      "dead_letters": str(dead_path(app))})
 
 
-def flush(app: Flask, append_once: Callable[[str, dict[str, Any]], Any]) -> FlushResult:
-    """Replay the spool through ``append_once(table, record)`` (idempotent on the id).
+def flush(app: Flask, append_once: Callable[[str, dict[str, Any], Any], Any]) -> FlushResult:
+    """Replay the spool through ``append_once(table, record, charge)`` (idempotent on the id).
 
     An exclusive lock on the file keeps two workers from replaying it together. A record
     the database refuses goes to the dead letters; when the database is away, the replay
@@ -153,8 +159,8 @@ def flush(app: Flask, append_once: Callable[[str, dict[str, Any]], Any]) -> Flus
         left: list[str] = []
         for index, line in enumerate(lines):
             try:
-                table, record = _decode(line)
-                append_once(table, record)
+                table, record, charge = _decode(line)
+                append_once(table, record, charge)
                 stored += 1
             except REFUSALS as exc:
                 _bury(app, line, exc)

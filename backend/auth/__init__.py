@@ -13,8 +13,8 @@ Roles come from the token's ``roles`` claim and decide which tasks (:data:`TASK_
 :func:`authorize_task`) and pages (:func:`require_roles`) a user reaches. Jurisdictions
 come from a claim or the admin-managed mapping (:mod:`.jurisdictions`) and are what
 retrieval filters private decisions by. Quotas (:func:`check_quota`, :func:`charge_tokens`)
-live in PostgreSQL (:mod:`.quotas`). :func:`graph_token_on_behalf_of` gets Microsoft Graph
-tokens for the signed-in user.
+live in PostgreSQL (:mod:`.quotas`). :func:`graph_get` reads Microsoft Graph on behalf of
+the signed-in user (:func:`graph_configured` says whether the server may).
 """
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ from flask import Flask, current_app, g, request
 
 from ..errors import Forbidden, NotConfigured, ServiceUnavailable, Unauthorized
 from . import jurisdictions, quotas
+from .cli import users_group
 from .graph import GraphClient
-from .settings import LOOPBACK_HOSTS
+from ..settings import LOOPBACK_HOSTS
 from .tokens import KeySet, KeysUnavailable, Policy, TokenRefused, bearer_from_header, string_list
 from .tokens import validate as validate_token
 
@@ -67,7 +68,7 @@ class User:
 
 def user_hash(user_id: str) -> str:
     """Keyed hash of a user id: stable pseudonym for logs and records, not reversible."""
-    key = (current_app.config.get("AUDIT_HASH_KEY") or "plume-dev-key").encode()
+    key = current_app.config["AUDIT_HASH_KEY"].encode()
     return hmac.new(key, user_id.encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -105,6 +106,10 @@ TASK_ROLES: dict[str, tuple[str, ...]] = {
     "transcribe": (ROLE_MAGISTRAT, ROLE_GREFFIER),
     "search": (ROLE_MAGISTRAT, ROLE_GREFFIER),
 }
+# Tasks a pane reaches from a page of its own rather than offers as a task (not in /me's list).
+PAGE_TASK_ROLES: dict[str, tuple[str, ...]] = {
+    "routing": (ROLE_GREFFIER, ROLE_ADMIN),
+}
 TASK_FAMILY: dict[str, str] = {
     "summarize": "generation", "rewrite": "generation", "draft": "generation",
     "mail-summary": "generation", "mail-reply": "generation", "attachment-summary": "generation",
@@ -112,13 +117,17 @@ TASK_FAMILY: dict[str, str] = {
 }
 
 
-def authorize_task(task: str) -> User:
-    """The current user, if their roles reach ``task`` (403 in French otherwise)."""
-    user = current_user()
-    allowed = TASK_ROLES.get(task, ())
+def authorize(user: User, task: str) -> User:
+    """``user``, if their roles reach ``task`` (403 in French otherwise)."""
+    allowed = TASK_ROLES.get(task) or PAGE_TASK_ROLES.get(task, ())
     if not user.has_any(*allowed):
         raise Forbidden(detail=f"task {task!r} needs one of {allowed}; user has {sorted(user.roles)}")
     return user
+
+
+def authorize_task(task: str) -> User:
+    """The current user, if their roles reach ``task`` (403 in French otherwise)."""
+    return authorize(current_user(), task)
 
 
 def allowed_tasks(user: User) -> list[str]:
@@ -134,11 +143,16 @@ def check_quota(task: str, user: User | None = None) -> None:
     model is called.
     """
     user = user or current_user()
+    per_minute, budget = quota_limits(task)
+    quotas.check(user_hash(user.id), TASK_FAMILY.get(task, task), per_minute=per_minute,
+                 daily_budget=budget)
+
+
+def quota_limits(task: str) -> tuple[int, int | None]:
+    """``(requests per minute, daily token budget or None)`` for ``task``'s family."""
     config = current_app.config
-    family = TASK_FAMILY.get(task, task)
-    quotas.check(user_hash(user.id), family,
-                 per_minute=config["QUOTA_REQUESTS_PER_MINUTE"],
-                 daily_budget=config["QUOTA_DAILY_TOKENS"].get(family))
+    return (config["QUOTA_REQUESTS_PER_MINUTE"],
+            config["QUOTA_DAILY_TOKENS"].get(TASK_FAMILY.get(task, task)))
 
 
 def charge_tokens(task: str, tokens: int, user: User | None = None) -> None:
@@ -160,6 +174,23 @@ def graph_token_on_behalf_of(scopes: list[str]) -> str:
             "L'accès à Microsoft 365 n'est pas disponible sans connexion Entra ID.",
             detail="no user assertion on this request (dev mode or public route)")
     return _state()["graph"].token(assertion, scopes)
+
+
+def graph_configured() -> bool:
+    """Whether this server may call Microsoft Graph on behalf of its users
+    (``PLUME_AUTH_CLIENT_SECRET`` set with the client id and authority)."""
+    return bool(_state()["graph"].configured)
+
+
+def graph_get(path: str, *, scopes: list[str], params: dict[str, str],
+              headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """GET ``path`` of Microsoft Graph (JSON) on behalf of the current request's user.
+
+    503 without Entra sign-in or a client secret, 403 without consent, 502 when Graph or
+    the identity provider fails (French messages).
+    """
+    token = graph_token_on_behalf_of(scopes)
+    return _state()["graph"].get(token, path, params=params, headers=headers)
 
 
 def _state(app: Flask | None = None) -> dict[str, Any]:
@@ -245,8 +276,6 @@ def authenticate() -> User:
 
 def init_app(app: Flask) -> None:
     """Authenticate every /api/ request before its view runs; add the ``users`` commands."""
-    from .cli import users_group
-
     config = app.config
     audiences = tuple(a for a in (config.get("AUTH_CLIENT_ID"), config.get("AUTH_API_URI")) if a)
     app.extensions["plume.auth"] = {

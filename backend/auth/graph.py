@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import msal
+import requests
 
 from ..errors import Forbidden, NotConfigured, UpstreamError
 
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 EXPIRY_MARGIN_SECONDS = 120
 MAX_CACHED_TOKENS = 2048
+GRAPH_TIMEOUT_SECONDS = 10
 
 
 class GraphClient:
@@ -31,6 +33,7 @@ class GraphClient:
         self.client_id = config.get("AUTH_CLIENT_ID")
         self.secret = config.get("AUTH_CLIENT_SECRET")
         self.authority = config.get("AUTH_AUTHORITY")
+        self.graph_url = config["GRAPH_URL"].rstrip("/")
         self._app: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, tuple[str, ...]], tuple[str, float]] = {}
@@ -83,6 +86,31 @@ class GraphClient:
             with self._lock:
                 self._remember(key, result["access_token"], now + lifetime)
         return result["access_token"]
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.client_id and self.secret and self.authority)
+
+    def get(self, token: str, path: str, *, params: dict[str, str],
+            headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """GET a Graph resource (JSON) with a token from :meth:`token`.
+
+        UpstreamError (502, French) when Graph fails or answers something else than JSON;
+        the token is never logged.
+        """
+        try:
+            response = requests.get(f"{self.graph_url}{path}", params=params,
+                                    headers={**(headers or {}), "Authorization": f"Bearer {token}"},
+                                    timeout=GRAPH_TIMEOUT_SECONDS)
+            if response.status_code == 403:
+                raise Forbidden("Plume n'est pas autorisé à lire ce contenu Microsoft 365 pour vous.",
+                                code="consentement_requis", detail=f"Graph {path}: 403")
+            response.raise_for_status()
+            return response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise UpstreamError("Microsoft 365 ne répond pas. Réessayez dans quelques instants.",
+                                code="graph_indisponible",
+                                detail=f"Graph {path}: {type(exc).__name__}") from None
 
     def _remember(self, key: tuple[str, tuple[str, ...]], token: str, expires: float) -> None:
         now = time.monotonic()

@@ -12,10 +12,16 @@ Days are Paris days: budgets come back at midnight for the people using Plume.
 """
 from __future__ import annotations
 
+import logging
 import math
+from typing import Any
+
+import psycopg
 
 from .. import db
-from ..errors import RateLimited
+from ..errors import RateLimited, ServiceUnavailable
+
+log = logging.getLogger(__name__)
 
 TIMEZONE = "Europe/Paris"
 
@@ -28,6 +34,8 @@ FAMILY_LABELS = {
 # One round trip: today's spending, and (only while under budget) one request taken
 # from the minute window. The window row is only incremented while under the limit, so a
 # refused request costs nothing and two workers can never both take the last slot.
+# ``{also}`` is room for one more data-modifying CTE of the caller (the metered call opens
+# its interaction record there), so that admitting a call stays one statement.
 _CHECK = f"""
 WITH spent AS (
     SELECT coalesce(sum(tokens), 0) AS tokens FROM quota_tokens
@@ -44,7 +52,7 @@ WITH spent AS (
                            THEN q.requests + 1 ELSE 1 END
      WHERE q.window_start <> EXCLUDED.window_start OR q.requests < %(limit)s
     RETURNING requests
-)
+){{also}}
 SELECT (SELECT tokens FROM spent), (SELECT requests FROM taken)
 """
 # A counter is not a record: its commit need not wait for the disk (at worst a database
@@ -76,17 +84,46 @@ def _seconds(conn, sql: str) -> int:
     return max(1, math.ceil(float(value)))
 
 
-def check(user_hash: str, family: str, *, per_minute: int, daily_budget: int | None) -> None:
+DATABASE_DOWN = ("La base de données est momentanément injoignable. "
+                 "Réessayez dans quelques instants.")
+# A database restart leaves every pooled connection broken: after a failure the pool checks
+# its idle connections (replacing the broken ones) and the check is tried again.
+ATTEMPTS = 3
+
+
+def check(user_hash: str, family: str, *, per_minute: int, daily_budget: int | None,
+          also: tuple[str, dict[str, Any]] | None = None) -> None:
     """Take one request from the user's minute window; RateLimited when over a limit.
 
     Both limits are read (and the request counted) in one statement: this runs before
-    every assistance call, on the path to the first token.
+    every assistance call, on the path to the first token. ``also`` is a CTE
+    (``name AS (INSERT ...)``) and its parameters, run in the same statement whatever the
+    verdict. A database that fails or restarts is a 503 ``base_indisponible`` in French.
     """
+    sql = _CHECK.format(also=f",\n{also[0]}" if also else "")
+    params = {"user": user_hash, "family": family, "limit": per_minute, "budget": daily_budget,
+              **(also[1] if also else {})}
+    for attempt in range(ATTEMPTS):
+        try:
+            _check_once(sql, params, family, per_minute, daily_budget)
+            return
+        except psycopg.Error as exc:
+            if attempt + 1 < ATTEMPTS and isinstance(exc, psycopg.OperationalError):
+                log.warning("quota check failed, retrying on a checked connection (%s)",
+                            type(exc).__name__)
+                db.get_pool().check()
+                continue
+            raise ServiceUnavailable(DATABASE_DOWN, code="base_indisponible",
+                                     detail=f"quota check failed: {type(exc).__name__}: {exc}") from None
+
+
+def _check_once(sql: str, params: dict[str, Any], family: str, per_minute: int,
+                daily_budget: int | None) -> None:
     with db.connection() as conn:
         with conn.pipeline():
             conn.execute(_NO_WAIT)
-            cursor = conn.execute(_CHECK, {"user": user_hash, "family": family,
-                                           "limit": per_minute, "budget": daily_budget})
+            cursor = conn.execute(sql, params)
+            conn.commit()
         spent, requests = cursor.fetchone()
         if daily_budget is not None and spent >= daily_budget:
             retry = _seconds(conn, _SECONDS_TO_MIDNIGHT)
@@ -114,7 +151,18 @@ def charge(user_hash: str, family: str, tokens: int) -> None:
     if tokens <= 0:
         return
     with db.connection() as conn:
-        conn.execute(_CHARGE, {"user": user_hash, "family": family, "tokens": int(tokens)})
+        charge_in(conn, [(user_hash, family, tokens)])
+
+
+def charge_in(conn: psycopg.Connection, charges: list[tuple[str, str, int]]) -> None:
+    """Add each ``(user_hash, family, tokens)`` inside the caller's transaction (the audit
+    writer charges tokens in the transaction that stores their record, so neither is lost
+    without the other)."""
+    rows = [{"user": user, "family": family, "tokens": int(tokens)}
+            for user, family, tokens in charges if tokens > 0]
+    if rows:
+        with conn.cursor() as cursor:
+            cursor.executemany(_CHARGE, rows)
 
 
 def spent_today(user_hash: str, family: str) -> int:

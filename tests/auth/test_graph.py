@@ -87,3 +87,90 @@ def test_dev_mode_has_no_graph_access(make_app):
     response = app.test_client().get("/api/v1/probe/graph")
     assert response.status_code == 503
     assert "Entra ID" in response.json["message"]
+
+
+# The Outlook summary reads the whole conversation through Graph -----------------------
+
+QUOTED = ("Bonjour, je vous confirme ma présence à l'audience.\n\n> Le 2 mars, le greffe a écrit :\n"
+          "> Merci de confirmer votre présence.")
+CONVERSATION = "AAQkADAwATM0MDAAMS1iNmE2LTM0ZjQtMDACLTAwCgAQAK'quote"
+
+
+@pytest.fixture
+def fake_graph():
+    from tests.fakes.graph import FakeGraph, Message
+
+    graph = FakeGraph(messages=[
+        Message(CONVERSATION, "Maître Dupont", "dupont@avocats.example", "2025-03-01T09:00:00Z",
+                "Dossier RG 23/01234", "Je sollicite le renvoi de l'affaire RG 23/01234 pour cause "
+                                       "de maladie de mon client."),
+        Message(CONVERSATION, "Greffe civil", "greffe@justice.example", "2025-03-02T10:00:00Z",
+                "RE: Dossier RG 23/01234", "Merci de confirmer votre présence."),
+        Message(CONVERSATION, "Maître Dupont", "dupont@avocats.example", "2025-03-03T11:00:00Z",
+                "RE: RE: Dossier RG 23/01234", "Je vous confirme ma présence à l'audience."),
+        Message("another-conversation", "X", "x@example", "2025-03-04T11:00:00Z", "Autre",
+                "Sans rapport."),
+    ]).start()
+    yield graph
+    graph.stop()
+
+
+def _summary_client(make_app, idp, fake_llm, fake_graph, **overrides):
+    from tests.llm.conftest import FAST
+
+    return make_app(**entra_settings(idp, AUTH_AUTHORITY=idp.authority, LLM_BASE_URL=fake_llm.url,
+                                     GRAPH_URL=fake_graph.url, **FAST, **overrides)).test_client()
+
+
+def _summarise(client, token, **body):
+    from tests.llm.conftest import events
+
+    response = client.post("/api/v1/assist/mail-summary", headers=bearer(token),
+                           json={"subject": "RE: RE: Dossier RG 23/01234", "text": QUOTED, **body})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert events(response)[-1][0] == "done"
+
+
+def test_the_outlook_summary_reads_the_whole_conversation_through_graph(
+        make_app, tls_idp, fake_llm, fake_graph):
+    client = _summary_client(make_app, tls_idp, fake_llm, fake_graph, AUTH_CLIENT_SECRET=SECRET)
+    _summarise(client, tls_idp.token(roles=["Plume.Greffier"]), conversation_id=CONVERSATION)
+
+    [sent] = fake_graph.requests
+    assert sent.path == "/v1.0/me/messages"
+    assert sent.query["$filter"] == [f"conversationId eq '{CONVERSATION.replace(chr(39), chr(39) * 2)}'"]
+    assert sent.headers["Authorization"] == "Bearer graph-token-1"  # on behalf of the clerk
+    assert "Mail.Read" in tls_idp.obo_requests[0]["scope"][0]
+    prompts = "\n".join(r.json["messages"][-1]["content"] for r in fake_llm.chat_requests())
+    # What only the first message said, which the quoted text does not hold, reaches the model,
+    # oldest message first; another conversation does not.
+    assert "renvoi de l'affaire RG 23/01234 pour cause de maladie" in prompts
+    assert prompts.index("Message 1 — de Maître Dupont") < prompts.index("Message 3 — de Maître Dupont")
+    assert "Sans rapport" not in prompts
+
+
+def test_without_graph_the_summary_uses_the_quoted_thread(make_app, tls_idp, fake_llm, fake_graph):
+    # No client secret: Graph is never asked.
+    client = _summary_client(make_app, tls_idp, fake_llm, fake_graph)
+    _summarise(client, tls_idp.token(roles=["Plume.Greffier"]), conversation_id=CONVERSATION)
+    assert fake_graph.requests == [] and tls_idp.obo_requests == []
+    prompts = "\n".join(r.json["messages"][-1]["content"] for r in fake_llm.chat_requests())
+    assert "Merci de confirmer votre présence." in prompts and "maladie" not in prompts
+
+
+def test_a_failing_graph_falls_back_to_the_quoted_thread(make_app, tls_idp, fake_llm, fake_graph, caplog):
+    fake_graph.fail_with = 503
+    client = _summary_client(make_app, tls_idp, fake_llm, fake_graph, AUTH_CLIENT_SECRET=SECRET)
+    with caplog.at_level(logging.WARNING, logger="backend.usecases.mail_thread"):
+        _summarise(client, tls_idp.token(roles=["Plume.Greffier"]), conversation_id=CONVERSATION)
+    assert len(fake_graph.requests) == 1
+    prompts = "\n".join(r.json["messages"][-1]["content"] for r in fake_llm.chat_requests())
+    assert "Merci de confirmer votre présence." in prompts and "maladie" not in prompts
+    assert [r.error for r in caplog.records if r.name == "backend.usecases.mail_thread"] \
+        == ["graph_indisponible"]
+
+
+def test_a_summary_without_conversation_id_does_not_call_graph(make_app, tls_idp, fake_llm, fake_graph):
+    client = _summary_client(make_app, tls_idp, fake_llm, fake_graph, AUTH_CLIENT_SECRET=SECRET)
+    _summarise(client, tls_idp.token(roles=["Plume.Greffier"]))
+    assert fake_graph.requests == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 
-from backend.llm.fields import extract_fields, parse_json_object
+from backend.usecases.mail_fields import extract_fields, parse_json_object
 from tests.fakes.upstream import Behaviour
 from tests.llm.conftest import events, text_of
 

@@ -6,7 +6,8 @@ import re
 import pytest
 
 from backend import config
-from backend.llm import prompts, tasks
+from backend.llm import prompts
+from backend.usecases import tasks
 from backend.llm.prompts import Fence
 from backend.settings import ConfigError
 

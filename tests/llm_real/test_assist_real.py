@@ -49,9 +49,8 @@ BODIES: dict[str, dict[str, str]] = {
 def plume_on(make_app):
     """Build an app pointed at a llama.cpp server exactly as `make run` points it."""
     def build(server: demo.DemoServer, max_output: int = SHORT_ANSWER, **overrides: Any):
-        app = make_app(LLM_MAX_OUTPUT_TOKENS=max_output, **overrides)
-        demo.point_config(app.config, server)
-        return app
+        settings = {"LLM_MAX_OUTPUT_TOKENS": max_output, **overrides}
+        return make_app(**{**settings, **demo.settings_for(server, make_app(**settings).config)})
     return build
 
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import NotFound, ValidationError
+from ..llm.prompts import NO_INSTRUCTIONS, Fence, load
 from .mapreduce import number_paragraphs
-from .prompts import NO_INSTRUCTIONS, Fence, load
 
 MAX_INSTRUCTIONS_CHARS = 4000
 MAX_SHORT_FIELD_CHARS = 500
@@ -43,7 +43,8 @@ TASKS: dict[str, Task] = {t.name: t for t in (
     Task("summarize", long_inputs=True, numbered=True),
     Task("rewrite", data_label="texte à réécrire"),
     Task("draft", text_required=False, instructions_required=True, data_label="texte de travail"),
-    Task("mail-summary", long_inputs=True, options=("subject",), data_label="courriel reçu"),
+    Task("mail-summary", long_inputs=True, options=("subject", "conversation_id"),
+         data_label="courriel reçu"),
     Task("mail-reply", options=("subject", "tone", "length"), data_label="courriel reçu"),
     Task("attachment-summary", long_inputs=True, numbered=True, options=("filename",),
          data_label="pièce jointe"),
@@ -109,6 +110,8 @@ def validate(task: Task, body: Any) -> AssistRequest:
     options: dict[str, str] = {}
     if "subject" in task.options:
         options["subject"] = _string(body, "subject", MAX_SHORT_FIELD_CHARS).strip()
+    if "conversation_id" in task.options:
+        options["conversation_id"] = _string(body, "conversation_id", MAX_SHORT_FIELD_CHARS).strip()
     if "filename" in task.options:
         options["filename"] = _string(body, "filename", MAX_SHORT_FIELD_CHARS).strip()
     if "tone" in task.options:

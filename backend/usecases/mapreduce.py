@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .tokens import chars_for_tokens
+from ..llm.tokens import chars_for_tokens
 
 _PARAGRAPH_MARK = re.compile(r"\[§\s*\d+\]")
 _PARAGRAPH_SPLIT = re.compile(r"\n\s*\n|\n(?=\s*\[(?:§|p\.)\s*\d+\])")

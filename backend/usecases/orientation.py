@@ -14,12 +14,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .. import audit
-from ..auth import charge_tokens, check_quota
+from .. import llm
+from ..auth import User
 from ..errors import AppError
-from .fields import parse_json_object
+from ..llm.prompts import Fence, load
+from .mail_fields import parse_json_object
 from .mail_settings import DEFAULT_CATEGORIES, DEFAULT_SERVICES
-from .prompts import Fence, load
+from .metered import metered
 
 log = logging.getLogger(__name__)
 
@@ -178,26 +179,18 @@ def _pick(name: Any, choices: list[str]) -> str | None:
     return None
 
 
-def _ask_gateway(messages: list[dict[str, str]], prompt_id: str) -> tuple[str, str]:
-    """One model call, with the quota, the audit record and the token charge of an assist."""
-    from . import complete, gateway
-
-    gateway()  # no host configured: keywords at once, no quota spent, nothing to record
-    check_quota(TASK)
-    interaction = audit.start("assist", TASK)
-    with interaction.failures():
-        completion = complete(TASK, messages, max_tokens=MAX_ANSWER_TOKENS, temperature=0.0)
-    interaction.update(model=completion.model, host=completion.host, prompt_version=prompt_id)
-    interaction.first_token()
-    interaction.finish("ok", usage=completion.usage)
-    tokens = sum(v for k, v in (completion.usage or {}).items()
-                 if k in ("prompt_tokens", "completion_tokens") and isinstance(v, int))
-    if tokens:
-        charge_tokens(TASK, tokens)
+def _ask_gateway(user: User, messages: list[dict[str, str]], prompt_id: str) -> tuple[str, str]:
+    """One model call, metered like an assist (quota, record, tokens)."""
+    gateway = llm.gateway()  # no host configured: keywords at once, no quota spent, nothing to record
+    with metered(user, "assist", TASK, prompt_version=prompt_id) as call:
+        completion = gateway.complete(TASK, messages, max_tokens=MAX_ANSWER_TOKENS, temperature=0.0)
+        call.charge(completion.usage)
+        call.update(model=completion.model, host=completion.host)
+        call.first_token()
     return completion.text, completion.model
 
 
-def suggest(config: Mapping[str, Any], subject: str, body: str) -> Suggestion:
+def suggest(user: User, config: Mapping[str, Any], subject: str, body: str) -> Suggestion:
     """Suggest a category and a service for a mail (inside a request: quota and audit apply).
 
     Any :class:`AppError` from the gateway (not configured, upstream down, quota reached)
@@ -207,7 +200,7 @@ def suggest(config: Mapping[str, Any], subject: str, body: str) -> Suggestion:
     by_keywords = suggest_by_keywords(config, subject, body)
     messages, prompt_id = _messages(config, subject, body)
     try:
-        answer, model = _ask_gateway(messages, prompt_id)
+        answer, model = _ask_gateway(user, messages, prompt_id)
     except AppError as err:
         log.info("routing falls back to keywords", extra={"error": err.code})
         by_keywords.notice = NOTICES.get(err.code, NOTICES["default"])

@@ -8,10 +8,10 @@ instead of ``done``. A long document first sends ``progress`` {"done", "total",
 
 Everything that can fail before the answer starts (unknown task, body, role, quota,
 no host, every host down) fails before the first byte, as a JSON error with its status;
-the first byte is the first token. The quota is checked before the host is called, so a
-refused request never spends the host's capacity. The audit record
-opened here is finished on every path: ``ok``, ``error`` with its code, or ``stopped``
-when the client went away.
+the first byte is the first token. The call is metered (:mod:`.metered`): the quota is
+checked before the host is called, so a refused request never spends the host's capacity,
+and the record opened at the start is finished on every path: ``ok``, ``error`` with its
+code, or ``stopped`` when the client went away.
 """
 from __future__ import annotations
 
@@ -25,15 +25,18 @@ from typing import Any, Generator, Iterator
 from flask import Response
 from flask.globals import request_ctx
 
-from .. import audit
-from ..auth import User, authorize_task, charge_tokens, check_quota
+from .. import llm
+from ..auth import User, authorize_task
 from ..errors import AppError, PayloadTooLarge
-from . import tasks
-from .upstream import Completion, Gateway, StreamCut, UpstreamStream
+from ..llm.prompts import Fence, load
+from ..llm.tokens import chars_for_tokens, estimate_messages
+from ..llm.upstream import Completion, Gateway, StreamCut, UpstreamStream
+from ..retrieval import check_citations, grounding_sources
+from . import mail_thread, tasks
+from .mail_fields import extract_fields
 from .mapreduce import split_parts
-from .prompts import Fence, load
+from .metered import Call, metered
 from .tasks import AssistRequest, Task
-from .tokens import chars_for_tokens, estimate_messages
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +64,16 @@ def _public(err: AppError) -> dict[str, str]:
 class AssistRun:
     """The state of one assistance call; :meth:`events` produces its stream."""
 
-    def __init__(self, gateway: Gateway, request: AssistRequest, user: User,
-                 interaction: audit.Interaction):
+    def __init__(self, gateway: Gateway, request: AssistRequest, user: User, call: Call):
         self.gateway = gateway
         self.request = request
         self.task: Task = request.task
         self.user = user
-        self.interaction = interaction
+        self.call = call
         self.fence = Fence()
         self.model = gateway.model_for(self.task.name)
         self.cancel = threading.Event()
         self.streams: list[UpstreamStream] = []
-        self.usages: list[dict[str, Any]] = []
         self.started = False          # an event has been handed to the server
         self.sources: list[dict[str, Any]] = []
         self.finish_reason: str | None = None
@@ -114,16 +115,12 @@ class AssistRun:
                                   detail=f"{len(self.parts)} parts")
 
     def _ground(self) -> str:
-        """Sources for a draft, from the case-law index when the retrieval room offers them."""
-        try:
-            from ..retrieval import grounding_sources
-        except ImportError:  # the retrieval room does not offer grounding yet
-            return ""
+        """Sources for a draft, from the case-law index the user may see."""
         query = f"{self.request.instructions}\n{self.request.text}"[:GROUNDING_QUERY_CHARS]
         self.sources = list(grounding_sources(query, self.user, k=GROUNDING_SOURCES) or [])
         if not self.sources:
             return ""
-        self.interaction.update(source_ids=[s.get("passage_id") for s in self.sources])
+        self.call.update(source_ids=[s.get("passage_id") for s in self.sources])
         return "\n\n".join(self.fence.wrap(f"source [{s['n']}]",
                                            f"[{s['n']}] {s.get('citation', '')}\n{s.get('text', '')}")
                            for s in self.sources)
@@ -147,7 +144,7 @@ class AssistRun:
                 self.started = True
                 yield sse("sources", self._sources_event())
             self.started = True
-            done = {"interaction_id": self.interaction.id, "usage": self.usage(), "model": self.model,
+            done = {"interaction_id": self.call.id, "usage": self.usage(), "model": self.model,
                     "demo": bool(self.gateway.config.get("LLM_DEMO")), "finish_reason": self.finish_reason}
             # The record is complete before the pane learns the interaction id (it may send
             # feedback on it at once).
@@ -188,20 +185,20 @@ class AssistRun:
         try:
             for piece in stream.pieces():
                 if not self.pieces:
-                    self.interaction.first_token()
+                    self.call.first_token()
                 self.pieces += 1
                 self.started = True
                 yield sse("delta", {"text": piece})
         finally:
             stream.close()
-            self.usages.append(stream.usage())
+            self.call.charge(stream.usage())
         self.finish_reason = stream.finish_reason
 
     def _complete(self, messages: list[dict[str, str]], max_tokens: int) -> Completion:
         """A background call (map step, fields) sharing this run's cancellation."""
         completion = self.gateway.complete(self.task.name, messages, max_tokens=max_tokens,
                                            cancel=self.cancel)
-        self.usages.append(completion.usage)
+        self.call.charge(completion.usage)
         return completion
 
     def _long_document(self) -> Iterator[bytes]:
@@ -225,7 +222,7 @@ class AssistRun:
             if len(groups) >= len(summaries):
                 groups = ["\n\n".join(summaries[i:i + 2]) for i in range(0, len(summaries), 2)]
             summaries = yield from self._map(groups, "reduce", "Synthèse")
-        self.interaction.update(parts=total)
+        self.call.update(parts=total)
         yield from self._relay(self._open(messages))
 
     def _map(self, parts: list[str], prompt_name: str, step: str) -> Generator[bytes, None, list[str]]:
@@ -270,8 +267,6 @@ class AssistRun:
         return self.gateway.executor.submit(self._complete, messages, self.fields_output)
 
     def _fields(self, future: Future) -> dict[str, Any]:
-        from .fields import extract_fields
-
         try:
             answer = future.result().text
         except AppError as err:
@@ -282,26 +277,17 @@ class AssistRun:
         return extract_fields(answer, self.request.document())
 
     def _sources_event(self) -> dict[str, Any]:
-        try:
-            from ..retrieval import check_citations
-        except ImportError:
-            flags: list[dict[str, Any]] = []
-        else:
-            text = "".join(s.text for s in self.streams)
-            flags = list(check_citations(text, self.sources))
+        text = "".join(s.text for s in self.streams)
+        flags = list(check_citations(text, self.sources))
         return {"sources": self.sources, "flags": flags}
 
     # Bookkeeping ------------------------------------------------------------------
     def usage(self) -> dict[str, Any]:
-        prompt = sum(u["prompt_tokens"] for u in self.usages)
-        completion = sum(u["completion_tokens"] for u in self.usages)
-        return {"prompt_tokens": prompt, "completion_tokens": completion,
-                "total_tokens": prompt + completion,
-                "estimated": any(u.get("estimated") for u in self.usages), "calls": len(self.usages)}
+        return self.call.usage()
 
     def _finish(self, outcome: str, code: str | None) -> None:
-        """Close every upstream call, charge the tokens, finish the record, log one line
-        (once: the first outcome wins)."""
+        """Close every upstream call, finish the record (its tokens charged with it), log
+        one line (once: the first outcome wins)."""
         if self.finished:
             return
         self.finished = True
@@ -309,19 +295,13 @@ class AssistRun:
         for stream in self.streams:
             stream.close()
         usage = self.usage()
-        try:
-            if usage["total_tokens"]:
-                charge_tokens(self.task.name, usage["total_tokens"])
-        except Exception:  # noqa: BLE001 - accounting must not turn an answer into an error
-            log.exception("charging tokens failed")
-        self.interaction.update(model=self.model, host=self.host,
-                                prompt_version=load(self.task.name).id)
-        self.interaction.finish(outcome, error_code=code, usage=usage)
+        self.call.update(model=self.model, host=self.host, prompt_version=load(self.task.name).id)
+        self.call.finish(outcome, code)
         log.info("assist finished", extra={
             "task": self.task.name, "outcome": outcome, "error_code": code, "model": self.model,
             "host": self.host, "pieces": self.pieces, "parts": len(self.parts),
             "duration_ms": round((time.perf_counter() - self.began) * 1000, 1),
-            "usage": usage, "interaction_id": self.interaction.id})
+            "usage": usage, "interaction_id": self.call.id})
 
 
 def _event_stream(first: bytes, events: Generator[bytes, None, None]) -> Response:
@@ -348,21 +328,24 @@ def _event_stream(first: bytes, events: Generator[bytes, None, None]) -> Respons
     return Response(body, mimetype="text/event-stream", headers=SSE_HEADERS)
 
 
+def _metered_events(user: User, request: AssistRequest) -> Generator[bytes, None, None]:
+    """The answer's events inside one metered call: the record ends with the stream."""
+    with metered(user, "assist", request.task.name) as call:
+        # Admitted first: a refused user must not spend the sovereign host's capacity,
+        # not even for one cancelled request.
+        thread = mail_thread.conversation_text(request.options.get("conversation_id", ""))
+        if thread:
+            request.text = thread  # the whole conversation instead of what the mail quotes
+        run = AssistRun(llm.gateway(), request, user, call)
+        yield from run.events()
+
+
 def stream_response(task_name: str, body: Any) -> Response:
     """``POST /api/v1/assist/<task>``: check everything, wait for the first token, stream."""
-    from . import gateway as get_gateway
-
     task = tasks.get(task_name)
-    user = authorize_task(task_name)
+    user = authorize_task(task_name)  # before the body is read: 403 comes before 400
     request = tasks.validate(task, body)
-    interaction = audit.start("assist", task_name)
-    with interaction.failures():
-        gw = get_gateway()
-        # The quota is checked before any call to the host: a refused user must not spend
-        # the sovereign host's capacity, not even for one cancelled request.
-        check_quota(task_name)
-        run = AssistRun(gw, request, user, interaction)
-        events = run.events()
-        first = next(events)
+    events = _metered_events(user, request)
+    first = next(events)
     return _event_stream(first, events)
 

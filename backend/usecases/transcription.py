@@ -11,10 +11,11 @@ import logging
 import time
 from typing import Any
 
-from .. import audit
-from ..auth import authorize_task, charge_tokens, check_quota
+from .. import llm
+from ..auth import User, authorize
 from ..errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
-from .tokens import estimate_tokens
+from ..llm.tokens import estimate_tokens
+from .metered import metered
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +55,10 @@ def _segments(raw: Any) -> list[dict[str, Any]]:
     return segments
 
 
-def transcribe(data: bytes, filename: str, *, language: str | None, max_bytes: int) -> dict[str, Any]:
-    """Transcribe one recording for the current user (role, quota and audit included)."""
-    from . import gateway as get_gateway
-
-    authorize_task(TASK)
+def transcribe(user: User, data: bytes, filename: str, *, language: str | None,
+               max_bytes: int) -> dict[str, Any]:
+    """Transcribe one recording for ``user`` (one metered call: role, quota, record)."""
+    authorize(user, TASK)  # before the file is looked at
     if language is not None and language not in LANGUAGES:
         raise ValidationError("language", "Langue non prise en charge : indiquez par exemple « fr ».")
     if not data:
@@ -71,23 +71,16 @@ def transcribe(data: bytes, filename: str, *, language: str | None, max_bytes: i
         raise UnsupportedMediaType("Ce fichier n'est pas un enregistrement pris en charge "
                                    "(formats acceptés : wav, mp3, m4a, ogg, webm).",
                                    detail=f"unrecognised audio header for {filename!r}")
-    interaction = audit.start("transcribe", TASK, bytes=len(data), format=kind)
     began = time.perf_counter()
-    with interaction.failures():
-        gw = get_gateway()
-        check_quota(TASK)
+    with metered(user, "transcribe", TASK) as call:
+        gw = llm.gateway()
         name = filename if filename.lower().endswith("." + kind) else f"enregistrement.{kind}"
         body, model, host = gw.transcribe(data, name, FORMATS[kind], language=language or "fr")
-    text = body["text"].strip()
-    usage = {"prompt_tokens": 0, "completion_tokens": estimate_tokens(text),
-             "total_tokens": estimate_tokens(text), "estimated": True}
-    try:
-        charge_tokens(TASK, usage["total_tokens"])
-    except Exception:  # noqa: BLE001 - accounting must not lose a transcription
-        log.exception("charging tokens failed")
-    interaction.update(model=model, host=host)
-    interaction.first_token()
-    interaction.finish("ok", usage=usage)
+        text = body["text"].strip()
+        call.charge({"prompt_tokens": 0, "completion_tokens": estimate_tokens(text),
+                     "estimated": True})
+        call.update(model=model, host=host)
+        call.first_token()
     duration = body.get("duration")
     log.info("transcription finished", extra={
         "model": model, "host": host, "format": kind, "bytes": len(data),
@@ -95,4 +88,4 @@ def transcribe(data: bytes, filename: str, *, language: str | None, max_bytes: i
     return {"text": text, "segments": _segments(body.get("segments")),
             "language": body.get("language") if isinstance(body.get("language"), str) else None,
             "duration": float(duration) if isinstance(duration, (int, float)) else None,
-            "model": model, "interaction_id": interaction.id}
+            "model": model, "interaction_id": call.id}
