@@ -172,12 +172,8 @@ def use_json_for_server_errors() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Register the one handler for AppError, Werkzeug errors and unexpected exceptions,
-    and the input guards every request meets (:mod:`backend.api.guards`)."""
-    from .api import guards
-
-    guards.init_app(app)
-
+    """Register the one handler for AppError, Werkzeug errors and unexpected exceptions
+    (the input guards every request meets are the API's: :mod:`backend.api.guards`)."""
     @app.errorhandler(AppError)
     def _app_error(err: AppError) -> Response:
         level = logging.ERROR if err.status >= 500 else logging.INFO

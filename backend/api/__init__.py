@@ -12,7 +12,7 @@ from flask import Flask
 
 from . import (about, addin, assist, client_config, edges, feedback, health, me, metrics, models,
                observatory, openapi, search, transcribe, user_jurisdictions)
-from . import attachments, facets, routing
+from . import attachments, facets, guards, routing
 
 # Modules with a blueprint, in registration order. Add a use case here.
 USE_CASES: list[ModuleType] = [health, openapi, addin, feedback, observatory, about, metrics,
@@ -21,6 +21,7 @@ USE_CASES: list[ModuleType] = [health, openapi, addin, feedback, observatory, ab
 
 
 def init_app(app: Flask) -> None:
+    guards.init_app(app)
     edges.init_app(app)
     for module in USE_CASES:
         app.register_blueprint(module.bp)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..cooperative import offload
-from . import budget, docx_reader, pdf_reader, sandbox
+from . import budget, sandbox
 from .errors import DocumentError, empty, encrypted, too_large, unreadable, unsupported
 
 __all__ = ["Document", "Paragraph", "DocumentError", "read_document", "SUPPORTED_EXTENSIONS",
@@ -140,7 +140,7 @@ def read_document(data: bytes, filename: str, *, max_bytes: int, max_pages: int,
     else:
         # Parsing a long file is seconds of CPU: off the event loop of a gevent worker.
         work = budget.Budget(filename, max_seconds=max_seconds, max_paragraphs=max_paragraphs)
-        found, pages = offload(_parse, kind, data, filename, max_pages, work)
+        found, pages = offload(sandbox.parse, kind, data, filename, max_pages, work)
         blocks = [Paragraph(p.text, p.kind, p.page) for p in found]
     paragraphs = [p for p in blocks if p.text.strip()]
     if not paragraphs:
@@ -150,13 +150,6 @@ def read_document(data: bytes, filename: str, *, max_bytes: int, max_pages: int,
                         "reconnaissance de caractères ?).")
         raise empty(f"{filename}: no text")
     return Document(filename=filename, format=kind, paragraphs=paragraphs, pages=pages)
-
-
-def _parse(kind: str, data: bytes, filename: str, max_pages: int,
-           work: budget.Budget) -> tuple[list, int | None]:
-    if kind == "pdf":
-        return pdf_reader.read(data, filename, max_pages=max_pages, budget=work)
-    return docx_reader.read(data, filename, budget=work), None
 
 
 def init_app(app) -> None:  # noqa: ANN001 - kept for symmetry with the other rooms

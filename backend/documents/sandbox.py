@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ServiceUnavailable
+from . import docx_reader, pdf_reader
+from .budget import Budget
 from .errors import DocumentError, too_large, unreadable
 
 log = logging.getLogger(__name__)
@@ -138,6 +140,14 @@ def _recv_exact(conn: socket.socket, size: int) -> bytes:
     return b"".join(parts)
 
 
+def parse(kind: str, data: bytes, filename: str, max_pages: int,
+          work: Budget) -> tuple[list, int | None]:
+    """The blocks of one file (and its pages, for a PDF), within ``work``'s budget."""
+    if kind == "pdf":
+        return pdf_reader.read(data, filename, max_pages=max_pages, budget=work)
+    return docx_reader.read(data, filename, budget=work), None
+
+
 def _error(err: DocumentError) -> dict[str, Any]:
     return {"error": {"status": err.status, "code": err.code, "message": err.message,
                       "detail": err.detail}}
@@ -145,9 +155,6 @@ def _error(err: DocumentError) -> dict[str, Any]:
 
 def _child(conn: socket.socket) -> None:
     """One file: limits first, then read, answer and exit."""
-    from . import _parse
-    from .budget import Budget
-
     header_size, data_size = struct.unpack("!II", _recv_exact(conn, 8))
     request = json.loads(_recv_exact(conn, header_size))
     seconds = int(request["max_seconds"]) + 2
@@ -157,7 +164,7 @@ def _child(conn: socket.socket) -> None:
     budget = Budget(request["filename"], max_seconds=request["max_seconds"],
                     max_paragraphs=request["max_paragraphs"])
     try:
-        blocks, pages = _parse(request["kind"], data, request["filename"],
+        blocks, pages = parse(request["kind"], data, request["filename"],
                                request["max_pages"], budget)
         answer: dict[str, Any] = {"blocks": [[b.text, b.kind, b.page] for b in blocks],
                                   "pages": pages}
@@ -179,8 +186,6 @@ def resource_limits(cpu_seconds: int) -> None:
 def serve(listener: socket.socket) -> None:
     """Fork one child per connection until the worker that started this server is gone."""
     # The readers, imported once here and shared by every child (copy-on-write).
-    from . import _parse  # noqa: F401
-    from . import docx_reader, pdf_reader  # noqa: F401
     import docx  # noqa: F401
     import pypdf  # noqa: F401
 
