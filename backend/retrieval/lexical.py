@@ -27,11 +27,9 @@ from typing import Mapping
 
 import Stemmer
 
-ANALYSER = "plume-fr-1"   # recorded in text_analyser; stored vectors made otherwise are redone
+from ..folding import fold
 
-_ACCENTED = "ÀÁÂÃÄÅàáâãäåÇçÈÉÊËèéêëÌÍÎÏìíîïÑñÒÓÔÕÖòóôõöÙÚÛÜùúûüÝýÿŸ"
-_PLAIN = "AAAAAAaaaaaaCcEEEEeeeeIIIIiiiiNnOOOOOoooooUUUUuuuuYyyY"
-UNACCENT = str.maketrans({**dict(zip(_ACCENTED, _PLAIN)), "œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"})
+ANALYSER = "plume-fr-1"   # recorded in text_analyser; stored vectors made otherwise are redone
 
 WORD = re.compile(r"[^\W_]+")       # letters and digits; apostrophes, hyphens, dots separate
 MAX_WORD_CHARS = 200               # longer runs are not words (PostgreSQL skips them too)
@@ -52,7 +50,7 @@ COMMON_SHARE = 0.1
 MIN_TELLING_CHARS = 3   # « M. [K] » : letters left by pseudonymisation tell nothing
 
 STOP_WORDS = frozenset(
-    line.strip().translate(UNACCENT).lower()
+    fold(line)
     for line in (Path(__file__).with_name("data") / "french.stop").read_text("utf-8").splitlines()
     if line.strip())
 
@@ -61,22 +59,12 @@ _lexemes: dict[str, str | None] = {}
 _CACHE_LIMIT = 500_000
 
 
-def unaccent(text: str) -> str:
-    """The accents folded, character for character as SQL ``plume_unaccent``."""
-    return text.translate(UNACCENT)
-
-
-def fold(value: str) -> str:
-    """Lower case without accents, spaces collapsed: the ``*_key`` columns of decisions."""
-    return " ".join(unaccent(value).lower().split())
-
-
 def lexeme(word: str) -> str | None:
     """A word's stem, or None for a stop word (cached: a corpus reuses its vocabulary)."""
     found = _lexemes.get(word, "")
     if found != "":
         return found
-    folded = unaccent(word).lower()
+    folded = fold(word)
     stem = None if folded in STOP_WORDS or len(folded) > MAX_WORD_CHARS else _stemmer.stemWord(folded)
     if len(_lexemes) >= _CACHE_LIMIT:
         _lexemes.clear()
@@ -128,8 +116,9 @@ _COUNT = struct.Struct(">i")
 _SINGLE = [struct.pack(">HH", 1, spot) for spot in range(MAX_POSITION + 1)]
 
 
-def tsvector(text: str) -> bytes:
-    """``text`` analysed, in PostgreSQL's binary tsvector format (for ``COPY ... BINARY``).
+def analyse(text: str) -> tuple[bytes, int]:
+    """``text`` analysed: its tsvector in PostgreSQL's binary format (for ``COPY ...
+    BINARY``), and its length for BM25 (the words kept, stop words left out).
 
     Layout of ``tsvectorsend``: lexeme count, then per lexeme its UTF-8 text, a zero
     byte, its position count and positions (weight bits zero). ``tsvectorrecv`` sorts
@@ -139,14 +128,16 @@ def tsvector(text: str) -> bytes:
     parts = [_COUNT.pack(len(found))]
     append = parts.append
     long_text = words > MAX_POSITION
+    terms = 0
     for stem, spots in found.items():
         append(stem)
+        terms += len(spots)
         if len(spots) == 1 and not long_text:
             append(_SINGLE[spots[0]])
         else:
             spots = _bounded(spots)
             append(struct.pack(f">H{len(spots)}H", len(spots), *spots))
-    return b"".join(parts)
+    return b"".join(parts), terms
 
 
 # --- queries --------------------------------------------------------------------------
