@@ -36,6 +36,7 @@ MAX_WORD_CHARS = 200               # longer runs are not words (PostgreSQL skips
 MAX_POSITION = 16383               # tsvector positions are 14 bits
 MAX_POSITIONS_PER_LEXEME = 256     # tsvector keeps at most 256 positions of a lexeme
 SHORT_QUERY_WORDS = 6              # up to this many words, every word must match (AND)
+KEYWORD_SEPARATOR = re.compile(r"\s+[–—-]\s+")   # « – » between a titrage's keywords
 # A longer text (a pasted paragraph) looks for passages holding two of its most telling
 # words: at most this many, none found in more than COMMON_SHARE of passages (while rarer
 # ones remain). Common words add little to the ranking but each costs a scan of a long
@@ -210,10 +211,17 @@ def query(text: str, shares: Mapping[str, float] | None = None) -> tuple[str | N
     return " & ".join(parts), frozenset(s.replace("''", "'") for s in highlighted)
 
 
+def is_keyword_list(text: str) -> bool:
+    """Whether ``text`` is a chain of keywords separated by dashes, as a titrage is
+    (« bail commercial – clause résolutoire – commandement de payer »)."""
+    return sum(1 for item in KEYWORD_SEPARATOR.split(text) if item.strip()) > 1
+
+
 def is_selection(text: str) -> bool:
-    """Whether ``text`` is searched as a pasted selection (more than
-    :data:`SHORT_QUERY_WORDS` words) rather than as a query."""
-    return len(text.split()) > SHORT_QUERY_WORDS
+    """Whether ``text`` is searched by its telling words, as a pasted selection (more
+    than :data:`SHORT_QUERY_WORDS` words) or a keyword list, rather than as a query whose
+    every word must match."""
+    return len(text.split()) > SHORT_QUERY_WORDS or is_keyword_list(text)
 
 
 def any_of(stems: frozenset[str]) -> str | None:

@@ -273,7 +273,9 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
         "candidates": tuning.candidates(k, per_decision),
         "use_vectors": semantic,
         "vector": vector if semantic else np.zeros(DIMENSION, dtype=np.float32),
-        "rrf_k": tuning.RRF_K, "semantic_weight": tuning.SEMANTIC_WEIGHT,
+        "rrf_k": tuning.RRF_K,
+        "semantic_weight": (tuning.KEYWORD_LIST_SEMANTIC_WEIGHT if lexical.is_keyword_list(query)
+                            else tuning.SEMANTIC_WEIGHT),
         "k1": tuning.BM25_K1, "b": tuning.BM25_B,
         "per_decision": per_decision, "k": k, "jurisdictions": _user_jurisdictions(user),
     })
@@ -304,7 +306,9 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
                 # No passage holds two of the selection's telling words: any one will do.
                 params["tsquery"] = lexical.any_of(stems)
                 rows = conn.execute(sql, params, prepare=False).fetchall()
-    return SearchResult(hits=[_hit(row, stems) for row in rows], semantic=semantic)
+    # Every word of a keyword list is one the user chose: all are marked.
+    marked = words if lexical.is_keyword_list(query) else stems
+    return SearchResult(hits=[_hit(row, marked) for row in rows], semantic=semantic)
 
 
 def _hit(row: tuple, stems: frozenset[str]) -> dict[str, Any]:

@@ -65,7 +65,12 @@ def test_words_find_the_decision_with_its_citation_zone_and_marked_terms(loaded)
     assert "en cours de calcul" in body["notice"]
 
 
-def test_meaning_finds_what_words_miss_once_vectors_are_computed(loaded, fake_embeddings):
+def test_once_vectors_are_computed_the_vector_leg_answers_what_no_word_matches(loaded,
+                                                                               fake_embeddings):
+    """The fake host's vectors share the first letters of words, so a misspelt query lands
+    near the passage it misspells: this shows the plumbing (the query embedded once as a
+    « query: », its hits ranked by the vector leg alone), not meaning; test_meaning.py
+    shows meaning with the real model."""
     assert embed_all(loaded) > 0
     body = _search(loaded, q="licenciemnt fautes graves").get_json()  # misspelt: no word matches
     assert body["semantic"] is True and body["notice"] is None
@@ -247,3 +252,25 @@ def test_accents_are_folded_both_ways_and_marks_point_at_the_original_words(sear
 def test_short_queries_understand_phrases_alternatives_and_exclusions(loaded, q, expected):
     body = _search(loaded, q=q).get_json()
     assert {h["decision_id"] for h in body["hits"]} == expected
+
+
+def test_the_decision_whose_titrage_matches_comes_first(search_app, write_jsonl):
+    """A titrage chain searched as keywords, ranked by BM25: the decision holding all the
+    chain's notions comes before one repeating two of them many times, and every keyword
+    is marked in it."""
+    resolution = ("MOTIFS\nLe bailleur a fait délivrer au preneur à bail commercial un commandement "
+                  "de payer visant la clause résolutoire ; faute de paiement dans le mois, le "
+                  "bailleur en demande le bénéfice.\nPAR CES MOTIFS\nConstate la résiliation.")
+    repetition = ("MOTIFS\nLe bail est signé. " + "La clause résolutoire est stipulée au contrat ; la clause "
+                  "résolutoire doit être invoquée de bonne foi. " * 4
+                  + "Un commandement a été délivré.\nPAR CES MOTIFS\nDit la clause résolutoire acquise.")
+    ingest(search_app, [write_jsonl(
+        [decision("resolution", resolution, number="21-00001"),
+         decision("repetition", repetition, number="21-00002")]
+        + [decision(f"autre-{n}", LICENCIEMENT, number=f"22-{n:05d}") for n in range(20)])])
+    hits = _search(search_app, q="bail commercial – clause résolutoire – commandement de payer",
+                   k=5).get_json()["hits"]
+    assert [(h["decision_id"], h["lexical_rank"]) for h in hits[:2]] == [("resolution", 1),
+                                                                         ("repetition", 2)]
+    marked = {hits[0]["text"][a:b].lower() for a, b in hits[0]["marks"]}
+    assert {"bail", "commercial", "clause", "résolutoire", "commandement", "payer"} <= marked
