@@ -134,10 +134,10 @@ VISIBLE = "(d.visibility = 'public' OR d.private_to && %(jurisdictions)s::text[]
 # a full outer join adds 1 / (k + rank) from each.
 SQL = """
 WITH semantic AS (
-    SELECT p.id, p.decision_id, rank() OVER (ORDER BY p.embedding <=> %(vector)s) AS rank
+    SELECT p.id, p.decision_id, rank() OVER (ORDER BY {distance}) AS rank
     FROM passages p LEFT JOIN decisions d ON d.id = p.decision_id
     WHERE %(use_vectors)s AND p.embedding IS NOT NULL AND {visible} AND {filters}
-    ORDER BY p.embedding <=> %(vector)s
+    ORDER BY {distance}
     LIMIT %(candidates)s
 ),
 lexical AS (
@@ -197,9 +197,26 @@ FROM lexeme_counts_total t LEFT JOIN lexeme_counts c ON c.lexeme = ANY(%(lexemes
 """
 
 
-def build_sql(filters_sql: str, hidden: bool = True, common_words: bool = False) -> str:
+# How many passages the filters leave, as the planner estimates it.
+FILTERED = "EXPLAIN (FORMAT JSON) SELECT 1 FROM passages p JOIN decisions d ON d.id = p.decision_id WHERE {filters}"
+
+
+def _exact(conn, filters: Filters, filters_sql: str, params: dict[str, Any]) -> bool:
+    """Whether the vector leg compares the filtered passages' vectors exactly: when the
+    filters leave few passages, reading them all costs less than scanning the index until
+    enough of them come up (see ``tuning.EXACT_BELOW``)."""
+    if not filters.any():
+        return False
+    plan = conn.execute(FILTERED.format(filters=filters_sql), params, prepare=False).fetchone()[0]
+    return plan[0]["Plan"]["Plan Rows"] <= tuning.EXACT_BELOW
+
+
+def build_sql(filters_sql: str, hidden: bool = True, common_words: bool = False,
+              exact: bool = False) -> str:
     """The query; with ``hidden`` False (no private decision hidden from the user) and no
     filter on decisions, PostgreSQL removes the LEFT JOIN to decisions from both legs.
+    With ``exact``, "+ 0" keeps the planner off the HNSW index: the filtered passages'
+    vectors are compared exactly, read through the filter's indexes.
 
     With ``common_words`` (a short query of common words, see ``tuning.MANY_MATCHES``, and
     vectors taking part) the words are only looked for among the vector leg's candidates:
@@ -209,7 +226,9 @@ def build_sql(filters_sql: str, hidden: bool = True, common_words: bool = False)
     visible = VISIBLE if hidden else "TRUE"
     source = SEMANTIC_CANDIDATES if common_words else EVERY_PASSAGE.format(visible=visible,
                                                                             filters=filters_sql)
-    return SQL.format(visible=visible, filters=filters_sql, lexical_source=source, bm25=BM25)
+    distance = "(p.embedding <=> %(vector)s) + 0" if exact else "p.embedding <=> %(vector)s"
+    return SQL.format(visible=visible, filters=filters_sql, lexical_source=source, bm25=BM25,
+                      distance=distance)
 
 
 @dataclass
@@ -298,9 +317,10 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
         with conn.transaction():
             tuning.session(conn)
             hidden = conn.execute(HIDDEN, params).fetchone()[0]
+            exact = semantic and _exact(conn, filters, filters_sql, params)
             # Never a prepared statement: a generic plan cannot use the jurisdiction prefix
             # index nor weigh the query's words, both of which decide the right plan.
-            sql = build_sql(filters_sql, hidden, common and semantic)
+            sql = build_sql(filters_sql, hidden, common and semantic, exact)
             rows = conn.execute(sql, params, prepare=False).fetchall()
             if long_query and len(stems) > 1 and all(row[2] is None for row in rows):
                 # No passage holds two of the selection's telling words: any one will do.

@@ -26,6 +26,8 @@ CANDIDATES_PER_HIT = 8
 # The vector leg: HNSW scanned iteratively until enough passages pass the filters.
 EF_SEARCH = 200
 MAX_SCAN_TUPLES = 20000
+# Filters leaving fewer passages than this (the planner's estimate): compare them exactly.
+EXACT_BELOW = 20000
 
 # The lexical leg ranks at most this many matching passages.
 LEXICAL_CANDIDATE_CAP = 1000
@@ -47,8 +49,8 @@ def session(conn: psycopg.Connection) -> None:
 
     The HNSW scan goes on past ``ef_search`` until the filters have let enough passages
     through (``relaxed_order``: nearly by distance, which is all a rank fusion needs),
-    so a filter no longer starves the vector leg; a very selective filter is left to the
-    planner, which then compares the few vectors exactly. JIT compiling costs more than
+    so a filter no longer starves the vector leg (a selective one is compared exactly,
+    see ``search._exact``). JIT compiling costs more than
     the query; parallel workers cost more than they save on cores shared by every request.
     """
     conn.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
