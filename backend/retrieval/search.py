@@ -155,18 +155,22 @@ fused AS (
            l.rank AS lexical_rank, s.rank AS semantic_rank
     FROM semantic s FULL OUTER JOIN lexical l ON s.id = l.id
 ),
+ranked AS (
+    SELECT f.*, row_number() OVER (PARTITION BY f.decision_id ORDER BY f.score DESC, f.id) AS nth
+    FROM fused f
+),
 best AS (
-    SELECT * FROM (SELECT f.*, row_number() OVER (PARTITION BY f.decision_id
-                                                  ORDER BY f.score DESC, f.id) AS nth
-                   FROM fused f) ranked
-    WHERE nth <= %(per_decision)s ORDER BY score DESC, id LIMIT %(k)s
+    SELECT * FROM (SELECT r.*, sum(r.score) FILTER (WHERE r.nth <= %(decision_passages)s)
+                                 OVER (PARTITION BY r.decision_id) AS decision_score
+                   FROM ranked r) scored
+    WHERE nth <= %(per_decision)s ORDER BY decision_score DESC, score DESC, id LIMIT %(k)s
 )
 SELECT b.id, b.score, b.lexical_rank, b.semantic_rank, p.zone, p.ordinal, p.start_offset,
        p.end_offset, p.text,
        d.source_id, d.ecli, d.jurisdiction, d.chamber, d.number, d.decision_date, d.solution,
        d.publication, d.summary, d.themes, d.source, d.visibility
 FROM best b JOIN passages p ON p.id = b.id JOIN decisions d ON d.id = p.decision_id
-ORDER BY b.score DESC, b.id
+ORDER BY b.decision_score DESC, b.score DESC, b.id
 """
 
 # BM25 of passage ``p`` for the lexemes weighed: each lexeme's count in the passage is the
@@ -296,7 +300,8 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
         "semantic_weight": (tuning.KEYWORD_LIST_SEMANTIC_WEIGHT if lexical.is_keyword_list(query)
                             else tuning.SEMANTIC_WEIGHT),
         "k1": tuning.BM25_K1, "b": tuning.BM25_B,
-        "per_decision": per_decision, "k": k, "jurisdictions": _user_jurisdictions(user),
+        "per_decision": per_decision, "decision_passages": tuning.DECISION_PASSAGES, "k": k,
+        "jurisdictions": _user_jurisdictions(user),
     })
     with db.search_connection() as conn:
         words = lexical.stems(query)

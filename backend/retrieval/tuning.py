@@ -11,8 +11,12 @@ import psycopg
 # Reciprocal rank fusion: 1 / (RRF_K + rank) from each leg, the vector leg weighted.
 RRF_K = 60
 SEMANTIC_WEIGHT = 0.5
-# A keyword list (a titrage chain) is matched by its words: the vectors only fill in.
-KEYWORD_LIST_SEMANTIC_WEIGHT = 0.1
+# A keyword list (a titrage chain) is ranked by its words; passages found by the vectors
+# alone only fill the page after them.
+KEYWORD_LIST_SEMANTIC_WEIGHT = 0.0
+
+# A decision ranks by the sum of its best passages' fused scores, this many of them.
+DECISION_PASSAGES = 2
 
 # BM25's textbook constants: term-frequency saturation and length normalisation.
 BM25_K1 = 1.2
