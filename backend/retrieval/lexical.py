@@ -37,6 +37,7 @@ MAX_POSITION = 16383               # tsvector positions are 14 bits
 MAX_POSITIONS_PER_LEXEME = 256     # tsvector keeps at most 256 positions of a lexeme
 SHORT_QUERY_WORDS = 6              # up to this many words, every word must match (AND)
 KEYWORD_SEPARATOR = re.compile(r"\s+[–—-]\s+")   # « – » between a titrage's keywords
+MAX_KEYWORD_WORDS = 16             # a titrage's longest keywords are short phrases
 # A longer text (a pasted paragraph) looks for passages holding two of its most telling
 # words: at most this many, none found in more than COMMON_SHARE of passages (while rarer
 # ones remain). Common words add little to the ranking but each costs a scan of a long
@@ -212,9 +213,11 @@ def query(text: str, shares: Mapping[str, float] | None = None) -> tuple[str | N
 
 
 def is_keyword_list(text: str) -> bool:
-    """Whether ``text`` is a chain of keywords separated by dashes, as a titrage is
-    (« bail commercial – clause résolutoire – commandement de payer »)."""
-    return sum(1 for item in KEYWORD_SEPARATOR.split(text) if item.strip()) > 1
+    """Whether ``text`` is a chain of short keywords separated by dashes, as a titrage is
+    (« bail commercial – clause résolutoire – commandement de payer »), rather than prose
+    that holds a dash."""
+    items = [item for item in KEYWORD_SEPARATOR.split(text) if item.strip()]
+    return len(items) > 1 and all(len(item.split()) <= MAX_KEYWORD_WORDS for item in items)
 
 
 def is_selection(text: str) -> bool:

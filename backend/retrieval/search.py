@@ -292,15 +292,18 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
     semantic = use_vectors and vector is not None
     filters_sql, params = filters.sql()
     long_query = lexical.is_selection(query)
+    keywords = lexical.is_keyword_list(query)
     params.update({
         "candidates": tuning.candidates(k, per_decision),
         "use_vectors": semantic,
         "vector": vector if semantic else np.zeros(DIMENSION, dtype=np.float32),
         "rrf_k": tuning.RRF_K,
-        "semantic_weight": (tuning.KEYWORD_LIST_SEMANTIC_WEIGHT if lexical.is_keyword_list(query)
+        "semantic_weight": (tuning.KEYWORD_LIST_SEMANTIC_WEIGHT if keywords
                             else tuning.SEMANTIC_WEIGHT),
         "k1": tuning.BM25_K1, "b": tuning.BM25_B,
-        "per_decision": per_decision, "decision_passages": tuning.DECISION_PASSAGES, "k": k,
+        "per_decision": per_decision, "k": k,
+        "decision_passages": (tuning.SELECTION_DECISION_PASSAGES if long_query and not keywords
+                              else tuning.DECISION_PASSAGES),
         "jurisdictions": _user_jurisdictions(user),
     })
     with db.search_connection() as conn:
@@ -332,7 +335,7 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
                 params["tsquery"] = lexical.any_of(stems)
                 rows = conn.execute(sql, params, prepare=False).fetchall()
     # Every word of a keyword list is one the user chose: all are marked.
-    marked = words if lexical.is_keyword_list(query) else stems
+    marked = words if keywords else stems
     return SearchResult(hits=[_hit(row, marked) for row in rows], semantic=semantic)
 
 

@@ -15,8 +15,11 @@ SEMANTIC_WEIGHT = 0.5
 # alone only fill the page after them.
 KEYWORD_LIST_SEMANTIC_WEIGHT = 0.0
 
-# A decision ranks by the sum of its best passages' fused scores, this many of them.
+# A decision ranks by the sum of its best passages' fused scores, this many of them: a
+# question or a keyword list names a subject a decision may discuss in several passages;
+# a selection was copied from one passage.
 DECISION_PASSAGES = 2
+SELECTION_DECISION_PASSAGES = 1
 
 # BM25's textbook constants: term-frequency saturation and length normalisation.
 BM25_K1 = 1.2
