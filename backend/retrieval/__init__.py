@@ -12,8 +12,9 @@ Functions other rooms call:
 Vectors are filled after ingestion by a background thread of the serving process
 (``PLUME_EMBED_IN_BACKGROUND``) or by ``python -m backend embed``; until then search is
 lexical only. Modules: :mod:`.records` and :mod:`.text` (preparing decisions),
-:mod:`.ingest`, :mod:`.embeddings` and :mod:`.vectors`, :mod:`.search`,
-:mod:`.citations`, :mod:`.grounding`.
+:mod:`.ingest`, :mod:`.embeddings` and :mod:`.vectors`, :mod:`.search` and its
+figures in :mod:`.tuning`, :mod:`.citations`, :mod:`.grounding`. Modules import downwards
+only (ingest ← vectors ← search ← this package), never this package.
 """
 from __future__ import annotations
 

@@ -6,8 +6,8 @@ loading far below 5,000 passages/s. Plume therefore analyses text here and store
 result: words are runs of letters and digits, folded like ``plume_unaccent`` (« é » →
 « e », « œ » → « oe ») and lower-cased, French stop words dropped, the rest stemmed by
 the Snowball French stemmer (PyStemmer, the algorithm PostgreSQL uses). Positions count
-every word, stop words included, as PostgreSQL does, so ``ts_rank_cd`` and phrase
-queries behave as before.
+every word, stop words included, as PostgreSQL does, so phrase queries work; BM25 reads
+each lexeme's count from them (:mod:`.search`).
 
 Queries go through the same analyser (:func:`query`), and the highlighting of matched
 words (:func:`marks`) too, so a word is found and marked exactly when its stem is
@@ -28,6 +28,7 @@ from typing import Mapping
 import Stemmer
 
 from ..folding import fold
+from .tuning import COMMON_SHARE, LONG_QUERY_TERMS
 
 ANALYSER = "plume-fr-1"   # recorded in text_analyser; stored vectors made otherwise are redone
 
@@ -38,17 +39,6 @@ MAX_POSITIONS_PER_LEXEME = 256     # tsvector keeps at most 256 positions of a l
 SHORT_QUERY_WORDS = 6              # up to this many words, every word must match (AND)
 KEYWORD_SEPARATOR = re.compile(r"\s+[–—-]\s+")   # « – » between a titrage's keywords
 MAX_KEYWORD_WORDS = 16             # a titrage's longest keywords are short phrases
-# A longer text (a pasted paragraph) looks for passages holding two of its most telling
-# words: at most this many, none found in more than COMMON_SHARE of passages (while rarer
-# ones remain). Common words add little to the ranking but each costs a scan of a long
-# index list; a passage sharing one rare word with the selection is mostly chance.
-# Sample corpus, 304 selections of 40 words, hit@1 / hit@10 of the decision selected:
-# any word 0.39 / 0.56 (before); two of the 4 most telling 0.80 / 0.99 (about the same with 5
-# or 6), ranked by all the selection's words (see search.build_sql).
-# At 1 M passages the pairs cost the most: p50 / p95 28 / 38 ms with 4 words, 40 / 58
-# with 5, 75 / 108 with 6.
-LONG_QUERY_TERMS = 4
-COMMON_SHARE = 0.1
 MIN_TELLING_CHARS = 3   # « M. [K] » : letters left by pseudonymisation tell nothing
 
 STOP_WORDS = frozenset(

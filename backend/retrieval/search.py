@@ -83,11 +83,9 @@ class Filters:
             raise ValidationError("date_from", "La date de début est postérieure à la date de fin.")
         return filters
 
-    def decision_filters(self) -> bool:
-        return any((self.jurisdiction, self.chamber, self.date_from, self.date_to, self.solution))
-
     def any(self) -> bool:
-        return self.decision_filters() or self.zone is not None
+        return any((self.jurisdiction, self.chamber, self.date_from, self.date_to, self.solution,
+                    self.zone))
 
     def sql(self) -> tuple[str, dict[str, Any]]:
         """WHERE conditions on ``d`` (decisions) and ``p`` (passages), with parameters."""

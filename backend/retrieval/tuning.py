@@ -36,6 +36,12 @@ MAX_SCAN_TUPLES = 20000
 # Filters leaving fewer passages than this (the planner's estimate): compare them exactly.
 EXACT_BELOW = 20000
 
+# A selection (or a keyword list) looks for passages holding two of its most telling words:
+# at most LONG_QUERY_TERMS of them, none held by more than COMMON_SHARE of passages while
+# rarer ones remain (common words add little to the ranking, each costs a long index list).
+LONG_QUERY_TERMS = 4
+COMMON_SHARE = 0.1
+
 # The lexical leg ranks at most this many matching passages.
 LEXICAL_CANDIDATE_CAP = 1000
 # A short query whose words, each common, are together expected in more than MANY_MATCHES
