@@ -198,9 +198,9 @@ SELECT t.passages, t.terms, c.lexeme, c.passages
 FROM lexeme_counts_total t LEFT JOIN lexeme_counts c ON c.lexeme = ANY(%(lexemes)s)
 """
 
-
 # How many passages the filters leave, as the planner estimates it.
-FILTERED = "EXPLAIN (FORMAT JSON) SELECT 1 FROM passages p JOIN decisions d ON d.id = p.decision_id WHERE {filters}"
+FILTERED = ("EXPLAIN (FORMAT JSON) "
+            "SELECT 1 FROM passages p JOIN decisions d ON d.id = p.decision_id WHERE {filters}")
 
 
 def _exact(conn, filters: Filters, filters_sql: str, params: dict[str, Any]) -> bool:
