@@ -38,6 +38,7 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/LICENSE.md $(VENDOR)/chart.js/
 	cp node_modules/@azure/msal-browser/lib/msal-browser.min.js $(VENDOR)/
 	cp node_modules/@azure/msal-browser/LICENSE $(VENDOR)/msal-browser.LICENSE.txt
+	cp node_modules/axe-core/axe.min.js $(VENDOR)/
 	touch $@
 
 # MSAL's redirect bridge (addin/common/signin-redirect.html), its own rule so that a machine

@@ -8,6 +8,7 @@ Rooms (each a package with ``init_app`` and a few documented functions):
 - ``retrieval``: case-law ingestion and hybrid search
 - ``documents``: reading .docx and .pdf files
 - ``audit``: AI Act interaction records and the observatory
+- ``jobs``: long work (dossiers, hearings) as resumable background jobs
 - ``api``: the HTTP surface (one blueprint per use case), edges and the add-in files
 - ``manifests``: the Word and Outlook add-in manifests (``python -m backend manifest``)
 """
@@ -27,7 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     environment name (``PLUME_LLM_BASE_URL``); tests use it instead of the environment.
     Raises :class:`backend.settings.ConfigError` with a plain-words message on a bad setting.
     """
-    from . import api, audit, auth, cli, db, errors, llm, logs, manifests, retrieval
+    from . import api, audit, auth, cli, db, errors, jobs, llm, logs, manifests, retrieval
     from . import config as config_module
 
     app = Flask(__name__, static_folder=None)
@@ -44,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     llm.init_app(app)
     retrieval.init_app(app)
     audit.init_app(app)
+    jobs.init_app(app)
     api.init_app(app)
     manifests.init_app(app)
     cli.init_app(app)

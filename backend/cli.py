@@ -64,6 +64,7 @@ def serve_command(host: str | None, port: int | None) -> None:
     from . import devcert
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    db.stop_on_sigterm()  # so the embedded server (and the demo model) stop with us
     host = host or app.config["HOST"]
     port = port or app.config["PORT"]
     if app.config["AUTH_MODE"] == "dev" and host not in {"127.0.0.1", "::1", "localhost"}:
@@ -141,6 +142,10 @@ def main() -> None:
 
     from . import create_app
 
+    if sys.argv[1:2] == ["manifest"]:  # needs only what a manifest contains, not a whole server
+        from .manifests import standalone_command
+        standalone_command.main(args=sys.argv[2:], prog_name="python -m backend manifest")
+        return
     try:
         app = create_app()
     except ConfigError as exc:

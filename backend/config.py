@@ -22,12 +22,14 @@ def all_settings() -> list[Setting]:
     """Every setting of every room, core first."""
     from .audit.settings import SETTINGS as audit
     from .auth.settings import SETTINGS as auth
+    from .db.settings import SETTINGS as db
+    from .jobs.settings import SETTINGS as jobs
     from .llm.settings import SETTINGS as llm
     from .llm.mail_settings import SETTINGS as mail
     from .manifests.settings import SETTINGS as manifests
     from .retrieval.settings import SETTINGS as retrieval
 
-    return [*CORE_SETTINGS, *llm, *retrieval, *auth, *audit, *mail, *manifests]
+    return [*CORE_SETTINGS, *db, *llm, *retrieval, *auth, *audit, *mail, *manifests, *jobs]
 
 
 def load(overrides: Mapping[str, Any] | None = None,
@@ -84,13 +86,14 @@ def _validate(config: dict[str, Any], settings: Iterable[Setting]) -> None:
         )
     from .audit.settings import validate as audit_validate
     from .auth.settings import validate as auth_validate
+    from .jobs.settings import validate as jobs_validate
     from .llm.settings import validate as llm_validate
     from .llm.mail_settings import validate as mail_validate
     from .manifests.settings import validate as manifests_validate
     from .retrieval.settings import validate as retrieval_validate
 
     for validate_room in (llm_validate, retrieval_validate, auth_validate, audit_validate,
-                          mail_validate, manifests_validate):
+                          mail_validate, manifests_validate, jobs_validate):
         validate_room(config)
 
 

@@ -21,6 +21,7 @@ Error tree::
 """
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -118,9 +119,18 @@ HTTP_MESSAGES: dict[int, tuple[str, str]] = {
     405: ("methode_non_autorisee", "Cette méthode n'est pas autorisée pour cette adresse."),
     406: ("non_acceptable", "Le format de réponse demandé n'est pas disponible."),
     408: ("delai_depasse", "La requête a pris trop de temps."),
+    409: ("conflit", "La requête est en conflit avec l'état actuel de la ressource."),
+    411: ("longueur_requise", "La longueur du contenu envoyé doit être indiquée."),
     413: ("trop_volumineux", "Le contenu envoyé est trop volumineux."),
+    414: ("adresse_trop_longue", "L'adresse de la requête est trop longue."),
     415: ("format_non_pris_en_charge", "Ce format n'est pas pris en charge."),
+    416: ("plage_invalide", "La plage demandée n'est pas disponible."),
+    417: ("attente_impossible", "L'en-tête Expect de la requête n'est pas pris en charge."),
+    422: ("requete_invalide", "La requête est invalide."),
     429: ("quota_depasse", "Trop de requêtes. Réessayez plus tard."),
+    431: ("entetes_trop_volumineux", "Les en-têtes de la requête sont trop volumineux."),
+    501: ("non_implemente", "Cette fonction n'est pas prise en charge par le serveur."),
+    503: ("indisponible", "Le service est momentanément indisponible."),
 }
 
 
@@ -132,8 +142,41 @@ def error_response(err: AppError) -> Response:
     return response
 
 
+def server_error_bytes(status: int, reason: str) -> bytes:
+    """A whole HTTP response in the JSON error shape, for errors the server answers before
+    the application sees the request."""
+    fallback = ((AppError.code, AppError.message) if status >= 500
+                else ("requete_invalide", "La requête est invalide."))
+    code, message = HTTP_MESSAGES.get(status, fallback)
+    body = json.dumps({"error": code, "message": message}, ensure_ascii=False).encode()
+    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode("latin-1") + body
+
+
+def use_json_for_server_errors() -> None:
+    """Make gunicorn answer the requests it refuses itself in the JSON error shape.
+
+    gunicorn refuses a request line over ``limit_request_line`` (a 100 KB query: 414),
+    headers over its limits (431) or a malformed request (400) before Plume sees it, with an
+    HTML page; the panes and API clients read ``{"error", "message"}``. Called once in each
+    worker (``post_worker_init`` in deploy/gunicorn.conf.py).
+    """
+    from gunicorn import util
+
+    def write_error(sock, status_int, reason, mesg):  # noqa: ANN001 - gunicorn's signature
+        log.info("request refused by the server: %s %s", status_int, mesg)
+        util.write_nonblock(sock, server_error_bytes(int(status_int), str(reason)))
+
+    util.write_error = write_error
+
+
 def init_app(app: Flask) -> None:
-    """Register the one handler for AppError, Werkzeug errors and unexpected exceptions."""
+    """Register the one handler for AppError, Werkzeug errors and unexpected exceptions,
+    and the input guards every request meets (:mod:`backend.api.guards`)."""
+    from .api import guards
+
+    guards.init_app(app)
 
     @app.errorhandler(AppError)
     def _app_error(err: AppError) -> Response:

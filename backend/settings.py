@@ -91,7 +91,7 @@ CORE_SETTINGS: list[Setting] = [
             "`production` otherwise.", choices=("development", "production")),
     Setting("DATABASE_URL", "str", None,
             "PostgreSQL (with pgvector) connection URL. Unset: Plume starts its own embedded "
-            "PostgreSQL 16 + pgvector under `PLUME_DATA_DIR`.", secret=True),
+            "PostgreSQL 18 + pgvector 0.8 under `PLUME_DATA_DIR`.", secret=True),
     Setting("PLUME_SEARCH_DATABASE_URL", "str", None,
             "A read-only copy of the database (a PostgreSQL streaming replica with pgvector) for "
             "case-law searches, the heaviest reads. Unset: searches use `DATABASE_URL`. Everything "

@@ -68,6 +68,9 @@ max_requests = 5000
 max_requests_jitter = 500
 
 preload_app = False
+# A request line (method, path and query) up to 8 KB, gunicorn's largest; Plume refuses
+# longer ones too (backend/api/guards.py), both in the JSON error shape.
+limit_request_line = 8190
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 # Plume writes its own JSON access line per request (plume.access); gunicorn's would repeat
@@ -82,6 +85,18 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # Gunicorn's control socket (under the home directory) is not used, and a read-only root
 # filesystem or a user without a home would make it fail.
 control_socket_disable = True
+
+
+def post_worker_init(worker):  # noqa: ANN001, ARG001 - gunicorn's hook signature
+    """In each worker, once the app is loaded: the requests gunicorn refuses itself (a request
+    line over ``limit_request_line``, 8 KB here: 414) answered in Plume's JSON error shape
+    rather than HTML, and the worker's document reader started now rather than on the first
+    upload (``backend/documents/sandbox.py``)."""
+    from backend import errors
+    from backend.documents import sandbox
+
+    errors.use_json_for_server_errors()
+    sandbox.start()
 
 
 def worker_exit(server, worker):  # noqa: ANN001, ARG001 - gunicorn's hook signature

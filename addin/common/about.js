@@ -4,7 +4,8 @@
  * The page keeps its built-in French text when the server cannot be reached.
  * @module common/about
  */
-import { getJSON, onSignInStatus, startSession } from './api.js';
+import { getJSON, startSession } from './api.js';
+import { onSignInStatus } from './signin-status.js';
 
 /** Days in a month, to say « 6 mois » rather than « 183 jours ». */
 const DAYS_PER_MONTH = 30.5;

@@ -28,19 +28,6 @@ export const CLIENT_ERROR_CODES = Object.freeze({
 let authModule = null;
 let authLoading = null;
 
-/** Event auth.js sends to say what sign-in is doing (`detail.message`, French). */
-export const STATUS_EVENT = 'plume:auth-status';
-
-/**
- * Calls `show(message)` with each sign-in status (a page opened in a plain browser may leave
- * for the organisation's sign-in page). Here, not in auth.js: a page must not need auth.js
- * to load (see loadAuth).
- * @param {(message: string) => void} show
- */
-export function onSignInStatus(show) {
-  window.addEventListener(STATUS_EVENT, (event) => show(event.detail.message));
-}
-
 /**
  * Loads `./auth.js` (owned by the auth area) once. It is imported dynamically so that a pane
  * in development mode still works when sign-in cannot load (calls then go without a token).
@@ -56,6 +43,15 @@ function loadAuth() {
       });
   }
   return authLoading;
+}
+
+/**
+ * Forgets the cached token so that the next call signs in again (« Se reconnecter »).
+ * @returns {Promise<void>}
+ */
+export async function signInAgain() {
+  const auth = authModule || (await loadAuth());
+  if (auth && typeof auth.invalidateToken === 'function') auth.invalidateToken();
 }
 
 let clientConfigCache = null;
@@ -233,7 +229,7 @@ export async function request(path, options = {}) {
   if (response.status === 401 && token && !options.retried && authModule
       && typeof authModule.invalidateToken === 'function') {
     // The token may have expired or been revoked since it was cached: get a fresh one, once.
-    authModule.invalidateToken();
+    authModule.invalidateToken(token);
     return request(path, { ...options, retried: true });
   }
   if (!response.ok) throw await errorFromResponse(response);
@@ -557,10 +553,29 @@ export async function sendFeedback({ interaction_id, useful = null, comment = nu
  * @returns {Promise<object|null>}
  */
 export async function getModels() {
+  // One call per pane: the banners and the tab bar both read it at start-up.
+  if (!modelsLoading) modelsLoading = getJSON('/models');
   try {
-    return await getJSON('/models');
+    return await modelsLoading;
   } catch (err) {
+    modelsLoading = null;
     console.warn('Plume: models not available', err);
+    return null;
+  }
+}
+
+let modelsLoading = null;
+
+/**
+ * The signed-in user (`GET /api/v1/me`): name, roles, jurisdictions, allowed tasks, budgets.
+ * Returns null when the call fails (the pane then shows every tab; the server still decides).
+ * @returns {Promise<object|null>}
+ */
+export async function getMe() {
+  try {
+    return await getJSON('/me');
+  } catch (err) {
+    console.warn('Plume: /me not available', err);
     return null;
   }
 }

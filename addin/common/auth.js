@@ -23,7 +23,7 @@
  * @module common/auth
  */
 
-import { STATUS_EVENT } from './api.js';
+import { announceSignIn as announce } from './signin-status.js';
 
 /** Where the Makefile puts MSAL.js's browser build (served by Plume). */
 export const MSAL_SCRIPT = '/addin/vendor/msal-browser.min.js';
@@ -167,8 +167,11 @@ export async function getAccessToken() {
 
 /**
  * Forgets the cached token (call it when the server answered 401), so the next call signs in again.
+ * @param {string} [refused] The token the server refused: when calls run side by side, a
+ *   late 401 must not throw away the fresh token another call already fetched.
  */
-export function invalidateToken() {
+export function invalidateToken(refused) {
+  if (refused !== undefined && refused !== state.token) return;
   state.token = null;
   state.expiresAt = 0;
 }
@@ -245,11 +248,6 @@ export function msalConfiguration(config, redirectUri) {
     },
     cache: { cacheLocation: 'sessionStorage' },
   };
-}
-
-/** Tells the page what sign-in is doing (see {@link STATUS_EVENT}). */
-function announce(message) {
-  globalThis.dispatchEvent(new CustomEvent(STATUS_EVENT, { detail: { message } }));
 }
 
 /**

@@ -1,10 +1,11 @@
 /**
- * French error display: every failure a pane can meet becomes a short title, the server's
- * own French sentence when it sent one, and what the user can do about it.
+ * French error descriptions: every failure a pane can meet becomes a short title, the server's
+ * own French sentence when it sent one, and what the user can do about it; shown as a
+ * message bar by {@link module:common/messagebar}.
  * @module common/errors
  */
 import { ApiError, CLIENT_ERROR_CODES } from './api.js';
-import { h } from './render.js';
+import { messageBar, problemOf } from './messagebar.js';
 
 /**
  * @typedef {object} ErrorDescription
@@ -69,7 +70,7 @@ function describeApiError(err) {
       return {
         ...base,
         title: 'Serveur injoignable',
-        message: 'Impossible de joindre le serveur Plume.',
+        message: 'Impossible de joindre le serveur Plume : vérifiez votre connexion au réseau de la Justice (ou au VPN).',
         action: 'Vérifiez votre connexion au réseau de la Justice (ou au VPN), puis réessayez.',
       };
     case CLIENT_ERROR_CODES.interrupted:
@@ -187,26 +188,24 @@ function officeMessage(err) {
 }
 
 /**
- * Builds the error box (role="alert", so screen readers announce it).
+ * The message bar for `err` (see {@link module:common/messagebar}): icon, one sentence, one action.
  * @param {*} err
+ * @param {{onRetry?: () => void}} [handlers] What « Réessayer » (or « Se reconnecter ») runs again.
  * @returns {HTMLElement}
  */
-export function renderError(err) {
-  const info = describeError(err);
-  return h('div', { className: 'plume-message plume-message--error', role: 'alert', dataset: { errorCode: info.code } },
-    h('strong', { className: 'plume-message__title' }, info.title),
-    info.message ? h('p', { className: 'plume-message__text' }, info.message) : null,
-    info.action ? h('p', { className: 'plume-message__action' }, info.action) : null);
+export function renderError(err, handlers = {}) {
+  return messageBar(problemOf(err, describeError(err)), handlers);
 }
 
 /**
- * Replaces the content of `container` with the error box for `err`.
+ * Replaces the content of `container` with the message bar for `err`.
  * @param {HTMLElement} container
  * @param {*} err
+ * @param {{onRetry?: () => void}} [handlers]
  * @returns {ErrorDescription}
  */
-export function showError(container, err) {
-  container.replaceChildren(renderError(err));
+export function showError(container, err, handlers = {}) {
+  container.replaceChildren(renderError(err, handlers));
   container.hidden = false;
   return describeError(err);
 }

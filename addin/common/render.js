@@ -5,6 +5,7 @@
  * elements built one by one.
  * @module common/render
  */
+import { NBSP, frenchTypography } from './typography.js';
 
 const PROPERTY_KEYS = new Set(['value', 'checked', 'disabled', 'hidden', 'selected', 'tabIndex', 'title', 'id', 'htmlFor', 'type', 'name']);
 
@@ -153,12 +154,14 @@ const INLINE = /(\*\*[^*\n]+\*\*)|\[?§\s?(\d{1,4})\]?|\[(\d{1,3})\]/g;
  */
 
 /**
- * Inline text with bold and clickable references, as a fragment.
+ * Inline text with bold and clickable references, as a fragment, in French typography
+ * ({@link module:common/typography}).
  * @param {string} text
  * @param {AnswerOptions} [options]
  * @returns {DocumentFragment}
  */
-export function renderInline(text, options = {}) {
+export function renderInline(raw, options = {}) {
+  const text = frenchTypography(raw);
   const fragment = document.createDocumentFragment();
   let at = 0;
   for (const match of text.matchAll(INLINE)) {
@@ -172,7 +175,7 @@ export function renderInline(text, options = {}) {
         ? h('button', {
           type: 'button', className: 'plume-ref plume-ref--paragraph', dataset: { paragraph: String(n) },
           title: `Sélectionner le paragraphe ${n} dans le document`, on: { click: () => options.onParagraphRef(n) },
-        }, `§ ${n}`)
+        }, `§${NBSP}${n}`)
         : document.createTextNode(match[0]));
     } else if (match[3]) {
       const n = Number(match[3]);

@@ -1,55 +1,17 @@
 /**
- * Small pieces of pane UI shared by Word and Outlook: accessible tabs, banners (development
+ * Small pieces of pane UI shared by Word and Outlook: tabs (from tabs.js), banners (development
  * mode, demonstration model), the « suggestion à vérifier » notice, status line and the
  * 👍/👎 feedback bar.
  * @module common/widgets
  */
 import { getModels, sendFeedback } from './api.js';
+import { userText } from './messagebar.js';
 import { h } from './render.js';
 
 /** The oversight notice shown under every generated answer. */
 export const OVERSIGHT_NOTICE = "Texte proposé par une IA : c'est une suggestion. Relisez-le et vérifiez chaque information et chaque citation avant de l'utiliser.";
 
-/**
- * Wires a WAI-ARIA tab list: buttons with `role="tab"` and `aria-controls`, arrow keys,
- * Home/End, only the selected tab in the Tab order.
- * @param {HTMLElement} tablist Element with `role="tablist"` holding the tab buttons.
- * @param {(id: string) => void} [onChange] Called with the panel id when a tab is chosen.
- * @returns {{select: (panelId: string, focus?: boolean) => void}}
- */
-export function setupTabs(tablist, onChange) {
-  const tabs = [...tablist.querySelectorAll('[role="tab"]')];
-  const select = (panelId, focus = false) => {
-    for (const tab of tabs) {
-      const selected = tab.getAttribute('aria-controls') === panelId;
-      tab.setAttribute('aria-selected', String(selected));
-      tab.tabIndex = selected ? 0 : -1;
-      const panel = document.getElementById(tab.getAttribute('aria-controls'));
-      if (panel) panel.hidden = !selected;
-      if (selected && focus) tab.focus();
-    }
-    if (onChange) onChange(panelId);
-  };
-  tablist.addEventListener('click', (event) => {
-    const tab = event.target.closest('[role="tab"]');
-    if (tab) select(tab.getAttribute('aria-controls'));
-  });
-  tablist.addEventListener('keydown', (event) => {
-    const current = tabs.indexOf(document.activeElement);
-    if (current < 0) return;
-    let next = null;
-    if (event.key === 'ArrowRight' || event.key === 'ArrowDown') next = (current + 1) % tabs.length;
-    else if (event.key === 'ArrowLeft' || event.key === 'ArrowUp') next = (current - 1 + tabs.length) % tabs.length;
-    else if (event.key === 'Home') next = 0;
-    else if (event.key === 'End') next = tabs.length - 1;
-    if (next === null) return;
-    event.preventDefault();
-    select(tabs[next].getAttribute('aria-controls'), true);
-  });
-  const initial = tabs.find((tab) => tab.getAttribute('aria-selected') === 'true') || tabs[0];
-  if (initial) select(initial.getAttribute('aria-controls'));
-  return { select };
-}
+export { setupTabs } from './tabs.js';
 
 /**
  * A message box. `kind`: `info`, `warning`, `success` or `error`.
@@ -75,7 +37,9 @@ export function renderBanners(container, { clientConfig, models, extra = [] }) {
     banners.push(message('warning', clientConfig.dev_banner, { dataset: { banner: 'dev' } }));
   }
   if (models && models.notice) {
-    banners.push(message(models.demo ? 'info' : 'warning', models.notice, { dataset: { banner: 'models' } }));
+    // The notice names the server setting to fill: the administrator needs it, the user does not.
+    banners.push(message(models.demo ? 'info' : 'warning', userText(models.notice, "Le service d'IA n'est pas encore configuré sur ce serveur."),
+      { dataset: { banner: 'models' } }));
   }
   banners.push(...extra);
   container.replaceChildren(...banners);
@@ -102,12 +66,19 @@ export async function showBanners(container, clientConfig, extra = []) {
   if (models === late) loading.then((answer) => renderBanners(container, { clientConfig, models: answer, extra }));
 }
 
+/** Said first in the notice of an answer from the demonstration model. */
+export const DEMO_NOTICE = 'Réponse du modèle de démonstration : sa qualité est limitée, elle sert à essayer Plume, pas à travailler.';
+
 /**
- * The oversight notice (« suggestion à vérifier »).
+ * The one AI notice of an answer (« suggestion à vérifier »), which says first, when the
+ * demonstration model answered, that it did: one notice, not two stacked.
+ * @param {{demo?: boolean}} [options]
  * @returns {HTMLElement}
  */
-export function oversightNotice() {
-  return h('p', { className: 'plume-oversight', role: 'note' }, OVERSIGHT_NOTICE);
+export function oversightNotice({ demo = false } = {}) {
+  if (!demo) return h('p', { className: 'plume-oversight', role: 'note' }, OVERSIGHT_NOTICE);
+  return h('p', { className: 'plume-oversight', role: 'note', dataset: { notice: 'demo' } },
+    h('strong', null, DEMO_NOTICE), ' ', OVERSIGHT_NOTICE);
 }
 
 /**
@@ -119,23 +90,61 @@ export function setStatus(element, text) {
   element.textContent = text;
 }
 
+/** Longest comment the server records (backend/api/feedback.py, MAX_COMMENT_CHARS). */
+export const MAX_COMMENT_CHARS = 1000;
+
+let feedbackBars = 0;
+
 /**
- * 👍/👎 buttons for an answer; each click sends `POST /api/v1/feedback` with `useful`.
+ * 👍/👎 buttons for an answer, then a comment box. Each click sends `POST /api/v1/feedback`
+ * with `useful` at once (a rating must not wait for a comment the user may never write);
+ * the comment goes on its own, with `useful: null`, so that one rating is counted once.
+ * Comments are read by the administrators in the observatory (« Derniers commentaires »).
  * @param {string} interactionId
  * @returns {HTMLElement}
  */
 export function feedbackBar(interactionId) {
+  feedbackBars += 1;
+  const commentId = `feedback-comment-${feedbackBars}`;
   const thanks = h('span', { className: 'plume-feedback__thanks', role: 'status' });
+  const commentStatus = h('span', { className: 'plume-feedback__comment-status', role: 'status' });
+  const box = h('textarea', {
+    id: commentId, className: 'plume-textarea plume-feedback__text', rows: '2', maxLength: String(MAX_COMMENT_CHARS),
+    placeholder: 'Ex. : la jurisprudence citée est ancienne',
+  });
+  const sendComment = h('button', { type: 'button', className: 'plume-button plume-button--small', dataset: { action: 'send-comment' } },
+    'Envoyer le commentaire');
+  const commentForm = h('div', { className: 'plume-feedback__comment', hidden: true },
+    h('label', { htmlFor: commentId, className: 'plume-label' }, 'Un commentaire ? (facultatif, sans donnée personnelle)'),
+    box, h('div', { className: 'plume-actions' }, sendComment, commentStatus));
   const send = async (useful, button, other) => {
     button.setAttribute('aria-pressed', 'true');
     other.setAttribute('aria-pressed', 'false');
+    commentForm.hidden = false;
     const ok = await sendFeedback({ interaction_id: interactionId, useful, comment: null, outcome: null });
     thanks.textContent = ok ? 'Merci pour votre avis.' : "Votre avis n'a pas pu être envoyé.";
   };
+  sendComment.addEventListener('click', async () => {
+    const comment = box.value.trim();
+    if (!comment) {
+      commentStatus.textContent = "Écrivez votre commentaire avant de l'envoyer.";
+      box.focus();
+      return;
+    }
+    sendComment.disabled = true;
+    const ok = await sendFeedback({ interaction_id: interactionId, useful: null, comment, outcome: null });
+    if (ok) {
+      box.readOnly = true;
+      commentStatus.textContent = 'Commentaire envoyé, merci.';
+    } else {
+      sendComment.disabled = false;
+      commentStatus.textContent = "Le commentaire n'a pas pu être envoyé. Réessayez.";
+    }
+  });
   const up = h('button', { type: 'button', className: 'plume-button plume-button--icon', 'aria-pressed': 'false', 'aria-label': 'Réponse utile', title: 'Réponse utile' }, '👍');
   const down = h('button', { type: 'button', className: 'plume-button plume-button--icon', 'aria-pressed': 'false', 'aria-label': 'Réponse peu utile', title: 'Réponse peu utile' }, '👎');
   up.addEventListener('click', () => send(true, up, down));
   down.addEventListener('click', () => send(false, down, up));
   return h('div', { className: 'plume-feedback', dataset: { interaction: interactionId } },
-    h('span', { className: 'plume-feedback__label' }, 'Cette réponse vous a-t-elle aidé ?'), up, down, thanks);
+    h('span', { className: 'plume-feedback__label' }, 'Cette réponse vous a-t-elle aidé ?'), up, down, thanks, commentForm);
 }

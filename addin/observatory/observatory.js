@@ -5,7 +5,8 @@
  * (403), and the page then says so and shows nothing else.
  * @module observatory
  */
-import { ApiError, getJSON, onSignInStatus, request, startSession } from '../common/api.js';
+import { ApiError, getJSON, request, startSession } from '../common/api.js';
+import { onSignInStatus } from '../common/signin-status.js';
 import { h } from '../common/render.js';
 
 /** Fluent-like colours with enough contrast between neighbours. */
@@ -189,6 +190,10 @@ function renderSummary(data) {
   document.getElementById('summary').replaceChildren(...cards.map(([label, value]) => h('div', { className: 'obs-card' }, h('dt', null, label), h('dd', null, value))));
   const r = data.records;
   document.getElementById('records-note').textContent = `Enregistrements conservés ${r.retention_days} jours ; journalisation du contenu ${r.content_logging ? `activée (${r.content_retention_days} jours)` : 'désactivée'}.`;
+  const spool = r.spool || { pending: 0, dead: 0 };
+  if (spool.pending || spool.dead) {
+    document.getElementById('records-note').textContent += ` Attention : ${spool.pending} enregistrement(s) en attente d'écriture en base et ${spool.dead} refusé(s) par la base (voir « audit verify »).`;
+  }
 }
 
 function showProblem(err) {

@@ -6,8 +6,9 @@
  * gets its own French message and the others still go through.
  * @module outlook/attachments
  */
+import { answerBar } from '../common/answerbar.js';
 import { streamEvents } from '../common/api.js';
-import { h, renderAnswer } from '../common/render.js';
+import { answerToPlainText, h, renderAnswer } from '../common/render.js';
 import { feedbackBar, message, oversightNotice, setStatus } from '../common/widgets.js';
 import { attachmentBase64, canReadAttachments, listAttachments } from './mailbox.js';
 import { problemBox, Run } from './problems.js';
@@ -60,30 +61,48 @@ export function setupAttachments(doc = document) {
     list.replaceChildren(h('li', null, message('info', "Ce message n'a pas de pièce jointe.")));
     runAll.disabled = true;
   } else if (!readable) {
-    list.before(message('warning', "Votre version d'Outlook ne permet pas à Plume de lire les pièces jointes (ensemble Mailbox 1.8 requis). Ouvrez-les et utilisez Plume dans Word.", { dataset: { requirement: 'Mailbox 1.8' } }));
+    list.before(message('warning', "Votre version d'Outlook ne permet pas à Plume de lire les pièces jointes. Ouvrez-les et utilisez Plume dans Word.", { dataset: { requirement: 'Mailbox 1.8' } }));
     runAll.disabled = true;
   } else if (!supported.length) {
     runAll.disabled = true;
   }
 
-  async function summarizeOne(entry, signal) {
+  /**
+   * One attachment's summary. The file itself is the context of « Affiner »: the endpoint
+   * builds the fenced text from the file, so the request goes alone in `instructions`.
+   */
+  async function summarizeOne(entry, signal, refinement = null) {
     const { attachment, output, after } = entry;
     output.replaceChildren(h('p', { className: 'plume-status' }, 'Lecture de la pièce jointe…'));
     after.replaceChildren();
     const content = await attachmentBase64(attachment.id);
     output.replaceChildren(h('p', { className: 'plume-status' }, 'Résumé en cours…'));
-    const result = await streamEvents(ENDPOINT, { filename: attachment.name, content }, {
+    const body = { filename: attachment.name, content };
+    if (refinement) body.instructions = `Un résumé ${refinement}.`;
+    const result = await streamEvents(ENDPOINT, body, {
       signal,
       onDelta: (_piece, all) => renderAnswer(output, all),
     });
     if (!result.text) output.replaceChildren();
-    after.replaceChildren(...[oversightNotice(),
+    const bar = result.text ? answerBar({
+      text: () => answerToPlainText(result.text),
+      status,
+      onRegenerate: () => summarizeAll([attachment.id]),
+      onRefine: result.stopped ? undefined : (words) => summarizeAll([attachment.id], words),
+      onDiscard: () => {
+        output.replaceChildren();
+        after.replaceChildren();
+        setStatus(status, `Résumé de « ${attachment.name} » écarté.`);
+        entry.button.focus();
+      },
+    }).element : null;
+    after.replaceChildren(...[oversightNotice(), bar,
       !result.stopped && result.done && result.done.interaction_id ? feedbackBar(result.done.interaction_id) : null]
       .filter(Boolean));
     return result;
   }
 
-  async function summarizeAll(ids) {
+  async function summarizeAll(ids, refinement = null) {
     if (run.running) return;
     const signal = run.begin();
     for (const { button } of rows.values()) button.setAttribute('aria-disabled', 'true');
@@ -94,7 +113,7 @@ export function setupAttachments(doc = document) {
         const entry = rows.get(id);
         setStatus(status, `Pièce jointe « ${entry.attachment.name} »…`);
         try {
-          const result = await summarizeOne(entry, signal);
+          const result = await summarizeOne(entry, signal, refinement);
           if (result.stopped) break;
           done += 1;
         } catch (err) {
@@ -102,7 +121,7 @@ export function setupAttachments(doc = document) {
           const partial = err && err.partial && err.partial.text;
           entry.output.replaceChildren();
           if (partial) renderAnswer(entry.output, partial);
-          entry.output.prepend(problemBox(err, { attachment: true }));
+          entry.output.prepend(problemBox(err, { attachment: true }, { onRetry: () => summarizeAll([id]) }));
         }
         if (signal.aborted) break;
       }

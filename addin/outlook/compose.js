@@ -4,6 +4,7 @@
  * never sends, never replaces the body: the clerk edits and sends.
  * @module outlook/compose
  */
+import { answerBar, refinePayload } from '../common/answerbar.js';
 import { sendFeedback, streamAssist } from '../common/api.js';
 import { answerToPlainText, h, renderAnswer } from '../common/render.js';
 import { feedbackBar, message, oversightNotice, setStatus } from '../common/widgets.js';
@@ -29,46 +30,54 @@ export function setupCompose(doc = document) {
   const output = doc.getElementById('reply-output');
   const after = doc.getElementById('reply-after');
 
-  function offerInsertion(text, interactionId) {
-    const insert = h('button', { type: 'button', className: 'plume-button plume-button--primary' }, "Insérer à l'emplacement du curseur");
-    const discard = h('button', { type: 'button', className: 'plume-button' }, 'Ignorer');
-    const actions = h('div', { className: 'plume-actions' }, insert, discard);
-    insert.addEventListener('click', async () => {
-      if (insert.getAttribute('aria-disabled') === 'true') return;
-      insert.setAttribute('aria-disabled', 'true');
-      clearProblem(error);
-      try {
-        await insertAtCursor(answerToPlainText(text));
-        const done = message('success', "Réponse insérée à l'emplacement du curseur. Relisez-la et modifiez-la avant l'envoi : Plume n'envoie jamais de message.", { dataset: { inserted: 'true' }, tabIndex: -1 });
-        actions.replaceWith(done);
-        done.focus();
-        if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
-      } catch (err) {
-        insert.removeAttribute('aria-disabled');
-        showProblem(error, err);
-      }
-    });
-    discard.addEventListener('click', () => {
-      output.replaceChildren();
-      after.replaceChildren();
-      setStatus(status, 'Projet ignoré.');
-      if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
-    });
-    return actions;
+  let basePayload = null;
+
+  function discardAnswer(interactionId) {
+    output.replaceChildren();
+    after.replaceChildren();
+    setStatus(status, 'Projet écarté : rien n\'a été inséré.');
+    if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
+    runButton.focus();
   }
 
-  run.onStart({ status, error, output, clear: [after] }, async (signal) => {
-    setStatus(status, 'Lecture du brouillon…');
-    const draft = await readDraft();
-    const instructions = doc.getElementById('reply-instructions').value.trim();
+  /** The action bar; a stopped draft is incomplete, so it offers no « Insérer » and no « Affiner ». */
+  function offerActions(text, interactionId, complete) {
+    let insert = null;
+    if (complete) {
+      insert = h('button', { type: 'button', className: 'plume-button plume-button--primary', dataset: { action: 'insert' } },
+        "Insérer à l'emplacement du curseur");
+    }
+    const bar = answerBar({
+      text: () => answerToPlainText(text),
+      status,
+      onRegenerate: () => run.launch((signal) => generate(signal, basePayload)),
+      onRefine: complete ? (refinement) => run.launch((signal) => generate(signal, refinePayload(basePayload, text, refinement))) : undefined,
+      insert,
+      onDiscard: () => discardAnswer(interactionId),
+    });
+    if (insert) {
+      insert.addEventListener('click', async () => {
+        if (insert.getAttribute('aria-disabled') === 'true') return;
+        insert.setAttribute('aria-disabled', 'true');
+        clearProblem(error);
+        try {
+          await insertAtCursor(answerToPlainText(text));
+          const done = message('success', "Réponse insérée à l'emplacement du curseur. Relisez-la et modifiez-la avant l'envoi : Plume n'envoie jamais de message.", { dataset: { inserted: 'true' }, tabIndex: -1 });
+          bar.element.replaceWith(done);
+          done.focus();
+          if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
+        } catch (err) {
+          insert.removeAttribute('aria-disabled');
+          showProblem(error, err);
+        }
+      });
+    }
+    return bar.element;
+  }
+
+  async function generate(signal, payload) {
     setStatus(status, 'Rédaction en cours…');
-    const result = await streamAssist(TASK, {
-      text: draft.body,
-      subject: draft.subject,
-      instructions: instructions || undefined,
-      tone: checked(doc, 'reply-tone'),
-      length: checked(doc, 'reply-length'),
-    }, { signal, onDelta: (_piece, all) => renderAnswer(output, all) });
+    const result = await streamAssist(TASK, payload, { signal, onDelta: (_piece, all) => renderAnswer(output, all) });
     const interactionId = result.done && result.done.interaction_id;
     if (result.stopped) {
       setStatus(status, 'Rédaction arrêtée : le projet affiché est incomplet.');
@@ -76,8 +85,23 @@ export function setupCompose(doc = document) {
       setStatus(status, 'Projet de réponse prêt.');
     }
     if (result.text) {
-      after.replaceChildren(...[oversightNotice(), offerInsertion(result.text, interactionId),
+      after.replaceChildren(...[oversightNotice({ demo: Boolean(result.done && result.done.demo) }),
+        offerActions(result.text, interactionId, !result.stopped),
         interactionId ? feedbackBar(interactionId) : null].filter(Boolean));
     }
+  }
+
+  run.onStart({ status, error, output, clear: [after] }, async (signal) => {
+    setStatus(status, 'Lecture du brouillon…');
+    const draft = await readDraft();
+    const instructions = doc.getElementById('reply-instructions').value.trim();
+    basePayload = {
+      text: draft.body,
+      subject: draft.subject,
+      instructions: instructions || undefined,
+      tone: checked(doc, 'reply-tone'),
+      length: checked(doc, 'reply-length'),
+    };
+    await generate(signal, basePayload);
   });
 }

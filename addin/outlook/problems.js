@@ -4,7 +4,8 @@
  * @module outlook/problems
  */
 import { describeError } from '../common/errors.js';
-import { h, renderAnswer } from '../common/render.js';
+import { messageBar, problemOf } from '../common/messagebar.js';
+import { renderAnswer } from '../common/render.js';
 import { setStatus } from '../common/widgets.js';
 import { MailboxError } from './mailbox.js';
 
@@ -43,27 +44,25 @@ export function describeProblem(err, context = {}) {
 }
 
 /**
- * The error box (role="alert") for `err`.
+ * The message bar for `err`: icon, one sentence, one action.
  * @param {*} err
  * @param {{attachment?: boolean}} [context]
+ * @param {{onRetry?: () => void}} [handlers] What « Réessayer » runs again.
  * @returns {HTMLElement}
  */
-export function problemBox(err, context = {}) {
-  const info = describeProblem(err, context);
-  return h('div', { className: 'plume-message plume-message--error', role: 'alert', dataset: { errorCode: info.code } },
-    h('strong', { className: 'plume-message__title' }, info.title),
-    info.message ? h('p', { className: 'plume-message__text' }, info.message) : null,
-    info.action ? h('p', { className: 'plume-message__action' }, info.action) : null);
+export function problemBox(err, context = {}, handlers = {}) {
+  return messageBar(problemOf(err, describeProblem(err, context)), handlers);
 }
 
 /**
- * Shows the box for `err` in `container` (replacing its content).
+ * Shows the bar for `err` in `container` (replacing its content).
  * @param {HTMLElement} container
  * @param {*} err
  * @param {{attachment?: boolean}} [context]
+ * @param {{onRetry?: () => void}} [handlers]
  */
-export function showProblem(container, err, context = {}) {
-  container.replaceChildren(problemBox(err, context));
+export function showProblem(container, err, context = {}, handlers = {}) {
+  container.replaceChildren(problemBox(err, context, handlers));
   container.hidden = false;
 }
 
@@ -82,7 +81,7 @@ export function clearProblem(container) {
 export class Run {
   /**
    * @param {HTMLButtonElement} startButton marked aria-disabled while running (keeps the focus)
-   * @param {HTMLButtonElement} stopButton enabled while running; aborts the stream
+   * @param {HTMLButtonElement} stopButton shown only while running; aborts the stream
    */
   constructor(startButton, stopButton) {
     this.startButton = startButton;
@@ -96,7 +95,7 @@ export class Run {
     this.controller = new AbortController();
     // aria-disabled rather than disabled: a disabled button would drop the keyboard focus.
     this.startButton.setAttribute('aria-disabled', 'true');
-    this.stopButton.disabled = false;
+    this.stopButton.hidden = false;
     return this.controller.signal;
   }
 
@@ -105,7 +104,7 @@ export class Run {
     this.controller = null;
     this.startButton.removeAttribute('aria-disabled');
     if (document.activeElement === this.stopButton) this.startButton.focus();
-    this.stopButton.disabled = true;
+    this.stopButton.hidden = true;
   }
 
   /** Closes the stream: the server sees the disconnect and stops generating. */
@@ -123,21 +122,30 @@ export class Run {
    * @param {{status: HTMLElement, error: HTMLElement, output: HTMLElement, clear?: HTMLElement[]}} panel
    * @param {(signal: AbortSignal) => Promise<void>} body
    */
-  onStart({ status, error, output, clear = [] }, body) {
-    this.startButton.addEventListener('click', async () => {
-      if (this.running) return;
-      const signal = this.begin();
-      clearProblem(error);
-      for (const element of [output, ...clear]) element.replaceChildren();
-      try {
-        await body(signal);
-      } catch (err) {
-        setStatus(status, '');
-        showProblem(error, err);
-        if (err && err.partial && err.partial.text) renderAnswer(output, err.partial.text);
-      } finally {
-        this.end();
-      }
-    });
+  onStart(panel, body) {
+    this.panel = panel;
+    this.startButton.addEventListener('click', () => this.launch(body));
+  }
+
+  /**
+   * Runs `body` now, as a click on the start button would (« Régénérer », « Affiner »,
+   * « Réessayer » call it with their own body). The last body is what « Réessayer » runs.
+   * @param {(signal: AbortSignal) => Promise<void>} body
+   */
+  async launch(body) {
+    const { status, error, output, clear = [] } = this.panel;
+    if (this.running) return;
+    const signal = this.begin();
+    clearProblem(error);
+    for (const element of [output, ...clear]) element.replaceChildren();
+    try {
+      await body(signal);
+    } catch (err) {
+      setStatus(status, '');
+      showProblem(error, err, {}, { onRetry: () => this.launch(body) });
+      if (err && err.partial && err.partial.text) renderAnswer(output, err.partial.text);
+    } finally {
+      this.end();
+    }
   }
 }

@@ -2,14 +2,17 @@
  * Read mode — « Résumer »: the summary of the message and of the thread it quotes, then
  * the structured fields (parties, case numbers, hearings and deadlines, requested action).
  *
- * Each field is checked against the mail (see fields.js). Buttons copy a value or open
+ * The server marks each field found in the mail or not (see fields.js). Buttons copy a value or open
  * Outlook's appointment form pre-filled; nothing is created without the clerk.
  * @module outlook/summary
  */
+import { answerBar, refinePayload } from '../common/answerbar.js';
 import { streamAssist } from '../common/api.js';
-import { h, renderAnswer } from '../common/render.js';
+import { formatWhen, historyList, messageKey, recall, remember } from '../common/history.js';
+import { copyText } from '../common/clipboard.js';
+import { answerToPlainText, h, renderAnswer } from '../common/render.js';
 import { feedbackBar, oversightNotice, setStatus } from '../common/widgets.js';
-import { checkFields, formatFrenchDate, toLocalDate } from './fields.js';
+import { readFields, formatFrenchDate, toLocalDate } from './fields.js';
 import { canPropose, proposeAppointment, readMessage } from './mailbox.js';
 import { Run } from './problems.js';
 
@@ -26,27 +29,6 @@ const APPOINTMENT_MINUTES = 60;
 export function mailText(mail) {
   return [`Objet : ${mail.subject}`, mail.from ? `De : ${mail.from}` : '', mail.date ? `Date : ${mail.date}` : '', '', mail.body]
     .filter((line, i) => line || i === 3).join('\n');
-}
-
-/**
- * Copies text to the clipboard (with the textarea fallback Office webviews sometimes need).
- * @param {string} text
- * @returns {Promise<boolean>}
- */
-export async function copyText(text) {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch (_) {
-    const area = h('textarea', { className: 'plume-visually-hidden', 'aria-hidden': 'true' });
-    area.value = text;
-    document.body.appendChild(area);
-    area.select();
-    let ok = false;
-    try { ok = document.execCommand('copy'); } catch (__) { ok = false; }
-    area.remove();
-    return ok;
-  }
 }
 
 function badge(found) {
@@ -85,11 +67,10 @@ function section(title, rows) {
  * @param {HTMLElement} container
  * @param {object} raw the `fields` event payload
  * @param {{subject: string}} mail
- * @param {string} text the text they are checked against
  * @param {HTMLElement} status where copy/propose outcomes are announced
  */
-export function renderFields(container, raw, mail, text, status) {
-  const fields = checkFields(raw, text);
+export function renderFields(container, raw, mail, status) {
+  const fields = readFields(raw);
   const parties = fields.parties.map((p) => fieldRow(p.found,
     [p.name, p.role ? h('span', { className: 'outlook-field__role' }, ` (${p.role})`) : null],
     [copyButton(p.name, p.name, status)]));
@@ -159,29 +140,98 @@ export function setupSummary(doc = document) {
   const fieldsBox = doc.getElementById('summary-fields');
   const after = doc.getElementById('summary-after');
 
-  run.onStart({ status, error, output, clear: [fieldsBox, after] }, async (signal) => {
+  let basePayload = null;
+  let mail = null;
+  let lastFields = null; // the fields checked against the mail, kept with refined summaries too
+  const key = messageKey();
+
+  /** The oversight notice, the action bar and the 👍/👎 bar under a summary. */
+  function showActions(text, { complete, demo, interactionId, refine }) {
+    const bar = answerBar({
+      text: () => answerToPlainText(text),
+      status,
+      onRegenerate: basePayload ? () => run.launch((again) => summarize(again, basePayload)) : () => run.startButton.click(),
+      onRefine: complete && basePayload ? refine : undefined,
+      onDiscard: () => {
+        for (const element of [output, fieldsBox, after, thread]) element.replaceChildren();
+        setStatus(status, 'Résumé écarté.');
+        run.startButton.focus();
+      },
+    }).element;
+    after.replaceChildren(...[oversightNotice({ demo }), bar, interactionId ? feedbackBar(interactionId) : null].filter(Boolean));
+  }
+
+  /** A summary kept on this device for this mail, shown again without asking the model. */
+  function restore(entry) {
+    if (run.running) return;
+    renderAnswer(output, entry.text);
+    const extra = entry.extra || {};
+    lastFields = extra.fields || null;
+    if (extra.fields) renderFields(fieldsBox, extra.fields, { subject: extra.subject || '' }, status);
+    else fieldsBox.replaceChildren();
+    setStatus(status, `Résumé du ${formatWhen(entry.at)}, repris de l'historique : rien n'a été régénéré.`);
+    showActions(entry.text, { complete: true, demo: Boolean(entry.demo), interactionId: null });
+  }
+
+  const history = historyList({ key, task: TASK, onRestore: restore });
+  run.startButton.parentElement.after(history.element);
+
+  /**
+   * Streams a summary. A refined summary keeps the fields of the first one: they were
+   * checked against the mail, and the refined text also holds the previous answer.
+   */
+  async function summarize(signal, payload, { refining = false } = {}) {
+    setStatus(status, 'Résumé en cours…');
+    const result = await streamAssist(TASK, payload, {
+      signal,
+      onDelta: (_piece, all) => renderAnswer(output, all),
+      onFields: refining ? undefined : (fields) => {
+        lastFields = fields;
+        renderFields(fieldsBox, fields, mail, status);
+      },
+    });
+    const complete = !result.stopped;
+    setStatus(status, complete ? 'Résumé terminé.' : 'Résumé arrêté : le texte affiché est incomplet.');
+    const done = result.done || {};
+    const id = complete ? done.interaction_id : null;
+    if (complete && result.text) {
+      remember(key, {
+        task: TASK, text: result.text, interactionId: id || null, demo: Boolean(done.demo),
+        extra: { fields: lastFields, subject: mail ? mail.subject : '' },
+      });
+      history.refresh();
+    }
+    if (!result.text) {
+      after.replaceChildren(oversightNotice({ demo: Boolean(done.demo) }));
+      return;
+    }
+    showActions(result.text, {
+      complete, demo: Boolean(done.demo), interactionId: id,
+      refine: (refinement) => run.launch((again) => summarize(again,
+        refinePayload(basePayload, result.text, refinement), { refining: true })),
+    });
+  }
+
+  // Back on a mail already summarised: its last summary, at once.
+  const kept = recall(key, TASK);
+  if (kept.length) restore(kept[0]);
+
+  run.onStart({ status, error, output, clear: [after] }, async (signal) => {
+    fieldsBox.replaceChildren();
+    lastFields = null;
     thread.hidden = true;
     setStatus(status, 'Lecture du message…');
-    const mail = await readMessage();
+    mail = await readMessage();
     const text = mailText(mail);
     if (QUOTED_HEADER.test(mail.body)) {
       thread.replaceChildren(h('p', { className: 'plume-message', role: 'note' },
         'Le message cite des échanges précédents : le résumé couvre aussi ce fil de discussion.'));
       thread.hidden = false;
     }
-    setStatus(status, 'Résumé en cours…');
-    const result = await streamAssist(TASK, { text, subject: mail.subject }, {
-      signal,
-      onDelta: (_piece, all) => renderAnswer(output, all),
-      onFields: (fields) => renderFields(fieldsBox, fields, mail, text, status),
-    });
-    if (result.stopped) {
-      setStatus(status, 'Résumé arrêté : le texte affiché est incomplet.');
-      after.replaceChildren(oversightNotice());
-    } else {
-      setStatus(status, 'Résumé terminé.');
-      const id = result.done && result.done.interaction_id;
-      after.replaceChildren(...[oversightNotice(), id ? feedbackBar(id) : null].filter(Boolean));
-    }
+    // The conversation id lets the server read the whole thread through Microsoft Graph where
+    // it can; the quoted text in the body stays the fallback.
+    basePayload = { text, subject: mail.subject };
+    if (mail.conversationId) basePayload.conversation_id = mail.conversationId;
+    await summarize(signal, basePayload);
   });
 }

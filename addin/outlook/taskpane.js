@@ -3,16 +3,25 @@
  * Pièces jointes, Orientation) or compose mode (Rédiger une réponse) for the item on screen.
  * @module outlook/taskpane
  */
-import { startSession } from '../common/api.js';
+import { getMe, getModels, startSession } from '../common/api.js';
 import { followOfficeTheme, whenOfficeReady } from '../common/host.js';
+import { setupShortcuts } from '../common/keyboard.js';
 import { h } from '../common/render.js';
-import { message, setupTabs, showBanners } from '../common/widgets.js';
+import { refusedPanels, setupTabs } from '../common/tabs.js';
+import { BANNERS_WAIT_MS, message, showBanners } from '../common/widgets.js';
 import { setupAttachments } from './attachments.js';
 import { setupCompose } from './compose.js';
 import { itemMode } from './mailbox.js';
 import { setupOrientation } from './orientation.js';
 import { problemBox } from './problems.js';
 import { setupSummary } from './summary.js';
+
+/** What each read-mode panel needs (Orientation is a greffe page, also open to administrators). */
+export const READ_PANELS = {
+  'panel-summary': { task: 'mail-summary' },
+  'panel-attachments': { task: 'attachment-summary' },
+  'panel-routing': { roles: ['Plume.Greffier', 'Plume.Admin'] },
+};
 
 /**
  * A pinned pane stays open while the clerk moves to another message: start again on the new
@@ -34,6 +43,7 @@ async function main() {
     return;
   }
   followOfficeTheme();
+  setupShortcuts();
 
   const mode = itemMode();
   if (mode === 'none') {
@@ -45,21 +55,36 @@ async function main() {
   try {
     clientConfig = await startSession();
   } catch (err) {
-    startup.replaceChildren(problemBox(err));
+    startup.replaceChildren(problemBox(err, {}, { onRetry: () => globalThis.location.reload() }));
     return;
   }
-  await showBanners(document.getElementById('banners'), clientConfig);
+  const late = new Promise((resolve) => { setTimeout(resolve, BANNERS_WAIT_MS, null); });
+  const [me] = await Promise.all([Promise.race([getMe(), late]), showBanners(document.getElementById('banners'), clientConfig)]);
+  const models = await Promise.race([getModels(), late]);
 
   followItemChanges();
   startup.hidden = true;
   document.body.dataset.mode = mode;
   if (mode === 'read') {
+    const refused = refusedPanels(me, models, READ_PANELS);
+    if (refused && refused.size === Object.keys(READ_PANELS).length) {
+      startup.replaceChildren(message('warning', "Votre rôle ne donne accès à aucune fonction de Plume dans Outlook : demandez à votre administrateur Plume de vous attribuer le rôle de greffier."));
+      startup.hidden = false;
+      document.body.dataset.ready = 'true';
+      return;
+    }
     document.getElementById('read-mode').hidden = false;
-    setupTabs(document.querySelector('#read-mode [role="tablist"]'));
+    setupTabs(document.querySelector('#read-mode [role="tablist"]')).restrict(refused);
     setupSummary();
     setupAttachments();
     setupOrientation();
   } else {
+    if (me && Array.isArray(me.tasks) && !me.tasks.includes('mail-reply')) {
+      startup.replaceChildren(message('warning', "Votre rôle ne permet pas de rédiger une réponse avec Plume : demandez à votre administrateur Plume de vous attribuer le rôle de greffier."));
+      startup.hidden = false;
+      document.body.dataset.ready = 'true';
+      return;
+    }
     document.getElementById('compose-mode').hidden = false;
     setupCompose();
   }

@@ -196,6 +196,10 @@ export function setupRewrite() {
     panel.output.hidden = false;
     compare.hidden = true;
   };
+  panel.onRestored = (entry) => {
+    before.textContent = (entry.extra && entry.extra.before) || '';
+    compare.hidden = false;
+  };
   panel.runButton.addEventListener('click', async () => {
     if (panel.running) return;
     panel.reset();
@@ -210,6 +214,7 @@ export function setupRewrite() {
         before.textContent = selection.text;
         compare.hidden = false;
       },
+      keep: () => ({ before: selection.text }),
       comment: (result) => sourcesComment({ what: 'Reformulation en langage clair de la sélection', model: result.done && result.done.model }),
     });
     if (panel.output.hidden) compare.hidden = true; // failed before any text: nothing to compare

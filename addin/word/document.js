@@ -113,8 +113,9 @@ async function withTracking(insert) {
       previous = doc.changeTrackingMode;
       if (previous !== Word.ChangeTrackingMode.trackAll) doc.changeTrackingMode = Word.ChangeTrackingMode.trackAll;
     }
+    let inserted;
     try {
-      insert(context, doc.getSelection());
+      inserted = insert(context, doc.getSelection());
       await context.sync();
     } finally {
       if (tracking && previous !== null && previous !== Word.ChangeTrackingMode.trackAll) {
@@ -122,7 +123,7 @@ async function withTracking(insert) {
         await context.sync();
       }
     }
-    return { tracked: tracking };
+    return { tracked: tracking, inserted };
   });
 }
 
@@ -132,7 +133,8 @@ async function withTracking(insert) {
  * @param {object} options
  * @param {'after'|'replace'} options.location After the selection (new paragraph) or replacing it.
  * @param {string} options.comment Comment listing the sources (added when WordApi 1.4 allows).
- * @returns {Promise<{tracked: boolean, commented: boolean}>}
+ * @returns {Promise<{tracked: boolean, commented: boolean, control: {id: number, text: string}}>}
+ *   `control`: the content control holding the text, and its text as Word holds it.
  */
 export async function insertGenerated(text, { location, comment }) {
   requireWord();
@@ -146,8 +148,32 @@ export async function insertGenerated(text, { location, comment }) {
     control.title = AI_TITLE;
     control.appearance = Word.ContentControlAppearance.boundingBox;
     if (comments && comment) control.getRange().insertComment(comment);
+    control.load('id,text');
+    return control;
   });
-  return { tracked: result.tracked, commented: comments && Boolean(comment) };
+  const control = result.inserted;
+  // The text as Word holds it (its own paragraph marks), the baseline later edits compare to.
+  return { tracked: result.tracked, commented: comments && Boolean(comment), control: { id: control.id, text: control.text } };
+}
+
+/**
+ * The current text of content controls, by id; null for a control no longer in the document
+ * (deleted, or unwrapped by the user: Word cannot tell them apart). Needs WordApi 1.3.
+ * @param {number[]} ids
+ * @returns {Promise<Map<number, string|null>>}
+ */
+export async function controlTexts(ids) {
+  requireWord();
+  if (!isSetSupported('WordApi', '1.3')) throw new UnsupportedError('WordApi 1.3 requis pour relire un texte inséré.');
+  return Word.run(async (context) => {
+    const controls = ids.map((id) => {
+      const control = context.document.contentControls.getByIdOrNullObject(id);
+      control.load('text');
+      return [id, control];
+    });
+    await context.sync();
+    return new Map(controls.map(([id, control]) => [id, control.isNullObject ? null : control.text]));
+  });
 }
 
 /**

@@ -1,15 +1,19 @@
 /**
  * One streamed generation in a panel of the Word pane (Synthétiser, Rédiger, Reformuler):
  * the Run/Stop buttons, the answer rendered as it streams, then the oversight notice, the
- * « Insérer » / « Écarter » choice and the 👍/👎 bar. Nothing reaches the document before
+ * action bar (Copier, Régénérer, Affiner, Insérer, Écarter) and the 👍/👎 bar. Nothing reaches the document before
  * the user clicks « Insérer ».
  * @module word/generation
  */
+import { answerBar, refinePayload } from '../common/answerbar.js';
 import { sendFeedback, streamAssist } from '../common/api.js';
-import { describeError, showError } from '../common/errors.js';
+import { documentKey, formatWhen, historyList, remember } from '../common/history.js';
+import { renderError, showError } from '../common/errors.js';
+import { userText } from '../common/messagebar.js';
 import { answerToPlainText, h, renderAnswer } from '../common/render.js';
 import { feedbackBar, message, oversightNotice, setStatus } from '../common/widgets.js';
 import { AI_TITLE, insertGenerated } from './document.js';
+import { checkEdits, watchEdits } from './edits.js';
 
 /**
  * French comment attached to inserted text: what produced it and its sources.
@@ -69,6 +73,41 @@ export class GenerationPanel {
     this.after = byId('after');
     this.controller = null;
     this.stopButton.addEventListener('click', () => this.stop());
+    // The answers already given for this document, kept on this device (common/history.js).
+    this.historyKey = documentKey();
+    this.history = historyList({ key: this.historyKey, task, onRestore: (entry) => this.restore(entry) });
+    this.runButton.parentElement.after(this.history.element);
+  }
+
+  /**
+   * Shows an answer from the history again, as it was when it was given: nothing is
+   * generated. It can be copied, inserted or discarded; « Régénérer » runs the task anew.
+   * @param {import('../common/history.js').HistoryEntry} entry
+   */
+  restore(entry) {
+    if (this.running) return;
+    this.reset();
+    this.output.hidden = false;
+    renderAnswer(this.output, entry.text);
+    this.lastText = entry.text;
+    setStatus(this.status, `Réponse du ${formatWhen(entry.at)}, reprise de l'historique : rien n'a été régénéré.`);
+    const extra = entry.extra || {};
+    this.after.replaceChildren(...insertChoices({
+      label: this.insertLabel,
+      text: () => answerToPlainText(entry.text),
+      location: this.location,
+      comment: () => extra.comment || sourcesComment({ what: 'Réponse reprise de l\'historique' }),
+      interactionId: entry.interactionId || null,
+      demo: Boolean(entry.demo),
+      status: this.status,
+      onRegenerate: () => this.runButton.click(),
+      onDiscarded: () => {
+        this.reset();
+        setStatus(this.status, 'Proposition écartée : rien n\'a été inséré.');
+        this.runButton.focus();
+      },
+    }));
+    if (this.onRestored) this.onRestored(entry);
   }
 
   /** True while a stream is open. */
@@ -100,6 +139,21 @@ export class GenerationPanel {
     this.error.hidden = false;
   }
 
+  /** Runs the last request again (« Régénérer », « Réessayer »). */
+  regenerate() {
+    if (this.basePayload) this.start(this.basePayload, this.hooks);
+  }
+
+  /**
+   * Reruns the last request with the answer on screen as context (« Affiner »).
+   * @param {string} refinement e.g. « plus court ».
+   */
+  refine(refinement) {
+    if (this.basePayload && this.lastText) {
+      this.start(refinePayload(this.basePayload, this.lastText, refinement), this.hooks, { refining: true });
+    }
+  }
+
   /**
    * Streams the task's answer into the panel.
    * @param {object} payload Request body (`text`, `instructions`, …).
@@ -109,10 +163,15 @@ export class GenerationPanel {
    * @param {(result: object) => string} hooks.comment Builds the sources comment for insertion.
    * @param {() => object} [hooks.renderOptionsAtEnd] Options for the final render (flags known).
    * @param {() => void} [hooks.onStart] Called once the panel is cleared, before the request.
+   * @param {() => object} [hooks.keep] What the history must keep to show the answer again.
    * @returns {Promise<object|null>} the stream result, or null when it failed.
    */
-  async start(payload, hooks) {
+  async start(payload, hooks, { refining = false } = {}) {
     if (this.running) return null;
+    if (!refining) this.basePayload = payload; // Affiner always builds on what the user asked
+    this.hooks = hooks;
+    this.lastText = '';
+    checkEdits(); // the previous answer's text may have been edited meanwhile
     this.reset();
     if (hooks.onStart) hooks.onStart();
     this.controller = new AbortController();
@@ -138,15 +197,16 @@ export class GenerationPanel {
         },
       });
     } catch (err) {
-      const info = showError(this.error, err);
+      showError(this.error, err, { onRetry: () => this.regenerate() });
       const partial = err && err.partial;
+      // The message bar says what happened: the status line does not repeat it.
+      setStatus(this.status, '');
       if (partial && partial.text) {
         renderAnswer(this.output, partial.text, hooks.renderOptionsAtEnd ? hooks.renderOptionsAtEnd() : renderOptions);
-        setStatus(this.status, 'Réponse incomplète : le texte reçu est conservé ci-dessous.');
-        this.after.replaceChildren(oversightNotice(), this.discardOnly(null));
+        this.lastText = partial.text;
+        this.after.replaceChildren(oversightNotice(), this.partialBar());
       } else {
         this.output.hidden = true;
-        setStatus(this.status, info.title);
       }
       return null;
     } finally {
@@ -159,22 +219,34 @@ export class GenerationPanel {
     if (result.stopped) {
       setStatus(this.status, 'Génération arrêtée à votre demande. Le texte reçu est incomplet.');
       if (!result.text) this.output.hidden = true;
-      this.after.replaceChildren(oversightNotice(), this.discardOnly(null));
+      this.lastText = result.text;
+      if (result.text) this.after.replaceChildren(oversightNotice(), this.partialBar());
       return result;
     }
+    this.lastText = result.text;
     const done = result.done || {};
     setStatus(this.status, 'Proposition prête. Relisez-la avant de l\'insérer.');
+    remember(this.historyKey, {
+      task: this.task, text: result.text, interactionId: done.interaction_id || null, demo: Boolean(done.demo),
+      extra: { comment: hooks.comment(result), ...(hooks.keep ? hooks.keep() : {}) },
+    });
+    this.history.refresh();
     this.showChoices(result, done, hooks.comment);
     return result;
   }
 
-  discardOnly(interactionId) {
-    const clear = h('button', { type: 'button', className: 'plume-button' }, 'Effacer');
-    clear.addEventListener('click', () => {
-      if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
-      this.reset();
-    });
-    return h('div', { className: 'plume-actions' }, clear);
+  /** Under a stopped or cut answer: no « Insérer » (it is incomplete), no « Affiner ». */
+  partialBar() {
+    return answerBar({
+      text: () => answerToPlainText(this.lastText),
+      status: this.status,
+      onRegenerate: () => this.regenerate(),
+      onDiscard: () => {
+        this.reset();
+        setStatus(this.status, 'Proposition écartée : rien n\'a été inséré.');
+        this.runButton.focus();
+      },
+    }).element;
   }
 
   showChoices(result, done, comment) {
@@ -185,6 +257,9 @@ export class GenerationPanel {
       comment: () => comment(result),
       interactionId: done.interaction_id || null,
       demo: Boolean(done.demo),
+      status: this.status,
+      onRegenerate: () => this.regenerate(),
+      onRefine: (refinement) => this.refine(refinement),
       onInserted: () => setStatus(this.status, 'Texte inséré.'),
       onDiscarded: () => {
         this.reset();
@@ -196,8 +271,8 @@ export class GenerationPanel {
 }
 
 /**
- * The choice under an AI proposal: the oversight notice, « Insérer » / « Écarter », the
- * outcome of the insertion and the 👍/👎 bar. Nothing reaches the document before
+ * The choice under an AI proposal: the oversight notice, the action bar (Copier, Régénérer,
+ * Affiner, « Insérer », « Écarter »), the outcome of the insertion and the 👍/👎 bar. Nothing reaches the document before
  * « Insérer »; both choices are reported to the observatory (`outcome`).
  * @param {object} options
  * @param {string} options.label Text of the insert button.
@@ -205,14 +280,27 @@ export class GenerationPanel {
  * @param {string} options.location Where it goes (see `insertGenerated`).
  * @param {() => string} options.comment The comment listing what produced it and its sources.
  * @param {string|null} options.interactionId
- * @param {boolean} [options.demo] Answered by the demonstration model: say so first.
+ * @param {boolean} [options.demo] Answered by the demonstration model: the notice says so first.
+ * @param {HTMLElement} options.status Status line (Copier says what it did there).
+ * @param {() => void} [options.onRegenerate]
+ * @param {(refinement: string) => void} [options.onRefine]
  * @param {() => void} [options.onInserted]
  * @param {() => void} options.onDiscarded Clear the panel (the choice is gone with it).
  * @returns {HTMLElement[]}
  */
-export function insertChoices({ label, text, location, comment, interactionId, demo = false, onInserted = () => {}, onDiscarded }) {
+export function insertChoices({
+  label, text, location, comment, interactionId, demo = false, status, onRegenerate, onRefine,
+  onInserted = () => {}, onDiscarded,
+}) {
   const insert = h('button', { type: 'button', className: 'plume-button plume-button--primary', dataset: { action: 'insert' } }, label);
-  const discard = h('button', { type: 'button', className: 'plume-button', dataset: { action: 'discard' } }, 'Écarter');
+  const bar = answerBar({
+    text, status, onRegenerate, onRefine, insert,
+    onDiscard: () => {
+      if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
+      onDiscarded();
+    },
+  });
+  const { discard } = bar;
   const outcome = h('div', { className: 'plume-stack' });
   insert.addEventListener('click', async () => {
     insert.disabled = true;
@@ -222,7 +310,10 @@ export function insertChoices({ label, text, location, comment, interactionId, d
       outcome.replaceChildren(focusable(insertionMessage(inserted)));
       outcome.firstChild.focus();
       onInserted();
-      if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
+      if (interactionId) {
+        const recorded = sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
+        watchEdits(interactionId, inserted.control, recorded);
+      }
     } catch (err) {
       insert.disabled = false;
       discard.disabled = false;
@@ -230,14 +321,7 @@ export function insertChoices({ label, text, location, comment, interactionId, d
       insert.focus();
     }
   });
-  discard.addEventListener('click', () => {
-    if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
-    onDiscarded();
-  });
-  const parts = [oversightNotice(), h('div', { className: 'plume-actions' }, insert, discard), outcome];
-  if (demo) {
-    parts.unshift(message('info', 'Réponse du modèle de démonstration : sa qualité est limitée, elle sert à essayer Plume, pas à travailler.', { dataset: { notice: 'demo' } }));
-  }
+  const parts = [oversightNotice({ demo }), bar.element, outcome];
   if (interactionId) parts.push(feedbackBar(interactionId));
   return parts;
 }
@@ -254,13 +338,13 @@ export function focusable(element) {
 }
 
 /**
- * An insertion failure as a French message box (unsupported host or a Word refusal).
+ * An insertion failure as a French message bar (unsupported host or a Word refusal).
  * @param {*} err
  * @returns {HTMLElement}
  */
 export function describeInsertError(err) {
-  if (err && err.name === 'UnsupportedError') return message('warning', err.message, { dataset: { errorCode: 'non_pris_en_charge' } });
-  const info = describeError(err);
-  return message('error', [h('strong', null, info.title), h('p', null, info.message), info.action ? h('p', null, info.action) : null],
-    { dataset: { errorCode: info.code } });
+  if (err && err.name === 'UnsupportedError') {
+    return message('warning', userText(err.message, "Cette version de Word ne permet pas cette opération."), { dataset: { errorCode: 'non_pris_en_charge' } });
+  }
+  return renderError(err);
 }

@@ -6,6 +6,7 @@
  */
 import { getJSON, sendFeedback } from '../common/api.js';
 import { showError } from '../common/errors.js';
+import { userText } from '../common/messagebar.js';
 import { formatDate, h, highlightSegments, queryTerms } from '../common/render.js';
 import { message, setStatus } from '../common/widgets.js';
 import { capabilities, insertCitation, readSelection } from './document.js';
@@ -146,6 +147,27 @@ export function renderHit(hit, terms, onCite) {
     status);
 }
 
+/**
+ * Fills the jurisdiction filter's suggestions with the courts of the corpus this user may
+ * see (`GET /api/v1/facets/jurisdictions`). The field stays free text: the filter is a
+ * prefix (« Cour d'appel » finds every court of appeal), and without the list (an older
+ * server, a network failure) it simply has no suggestions.
+ * @param {HTMLDataListElement} list
+ * @returns {Promise<number>} how many courts are offered.
+ */
+export async function loadJurisdictions(list) {
+  let answer = null;
+  try {
+    answer = await getJSON('/facets/jurisdictions');
+  } catch (err) {
+    console.warn('Plume: jurisdictions not available', err);
+  }
+  const names = answer && Array.isArray(answer.jurisdictions) ? answer.jurisdictions.filter((n) => typeof n === 'string') : [];
+  list.replaceChildren(...names.map((name) => h('option', { value: name })));
+  list.dataset.loaded = 'true';
+  return names.length;
+}
+
 /** Wires the Rechercher panel. */
 export function setupSearch() {
   const form = document.getElementById('search-form');
@@ -158,6 +180,7 @@ export function setupSearch() {
   status.after(notice);
   const results = document.getElementById('search-results');
   let interactionId = null;
+  loadJurisdictions(document.getElementById('jurisdictions'));
 
   const onCite = async (hit, button, box) => {
     // Not disabled while inserting: a disabled button would drop the keyboard focus.
@@ -179,10 +202,12 @@ export function setupSearch() {
   };
 
   let busy = false;
+  let lastQuery = '';
   const run = async (text) => {
     if (busy) return;
     errorBox.hidden = true;
     const q = cutQuery(text);
+    lastQuery = text;
     if (!q) {
       errorBox.replaceChildren(message('warning', 'Saisissez une question, ou sélectionnez un passage dans le document.'));
       errorBox.hidden = false;
@@ -200,15 +225,18 @@ export function setupSearch() {
       const answer = await getJSON('/search', { query: params });
       interactionId = (answer && answer.interaction_id) || null;
       const hits = hitsOf(answer);
-      if (answer && answer.notice) notice.replaceChildren(message('info', answer.notice));
+      if (answer && answer.notice) {
+        notice.replaceChildren(message('info', userText(answer.notice,
+          "La recherche par le sens n'est pas disponible pour l'instant : résultats par mots seulement.")));
+      }
       const terms = queryTerms(q);
       results.replaceChildren(...hits.map((hit) => renderHit(hit, terms, onCite)));
       setStatus(status, hits.length
         ? `${hits.length} décision${hits.length > 1 ? 's' : ''} trouvée${hits.length > 1 ? 's' : ''}.`
         : 'Aucune décision ne correspond. Essayez d\'autres mots ou retirez des filtres.');
     } catch (err) {
-      const info = showError(errorBox, err);
-      setStatus(status, info.title);
+      showError(errorBox, err, { onRetry: () => run(lastQuery) });
+      setStatus(status, ''); // the message bar says it once
     } finally {
       busy = false;
       runButton.removeAttribute('aria-disabled');
@@ -219,12 +247,6 @@ export function setupSearch() {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     run(query.value);
-  });
-  query.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
-      event.preventDefault();
-      run(query.value);
-    }
   });
   fromSelection.addEventListener('click', async () => {
     let selection;

@@ -85,7 +85,10 @@ export function setupTranscribe() {
       answer = await postForm('/transcribe', form, { signal: controller.signal });
     } catch (err) {
       if (err && err.name === 'AbortError') setStatus(status, 'Transcription annulée.');
-      else setStatus(status, showError(errorBox, err).title);
+      else {
+        showError(errorBox, err, { onRetry: () => runButton.click() });
+        setStatus(status, ''); // the message bar says it once
+      }
       return;
     } finally {
       controller = null;
@@ -116,6 +119,8 @@ export function setupTranscribe() {
         sources: [`Enregistrement audio « ${fileName} »`],
       }),
       interactionId: answer.interaction_id || null,
+      status,
+      onRegenerate: () => runButton.click(),
       onDiscarded: () => {
         reset();
         setStatus(status, 'Transcription écartée : rien n\'a été inséré.');

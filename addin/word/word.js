@@ -4,15 +4,26 @@
  * five panels.
  * @module word/word
  */
-import { startSession } from '../common/api.js';
-import { describeError } from '../common/errors.js';
+import { getMe, getModels, startSession } from '../common/api.js';
+import { renderError } from '../common/errors.js';
 import { followOfficeTheme, whenOfficeReady } from '../common/host.js';
+import { setupShortcuts } from '../common/keyboard.js';
 import { h } from '../common/render.js';
-import { message, setupTabs, showBanners } from '../common/widgets.js';
+import { refusedPanels, setupTabs } from '../common/tabs.js';
+import { BANNERS_WAIT_MS, message, showBanners } from '../common/widgets.js';
 import { setupDraft, setupRewrite, setupSummarize } from './assist.js';
 import { capabilities } from './document.js';
 import { setupSearch } from './search.js';
 import { setupTranscribe } from './transcribe.js';
+
+/** What each panel needs: a task the user's role allows, and for Transcrire a model on the server. */
+export const WORD_PANELS = {
+  'panel-search': { task: 'search' },
+  'panel-summarize': { task: 'summarize' },
+  'panel-draft': { task: 'draft' },
+  'panel-rewrite': { task: 'rewrite' },
+  'panel-transcribe': { task: 'transcribe', model: true },
+};
 
 /**
  * French notices for the requirement sets this Word lacks (the pane degrades, never fails).
@@ -22,14 +33,14 @@ import { setupTranscribe } from './transcribe.js';
 export function capabilityNotices(caps) {
   const notices = [];
   if (!caps.read) {
-    notices.push(message('error', "Cette version de Word est trop ancienne pour que Plume lise ou modifie le document (WordApi 1.1 requis). La recherche reste disponible en saisissant votre question.", { dataset: { banner: 'capability-read' } }));
+    notices.push(message('error', "Cette version de Word est trop ancienne pour que Plume lise ou modifie le document. La recherche reste disponible en saisissant votre question.", { dataset: { banner: 'capability-read', requirement: 'WordApi 1.1' } }));
     return notices;
   }
   if (!caps.tracking) {
-    notices.push(message('warning', "Cette version de Word ne permet pas à Plume d'activer le suivi des modifications ni d'ajouter des commentaires (WordApi 1.4) : le texte inséré restera signalé par un cadre « IA », activez vous-même le suivi des modifications.", { dataset: { banner: 'capability-tracking' } }));
+    notices.push(message('warning', "Cette version de Word ne permet pas à Plume d'activer le suivi des modifications ni d'ajouter des commentaires : le texte inséré restera signalé par un cadre « IA », activez vous-même le suivi des modifications.", { dataset: { banner: 'capability-tracking', requirement: 'WordApi 1.4' } }));
   }
   if (!caps.footnotes) {
-    notices.push(message('info', 'Les notes de bas de page ne sont pas prises en charge par cette version de Word (WordApi 1.5) : les citations seront insérées entre parenthèses dans le texte.', { dataset: { banner: 'capability-footnotes' } }));
+    notices.push(message('info', 'Les notes de bas de page ne sont pas prises en charge par cette version de Word : les citations seront insérées entre parenthèses dans le texte.', { dataset: { banner: 'capability-footnotes', requirement: 'WordApi 1.5' } }));
   }
   return notices;
 }
@@ -44,21 +55,33 @@ async function main() {
     return;
   }
   followOfficeTheme();
+  setupShortcuts();
   let clientConfig = null;
   try {
     clientConfig = await startSession();
   } catch (err) {
-    const info = describeError(err);
-    startup.replaceChildren(message('error', [h('strong', null, info.title), h('p', null, info.message), h('p', null, info.action)]));
+    startup.replaceChildren(renderError(err, { onRetry: () => globalThis.location.reload() }));
     return;
   }
-  setupTabs(document.querySelector('[role="tablist"]'));
+  const tabs = setupTabs(document.querySelector('[role="tablist"]'));
   setupSearch();
   setupSummarize();
   setupDraft();
   setupRewrite();
   setupTranscribe();
-  await showBanners(banners, clientConfig, capabilityNotices(capabilities()));
+  // Who the user is decides the tabs: read it before the pane shows, so no tab moves later.
+  const late = new Promise((resolve) => { setTimeout(resolve, BANNERS_WAIT_MS, null); });
+  const [me] = await Promise.all([Promise.race([getMe(), late]),
+    showBanners(banners, clientConfig, capabilityNotices(capabilities()))]);
+  if (me && Array.isArray(me.roles) && !me.roles.includes('Plume.Magistrat') && me.roles.includes('Plume.Greffier')) {
+    document.querySelector('.plume-header__subtitle').textContent = 'Assistant du greffe';
+  }
+  const left = tabs.restrict(refusedPanels(me, await Promise.race([getModels(), late]), WORD_PANELS));
+  if (left === 0) {
+    startup.replaceChildren(message('warning', "Votre rôle ne donne accès à aucune fonction de Plume dans Word : demandez à votre administrateur Plume de vous attribuer le rôle adéquat."));
+    document.body.dataset.ready = 'true';
+    return;
+  }
   startup.hidden = true;
   document.getElementById('app').hidden = false;
   document.body.dataset.ready = 'true';

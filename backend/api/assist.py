@@ -8,8 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from .. import llm
-from ..llm.tasks import LENGTHS, TASKS, TONES
-from .openapi import error_responses
+from ..llm.tasks import LENGTHS, MAX_INSTRUCTIONS_CHARS, MAX_SHORT_FIELD_CHARS, TASKS, TONES
+from .openapi import error_responses, sse_response
 
 bp = Blueprint("assist", __name__)
 
@@ -37,15 +37,19 @@ OPENAPI = {
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object",
             "properties": {
-                "text": {"type": "string", "description": "The text to work on (required except for draft)"},
-                "instructions": {"type": "string", "description": "The user's instructions (required for draft)"},
-                "subject": {"type": "string", "description": "mail-summary, mail-reply: the mail's subject"},
+                "text": {"type": "string", "description": "The text to work on (required, not "
+                                                           "blank, except for draft)"},
+                "instructions": {"type": "string", "maxLength": MAX_INSTRUCTIONS_CHARS,
+                                 "description": "The user's instructions (required for draft)"},
+                "subject": {"type": "string", "maxLength": MAX_SHORT_FIELD_CHARS,
+                            "description": "mail-summary, mail-reply: the mail's subject"},
                 "tone": {"type": "string", "enum": list(TONES), "description": "mail-reply"},
                 "length": {"type": "string", "enum": list(LENGTHS), "description": "mail-reply"},
-                "filename": {"type": "string", "description": "attachment-summary"},
+                "filename": {"type": "string", "maxLength": MAX_SHORT_FIELD_CHARS,
+                             "description": "attachment-summary"},
             }}}}},
         "responses": {
-            "200": {"description": _EVENTS, "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+            "200": sse_response(_EVENTS),
             **error_responses({
                 "400": "Invalid body (the field is named)",
                 "403": "Role not allowed for this task",

@@ -19,7 +19,7 @@ from flask import Blueprint, current_app, request
 from .. import documents, llm
 from ..auth import authorize_task
 from ..errors import ValidationError
-from .openapi import error_responses
+from .openapi import NOT_BLANK, error_responses, sse_response
 
 bp = Blueprint("attachments", __name__)
 
@@ -65,7 +65,7 @@ def summarize():
     data, filename, options = _read_upload()
     config = current_app.config
     document = documents.read_document(data, filename, max_bytes=config["ATTACHMENT_MAX_BYTES"],
-                                       max_pages=config["ATTACHMENT_MAX_PAGES"])
+                                       max_pages=config["ATTACHMENT_MAX_PAGES"], isolated=True)
     body: dict[str, Any] = {"text": document.as_marked_text(), "filename": document.filename}
     instructions = options.get("instructions")
     if isinstance(instructions, str) and instructions.strip():
@@ -80,21 +80,25 @@ OPENAPI = {
         "requestBody": {"required": True, "content": {
             "application/json": {"schema": {
                 "type": "object", "required": ["filename", "content"],
-                "properties": {"filename": {"type": "string"},
-                               "content": {"type": "string", "contentEncoding": "base64",
-                                           "description": "getAttachmentContentAsync's base64"},
+                "properties": {"filename": {"type": "string", "pattern": NOT_BLANK,
+                                            "description": "Ends with .docx or .pdf, as the content is"},
+                               "content": {"type": "string", "minLength": 1,
+                                           "contentEncoding": "base64",
+                                           "description": "getAttachmentContentAsync's base64 of "
+                                                          "a .docx or .pdf file (not empty)"},
                                "instructions": {"type": "string"}}}},
             "multipart/form-data": {"schema": {
                 "type": "object", "required": ["file"],
-                "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+                "properties": {"file": {"type": "string", "format": "binary",
+                                        "description": "A .docx or .pdf file (not empty), "
+                                                       "named as its content is"}}}}}},
         "responses": {
-            "200": {"description": "Server-sent events: delta, then done or error",
-                    "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+            "200": sse_response("The summary, with « [p. N] » / « [§ N] » references"),
             **error_responses({
                 "400": "Missing or malformed file",
                 "403": "Role not allowed",
-                "413": "File too large or too many pages",
-                "415": "Not a .docx or .pdf",
+                "413": "File too large, too many pages or paragraphs, or too much work to read",
+                "415": "Not a .docx or .pdf, or a file renamed to another extension",
                 "422": "Encrypted, damaged or empty file",
                 "503": "No LLM host configured",
             })}}},

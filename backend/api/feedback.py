@@ -13,7 +13,7 @@ from flask import Blueprint, g, jsonify, request
 from .. import audit
 from ..auth import current_user
 from ..errors import Forbidden, NotFound, ValidationError
-from .openapi import error_responses
+from .openapi import NOT_BLANK, error_responses
 
 bp = Blueprint("feedback", __name__)
 
@@ -73,6 +73,12 @@ OPENAPI = {
         "tags": ["audit"],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["interaction_id"],
+            "description": "At least one of `useful`, `comment` (not blank) and `outcome`",
+            "anyOf": [{"required": ["useful"], "properties": {"useful": {"type": "boolean"}}},
+                      {"required": ["comment"], "properties": {"comment": {
+                          "type": "string", "pattern": NOT_BLANK}}},
+                      {"required": ["outcome"], "properties": {"outcome": {
+                          "type": "string"}}}],
             "properties": {
                 "interaction_id": {"type": "string", "format": "uuid"},
                 "useful": {"type": ["boolean", "null"]},

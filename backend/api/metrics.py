@@ -15,12 +15,14 @@ from functools import lru_cache
 from flask import Blueprint, Response, current_app, request
 
 from .. import db
-from ..audit import metrics
-from ..errors import Forbidden
+from ..audit import metrics, spool
+from ..errors import Forbidden, ServiceUnavailable
 
 bp = Blueprint("metrics", __name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# A scrape waits this long for a database connection, then answers the spool's figures only.
+DATABASE_WAIT_SECONDS = 2.0
 
 
 @lru_cache(maxsize=8)
@@ -51,8 +53,14 @@ def prometheus_metrics():
     if not _allowed():
         raise Forbidden("Les métriques sont réservées au réseau d'exploitation.",
                         detail=f"/metrics refused for {request.remote_addr}")
-    with db.connection() as conn:
-        body = metrics.render(conn)
+    try:
+        with db.connection(timeout=DATABASE_WAIT_SECONDS) as conn:
+            body = metrics.render(conn)
+    except ServiceUnavailable:
+        # The database is away: the figures it keeps come back with it, and the records
+        # piling up in the spool are what the operator must see now.
+        body = ""
+    body += metrics.render_spool(spool.status(current_app))
     return Response(body, content_type=CONTENT_TYPE)
 
 

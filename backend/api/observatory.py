@@ -14,10 +14,11 @@ from typing import Any, Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from ..audit import observatory
+from ..audit import observatory, spool
 from ..audit.observatory import Period
 from ..auth import ROLE_ADMIN, require_roles
 from ..errors import ValidationError
+from .openapi import JSON_ERROR
 
 bp = Blueprint("observatory", __name__, url_prefix="/api/v1/observatory")
 
@@ -27,8 +28,8 @@ CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 def _day(name: str) -> date | None:
     raw = request.args.get(name)
-    if not raw:
-        return None
+    if raw is None:
+        return None  # an empty value is a malformed date, not "the default"
     try:
         return date.fromisoformat(raw)
     except ValueError:
@@ -61,6 +62,7 @@ def summary():
         "retention_days": config["AUDIT_RETENTION_DAYS"],
         "content_logging": bool(config["AUDIT_CONTENT_LOGGING"]),
         "content_retention_days": config["AUDIT_CONTENT_RETENTION_DAYS"],
+        "spool": spool.status(current_app).as_dict(),
     })
 
 
@@ -142,14 +144,15 @@ def export_csv():
 
 _PERIOD_PARAMS = [
     {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
-     "description": "First day (Paris time); default 12 weeks before `to`"},
+     "description": "First day (Paris time); default 12 weeks before `to`; at most three "
+                    "years before `to`, and not after it"},
     {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
      "description": "Last day (Paris time), included; default today"},
 ]
 _RESPONSES = {
     "200": {"description": "Figures"},
-    "400": {"description": "Invalid period"},
-    "403": {"description": "Not an administrator"},
+    "400": {"description": "Invalid period", "content": JSON_ERROR},
+    "403": {"description": "Not an administrator", "content": JSON_ERROR},
 }
 
 

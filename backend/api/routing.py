@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, request
 from ..auth import ROLE_ADMIN, ROLE_GREFFIER, require_roles
 from ..errors import ValidationError
 from ..llm import routing
-from .openapi import error_responses
+from .openapi import NOT_BLANK, error_responses
 
 bp = Blueprint("routing", __name__)
 
@@ -55,6 +55,7 @@ def list_services():
                    categories=routing.categories(config))
 
 
+_LIMIT = f"At most {MAX_FIELD_CHARS:,} characters (400 beyond)"
 _ERRORS = error_responses({"400": "Invalid body", "401": "Not signed in", "403": "Role not allowed"})
 
 OPENAPI = {
@@ -63,7 +64,15 @@ OPENAPI = {
         "tags": ["outlook"],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object",
-            "properties": {"subject": {"type": "string"}, "text": {"type": "string"}}}}}},
+            "description": "The mail: its subject or its text, at least one not blank",
+            "anyOf": [{"required": ["subject"], "properties": {"subject": {
+                          "type": "string", "pattern": NOT_BLANK}}},
+                      {"required": ["text"], "properties": {"text": {
+                          "type": "string", "pattern": NOT_BLANK}}}],
+            # The 200,000-character limit of each field is stated in words: as a maxLength it
+            # asks fuzzers for 200,001-character examples of what is refused.
+            "properties": {"subject": {"type": ["string", "null"], "description": _LIMIT},
+                           "text": {"type": ["string", "null"], "description": _LIMIT}}}}}},
         "responses": {
             "200": {"description": "The suggestion", "content": {"application/json": {"schema": {
                 "type": "object",

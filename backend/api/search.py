@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from .. import audit, auth, retrieval
 from ..errors import AppError, ValidationError
-from .openapi import error_responses
+from .openapi import NOT_BLANK, error_responses
 
 bp = Blueprint("search", __name__)
 
@@ -75,6 +75,16 @@ HIT_SCHEMA = {
 }
 
 
+# A filter is ignored when empty, refused over 200 characters.
+_FILTER = {"type": "string", "maxLength": 200}
+ZONES = ("introduction", "expose", "moyens", "motivations", "dispositif", "annexes", "texte")
+
+
+def _or_empty(schema: dict[str, Any]) -> dict[str, Any]:
+    """An argument left empty (a form's blank field) counts as absent."""
+    return {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+
+
 def _param(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "description": description,
             "schema": schema or {"type": "string"}}
@@ -85,17 +95,20 @@ OPENAPI = {
         "summary": "Search precedents (French full text + vectors, reciprocal rank fusion)",
         "tags": ["retrieval"],
         "parameters": [
-            {"name": "q", "in": "query", "required": True, "schema": {"type": "string"},
-             "description": "A question or a selected passage"},
-            _param("k", "Number of hits (1-50, default 10)", {"type": "integer"}),
-            _param("per_decision", "Passages per decision (1-5, default 1)", {"type": "integer"}),
-            _param("jurisdiction", "Court name or its beginning (« Cour d'appel »)"),
-            _param("chamber", "Words of the chamber (« sociale »)"),
-            _param("date_from", "First date (YYYY-MM-DD)", {"type": "string", "format": "date"}),
-            _param("date_to", "Last date (YYYY-MM-DD)", {"type": "string", "format": "date"}),
-            _param("solution", "Words of the solution (« cassation »)"),
-            _param("zone", "Zone of the passage: motivations, dispositif, moyens, expose, "
-                           "introduction, annexes, texte"),
+            {"name": "q", "in": "query", "required": True,
+             "schema": {"type": "string", "pattern": NOT_BLANK},
+             "description": "A question or a selected passage (not blank; cut at 4,000 characters)"},
+            _param("k", "Number of hits (1-50; empty or absent: 10)", _or_empty(
+                {"type": "integer", "minimum": 1, "maximum": 50})),
+            _param("per_decision", "Passages per decision (1-5; empty or absent: 1)", _or_empty(
+                {"type": "integer", "minimum": 1, "maximum": 5})),
+            _param("jurisdiction", "Court name or its beginning (« Cour d'appel »)", _FILTER),
+            _param("chamber", "Words of the chamber (« sociale »)", _FILTER),
+            _param("date_from", "First date (YYYY-MM-DD), not after date_to",
+                   _or_empty({"type": "string", "format": "date"})),
+            _param("date_to", "Last date (YYYY-MM-DD)", _or_empty({"type": "string", "format": "date"})),
+            _param("solution", "Words of the solution (« cassation »)", _FILTER),
+            _param("zone", "Zone of the passage", {"type": "string", "enum": ["", *ZONES]}),
         ],
         "responses": {
             "200": {"description": "Hits, best first",

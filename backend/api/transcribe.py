@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from .. import llm
 from ..errors import ValidationError
+from ..llm.transcription import LANGUAGES
 from .openapi import error_responses
 
 bp = Blueprint("transcribe", __name__)
@@ -31,7 +32,8 @@ OPENAPI = {
             "type": "object", "required": ["file"],
             "properties": {"file": {"type": "string", "format": "binary",
                                     "description": "wav, mp3, m4a, ogg or webm"},
-                           "language": {"type": "string", "default": "fr"}}}}}},
+                           "language": {"type": "string", "default": "fr",
+                                        "enum": sorted(LANGUAGES)}}}}}},
         "responses": {
             "200": {"description": "{\"text\", \"segments\": [{\"start\", \"end\", \"text\"}], "
                                    "\"language\", \"duration\", \"model\", \"interaction_id\"}"},

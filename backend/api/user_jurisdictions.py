@@ -8,6 +8,7 @@ from flask import Blueprint, g, jsonify, request
 
 from ..auth import ROLE_ADMIN, jurisdictions, require_roles
 from ..errors import NotFound, ValidationError
+from .openapi import NOT_BLANK
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,11 @@ def delete_mapping(user: str):
     return "", 204
 
 
-_USER = [{"name": "user", "in": "path", "required": True, "schema": {"type": "string"},
+_USER = [{"name": "user", "in": "path", "required": True,
+          "schema": {"type": "string", "pattern": NOT_BLANK, "maxLength": 320},
           "description": "Entra object id or sign-in name (UPN)"}]
+_NAME = {"type": "string", "pattern": NOT_BLANK, "maxLength": 200,
+         "description": "A jurisdiction's name (trimmed: 1 to 200 characters)"}
 _ADMIN_ERRORS = {"401": {"description": "Not signed in"}, "403": {"description": "Not an admin"}}
 OPENAPI = {
     "/api/v1/admin/jurisdictions": {"get": {
@@ -57,7 +61,8 @@ OPENAPI = {
                 "parameters": _USER,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["jurisdictions"],
-                    "properties": {"jurisdictions": {"type": "array", "items": {"type": "string"}}}}}}},
+                    "properties": {"jurisdictions": {"type": "array", "maxItems": 50,
+                                                     "items": _NAME}}}}}},
                 "responses": {"200": {"description": "Saved"}, "400": {"description": "Invalid list"},
                               **_ADMIN_ERRORS}},
         "delete": {"summary": "Remove a user's jurisdictions mapping (admins)", "tags": ["admin"],

@@ -161,15 +161,35 @@ class VerifyReport:
     head_hash: str = GENESIS_HASH
     anchor_seq: int = 0
     problems: list[str] = field(default_factory=list)
+    # Records of this instance not in the chain yet (spooled) or refused by the database
+    # (dead letters); filled in by the caller, which knows where the spool is.
+    pending: int = 0
+    dead: int = 0
 
     @property
     def ok(self) -> bool:
+        """The records in the database are intact (what pruning needs)."""
         return not self.problems
+
+    @property
+    def complete(self) -> bool:
+        """Intact, and no record of this instance is waiting outside the chain."""
+        return self.ok and not self.pending and not self.dead
 
     def summary(self) -> str:
         if not self.ok:
             return (f"Chaîne d'audit rompue : {len(self.problems)} anomalie(s) sur "
                     f"{self.checked} enregistrement(s) vérifié(s).")
+        if not self.complete:
+            waiting = []
+            if self.pending:
+                waiting.append(f"{self.pending} enregistrement(s) en attente dans le spool "
+                               "(lancez « audit flush » quand la base répond)")
+            if self.dead:
+                waiting.append(f"{self.dead} enregistrement(s) refusé(s) par la base, mis de côté "
+                               "dans audit-dead.jsonl (à examiner)")
+            return (f"Chaîne d'audit incomplète : les {self.checked} enregistrement(s) en base "
+                    f"sont intègres, mais " + " et ".join(waiting) + ".")
         if not self.checked:
             return "Chaîne d'audit intègre : aucun enregistrement conservé."
         pruned = (f" ; les n° 1 à {self.anchor_seq} ont été purgés (ancre conservée)"

@@ -16,7 +16,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .. import db
-from . import chain, records
+from . import chain, records, spool
 
 logger = logging.getLogger(__name__)
 
@@ -33,15 +33,23 @@ def _connect() -> psycopg.Connection:
 @audit_group.command("verify")
 @with_appcontext
 def verify_command() -> None:
-    """Check every retained record against the hash chain; exit 1 if one was altered."""
+    """Check every retained record against the hash chain; exit 1 if one was altered, or if
+    records of this instance wait in the spool or were refused (dead letters)."""
     with _connect() as conn:
         report = chain.verify(conn)
+    waiting = spool.status(current_app._get_current_object())  # type: ignore[attr-defined]
+    report.pending, report.dead = waiting.pending, waiting.dead
     for problem in report.problems:
         click.echo(f"  - {problem}", err=True)
     fields = {"checked": report.checked, "first_seq": report.first_seq, "last_seq": report.last_seq,
-              "anchor_seq": report.anchor_seq, "problems": len(report.problems)}
+              "anchor_seq": report.anchor_seq, "problems": len(report.problems),
+              "spool_pending": report.pending, "spool_dead": report.dead}
     if not report.ok:
         logger.error("audit chain broken", extra=fields)
+        click.echo(report.summary(), err=True)
+        sys.exit(1)
+    if not report.complete:
+        logger.error("audit chain incomplete: records outside the chain", extra=fields)
         click.echo(report.summary(), err=True)
         sys.exit(1)
     logger.info("audit chain verified", extra={**fields, "head_hash": report.head_hash})
@@ -79,8 +87,19 @@ def prune_command(days: int | None, force: bool) -> None:
 @audit_group.command("flush")
 @with_appcontext
 def flush_command() -> None:
-    """Write records spooled while the database was unreachable."""
+    """Write records spooled while the database was unreachable; set aside (dead letters)
+    any the database refuses, so they never hold up the others. Exit 1 if some are left."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    count = records.flush(app)
-    click.echo(f"{count} enregistrement(s) en attente écrit(s) dans la base." if count
-               else "Aucun enregistrement en attente.")
+    result = spool.flush(app, lambda table, record: records._append_once(app, table, record,
+                                                                         replay=True))
+    lines = []
+    if result.stored:
+        lines.append(f"{result.stored} enregistrement(s) en attente écrit(s) dans la base.")
+    if result.dead:
+        lines.append(f"{result.dead} enregistrement(s) refusé(s) par la base, mis de côté dans "
+                     f"{spool.dead_path(app)}.")
+    if result.left:
+        lines.append(f"{result.left} enregistrement(s) toujours en attente : la base ne répond pas.")
+    click.echo("\n".join(lines) or "Aucun enregistrement en attente.")
+    if result.left:
+        sys.exit(1)

@@ -140,3 +140,13 @@ def render(conn: psycopg.Connection) -> str:
             shown = repr(int(value)) if float(value).is_integer() else repr(value)
             lines.append(f"{name}{{{labels}}} {shown}" if labels else f"{name} {shown}")
     return "\n".join(lines) + "\n"
+
+
+def render_spool(status: Any) -> str:
+    """This instance's audit spool (a :class:`.spool.SpoolStatus`) as a Prometheus gauge."""
+    return (
+        "# HELP plume_audit_spool_records Records of this instance outside the audit chain: "
+        "waiting in the spool (pending) or refused by the database (dead).\n"
+        "# TYPE plume_audit_spool_records gauge\n"
+        f'plume_audit_spool_records{{state="pending"}} {status.pending}\n'
+        f'plume_audit_spool_records{{state="dead"}} {status.dead}\n')

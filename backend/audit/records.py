@@ -9,28 +9,24 @@ neither serialises the gunicorn threads on the chain lock nor costs each call a 
 
 If PostgreSQL cannot take a batch, its records are written one by one, each with a few
 quick retries; one that still fails goes to an append-only spool file under
-``PLUME_DATA_DIR`` (one JSON line, metadata only) and the next successful write, or
-``python -m backend audit flush``, replays it; replay is idempotent on the record id.
+``PLUME_DATA_DIR`` (:mod:`.spool`) and the next successful write, or ``python -m backend
+audit flush``, replays it; a record the database refuses goes to the dead letters there.
 """
 from __future__ import annotations
 
-import fcntl
-import json
 import logging
 import os
 import threading
 import time
-import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from .. import db
-from . import chain
+from . import chain, spool
 
 log = logging.getLogger(__name__)
 
@@ -41,20 +37,11 @@ BATCH_MAX = 500
 # spools it); only reached when PostgreSQL hangs rather than fails.
 WAIT_SECONDS = 30.0
 IDLE_SECONDS = 60.0
-SPOOL_NAME = "audit-spool.jsonl"
-_DATETIME_FIELDS = ("started_at",)
+SPOOL_NAME = spool.SPOOL_NAME
 
 
 def spool_path(app: Flask) -> Path:
-    return Path(app.config["DATA_DIR"]) / SPOOL_NAME
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(f"cannot spool {type(value).__name__}")
+    return spool.path(app)
 
 
 def _append_once(app: Flask, table: str, record: dict[str, Any], replay: bool = False) -> None:
@@ -177,49 +164,17 @@ def _store_one(app: Flask, table: str, record: dict[str, Any]) -> bool:
 
 
 def _spool_pending(app: Flask) -> bool:
-    try:
-        return spool_path(app).stat().st_size > 0
-    except FileNotFoundError:
-        return False
+    return spool.has_pending(app)
 
 
 def _spool(app: Flask, table: str, record: dict[str, Any]) -> None:
-    path = spool_path(app)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps({"table": table, "record": record}, default=_encode, ensure_ascii=False)
-    with open(path, "a", encoding="utf-8") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        handle.write(line + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    spool.append(app, table, record)
 
 
 def flush(app: Flask) -> int:
-    """Replay the spool into the chain; returns how many records it held.
-
-    An exclusive lock on the file keeps two workers from replaying it together; the file
-    is emptied only once every line is in the database.
-    """
-    path = spool_path(app)
-    if not _spool_pending(app):
-        return 0
-    with open(path, "r+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return 0  # another worker is replaying it
-        lines = [line for line in handle.read().splitlines() if line.strip()]
-        for line in lines:
-            item = json.loads(line)
-            record = item["record"]
-            for name in _DATETIME_FIELDS:
-                if record.get(name):
-                    record[name] = datetime.fromisoformat(record[name])
-            _append_once(app, item["table"], record, replay=True)
-        handle.truncate(0)  # not unlinked: a writer may be waiting on this very file
-    if lines:
-        log.info("audit spool replayed", extra={"records": len(lines)})
-    return len(lines)
+    """Replay the spool into the chain (see :mod:`.spool`); how many records were stored."""
+    return spool.flush(app, lambda table, record: _append_once(app, table, record,
+                                                               replay=True)).stored
 
 
 def write_content(app: Flask, interaction_id: str, parts: list[tuple[str, str]]) -> None:

@@ -1,5 +1,9 @@
 """The database room: one connection pool per worker, migrations, the embedded server.
 
+Modules: ``migrate`` (the ordered ``.sql`` files of ``migrations/``), ``server`` (the
+production minimum, checked before migrating), ``embedded`` (the server started when no
+DATABASE_URL is set) and ``upgrade`` (its data folder made by an older PostgreSQL).
+
 Other rooms use :func:`connection` (a pooled psycopg connection with pgvector types
 registered) and write plain SQL with named parameters. Case-law searches use
 :func:`search_connection`: a second pool on the read replica when
@@ -19,20 +23,24 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..errors import ServiceUnavailable
 from . import embedded
-from .migrations import apply_migrations, pending_migrations
+from .embedded import stop_on_sigterm
+from .migrate import apply_migrations, pending_migrations
+from .server import DatabaseSetupError
 
 __all__ = ["init_app", "connection", "search_connection", "get_pool", "apply_migrations",
            "pending_migrations", "resolve_url", "check_ready", "check_search_replica",
-           "database_url", "close"]
+           "database_url", "close", "stop_on_sigterm", "DatabaseSetupError"]
 
 log = logging.getLogger(__name__)
 
 
 def resolve_url(config: dict) -> str:
-    """The configured DATABASE_URL, or the embedded server's (started if needed)."""
+    """The configured DATABASE_URL, or the embedded server's (started, or its data folder
+    upgraded, if needed)."""
     if config.get("DATABASE_URL"):
         return config["DATABASE_URL"]
-    return embedded.ensure_server(config["DATA_DIR"])
+    return embedded.ensure_server(config["DATA_DIR"],
+                                  upgrade_bindir=config.get("PG_UPGRADE_BINDIR"))
 
 
 def _configure(conn: psycopg.Connection) -> None:

@@ -6,6 +6,11 @@ or a decision can point back to « p. 3 » or « § 12 ». Anything wrong with t
 (too big, encrypted, unreadable, no text, not a .docx/.pdf) is a :class:`DocumentError`
 carrying a French message for the user; no half-read document ever comes out.
 
+Every file has a budget (:mod:`.budget`): its unpacked size, counted while inflating and
+relative to the file; paragraphs; pages; seconds. Files from users are read with
+``isolated=True``: in a child process with hard memory and time limits, several side by
+side (:mod:`.sandbox`), so a heavy file neither exhausts a worker nor holds up the others.
+
 Used by the Outlook pane's attachment summaries (through the gateway) and by case-law
 ingestion (:mod:`backend.retrieval`).
 """
@@ -15,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..cooperative import offload
-from . import docx_reader, pdf_reader
+from . import budget, docx_reader, pdf_reader, sandbox
 from .errors import DocumentError, empty, encrypted, too_large, unreadable, unsupported
 
 __all__ = ["Document", "Paragraph", "DocumentError", "read_document", "SUPPORTED_EXTENSIONS",
@@ -74,13 +79,27 @@ class Document:
 
 
 def detect_format(data: bytes, filename: str) -> Literal["docx", "pdf"]:
-    """The format by content, cross-checked with the extension (a renamed file is refused)."""
+    """The format by content (magic bytes), which the extension must agree with.
+
+    A renamed file is refused: a PDF named « .docx » or « .txt » is not read as a PDF,
+    since the name is what the user and the pane believe they sent.
+    """
     name = filename.lower()
     head = data[:8]
-    if head.startswith(b"%PDF-") or (name.endswith(".pdf") and b"%PDF-" in data[:1024]):
-        return "pdf"
-    if head.startswith(b"PK\x03\x04") and not name.endswith(".pdf"):
-        return "docx"
+    is_zip = head.startswith(b"PK\x03\x04")
+    # Some PDF writers put a few bytes before the header; PDF readers accept them.
+    if head.startswith(b"%PDF-") or (not is_zip and b"%PDF-" in data[:1024]):
+        if name.endswith(".pdf"):
+            return "pdf"
+        raise unsupported(f"{filename}: PDF content under another extension",
+                          "Ce fichier est un PDF dont le nom ne se termine pas par « .pdf » : "
+                          "renommez-le en .pdf pour le faire lire.")
+    if is_zip:
+        if name.endswith(".docx"):
+            return "docx"
+        raise unsupported(f"{filename}: zip content under another extension",
+                          "Ce fichier est une archive (zip) qui ne porte pas l'extension .docx : "
+                          "seuls les documents Word (.docx) et PDF sont pris en charge.")
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         # An OLE container: a legacy .doc, or an OOXML file encrypted with a password.
         if name.endswith(".docx"):
@@ -93,22 +112,37 @@ def detect_format(data: bytes, filename: str) -> Literal["docx", "pdf"]:
     raise unsupported(f"{filename}: unsupported type (magic {head!r})")
 
 
-def read_document(data: bytes, filename: str, *, max_bytes: int, max_pages: int) -> Document:
+def read_document(data: bytes, filename: str, *, max_bytes: int, max_pages: int,
+                  max_seconds: float = budget.MAX_SECONDS,
+                  max_paragraphs: int = budget.MAX_PARAGRAPHS,
+                  isolated: bool = False) -> Document:
     """Read a .docx or .pdf file given as bytes.
 
-    Raises :class:`DocumentError`: 413 when ``data`` exceeds ``max_bytes`` or a PDF has
-    more than ``max_pages`` pages (Word files are bounded by size, and by the unpacked
-    size of their parts so a zip bomb is refused); 415 for another format; 422 when the
+    Raises :class:`DocumentError`: 413 when ``data`` exceeds ``max_bytes``, a PDF has more
+    than ``max_pages`` pages, the file unpacks to more than its budget (relative to its
+    size, counted while inflating), holds more than ``max_paragraphs`` blocks or takes more
+    than ``max_seconds`` to read; 415 for another format or a renamed file; 422 when the
     file is encrypted, damaged or holds no text (a scanned PDF without OCR).
+
+    ``isolated`` reads the file in a child process with hard time and memory limits (see
+    :mod:`.sandbox`): for files from users; the administrator's own folders are read here.
     """
     if len(data) > max_bytes:
         raise too_large(f"{filename}: {len(data)} bytes > {max_bytes}")
     if not data:
         raise empty(f"{filename}: zero bytes")
     kind = detect_format(data, filename)
-    # Parsing a long file is seconds of CPU: off the event loop of a gevent worker.
-    paragraphs, pages = offload(_parse, kind, data, filename, max_bytes, max_pages)
-    paragraphs = [Paragraph(p.text, p.kind, p.page) for p in paragraphs if p.text.strip()]
+    if isolated:
+        raw, pages = sandbox.read_isolated(kind, data, filename, max_bytes=max_bytes,
+                                           max_pages=max_pages, max_seconds=max_seconds,
+                                           max_paragraphs=max_paragraphs)
+        blocks = [Paragraph(text, block_kind, page) for text, block_kind, page in raw]
+    else:
+        # Parsing a long file is seconds of CPU: off the event loop of a gevent worker.
+        work = budget.Budget(filename, max_seconds=max_seconds, max_paragraphs=max_paragraphs)
+        found, pages = offload(_parse, kind, data, filename, max_pages, work)
+        blocks = [Paragraph(p.text, p.kind, p.page) for p in found]
+    paragraphs = [p for p in blocks if p.text.strip()]
     if not paragraphs:
         if kind == "pdf":
             raise empty(f"{filename}: no extractable text",
@@ -118,11 +152,11 @@ def read_document(data: bytes, filename: str, *, max_bytes: int, max_pages: int)
     return Document(filename=filename, format=kind, paragraphs=paragraphs, pages=pages)
 
 
-def _parse(kind: str, data: bytes, filename: str, max_bytes: int,
-           max_pages: int) -> tuple[list, int | None]:
+def _parse(kind: str, data: bytes, filename: str, max_pages: int,
+           work: budget.Budget) -> tuple[list, int | None]:
     if kind == "pdf":
-        return pdf_reader.read(data, filename, max_pages=max_pages)
-    return docx_reader.read(data, filename, max_bytes=max_bytes), None
+        return pdf_reader.read(data, filename, max_pages=max_pages, budget=work)
+    return docx_reader.read(data, filename, budget=work), None
 
 
 def init_app(app) -> None:  # noqa: ANN001 - kept for symmetry with the other rooms

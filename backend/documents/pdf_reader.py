@@ -11,6 +11,7 @@ import logging
 import re
 from typing import NamedTuple
 
+from .budget import Budget
 from .errors import DocumentError, encrypted, too_large, unreadable
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,12 @@ def _paragraphs(page_text: str) -> list[str]:
     return paragraphs
 
 
-def read(data: bytes, filename: str, *, max_pages: int) -> tuple[list[Block], int]:
-    """Blocks of a PDF (all of kind 'paragraph', each with its page) and the page count."""
+def read(data: bytes, filename: str, *, max_pages: int,
+         budget: Budget) -> tuple[list[Block], int]:
+    """Blocks of a PDF (all of kind 'paragraph', each with its page) and the page count.
+
+    The budget is checked between pages (its seconds) and for every paragraph.
+    """
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
@@ -68,7 +73,9 @@ def read(data: bytes, filename: str, *, max_pages: int) -> tuple[list[Block], in
                             f"Ce PDF compte {count} pages ; la limite est de {max_pages}.")
         blocks: list[Block] = []
         for number, page in enumerate(reader.pages, start=1):
+            budget.check()
             for text in _paragraphs(page.extract_text() or ""):
+                budget.paragraph()
                 blocks.append(Block(text, "paragraph", number))
         return blocks, count
     except DocumentError:

@@ -10,14 +10,19 @@ Functions for other rooms and the CLI:
 - :func:`render_all` -> ``{"word": xml, "outlook": xml}``
 - :func:`check_base_url` -> the normalised base URL, or :class:`ManifestError`
 - :func:`addin_id` -> the stable add-in id of one host for one deployment
+
+``python -m backend manifest`` runs :data:`standalone_command`, which reads only the
+manifest settings (:func:`settings.load`); under ``flask --app backend`` the command reads
+the application's configuration.
 """
 from __future__ import annotations
 
+import os
 import tomllib
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 import click
@@ -26,6 +31,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from .. import __version__
+from ..settings import ConfigError
+from . import settings
 
 MANIFEST_DIR = Path(__file__).resolve().parents[2] / "manifest"
 TEMPLATE_DIR = MANIFEST_DIR / "templates"
@@ -169,17 +176,9 @@ def render_all(base_url: str, config: Mapping[str, Any],
     return rendered
 
 
-@click.command("manifest")
-@click.option("--base-url", default=None,
-              help="https URL Plume is served from (default PLUME_PUBLIC_URL).")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Directory to write plume-word.xml and plume-outlook.xml into.")
-@click.option("--client-id", default=None,
-              help="Entra application (client) id for SSO (default PLUME_AUTH_CLIENT_ID).")
-@with_appcontext
-def manifest_command(base_url: str | None, out_dir: str, client_id: str | None) -> None:
-    """Render the Word and Outlook add-in manifests for this deployment."""
-    config = current_app.config
+def write_manifests(config: Mapping[str, Any], base_url: str | None, out_dir: str,
+                    client_id: str | None) -> None:
+    """Render both manifests into ``out_dir`` and tell the administrator what went in."""
     try:
         rendered = render_all(base_url or config["PUBLIC_URL"], config, client_id)
     except ManifestError as exc:
@@ -204,6 +203,43 @@ def manifest_command(base_url: str | None, out_dir: str, client_id: str | None) 
     if base != config["PUBLIC_URL"]:
         click.echo(f"Attention : l'adresse de base diffère de PLUME_PUBLIC_URL "
                    f"({config['PUBLIC_URL']}) ; réglez PLUME_PUBLIC_URL={base} sur le serveur.")
+
+
+def _options(command: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed((
+        click.option("--base-url", default=None,
+                     help="https URL Plume is served from (default PLUME_PUBLIC_URL)."),
+        click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+                     help="Directory to write plume-word.xml and plume-outlook.xml into."),
+        click.option("--client-id", default=None,
+                     help="Entra application (client) id for SSO (default PLUME_AUTH_CLIENT_ID)."),
+    )):
+        command = option(command)
+    return command
+
+
+@click.command("manifest")
+@_options
+@with_appcontext
+def manifest_command(base_url: str | None, out_dir: str, client_id: str | None) -> None:
+    """Render the Word and Outlook add-in manifests for this deployment."""
+    write_manifests(current_app.config, base_url, out_dir, client_id)
+
+
+@click.command("manifest")
+@_options
+def standalone_command(base_url: str | None, out_dir: str, client_id: str | None) -> None:
+    """Render the Word and Outlook add-in manifests for this deployment.
+
+    Reads only the settings a manifest contains (PLUME_PUBLIC_URL, PLUME_ENV,
+    PLUME_ENVIRONMENT_NAME, PLUME_ADDIN_*, PLUME_AUTH_CLIENT_ID): no secret, database or
+    model setting is needed.
+    """
+    try:
+        config = settings.load(os.environ)
+    except ConfigError as exc:
+        raise click.ClickException(f"Configuration invalide : {exc}") from None
+    write_manifests(config, base_url, out_dir, client_id)
 
 
 def init_app(app: Flask) -> None:

@@ -1,11 +1,17 @@
-"""Settings of the manifests room (what `python -m backend manifest` writes into the XML)."""
+"""Settings of the manifests room (what `python -m backend manifest` writes into the XML).
+
+:func:`load` reads only what a manifest contains, so that an administrator renders the
+manifests of a production deployment without its secrets, database or model settings.
+"""
 from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Any, Mapping
+from urllib.parse import urlsplit
 
-from ..settings import ConfigError, Setting
+from ..auth.settings import SETTINGS as AUTH_SETTINGS
+from ..settings import CORE_SETTINGS, ConfigError, Setting
 
 # Office's manifest <Version>: one to four dot-separated numbers of at most five digits.
 VERSION_PATTERN = re.compile(r"[0-9]{1,5}(\.[0-9]{1,5}){0,3}")
@@ -46,3 +52,34 @@ def validate(config: dict[str, Any]) -> None:
     if name and not ENVIRONMENT_PATTERN.fullmatch(name):
         raise ConfigError(f"PLUME_ENVIRONMENT_NAME={name!r} must be lower-case letters, digits "
                           "and dashes (at most 31), e.g. recette")
+
+
+# Settings of other rooms a manifest draws on: the base URL (and what its default is made
+# of), the environment name's default, and the Entra application of Office SSO.
+SHARED_SETTINGS = ("PLUME_ENV", "PORT", "PLUME_DEV_TLS", "PLUME_PUBLIC_URL",
+                   "PLUME_AUTH_CLIENT_ID", "PLUME_AUTH_API_URI")
+
+
+def manifest_settings() -> list[Setting]:
+    """Every setting a manifest is rendered from, and no other."""
+    shared = [s for s in (*CORE_SETTINGS, *AUTH_SETTINGS) if s.env in SHARED_SETTINGS]
+    return [*shared, *SETTINGS]
+
+
+def load(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The manifest settings from ``environ`` (typed, defaults from the settings tables),
+    checked like the server checks them; other ``PLUME_*`` variables are not read."""
+    settings = manifest_settings()
+    config: dict[str, Any] = {s.key: s.default for s in settings}
+    for setting in settings:
+        if setting.env in environ:
+            config[setting.key] = setting.parse(environ[setting.env])
+    if not config.get("PUBLIC_URL"):
+        # The server's own default (backend/config.py): the local instance.
+        config["PUBLIC_URL"] = f"{'https' if config['DEV_TLS'] else 'http'}://localhost:{config['PORT']}"
+    config["PUBLIC_URL"] = config["PUBLIC_URL"].rstrip("/")
+    url = urlsplit(config["PUBLIC_URL"])
+    if url.scheme not in {"http", "https"} or not url.hostname:
+        raise ConfigError(f"PLUME_PUBLIC_URL={config['PUBLIC_URL']!r} must be an http(s) URL")
+    validate(config)
+    return config

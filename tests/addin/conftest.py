@@ -204,3 +204,20 @@ def wait_until(page: Any, script: str, arg: Any = None, timeout_ms: int = WAIT_M
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout_ms} ms: {script}")
         time.sleep(POLL_SECONDS)
+
+
+def open_tab(page: Any, name: str) -> None:
+    """Opens the pane's tab ``#tab-<name>`` as a user would: directly when it is on the tab
+    bar, through the « Plus » menu when it did not fit (at 320 px, some do not)."""
+    tab = page.locator(f"#tab-{name}")
+    if tab.is_visible():
+        tab.click()
+        return
+    page.get_by_role("button", name="Plus de fonctions").click()
+    page.locator(f".plume-tabs__menu button[data-panel='panel-{name}']").click()
+
+
+def plain(text: str) -> str:
+    """Displayed text without the renderer's French typography (no-break spaces and hyphens,
+    typographic apostrophes), to compare it with what the model wrote."""
+    return (text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u2011", "-").replace("’", "'"))

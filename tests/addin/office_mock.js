@@ -16,9 +16,13 @@
  *   selection: [first, last]            selected paragraph indices (omitted: empty cursor
  *                                       at the end of the first paragraph)
  *   trackingMode: 'Off'                 initial Document.changeTrackingMode
+ *   url: 'https://…/jugement.docx'      Office.context.document.url (omitted: unsaved document)
  *   mailbox: {...}                      left to the Outlook tests (Office.context.mailbox)
  *   ssoTokens: ['eyJ…', …]              Office.auth.getAccessToken answers these in turn (the
  *                                       last one repeats); omitted: no Office SSO on this host
+ *
+ * Content controls are kept in `__officeState.contentControls` ({id, tag, title, text,
+ * deleted, …}): a test plays a user editing or deleting one by changing `text` or `deleted`.
  */
 (function () {
   'use strict';
@@ -111,14 +115,27 @@
   }
 
   class ContentControl extends ClientObject {
-    constructor(context, range) {
+    /* A new control around `range`, or (with `props`) a proxy for one already in the document. */
+    constructor(context, range, props) {
       super(context, 'ContentControl');
       this._range = range;
+      if (props) {
+        this._props = props;
+        return;
+      }
       this._props = { tag: '', title: '', appearance: 'BoundingBox', color: '', cannotEdit: false, cannotDelete: false };
-      this.id = state.contentControls.length + 1;
-      state.contentControls.push(this._props);
+      this._props.id = state.contentControls.length + 1;
       this._props.text = range._text;
+      this._props.deleted = false;
+      state.contentControls.push(this._props);
     }
+
+    /* Tests change `__officeState.contentControls[i].text` to play a user editing it. */
+    get id() { return this._read('id', this._props.id); }
+
+    get text() { return this._read('text', this._props.text); }
+
+    get isNullObject() { return false; }
 
     getRange(location) {
       record('ContentControl.getRange', [location || 'Whole']);
@@ -135,6 +152,26 @@
         this._props[prop] = value;
       },
     });
+  }
+
+  /* What getByIdOrNullObject answers for a control no longer in the document. */
+  class NullContentControl extends ClientObject {
+    constructor(context) { super(context, 'ContentControl'); }
+
+    get isNullObject() { return true; }
+
+    get text() { throw new OfficeError('InvalidObjectPath', 'ContentControl.text of a null object'); }
+  }
+
+  class ContentControlCollection extends ClientObject {
+    constructor(context) { super(context, 'ContentControlCollection'); }
+
+    getByIdOrNullObject(id) {
+      record('ContentControlCollection.getByIdOrNullObject', [id]);
+      this._needs('WordApi', '1.3', 'ContentControlCollection.getByIdOrNullObject');
+      const props = state.contentControls.find((control) => control.id === id && !control.deleted);
+      return props ? new ContentControl(this.context, null, props) : new NullContentControl(this.context);
+    }
   }
 
   class Range extends ClientObject {
@@ -263,6 +300,8 @@
       this.body = new Body(context);
     }
 
+    get contentControls() { return new ContentControlCollection(this.context); }
+
     get changeTrackingMode() {
       if (!supported('WordApi', '1.4')) throw new OfficeError('ApiNotFound', 'changeTrackingMode needs WordApi 1.4');
       return this._read('changeTrackingMode', state.trackingMode);
@@ -337,6 +376,7 @@
         },
       },
       document: {
+        url: config.url || '',
         addHandlerAsync(type, handler, callback) {
           if (type === 'officeThemeChanged') themeHandlers.push(handler);
           if (callback) callback({ status: 'succeeded' });

@@ -3,7 +3,7 @@ paragraph references; a protected file, a photo and a file Outlook cannot hand o
 their own French message while the others go through."""
 from __future__ import annotations
 
-from .conftest import wait_until
+from .conftest import plain, wait_until
 from .outlook_fixtures import (ATTACHMENT_PROMPT, POSTPONEMENT_MAIL, attachments_scenario, chat_requests,
                                mail_model, outlook_calls, system_prompt, user_prompt)
 
@@ -34,16 +34,16 @@ def test_each_attachment_is_summarised_or_explained(plume, fake_llm, outlook, sc
 
     pdf = row(page, "ordonnance.pdf")
     assert "Clôture fixée au 12 mars 2026 (p. 2)" in pdf.inner_text()
-    assert pdf.locator("[role=alert]").count() == 0
+    assert pdf.locator(".plume-bar").count() == 0
     docx = row(page, "conclusions.docx")
-    assert "Conclusions d'intimé pour M. Jean Dupont (§ 2)" in docx.inner_text()
+    assert "Conclusions d'intimé pour M. Jean Dupont (§ 2)" in plain(docx.inner_text())
     assert docx.locator("li").filter(has_text="Demande la confirmation du jugement (§ 5)").count() == 1
 
-    locked = row(page, "protege.pdf").locator("[role=alert]")
+    locked = row(page, "protege.pdf").locator(".plume-bar")
     assert locked.get_attribute("data-error-code") == "document_chiffre"
     assert "protégé par un mot de passe" in locked.inner_text()
     assert "Demandez à l'expéditeur une version sans mot de passe" in locked.inner_text()
-    broken = row(page, "bordereau.pdf").locator("[role=alert]")
+    broken = row(page, "bordereau.pdf").locator(".plume-bar")
     assert broken.get_attribute("data-error-code") == "piece_jointe_inaccessible"
     assert "Outlook n'a pas pu fournir le contenu de cette pièce jointe." in broken.inner_text()
     screenshot(page, "outlook-pieces-jointes")
@@ -76,10 +76,10 @@ def test_too_large_a_file_says_what_to_do(plume, fake_llm, outlook):
     page.get_by_role("tab", name="Pièces jointes").click()
     page.get_by_role("button", name="Résumer toutes les pièces jointes").click()
     wait_until(page, "() => document.getElementById('attachments-status').textContent.includes('non résumée')")
-    alert = row(page, "ordonnance.pdf").locator("[role=alert]")
+    alert = row(page, "ordonnance.pdf").locator(".plume-bar")
     assert "Ce PDF compte 2 pages ; la limite est de 1." in alert.inner_text()
     assert "résumez-en les pages utiles" in alert.inner_text()
-    assert "Conclusions d'intimé" in row(page, "conclusions.docx").inner_text()
+    assert "Conclusions d'intimé" in plain(row(page, "conclusions.docx").inner_text())
 
 
 def test_outlook_without_mailbox_1_8_explains(plume, outlook, screenshot):

@@ -62,8 +62,8 @@ def test_a_discarded_draft_leaves_the_message_alone(plume, fake_llm, outlook):
     page = outlook(plume(), REPLY_MAIL)
     feedback = FeedbackLog(page)
     draft_reply(page)
-    page.get_by_role("button", name="Ignorer").click()
-    assert page.locator("#reply-status").inner_text() == "Projet ignoré."
+    page.get_by_role("button", name="Écarter").click()
+    assert page.locator("#reply-status").inner_text() == "Projet écarté : rien n'a été inséré."
     assert page.locator("#reply-output").inner_text() == ""
     assert page.evaluate("window.__composeBody") == QUOTED
     assert outlook_calls(page, "body.setSelectedDataAsync") == []
@@ -111,10 +111,11 @@ def test_keyboard_only_draft_and_insertion(plume, fake_llm, outlook):
     assert page.evaluate("document.activeElement.id") == "reply-run"
     page.keyboard.press("Enter")
     wait_until(page, "() => document.getElementById('reply-status').textContent.includes('prêt')")
-    # The focus stayed on the action while it ran, then goes on to the offered insertion.
+    # The focus stayed on the action while it ran, then goes on through the answer's actions.
     assert page.evaluate("document.activeElement.id") == "reply-run"
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent") == "Insérer à l'emplacement du curseur"
+    for label in ("Copier", "Régénérer", "Affiner…", "Insérer à l'emplacement du curseur"):
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == label
     page.keyboard.press("Enter")
     wait_until(page, "() => document.activeElement && document.activeElement.dataset.inserted === 'true'")
     assert page.evaluate("window.__composeBody") == DRAFT + QUOTED

@@ -1,9 +1,11 @@
-"""Outlook read mode — Résumer: the summary of a mail and its thread, the fields checked
-against the mail, buttons that copy or propose without creating anything, and a mail that
-tries to give the assistant orders."""
+"""Outlook read mode — Résumer: the summary of a mail and its thread, the fields the server
+checked against the mail, buttons that copy or propose without creating anything, and a mail
+that tries to give the assistant orders."""
 from __future__ import annotations
 
-from .conftest import wait_until
+import json
+
+from .conftest import plain, wait_until
 from .outlook_fixtures import (POSTPONEMENT_MAIL, SUMMARY_PROMPT, chat_requests, mail_model, outlook_calls,
                                system_prompt, user_prompt)
 
@@ -14,13 +16,39 @@ def run_summary(page):
                      " || !document.getElementById('summary-error').hidden")
 
 
+def sse_event(stream: str, name: str) -> dict:
+    """The data of the first ``name`` event in a text/event-stream body."""
+    for block in stream.replace("\r\n", "\n").split("\n\n"):
+        lines = block.split("\n")
+        if f"event: {name}" in lines:
+            return json.loads("\n".join(line[len("data: "):] for line in lines if line.startswith("data: ")))
+    raise AssertionError(f"no {name} event in {stream[:200]!r}")
+
+
+def relay_summary(page) -> dict:
+    """Lets the mail-summary call through and keeps its request body and event stream."""
+    seen: dict = {}
+
+    def relay(route):
+        response = route.fetch()
+        seen["request"] = json.loads(route.request.post_data or "{}")
+        seen["stream"] = response.text()
+        route.fulfill(response=response)
+
+    page.route("**/api/v1/assist/mail-summary", relay)
+    return seen
+
+
 def test_summary_of_the_mail_and_its_thread_then_checked_fields(plume, fake_llm, outlook, screenshot):
     fake_llm.reply = mail_model()
     page = outlook(plume(), POSTPONEMENT_MAIL)
+    seen = relay_summary(page)
     run_summary(page)
+    # The thread's id goes along, for the server to read the whole conversation where it can.
+    assert seen["request"]["conversation_id"] == POSTPONEMENT_MAIL["conversationId"]
 
     summary = page.locator("#summary-output")
-    assert "demande le renvoi de l'audience du 12 mars 2026" in summary.inner_text()
+    assert "demande le renvoi de l'audience du 12 mars 2026" in plain(summary.inner_text())
     assert summary.locator("strong").inner_text() == "renvoi"  # markdown bold, built as an element
     assert "cite des échanges précédents" in page.locator("#summary-thread").inner_text()
     assert page.locator("#summary-error").is_hidden()
@@ -41,6 +69,18 @@ def test_summary_of_the_mail_and_its_thread_then_checked_fields(plume, fake_llm,
         page.locator("#summary-fields").inner_text()
     assert page.get_by_text("Texte proposé par une IA").is_visible()
     screenshot(page, "outlook-resumer")
+
+    # The pane shows the server's check and no other: « dans le message » exactly where the
+    # fields event says verified.
+    fields = sse_event(seen["stream"], "fields")
+    verified = {n["value"]: n["verified"] for n in fields["case_numbers"]}
+    verified |= {d["value"]: d["verified"] for d in fields["dates"]}
+    verified |= {p["value"]: p["verified"] for p in fields["parties"]}
+    verified[fields["requested_action"]["value"]] = fields["requested_action"]["verified"]
+    for i in range(rows.count()):
+        shown = rows.nth(i).locator(".outlook-field__value").inner_text()
+        value = max((v for v in verified if v in shown), key=len)
+        assert rows.nth(i).get_attribute("data-found") == str(verified[value]).lower(), shown
 
     # The mail went to the model as fenced data, with its thread and subject.
     summary_call = next(r for r in chat_requests(fake_llm) if SUMMARY_PROMPT in system_prompt(r))

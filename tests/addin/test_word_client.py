@@ -68,7 +68,7 @@ def test_model_text_is_rendered_as_text_never_as_html(module_page):
     assert result["pwned"] is None
     assert "img" not in result["tags"] and "script" not in result["tags"]
     assert '<img src=x onerror="window.__pwned=1">' in result["text"]
-    assert result["refs"] == ["§ 3", "[2]"]
+    assert result["refs"] == ["§\u00a03", "[2]"]  # « § 3 » never split across lines
     assert "strong" in result["tags"]
     # <mark> markers from the server become real highlights; any other markup stays text.
     assert result["marks"] == ["grave"]
@@ -105,3 +105,63 @@ def test_french_error_for_each_failure(module_page):
     assert described[2]["action"] == "Réessayez dans 2 minutes."
     assert described[3]["message"] == "Renseignez PLUME_LLM_BASE_URL."
     assert all(d["action"] for d in described), json.dumps(described, ensure_ascii=False)
+
+
+def test_users_never_read_setting_names_nor_api_versions(module_page):
+    shown = module_page.evaluate("""async () => {
+        const { userText } = await import('/addin/common/messagebar.js');
+        return [
+            userText("Modèle de démonstration local : les réponses sont lentes. Ne l'utilisez pas pour un vrai dossier ; l'administrateur doit configurer PLUME_LLM_BASE_URL vers l'hôte souverain du ministère."),
+            userText('Cette version de Word ne permet pas à Plume de lire ou modifier le document (WordApi 1.1 requis).'),
+            userText('Les vecteurs des passages sont en cours de calcul : résultats par mots seulement.', 'Repli.'),
+            userText('Tout va bien.'),
+        ];
+    }""")
+    assert shown == [
+        "Modèle de démonstration local : les réponses sont lentes. Ne l'utilisez pas pour un vrai dossier.",
+        "Cette version de Word ne permet pas à Plume de lire ou modifier le document.",
+        "Repli.",
+        "Tout va bien.",
+    ]
+
+
+def test_each_failure_gets_one_sentence_and_one_action(module_page):
+    cases = [
+        {"status": 401, "code": "non_authentifie", "message": "Votre session a expiré."},
+        {"status": 403, "code": "acces_refuse"},
+        {"status": 429, "code": "quota_depasse", "retryAfter": 42,
+         "message": "Vous avez envoyé trop de demandes en peu de temps. Réessayez dans 42 secondes."},
+        {"status": 503, "code": "non_configure", "message": "Renseignez PLUME_LLM_BASE_URL."},
+        {"status": 502, "code": "amont_indisponible"},
+        {"status": 413, "code": "trop_volumineux"},
+        {"status": 0, "code": "reseau"},
+    ]
+    problems = module_page.evaluate("""async (cases) => {
+        const { ApiError } = await import('/addin/common/api.js');
+        const { describeError } = await import('/addin/common/errors.js');
+        const { adminReport, problemOf } = await import('/addin/common/messagebar.js');
+        return cases.map((c) => {
+            const err = new ApiError(c);
+            const problem = problemOf(err, describeError(err));
+            return { ...problem, report: adminReport(problem) };
+        });
+    }""", cases)
+    assert [p["action"] for p in problems] == ["sign-in", "report", "retry", "report", "retry", "none", "retry"]
+    assert problems[2]["wait"] == 42 and "Réessayez" not in problems[2]["sentence"]
+    assert "PLUME_" not in problems[3]["sentence"] and "PLUME_LLM_BASE_URL" in problems[3]["report"]
+    assert "plus courte" in problems[5]["sentence"]  # no button: the sentence says what to do
+    for problem in problems:
+        assert problem["sentence"] and "Code : " + problem["code"] in problem["report"]
+
+
+def test_refine_keeps_the_request_and_fences_the_previous_answer(module_page):
+    body = module_page.evaluate("""async () => {
+        const { refinePayload, PREVIOUS_ANSWER_LINE } = await import('/addin/common/answerbar.js');
+        const body = refinePayload({ text: 'Le mail.', subject: 'Objet', tone: 'neutre', instructions: 'Accuser réception.' },
+                                   'Réponse A.', 'plus court');
+        return { ...body, line: PREVIOUS_ANSWER_LINE };
+    }""")
+    assert body["subject"] == "Objet" and body["tone"] == "neutre"
+    assert body["text"] == f"Le mail.\n\n{body['line']}\nRéponse A."
+    assert body["instructions"].startswith("Accuser réception.\n\n") and "plus court" in body["instructions"]
+    assert "Réponse A." not in body["instructions"]

@@ -2,7 +2,7 @@
 citations visible, and the sources listed in the comment of the inserted text."""
 from __future__ import annotations
 
-from .conftest import word_calls, word_state
+from .conftest import word_calls, word_state, open_tab
 
 REPLY = ("La faute grave est celle qui rend impossible le maintien du salarié dans l'entreprise [1]. "
          "La Cour juge que « le ciel est toujours vert en Bourgogne » [2]. Voir aussi [9].")
@@ -13,7 +13,7 @@ def test_draft_shows_numbered_sources_and_flags_then_inserts_with_sources_commen
         plume, corpus, fake_llm, open_pane, screenshot):
     fake_llm.reply = REPLY
     page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 0]}})
-    page.click("#tab-draft")
+    open_tab(page, "draft")
     page.fill("#draft-instructions", "Motiver le rejet de la contestation du licenciement pour faute grave")
     page.click("#draft-run")
     page.wait_for_selector("#draft-after [data-action=insert]")
@@ -50,7 +50,7 @@ def test_draft_shows_numbered_sources_and_flags_then_inserts_with_sources_commen
 
 def test_draft_needs_instructions(plume, open_pane):
     page = open_pane(plume())
-    page.click("#tab-draft")
+    open_tab(page, "draft")
     page.click("#draft-run")
     assert page.inner_text("#draft-error") == "Indiquez ce que la section doit contenir."
     assert page.evaluate("document.activeElement.id") == "draft-instructions"

@@ -1,5 +1,7 @@
-"""Every failure the pane can meet is shown in French with what to do, produced by the real
-server (auth, roles, quotas, configuration, the LLM host misbehaving, the server gone)."""
+"""Every failure the pane can meet is shown as a message bar — an icon, one French sentence
+said once, one action (« Réessayer », « Se reconnecter », « Copier pour l'administrateur ») —
+produced by the real server (auth, roles, quotas, configuration, the LLM host misbehaving, the
+server gone). Setting names and API versions go only into the report copied for the administrator."""
 from __future__ import annotations
 
 import time
@@ -7,26 +9,41 @@ import time
 from tests.fakes.idp import CLIENT_ID, TENANT
 from tests.fakes.upstream import Behaviour
 
-from .conftest import fake_llm_settings, wait_until
+from .conftest import fake_llm_settings, wait_until, open_tab
 
 SELECTION = {"__officeMockConfig": {"paragraphs": ["Attendu que le pourvoi est recevable."], "selection": [0, 0]}}
 
 
 def error_box(page, panel: str) -> dict:
-    page.wait_for_selector(f"#{panel}-error [role=alert]")
+    """The message bar of ``panel``: its code, sentence, action, button, and everything shown."""
+    page.wait_for_selector(f"#{panel}-error .plume-bar")
     return page.evaluate("""(panel) => {
-        const box = document.querySelector(`#${panel}-error [role=alert]`);
+        const box = document.querySelector(`#${panel}-error .plume-bar`);
+        const button = box.querySelector('button');
         return {
             code: box.dataset.errorCode,
-            title: box.querySelector('.plume-message__title').textContent,
-            text: box.querySelector('.plume-message__text')?.textContent || '',
-            action: box.querySelector('.plume-message__action')?.textContent || '',
+            text: box.querySelector('.plume-bar__text').textContent,
+            action: box.dataset.next,
+            button: button ? button.textContent : null,
+            icon: box.querySelector('.plume-bar__icon').textContent,
+            shown: document.querySelector(`#${panel}-error`).innerText,
+            status: document.querySelector(`#${panel}-status`).textContent,
         };
     }""", panel)
 
 
+def said_once(box: dict) -> None:
+    """One sentence, said once: not repeated in the status line, no setting or API version."""
+    assert box["icon"] and box["text"]
+    assert box["status"] == ""
+    for technical in ("PLUME_", "WordApi", "Mailbox 1.", "vecteurs"):
+        assert technical not in box["shown"]
+    sentences = [s for s in box["text"].split(". ") if s]
+    assert len(sentences) == len(set(sentences)), box["text"]
+
+
 def summarize(page) -> None:
-    page.click("#tab-summarize")
+    open_tab(page, "summarize")
     page.click("#summarize-run")
 
 
@@ -36,18 +53,30 @@ def test_not_signed_in(make_app, serve_app, idp, fake_llm, open_pane):
     page = open_pane(base, globals=SELECTION)
     summarize(page)
     box = error_box(page, "summarize")
-    assert box["title"] == "Connexion requise"
-    assert "Reconnectez-vous" in box["action"]
+    said_once(box)
+    assert box["action"] == "sign-in" and box["button"] == "Se reconnecter"
     assert fake_llm.chat_requests() == []
 
 
 def test_role_not_allowed(plume, fake_llm, open_pane, screenshot):
+    """The pane hides the tabs a role does not reach (test_tabs.py); when it could not read
+    the user's roles (``/me`` failed), every tab shows and the server's 403 is explained."""
     clerk = {"id": "greffe-1", "name": "Greffier", "roles": ["Plume.Greffier"], "jurisdictions": []}
-    page = open_pane(plume(DEV_USER=clerk), globals=SELECTION)
+    base = plume(DEV_USER=clerk)
+    page = open_pane(base, globals=SELECTION, wait_ready=False)
+    page.route("**/api/v1/me", lambda route: route.fulfill(status=503, body="{}", content_type="application/json"))
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']")
     summarize(page)
     box = error_box(page, "summarize")
-    assert box["code"] == "acces_refuse" and box["title"] == "Accès refusé"
-    assert "administrateur" in box["action"]
+    said_once(box)
+    assert box["code"] == "acces_refuse" and "administrateur" in box["text"]
+    assert box["button"] == "Copier pour l'administrateur"
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click("#summarize-error [data-action=copy-report]")
+    page.wait_for_selector("#summarize-error .plume-bar__status:has-text('Rapport copié')")
+    report = page.evaluate("navigator.clipboard.readText()")
+    assert "Code : acces_refuse" in report and "Statut HTTP : 403" in report and "/addin/word/" in report
     assert fake_llm.chat_requests() == []
     screenshot(page, "word-error-role")
 
@@ -58,18 +87,32 @@ def test_quota_reached_says_when_to_retry(plume, open_pane, screenshot):
     page.wait_for_selector("#summarize-after [data-action=insert]")
     page.click("#summarize-run")
     box = error_box(page, "summarize")
-    assert box["code"] == "quota_depasse" and box["title"] == "Quota atteint"
-    assert box["action"].startswith("Réessayez dans ") and box["action"].endswith(("secondes.", "seconde.", "minute."))
+    said_once(box)
+    # Said once: the server's « Réessayez dans N secondes » is not repeated, the button counts down.
+    assert box["code"] == "quota_depasse" and "Réessayez" not in box["text"]
+    assert box["action"] == "retry" and box["button"].startswith("Réessayer dans ") and box["button"].endswith(" s")
+    first = int(box["button"].split()[2])
+    button = page.locator("#summarize-error [data-action=retry]")
+    assert button.get_attribute("aria-disabled") == "true"
+    wait_until(page, "(n) => parseInt(document.querySelector('#summarize-error [data-action=retry]')"
+                     ".textContent.split(' ')[2]) < n", first)
     screenshot(page, "word-error-quota")
 
 
 def test_no_llm_host_configured(make_app, serve_app, open_pane, screenshot):
     page = open_pane(serve_app(make_app()), globals=SELECTION)
-    assert "PLUME_LLM_BASE_URL" in page.inner_text("[data-banner=models]")
+    banner = page.inner_text("[data-banner=models]")
+    assert "Aucun service d'IA n'est configuré" in banner and "PLUME_" not in banner
     summarize(page)
     box = error_box(page, "summarize")
-    assert box["code"] == "non_configure" and box["title"] == "Fonction non configurée"
-    assert "PLUME_LLM_BASE_URL" in box["text"] and "administrateur" in box["action"]
+    said_once(box)
+    assert box["code"] == "non_configure" and "administrateur" in box["text"]
+    assert box["button"] == "Copier pour l'administrateur"
+    # The setting to fill goes to the administrator, in the copied report.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click("#summarize-error [data-action=copy-report]")
+    page.wait_for_selector("#summarize-error .plume-bar__status:has-text('Rapport copié')")
+    assert "PLUME_LLM_BASE_URL" in page.evaluate("navigator.clipboard.readText()")
     screenshot(page, "word-error-not-configured")
 
 
@@ -78,18 +121,30 @@ def test_llm_host_down(plume, fake_llm, open_pane):
     page = open_pane(plume(), globals=SELECTION)
     summarize(page)
     box = error_box(page, "summarize")
-    assert box["title"] == "Service d'IA indisponible"
-    assert "Réessayez dans quelques instants" in box["action"]
+    said_once(box)
+    assert box["text"] == "Le service d'IA ne répond pas correctement."
+    assert box["action"] == "retry" and box["button"] == "Réessayer"
     assert page.locator("#summarize-output").is_hidden()
 
 
-def test_llm_host_saturated_says_when_to_retry(plume, fake_llm, open_pane):
-    fake_llm.then(*[Behaviour(status=429, retry_after="1") for _ in range(10)])
-    page = open_pane(plume(LLM_RETRY_AFTER_MAX_SECONDS=1), globals=SELECTION)
+def test_llm_host_saturated_counts_down_then_retries(plume, fake_llm, open_pane):
+    fake_llm.then(Behaviour(status=429, retry_after="2"))
+    fake_llm.reply = "Le pourvoi est recevable (§ 1)."
+    page = open_pane(plume(LLM_RETRY_AFTER_MAX_SECONDS=2, LLM_RETRIES=0), globals=SELECTION)
     summarize(page)
     box = error_box(page, "summarize")
-    assert box["title"] == "Service momentanément indisponible"
-    assert box["action"].startswith("Réessayez dans ")
+    said_once(box)
+    assert box["action"] == "retry" and box["button"].startswith("Réessayer dans ")
+    button = page.locator("#summarize-error [data-action=retry]")
+    button.click(force=True)  # too early: nothing happens while it counts down
+    page.wait_for_timeout(300)
+    assert len(fake_llm.chat_requests()) == 1 and page.locator("#summarize-output").is_hidden()
+    wait_until(page, "() => document.querySelector('#summarize-error [data-action=retry]')?.textContent === 'Réessayer'")
+    assert button.get_attribute("aria-disabled") is None
+    button.click()
+    page.wait_for_selector("#summarize-after [data-action=insert]")
+    assert page.locator("#summarize-error").is_hidden()
+    assert len(fake_llm.chat_requests()) == 2
 
 
 def test_server_unreachable(make_app, serve_app, fake_llm, open_pane):
@@ -99,8 +154,8 @@ def test_server_unreachable(make_app, serve_app, fake_llm, open_pane):
     page.fill("#search-query", "faute grave")
     page.click("#search-run")
     box = error_box(page, "search")
-    assert box["code"] == "reseau" and box["title"] == "Serveur injoignable"
-    assert "connexion" in box["action"]
+    said_once(box)
+    assert box["code"] == "reseau" and "VPN" in box["text"] and box["button"] == "Réessayer"
 
 
 def test_stream_broken_midway_keeps_the_text(plume, fake_llm, open_pane, screenshot):
@@ -109,13 +164,15 @@ def test_stream_broken_midway_keeps_the_text(plume, fake_llm, open_pane, screens
     page = open_pane(plume(), globals=SELECTION)
     summarize(page)
     box = error_box(page, "summarize")
-    assert box["title"] == "La génération a été interrompue"
-    assert box["text"]  # the server's own French sentence
-    assert box["action"] == "Relancez la demande pour obtenir une réponse complète."
+    said_once(box)
+    assert "conservé" in box["text"] and box["text"].count("incomplet") == 1
+    assert box["button"] == "Réessayer"
     kept = wait_until(page, "() => document.querySelector('#summarize-output').textContent")
     assert kept.startswith("Premier point établi.") and "jamais reçu" not in kept
+    # An incomplete answer can be copied, regenerated or discarded, never inserted.
     assert page.locator("#summarize-after [data-action=insert]").count() == 0
-    assert page.inner_text("#summarize-status") == "Réponse incomplète : le texte reçu est conservé ci-dessous."
+    assert page.locator("#summarize-after [data-action=regenerate]").count() == 1
+    assert page.locator("#summarize-after .plume-oversight").count() == 1
     screenshot(page, "word-error-midstream")
 
 

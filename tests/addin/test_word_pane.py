@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import OFFICE_JS
+from .conftest import OFFICE_JS, open_tab
 
 
 @pytest.fixture
@@ -27,7 +27,9 @@ def test_tabs_are_buttons_usable_with_the_keyboard(base_url, open_pane, screensh
     assert page.evaluate("document.activeElement.id") == "tab-transcribe"
     page.keyboard.press("Home")
     assert page.evaluate("document.activeElement.id") == "tab-search"
-    # Only the selected tab is in the Tab order; Tab moves into the panel.
+    # Only the selected tab is in the Tab order; Tab moves to « Plus », then into the panel.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Plus de fonctions"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "search-query"
     outline = page.evaluate("getComputedStyle(document.activeElement).borderBottomWidth")
@@ -40,7 +42,8 @@ def test_tabs_are_buttons_usable_with_the_keyboard(base_url, open_pane, screensh
 def test_banners_and_about_link(base_url, open_pane):
     page = open_pane(base_url)
     assert "Mode développement" in page.inner_text("[data-banner=dev]")
-    assert "PLUME_LLM_BASE_URL" in page.inner_text("[data-banner=models]")
+    models = page.inner_text("[data-banner=models]")
+    assert "Aucun service d'IA n'est configuré" in models and "PLUME_" not in models  # the setting is for admins
     about = page.locator("a", has_text="À propos de Plume")
     href = page.evaluate("(a) => a.href", about.element_handle())
     assert href.endswith("/addin/common/about.html")
@@ -71,9 +74,10 @@ def test_word_without_document_api_still_offers_search(base_url, open_pane):
     page = open_pane(base_url, globals={"__officeMockConfig": {"sets": {"WordApi": None}}})
     notice = page.locator("[data-banner=capability-read]")
     assert "trop ancienne" in notice.inner_text()
-    page.click("#tab-summarize")
+    open_tab(page, "summarize")
     page.click("#summarize-run")
-    assert "WordApi 1.1 requis" in page.locator("#summarize-error").inner_text()
+    refused = page.locator("#summarize-error").inner_text()
+    assert "ne permet pas à Plume de lire" in refused and "WordApi" not in refused
     assert page.evaluate("window.__officeCalls.length") == 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from .conftest import wait_until, word_calls
+from .conftest import wait_until, word_calls, open_tab
 
 LONG_REPLY = " ".join(f"mot{n}" for n in range(60))
 
@@ -13,7 +13,7 @@ def test_stop_closes_the_stream_up_to_the_upstream(plume, fake_llm, open_pane, s
     fake_llm.reply = LONG_REPLY
     fake_llm.token_delay = 0.2
     page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": ["Texte."], "selection": [0, 0]}})
-    page.click("#tab-summarize")
+    open_tab(page, "summarize")
     page.click("#summarize-run")
     wait_until(page, "() => document.querySelector('#summarize-output').textContent.split(' ').length > 3")
     page.click("#summarize-stop")
@@ -30,6 +30,7 @@ def test_stop_closes_the_stream_up_to_the_upstream(plume, fake_llm, open_pane, s
     assert kept.startswith("mot0 mot1 mot2") and "mot59" not in kept
     assert page.locator("#summarize-stop").is_hidden()
     assert page.locator("#summarize-after [data-action=insert]").count() == 0
+    assert page.locator("#summarize-after [data-action=discard]").inner_text() == "Écarter"  # one label everywhere
     assert "suggestion" in page.inner_text("#summarize-after")
     assert not [c for c in word_calls(page) if c["api"].startswith("Range.insert")]
     screenshot(page, "word-stopped")

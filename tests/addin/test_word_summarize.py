@@ -2,7 +2,7 @@
 puts the text in with change tracking, in the AI content control, with a comment."""
 from __future__ import annotations
 
-from .conftest import FeedbackLog, wait_until, word_calls, word_state
+from .conftest import FeedbackLog, open_tab, plain, wait_until, word_calls, word_state
 
 PARAGRAPHS = [
     "Attendu que M. Martin a été licencié le 3 mars 2023 pour faute grave.",
@@ -26,7 +26,7 @@ def test_summary_streams_progressively_then_inserts_tracked(plume, fake_llm, ope
     fake_llm.token_delay = 0.12
     page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS}})
     feedback = FeedbackLog(page)
-    page.click("#tab-summarize")
+    open_tab(page, "summarize")
     page.check("input[name=summarize-scope][value=document]")
     page.click("#summarize-run")
 
@@ -44,7 +44,7 @@ def test_summary_streams_progressively_then_inserts_tracked(plume, fake_llm, ope
 
     page.wait_for_selector("#summarize-after [data-action=insert]")
     final = page.evaluate(STATE_JS)
-    assert final["text"] == REPLY and final["busy"] is None and not final["stopVisible"]
+    assert plain(final["text"]) == REPLY and final["busy"] is None and not final["stopVisible"]
     assert "suggestion" in page.inner_text("#summarize-after .plume-oversight")
     # The paragraphs went out numbered by their place in the document (the empty one skipped).
     sent = fake_llm.chat_requests()[-1].json["messages"][-1]["content"]
@@ -83,7 +83,7 @@ def test_selection_summary_keeps_the_users_tracking_mode(plume, fake_llm, open_p
     fake_llm.reply = "Résumé court (§ 1)."
     page = open_pane(plume(), globals={"__officeMockConfig": {
         "paragraphs": PARAGRAPHS, "selection": [0, 1], "trackingMode": "TrackMineOnly"}})
-    page.click("#tab-summarize")
+    open_tab(page, "summarize")
     page.click("#summarize-run")
     page.click("#summarize-after [data-action=insert]")
     page.wait_for_selector("#summarize-after [data-outcome=inserted]")
@@ -97,7 +97,7 @@ def test_selection_summary_keeps_the_users_tracking_mode(plume, fake_llm, open_p
 def test_discard_inserts_nothing_and_tells_the_server(plume, fake_llm, open_pane):
     page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 0]}})
     feedback = FeedbackLog(page)
-    page.click("#tab-summarize")
+    open_tab(page, "summarize")
     page.click("#summarize-run")
     page.click("#summarize-after [data-action=discard]")
     assert "rien n'a été inséré" in page.inner_text("#summarize-status")
@@ -109,7 +109,7 @@ def test_discard_inserts_nothing_and_tells_the_server(plume, fake_llm, open_pane
 def test_thumbs_send_feedback(plume, fake_llm, open_pane):
     page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 0]}})
     feedback = FeedbackLog(page)
-    page.click("#tab-summarize")
+    open_tab(page, "summarize")
     page.click("#summarize-run")
     page.click("#summarize-after [aria-label='Réponse utile']")
     page.wait_for_selector(".plume-feedback__thanks:not(:empty)")
@@ -120,7 +120,7 @@ def test_thumbs_send_feedback(plume, fake_llm, open_pane):
 
 def test_empty_selection_asks_for_one(plume, open_pane):
     page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS}})
-    page.click("#tab-summarize")
+    open_tab(page, "summarize")
     page.click("#summarize-run")
     page.wait_for_selector("#summarize-error:not(:empty)")  # after the pane has read the selection
     assert "Sélectionnez le passage à synthétiser" in page.inner_text("#summarize-error")
@@ -139,7 +139,7 @@ def test_long_document_shows_the_map_reduce_progress(plume, fake_llm, open_pane)
         new MutationObserver(() => window.__statuses.push(status.textContent))
             .observe(status, { childList: true, characterData: true, subtree: true });
     }""")
-    page.click("#tab-summarize")
+    open_tab(page, "summarize")
     page.check("input[name=summarize-scope][value=document]")
     page.click("#summarize-run")
     page.wait_for_selector("#summarize-after [data-action=insert]")
@@ -156,6 +156,7 @@ def test_keyboard_only_summary_and_insertion(plume, fake_llm, open_pane):
     page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 0]}})
     page.locator("#tab-search").focus()
     page.keyboard.press("ArrowRight")
+    page.keyboard.press("Tab")  # « Plus »
     page.keyboard.press("Tab")  # the scope radio group
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "summarize-run"
@@ -164,8 +165,9 @@ def test_keyboard_only_summary_and_insertion(plume, fake_llm, open_pane):
     assert page.evaluate("document.activeElement.id") == "summarize-run"  # focus kept while it ran
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.dataset.paragraph") == "1"
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.dataset.action") == "insert"
+    for action in ("copy", "regenerate", "refine", "insert"):  # the answer's action bar, in order
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.dataset.action") == action
     page.keyboard.press("Enter")
     page.wait_for_selector("#summarize-after [data-outcome=inserted]")
     assert page.evaluate("document.activeElement.dataset.outcome") == "inserted"
@@ -175,7 +177,11 @@ def test_keyboard_only_summary_and_insertion(plume, fake_llm, open_pane):
 def test_demo_model_is_announced(plume, fake_llm, open_pane):
     page = open_pane(plume(LLM_DEMO=True), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 0]}})
     assert page.inner_text("[data-banner=models]").startswith("Modèle de démonstration")
-    page.click("#tab-summarize")
+    open_tab(page, "summarize")
     page.click("#summarize-run")
     page.wait_for_selector("#summarize-after [data-notice=demo]")
     assert "modèle de démonstration" in page.inner_text("#summarize-after [data-notice=demo]")
+    # One AI notice for the answer: the demonstration warning is its first sentence, not a second box.
+    notes = page.locator("#summarize-after [role=note]")
+    assert notes.count() == 1 and notes.inner_text().startswith("Réponse du modèle de démonstration")
+    assert "Relisez-le et vérifiez" in notes.inner_text()

@@ -6,7 +6,7 @@ import wave
 
 import pytest
 
-from .conftest import FeedbackLog, word_calls, word_state
+from .conftest import FeedbackLog, word_calls, word_state, open_tab
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def recording(tmp_path):
 def test_transcript_with_timestamps_then_insertion(plume, fake_llm, recording, open_pane, screenshot):
     page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": ["Procès-verbal d'audience."]}})
     feedback = FeedbackLog(page)
-    page.click("#tab-transcribe")
+    open_tab(page, "transcribe")
     page.set_input_files("#transcribe-file", str(recording))
     assert page.inner_text("#transcribe-file-name") == "audience.wav"
     page.click("#transcribe-run")
@@ -54,7 +54,7 @@ def test_a_file_that_is_not_audio_is_refused_in_french(plume, tmp_path, open_pan
     text = tmp_path / "notes.txt"
     text.write_text("pas un son")
     page = open_pane(plume())
-    page.click("#tab-transcribe")
+    open_tab(page, "transcribe")
     page.click("#transcribe-run")
     assert page.inner_text("#transcribe-error") == "Choisissez d'abord un fichier audio."
     page.set_input_files("#transcribe-file", str(text))

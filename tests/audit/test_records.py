@@ -135,8 +135,10 @@ def test_one_bad_record_in_a_batch_does_not_take_the_others_with_it(app, databas
     assert [p.stored for p in batch] == [True, False, True]
     assert [r["task"] for r in rows(database_url, "SELECT task FROM audit_interactions ORDER BY seq")] \
         == ["summarize", "rewrite"]
-    assert batch[1].record["id"] in (tmp_path / records.SPOOL_NAME).read_text()
-    assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+    # The database refuses it for good: set aside as a dead letter, which verify reports.
+    assert batch[1].record["id"] in (tmp_path / "audit-dead.jsonl").read_text()
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "1 enregistrement(s) refusé(s)" in result.output
 
 
 def test_records_survive_a_database_outage_through_the_spool(make_app, database_url, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import psycopg
 
 from backend import db
-from backend.db.migrations import migration_files
+from backend.db.migrate import migration_files
 
 
 def test_migrations_are_recorded_and_idempotent(database_url):

@@ -6,8 +6,12 @@ Plume: a manifest that points at a missing icon or pane fails here, not in the a
 """
 from __future__ import annotations
 
+import os
 import struct
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -25,6 +29,7 @@ NS = {
 }
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 CLIENT_ID = "0b6b1d3e-5c1a-4f5e-9a3e-2f1c4d5e6f70"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -246,3 +251,43 @@ def test_a_client_id_that_is_not_a_guid_is_refused_in_french(app, tmp_path):
     assert result.exit_code != 0
     assert "doit être un GUID" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def run_manifest_command(tmp_path, *args: str, **environ: str) -> subprocess.CompletedProcess:
+    """`python -m backend manifest` as an administrator runs it, with only ``environ`` set."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PLUME_") and k not in {"DATABASE_URL", "PORT"}}
+    return subprocess.run([sys.executable, "-m", "backend", "manifest", "--out", str(tmp_path / "out"), *args],
+                          cwd=ROOT, env={**env, **environ}, capture_output=True, text=True, timeout=120)
+
+
+def test_production_manifests_need_only_what_a_manifest_contains(schema, tmp_path):
+    # No audit key, no identity provider tenant, no database: a production server would refuse
+    # to start like this, but the manifests have all they need.
+    done = run_manifest_command(tmp_path, PLUME_ENV="production", PLUME_PUBLIC_URL="https://plume.justice.fr",
+                                PLUME_AUTH_CLIENT_ID=CLIENT_ID, PLUME_ADDIN_VERSION="1.4.0.0",
+                                # Server settings a manifest does not contain are not even read.
+                                PLUME_AUDIT_RETENTION_DAYS="pas un nombre", PLUME_LLM_TIMEOUT_TOTAL="-1")
+    assert done.returncode == 0, done.stderr
+    assert "Manifestes version 1.4.0.0 pour https://plume.justice.fr (environnement « production »)" in done.stdout
+    word = etree.parse(str(tmp_path / "out" / "plume-word.xml")).getroot()
+    outlook = etree.parse(str(tmp_path / "out" / "plume-outlook.xml")).getroot()
+    for root in (word, outlook):
+        assert schema.validate(root), schema.error_log
+    assert f"api://plume.justice.fr/{CLIENT_ID}" in etree.tostring(word, encoding="unicode")
+    assert "https://plume.justice.fr/addin/outlook/" in etree.tostring(outlook, encoding="unicode")
+    # The same add-in ids as the server derives for this deployment: an update, not a new add-in.
+    assert word.findtext("o:Id", namespaces=NS) == manifests.addin_id("word", "production", "https://plume.justice.fr")
+    assert outlook.findtext("o:Id", namespaces=NS) == manifests.addin_id("outlook", "production",
+                                                                        "https://plume.justice.fr")
+
+
+def test_the_manifest_command_still_refuses_a_bad_manifest_setting_in_french(tmp_path):
+    done = run_manifest_command(tmp_path, PLUME_ENV="production", PLUME_PUBLIC_URL="https://plume.justice.fr",
+                                PLUME_ADDIN_ID_WORD="pas-un-guid")
+    assert done.returncode != 0
+    assert "Configuration invalide : PLUME_ADDIN_ID_WORD='pas-un-guid' must be a GUID" in done.stderr
+    assert not (tmp_path / "out").exists()
+    done = run_manifest_command(tmp_path, "--base-url", "http://plume.justice.fr", PLUME_ENV="production")
+    assert done.returncode != 0 and "doit être en https" in done.stderr
+    assert not (tmp_path / "out").exists()

@@ -8,7 +8,7 @@ import psycopg
 
 from backend import db, retrieval
 from backend.auth import User
-from backend.db.migrations import MIGRATIONS_DIR
+from backend.db.migrate import MIGRATIONS_DIR
 
 TEXT = "Le salarié a été licencié pour faute grave ; l'employeur a respecté la procédure."
 

@@ -1,5 +1,6 @@
-"""`make run` with no LLM setting: `serve` starts the demonstration model, Plume streams a
-summary from it labelled as a demonstration, and the model stops with the backend."""
+"""`python -m backend serve` with no LLM setting (the command `make run` ends with; `make`
+itself is not run here): `serve` starts the demonstration model, Plume streams a summary
+from it labelled as a demonstration, and the model stops with the backend."""
 from __future__ import annotations
 
 import json
@@ -38,7 +39,7 @@ def alive(pid: int) -> bool:
 
 
 def start_serve(env: dict[str, str], port: int) -> tuple[subprocess.Popen, float]:
-    """`python -m backend serve` as `make run` runs it; returns it once /healthz answers."""
+    """`python -m backend serve`, the command `make run` runs; returns it once /healthz answers."""
     began = time.monotonic()
     process = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -54,13 +55,12 @@ def start_serve(env: dict[str, str], port: int) -> tuple[subprocess.Popen, float
     raise AssertionError(f"serve did not answer within 180 s:\n{process.stdout.read()}")
 
 
-def test_make_run_without_llm_settings_serves_a_labelled_demo_and_stops_it(empty_database, tmp_path):
+def test_serve_without_llm_settings_serves_a_labelled_demo_and_stops_it(empty_database, tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLUME_")}
     env.update({"PLUME_ENV": "development", "DATABASE_URL": empty_database,
                 "PLUME_DATA_DIR": str(tmp_path), "PORT": str(port), "PLUME_DEV_TLS": "0",
-                "PLUME_LOAD_SAMPLE_CORPUS": "0", "PLUME_EMBEDDINGS_BACKGROUND": "0",
-                "PLUME_LLM_MAX_OUTPUT_TOKENS": "24"})
+                "PLUME_LOAD_SAMPLE_CORPUS": "0", "PLUME_LLM_MAX_OUTPUT_TOKENS": "24"})
     base = f"http://127.0.0.1:{port}"
 
     process, first_start = start_serve(env, port)

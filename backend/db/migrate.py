@@ -12,6 +12,8 @@ from pathlib import Path
 
 import psycopg
 
+from .server import check_server
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -44,9 +46,13 @@ def pending_migrations(conn: psycopg.Connection) -> list[str]:
 
 
 def apply_migrations(url: str) -> list[str]:
-    """Apply every pending migration; returns the versions applied now."""
+    """Apply every pending migration; returns the versions applied now.
+
+    A server below the production minimum (:mod:`backend.db.server`) is refused first.
+    """
     done: list[str] = []
     with psycopg.connect(url, autocommit=True) as conn:
+        check_server(conn)
         conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_ID,))
         try:
             _ensure_table(conn)

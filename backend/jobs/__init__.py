@@ -1,0 +1,256 @@
+"""The jobs room: long work (a dossier, a hearing) as background jobs in PostgreSQL.
+
+A job is a row (owner, kind, state, progress, params, result or error) picked by any worker
+of any instance with ``SELECT … FOR UPDATE SKIP LOCKED`` and held under a lease that the
+worker's heartbeat extends. Its handler runs in *steps*; each finished step's result is
+stored, so when a worker dies (even ``kill -9``) another one picks the job once the lease
+has expired and resumes after the last finished step. No broker: PostgreSQL is enough.
+
+States::
+
+    queued ──pick──▶ running ──▶ done
+      ▲  │              │ ├────▶ failed     (Failure, or a run failing PLUME_JOB_MAX_ATTEMPTS times)
+      │  │              │ └────▶ cancelled  (the owner cancelled; seen at the next step)
+      │  └──cancel──────┼──────▶ cancelled
+      └──retry / worker stopping (SIGTERM) / lease expired (worker died)
+
+Contract for use cases (floor 3) — this room knows nothing of them::
+
+    from backend import jobs
+
+    @jobs.handler("dossier")                        # one kind, one function, registered at import
+                                                    # (per_process=1: one at a time per process)
+    def run_dossier(ctx: jobs.JobContext) -> dict:  # ctx.id, ctx.owner, ctx.params, ctx.attempt
+        names = [blob.name for blob in ctx.blobs()] # the files stored with the job
+        texts = [ctx.step(f"read:{n}", lambda n=n: read(ctx.open_blob(n)))   # each runs once
+                 for n in names]
+        ctx.progress(1, 3, "Lecture terminée")      # done, total, French message for the pane
+        parts = ctx.map_steps([(f"map:{i}", lambda t=t: summarise(t))
+                               for i, t in enumerate(texts)], concurrency=4)
+        if ctx.cancelled: raise jobs.Cancelled()    # inside a long step; steps check it themselves
+        return {"synthesis": ...}                   # JSON: the job's result
+
+    job_id = jobs.submit("dossier", user_hash, {"title": "…"},
+                         blobs={"conclusions.pdf": jobs.Blob(stream, "application/pdf")})
+    job = jobs.get(job_id, user_hash)               # Job; NotFound (404) for anyone else
+    job.to_dict()                                   # state, progress, result, error, version
+    jobs.wait_for_change(job_id, user_hash, job.version, timeout=15)  # next change: an SSE loop
+    jobs.list_for(user_hash, kind="dossier")        # newest first
+    jobs.cancel(job_id, user_hash)                  # queued: cancelled now; running: at next step
+    jobs.delete(job_id, user_hash)                  # with its steps and files (a running one stops)
+    jobs.blob_infos(job_id, user_hash)              # name, size, type, sha256 of its files
+    jobs.open_blob(job_id, user_hash, name)         # one of them, read chunk by chunk
+    jobs.purge_finished(before)                     # retention: finished jobs, abandoned uploads
+
+    job_id = jobs.submit("transcription", user_hash, {...}, hold=True)   # a resumable upload:
+    size = jobs.append_blob(job_id, user_hash, "audio", part, offset=size)  # 409 + extra size
+    jobs.start_held(job_id, user_hash)              # the last part is in: workers may take it
+
+Where handlers live: in the use case's module, imported by ``create_app`` (through its
+blueprint), so that the process that submits and every worker process know the kind;
+``submit`` refuses a kind without a handler. ``PLUME_JOB_HANDLERS`` names extra modules.
+A handler runs in a worker thread inside an application context (``db.connection()`` works),
+and so do the threads of ``map_steps``.
+
+Rules for handlers: a step's key is unique within its job and the step's result is JSON
+(what a resumed run gets back instead of running it again); steps are the unit of loss on a
+crash, so make them minutes at most; a step may run twice when its worker died in it (make
+what it does outside the database idempotent, or meter it as such). ``raise jobs.Failure(
+"message en français")`` fails the job at once; any other exception fails the run, which is
+tried again (after ``PLUME_JOB_RETRY_DELAY``, doubled each time) up to
+``PLUME_JOB_MAX_ATTEMPTS`` runs. Params are small JSON (64 KiB at most: ids, options, blob
+names), never document text; files go in blobs (``PLUME_JOB_MAX_INPUT_BYTES`` per job).
+Neither params nor results reach logs or audit records; the use case records its interaction.
+
+Order: the owner with the fewest jobs running goes first, then the oldest job, so one user's
+twenty dossiers do not hold up another's one.
+
+Workers: ``python -m backend worker`` (``PLUME_JOB_WORKERS`` threads; SIGTERM lets running
+steps finish for ``PLUME_JOB_STOP_GRACE`` seconds, then hands their jobs back), and one inside
+``serve`` unless ``PLUME_JOB_WORKER_IN_SERVE=0``. gunicorn's web workers run none.
+"""
+from __future__ import annotations
+
+import atexit
+import importlib
+import logging
+import signal
+import sys
+import threading
+import time
+from typing import Any, BinaryIO, Callable, Mapping, Union
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .. import db
+from .store import (Blob, BlobInfo, Job, append_blob, delete, get, list_for, purge_finished,
+                    start_held)
+from .store import blob_infos as _blob_infos
+from .store import cancel as _cancel
+from .store import open_blob as _open_blob
+from .store import submit as _submit
+from .worker import HANDLERS, PER_PROCESS, Cancelled, Failure, Handler, JobContext, Worker
+
+__all__ = ["init_app", "handler", "submit", "get", "list_for", "cancel", "delete",
+           "append_blob", "start_held",
+           "wait_for_change", "open_blob", "blob_infos", "purge_finished", "Blob", "BlobInfo",
+           "Job", "JobContext", "Cancelled", "Failure", "Worker"]
+
+log = logging.getLogger(__name__)
+
+WAIT_POLL_S = 0.5
+
+
+def handler(kind: str, *, per_process: int | None = None) -> Callable[[Handler], Handler]:
+    """Register the function that runs jobs of ``kind`` (at import time).
+
+    ``per_process``: at most this many jobs of the kind run at once in one worker process,
+    whatever ``PLUME_JOB_WORKERS`` says (CPU-bound work such as transcription on few cores);
+    the process's other threads go on with other kinds."""
+    if per_process is not None and per_process < 1:
+        raise ValueError(f"per_process must be at least 1 for job kind {kind!r}")
+
+    def register(fn: Handler) -> Handler:
+        existing = HANDLERS.get(kind)
+        if existing is not None and existing is not fn and (
+                existing.__module__, existing.__qualname__) != (fn.__module__, fn.__qualname__):
+            raise ValueError(f"job kind {kind!r} already has a handler: {existing.__qualname__}")
+        HANDLERS[kind] = fn
+        if per_process is None:
+            PER_PROCESS.pop(kind, None)
+        else:
+            PER_PROCESS[kind] = per_process
+        return fn
+    return register
+
+
+def submit(kind: str, owner: str, params: Mapping[str, Any] | None = None, *,
+           blobs: Mapping[str, Union[Blob, bytes, BinaryIO]] | None = None,
+           max_attempts: int | None = None, hold: bool = False) -> str:
+    """Queue a job of a registered ``kind`` for ``owner`` (a user hash); returns its id.
+
+    ``hold=True`` keeps workers off it until :func:`start_held`, while :func:`append_blob`
+    adds its files part by part (a resumable upload of a long recording).
+
+    The row and every blob are written in one transaction: a bad kind, params that are not
+    JSON or too large, a bad blob name (ValidationError, 400) or files over the size limit
+    (PayloadTooLarge, 413) leave nothing behind.
+    """
+    return _submit(kind, owner, params, blobs=blobs, max_attempts=max_attempts, hold=hold,
+                   known_kinds=frozenset(HANDLERS))
+
+
+def cancel(job_id: str, owner: str) -> Job:
+    """Cancel ``owner``'s job (NotFound otherwise); returns it as it is now."""
+    return _cancel(job_id, owner)
+
+
+def open_blob(job_id: str, owner: str, name: str) -> BinaryIO:
+    """A stored file of ``owner``'s job, read a chunk at a time (NotFound otherwise)."""
+    get(job_id, owner)
+    return _open_blob(job_id, name)
+
+
+def blob_infos(job_id: str, owner: str) -> list[BlobInfo]:
+    """Name, size, type and digest of the files stored with ``owner``'s job."""
+    get(job_id, owner)
+    return _blob_infos(job_id)
+
+
+def wait_for_change(job_id: str, owner: str, seen_version: int, *, timeout: float = 15.0) -> Job:
+    """The job as soon as its ``version`` differs from ``seen_version`` (progress, state), or as
+    it is after ``timeout`` seconds. Polls the row (one primary-key read each half second):
+    no connection is held while waiting, so an SSE loop per pane costs little."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = get(job_id, owner)
+        if job.version != seen_version or job.finished or time.monotonic() >= deadline:
+            return job
+        time.sleep(min(WAIT_POLL_S, max(0.0, deadline - time.monotonic())))
+
+
+def import_handlers(app: Flask) -> None:
+    """Import the modules named by ``PLUME_JOB_HANDLERS`` (they register with :func:`handler`)."""
+    for module in app.config["JOB_HANDLERS"]:
+        importlib.import_module(module)
+
+
+@click.command("worker")
+@click.option("--threads", type=int, default=None,
+              help="Jobs run at the same time (default PLUME_JOB_WORKERS).")
+@with_appcontext
+def worker_command(threads: int | None) -> None:
+    """Run background jobs (dossiers, hearings) until SIGTERM or Ctrl-C."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    problem = db.check_ready()
+    if problem:
+        click.echo(f"Base de données non prête ({problem}) : lancez `python -m backend migrate`.",
+                   err=True)
+        sys.exit(1)
+    if threads is not None and threads < 1:
+        raise click.BadParameter("au moins 1", param_hint="--threads")
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        log.info("worker received signal", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    worker = Worker(app, threads).start()
+    click.echo(f"Plume : {worker.threads} traitement(s) en parallèle, types : "
+               f"{', '.join(sorted(HANDLERS)) or 'aucun'}.")
+    while not stop.wait(1.0):
+        pass
+    worker.stop()
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """Background jobs: see the queue."""
+
+
+@jobs_group.command("status")
+@with_appcontext
+def status_command() -> None:
+    """Jobs per kind and state, the oldest one's age, and leases expired (dead workers)."""
+    from .store import queue_status
+
+    rows = queue_status()
+    if not rows:
+        click.echo("Aucun traitement.")
+        return
+    click.echo(f"{'type':<20} {'état':<10} {'nombre':>7} {'plus ancien':>12} {'bail expiré':>12}")
+    for row in rows:
+        click.echo(f"{row['kind']:<20} {row['state']:<10} {row['jobs']:>7} "
+                   f"{_age(row['oldest_s']):>12} {row['lease_expired']:>12}")
+
+
+def _age(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
+
+
+def _start_in_serve(app: Flask) -> None:
+    """``serve`` hook: run jobs in the serving process too (``make run`` is one command)."""
+    if not app.config["JOB_WORKER_IN_SERVE"]:
+        return
+    worker = Worker(app).start()
+    app.extensions["plume.jobs"]["worker"] = worker
+    # Ctrl-C ends serve: hand running jobs back at once rather than after the lease.
+    atexit.register(worker.stop, 0.0)
+
+
+def init_app(app: Flask) -> None:
+    """Import the configured handler modules, add ``worker`` and ``jobs status``, and start a
+    worker in ``serve``."""
+    app.extensions["plume.jobs"] = {"worker": None}
+    import_handlers(app)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(jobs_group)
+    app.extensions.setdefault("plume.serve_hooks", []).append(_start_in_serve)
