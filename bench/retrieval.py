@@ -319,6 +319,7 @@ def load(url: str, target: int, gen: Generator) -> None:
         have = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
         if have >= target:
             print(f"  {have:,} passages already loaded")
+            count_lexemes(conn)
             return
         first = (conn.execute("SELECT coalesce(max(id), 0) FROM decisions").fetchone()[0]) + 1
         conn.execute("DROP INDEX IF EXISTS passages_embedding_idx")
@@ -343,16 +344,16 @@ def load(url: str, target: int, gen: Generator) -> None:
                         copy.write_row([r[0], r[1], r[2], r[3], r[4], r[5], r[6], "", "derived",
                                         PASSAGES_PER_DECISION, r[1]])
                 with cur.copy("COPY passages (decision_id, zone, ordinal, start_offset, end_offset, "
-                              "text, content_hash, tsv, embedding) FROM STDIN WITH (FORMAT BINARY)"
+                              "text, content_hash, tsv, terms, embedding) FROM STDIN WITH (FORMAT BINARY)"
                               ) as copy:
                     copy.set_types(["bigint", "text", "integer", "integer", "integer", "text",
-                                    "text", "bytea", "vector"])
+                                    "text", "bytea", "integer", "vector"])
                     i = 0
                     for r in rows:
                         for ordinal in range(PASSAGES_PER_DECISION):
                             copy.write_row([r[0], ZONES[ordinal], ordinal, ordinal * 2000,
                                             ordinal * 2000 + len(texts[i]), texts[i], str(i),
-                                            lexical.tsvector(texts[i]), vectors[i]])
+                                            *lexical.analyse(texts[i]), vectors[i]])
                             i += 1
             loaded += len(rows) * PASSAGES_PER_DECISION
             rate = loaded / (time.perf_counter() - started)
@@ -372,6 +373,27 @@ def load(url: str, target: int, gen: Generator) -> None:
         conn.execute("UPDATE text_analyser SET analyser = %s", (lexical.ANALYSER,))
         conn.execute("VACUUM ANALYZE decisions")
         conn.execute("VACUUM ANALYZE passages")
+        count_lexemes(conn, again=True)
+
+
+def count_lexemes(conn, again: bool = False) -> None:
+    """What an ingestion counts after loading (``ingest.refresh_lexeme_counts``): the
+    passages holding each lexeme, and their lengths when the schema stores them."""
+    if not again and conn.execute("SELECT EXISTS (SELECT 1 FROM lexeme_counts_total)").fetchone()[0]:
+        return
+    started = time.perf_counter()
+    conn.execute("DELETE FROM lexeme_counts")
+    conn.execute("DELETE FROM lexeme_counts_total")
+    conn.execute("INSERT INTO lexeme_counts (lexeme, passages) "
+                 "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM passages')")
+    lengths = conn.execute("SELECT EXISTS (SELECT 1 FROM information_schema.columns "
+                           "WHERE table_name = 'passages' AND column_name = 'terms')").fetchone()[0]
+    if lengths:
+        conn.execute("INSERT INTO lexeme_counts_total (passages, terms) "
+                     "SELECT count(*), sum(terms) FROM passages")
+    else:
+        conn.execute("INSERT INTO lexeme_counts_total (passages) SELECT count(*) FROM passages")
+    print(f"  lexeme counts: {time.perf_counter() - started:.0f} s")
 
 
 # --- measurements -------------------------------------------------------------------
@@ -405,10 +427,17 @@ def latency(app, queries, filters=None, database: str = "plume_bench") -> str:
     return (percentiles(samples) + f"   CPU {cpu_ms:5.1f} ms/query   {hits / len(queries):.1f} hits/query")
 
 
-def semantic_ids(conn, vector, filters_sql: str, params: dict, ef: int, exact: bool, k: int = 10):
-    distance = "(p.embedding <=> %(vector)s) + 0" if exact else "p.embedding <=> %(vector)s"
+def semantic_ids(conn, vector, filters_sql: str, params: dict, how: str, k: int = 10):
+    """The ``k`` nearest passages inside the filter: ``exact`` (every vector compared),
+    ``search`` (with the search's own settings) or ``plain`` (HNSW stopping at ef_search,
+    as before iterative scans)."""
+    from backend.retrieval import tuning
+
+    distance = "(p.embedding <=> %(vector)s) + 0" if how == "exact" else "p.embedding <=> %(vector)s"
     with conn.transaction():
-        conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(ef),))
+        tuning.session(conn)
+        if how == "plain":
+            conn.execute("SET LOCAL hnsw.iterative_scan = off")
         rows = conn.execute(
             f"SELECT p.id FROM passages p JOIN decisions d ON d.id = p.decision_id "
             f"WHERE {filters_sql} ORDER BY {distance} LIMIT {k}", {**params, "vector": vector}).fetchall()
@@ -416,30 +445,31 @@ def semantic_ids(conn, vector, filters_sql: str, params: dict, ef: int, exact: b
 
 
 def recall(app, queries, filters: dict | None, label: str) -> None:
-    from backend.retrieval.search import Filters, plan
+    """recall@10 of the vector leg as the search runs it, against an exact scan of the same
+    filtered rows (and, for comparison, HNSW without iterative scan)."""
+    from backend import db
+    from backend.retrieval.search import Filters, _exact
 
     parsed = Filters.from_mapping(filters or {})
     filters_sql, params = parsed.sql()
-    planned_recall, naive_recall, planned_ms, exact_ms = [], [], [], []
-    from backend import db
-
+    found, plain, found_ms, exact_ms = [], [], [], []
     with app.app_context(), db.connection() as conn:
-        chosen = plan(parsed, 100)  # the candidates run() asks for at k=10
+        how = "exact" if _exact(conn, parsed, filters_sql, params) else "search"
         for _, vector, _ in queries:
             started = time.perf_counter()
-            truth = set(semantic_ids(conn, vector, filters_sql, params, 100, exact=True))
+            truth = set(semantic_ids(conn, vector, filters_sql, params, "exact"))
             exact_ms.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
-            got = semantic_ids(conn, vector, filters_sql, params, chosen.ef_search, chosen.exact)
-            planned_ms.append((time.perf_counter() - started) * 1000)
-            naive = semantic_ids(conn, vector, filters_sql, params, 100, exact=False)
+            got = semantic_ids(conn, vector, filters_sql, params, how)
+            found_ms.append((time.perf_counter() - started) * 1000)
+            naive = semantic_ids(conn, vector, filters_sql, params, "plain")
             if truth:
-                planned_recall.append(len(truth & set(got)) / len(truth))
-                naive_recall.append(len(truth & set(naive)) / len(truth))
-    how = "exact scan" if chosen.exact else f"HNSW ef_search={chosen.ef_search}"
-    print(f"  recall@10 {label:<28} {statistics.mean(planned_recall):.3f} via {how} "
-          f"({statistics.median(planned_ms):.1f} ms median; exact {statistics.median(exact_ms):.0f} ms)"
-          f"   [plain HNSW ef_search=100: {statistics.mean(naive_recall):.3f}]")
+                found.append(len(truth & set(got)) / len(truth))
+                plain.append(len(truth & set(naive)) / len(truth))
+    print(f"  recall@10 {label:<28} {statistics.mean(found):.3f} via "
+          f"{'an exact scan' if how == 'exact' else 'the iterative HNSW scan'} "
+          f"({statistics.median(found_ms):.1f} ms median; exact {statistics.median(exact_ms):.0f} ms)"
+          f"   [HNSW without iterative scan: {statistics.mean(plain):.3f}]")
 
 
 def bench_size(base_url: str, size: int, n_queries: int, gen: Generator,
@@ -616,6 +646,188 @@ def selection_quality(records: list[dict], user) -> None:
         lexical.query = telling
 
 
+# --- ranking: Plume against a textbook BM25, on titrage chains -------------------------
+
+# Titrage chains written by hand, in the style of the official ones, for decisions of the
+# sample corpus that carry none (read from their reasons).
+HAND_TITRAGES = {
+    "juritj-713468943": ["assurance chômage", "allocation d'aide au retour à l'emploi",
+                         "rechargement des droits", "refus de Pôle emploi", "contestation"],
+    "juritj-2260706190": ["accident de la circulation", "loi du 5 juillet 1985", "indemnisation",
+                          "recours subrogatoire de l'assureur", "défendeur non comparant"],
+    "jurica-2928805": ["étranger", "rétention administrative", "prolongation", "appel du préfet",
+                       "infirmation de la remise en liberté"],
+    "jurica-2928782": ["jugement", "erreur matérielle", "rectification",
+                       "article 462 du code de procédure civile", "préjudice moral"],
+    "juritj-1689174408": ["construction", "désordres", "architecte", "qualité et intérêt à agir",
+                          "remboursement des frais"],
+    "juritj-2025756129": ["bail commercial", "clause résolutoire", "acquisition", "référé",
+                          "expulsion"],
+    "juritj-1303266702": ["nationalité", "action déclaratoire de nationalité française",
+                          "filiation", "récépissé du ministère de la justice"],
+    "jurica-2929049": ["appel", "désistement d'appel", "extinction de l'instance",
+                       "dessaisissement de la cour"],
+    "juritj-1258368591": ["affaires familiales", "requête en omission de statuer", "recevabilité",
+                          "rejet"],
+    "jurinet-2004862": ["cassation partielle", "arrestation et enlèvement arbitraires", "peines",
+                        "renvoi"],
+    "jurica-2928745": ["mise en état", "radiation de l'affaire", "défaut de diligence des parties"],
+}
+CHAIN = " – "
+
+
+def ranking_cases(records: list[dict]) -> list[tuple[str, str, str]]:
+    """(kind, decision id, query): the first four terms of each titrage chain and the whole
+    chain, for the official titrages and the hand-written ones; each official sommaire."""
+    chains = [(r["id"], r["themes"], "officiel") for r in records if r.get("themes")]
+    chains += [(decision_id, terms, "à la main") for decision_id, terms in HAND_TITRAGES.items()]
+    cases = []
+    for decision_id, terms, origin in chains:
+        cases.append(("4 premiers termes", decision_id, CHAIN.join(terms[:4])))
+        cases.append(("titrage entier", decision_id, CHAIN.join(terms)))
+    cases += [("sommaire", r["id"], r["summary"]) for r in records if r.get("summary")]
+    return cases
+
+
+class BM25:
+    """Textbook Okapi BM25 (k1 1.2, b 0.75) over the same passages, analysed by the same
+    analyser; a decision ranks by its best passage (``whole``: over whole decisions)."""
+
+    def __init__(self, passages: list[tuple[str, str]], k1: float = 1.2, b: float = 0.75):
+        from backend.retrieval import lexical
+
+        self.k1, self.b = k1, b
+        self.owner = [decision_id for decision_id, _ in passages]
+        self.tf = [Counter(s for w in lexical.WORD.findall(text) if (s := lexical.lexeme(w)))
+                   for _, text in passages]
+        self.length = [sum(c.values()) for c in self.tf]
+        self.average = sum(self.length) / len(self.length)
+        df: Counter[str] = Counter()
+        for counts in self.tf:
+            df.update(counts.keys())
+        n = len(self.tf)
+        self.idf = {t: math.log(1 + (n - m + 0.5) / (m + 0.5)) for t, m in df.items()}
+
+    def rank(self, query: str) -> list[str]:
+        from backend.retrieval import lexical
+
+        terms = lexical.stems(query)
+        best: dict[str, float] = {}
+        for owner, counts, length in zip(self.owner, self.tf, self.length):
+            score = 0.0
+            for t in terms:
+                f = counts.get(t)
+                if f:
+                    score += self.idf[t] * f * (self.k1 + 1) / (
+                        f + self.k1 * (1 - self.b + self.b * length / self.average))
+            if score > best.get(owner, 0.0):
+                best[owner] = score
+        return sorted(best, key=lambda d: -best[d])
+
+
+def reciprocal_rank(ranked: list[str], wanted: str, cutoff: int = 50) -> float:
+    return 1 / (ranked.index(wanted) + 1) if wanted in ranked[:cutoff] else 0.0
+
+
+def bench_ranking(base_url: str) -> None:
+    from backend import db, retrieval
+    from backend.auth import User
+    from backend.retrieval.embeddings import LocalEmbedder
+    from backend.retrieval.search import run
+
+    print("\n== ranking: titrage chains, Plume against a textbook BM25 (MRR, first 50 decisions) ==")
+    url = database(base_url, "plume_bench_ranking", fresh=True)
+    app = make_app(url)
+    records = [json.loads(line) for line in CORPUS.open(encoding="utf-8")]
+    cases = ranking_cases(records)
+    user = User(id="bench", roles=frozenset({"Plume.Magistrat"}), jurisdictions=frozenset())
+    embedder = LocalEmbedder()
+    with app.app_context():
+        report = retrieval.ingest_paths([str(CORPUS)], progress=False)
+        with db.connection() as conn:
+            passages = conn.execute("SELECT d.source_id, p.text FROM passages p "
+                                    "JOIN decisions d ON d.id = p.decision_id ORDER BY p.id").fetchall()
+        whole = {}
+        for decision_id, text in passages:
+            whole[decision_id] = whole.get(decision_id, "") + "\n" + text
+        bm25, bm25_whole = BM25(passages), BM25(list(whole.items()))
+        print(f"  {report.ingested} decisions, {len(passages):,} passages "
+              f"({report.vectors_reused:,} with a shipped vector); {len(cases)} queries")
+        scores: dict[tuple[str, str], list[float]] = {}
+        for kind, decision_id, query in cases:
+            vector = embedder.embed([query[:2000]], kind="query")[0]
+            ranked = {
+                "Plume": [h["decision_id"] for h in run(query, user, k=50, vector=vector).hits],
+                "Plume, mots seuls": [h["decision_id"] for h in run(query, user, k=50).hits],
+                "BM25 (passages)": bm25.rank(query),
+                "BM25 (décisions entières)": bm25_whole.rank(query),
+            }
+            for system, decisions in ranked.items():
+                scores.setdefault((kind, system), []).append(reciprocal_rank(decisions, decision_id))
+    kinds = list(dict.fromkeys(kind for kind, _, _ in cases))
+    systems = list(dict.fromkeys(system for _, system in scores))
+    print("  " + f"{'MRR':<28}" + "".join(f"{kind:>20}" for kind in kinds))
+    for system in systems:
+        print("  " + f"{system:<28}" + "".join(
+            f"{statistics.mean(scores[kind, system]):>14.3f} (n={len(scores[kind, system]):>2})"
+            for kind in kinds))
+    for kind in kinds:
+        gap = statistics.mean(scores[kind, "Plume"]) - statistics.mean(scores[kind, "BM25 (passages)"])
+        print(f"  Plume − BM25 (passages), {kind}: {gap:+.3f}")
+    db.close(app)
+
+
+def bench_analysis(base_url: str, gen: Generator, passages: int = 20000) -> None:
+    """CPU per passage of the full-text analysis: Plume's Python analyser against
+    PostgreSQL's ``to_tsvector`` with a French configuration folding accents with the
+    ``unaccent`` dictionary (what storing the analysis in SQL would cost the writer)."""
+    import psycopg
+
+    from backend.retrieval import lexical
+
+    print(f"\n== full-text analysis, CPU per passage ({passages:,} generated passages) ==")
+    url = database(base_url, "plume_bench_analysis", fresh=True)
+    texts = gen.texts(gen.rng.integers(0, TOPICS, size=passages))
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
+        conn.execute("CREATE TEXT SEARCH CONFIGURATION plume_bench_french (COPY = french)")
+        conn.execute("ALTER TEXT SEARCH CONFIGURATION plume_bench_french "
+                     "ALTER MAPPING FOR hword, hword_part, word WITH unaccent, french_stem")
+        conn.execute("CREATE TABLE texts (text text)")
+        with conn.cursor() as cur, cur.copy("COPY texts (text) FROM STDIN") as copy:
+            for text in texts:
+                copy.write_row([text])
+        backend = Path(f"/proc/{conn.execute('SELECT pg_backend_pid()').fetchone()[0]}/stat")
+
+        def backend_cpu() -> float:
+            fields = backend.read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        for label, expression in (("french, no folding", "to_tsvector('french', text)"),
+                                  ("french + unaccent dictionary", "to_tsvector('plume_bench_french', text)"),
+                                  ("french + plume_unaccent()", "to_tsvector('french', plume_unaccent(text))")):
+            runs = []
+            for _ in range(3):
+                before = backend_cpu()
+                conn.execute(f"SELECT sum(length({expression})) FROM texts")
+                runs.append((backend_cpu() - before) * 1e6 / passages)
+            print(f"  PostgreSQL {label:<30} {min(runs):5.0f} µs (best of 3)")
+        same = sum(set(conn.execute("SELECT tsvector_to_array(to_tsvector('plume_bench_french', %s))",
+                                    (text,)).fetchone()[0]) == lexical.stems(text) for text in texts[:200])
+    runs = []
+    for cold in (True, False, False):
+        if cold:
+            lexical._lexemes.clear()
+            lexical._tokens.clear()
+        started = time.process_time()
+        for text in texts:
+            lexical.analyse(text)
+        runs.append((time.process_time() - started) * 1e6 / passages)
+    print(f"  Python lexical.analyse             {runs[0]:5.0f} µs with empty caches, "
+          f"{min(runs[1:]):.0f} µs warm")
+    print(f"  the same lexemes for {same} of 200 passages (parsers and stop words differ)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100000,1000000")
@@ -629,8 +841,8 @@ def main() -> None:
                         help="the bench server's shared_buffers (default 4GB: the 1 M indexes fit)")
     parser.add_argument("--vectors", choices=("shaped", "isotropic"), default="shaped",
                         help="shape of the generated vectors' spread (see above)")
-    parser.add_argument("--only", default="ingest,quality,search",
-                        help="comma-separated parts: ingest, quality, search")
+    parser.add_argument("--only", default="ingest,analysis,quality,ranking,search",
+                        help="comma-separated parts: ingest, analysis, quality, ranking, search")
     args = parser.parse_args()
     parts = set(args.only.split(","))
     global PGDATA
@@ -640,6 +852,10 @@ def main() -> None:
     gen = Generator(shape=args.vectors)
     if "ingest" in parts:
         bench_ingest(base_url, args.ingest_passages, gen, args.ingest_writers)
+    if "analysis" in parts:
+        bench_analysis(base_url, gen)
+    if "ranking" in parts:
+        bench_ranking(base_url)
     if "quality" in parts:
         bench_quality(base_url)
     if "search" in parts:

@@ -12,13 +12,13 @@ Functions other rooms call:
 Vectors are filled after ingestion by a background thread of the serving process
 (``PLUME_EMBED_IN_BACKGROUND``) or by ``python -m backend embed``; until then search is
 lexical only. Modules: :mod:`.records` and :mod:`.text` (preparing decisions),
-:mod:`.ingest`, :mod:`.embeddings` and :mod:`.vectors`, :mod:`.search`,
-:mod:`.citations`, :mod:`.grounding`.
+:mod:`.ingest`, :mod:`.embeddings` and :mod:`.vectors`, :mod:`.search` and its
+figures in :mod:`.tuning`, :mod:`.citations`, :mod:`.grounding`. Modules import downwards
+only (ingest ← vectors ← search ← this package), never this package.
 """
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any, Iterable, Mapping
 
 import click
@@ -26,45 +26,15 @@ from flask import Flask, current_app, request
 from flask.cli import with_appcontext
 
 from .. import db
-from . import grounding
-from .embeddings import LOCAL_MODEL, Embedder, from_config
+from . import grounding, ingest, search as searching, vectors
+from .embeddings import model_name
 from .ingest import IngestReport
 from .search import Filters, SearchResult
+from .vectors import get_embedder, vectors_ready
 
 __all__ = ["init_app", "ingest_paths", "count_decisions", "search", "search_detailed",
            "grounding_sources", "check_citations", "IngestReport", "Filters", "SearchResult",
            "model_name", "get_embedder", "vectors_ready", "embed_pending"]
-
-READY_TTL = 30.0
-
-
-def model_name(config: Mapping[str, Any]) -> str:
-    """The name recorded for the vectors the configured embedder produces."""
-    if config.get("EMBEDDINGS_BASE_URL"):
-        return f"{config['EMBEDDINGS_MODEL']} @ {config['EMBEDDINGS_BASE_URL']}"
-    return LOCAL_MODEL
-
-
-def get_embedder(app: Flask | None = None) -> Embedder:
-    """This process's embedder (one per app)."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    state = app.extensions["plume.retrieval"]
-    if state.get("embedder") is None:
-        state["embedder"] = from_config(app.config)
-    return state["embedder"]
-
-
-def vectors_ready() -> bool:
-    """Whether any passage has a vector (checked at most every 30 s)."""
-    state = current_app.extensions["plume.retrieval"]
-    checked, ready = state.get("ready", (0.0, False))
-    if ready or time.monotonic() - checked > READY_TTL:
-        with db.search_connection() as conn:  # what the searches will read
-            ready = conn.execute(
-                "SELECT EXISTS (SELECT 1 FROM passages WHERE embedding IS NOT NULL)").fetchone()[0]
-        state["ready"] = (time.monotonic(), ready)
-    return ready
-
 
 def ingest_paths(paths: Iterable[str], progress: bool = True, *,
                  writers: int | None = None) -> IngestReport:
@@ -74,14 +44,10 @@ def ingest_paths(paths: Iterable[str], progress: bool = True, *,
     ``writers``: batches stored at once (default: from the cores, see ``ingest._writer_count``).
     Returns an :class:`IngestReport` (``summary()`` in French, ``failed_files``).
     """
-    from .ingest import ingest_paths as run
-    from .ingest import refresh_analysis
-    from .vectors import ensure_model
-
-    ensure_model(model_name(current_app.config))
-    refresh_analysis()
-    report = run(paths, progress=progress, writers=writers)
-    current_app.extensions["plume.retrieval"]["ready"] = (0.0, False)
+    vectors.ensure_model(model_name(current_app.config))
+    ingest.refresh_analysis()
+    report = ingest.ingest_paths(paths, progress=progress, writers=writers)
+    vectors.forget_readiness()
     return report
 
 
@@ -93,14 +59,13 @@ def count_decisions() -> int:
 def search_detailed(query: str, user: Any, k: int = 10, filters: Mapping[str, Any] | Filters | None = None,
                     per_decision: int = 1) -> SearchResult:
     """Hybrid search with what the caller should tell the user (``notice``) when degraded."""
-    from .search import embed_query, run
-
     if not isinstance(filters, Filters):
         filters = Filters.from_mapping(filters)
     if not " ".join((query or "").split()):
-        return run(query, user, k=k, filters=filters, per_decision=per_decision)  # raises
-    vector, notice = embed_query(query)
-    result = run(query, user, k=k, filters=filters, per_decision=per_decision, vector=vector)
+        return searching.run(query, user, k=k, filters=filters, per_decision=per_decision)  # raises
+    vector, notice = searching.embed_query(query)
+    result = searching.run(query, user, k=k, filters=filters, per_decision=per_decision,
+                           vector=vector)
     result.notice = notice
     return result
 
@@ -139,14 +104,11 @@ def check_citations(text: str, sources: list[dict]) -> list[dict]:
 
 def embed_pending(progress: bool = False, limit: int | None = None) -> int:
     """Compute missing passage vectors now (the ``embed`` command)."""
-    from .vectors import embed_pending as run
-    from .vectors import ensure_model
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    ensure_model(model_name(app.config))
+    vectors.ensure_model(model_name(app.config))
     batch = app.config.get("EMBEDDINGS_BATCH_SIZE", 64) if app.config.get("EMBEDDINGS_BASE_URL") else 8
-    done = run(get_embedder(app), batch=batch, limit=limit, progress=progress)
-    app.extensions["plume.retrieval"]["ready"] = (0.0, False)
+    done = vectors.embed_pending(get_embedder(app), batch=batch, limit=limit, progress=progress)
+    vectors.forget_readiness(app)
     return done
 
 
@@ -167,13 +129,11 @@ def embed_command(limit: int | None, quiet: bool) -> None:
 @with_appcontext
 def reindex_vectors_command(memory: str, force: bool) -> None:
     """Rebuild the vector index with the current parameters, without stopping searches."""
-    from .vectors import HNSW_PARAMETERS, rebuild_vector_index, vector_index_parameters
-
-    before = vector_index_parameters()
-    if not rebuild_vector_index(memory=memory, force=force):
+    before = vectors.vector_index_parameters()
+    if not vectors.rebuild_vector_index(memory=memory, force=force):
         click.echo(f"Index des vecteurs déjà à jour ({before}).")
         return
-    click.echo(f"Index des vecteurs reconstruit : {before} → {HNSW_PARAMETERS}.")
+    click.echo(f"Index des vecteurs reconstruit : {before} → {vectors.HNSW_PARAMETERS}.")
 
 
 def init_app(app: Flask) -> None:
@@ -185,15 +145,11 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reindex_vectors_command)
 
     def start_embedder(app: Flask) -> None:
-        from .vectors import start_background
-
-        start_background(app)
+        vectors.start_background(app)
 
     def refresh_text_analysis(app: Flask) -> None:
-        from .ingest import refresh_analysis
-
         with app.app_context():
-            refresh_analysis()
+            ingest.refresh_analysis()
 
     app.extensions.setdefault("plume.serve_hooks", []).extend([refresh_text_analysis,
                                                                 start_embedder])

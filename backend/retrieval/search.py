@@ -1,64 +1,37 @@
 """Hybrid search: French full text and vectors, fused by reciprocal rank, in one SQL query.
 
-The lexical leg ranks passages whose French stems (accents folded) match the query;
-the semantic leg ranks passages by cosine distance to the query's embedding. Reciprocal
-rank fusion (k = 60) merges both, then each decision keeps its best ``per_decision``
-passages. Only decisions the user may see take part: public ones, and private ones
-whose ``private_to`` names one of the user's jurisdictions.
-
-pgvector 0.6 applies WHERE clauses *after* the HNSW scan, so a selective filter could
-leave nothing of the ``ef_search`` nearest neighbours. The filter's share of passages is
-estimated from a small facet table kept in memory; below ``SEARCH_EXACT_BELOW`` passages
-the semantic leg compares vectors exactly (through the filter's indexes), otherwise it
-widens ``hnsw.ef_search`` in inverse proportion to the share.
+The lexical leg ranks the passages holding the query's words by BM25 (how often each
+word occurs in the passage, how rare it is in the corpus, how long the passage is); the
+semantic leg ranks passages by cosine distance to the query's embedding, through the
+HNSW index scanned until enough passages pass the filters. Reciprocal rank fusion merges
+both, then each decision keeps its best ``per_decision`` passages. Only decisions the
+user may see take part: public ones, and private ones whose ``private_to`` names one of
+the user's jurisdictions. The figures the query runs with are in :mod:`.tuning`.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import math
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
-from flask import current_app
 
 from .. import db
 from ..errors import AppError, ValidationError
-from . import lexical, vectors
+from ..folding import fold
+from . import lexical, tuning
 from .citations import format_citation
-from .lexical import fold
+from .embeddings import DIMENSION
 from .text import canonical_zone
+from .vectors import get_embedder, vectors_ready
 
 log = logging.getLogger(__name__)
 
-RRF_K = 60
-SEMANTIC_WEIGHT = 0.5  # vector leg vs words (1) in the fusion: sample-corpus hit@1 0.52 -> 0.57, hit@5 0.81 -> 0.86
 MAX_K = 50
 MAX_PER_DECISION = 5
 MAX_QUERY_CHARS = 4000
-LEXICAL_CANDIDATE_CAP = 1000  # ts_rank_cd ranks at most this many matching passages
-# A short query whose words, each common, are together expected in more than MANY_MATCHES
-# passages (the product of their shares, as if independent): the passages ranked would be
-# whichever come first among tens of thousands, and reading them is the whole cost (1 M
-# passages, two frequent words: p95 115 ms). Its words are then looked for among the
-# vector leg's candidates, or, without vectors, in at most COMMON_WORDS_CAP passages.
-MANY_MATCHES = 5000
-COMMON_WORDS_CAP = 200
-BASE_EF_SEARCH = 200  # recall@10 0.76 -> 0.89 at 1M clustered passages for ~1 ms more
-MAX_CANDIDATES = 400
-MAX_EF_SEARCH = 1000  # pgvector 0.6 refuses more
-# ef_search = candidates / share × this: the scan meets 1.5 × the candidates wanted inside the
-# filter. 1 M passages, graph built with ef_construction 128, a filter leaving 22 %: recall@10
-# 1.000 at 1.5 (ef_search 672) as at 3.0 (1000), search p50 / p95 29-30 / 38-40 ms against
-# 43-45 / 52-58 (bench/retrieval.py). An index still built the old way (ef_construction 64,
-# before migration 015, until `python -m backend reindex-vectors`) has a sparser graph that
-# needs 3.0 (recall@10 ≥ 0.98 at a 20 % filter): the facets tell which one is searched.
-EF_WIDENING = 1.5
-SPARSE_GRAPH_EF_WIDENING = 3.0
-FACETS_TTL = 300.0
 
 
 @dataclass(frozen=True)
@@ -110,11 +83,9 @@ class Filters:
             raise ValidationError("date_from", "La date de début est postérieure à la date de fin.")
         return filters
 
-    def decision_filters(self) -> bool:
-        return any((self.jurisdiction, self.chamber, self.date_from, self.date_to, self.solution))
-
     def any(self) -> bool:
-        return self.decision_filters() or self.zone is not None
+        return any((self.jurisdiction, self.chamber, self.date_from, self.date_to, self.solution,
+                    self.zone))
 
     def sql(self) -> tuple[str, dict[str, Any]]:
         """WHERE conditions on ``d`` (decisions) and ``p`` (passages), with parameters."""
@@ -153,180 +124,62 @@ def _like_contains(value: str) -> str:
     return "%" + "%".join(_escape_like(word) for word in value.split()) + "%"
 
 
-# --- selectivity --------------------------------------------------------------------
-
-@dataclass
-class Facets:
-    """Passage counts per (jurisdiction, chamber, solution, year), folded; and per zone."""
-
-    rows: list[tuple[str, str, str, int | None, int]]
-    zones: dict[str, int]
-    total: int
-    ef_widening: float = EF_WIDENING   # SPARSE_GRAPH_EF_WIDENING for an index built the old way
-    loaded: float = field(default_factory=time.monotonic)
-
-    def estimate(self, filters: Filters) -> int:
-        """How many passages the filters leave (an estimate: dates are prorated by year)."""
-        if not filters.any():
-            return self.total
-        jurisdiction = fold(filters.jurisdiction) if filters.jurisdiction else None
-        chamber = fold(filters.chamber).split() if filters.chamber else None
-        solution = fold(filters.solution).split() if filters.solution else None
-        count = 0.0
-        for j, c, s, year, n in self.rows:
-            if jurisdiction and not j.startswith(jurisdiction):
-                continue
-            if chamber and not _in_order(chamber, c):
-                continue
-            if solution and not _in_order(solution, s):
-                continue
-            count += n * _year_share(year, filters.date_from, filters.date_to)
-        if filters.zone:
-            count *= self.zones.get(filters.zone, 0) / max(self.total, 1)
-        return math.ceil(count)
-
-
-def _in_order(words: list[str], value: str) -> bool:
-    position = 0
-    for word in words:
-        found = value.find(word, position)
-        if found < 0:
-            return False
-        position = found + len(word)
-    return True
-
-
-def _year_share(year: int | None, start: dt.date | None, end: dt.date | None) -> float:
-    if start is None and end is None:
-        return 1.0
-    if year is None:
-        return 0.0
-    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    low, high = max(first, start or first), min(last, end or last)
-    if high < low:
-        return 0.0
-    return ((high - low).days + 1) / ((last - first).days + 1)
-
-
-_facets_lock = threading.Lock()
-
-
-def facets(max_age: float = FACETS_TTL) -> Facets:
-    """This worker's facet table, reloaded when older than ``max_age`` seconds."""
-    state = current_app.extensions.setdefault("plume.retrieval.facets", {"facets": None})
-    cached: Facets | None = state["facets"]
-    if cached is not None and time.monotonic() - cached.loaded < max_age:
-        return cached
-    with _facets_lock, db.search_connection() as conn:
-        rows = conn.execute(
-            "SELECT jurisdiction_key, chamber_key, solution_key, "
-            "       extract(year FROM decision_date)::int, sum(passage_count)::bigint "
-            "FROM decisions GROUP BY 1, 2, 3, 4").fetchall()
-        zones = dict(conn.execute(
-            "SELECT zone, count(*) FROM passages GROUP BY zone").fetchall())
-        dense = vectors.dense_graph(vectors.index_parameters(conn))
-    loaded = Facets(rows=[tuple(r) for r in rows], zones=zones,  # type: ignore[misc]
-                    total=sum(r[4] for r in rows),
-                    ef_widening=EF_WIDENING if dense else SPARSE_GRAPH_EF_WIDENING)
-    state["facets"] = loaded
-    return loaded
-
-
-def forget_facets() -> None:
-    """Drop the cached facets (after an ingestion changed the corpus)."""
-    try:
-        current_app.extensions.setdefault("plume.retrieval.facets", {})["facets"] = None
-    except RuntimeError:  # outside an app context: nothing cached
-        pass
-
-
-@dataclass(frozen=True)
-class Plan:
-    """How the semantic leg runs: exactly, or through HNSW with this ef_search."""
-
-    exact: bool
-    ef_search: int
-    estimated: int
-
-
-def plan(filters: Filters, candidates: int) -> Plan:
-    if not filters.any():
-        return Plan(False, max(BASE_EF_SEARCH, candidates), -1)
-    table = facets()
-    estimated = table.estimate(filters)
-    if estimated <= current_app.config.get("SEARCH_EXACT_BELOW", 20000):
-        return Plan(True, BASE_EF_SEARCH, estimated)
-    share = estimated / max(table.total, 1)
-    ef_search = min(MAX_EF_SEARCH, max(BASE_EF_SEARCH, math.ceil(candidates / share * table.ef_widening)))
-    return Plan(False, ef_search, estimated)
-
-
 # --- the query ----------------------------------------------------------------------
 
 VISIBLE = "(d.visibility = 'public' OR d.private_to && %(jurisdictions)s::text[])"
 
+# Read like pgvector-python's examples/hybrid_search/rrf.py: each leg ranks its candidates,
+# a full outer join adds 1 / (k + rank) from each.
 SQL = """
 WITH semantic AS (
-    -- Ranked in the order the nearest-first scan returns them: ranking "OVER (ORDER BY
-    -- distance)" would compute each distance again from the stored (TOASTed) vector.
-    SELECT n.id, n.decision_id, row_number() OVER () AS rank
-    FROM (SELECT p.id, p.decision_id
-          FROM passages p LEFT JOIN decisions d ON d.id = p.decision_id
-          WHERE %(use_vectors)s AND p.embedding IS NOT NULL AND {visible} AND {filters}
-          ORDER BY {distance}
-          LIMIT %(candidates)s) n
+    SELECT p.id, p.decision_id, rank() OVER (ORDER BY {distance}) AS rank
+    FROM passages p LEFT JOIN decisions d ON d.id = p.decision_id
+    WHERE %(use_vectors)s AND p.embedding IS NOT NULL AND {visible} AND {filters}
+    ORDER BY {distance}
+    LIMIT %(candidates)s
 ),
 lexical AS (
-    SELECT m.id, m.decision_id,
-           row_number() OVER (ORDER BY {rank}(m.tsv, %(rank_tsquery)s::tsquery) DESC, m.id) AS rank
-    FROM (SELECT p.id, p.decision_id, p.tsv
+    SELECT m.id, m.decision_id, rank() OVER (ORDER BY m.score DESC, m.id) AS rank
+    FROM (SELECT p.id, p.decision_id, {bm25} AS score
           FROM {lexical_source}
           LIMIT %(lexical_cap)s) m
-    ORDER BY {rank}(m.tsv, %(rank_tsquery)s::tsquery) DESC, m.id
+    ORDER BY m.score DESC, m.id
     LIMIT %(candidates)s
 ),
 fused AS (
-    SELECT coalesce(l.id, s.id) AS id, coalesce(l.decision_id, s.decision_id) AS decision_id,
-           coalesce(1.0 / (%(rrf_k)s + l.rank), 0)
-             + %(semantic_weight)s * coalesce(1.0 / (%(rrf_k)s + s.rank), 0) AS score,
+    SELECT coalesce(s.id, l.id) AS id, coalesce(s.decision_id, l.decision_id) AS decision_id,
+           coalesce(1.0 / (%(rrf_k)s + l.rank), 0.0)
+             + %(semantic_weight)s * coalesce(1.0 / (%(rrf_k)s + s.rank), 0.0) AS score,
            l.rank AS lexical_rank, s.rank AS semantic_rank
-    FROM lexical l FULL OUTER JOIN semantic s ON l.id = s.id
+    FROM semantic s FULL OUTER JOIN lexical l ON s.id = l.id
 ),
 ranked AS (
     SELECT f.*, row_number() OVER (PARTITION BY f.decision_id ORDER BY f.score DESC, f.id) AS nth
     FROM fused f
 ),
 best AS (
-    SELECT * FROM ranked WHERE nth <= %(per_decision)s ORDER BY score DESC, id LIMIT %(k)s
+    SELECT * FROM (SELECT r.*, sum(r.score) FILTER (WHERE r.nth <= %(decision_passages)s)
+                                 OVER (PARTITION BY r.decision_id) AS decision_score
+                   FROM ranked r) scored
+    WHERE nth <= %(per_decision)s ORDER BY decision_score DESC, score DESC, id LIMIT %(k)s
 )
 SELECT b.id, b.score, b.lexical_rank, b.semantic_rank, p.zone, p.ordinal, p.start_offset,
        p.end_offset, p.text,
        d.source_id, d.ecli, d.jurisdiction, d.chamber, d.number, d.decision_date, d.solution,
        d.publication, d.summary, d.themes, d.source, d.visibility
 FROM best b JOIN passages p ON p.id = b.id JOIN decisions d ON d.id = p.decision_id
-ORDER BY b.score DESC, b.id
+ORDER BY b.decision_score DESC, b.score DESC, b.id
 """
 
-
-# The passages holding each of the query's lexemes, and all the passages, at the last count
-# (a lexeme no passage held then is missing).
-LEXEME_COUNTS = """
-SELECT c.lexeme, c.passages, t.passages FROM lexeme_counts c CROSS JOIN lexeme_counts_total t
- WHERE c.lexeme = ANY(%(lexemes)s) AND t.passages > 0
-"""
-
-
-def _lexeme_shares(conn, lexemes: frozenset[str]) -> tuple[dict[str, float], int]:
-    """The share of passages holding each of ``lexemes`` (those no passage held at the last
-    count are missing), and how many passages that count saw (0: no count yet)."""
-    rows = conn.execute(LEXEME_COUNTS, {"lexemes": sorted(lexemes)}).fetchall()
-    total = rows[0][2] if rows else 0
-    return {lexeme: passages / total for lexeme, passages, _ in rows}, total
-
-
-HIDDEN = ("SELECT EXISTS (SELECT 1 FROM decisions WHERE visibility = 'private' "
-          "AND NOT private_to && %(jurisdictions)s::text[])")
-
+# BM25 of passage ``p`` for the lexemes weighed: each lexeme's count in the passage is the
+# number of its positions in ``p.tsv`` (setweight marks the lexemes weighed, ts_filter
+# keeps only them), its weight ``idf`` comes from the passages holding it.
+BM25 = """(SELECT sum(q.idf * t.tf * (%(k1)s + 1)
+                   / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * p.terms
+                                          / coalesce(%(average_terms)s::float8, p.terms))))
+            FROM (SELECT lexeme, cardinality(positions) AS tf
+                  FROM unnest(ts_filter(setweight(p.tsv, 'A', %(lexemes)s::text[]), '{a}'))) t
+            JOIN unnest(%(lexemes)s::text[], %(idf)s::float8[]) AS q (lexeme, idf) USING (lexeme))"""
 
 # Where the words are looked for: every passage the user may see (through the full-text
 # index), or only the vector leg's candidates (see build_sql).
@@ -335,31 +188,77 @@ EVERY_PASSAGE = ("passages p LEFT JOIN decisions d ON d.id = p.decision_id "
 SEMANTIC_CANDIDATES = ("semantic s JOIN passages p ON p.id = s.id "
                        "WHERE %(use_words)s AND p.tsv @@ %(tsquery)s::tsquery")
 
+HIDDEN = ("SELECT EXISTS (SELECT 1 FROM decisions WHERE visibility = 'private' "
+          "AND NOT private_to && %(jurisdictions)s::text[])")
 
-def build_sql(exact: bool, filters_sql: str, hidden: bool = True, selection: bool = False,
-              common_words: bool = False) -> str:
+# The passages holding each of the query's lexemes, all the passages and their lengths at
+# the last count (a lexeme no passage held then is missing).
+LEXEME_COUNTS = """
+SELECT t.passages, t.terms, c.lexeme, c.passages
+FROM lexeme_counts_total t LEFT JOIN lexeme_counts c ON c.lexeme = ANY(%(lexemes)s)
+"""
+
+# How many passages the filters leave, as the planner estimates it.
+FILTERED = ("EXPLAIN (FORMAT JSON) "
+            "SELECT 1 FROM passages p JOIN decisions d ON d.id = p.decision_id WHERE {filters}")
+
+
+def _exact(conn, filters: Filters, filters_sql: str, params: dict[str, Any]) -> bool:
+    """Whether the vector leg compares the filtered passages' vectors exactly: when the
+    filters leave few passages, reading them all costs less than scanning the index until
+    enough of them come up (see ``tuning.EXACT_BELOW``)."""
+    if not filters.any():
+        return False
+    plan = conn.execute(FILTERED.format(filters=filters_sql), params, prepare=False).fetchone()[0]
+    return plan[0]["Plan"]["Plan Rows"] <= tuning.EXACT_BELOW
+
+
+def build_sql(filters_sql: str, hidden: bool = True, common_words: bool = False,
+              exact: bool = False) -> str:
     """The query; with ``hidden`` False (no private decision hidden from the user) and no
     filter on decisions, PostgreSQL removes the LEFT JOIN to decisions from both legs.
+    With ``exact``, "+ 0" keeps the planner off the HNSW index: the filtered passages'
+    vectors are compared exactly, read through the filter's indexes.
 
-    A short query's matches are ranked by cover density (``ts_rank_cd``: its words close
-    together). A selection's matches (passages holding two of its telling words) are
-    ranked by how often they hold any of its words (``ts_rank``): the telling words choose
-    the passages, all the words weigh them, so a passage about the selection's subject
-    comes before one that shares two rarer but incidental words with it. On the sample
-    corpus's 304 selections: hit@1 0.80, hit@10 0.99 (0.75 / 1.00 with ``ts_rank_cd`` over
-    the pairs, which costs ten times more at 1 M passages).
-
-    With ``common_words`` (a short query of common words, see MANY_MATCHES, and vectors
-    taking part) the words are only looked for among the vector leg's candidates: tens of
-    thousands of passages hold them, the full-text index would read all of them and rank
-    whichever came first, while the vectors already say which passages are about the query."""
-    # "+ 0" keeps the planner off the HNSW index: an exact scan through the filter's indexes.
-    distance = "(p.embedding <=> %(vector)s) + 0" if exact else "p.embedding <=> %(vector)s"
+    With ``common_words`` (a short query of common words, see ``tuning.MANY_MATCHES``, and
+    vectors taking part) the words are only looked for among the vector leg's candidates:
+    tens of thousands of passages hold them, the full-text index would read all of them
+    and rank whichever came first, while the vectors already say which passages are about
+    the query."""
     visible = VISIBLE if hidden else "TRUE"
     source = SEMANTIC_CANDIDATES if common_words else EVERY_PASSAGE.format(visible=visible,
                                                                             filters=filters_sql)
-    return SQL.format(visible=visible, filters=filters_sql, distance=distance, lexical_source=source,
-                      rank="ts_rank" if selection else "ts_rank_cd")
+    distance = "(p.embedding <=> %(vector)s) + 0" if exact else "p.embedding <=> %(vector)s"
+    return SQL.format(visible=visible, filters=filters_sql, lexical_source=source, bm25=BM25,
+                      distance=distance)
+
+
+@dataclass
+class Counts:
+    """What the last count of the corpus says about the query's lexemes."""
+
+    passages: int                  # passages counted (0: never counted)
+    average_terms: float | None    # their average length
+    holding: dict[str, int]        # passages holding each lexeme (missing: none)
+
+    def share(self, lexeme: str) -> float:
+        return self.holding.get(lexeme, 0) / self.passages if self.passages else 0.0
+
+    def idf(self, lexeme: str) -> float:
+        """BM25's inverse document frequency (1 for every word before any count)."""
+        if not self.passages:
+            return 1.0
+        held = self.holding.get(lexeme, 0)
+        return math.log(1 + (self.passages - held + 0.5) / (held + 0.5))
+
+
+def _counts(conn, lexemes: frozenset[str]) -> Counts:
+    rows = conn.execute(LEXEME_COUNTS, {"lexemes": sorted(lexemes)}).fetchall()
+    if not rows or not rows[0][0]:
+        return Counts(0, None, {})
+    total, terms = rows[0][0], rows[0][1]
+    return Counts(total, terms / total if terms else None,
+                  {lexeme: held for _, _, lexeme, held in rows if lexeme is not None})
 
 
 @dataclass
@@ -367,7 +266,6 @@ class SearchResult:
     hits: list[dict[str, Any]]
     semantic: bool                 # vectors took part
     notice: str | None = None      # French, when results are degraded
-    plan: Plan | None = None
 
 
 def _user_jurisdictions(user: Any) -> list[str]:
@@ -389,74 +287,84 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
         raise ValidationError("per_decision", "Le nombre de passages par décision doit être "
                                               f"compris entre 1 et {MAX_PER_DECISION}.")
     filters = filters or Filters()
-    # Passages of one decision resemble each other: fetch enough to fill k distinct decisions.
-    candidates = min(MAX_CANDIDATES, max(100, 8 * k * per_decision))
     semantic = use_vectors and vector is not None
-    chosen = plan(filters, candidates) if semantic else Plan(False, BASE_EF_SEARCH, -1)
     filters_sql, params = filters.sql()
     long_query = lexical.is_selection(query)
+    keywords = lexical.is_keyword_list(query)
     params.update({
-        "candidates": candidates,
-        "use_vectors": semantic, "vector": vector if semantic else np.zeros(384, dtype=np.float32),
-        "rrf_k": RRF_K, "semantic_weight": SEMANTIC_WEIGHT, "per_decision": per_decision, "k": k,
+        "candidates": tuning.candidates(k, per_decision),
+        "use_vectors": semantic,
+        "vector": vector if semantic else np.zeros(DIMENSION, dtype=np.float32),
+        "rrf_k": tuning.RRF_K,
+        "semantic_weight": (tuning.KEYWORD_LIST_SEMANTIC_WEIGHT if keywords
+                            else tuning.SEMANTIC_WEIGHT),
+        "k1": tuning.BM25_K1, "b": tuning.BM25_B,
+        "per_decision": per_decision, "k": k,
+        "decision_passages": (tuning.SELECTION_DECISION_PASSAGES if long_query and not keywords
+                              else tuning.DECISION_PASSAGES),
         "jurisdictions": _user_jurisdictions(user),
     })
     with db.search_connection() as conn:
         words = lexical.stems(query)
-        shares, counted = _lexeme_shares(conn, words)
+        counts = _counts(conn, words)
+        shares = {lexeme: counts.share(lexeme) for lexeme in counts.holding}
         tsquery, stems = lexical.query(query, shares if long_query else None)
-        common = not long_query and bool(stems) and counted * math.prod(
-            shares.get(stem, 0.0) for stem in stems) > MANY_MATCHES
+        # A selection's telling words choose the passages, all its words weigh them, so a
+        # passage about the selection's subject comes before one sharing two rarer but
+        # incidental words with it.
+        weighed = sorted(words if long_query else stems)
+        common = not long_query and bool(stems) and counts.passages * math.prod(
+            counts.share(stem) for stem in stems) > tuning.MANY_MATCHES
         params.update({"tsquery": tsquery, "use_words": tsquery is not None,
-                       "rank_tsquery": lexical.any_of(words) if long_query else tsquery,
-                       "lexical_cap": COMMON_WORDS_CAP if common else LEXICAL_CANDIDATE_CAP})
+                       "lexemes": weighed, "idf": [counts.idf(lexeme) for lexeme in weighed],
+                       "average_terms": counts.average_terms,
+                       "lexical_cap": (tuning.COMMON_WORDS_CAP if common
+                                       else tuning.LEXICAL_CANDIDATE_CAP)})
         with conn.transaction():
-            # JIT compiling this query costs more than running it; parallel workers cost
-            # more than they save on a few cores shared by every request.
-            conn.execute("SELECT set_config('hnsw.ef_search', %(ef)s, true), "
-                         "set_config('jit', 'off', true), "
-                         "set_config('max_parallel_workers_per_gather', '0', true)",
-                         {"ef": str(chosen.ef_search)})
+            tuning.session(conn)
             hidden = conn.execute(HIDDEN, params).fetchone()[0]
+            exact = semantic and _exact(conn, filters, filters_sql, params)
             # Never a prepared statement: a generic plan cannot use the jurisdiction prefix
             # index nor weigh the query's words, both of which decide the right plan.
-            sql = build_sql(chosen.exact, filters_sql, hidden, long_query, common and semantic)
+            sql = build_sql(filters_sql, hidden, common and semantic, exact)
             rows = conn.execute(sql, params, prepare=False).fetchall()
             if long_query and len(stems) > 1 and all(row[2] is None for row in rows):
                 # No passage holds two of the selection's telling words: any one will do.
                 params["tsquery"] = lexical.any_of(stems)
                 rows = conn.execute(sql, params, prepare=False).fetchall()
-    hits = []
-    for (passage_id, score, lexical_rank, semantic_rank, zone, ordinal, start, end, text,
-         source_id, ecli, jurisdiction, chamber, number, date, solution, publication,
-         summary, themes, source, visibility) in rows:
-        hits.append({
-            "passage_id": passage_id,
-            "decision_id": source_id,
-            "citation": format_citation(jurisdiction, chamber, date, number),
-            "zone": zone,
-            "ordinal": ordinal,
-            "start": start,
-            "end": end,
-            "text": text,
-            "marks": lexical.marks(text, stems) if lexical_rank is not None else [],
-            "score": round(float(score), 6),
-            "lexical_rank": lexical_rank,
-            "semantic_rank": semantic_rank,
-            "decision": {
-                "id": source_id, "ecli": ecli, "jurisdiction": jurisdiction, "chamber": chamber,
-                "number": number, "date": date.isoformat() if date else None,
-                "solution": solution, "publication": publication, "summary": summary,
-                "themes": list(themes or []), "source": source, "visibility": visibility,
-            },
-        })
-    return SearchResult(hits=hits, semantic=semantic, plan=chosen)
+    # Every word of a keyword list is one the user chose: all are marked.
+    marked = words if keywords else stems
+    return SearchResult(hits=[_hit(row, marked) for row in rows], semantic=semantic)
+
+
+def _hit(row: tuple, stems: frozenset[str]) -> dict[str, Any]:
+    (passage_id, score, lexical_rank, semantic_rank, zone, ordinal, start, end, text,
+     source_id, ecli, jurisdiction, chamber, number, date, solution, publication,
+     summary, themes, source, visibility) = row
+    return {
+        "passage_id": passage_id,
+        "decision_id": source_id,
+        "citation": format_citation(jurisdiction, chamber, date, number),
+        "zone": zone,
+        "ordinal": ordinal,
+        "start": start,
+        "end": end,
+        "text": text,
+        "marks": lexical.marks(text, stems) if lexical_rank is not None else [],
+        "score": round(float(score), 6),
+        "lexical_rank": lexical_rank,
+        "semantic_rank": semantic_rank,
+        "decision": {
+            "id": source_id, "ecli": ecli, "jurisdiction": jurisdiction, "chamber": chamber,
+            "number": number, "date": date.isoformat() if date else None,
+            "solution": solution, "publication": publication, "summary": summary,
+            "themes": list(themes or []), "source": source, "visibility": visibility,
+        },
+    }
 
 
 def embed_query(query: str) -> tuple[np.ndarray | None, str | None]:
     """The query's embedding, or (None, French notice) when semantic search cannot run."""
-    from . import get_embedder, vectors_ready
-
     if not vectors_ready():
         return None, ("Les vecteurs des passages sont en cours de calcul : résultats par mots "
                       "seulement pour l'instant.")

@@ -22,9 +22,6 @@ SETTINGS: list[Setting] = [
             "The serving process fills missing passage vectors in a background thread "
             "(also: `python -m backend embed`). The index must hold 384-dimension vectors; "
             "changing the model clears them and they are computed again."),
-    Setting("PLUME_SEARCH_EXACT_BELOW", "int", 20000,
-            "A filtered search compares vectors exactly (instead of through the HNSW index) when "
-            "the filters leave fewer passages than this."),
 ]
 
 
@@ -41,5 +38,3 @@ def validate(config: dict[str, Any]) -> None:
                               "PLUME_EMBEDDINGS_BASE_URL is set")
     if config.get("EMBEDDINGS_BATCH_SIZE", 1) < 1:
         raise ConfigError("PLUME_EMBEDDINGS_BATCH_SIZE must be at least 1")
-    if config.get("SEARCH_EXACT_BELOW", 0) < 0:
-        raise ConfigError("PLUME_SEARCH_EXACT_BELOW must be 0 or more")

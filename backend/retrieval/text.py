@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .lexical import unaccent
+from ..folding import fold
 
 CHUNKER_VERSION = "1"
 MIN_WORDS, TARGET_WORDS, MAX_WORDS = 150, 220, 300
@@ -220,10 +220,6 @@ def check_zones(text: str, zones: dict | None) -> Zoning:
     return Zoning(tiled, "adjusted" if adjusted else "source")
 
 
-def _fold(line: str) -> str:
-    return " ".join(unaccent(line).upper().split())
-
-
 # Headings that open a zone, in the order zones appear (checked on folded, upper-case lines).
 ZONE_HEADINGS: list[tuple[str, re.Pattern[str]]] = [
     ("expose", re.compile(r"^(EXPOSE (DU LITIGE|DES FAITS|DU LITIGE ET DES PRETENTIONS)|"
@@ -245,7 +241,7 @@ def derive_zones(text: str) -> list[Segment]:
     position = 0
     last_rank = -1
     for line in text.splitlines(keepends=True):
-        folded = _fold(line) if len(line) < 120 else ""
+        folded = fold(line).upper() if len(line) < 120 else ""
         if folded and len(folded) < 80:
             for rank, (zone, pattern) in enumerate(ZONE_HEADINGS):
                 # Zones only move forward; « PAR CES MOTIFS » wins even if seen late.

@@ -16,10 +16,12 @@ from typing import Any
 import psycopg
 import psycopg.sql
 from flask import Flask, current_app
+from tqdm import tqdm
 
 from .. import db
 from ..errors import AppError
-from .embeddings import DIMENSION, Embedder
+from .embeddings import DIMENSION, Embedder, from_config, model_name
+from .ingest import refresh_analysis
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +30,36 @@ log = logging.getLogger(__name__)
 HNSW_PARAMETERS = {"m": "16", "ef_construction": "128"}
 HNSW_OPTIONS = ", ".join(f"{name} = {value}" for name, value in HNSW_PARAMETERS.items())
 INDEX = "passages_embedding_idx"
-PGVECTOR_EF_CONSTRUCTION = 64   # pgvector's default, when an index names none
 IDLE_SECONDS = 30.0
 ERROR_BACKOFF_SECONDS = 60.0
+READY_TTL = 30.0
+
+
+def get_embedder(app: Flask | None = None) -> Embedder:
+    """This process's embedder (one per app)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    state = app.extensions["plume.retrieval"]
+    if state.get("embedder") is None:
+        state["embedder"] = from_config(app.config)
+    return state["embedder"]
+
+
+def vectors_ready() -> bool:
+    """Whether any passage has a vector (checked at most every ``READY_TTL`` seconds)."""
+    state = current_app.extensions["plume.retrieval"]
+    checked, ready = state.get("ready", (0.0, False))
+    if ready or time.monotonic() - checked > READY_TTL:
+        with db.search_connection() as conn:  # what the searches will read
+            ready = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM passages WHERE embedding IS NOT NULL)").fetchone()[0]
+        state["ready"] = (time.monotonic(), ready)
+    return ready
+
+
+def forget_readiness(app: Flask | None = None) -> None:
+    """Check again at the next search (vectors were added or cleared)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    app.extensions["plume.retrieval"]["ready"] = (0.0, False)
 
 
 def ensure_model(model: str) -> bool:
@@ -77,8 +106,6 @@ def embed_batch(embedder: Embedder, size: int) -> int:
 def embed_pending(embedder: Embedder, batch: int = 8, limit: int | None = None,
                   progress: bool = False, stop: threading.Event | None = None) -> int:
     """Embed passages until none is missing (or ``limit`` is reached, or ``stop`` is set)."""
-    from tqdm import tqdm
-
     total = pending_count() if limit is None else min(limit, pending_count())
     done = 0
     with tqdm(total=total, unit="passage", desc="Vecteurs", disable=not progress,
@@ -113,8 +140,6 @@ class BackgroundEmbedder:
                 ensure_model(self.model)
                 # gunicorn workers never run `serve`'s hooks: bring full-text vectors
                 # made by an older analyser in line here (once, under a row lock).
-                from .ingest import refresh_analysis
-
                 refresh_analysis()
             except Exception:  # noqa: BLE001 - the thread must not die silently
                 log.exception("background embedder could not check the model or the analyser")
@@ -136,8 +161,6 @@ class BackgroundEmbedder:
 
 def start_background(app: Flask | None = None) -> BackgroundEmbedder | None:
     """Start this process's embedder thread once (no-op when disabled)."""
-    from . import get_embedder, model_name
-
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     state: dict[str, Any] = app.extensions["plume.retrieval"]
     if not app.config.get("EMBED_IN_BACKGROUND", True):
@@ -153,25 +176,13 @@ def start_background(app: Flask | None = None) -> BackgroundEmbedder | None:
     return worker
 
 
-def index_parameters(conn: psycopg.Connection) -> dict[str, str]:
+def vector_index_parameters() -> dict[str, str]:
     """The HNSW index's build parameters, as stored (``m``, ``ef_construction``; those left
     to pgvector's defaults are missing)."""
-    row = conn.execute("SELECT reloptions FROM pg_class WHERE relname = %(i)s AND relkind = 'i'",
-                       {"i": INDEX}).fetchone()
-    return dict(option.split("=", 1) for option in (row[0] or [])) if row else {}
-
-
-def dense_graph(parameters: dict[str, str]) -> bool:
-    """Whether an index built with ``parameters`` has the graph of :data:`HNSW_PARAMETERS`
-    (or a denser one), rather than one built before migration 015."""
-    built = int(parameters.get("ef_construction", PGVECTOR_EF_CONSTRUCTION))
-    return built >= int(HNSW_PARAMETERS["ef_construction"])
-
-
-def vector_index_parameters() -> dict[str, str]:
-    """:func:`index_parameters` on the primary database."""
     with db.connection() as conn:
-        return index_parameters(conn)
+        row = conn.execute("SELECT reloptions FROM pg_class WHERE relname = %(i)s AND relkind = 'i'",
+                           {"i": INDEX}).fetchone()
+    return dict(option.split("=", 1) for option in (row[0] or [])) if row else {}
 
 
 def rebuild_vector_index(memory: str = "2GB", force: bool = False) -> bool:

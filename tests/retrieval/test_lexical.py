@@ -168,6 +168,7 @@ def test_common_words_are_looked_for_among_the_vector_candidates(search_app, wri
     import numpy as np
 
     search = importlib.import_module("backend.retrieval.search")
+    tuning = importlib.import_module("backend.retrieval.tuning")
     # The decisions say « la cour statue », as the fillers do.
     ingest(search_app, [write_jsonl([dict(d, text=d["text"].replace("MOTIFS\n", "MOTIFS\nLa cour statue. "))
                                      for d in CORPUS])])
@@ -183,7 +184,7 @@ def test_common_words_are_looked_for_among_the_vector_candidates(search_app, wri
     # Few matches: every passage holding the words is ranked, fillers included.
     assert any(d.startswith("autre-") for d in lexical_hits())
     # « Many » matches (no threshold): only the vector leg's candidates are looked at.
-    monkeypatch.setattr(search, "MANY_MATCHES", 0)
+    monkeypatch.setattr(tuning, "MANY_MATCHES", 0)
     found = lexical_hits()
     assert found and not any(d.startswith("autre-") for d in found)
     # Without vectors the words are still searched, through the full-text index.

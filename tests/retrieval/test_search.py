@@ -5,6 +5,7 @@ import psycopg
 import pytest
 
 from backend import retrieval
+from backend.retrieval import tuning
 
 from .conftest import decision, embed_all, ingest, user
 
@@ -64,7 +65,12 @@ def test_words_find_the_decision_with_its_citation_zone_and_marked_terms(loaded)
     assert "en cours de calcul" in body["notice"]
 
 
-def test_meaning_finds_what_words_miss_once_vectors_are_computed(loaded, fake_embeddings):
+def test_once_vectors_are_computed_the_vector_leg_answers_what_no_word_matches(loaded,
+                                                                               fake_embeddings):
+    """The fake host's vectors share the first letters of words, so a misspelt query lands
+    near the passage it misspells: this shows the plumbing (the query embedded once as a
+    « query: », its hits ranked by the vector leg alone), not meaning; test_meaning.py
+    shows meaning with the real model."""
     assert embed_all(loaded) > 0
     body = _search(loaded, q="licenciemnt fautes graves").get_json()  # misspelt: no word matches
     assert body["semantic"] is True and body["notice"] is None
@@ -131,22 +137,34 @@ def test_private_decisions_reach_only_their_jurisdictions(make_app, fake_embeddi
     assert {"ca-paris-secret", "ca-rennes-secret"} <= seen
 
 
-def test_a_selective_filter_still_gets_semantic_hits_on_both_plans(make_app, fake_embeddings,
-                                                                   write_jsonl):
-    filler = [decision(f"tj-{i}", LICENCIEMENT.replace("salarié", f"salarié numéro {i}"),
-                       jurisdiction="Tribunal judiciaire de Paris") for i in range(60)]
-    rare = [decision("tj-nimes", LICENCIEMENT, jurisdiction="Tribunal judiciaire de Nîmes")]
-    for exact_below in (100000, 0):  # exact scan; HNSW with a widened ef_search
-        app = make_app(EMBEDDINGS_BASE_URL=fake_embeddings.url, EMBEDDINGS_MODEL="fake-e5",
-                       EMBED_IN_BACKGROUND=False, SEARCH_EXACT_BELOW=exact_below)
-        ingest(app, [write_jsonl(filler + rare)])
-        embed_all(app)
-        with app.app_context():
-            result = retrieval.search_detailed("licenciemnt fautes", user("x"), k=5,
-                                               filters={"jurisdiction": "tribunal judiciaire de nimes"})
-        assert result.plan.exact is (exact_below > 0)
-        assert [h["decision_id"] for h in result.hits] == ["tj-nimes"]
-        assert result.hits[0]["semantic_rank"] == 1
+def test_a_selective_filter_still_fills_the_page_with_semantic_hits(search_app, write_jsonl,
+                                                                     monkeypatch):
+    """The vector leg goes on scanning until the filter has let enough passages through:
+    a court holding one decision in six still gets k hits found by meaning, even when the
+    scan would stop at the first ten neighbours."""
+    monkeypatch.setattr(tuning, "EF_SEARCH", 10)
+    session = tuning.session
+
+    def through_the_index(conn):
+        # A corpus this small is cheaper to compare exactly: take the index, as a large one does.
+        session(conn)
+        conn.execute("SET LOCAL enable_sort = off")
+
+    monkeypatch.setattr(tuning, "session", through_the_index)
+    paris = [decision(f"tj-paris-{i}", LICENCIEMENT.replace("salarié", f"salarié numéro {i}"),
+                      jurisdiction="Tribunal judiciaire de Paris", number=f"22/{i:05d}")
+             for i in range(60)]
+    nimes = [decision(f"tj-nimes-{i}", BAIL.replace("preneur", f"preneur numéro {i}"),
+                      jurisdiction="Tribunal judiciaire de Nîmes", number=f"23/{i:05d}")
+             for i in range(12)]
+    ingest(search_app, [write_jsonl(paris + nimes)])
+    embed_all(search_app)
+    with search_app.app_context():
+        result = retrieval.search_detailed("licenciemnt fautes", user("x"), k=10,
+                                           filters={"jurisdiction": "tribunal judiciaire de nimes"})
+    assert len(result.hits) == 10
+    assert {h["decision_id"][:8] for h in result.hits} == {"tj-nimes"}
+    assert all(h["semantic_rank"] for h in result.hits)
 
 
 def test_an_unreachable_embeddings_host_leaves_word_search_working(loaded, fake_embeddings):
@@ -234,3 +252,25 @@ def test_accents_are_folded_both_ways_and_marks_point_at_the_original_words(sear
 def test_short_queries_understand_phrases_alternatives_and_exclusions(loaded, q, expected):
     body = _search(loaded, q=q).get_json()
     assert {h["decision_id"] for h in body["hits"]} == expected
+
+
+def test_the_decision_whose_titrage_matches_comes_first(search_app, write_jsonl):
+    """A titrage chain searched as keywords, ranked by BM25: the decision holding all the
+    chain's notions comes before one repeating two of them many times, and every keyword
+    is marked in it."""
+    resolution = ("MOTIFS\nLe bailleur a fait délivrer au preneur à bail commercial un commandement "
+                  "de payer visant la clause résolutoire ; faute de paiement dans le mois, le "
+                  "bailleur en demande le bénéfice.\nPAR CES MOTIFS\nConstate la résiliation.")
+    repetition = ("MOTIFS\nLe bail est signé. " + "La clause résolutoire est stipulée au contrat ; la clause "
+                  "résolutoire doit être invoquée de bonne foi. " * 4
+                  + "Un commandement a été délivré.\nPAR CES MOTIFS\nDit la clause résolutoire acquise.")
+    ingest(search_app, [write_jsonl(
+        [decision("resolution", resolution, number="21-00001"),
+         decision("repetition", repetition, number="21-00002")]
+        + [decision(f"autre-{n}", LICENCIEMENT, number=f"22-{n:05d}") for n in range(20)])])
+    hits = _search(search_app, q="bail commercial – clause résolutoire – commandement de payer",
+                   k=5).get_json()["hits"]
+    assert [(h["decision_id"], h["lexical_rank"]) for h in hits[:2]] == [("resolution", 1),
+                                                                         ("repetition", 2)]
+    marked = {hits[0]["text"][a:b].lower() for a, b in hits[0]["marks"]}
+    assert {"bail", "commercial", "clause", "résolutoire", "commandement", "payer"} <= marked

@@ -1,8 +1,6 @@
 """The HNSW index of passage vectors: its build parameters, and rebuilding it online."""
 from __future__ import annotations
 
-import math
-
 import psycopg
 
 from backend.retrieval.vectors import HNSW_PARAMETERS, vector_index_parameters
@@ -39,30 +37,3 @@ def test_reindex_vectors_rebuilds_an_older_index_and_searches_still_find(search_
 
     again = runner.invoke(args=["reindex-vectors"])
     assert again.exit_code == 0 and "déjà à jour" in again.output
-
-
-def test_a_filtered_search_widens_ef_search_more_on_an_index_built_the_old_way(
-        search_app, write_jsonl, database_url):
-    """ef_search under a filter follows the graph searched: 1.5 × the candidates inside the
-    filter on the denser graph, 3 × on one built with ef_construction 64 (until reindexed)."""
-    from backend.retrieval.search import MAX_EF_SEARCH, Filters, forget_facets, plan
-
-    ingest(search_app, [write_jsonl(CORPUS)])
-    with psycopg.connect(database_url) as conn:
-        share = conn.execute("SELECT sum(passage_count)::float / (SELECT count(*) FROM passages) "
-                             "FROM decisions WHERE jurisdiction = 'Cour de cassation'").fetchone()[0]
-    assert 0.1 < share < 0.9
-    filters = Filters.from_mapping({"jurisdiction": "Cour de cassation"})
-    search_app.config["SEARCH_EXACT_BELOW"] = 0
-    with search_app.app_context():
-        dense = plan(filters, 100)
-    assert not dense.exact and dense.ef_search == max(200, math.ceil(100 / share * 1.5))
-
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("DROP INDEX passages_embedding_idx")
-        conn.execute("CREATE INDEX passages_embedding_idx ON passages USING hnsw "
-                     "(embedding vector_cosine_ops) WITH (m = 16)")   # pgvector's default: 64
-    with search_app.app_context():
-        forget_facets()
-        sparse = plan(filters, 100)
-    assert sparse.ef_search == min(MAX_EF_SEARCH, math.ceil(100 / share * 3.0)) > dense.ef_search
