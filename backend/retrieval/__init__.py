@@ -5,7 +5,8 @@ Functions other rooms call:
 - :func:`ingest_paths` — load JSON lines, .docx and .pdf decisions (``python -m backend
   ingest``; ``serve`` loads the sample corpus into an empty database);
 - :func:`count_decisions`;
-- :func:`search` — hybrid search over the decisions ``user`` may see;
+- :func:`search` — hybrid search over the decisions ``user`` may see (a query that is a
+  decision number finds that decision first, :mod:`.numbers`);
 - :func:`grounding_sources` / :func:`check_citations` — numbered sources for the
   ``draft`` task, and the server-side check of the citations in what the model wrote.
 
@@ -29,6 +30,8 @@ from .. import db
 from . import grounding
 from .embeddings import LOCAL_MODEL, Embedder, from_config
 from .ingest import IngestReport
+from .numbers import find_by_number, looks_like_number
+from .numbers import merge as merge_number_hits
 from .search import Filters, SearchResult
 
 __all__ = ["init_app", "ingest_paths", "count_decisions", "search", "search_detailed",
@@ -68,7 +71,9 @@ def vectors_ready() -> bool:
 
 def ingest_paths(paths: Iterable[str], progress: bool = True, *,
                  writers: int | None = None) -> IngestReport:
-    """Load decisions from JSON lines (corpus format), .docx and .pdf files.
+    """Load decisions from JSON lines (corpus format), .docx and .pdf files, and what
+    Judilibre's API returns (decisions, /export batches; a transaction history removes the
+    decisions deleted at the source), see :mod:`.judilibre`.
 
     Idempotent: a decision whose content is unchanged is skipped, a changed one replaced.
     ``writers``: batches stored at once (default: from the cores, see ``ingest._writer_count``).
@@ -78,9 +83,13 @@ def ingest_paths(paths: Iterable[str], progress: bool = True, *,
     from .ingest import refresh_analysis
     from .vectors import ensure_model
 
+    from .judilibre import apply_histories, split_histories
+
     ensure_model(model_name(current_app.config))
     refresh_analysis()
+    histories, paths = split_histories(paths)  # Judilibre's deletions, applied after the loads
     report = run(paths, progress=progress, writers=writers)
+    apply_histories(histories, report)
     current_app.extensions["plume.retrieval"]["ready"] = (0.0, False)
     return report
 
@@ -99,6 +108,16 @@ def search_detailed(query: str, user: Any, k: int = 10, filters: Mapping[str, An
         filters = Filters.from_mapping(filters)
     if not " ".join((query or "").split()):
         return run(query, user, k=k, filters=filters, per_decision=per_decision)  # raises
+    if looks_like_number(query):
+        # A decision number: that decision first, then (by words only: a number has no
+        # meaning to embed) the decisions that cite it.
+        jurisdictions = sorted(getattr(user, "jurisdictions", None) or [])
+        with db.search_connection() as conn:
+            found = find_by_number(conn, query, jurisdictions=jurisdictions, filters=filters, limit=k)
+        if found:
+            result = run(query, user, k=k, filters=filters, per_decision=per_decision)
+            result.hits = merge_number_hits(found, result.hits, k)
+            return result
     vector, notice = embed_query(query)
     result = run(query, user, k=k, filters=filters, per_decision=per_decision, vector=vector)
     result.notice = notice
