@@ -30,8 +30,9 @@ PREFIX = re.compile(
     re.IGNORECASE)
 # The registry's letter the Cour de cassation writes before a pourvoi (« n° Y 19-19.463 »).
 REGISTRY_LETTER = re.compile(r"^[A-Za-z]\s+(?=\d)")
-# Digits and letters in at most five groups separated by spaces, dots, dashes or slashes.
-NUMBER = re.compile(r"[0-9A-Za-z]+(?:[\s./-]{1,2}[0-9A-Za-z]+){0,4}")
+# Digits and letters in at most five groups separated by spaces, dots, dashes or slashes,
+# beginning with a digit (« L. 1234-5 » is an article).
+NUMBER = re.compile(r"[0-9][0-9A-Za-z]*(?:[\s./-]{1,2}[0-9A-Za-z]+){0,4}")
 MIN_DIGITS = 5       # « 1240 » (an article) or « 2020 » (a year) are not decision numbers
 MAX_LETTERS = 2      # « 2024G00010 », « 22/01234 B »; words are not numbers
 MAX_CHARS = 40
