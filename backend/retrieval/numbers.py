@@ -16,6 +16,7 @@ still finds the decision. Each match comes back as a search hit (same shape as
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import psycopg
@@ -97,8 +98,9 @@ ORDER BY d.id, p.text !~ %(spelled)s, p.ordinal
 
 
 def _spelled(key: str) -> str:
-    """A regular expression finding the number in a text, whatever its separators."""
-    return r"\m" + r"[\s./-]{0,2}".join(re.escape(char) for char in key) + r"\M"
+    """A regular expression finding the number in a text whatever its separators (the same
+    in PostgreSQL and Python), without its word boundaries."""
+    return r"[\s./-]{0,2}".join(re.escape(char) for char in key)
 
 
 def find_by_number(conn: psycopg.Connection, number: str, *, jurisdictions: list[str] | tuple[str, ...] = (),
@@ -115,12 +117,11 @@ def find_by_number(conn: psycopg.Connection, number: str, *, jurisdictions: list
         return []
     filters = filters or Filters()
     filters_sql, params = filters.sql()
-    decision_filters, _ = Filters(filters.jurisdiction, filters.chamber, filters.date_from,
-                                  filters.date_to, filters.solution).sql()
+    decision_filters, _ = replace(filters, zone=None).sql()  # the zone picks the passage
     escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     params.update({"key": key, "whole": f"(^| ){re.escape(key)}( |$)", "contains": f"%{escaped}%",
                    "near": len(key) >= MIN_DIGITS, "limit": limit,
-                   "jurisdictions": sorted(jurisdictions), "spelled": _spelled(key)})
+                   "jurisdictions": sorted(jurisdictions), "spelled": rf"\m{_spelled(key)}\M"})
     with conn.transaction():
         conn.execute("SELECT set_config('pg_trgm.similarity_threshold', %(t)s, true)",
                      {"t": str(NEAR_SIMILARITY)})
@@ -143,8 +144,7 @@ def find_by_number(conn: psycopg.Connection, number: str, *, jurisdictions: list
 def _hit(row: tuple, key: str, score: float) -> dict[str, Any]:
     (_, passage_id, zone, ordinal, start, end, text, source_id, ecli, jurisdiction, chamber,
      number, date, solution, publication, summary, themes, source, visibility) = row
-    pattern = re.compile(r"(?<![0-9A-Za-z])" + r"[\s./-]{0,2}".join(re.escape(c) for c in key)
-                         + r"(?![0-9A-Za-z])", re.IGNORECASE)
+    pattern = re.compile(rf"(?<![0-9A-Za-z]){_spelled(key)}(?![0-9A-Za-z])", re.IGNORECASE)
     return {
         "passage_id": passage_id,
         "decision_id": source_id,
