@@ -122,11 +122,14 @@ def find_by_number(conn: psycopg.Connection, number: str, *, jurisdictions: list
     params.update({"key": key, "whole": f"(^| ){re.escape(key)}( |$)", "contains": f"%{escaped}%",
                    "near": len(key) >= MIN_DIGITS, "limit": limit,
                    "jurisdictions": sorted(jurisdictions), "spelled": rf"\m{_spelled(key)}\M"})
+    sql = MATCHES.format(visible=VISIBLE, decision_filters=decision_filters)
     with conn.transaction():
         conn.execute("SELECT set_config('pg_trgm.similarity_threshold', %(t)s, true)",
                      {"t": str(NEAR_SIMILARITY)})
-        matches = conn.execute(MATCHES.format(visible=VISIBLE, decision_filters=decision_filters),
-                               params, prepare=False).fetchall()
+        # Near numbers only when no exact one: similarity reads many more index entries.
+        matches = conn.execute(sql, {**params, "near": False}, prepare=False).fetchall()
+        if not any(exact for _, exact, _ in matches) and params["near"]:
+            matches = conn.execute(sql, params, prepare=False).fetchall()
     if any(exact for _, exact, _ in matches):
         matches = [row for row in matches if row[1]]
     if not matches:
