@@ -30,8 +30,7 @@ from .. import db
 from . import grounding
 from .embeddings import LOCAL_MODEL, Embedder, from_config
 from .ingest import IngestReport
-from .numbers import find_by_number, looks_like_number
-from .numbers import merge as merge_number_hits
+from .numbers import number_search
 from .search import Filters, SearchResult
 
 __all__ = ["init_app", "ingest_paths", "count_decisions", "search", "search_detailed",
@@ -81,9 +80,8 @@ def ingest_paths(paths: Iterable[str], progress: bool = True, *,
     """
     from .ingest import ingest_paths as run
     from .ingest import refresh_analysis
-    from .vectors import ensure_model
-
     from .judilibre import apply_histories, split_histories
+    from .vectors import ensure_model
 
     ensure_model(model_name(current_app.config))
     refresh_analysis()
@@ -108,16 +106,9 @@ def search_detailed(query: str, user: Any, k: int = 10, filters: Mapping[str, An
         filters = Filters.from_mapping(filters)
     if not " ".join((query or "").split()):
         return run(query, user, k=k, filters=filters, per_decision=per_decision)  # raises
-    if looks_like_number(query):
-        # A decision number: that decision first, then (by words only: a number has no
-        # meaning to embed) the decisions that cite it.
-        jurisdictions = sorted(getattr(user, "jurisdictions", None) or [])
-        with db.search_connection() as conn:
-            found = find_by_number(conn, query, jurisdictions=jurisdictions, filters=filters, limit=k)
-        if found:
-            result = run(query, user, k=k, filters=filters, per_decision=per_decision)
-            result.hits = merge_number_hits(found, result.hits, k)
-            return result
+    by_number = number_search(query, user, k=k, filters=filters, per_decision=per_decision)
+    if by_number is not None:  # a decision number: that decision first
+        return by_number
     vector, notice = embed_query(query)
     result = run(query, user, k=k, filters=filters, per_decision=per_decision, vector=vector)
     result.notice = notice

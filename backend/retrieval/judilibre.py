@@ -298,7 +298,6 @@ def apply_histories(histories: list[tuple[str, dict]], report: Any) -> None:
     ``report.removed``, a malformed history to ``report.failed_files``."""
     from .. import db
     from .ingest import refresh_lexeme_counts
-    from .search import forget_facets
 
     passages = 0
     for path, history in histories:
@@ -318,5 +317,3 @@ def apply_histories(histories: list[tuple[str, dict]], report: Any) -> None:
             "created_or_updated": pending, "next_page": history.get("next_page")})
     if passages:
         refresh_lexeme_counts(passages)
-    if histories:
-        forget_facets()

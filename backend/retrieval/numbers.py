@@ -11,7 +11,8 @@ several pourvois has one key per number) under a trigram index (``pg_trgm``).
 matches first; without any, near ones (the key inside a longer number, or a trigram
 similarity of at least :data:`NEAR_SIMILARITY`: one wrong or missing digit), so a typo
 still finds the decision. Each match comes back as a search hit (same shape as
-:mod:`.search`'s), holding the passage that names the number.
+:mod:`.search`'s), holding the passage that names the number. :func:`number_search` is what
+``retrieval.search_detailed`` calls first: those hits, then the word search's.
 """
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ from typing import Any
 
 import psycopg
 
+from .. import db
 from .citations import format_citation
-from .search import Filters
+from .search import Filters, SearchResult, run
 
 # What may precede a number: « pourvoi n° », « n° RG : », « affaire », « arrêt n° »…
 PREFIX = re.compile(
@@ -103,8 +105,9 @@ def _spelled(key: str) -> str:
     return r"[\s./-]{0,2}".join(re.escape(char) for char in key)
 
 
-def find_by_number(conn: psycopg.Connection, number: str, *, jurisdictions: list[str] | tuple[str, ...] = (),
-                   filters: Filters | None = None, limit: int = 10) -> list[dict[str, Any]]:
+def find_by_number(conn: psycopg.Connection, number: str, *,
+                   jurisdictions: list[str] | tuple[str, ...] = (), filters: Filters | None = None,
+                   limit: int = 10) -> list[dict[str, Any]]:
     """Search hits for the decisions whose number is ``number`` (a query or a folded key).
 
     Only decisions the user may see take part (public ones, and private ones listing one
@@ -170,7 +173,20 @@ def _hit(row: tuple, key: str, score: float) -> dict[str, Any]:
     }
 
 
-def merge(found: list[dict[str, Any]], others: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
-    """The number's decisions first, then the search's hits on other decisions, ``k`` at most."""
+def number_search(query: str, user: Any, *, k: int, filters: Filters,
+                  per_decision: int = 1) -> SearchResult | None:
+    """The search of a query that is a decision number: the decisions bearing it first, then
+    those the words find (citing it; by words only, a number has no meaning to embed), as
+    a :class:`.search.SearchResult`. None when the query is no number, or no decision the
+    user may see bears it (the caller then searches as usual)."""
+    if looks_like_number(query) is None:
+        return None
+    jurisdictions = sorted(getattr(user, "jurisdictions", None) or [])
+    with db.search_connection() as conn:
+        found = find_by_number(conn, query, jurisdictions=jurisdictions, filters=filters, limit=k)
+    if not found:
+        return None
+    result = run(query, user, k=k, filters=filters, per_decision=per_decision)  # validates
     seen = {hit["decision_id"] for hit in found}
-    return (found + [hit for hit in others if hit["decision_id"] not in seen])[:k]
+    result.hits = (found + [hit for hit in result.hits if hit["decision_id"] not in seen])[:k]
+    return result
