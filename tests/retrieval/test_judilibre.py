@@ -233,3 +233,16 @@ def test_broken_zone_offsets_are_reported_and_the_zones_derived(app, database_ur
     report = ingest(app, [path])
     assert report.ingested == 1 and report.zones_derived == 1
     assert report.zones_broken == [(EXPECTED["ca"]["source_id"], "zones qui se chevauchent")]
+
+
+def test_a_json_array_of_plume_records_is_read_whole_and_a_history_line_is_refused(
+        app, database_url, tmp_path, write_jsonl):
+    reasons = "MOTIFS\nLe bail commercial est résilié faute de paiement des loyers. " * 5
+    array = tmp_path / "decisions.json"
+    array.write_text(json.dumps([decision("plume-a", reasons), decision("plume-b", reasons)],
+                                ensure_ascii=False, indent=2), encoding="utf-8")
+    lines = write_jsonl([{"transactions": [{"id": "x", "action": "deleted", "date": "2025-01-01"}]}])
+    report = ingest(app, [array, lines])
+    assert report.ingested == 2 and not report.failed_files
+    [(where, reason)] = report.skipped
+    assert where == "decisions.jsonl ligne 1" and "passez-le seul, dans un fichier .json" in reason
