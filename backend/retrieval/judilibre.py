@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 
 SOURCE_PREFIX = "judilibre-"
 LICENSE = "Licence Ouverte / Etalab 2.0"
+# Seats by code: the 36 cours d'appel of judilibre-search's src/taxons/ca/location.js; the
+# tribunaux judiciaires (INSEE code of the seat) and commercial courts, which the API's own
+# taxonomy leaves empty, from the community client pyJudilibre's enumerations (checked
+# against the samples: tj33063 Bordeaux, 8501 La Roche-sur-Yon). An unknown code is kept.
 LOCATIONS_FILE = Path(__file__).with_name("data") / "judilibre_locations.json"
 # A .json file read in one piece (an /export batch of 1,000 long decisions is ~150 MB).
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
