@@ -5,7 +5,8 @@ Functions other rooms call:
 - :func:`ingest_paths` — load JSON lines, .docx and .pdf decisions (``python -m backend
   ingest``; ``serve`` loads the sample corpus into an empty database);
 - :func:`count_decisions`;
-- :func:`search` — hybrid search over the decisions ``user`` may see;
+- :func:`search` — hybrid search over the decisions ``user`` may see (a query that is a
+  decision number finds that decision first, :mod:`.numbers`);
 - :func:`grounding_sources` / :func:`check_citations` — numbered sources for the
   ``draft`` task, and the server-side check of the citations in what the model wrote.
 
@@ -26,9 +27,10 @@ from flask import Flask, current_app, request
 from flask.cli import with_appcontext
 
 from .. import db
-from . import grounding, ingest, search as searching, vectors
+from . import grounding, ingest, judilibre, search as searching, vectors
 from .embeddings import model_name
 from .ingest import IngestReport
+from .numbers import number_search
 from .search import Filters, SearchResult
 from .vectors import get_embedder, vectors_ready
 
@@ -38,7 +40,9 @@ __all__ = ["init_app", "ingest_paths", "count_decisions", "search", "search_deta
 
 def ingest_paths(paths: Iterable[str], progress: bool = True, *,
                  writers: int | None = None) -> IngestReport:
-    """Load decisions from JSON lines (corpus format), .docx and .pdf files.
+    """Load decisions from JSON lines (corpus format), .docx and .pdf files, and what
+    Judilibre's API returns (decisions, /export batches; a transaction history removes the
+    decisions deleted at the source), see :mod:`.judilibre`.
 
     Idempotent: a decision whose content is unchanged is skipped, a changed one replaced.
     ``writers``: batches stored at once (default: from the cores, see ``ingest._writer_count``).
@@ -46,7 +50,9 @@ def ingest_paths(paths: Iterable[str], progress: bool = True, *,
     """
     vectors.ensure_model(model_name(current_app.config))
     ingest.refresh_analysis()
+    histories, paths = judilibre.split_histories(paths)  # Judilibre's deletions, after the loads
     report = ingest.ingest_paths(paths, progress=progress, writers=writers)
+    judilibre.apply_histories(histories, report)
     vectors.forget_readiness()
     return report
 
@@ -63,6 +69,9 @@ def search_detailed(query: str, user: Any, k: int = 10, filters: Mapping[str, An
         filters = Filters.from_mapping(filters)
     if not " ".join((query or "").split()):
         return searching.run(query, user, k=k, filters=filters, per_decision=per_decision)  # raises
+    by_number = number_search(query, user, k=k, filters=filters, per_decision=per_decision)
+    if by_number is not None:  # a decision number: that decision first
+        return by_number
     vector, notice = searching.embed_query(query)
     result = searching.run(query, user, k=k, filters=filters, per_decision=per_decision,
                            vector=vector)

@@ -45,7 +45,7 @@ from tqdm import tqdm
 from .. import db
 from ..cooperative import event_loop_active
 from ..documents import SUPPORTED_EXTENSIONS, DocumentError, read_document
-from . import embeddings, lexical
+from . import embeddings, judilibre, lexical
 from .embeddings import model_name
 from .records import (DecisionRecord, PreparedDecision, RecordError, from_document, from_json,
                       passage_hash, prepare)
@@ -85,6 +85,7 @@ class IngestReport:
     vectors_pending: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)       # (where, reason)
     failed_files: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    removed: int = 0                  # deleted at the source (Judilibre's history)
     zones_adjusted: int = 0
     zones_derived: int = 0
     zones_broken: list[tuple[str, str]] = field(default_factory=list)  # (decision, problem)
@@ -137,6 +138,9 @@ class IngestReport:
                 f"avec des mots non réparés ({_fr(sum(n for _, n in self.mojibake_left))}).")
         lines.append(f"Vecteurs : {_fr(self.vectors_reused)} repris, {_fr(self.vectors_pending)} "
                      "à calculer en arrière-plan (la recherche par mots fonctionne déjà).")
+        if self.removed:
+            lines.append(f"Retirées à la source (Judilibre) : {_fr(self.removed)} décision(s) "
+                         "supprimée(s) de l'index, avec leurs passages.")
         if self.failed_files:
             lines.append(f"Fichiers en échec : {_fr(len(self.failed_files))}.")
             lines += [f"  - {path} : {reason}" for path, reason in self.failed_files]
@@ -146,6 +150,17 @@ class IngestReport:
 # --- reading inputs ---------------------------------------------------------------
 
 def _json_records(path: Path, report: IngestReport, bar: Any) -> Iterator[DecisionRecord]:
+    try:  # a .json file holding one document (what Judilibre's API returns)
+        document = judilibre.whole_document(path)
+        records = None if document is None else judilibre.to_records(document, path.name,
+                                                                     report.skipped)
+    except RecordError as exc:
+        report.failed_files.append((str(path), str(exc)))
+        records = []
+    if records is not None:
+        bar.update(path.stat().st_size)
+        yield from records
+        return
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             bar.update(len(raw))
@@ -157,7 +172,11 @@ def _json_records(path: Path, report: IngestReport, bar: Any) -> Iterator[Decisi
             except UnicodeDecodeError:
                 line = raw.decode("cp1252", errors="replace")  # repaired downstream if possible
             try:
-                yield from_json(json.loads(line), where)
+                value = json.loads(line)
+                if judilibre.is_judilibre(value):
+                    yield from judilibre.to_records(value, where, report.skipped)
+                else:
+                    yield from_json(value, where)
             except json.JSONDecodeError as exc:
                 report.skipped.append((where, f"JSON invalide ({exc.msg})"))
             except RecordError as exc:
