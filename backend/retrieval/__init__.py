@@ -52,7 +52,7 @@ def ingest_paths(paths: Iterable[str], progress: bool = True, *,
     ingest.refresh_analysis()
     histories, paths = judilibre.split_histories(paths)  # Judilibre's deletions, after the loads
     report = ingest.ingest_paths(paths, progress=progress, writers=writers)
-    judilibre.apply_histories(histories, report)
+    ingest.apply_histories(histories, report)
     vectors.forget_readiness()
     return report
 

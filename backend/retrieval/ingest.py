@@ -630,3 +630,26 @@ def ingest_paths(paths: Iterable[str], progress: bool = True, *, model: str | No
         "passages": report.passages, "seconds": round(report.seconds, 2)})
     return report
 
+
+def apply_histories(histories: list[tuple[str, dict]], report: Any) -> None:
+    """Remove the decisions the histories report deleted (their passages and vectors go
+    with them: ON DELETE CASCADE), each history in one transaction; counts go to
+    ``report.removed``, a malformed history to ``report.failed_files``."""
+    passages = 0
+    for path, history in histories:
+        try:
+            ids, pending = judilibre.deleted_ids(history)
+        except RecordError as exc:
+            report.failed_files.append((path, f"historique Judilibre mal formé, rien n'a été "
+                                              f"supprimé : {exc}"))
+            continue
+        with db.connection() as conn, conn.transaction():
+            rows = conn.execute("DELETE FROM decisions WHERE source_id = ANY(%(ids)s) "
+                                "RETURNING passage_count", {"ids": ids}).fetchall()
+        report.removed += len(rows)
+        passages += sum(row[0] for row in rows)
+        log.info("judilibre deletions applied", extra={
+            "history": path, "deleted_at_source": len(ids), "removed": len(rows),
+            "created_or_updated": pending, "next_page": history.get("next_page")})
+    if passages:
+        refresh_lexeme_counts(passages)
