@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .. import llm
+from .. import folding, llm
 from ..auth import User
 from ..errors import AppError
 from ..llm.prompts import Fence, load
@@ -94,8 +93,7 @@ class Suggestion:
 
 def fold(text: str) -> str:
     """Lower case without accents, apostrophes unified: « Référé » and « refere » match."""
-    text = unicodedata.normalize("NFKD", text.replace("’", "'").lower())
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
+    return folding.fold(text.replace("’", "'"))
 
 
 def services(config: Mapping[str, Any]) -> list[Service]:
