@@ -225,8 +225,11 @@ def load(folder: str | os.PathLike[str], *, threads: int | None = None) -> Any:
 
 def transcribe(pipeline: Any, audio: bytes, *, language: str = LANGUAGE) -> dict[str, Any]:
     """One recording, as OpenAI's ``verbose_json`` (text, segments with start and end)."""
+    # without_timestamps=False: the model's own timestamps cut each 30 s window into
+    # sentence-long segments a reader can jump to (otherwise one segment per window).
     segments, info = pipeline.transcribe(io.BytesIO(audio), language=language, temperature=0.0,
-                                         vad_filter=True, batch_size=BATCH_SIZE)
+                                         vad_filter=True, batch_size=BATCH_SIZE,
+                                         without_timestamps=False)
     items = [{"id": number, "start": round(s.start, 2), "end": round(s.end, 2),
               "text": s.text.strip()} for number, s in enumerate(segments)]
     return {"task": "transcribe", "language": info.language, "duration": round(info.duration, 2),

@@ -76,8 +76,10 @@ def test_french_speech_is_transcribed_by_the_embedded_model(stt_client, tmp_path
     assert len(found) >= 5, body["text"]
     assert body["model"] == "faster-whisper-base" and body["demo"] is True
     assert body["language"] == "fr" and 6.0 < body["duration"] < 15.0
-    assert body["segments"] and all(0 <= s["start"] < s["end"] <= body["duration"] + 0.5
-                                    for s in body["segments"])
+    segments = body["segments"]
+    assert len(segments) >= 2  # one per sentence or so, not one per 30 s window
+    assert all(0 <= s["start"] < s["end"] <= body["duration"] + 0.5 for s in segments)
+    assert all(a["end"] <= b["start"] + 0.01 for a, b in zip(segments, segments[1:]))
     assert body["interaction_id"]
 
 
