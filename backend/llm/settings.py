@@ -60,8 +60,9 @@ SETTINGS: list[Setting] = [
             "Longest silence between two pieces of a streamed answer, in seconds."),
     Setting("PLUME_LLM_TIMEOUT_TOTAL", "float", 300.0, "Longest duration of one model call, in seconds."),
     Setting("PLUME_LLM_TRANSCRIPTION_MODEL", "str", None,
-            "Speech-to-text model on the host (e.g. `openai/whisper-large-v3`). Unset: "
-            "transcription answers 503."),
+            "Speech-to-text model on the host (e.g. `openai/whisper-large-v3`). Unset: the "
+            "embedded model when `serve` started it (`PLUME_WHISPER_LOCAL`), else transcription "
+            "answers 503."),
     Setting("PLUME_LLM_TRANSCRIPTION_MAX_BYTES", "int", 25 * 1024 * 1024,
             "Largest audio file accepted for transcription."),
     Setting("PLUME_LLM_TRANSCRIPTION_BASE_URL", "str", None,
