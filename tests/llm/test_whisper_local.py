@@ -11,10 +11,12 @@ import io
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -271,3 +273,64 @@ def test_the_complete_model_loads_and_transcribes_with_no_network(trap, whisper_
     body = json.loads(done.stdout.strip().splitlines()[-1])
     assert body["language"] == "fr" and body["duration"] > 0 and audio
     assert trap.hits == []
+
+
+# make run ------------------------------------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_serve_without_a_transcription_host_transcribes_with_the_embedded_model(
+        empty_database, whisper_data, tmp_path):
+    import requests
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLUME_")}
+    env.update({"PLUME_ENV": "development", "DATABASE_URL": empty_database,
+                "PLUME_DATA_DIR": str(whisper_data), "PORT": str(port), "PLUME_DEV_TLS": "0",
+                "PLUME_LOAD_SAMPLE_CORPUS": "0", "PLUME_EMBEDDINGS_BACKGROUND": "0",
+                "PLUME_LLM_DEMO": "0"})  # the demonstration LLM has its own test
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(600):
+            assert process.poll() is None, process.stdout.read()
+            try:
+                requests.get(f"{base}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        (speech,) = _children(process.pid)
+        audio = espeak(SPEECH, tmp_path / "audience.wav")
+
+        answer = requests.post(f"{base}/api/v1/transcribe", timeout=300,
+                               files={"file": ("audience.wav", audio, "audio/wav")})
+
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["demo"] is True and answer.json()["model"] == "faster-whisper-base"
+        assert len(EXPECTED_WORDS & _words(answer.json()["text"])) >= 5
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=30)[0]
+    assert "Transcription par le modèle embarqué" in output and "PLUME_LLM_TRANSCRIPTION_MODEL" in output
+    deadline = time.monotonic() + 10
+    while _alive(speech) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(speech), "the embedded Whisper outlived the backend"
