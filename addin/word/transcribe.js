@@ -116,6 +116,7 @@ export function setupTranscribe() {
         sources: [`Enregistrement audio « ${fileName} »`],
       }),
       interactionId: answer.interaction_id || null,
+      demo: Boolean(answer.demo),
       onDiscarded: () => {
         reset();
         setStatus(status, 'Transcription écartée : rien n\'a été inséré.');
