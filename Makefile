@@ -7,8 +7,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 # Debian packages the tests use: Chromium (and an emoji font, for the 👍/👎 buttons in the
-# screenshots) for the task-pane tests, nginx for `nginx -t`, systemd for `systemd-analyze verify`.
-TEST_DEBS := chromium fonts-noto-color-emoji nginx systemd
+# screenshots) for the task-pane tests, nginx for `nginx -t`, systemd for `systemd-analyze verify`,
+# espeak-ng and sox for the French speech the transcription tests and bench make.
+TEST_DEBS := chromium fonts-noto-color-emoji nginx systemd espeak-ng sox
 
 .PHONY: run test manifests venv vendor system-deps clean help
 

@@ -17,7 +17,7 @@ from werkzeug.serving import run_simple
 
 from . import db, devcert, retrieval
 from .config import all_settings
-from .llm import demo
+from .llm import demo, whisper_local
 from .settings import LOOPBACK_HOSTS
 
 SAMPLE_CORPUS = Path(__file__).with_name("data") / "corpus" / "decisions.jsonl"
@@ -102,14 +102,20 @@ def _with_demo_model(app: Flask) -> Flask:
     The factory comes from the command line's ``ScriptInfo`` (``python -m backend``
     passes it); under ``flask --app`` there is none, and the demo model is not started.
     """
-    if not app.config.get("LLM_DEMO_START"):
+    if not app.config.get("LLM_DEMO_START") and not whisper_local.wanted(app.config):
         return app
     factory = click.get_current_context().ensure_object(ScriptInfo).create_app
     if factory is None:
         click.echo("Modèle de démonstration non démarré : lancez `python -m backend serve`.", err=True)
         return app
+    overrides: dict[str, object] = {}
     server = demo.start_for_serve(app.config)
-    return factory(demo.settings_for(server, app.config)) if server else app
+    if server:
+        overrides.update(demo.settings_for(server, app.config))
+    speech = whisper_local.start_for_serve(app.config)  # transcription without a host
+    if speech:
+        overrides.update(whisper_local.settings_for(speech))
+    return factory(overrides) if overrides else app
 
 
 def settings_table() -> str:

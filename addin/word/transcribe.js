@@ -121,6 +121,7 @@ export function setupTranscribe() {
       interactionId: answer.interaction_id || null,
       status,
       onRegenerate: () => runButton.click(),
+      demo: Boolean(answer.demo),
       onDiscarded: () => {
         reset();
         setStatus(status, 'Transcription écartée : rien n\'a été inséré.');

@@ -39,7 +39,8 @@ OPENAPI = {
                                         "enum": sorted(LANGUAGES)}}}}}},
         "responses": {
             "200": {"description": "{\"text\", \"segments\": [{\"start\", \"end\", \"text\"}], "
-                                   "\"language\", \"duration\", \"model\", \"interaction_id\"}"},
+                                   "\"language\", \"duration\", \"model\", \"demo\", "
+                                   "\"interaction_id\"} (demo: the embedded model answered)"},
             **error_responses({
                 "400": "No file, or bad language",
                 "403": "Role not allowed",

@@ -50,7 +50,7 @@ def gateway(app: Flask | None = None) -> Gateway:
     built = state["gateway"]
     if built is not None:
         return built
-    if not app.config.get("LLM_BASE_URL"):
+    if not app.config.get("LLM_BASE_URL") and not app.config.get("LLM_TRANSCRIPTION_BASE_URL"):
         raise NotConfigured(NOT_CONFIGURED_MESSAGE, detail="PLUME_LLM_BASE_URL is not set")
     with state["lock"]:
         if state["gateway"] is None:
@@ -91,7 +91,7 @@ def models_info() -> dict[str, Any]:
               for model, names in by_model.items()]
     if config.get("LLM_TRANSCRIPTION_MODEL"):
         models.append({"id": config["LLM_TRANSCRIPTION_MODEL"], "tasks": ["transcribe"],
-                       "context_tokens": None})
+                       "context_tokens": None, "demo": bool(config.get("LLM_TRANSCRIPTION_DEMO"))})
     return {"models": models, "default": default, "demo": demo, "configured": True,
             "fallback": bool(config.get("LLM_FALLBACK_BASE_URL")),
             "notice": DEMO_NOTICE if demo else None}

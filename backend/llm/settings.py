@@ -60,10 +60,26 @@ SETTINGS: list[Setting] = [
             "Longest silence between two pieces of a streamed answer, in seconds."),
     Setting("PLUME_LLM_TIMEOUT_TOTAL", "float", 300.0, "Longest duration of one model call, in seconds."),
     Setting("PLUME_LLM_TRANSCRIPTION_MODEL", "str", None,
-            "Speech-to-text model on the host (e.g. `openai/whisper-large-v3`). Unset: "
-            "transcription answers 503."),
+            "Speech-to-text model on the host (e.g. `openai/whisper-large-v3`). Unset: the "
+            "embedded model when `serve` started it (`PLUME_WHISPER_LOCAL`), else transcription "
+            "answers 503."),
     Setting("PLUME_LLM_TRANSCRIPTION_MAX_BYTES", "int", 25 * 1024 * 1024,
             "Largest audio file accepted for transcription."),
+    Setting("PLUME_LLM_TRANSCRIPTION_BASE_URL", "str", None,
+            "OpenAI-compatible host serving `/audio/transcriptions`, when it is not "
+            "`PLUME_LLM_BASE_URL`. Unset: the generation host."),
+    Setting("PLUME_LLM_TRANSCRIPTION_API_KEY", "str", None,
+            "API key for `PLUME_LLM_TRANSCRIPTION_BASE_URL`.", secret=True),
+    Setting("PLUME_WHISPER_LOCAL", "bool", None,
+            "Embedded speech-to-text model (Whisper through faster-whisper, int8 on CPU, offline). "
+            "Unset: on in development when `PLUME_LLM_TRANSCRIPTION_MODEL` is unset, and `serve` "
+            "(so `make run`) then starts it on loopback and labels its transcripts as from a "
+            "demonstration model; `0` never starts it."),
+    Setting("PLUME_WHISPER_MODEL", "str", "base",
+            "Embedded Whisper model, reassembled once from its weight packages into "
+            "`PLUME_DATA_DIR/whisper/`.", choices=("base",)),
+    Setting("PLUME_WHISPER_PORT", "int", 0,
+            "Loopback port of the embedded speech-to-text server; `0` picks a free port."),
 ]
 
 _POSITIVE = ("LLM_CONTEXT_TOKENS", "LLM_MAX_OUTPUT_TOKENS", "LLM_MAP_CONCURRENCY",
@@ -88,6 +104,13 @@ def validate(config: dict[str, Any]) -> None:
     config["LLM_DEMO"] = bool(config["LLM_DEMO"]) and bool(config.get("LLM_BASE_URL"))
     if not 0 <= config["LLM_DEMO_PORT"] < 65536:
         raise ConfigError(f"PLUME_LLM_DEMO_PORT={config['LLM_DEMO_PORT']} must be between 0 and 65535")
+    # Set by `serve` when it started the embedded speech-to-text model (whisper_local.py).
+    config["LLM_TRANSCRIPTION_DEMO"] = bool(config.get("LLM_TRANSCRIPTION_DEMO"))
+    config["WHISPER_LOCAL_START"] = (not config.get("LLM_TRANSCRIPTION_MODEL") and (
+        config["ENV"] == "development" if config["WHISPER_LOCAL"] is None else config["WHISPER_LOCAL"]))
+    if not 0 <= config["WHISPER_PORT"] < 65536:
+        raise ConfigError(f"PLUME_WHISPER_PORT={config['WHISPER_PORT']} must be between 0 and 65535")
+    _check_url("PLUME_LLM_TRANSCRIPTION_BASE_URL", config.get("LLM_TRANSCRIPTION_BASE_URL"))
     _check_url("PLUME_LLM_BASE_URL", config.get("LLM_BASE_URL"))
     _check_url("PLUME_LLM_FALLBACK_BASE_URL", config.get("LLM_FALLBACK_BASE_URL"))
     for key in _POSITIVE:

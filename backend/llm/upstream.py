@@ -346,14 +346,22 @@ class Gateway:
     """The configured hosts of one application, and the rules for calling them."""
 
     def __init__(self, config: Mapping[str, Any]):
-        if not config.get("LLM_BASE_URL"):
+        if not config.get("LLM_BASE_URL") and not config.get("LLM_TRANSCRIPTION_BASE_URL"):
             raise NotConfigured(NOT_CONFIGURED_MESSAGE, detail="PLUME_LLM_BASE_URL is not set")
         self.config = config
         self.policy = Policy.from_config(config)
         self.watchdog = Watchdog()
+        # Only a speech-to-text host (the embedded one, no generation host): no generation hosts.
         self.hosts = [Host.of("principal", config["LLM_BASE_URL"],
-                              *self._client(config["LLM_BASE_URL"], config.get("LLM_API_KEY")))]
-        if config.get("LLM_FALLBACK_BASE_URL"):
+                              *self._client(config["LLM_BASE_URL"], config.get("LLM_API_KEY")))
+                      ] if config.get("LLM_BASE_URL") else []
+        # Speech-to-text goes to its own host when one is set (the embedded Whisper, or a
+        # sovereign host other than the generation one), else to the generation hosts.
+        self.speech_hosts = ([Host.of("transcription", config["LLM_TRANSCRIPTION_BASE_URL"],
+                                      *self._client(config["LLM_TRANSCRIPTION_BASE_URL"],
+                                                    config.get("LLM_TRANSCRIPTION_API_KEY")))]
+                             if config.get("LLM_TRANSCRIPTION_BASE_URL") else self.hosts)
+        if config.get("LLM_BASE_URL") and config.get("LLM_FALLBACK_BASE_URL"):
             self.hosts.append(Host.of("secours", config["LLM_FALLBACK_BASE_URL"],
                                       *self._client(config["LLM_FALLBACK_BASE_URL"],
                                                     config.get("LLM_FALLBACK_API_KEY")),
@@ -375,7 +383,7 @@ class Gateway:
         """Release the hosts' connection pools (tests, shutdown)."""
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
-        for host in self.hosts:
+        for host in {id(h): h for h in [*self.hosts, *self.speech_hosts]}.values():
             host.client.close()
 
     def _client(self, base_url: str, api_key: str | None) -> tuple[openai.OpenAI, httpx2.Client]:
@@ -397,6 +405,8 @@ class Gateway:
     # Models ------------------------------------------------------------------------
     def model_for(self, task: str, host: Host | None = None) -> str:
         """The model of ``task`` on ``host`` (the principal host by default)."""
+        if host is None and not self.hosts:
+            raise NotConfigured(NOT_CONFIGURED_MESSAGE, detail="PLUME_LLM_BASE_URL is not set")
         host = host or self.hosts[0]
         if host.model:
             return host.model
@@ -501,12 +511,16 @@ class Gateway:
                                retry=False, fallback=True)
             return body, model, host.label
 
-        return self._with_retries(attempt, deadline, "transcribe")
+        return self._with_retries(attempt, deadline, "transcribe", self.speech_hosts)
 
     # Internals ---------------------------------------------------------------------
-    def _with_retries(self, attempt: Callable[[Host], T], deadline: float, task: str) -> T:
+    def _with_retries(self, attempt: Callable[[Host], T], deadline: float, task: str,
+                      hosts: list[Host] | None = None) -> T:
         failure: _Failure | None = None
-        for host in self.hosts:
+        hosts = self.hosts if hosts is None else hosts
+        if not hosts:
+            raise NotConfigured(NOT_CONFIGURED_MESSAGE, detail="PLUME_LLM_BASE_URL is not set")
+        for host in hosts:
             for number in itertools.count():
                 try:
                     return attempt(host)

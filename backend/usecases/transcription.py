@@ -88,4 +88,5 @@ def transcribe(user: User, data: bytes, filename: str, *, language: str | None,
     return {"text": text, "segments": _segments(body.get("segments")),
             "language": body.get("language") if isinstance(body.get("language"), str) else None,
             "duration": float(duration) if isinstance(duration, (int, float)) else None,
-            "model": model, "interaction_id": call.id}
+            "model": model, "demo": bool(gw.config.get("LLM_TRANSCRIPTION_DEMO")),
+            "interaction_id": call.id}

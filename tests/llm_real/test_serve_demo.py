@@ -60,7 +60,8 @@ def test_serve_without_llm_settings_serves_a_labelled_demo_and_stops_it(empty_da
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLUME_")}
     env.update({"PLUME_ENV": "development", "DATABASE_URL": empty_database,
                 "PLUME_DATA_DIR": str(tmp_path), "PORT": str(port), "PLUME_DEV_TLS": "0",
-                "PLUME_LOAD_SAMPLE_CORPUS": "0", "PLUME_LLM_MAX_OUTPUT_TOKENS": "24"})
+                "PLUME_LOAD_SAMPLE_CORPUS": "0", "PLUME_LLM_MAX_OUTPUT_TOKENS": "24",
+                "PLUME_WHISPER_LOCAL": "0"})  # whisper: its own test
     base = f"http://127.0.0.1:{port}"
 
     process, first_start = start_serve(env, port)
