@@ -27,8 +27,8 @@ import psycopg  # noqa: E402
 
 from backend.db import embedded  # noqa: E402
 from backend.db.migrate import migration_files  # noqa: E402
+from backend.db.upgrade import PG16_MIGRATIONS  # noqa: E402
 
-OLD_MIGRATIONS_THROUGH = "030_audit"
 PASSAGES_PER_DECISION = 8
 
 
@@ -40,8 +40,8 @@ def make_old_folder(data_dir: Path, passages: int) -> float:
         conn.execute("CREATE TABLE schema_migrations (version text PRIMARY KEY, checksum text "
                      "NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
         for path in migration_files():
-            if path.stem > OLD_MIGRATIONS_THROUGH:
-                break
+            if path.stem not in PG16_MIGRATIONS:
+                continue
             text = path.read_text(encoding="utf-8")
             conn.execute(text)
             conn.execute("INSERT INTO schema_migrations VALUES (%s, %s)",

@@ -46,6 +46,11 @@ from psycopg.conninfo import make_conninfo
 from .server import DatabaseSetupError
 
 log = logging.getLogger(__name__)
+# The migrations the last Plume on the old embedded PostgreSQL 16 had applied: what an old
+# folder holds (the tests and the upgrade bench make such folders).
+PG16_MIGRATIONS = ("001_foundation", "010_case_law", "011_text_analysis_in_python",
+                   "012_private_decisions_index", "013_inline_passage_vectors",
+                   "014_lexeme_counts", "015_denser_vector_graph", "020_auth", "030_audit")
 
 PGSERVER_REQUIREMENT = "pgserver==0.1.4"  # PostgreSQL 16.2 + pgvector 0.6.2, Plume's old server
 OLD_PORT = 5432  # only the name of the unix socket: the old server listens on no TCP address
