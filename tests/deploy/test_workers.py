@@ -11,6 +11,8 @@ from __future__ import annotations
 import configparser
 import json
 import queue
+import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -135,6 +137,23 @@ def test_worker_pods_get_more_time_to_stop_than_their_grace():
     assert pod["terminationGracePeriodSeconds"] >= configured_grace() + 30
     assert "lifecycle" not in container(load("worker-deployment.yaml")), \
         "a preStop hook would eat into the grace; the worker stops picking on SIGTERM itself"
+
+
+def test_the_image_runs_the_worker_command_as_it_stands():
+    """The pod's `command` replaces the image's CMD and nothing wraps it: no ENTRYPOINT, the
+    venv first on PATH, the code where `-m backend` finds it, SIGTERM as the stop signal."""
+    from .test_container import stages
+
+    final = stages()[-1]
+    keywords = [keyword for keyword, _ in final]
+    assert "ENTRYPOINT" not in keywords
+    last = {keyword: arguments for keyword, arguments in final}
+    assert last.get("STOPSIGNAL", "SIGTERM") == "SIGTERM"
+    env = dict(re.findall(r"(\w+)=(\S+)", last["ENV"]))
+    assert env["PATH"].split(":")[0] == f"{last['WORKDIR']}/.venv/bin"
+    copied = {shlex.split(arguments)[-1] for keyword, arguments in final if keyword == "COPY"}
+    assert {"backend/", ".venv"} <= copied
+    assert container(load("worker-deployment.yaml"))["command"][0] == "python"
 
 
 # -- the command, as the unit runs it -----------------------------------------------------------
