@@ -1,0 +1,300 @@
+"""Detection, entity linking and replacement: the model and the rules put together.
+
+1. every finder proposes spans with a priority (already pseudonymised text first, then
+   identifiers, court seats, professionals, addresses, persons named after a civility,
+   places, the model's persons, and last the later mentions found by linking);
+2. overlapping proposals are settled by priority, then by length;
+3. persons become entities: « M. Jean Dupont », « M. Dupont » and « DUPONT » are one
+   entity, « Mme Marie Dupont » another; every later capitalised mention of an entity's
+   name is that entity, unless the name is a professional's;
+4. each entity gets its replacement, as published decisions write them: one letter per
+   person ([A], [B]… [Z], [AA]…), a number per distinct value for the rest
+   (« [Adresse 1] », « [Localité 2] »).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from . import identifiers, model, rules, vocabulary
+from .rules import NAME, Span
+from .text import analysis_copy, name_key
+
+# Category -> label of its replacement (persons get letters).
+LABELS: dict[str, str] = {
+    "personne": "",
+    "adresse": "Adresse",
+    "localite": "Localité",
+    "date_naissance": "Date de naissance",
+    "date_deces": "Date de décès",
+    "date_mariage": "Date de mariage",
+    "telephone": "Téléphone",
+    "courriel": "Courriel",
+    "iban": "Compte bancaire",
+    "nir": "Numéro de sécurité sociale",
+    "immatriculation": "Immatriculation",
+    "cadastre": "Référence cadastrale",
+    "identifiant": "Numéro identifiant",
+}
+CATEGORIES = tuple(LABELS)
+PRIORITY = {"identifier": 10, "model_person": 60, "linked": 70}
+CHUNK = 4000  # characters per model call: paragraphs are packed up to this size
+
+
+@dataclass
+class Result:
+    entities: list[dict[str, Any]]
+    text: str
+    kept: list[dict[str, Any]]
+
+
+def letters(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA, 27 -> AB… (as spreadsheet columns)."""
+    label = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        label = chr(ord("A") + rest) + label
+    return label
+
+
+def _chunks(text: str) -> Iterable[tuple[int, str]]:
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + CHUNK)
+        if end < len(text):
+            cut = text.rfind("\n\n", start + CHUNK // 2, end)
+            if cut < 0:
+                cut = text.rfind("\n", start + CHUNK // 2, end)
+            if cut < 0:
+                cut = text.rfind(" ", start + CHUNK // 2, end)
+            end = cut if cut > start else end
+        yield start, text[start:end]
+        start = end
+
+
+def model_persons(text: str, common: set[str]) -> list[Span]:
+    """The model's persons, cleaned: a civility or function word inside is cut off, and a
+    « person » made only of common words (a heading in capitals) is dropped."""
+    nlp = model.nlp()
+    chunks = list(_chunks(text))
+    spans = []
+    for (offset, _), doc in zip(chunks, nlp.pipe([chunk for _, chunk in chunks], batch_size=8)):
+        for ent in doc.ents:
+            if ent.label_ != "PER":
+                continue
+            start, end = offset + ent.start_char, offset + ent.end_char
+            value = text[start:end]
+            head = re.match(rf"(?:{rules.CIVILITY}|{rules.LAWYER})[ \t]*\.?[ \t]*", value)
+            if head:
+                start += head.end()
+            first = re.search(NAME, text[start:end])
+            if not first or re.search(r"\d|@|\[|\]", text[start:end]):
+                continue
+            start += first.start()
+            start, end = rules.trim(text, start, end, common)
+            words = rules.name_words(text[start:end])
+            if not words or all(word.lower() in common or rules.ROLE_RE.fullmatch(word) for word in words):
+                continue
+            if all(len(word) < 3 for word in words):
+                continue
+            spans.append(Span(start, end, "personne", PRIORITY["model_person"], "modèle", tokens=words))
+    return spans
+
+
+def settle(spans: list[Span]) -> list[Span]:
+    """Non-overlapping spans, by priority then length (the first come stays)."""
+    accepted: list[Span] = []
+    taken: list[tuple[int, int]] = []
+    for span in sorted(spans, key=lambda s: (s.priority, -(s.end - s.start), s.start)):
+        if span.end <= span.start:
+            continue
+        if any(span.start < end and start < span.end for start, end in taken):
+            continue
+        accepted.append(span)
+        taken.append((span.start, span.end))
+    return sorted(accepted, key=lambda s: s.start)
+
+
+class _Entity:
+    def __init__(self, number: int, gender: str | None):
+        self.number = number
+        self.gender = gender
+        self.surnames: set[str] = set()
+        self.firsts: set[str] = set()
+
+
+def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _Entity], list[Span]]:
+    """Persons into entities, and the later mentions of each entity's name."""
+    professional_words = {name_key(word) for span in spans if span.kept and span.category != "juridiction"
+                          for word in span.tokens}
+    entities: list[_Entity] = []
+    of_span: dict[int, _Entity] = {}
+    for span in spans:
+        if span.category != "personne":
+            continue
+        keys = [name_key(word) for word in span.tokens]
+        if not keys:
+            keys = [name_key(text[span.start:span.end])]
+        surname, firsts = keys[-1], set(keys[:-1])
+        spouse = span.reason != "modèle" and re.search(rules.SPOUSE, text[span.start:span.end])
+        surnames = set(keys) if spouse else {surname}
+        found = None
+        for entity in entities:
+            if not (surnames & entity.surnames):
+                continue
+            if firsts and entity.firsts and not (firsts & entity.firsts):
+                continue
+            if span.gender and entity.gender and span.gender != entity.gender and not (firsts and entity.firsts):
+                continue
+            found = entity
+            break
+        if found is None:
+            found = _Entity(len(entities), span.gender)
+            entities.append(found)
+        found.surnames |= surnames
+        found.firsts |= firsts - surnames
+        found.gender = found.gender or span.gender
+        of_span[id(span)] = found
+    # Later mentions: every capitalised word that is an entity's name.
+    by_word: dict[str, _Entity] = {}
+    for entity in entities:
+        for word in entity.surnames:
+            by_word.setdefault(word, entity)
+    first_owner: dict[str, list[_Entity]] = {}
+    for entity in entities:
+        for word in entity.firsts:
+            first_owner.setdefault(word, []).append(entity)
+    for word, owners in first_owner.items():
+        if len(owners) == 1 and word not in by_word:
+            by_word[word] = owners[0]
+    linked: list[Span] = []
+    for match in re.finditer(NAME, text):
+        key = name_key(match.group())
+        entity = by_word.get(key)
+        if entity is None or len(key) < 3 or key in professional_words:
+            continue
+        if key in common:
+            # A surname that is also a word (« Petit », « BLANC »): not at a sentence's
+            # start, and in capitals only on a line that is not a heading.
+            before = text[max(0, match.start() - 3):match.start()].rstrip(" \t")
+            sentence_start = not before or before[-1] in ".!?:;\n«\"("
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            line_end = text.find("\n", match.end())
+            line = text[line_start:line_end if line_end >= 0 else len(text)]
+            heading = not any(char.islower() for char in line)
+            if sentence_start and not match.group().isupper() or match.group().isupper() and heading:
+                continue
+        span = Span(match.start(), match.end(), "personne", PRIORITY["linked"], "liaison",
+                    tokens=[match.group()])
+        of_span[id(span)] = entity
+        linked.append(span)
+    return of_span, linked
+
+
+def _link_places(text: str, spans: list[Span]) -> list[Span]:
+    """Every other capitalised mention of a city already replaced as a party's place
+    (court seats were settled before and stay)."""
+    cities = {}
+    for span in spans:
+        if span.category == "localite" and not span.kept:
+            value = re.sub(r"^(?:F-)?\d{5}[ \t]+|[ \t]+(?:CEDEX|Cedex)(?:[ \t]+\d+)?$", "", text[span.start:span.end])
+            if len(value) > 2:
+                cities[name_key(value)] = value
+    if not cities:
+        return []
+    pattern = re.compile("|".join(rf"(?<![\w-]){re.escape(value)}(?![\w-])"
+                                  for value in sorted(set(cities.values()), key=len, reverse=True)),
+                         re.IGNORECASE)
+    return [Span(m.start(), m.end(), "localite", PRIORITY["linked"] + 1, "liaison")
+            for m in pattern.finditer(text) if m.group()[0].isupper()]
+
+
+def _merge_adjacent(text: str, spans: list[Span], of_span: dict[int, _Entity]) -> list[Span]:
+    """« Jean » and « DUPONT » found apart but side by side, of one entity: one mention."""
+    merged: list[Span] = []
+    for span in spans:
+        if (merged and span.category == "personne" and merged[-1].category == "personne"
+                and of_span.get(id(span)) is of_span.get(id(merged[-1]))
+                and re.fullmatch(r"[ \t]*\n?[ \t]*|-", text[merged[-1].end:span.start])):
+            merged[-1].end = span.end
+            continue
+        merged.append(span)
+    return merged
+
+
+def detect(text: str) -> tuple[list[Span], list[Span], dict[int, Any]]:
+    """Spans to replace, spans kept, and each person span's entity."""
+    copy = analysis_copy(text)
+    common = set(vocabulary.common())
+    common |= {word.lower() for word in re.findall(r"(?<=[a-zé,] )[a-zàâçéèêëîïôûùüÿœ]{3,}", copy)}
+    proposals: list[Span] = rules.already_pseudonymised(copy)
+    proposals += [Span(start, end, category, PRIORITY["identifier"], "identifiant")
+                  for start, end, category in identifiers.find(copy)]
+    proposals += rules.seats(copy)
+    proposals += rules.professionals(copy)
+    proposals += rules.civility_persons(copy, common)
+    place_spans = rules.places(copy)
+    proposals += place_spans
+    proposals += rules.city_after_address(copy, place_spans)
+    proposals += model_persons(copy, common)
+    settled = settle(proposals)
+    # A name seen as a professional's stays wherever it appears without a party's civility.
+    professional_words = {name_key(word) for span in settled if span.kept and span.category != "juridiction"
+                          for word in span.tokens}
+    for span in settled:
+        if (span.category == "personne" and span.reason == "modèle" and span.tokens
+                and all(name_key(word) in professional_words for word in span.tokens)):
+            span.kept, span.category, span.reason = True, "magistrat", "nom d'un professionnel"
+    of_span, linked = _link(copy, settled, common)
+    for span in linked:
+        span.tokens = span.tokens
+    final = settle(settled + linked + _link_places(copy, settled))
+    final = _merge_adjacent(copy, final, of_span)
+    replaced = [span for span in final if not span.kept]
+    kept = [span for span in final if span.kept]
+    return replaced, kept, of_span
+
+
+def pseudonymize(text: str, keep: Iterable[str] = ()) -> Result:
+    """Replace what identifies a natural person in ``text`` (see the module docstring).
+
+    ``keep`` names categories to leave in place (they are listed in ``kept``)."""
+    keep = set(keep)
+    replaced, kept, of_span = detect(text)
+    numbers: dict[tuple[str, str], int] = {}
+    counters: dict[str, int] = {}
+    letters_of: dict[int, str] = {}
+    entities: list[dict[str, Any]] = []
+    kept_out = [{"start": s.start, "end": s.end, "text": text[s.start:s.end], "category": s.category,
+                 "reason": s.reason} for s in kept if s.category != "deja_pseudonymise"]
+    for span in replaced:
+        value = text[span.start:span.end]
+        if span.category in keep:
+            kept_out.append({"start": span.start, "end": span.end, "text": value,
+                             "category": span.category, "reason": "conservé à la demande"})
+            continue
+        if span.category == "personne":
+            entity = of_span.get(id(span))
+            number = entity.number if entity is not None else -1 - span.start
+            if number not in letters_of:
+                letters_of[number] = letters(len(letters_of))
+            label = letters_of[number]
+            replacement, entity_id = f"[{label}]", f"personne:{label}"
+        else:
+            key = (span.category, name_key(value))
+            if key not in numbers:
+                counters[span.category] = counters.get(span.category, 0) + 1
+                numbers[key] = counters[span.category]
+            replacement = f"[{LABELS[span.category]} {numbers[key]}]"
+            entity_id = f"{span.category}:{numbers[key]}"
+        entities.append({"start": span.start, "end": span.end, "text": value, "category": span.category,
+                         "replacement": replacement, "entity_id": entity_id})
+    pieces, last = [], 0
+    for entity in entities:
+        pieces += [text[last:entity["start"]], entity["replacement"]]
+        last = entity["end"]
+    pieces.append(text[last:])
+    kept_out.sort(key=lambda item: item["start"])
+    return Result(entities, "".join(pieces), kept_out)
