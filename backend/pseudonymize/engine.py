@@ -105,15 +105,15 @@ def model_persons(text: str, common: set[str]) -> list[Span]:
 
 def settle(spans: list[Span]) -> list[Span]:
     """Non-overlapping spans, by priority then length (the first come stays)."""
+    if not spans:
+        return []
+    taken = bytearray(max(span.end for span in spans) + 1)
     accepted: list[Span] = []
-    taken: list[tuple[int, int]] = []
     for span in sorted(spans, key=lambda s: (s.priority, -(s.end - s.start), s.start)):
-        if span.end <= span.start:
+        if span.end <= span.start or any(taken[span.start:span.end]):
             continue
-        if any(span.start < end and start < span.end for start, end in taken):
-            continue
+        taken[span.start:span.end] = b"\x01" * (span.end - span.start)
         accepted.append(span)
-        taken.append((span.start, span.end))
     return sorted(accepted, key=lambda s: s.start)
 
 
@@ -237,7 +237,7 @@ def detect(text: str) -> tuple[list[Span], list[Span], dict[int, Any]]:
     proposals += rules.civility_persons(copy, common)
     place_spans = rules.places(copy)
     proposals += place_spans
-    proposals += rules.city_after_address(copy, place_spans)
+    proposals += rules.city_after_address(copy, place_spans, common)
     proposals += model_persons(copy, common)
     settled = settle(proposals)
     # A name seen as a professional's stays wherever it appears without a party's civility.

@@ -28,12 +28,16 @@ WORD = rf"{NOT_NAME}(?:{NAME}|{INITIAL})"
 SEQUENCE = rf"{WORD}(?:{GAP}(?:{PARTICLE}(?:[ \t]+|(?<=')))?{WORD}){{0,4}}"
 # Small words inside a city's name, longest first (« Issy-les-Moulineaux »).
 CITY_LINK = r"(?:sur|sous|en|lès|lez|les|le|la|des|du|de|d'|aux|et)"
+# A city's name: words joined by hyphens or by small words (« Saint-Denis »,
+# « Chalon-sur-Saône », « Le Mesnil-Amelot », « Bourg en Bresse »); never ends on a small word.
+CITY = (rf"(?:(?:Saint|Sainte|SAINT|SAINTE|St|Ste|Le|La|Les|LE|LA|LES)[ \t]+)?(?:{NAME})"
+        rf"(?:-(?:{CITY_LINK}-)?(?:{NAME})|[ \t]+{CITY_LINK}[ \t]+(?:{NAME}))*")
 SPOUSE = r"(?:[ \t]*,?[ \t]*(?:épouse|epouse|EPOUSE|ÉPOUSE|ép\.|née|NÉE|NEE|veuve|VEUVE|divorcée|dite?)[ \t]+)"
 
-CIVILITY = (r"(?<![\w.])(?:M\.|Mr\.?|MM\.|Mme|Mmes|Mlle|Mlles|Melle|Monsieur|Madame|Mademoiselle|"
+CIVILITY = (r"(?<![A-Za-z.])(?:M\.|Mr\.?|MM\.|Mme|Mmes|Mlle|Mlles|Melle|Monsieur|Madame|Mademoiselle|"
             r"Messieurs|Mesdames|MONSIEUR|MADAME|MADEMOISELLE|monsieur|madame|mademoiselle|Dr\.?|Docteur|Pr\.?|Professeur|"
             r"M(?=[ \t]+[A-Z]{2}))")
-PLURAL_CIVILITY = (r"(?<![\w.])(?:MM\.|Mmes|Messieurs|Mesdames|M\.? et Mme|Mme et M\.?|"
+PLURAL_CIVILITY = (r"(?<![A-Za-z.])(?:MM\.|Mmes|Messieurs|Mesdames|M\.? et Mme|Mme et M\.?|"
                    r"Monsieur et Madame|Madame et Monsieur|[Lle]es époux|[Ll]es consorts)")
 LAWYER = r"(?<![\w.])(?:Me|Mes|Maître|Maîtres|Maitre|MAÎTRE|MAITRE)"
 FIRM = r"(?<![\w.])(?:SCP|S\.C\.P\.|SELARL|SELAS|SELAFA|SELURL|SELCA|SELASU|AARPI|Cabinet)"
@@ -59,7 +63,7 @@ ROLE_TAIL = (r"(?:\s+(?:de\s+chambre|de\s+section|lors\s+des\s+d[ée]bats|(?:et\
 
 # Court and institution seats: the place after them is kept.
 SEAT = re.compile(
-    r"(?i:cours?\s+d'appel|tribunal\s+(?:judiciaire|de\s+grande\s+instance|d'instance|de\s+commerce|"
+    r"(?:cours?\s+d'appel|tribunal\s+(?:judiciaire|de\s+grande\s+instance|d'instance|de\s+commerce|"
     r"administratif|de\s+proximit[ée]|paritaire[\w ]*?|correctionnel|pour\s+enfants|"
     r"des\s+affaires\s+de\s+s[ée]curit[ée]\s+sociale|mixte\s+de\s+commerce)|conseils?\s+de\s+prud'?hommes|"
     r"cour\s+administrative\s+d'appel|barreaux?|tj|tgi|ti|ca|parquet(?:\s+g[ée]n[ée]ral)?|greffe|"
@@ -70,14 +74,17 @@ SEAT = re.compile(
     r"chambre\s+des\s+notaires|ville|commune|d[ée]partement|r[ée]gion|"
     r"premier\s+pr[ée]sident|procureur\s+(?:g[ée]n[ée]ral|de\s+la\s+r[ée]publique)|"
     r"juge\s+(?:des\s+libert[ée]s|d'instruction|des\s+enfants|aux\s+affaires)[\w' ]*?)"
-    r"(?:\s+(?:de|d'|du|des|pr[eè]s\s+(?:la|le)(?:\s+cour\s+d'appel\s+de)?))[ \t]*(?=\S)")
+    r"(?:\s+(?:de|d'|du|des|pr[eè]s\s+(?:la|le)(?:\s+cour\s+d'appel\s+de)?))[ \t]*(?=\S)"
+    # Where the court sits and signs: « Fait à Lyon », « audience publique à Paris ».
+    r"|(?:fait(?:\s+et\s+jug[ée])?|prononc[ée]e?|audience(?:\s+publique)?(?:\s+tenue)?|si[ée]geant|"
+    r"d[ée]lib[ée]r[ée]e?|r[ée]unie?(?:\s+en\s+audience\s+publique)?)\s+à[ \t]+(?=\S)", re.IGNORECASE)
 
 STREET_TYPES = (r"rue|avenue|av\.|boulevard|bd|bld|chemin|allée|allee|impasse|route|quai|"
                 r"place|cours|square|lieu-dit|lieudit|lieu dit|résidence|residence|cité|cite|voie|"
                 r"passage|rond-point|faubourg|hameau|lotissement|sentier|villa|parvis|esplanade|"
                 r"promenade|montée|traverse|clos|domaine|chaussée|ruelle|venelle|quartier")
 STRICT_STREET_TYPES = r"rue|avenue|boulevard|chemin|allée|impasse|quai|lieu-dit|route|faubourg"
-_ADDRESS_TAIL = (rf"[^\n,;()\[\]]{{1,60}}?(?=\s*(?:[,;()\n\[—]|\.(?:\s|$)|\s-\s|\d{{5}}|\s[àa]\s|$|\s(?:CEDEX|cedex))"
+_ADDRESS_TAIL = (rf"[^\n,;()\[\]]{{1,60}}?(?=\s*(?:[,;()\n\[—]|\.(?:\s|$)|\s-\s|\d{{5}}|et\s+\d|\s[àa]\s|$|\s(?:CEDEX|cedex))"
                  rf"|\s+(?!(?:de|du|des|la|le|les|l'|d'|aux|sur|en|et|sous)\b)[a-zà-ÿ])")
 ADDRESS = re.compile(
     rf"(?<![\w/.-])(?:\d{{1,4}}(?:\s?(?:bis|ter|quater|[A-D]))?\s*,?\s+(?i:{STREET_TYPES})\b{_ADDRESS_TAIL}"
@@ -85,15 +92,15 @@ ADDRESS = re.compile(
     rf"(?:\s*,?\s*(?:(?i:b\.?p\.?|cs|bât(?:iment)?\.?|appartement|appt\.?|escalier|étage)\s*[\w-]{{1,8}}))*")
 POSTAL_CITY = re.compile(
     rf"(?<![\w°/.-])(?:F-)?(?:0[1-9]|[1-8]\d|9[0-8])\d{{3}}[ \t]+(?!(?i:euros?|€|EUR)\b)"
-    rf"(?:{NAME}|SAINTE?|Sainte?|St)(?:[ \t-]+(?:{NAME}|{CITY_LINK})){{0,5}}"
+    rf"{CITY}"
     rf"(?:[ \t]+(?:CEDEX|Cedex|cedex)(?:[ \t]+\d{{1,2}})?)?")
 # A place named as where a person lives, was born or died.
 PLACE_CONTEXT = re.compile(
     rf"(?i:demeurant|domicili[ée]e?s?|r[ée]sidant|habitant|n[ée]e?s?|d[ée]c[ée]d[ée]e?s?|originaire|situ[ée]e?s?|"
     rf"h[ée]berg[ée]e?s?|install[ée]e?s?|incarc[ée]r[ée]e?s?|retrouv[ée]e?s?\s+mort|mari[ée]e?s|mariage|"
     rf"naissance|pacs[ée]s|pacs)"
-    rf"(?:\s+(?:le|en)\s+[^,\n]{{1,30}}?)?\s+(?i:à|a|au|en|sur\s+la\s+commune\s+de|dans\s+la\s+commune\s+de)\s+"
-    rf"((?:{NAME})(?:[ \t-]+(?:{NAME}|{CITY_LINK})){{0,4}})")
+    rf"(?:\s+(?:le|en)\s+[^,\n]{{1,30}}?)?\s+(?i:à|a|sur\s+la\s+commune\s+de|dans\s+la\s+commune\s+de)\s+"
+    rf"({CITY})")
 
 PERSON_CONTEXT = re.compile(
     rf"(?:l'enfant|les\s+enfants|(?i:le|la)\s+mineure?|(?i:la)\s+victime|le\s+témoin|sa\s+fille|son\s+fils|"
@@ -237,7 +244,7 @@ def professionals(text: str) -> list[Span]:
     for match in after.finditer(text):
         spans += _professional(text, match.start(1), match.end(1), match.group(2), "fonction après")
     # « Président : M. X », « greffier lors des débats : Mme Y », « l'expert M. Z »
-    before = re.compile(rf"(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?::|,|-)?[ \t]*(?:\n[ \t]*)?"
+    before = re.compile(rf"(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?::|,|-)?[ \t]*(?:\n[ \t]*){{0,3}}"
                         rf"{civility}({SEQUENCE})")
     for match in before.finditer(text):
         spans += _professional(text, match.start(2), match.end(2), match.group(1), "fonction avant")
@@ -273,10 +280,11 @@ def _professional(text: str, start: int, end: int, role: str, reason: str) -> li
 
 
 def seats(text: str) -> list[Span]:
-    """The place after a court or an institution (« cour d'appel de Lyon »): kept."""
-    spans = []
-    place = re.compile(rf"\[[^\]\n]+\]|(?:{NAME})(?:[ \t-]+(?:{NAME}|{CITY_LINK})"
-                       rf"(?=[ \t-]+{NAME}|[ \t-]*$|[ \t-]+)){{0,3}}(?:[ \t-]+{NAME})?")
+    """The place after a court or an institution (« cour d'appel de Lyon »), and the city
+    heading a dated line (« LYON, le 22 octobre 2024 »): kept."""
+    spans = [Span(m.start(1), m.end(1), "juridiction", 15, "siège", kept=True) for m in re.finditer(
+        rf"(?m)^[ \t]*({CITY})[ \t]*,?[ \t]+le[ \t]+\d", text)]
+    place = re.compile(rf"\[[^\]\n]+\]|{CITY}")
     for match in SEAT.finditer(text):
         found = place.match(text, match.end())
         if found and not found.group().startswith("["):
@@ -301,18 +309,17 @@ def places(text: str) -> list[Span]:
     return spans
 
 
-def city_after_address(text: str, addresses: list[Span]) -> list[Span]:
+def city_after_address(text: str, addresses: list[Span], common: set[str]) -> list[Span]:
     """A line holding only a city after an address or postal-code line (blank lines
     between allowed), and « à City » right after an address."""
     spans = []
-    city = (rf"(?:{NAME})(?:[ \t-]+(?:{NAME}|{CITY_LINK})){{0,4}}"
-            rf"(?:[ \t]+(?:CEDEX|Cedex)(?:[ \t]+\d{{1,2}})?)?")
+    city = rf"{CITY}(?:[ \t]+(?:CEDEX|Cedex)(?:[ \t]+\d{{1,2}})?)?"
     line = re.compile(rf"[ \t]*(?:\n[ \t]*){{1,3}}({city})[ \t]*(?=\n|$)")
     after = re.compile(rf"[ \t]*,?[ \t]+(?:à|a)[ \t]+({city})")
     for span in addresses:
         for pattern in (line, after):
             match = pattern.match(text, span.end)
-            if match:
+            if match and not all(word.lower() in common for word in re.findall(NAME, match.group(1))):
                 spans.append(Span(match.start(1), match.end(1), "localite", 38, "après une adresse"))
     return spans
 

@@ -69,9 +69,9 @@ SLOT = re.compile(r"\[([A-Z]{1,2})\](?:([ \t]+)\[([A-Z]{1,2})\])?|\[(Adresse|Loc
 PROFESSIONAL_BEFORE = re.compile(
     r"(?i)(juge|pr[ée]sident|greffi|conseill|liquidateur|mandataire|commissaire|administrateur|"
     r"\bMe\b|ma[iî]tre|avocat|expert|\bSCP\b|SELARL|notaire|huissier|magistrat|procureur)[^\n]{0,25}$|"
-    r"(?i)(?:expert|interpr[eè]te)[^\n]{0,20}:\s*$")
+    r"(?:expert|interpr[eè]te)[^\n]{0,20}:\s*$")
 PROFESSIONAL_AFTER = re.compile(
-    r"(?i)^[ \t]*,?[ \t]*(pr[ée]sident|greffi|conseill|juge|avocat|expert|notaire|mandataire|liquidateur|"
+    r"(?i)^[ \t]*(?:[A-ZÀ-Ý'-]{2,}[ \t]*)?,?[ \t]*(pr[ée]sident|vice-pr[ée]sident|greffi|conseill|juge|avocat|expert|notaire|mandataire|liquidateur|"
     r"magistrat|commissaire|en qualit[ée] d|interpr[eè]te|pris en sa qualit)")
 SEAT_BEFORE = re.compile(r"(?i)(cour d'appel|tribunal[^\n]{0,40}?|barreau|conseil de prud'hommes|"
                          r"\bde|juridiction|palais de justice|pr[ée]fet|pr[ée]fecture|centre|EPS|"
