@@ -17,7 +17,8 @@ addresses), :mod:`.model` (spaCy), :mod:`.engine` (settling, linking, replacemen
 from __future__ import annotations
 
 from .engine import CATEGORIES, LABELS, Result, pseudonymize
+from .model import MODEL_NAME
 from .model import info as model_info
 from .model import nlp as load_model
 
-__all__ = ["pseudonymize", "Result", "CATEGORIES", "LABELS", "model_info", "load_model"]
+__all__ = ["pseudonymize", "Result", "CATEGORIES", "LABELS", "MODEL_NAME", "model_info", "load_model"]
