@@ -89,7 +89,7 @@ def model_persons(text: str, common: set[str]) -> list[Span]:
             head = re.match(rf"(?:{rules.CIVILITY}|{rules.LAWYER})[ \t]*\.?[ \t]*", value)
             if head:
                 start += head.end()
-            first = re.search(NAME, text[start:end])
+            first = re.search(rules.WORD, text[start:end])
             if not first or re.search(r"\d|@|\[|\]", text[start:end]):
                 continue
             start += first.start()

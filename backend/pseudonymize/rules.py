@@ -21,9 +21,18 @@ INITIAL = rf"[{UPPER}]\.(?:-[{UPPER}]\.)?"
 PARTICLE = r"(?:de la|de l'|van der|van den|de|du|des|d'|van|von|ben|le|la|ep\.|dit|dite)"
 # Between two words of one name: spaces, or one line break (names broken by a line break).
 GAP = r"(?:[ \t]+|[ \t]*\n[ \t]*|-)"
+# Professionals named by their function; the function may precede or follow the name.
+ROLE = (r"(?:premi[eè]re?\s+)?(?:vice-)?pr[ée]sidente?s?|conseill[eè]re?s?|greffi[eè]re?s?|"
+        r"juges?|magistrate?s?|avocate?s?(?:\s+g[ée]n[ée]ral(?:e|es|aux)?)?|procureure?s?|substitute?s?|"
+        r"experte?s?|rapporteure?s?|assesseure?s?|auditeur|auditrice|notaires?|huissiers?|"
+        r"commissaires?\s+de\s+justice|commissaire-priseur|mandataires?(?:\s+judiciaires?)?|"
+        r"liquidateure?s?|administrateure?s?\s+judiciaires?|m[ée]diat(?:eur|rice)s?|"
+        r"conciliat(?:eur|rice)s?|d[ée]l[ée]gu[ée]e?s?\s+du\s+procureur|juge-commissaire|"
+        r"doyen(?:ne)?|interpr[eè]tes?|traduct(?:eur|rice)|adjointe?s?\s+administratif|adjointe?s?\s+administratives?")
 # A civility or a function is never a word of the name it announces.
 NOT_NAME = (r"(?!(?:M|MM|Mme|Mmes|Mlle|Melle|Me|Mes|Maître|Maitre|Monsieur|Madame|Mademoiselle|"
-            r"Messieurs|Mesdames|MONSIEUR|MADAME|MAÎTRE|SCP|SELARL|SELAS|Dr|Docteur)\b)")
+            r"Messieurs|Mesdames|MONSIEUR|MADAME|MAÎTRE|SCP|SELARL|SELAS|Dr|Docteur)\b)"
+            rf"(?!(?i:{ROLE})\b)")
 WORD = rf"{NOT_NAME}(?:{NAME}|{INITIAL})"
 SEQUENCE = rf"{WORD}(?:{GAP}(?:{PARTICLE}(?:[ \t]+|(?<=')))?{WORD}){{0,4}}"
 # Small words inside a city's name, longest first (« Issy-les-Moulineaux »).
@@ -42,14 +51,6 @@ PLURAL_CIVILITY = (r"(?<![A-Za-z.])(?:MM\.|Mmes|Messieurs|Mesdames|M\.? et Mme|M
 LAWYER = r"(?<![\w.])(?:Me|Mes|Maître|Maîtres|Maitre|MAÎTRE|MAITRE)"
 FIRM = r"(?<![\w.])(?:SCP|S\.C\.P\.|SELARL|SELAS|SELAFA|SELURL|SELCA|SELASU|AARPI|Cabinet)"
 
-# Professionals named by their function; the function may precede or follow the name.
-ROLE = (r"(?:premi[eè]re?\s+)?(?:vice-)?pr[ée]sidente?s?|conseill[eè]re?s?|greffi[eè]re?s?|"
-        r"juges?|magistrate?s?|avocate?s?(?:\s+g[ée]n[ée]ral(?:e|es|aux)?)?|procureure?s?|substitute?s?|"
-        r"experte?s?|rapporteure?s?|assesseure?s?|auditeur|auditrice|notaires?|huissiers?|"
-        r"commissaires?\s+de\s+justice|commissaire-priseur|mandataires?(?:\s+judiciaires?)?|"
-        r"liquidateure?s?|administrateure?s?\s+judiciaires?|m[ée]diat(?:eur|rice)s?|"
-        r"conciliat(?:eur|rice)s?|d[ée]l[ée]gu[ée]e?s?\s+du\s+procureur|juge-commissaire|"
-        r"doyen(?:ne)?|interpr[eè]tes?|traduct(?:eur|rice)|adjointe?s?\s+administratif|adjointe?s?\s+administratives?")
 ROLE_RE = re.compile(rf"(?i:{ROLE})")
 # Words that may sit between a function and the name it announces (« Président de chambre : »).
 ROLE_TAIL = (r"(?:\s+(?:de\s+chambre|de\s+section|lors\s+des\s+d[ée]bats|(?:et\s+)?du\s+prononc[ée]|"
@@ -127,7 +128,8 @@ class Span:
 def name_words(text: str) -> list[str]:
     """The words of a name (initials and particles left out)."""
     return [word for word in re.findall(NAME, text)
-            if len(word.replace("'", "")) > 1 and word.lower() not in _PARTICLE_WORDS]
+            if len(word.replace("'", "")) > 1 and word.lower() not in _PARTICLE_WORDS
+            and not ROLE_RE.fullmatch(word)]
 
 
 _PARTICLE_WORDS = {"de", "du", "des", "la", "le", "van", "von", "ben", "dit", "dite", "d'"}
@@ -244,10 +246,14 @@ def professionals(text: str) -> list[Span]:
     for match in after.finditer(text):
         spans += _professional(text, match.start(1), match.end(1), match.group(2), "fonction après")
     # « Président : M. X », « greffier lors des débats : Mme Y », « l'expert M. Z »
-    before = re.compile(rf"(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?::|,|-)?[ \t]*(?:\n[ \t]*){{0,3}}"
+    # A function at the start of its line may announce a name a few lines down (signature
+    # blocks: « LE GREFFIER\n\nKatia X »); elsewhere the name is on the same line.
+    before = re.compile(rf"(?:(?m:^)[ \t]*(?:(?i:l[ae]|les)[ \t]+)?(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?::|,|-)?"
+                        rf"[ \t]*(?:\n[ \t]*){{0,3}}|(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?::|,|-)?[ \t]*)"
                         rf"{civility}({SEQUENCE})")
     for match in before.finditer(text):
-        spans += _professional(text, match.start(2), match.end(2), match.group(1), "fonction avant")
+        spans += _professional(text, match.start(3), match.end(3), match.group(1) or match.group(2),
+                               "fonction avant")
     # « désigne M. X en qualité d'expert »
     quality = re.compile(rf"{civility}({SEQUENCE})[ \t]*,?[ \t]+(?:en\s+(?:sa\s+)?qualit[ée]\s+d[e']\s*|"
                          rf"(?:pris|prise)\s+en\s+(?:sa|leur)\s+qualit[ée]\s+d[e']\s*|comme\s+)(?i:({ROLE}))")
