@@ -131,9 +131,11 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
                           for word in span.tokens}
     entities: list[_Entity] = []
     of_span: dict[int, _Entity] = {}
-    for span in spans:
-        if span.category != "personne":
-            continue
+    # Full names first, so that a first name or a surname alone finds its person wherever
+    # it stands in the text.
+    persons = sorted((span for span in spans if span.category == "personne"),
+                     key=lambda span: (len(span.tokens) < 2, span.start))
+    for span in persons:
         keys = [name_key(word) for word in span.tokens]
         if not keys:
             keys = [name_key(text[span.start:span.end])]
@@ -141,6 +143,11 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
         spouse = span.reason != "modèle" and re.search(rules.SPOUSE, text[span.start:span.end])
         surnames = set(keys) if spouse else {surname}
         found = None
+        if len(keys) == 1:  # a first name alone, of one known person only
+            owners = [e for e in entities if keys[0] in e.firsts and keys[0] not in e.surnames]
+            if len(owners) == 1 and not any(keys[0] in e.surnames for e in entities):
+                of_span[id(span)] = owners[0]
+                continue
         for entity in entities:
             if not (surnames & entity.surnames):
                 continue
@@ -188,9 +195,45 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
                 continue
         span = Span(match.start(), match.end(), "personne", PRIORITY["linked"], "liaison",
                     tokens=[match.group()])
+        if key in entity.surnames:
+            entity = _with_first_name(text, span, entity, entities, common | professional_words)
         of_span[id(span)] = entity
         linked.append(span)
     return of_span, linked
+
+
+def _with_first_name(text: str, span: Span, entity: _Entity, entities: list[_Entity],
+                     excluded: set[str]) -> _Entity:
+    """A known surname with a first name beside it (« Léa MARTIN », « MARTIN Léa »): the
+    span takes the first name, and the person is the one of that first name (a new one
+    when the family has no member of that name yet)."""
+    before = re.search(rf"({rules.WORD})[ \t]+$", text[max(0, span.start - 40):span.start])
+    after = re.match(rf"[ \t]+({rules.WORD})", text[span.end:span.end + 40])
+    for found, is_before in ((before, True), (after, False)):
+        if not found:
+            continue
+        word = found.group(1)
+        key = name_key(word)
+        if (len(key) < 2 or key in excluded or key in entity.surnames or rules.ROLE_RE.fullmatch(word)
+                or "." in word or any(key in other.surnames for other in entities)):
+            continue
+        if is_before:
+            span.start -= len(found.group(0))
+        else:
+            span.end += len(found.group(0))
+        span.tokens = [word] + span.tokens if is_before else span.tokens + [word]
+        if not entity.firsts or key in entity.firsts:
+            entity.firsts.add(key)
+            return entity
+        for other in entities:
+            if entity.surnames & other.surnames and key in other.firsts:
+                return other
+        relative = _Entity(len(entities), None)
+        relative.surnames |= entity.surnames
+        relative.firsts.add(key)
+        entities.append(relative)
+        return relative
+    return entity
 
 
 def _link_places(text: str, spans: list[Span]) -> list[Span]:

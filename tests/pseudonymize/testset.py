@@ -67,8 +67,8 @@ MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
 SLOT = re.compile(r"\[([A-Z]{1,2})\](?:([ \t]+)\[([A-Z]{1,2})\])?|\[(Adresse|Localité|Date naissance|"
                   r"Date mariage|Courriel|Immatriculation|Numéro identifiant) ?(\d+)\]")
 PROFESSIONAL_BEFORE = re.compile(
-    r"(?i)(juge|pr[ée]sident|greffi|conseill|liquidateur|mandataire|commissaire|administrateur|"
-    r"\bMe\b|ma[iî]tre|avocat|expert|\bSCP\b|SELARL|notaire|huissier|magistrat|procureur)[^\n]{0,25}$|"
+    r"(?i)(juge(?!r)(?!\s+que)|pr[ée]sident|greffi|conseill|liquidateur|mandataire|commissaire|administrateur|"
+    r"\bMe\b|ma[iî]tre|avocat|expert(?!ise)|\bSCP\b|SELARL|notaire|huissier|magistrat|procureur)[^\n]{0,25}$|"
     r"(?:expert|interpr[eè]te)[^\n]{0,20}:\s*$")
 PROFESSIONAL_AFTER = re.compile(
     r"(?i)^[ \t]*(?:[A-ZÀ-Ý'-]{2,}[ \t]*)?,?[ \t]*(pr[ée]sident|vice-pr[ée]sident|greffi|conseill|juge|avocat|expert|notaire|mandataire|liquidateur|"
