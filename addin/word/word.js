@@ -11,6 +11,7 @@ import { h } from '../common/render.js';
 import { message, setupTabs, showBanners } from '../common/widgets.js';
 import { setupDraft, setupRewrite, setupSummarize } from './assist.js';
 import { capabilities } from './document.js';
+import { setupPseudonymize } from './pseudonymize.js';
 import { setupSearch } from './search.js';
 import { setupTranscribe } from './transcribe.js';
 
@@ -58,6 +59,7 @@ async function main() {
   setupDraft();
   setupRewrite();
   setupTranscribe();
+  setupPseudonymize();
   await showBanners(banners, clientConfig, capabilityNotices(capabilities()));
   startup.hidden = true;
   document.getElementById('app').hidden = false;
