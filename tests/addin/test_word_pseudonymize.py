@@ -68,6 +68,30 @@ def open_pseudonymize(open_pane, base_url, paragraphs, **config):
     return page
 
 
+# For the screenshot only: the mock document as Word would show it, replacements underlined
+# as tracked insertions and the comment beside it.
+SHOW_DOCUMENT = """() => {
+  const state = window.__officeState;
+  const box = document.createElement('section');
+  box.style.cssText = 'border:1px solid #888;margin:8px;padding:8px;font:13px serif;background:#fff';
+  box.append(Object.assign(document.createElement('h2'), { textContent: 'Document (mock Word) après « Appliquer » (remplacements suivis)' }));
+  for (const text of state.paragraphs) {
+    const p = document.createElement('p');
+    for (const part of text.split(/(\\[[^\\]]+\\])/)) {
+      const span = document.createElement(part.startsWith('[') ? 'u' : 'span');
+      if (part.startsWith('[')) span.style.color = '#b00';
+      span.textContent = part;
+      p.append(span);
+    }
+    box.append(p);
+  }
+  for (const comment of state.comments) {
+    box.append(Object.assign(document.createElement('aside'), { textContent: '💬 ' + comment.text }));
+  }
+  document.body.append(box);
+}"""
+
+
 def cards(page):
     return page.evaluate("""() => [...document.querySelectorAll('#pseudo-list > li.plume-card')]
         .map((li) => li.querySelector('label').textContent.trim())""")
@@ -117,6 +141,7 @@ def test_proposals_edited_then_applied_as_tracked_changes(plume, open_pane, scre
     assert state["comments"][0]["text"].startswith("Pseudonymisation Plume du ")
     assert "9 occurrences remplacées (3 personnes, 1 autre élément)" in state["comments"][0]["text"]
     assert "9 remplacements effectués en suivi des modifications" in page.inner_text("#pseudo-status")
+    page.evaluate(SHOW_DOCUMENT)
     screenshot(page, "word-pseudonymize-applied")
 
 
