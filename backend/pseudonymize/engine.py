@@ -89,6 +89,10 @@ def model_persons(text: str, common: set[str]) -> list[Span]:
             head = re.match(rf"(?:{rules.CIVILITY}|{rules.LAWYER})[ \t]*\.?[ \t]*", value)
             if head:
                 start += head.end()
+            company = re.match(r"(?:SARL|S\.A\.R\.L\.|SAS|S\.A\.S\.|SASU|EURL|SCI|SNC|SA|Ets|Société|SOCIETE|"
+                               r"SOCIÉTÉ)\b\.?[ \t]*", text[start:end])
+            if company:
+                start += company.end()
             first = re.search(rules.WORD, text[start:end])
             if not first or re.search(r"\d|@|\[|\]", text[start:end]):
                 continue
@@ -99,8 +103,32 @@ def model_persons(text: str, common: set[str]) -> list[Span]:
                 continue
             if all(len(word) < 3 for word in words):
                 continue
+            if _not_a_person(text, start, end, words):
+                continue
             spans.append(Span(start, end, "personne", PRIORITY["model_person"], "modèle", tokens=words))
     return spans
+
+
+# What stands before a company's name (its name stays unless it is a person's, which
+# linking then finds from the person's own mentions).
+COMPANY = re.compile(r"(?i:soci[ée]t[ée]|SARL|S\.A\.R\.L\.|SAS|S\.A\.S\.|SASU|EURL|SCI|SA|SNC|syndicat|union|"
+                     r"association|f[ée]d[ée]ration|enseignes?|banque|groupe|agence|entreprise|ets|"
+                     r"[ée]tablissements?|mutuelle|compagnie|cabinet|office|station|m[ée]tro|lign[e]s?)"
+                     r"[ \t]*[«\"“]?[ \t]*$")
+DETERMINER = re.compile(r"[ \t]+(?:la|le|les|l'|aux|au|des|du|une|un|que|qu')\b")
+
+
+def _not_a_person(text: str, start: int, end: int, words: list[str]) -> bool:
+    """Systematic errors of the model, told by their context: a verb opening a sentence
+    (« Maintenons la mesure », « Déboute les parties »), a chamber abbreviation before a
+    date (« Soc 28 février »), a company's or a place's name after its kind."""
+    before = text[max(0, start - 40):start]
+    opening = not before.strip(" \t") or before.rstrip(" \t")[-1:] in ".;:!?\n"
+    if len(words) == 1 and opening and DETERMINER.match(text, end):
+        return True
+    if len(words) == 1 and re.match(r"[ \t]*\.?[ \t]*\d", text[end:end + 4]):
+        return True
+    return bool(COMPANY.search(before))
 
 
 def settle(spans: list[Span]) -> list[Span]:
@@ -215,6 +243,7 @@ def _with_first_name(text: str, span: Span, entity: _Entity, entities: list[_Ent
         word = found.group(1)
         key = name_key(word)
         if (len(key) < 2 or key in excluded or key in entity.surnames or rules.ROLE_RE.fullmatch(word)
+                or word.isupper()
                 or "." in word or any(key in other.surnames for other in entities)):
             continue
         if is_before:
@@ -272,6 +301,7 @@ def detect(text: str) -> tuple[list[Span], list[Span], dict[int, Any]]:
     copy = analysis_copy(text)
     common = set(vocabulary.common())
     common |= {word.lower() for word in re.findall(r"(?<=[a-zé,] )[a-zàâçéèêëîïôûùüÿœ]{3,}", copy)}
+    common |= {name_key(word) for word in common}  # names are compared without accents
     proposals: list[Span] = rules.already_pseudonymised(copy)
     proposals += [Span(start, end, category, PRIORITY["identifier"], "identifiant")
                   for start, end, category in identifiers.find(copy)]

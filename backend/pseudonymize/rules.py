@@ -40,7 +40,8 @@ CITY_LINK = r"(?:sur|sous|en|lès|lez|les|le|la|des|du|de|d'|aux|et)"
 # A city's name: words joined by hyphens or by small words (« Saint-Denis »,
 # « Chalon-sur-Saône », « Le Mesnil-Amelot », « Bourg en Bresse »); never ends on a small word.
 CITY = (rf"(?:(?:Saint|Sainte|SAINT|SAINTE|St|Ste|Le|La|Les|LE|LA|LES)[ \t]+)?(?:{NAME})"
-        rf"(?:-(?:{CITY_LINK}-)?(?:{NAME})|[ \t]+{CITY_LINK}[ \t]+(?:{NAME}))*")
+        rf"(?:-(?:{CITY_LINK}-)?(?:{NAME})|[ \t]+{CITY_LINK}[ \t]+(?:{NAME})"
+        rf"|[ \t]+(?:Saint|Sainte|SAINT|SAINTE)(?:-|[ \t]+)(?:{NAME}))*")
 SPOUSE = r"(?:[ \t]*,?[ \t]*(?:épouse|epouse|EPOUSE|ÉPOUSE|ép\.|née|NÉE|NEE|veuve|VEUVE|divorcée|dite?)[ \t]+)"
 
 CIVILITY = (r"(?<![A-Za-z.])(?:M\.|Mr\.?|MM\.|Mme|Mmes|Mlle|Mlles|Melle|Monsieur|Madame|Mademoiselle|"
@@ -97,9 +98,9 @@ POSTAL_CITY = re.compile(
     rf"(?:[ \t]+(?:CEDEX|Cedex|cedex)(?:[ \t]+\d{{1,2}})?)?")
 # A place named as where a person lives, was born or died.
 PLACE_CONTEXT = re.compile(
-    rf"(?i:demeurant|domicili[ée]e?s?|r[ée]sidant|habitant|n[ée]e?s?|d[ée]c[ée]d[ée]e?s?|originaire|situ[ée]e?s?|"
+    rf"(?i:\b(?:demeurant|domicili[ée]e?s?|r[ée]sidant|habitant|n[ée]e?s?|d[ée]c[ée]d[ée]e?s?|originaire|situ[ée]e?s?|"
     rf"h[ée]berg[ée]e?s?|install[ée]e?s?|incarc[ée]r[ée]e?s?|retrouv[ée]e?s?\s+mort|mari[ée]e?s|mariage|"
-    rf"naissance|pacs[ée]s|pacs)"
+    rf"naissance|pacs[ée]s|pacs))"
     rf"(?:\s+(?:le|en)\s+[^,\n]{{1,30}}?)?\s+(?i:à|a|sur\s+la\s+commune\s+de|dans\s+la\s+commune\s+de)\s+"
     rf"({CITY})")
 
@@ -254,6 +255,11 @@ def professionals(text: str) -> list[Span]:
     for match in before.finditer(text):
         spans += _professional(text, match.start(3), match.end(3), match.group(1) or match.group(2),
                                "fonction avant")
+    # « Marion X lors du délibéré »: the bench's members and clerks as judgments list them.
+    sitting = re.compile(rf"(?m:^)[ \t]*{civility}({SEQUENCE})[ \t]*,?[ \t]+(?i:lors\s+d(?:es|u)\s+"
+                         rf"(?:d[ée]bats|d[ée]lib[ée]r[ée]|prononc[ée]|mise\s+à\s+disposition))")
+    for match in sitting.finditer(text):
+        spans += _professional(text, match.start(1), match.end(1), "magistrat", "audience")
     # « désigne M. X en qualité d'expert »
     quality = re.compile(rf"{civility}({SEQUENCE})[ \t]*,?[ \t]+(?:en\s+(?:sa\s+)?qualit[ée]\s+d[e']\s*|"
                          rf"(?:pris|prise)\s+en\s+(?:sa|leur)\s+qualit[ée]\s+d[e']\s*|comme\s+)(?i:({ROLE}))")

@@ -105,7 +105,7 @@ def test_plural_civilities_and_spouses():
 def test_a_person_inside_a_company_name_is_replaced():
     result = pseudonymize("M. Karim BENALI est gérant de la SARL BENALI BATIMENT. La société BENALI "
                           "BATIMENT n'a pas payé.")
-    assert "BENALI" not in result.text and "BATIMENT" in result.text
+    assert result.text == ("M. [A] est gérant de la SARL [A] BATIMENT. La société [A] BATIMENT n'a pas payé.")
 
 
 def test_the_cour_de_cassation_header_keeps_its_magistrates():
