@@ -103,7 +103,7 @@ def model_persons(text: str, common: set[str]) -> list[Span]:
                 continue
             if all(len(word) < 3 for word in words):
                 continue
-            if _not_a_person(text, start, end, words):
+            if _not_a_person(text, start, end, words, common):
                 continue
             spans.append(Span(start, end, "personne", PRIORITY["model_person"], "modèle", tokens=words))
     return spans
@@ -118,7 +118,7 @@ COMPANY = re.compile(r"(?i:soci[ée]t[ée]|SARL|S\.A\.R\.L\.|SAS|S\.A\.S\.|SASU|
 DETERMINER = re.compile(r"[ \t]+(?:la|le|les|l'|aux|au|des|du|une|un|que|qu')\b")
 
 
-def _not_a_person(text: str, start: int, end: int, words: list[str]) -> bool:
+def _not_a_person(text: str, start: int, end: int, words: list[str], common: set[str]) -> bool:
     """Systematic errors of the model, told by their context: a verb opening a sentence
     (« Maintenons la mesure », « Déboute les parties »), a chamber abbreviation before a
     date (« Soc 28 février »), a company's or a place's name after its kind."""
@@ -128,7 +128,9 @@ def _not_a_person(text: str, start: int, end: int, words: list[str]) -> bool:
         return True
     if len(words) == 1 and re.match(r"[ \t]*\.?[ \t]*\d", text[end:end + 4]):
         return True
-    return bool(COMPANY.search(before))
+    # After a company's kind, a name made of words is the company's (« SAS Renoval Abris »);
+    # a name made of names is a person's (« société Le Goff ») and goes.
+    return bool(COMPANY.search(before)) and any(name_key(word) in common for word in words)
 
 
 def settle(spans: list[Span]) -> list[Span]:
