@@ -111,6 +111,10 @@ PERSON_CONTEXT = re.compile(
     rf"le\s+de\s+cujus|feue?|l'intéressée?|le\s+prévenu|la\s+prévenue|l'appelante?|l'intimée?)"
     rf"\s*,?[ \t]+({SEQUENCE})")
 
+PERSON_SPOUSE = re.compile(rf"(?<![\w.])({SEQUENCE}{SPOUSE}{SEQUENCE})")
+PERSON_BORN = re.compile(rf"(?<![\w.'])({SEQUENCE})[ \t]*,?[ \t]+(?:né|née|nés|nées)[ \t]+(?:le|en|à)[ \t]")
+PERSON_TRADER = re.compile(rf"(?m:^)[ \t]*({SEQUENCE})[ \t]*\n[ \t]*(?i:activit[ée]s?)[ \t]*:"
+                           rf"|(?i:repr[ée]sentant\s+l[ée]gal)[ \t]*:[ \t]*(?:{CIVILITY}[ \t]*\.?[ \t]*)?({SEQUENCE})")
 ALREADY_PSEUDONYMISED = re.compile(r"\[[^\[\]\n]{1,40}\]|\b[A-Z]\.\.\.|\bX{2,}\b")
 
 
@@ -203,6 +207,12 @@ def civility_persons(text: str, common: set[str]) -> list[Span]:
             spans += _person_from(text, start, match.start(2) + part.end(), common, None, "civilité")
     for match in PERSON_CONTEXT.finditer(text):
         spans += _person_from(text, match.start(1), match.end(1), common, None, "contexte")
+    # Contexts that only a person has: « X épouse Y », « X, né le … », the trader's name
+    # above « Activité : » and the « Représentant légal : » of a company.
+    for pattern in (PERSON_SPOUSE, PERSON_BORN, PERSON_TRADER):
+        for match in pattern.finditer(text):
+            group = 1 if match.group(1) else 2
+            spans += _person_from(text, match.start(group), match.end(group), common, None, "contexte")
     return spans
 
 
@@ -226,6 +236,8 @@ def _person_from(text: str, start: int, end: int, common: set[str], gender: str 
     words = name_words(value)
     if not words and not re.fullmatch(rf"{INITIAL}(?:\s?{INITIAL})*", value):
         return []
+    if reason == "contexte" and all(word.lower() in common for word in words):
+        return []  # « Il est né le », « Elle, née le »: no name without a civility
     return [Span(start, end, "personne", 30, reason, tokens=words, gender=gender)]
 
 
