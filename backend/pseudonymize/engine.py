@@ -124,10 +124,12 @@ def _not_a_person(text: str, start: int, end: int, words: list[str], common: set
     date (« Soc 28 février »), a company's or a place's name after its kind."""
     before = text[max(0, start - 40):start]
     opening = not before.strip(" \t") or before.rstrip(" \t")[-1:] in ".;:!?\n"
-    if len(words) == 1 and opening and DETERMINER.match(text, end):
-        return True
-    if len(words) == 1 and re.match(r"[ \t]*\.?[ \t]*\d", text[end:end + 4]):
-        return True
+    if len(words) == 1 and opening and (DETERMINER.match(text, end) or words[0].lower().endswith(("ons", "ez"))):
+        return True  # « Donnons acte », « Fixons à », « Déboute les parties »
+    if len(words) == 1 and re.match(r"[ \t]*\.?[ \t]*(?:\d|(?i:civ|com|soc|crim|ass\. ?pl[ée]n)\b)", text[end:end + 8]):
+        return True  # « Soc 28 février 2018 », « Cass civ. 1ère »
+    if len(words) == 1 and words[0].isupper() and len(words[0]) <= 4:
+        return True  # an acronym (« DFTP à 50 % »); a short surname comes with a civility or by linking
     # After a company's kind, a name made of words is the company's (« SAS Renoval Abris »);
     # a name made of names is a person's (« société Le Goff ») and goes.
     return bool(COMPANY.search(before)) and any(name_key(word) in common for word in words)

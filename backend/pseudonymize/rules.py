@@ -22,7 +22,7 @@ PARTICLE = r"(?:de la|de l'|van der|van den|de|du|des|d'|van|von|ben|le|la|ep\.|
 # Between two words of one name: spaces, or one line break (names broken by a line break).
 GAP = r"(?:[ \t]+|[ \t]*\n[ \t]*|-)"
 # Professionals named by their function; the function may precede or follow the name.
-ROLE = (r"(?:premi[eè]re?\s+)?(?:vice-)?pr[ée]sidente?s?|conseill[eè]re?s?|greffi[eè]re?s?|"
+ROLE = (r"(?:(?:premi[eè]re?|1(?:ère|re|er))\s+)?(?:vice-)?pr[ée]sidente?s?|conseill[eè]re?s?|greffi[eè]re?s?|"
         r"juges?|magistrate?s?|avocate?s?(?:\s+g[ée]n[ée]ral(?:e|es|aux)?)?|procureure?s?|substitute?s?|"
         r"experte?s?|rapporteure?s?|assesseure?s?|auditeur|auditrice|notaires?|huissiers?|"
         r"commissaires?\s+de\s+justice|commissaire-priseur|mandataires?(?:\s+judiciaires?)?|"
@@ -54,7 +54,7 @@ FIRM = r"(?<![\w.])(?:SCP|S\.C\.P\.|SELARL|SELAS|SELAFA|SELURL|SELCA|SELASU|AARP
 
 ROLE_RE = re.compile(rf"(?i:{ROLE})")
 # Words that may sit between a function and the name it announces (« Président de chambre : »).
-ROLE_TAIL = (r"(?:\s+(?:de\s+chambre|de\s+section|lors\s+des\s+d[ée]bats|(?:et\s+)?du\s+prononc[ée]|"
+ROLE_TAIL = (r"(?i:\s+(?:de\s+chambre|de\s+section|lors\s+des\s+d[ée]bats|(?:et\s+)?du\s+prononc[ée]|"
              r"honoraire|r[ée]f[ée]rendaire|rapporteur|doyen|d[ée]sign[ée]e?|judiciaire|commise?|"
              r"plac[ée]e?|assesseur|g[ée]n[ée]ral|de\s+la\s+mise\s+en\s+[ée]tat|charg[ée]e?\s+du\s+rapport|"
              r"faisant\s+fonction(?:\s+de\s+pr[ée]sident)?|des\s+libert[ée]s\s+et\s+de\s+la\s+d[ée]tention|"
@@ -153,7 +153,7 @@ def trim(text: str, start: int, end: int, common: "set[str]") -> tuple[int, int]
     """Cut a name sequence before its first word that is plainly not a name: a common
     word written with a capital (« APPELANTE », « Demeurant ») after a line break, or a
     function (« Président »). The first word always stays: a surname may be a common word."""
-    words = list(re.finditer(rf"{WORD}|{PARTICLE}", text[start:end]))
+    words = list(re.finditer(rf"{WORD}|(?<!\w){PARTICLE}(?!\w)", text[start:end]))
     keep_end = start + words[0].end() if words else end
     for index, match in enumerate(words):
         if index == 0:
@@ -262,7 +262,7 @@ def professionals(text: str) -> list[Span]:
     # A function at the start of its line may announce a name a few lines down (signature
     # blocks: « LE GREFFIER\n\nKatia X »); elsewhere the name is on the same line.
     before = re.compile(rf"(?:(?m:^)[ \t]*(?:(?i:l[ae]|les)[ \t]+)?(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?::|,|-)?"
-                        rf"[ \t]*(?:\n[ \t]*){{0,3}}|(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?::|,|-)?[ \t]*)"
+                        rf"[ \t]*(?:\n[ \t]*){{0,3}}|(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?:(?::|,)[ \t]*\n?|-)?[ \t]*)"
                         rf"{civility}({SEQUENCE})")
     for match in before.finditer(text):
         spans += _professional(text, match.start(3), match.end(3), match.group(1) or match.group(2),
