@@ -66,13 +66,19 @@ MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
 
 SLOT = re.compile(r"\[([A-Z]{1,2})\](?:([ \t]+)\[([A-Z]{1,2})\])?|\[(Adresse|Localité|Date naissance|"
                   r"Date mariage|Courriel|Immatriculation|Numéro identifiant) ?(\d+)\]")
+# A slot that is a professional's: right after a function (« Juge-commissaire : [D] »,
+# « liquidateur : [F] », « Me [X] »), or right before one (« [X], greffier »).
 PROFESSIONAL_BEFORE = re.compile(
-    r"(?i)(juge(?!r)(?!\s+que)|pr[ée]sident|greffi|conseill|liquidateur|mandataire|commissaire|administrateur|"
-    r"\bMe\b|ma[iî]tre|avocat|expert(?!ise)|\bSCP\b|SELARL|notaire|huissier|magistrat|procureur)[^\n]{0,25}$|"
-    r"(?:expert|interpr[eè]te)[^\n]{0,20}:\s*$")
+    r"(?i)(?:juge(?:-commissaire)?|pr[ée]sidente?|greffi[eè]re?|conseill[eè]re?|liquidateur|mandataire|"
+    r"commissaire(?:-priseur)?|administrateur|\bMe\b|ma[iî]tre|avocate?|experte?|\bSCP\b|SELARL|notaire|"
+    r"huissier|magistrate?|procureur|interpr[eè]te)"
+    r"(?:\s+(?:judiciaire|suppl[ée]ant|de chambre|aux affaires familiales|rapporteur|lors des d[ée]bats|"
+    r"priseur|en qualit[ée] de liquidateur|judiciaire))*\s*[:,]?\s*(?:M\.|Mme|Madame|Monsieur)?\s*$")
 PROFESSIONAL_AFTER = re.compile(
-    r"(?i)^[ \t]*(?:[A-ZÀ-Ý'-]{2,}[ \t]*)?,?[ \t]*(pr[ée]sident|vice-pr[ée]sident|greffi|conseill|juge|avocat|expert|notaire|mandataire|liquidateur|"
-    r"magistrat|commissaire|en qualit[ée] d|interpr[eè]te|pris en sa qualit)")
+    r"(?i)^[ \t]*(?:[A-ZÀ-Ý'-]{2,}[ \t]*)?,?[ \t]*(pr[ée]sident|vice-pr[ée]sident|greffi|conseill|juge|avocat|"
+    r"expert|notaire|mandataire|liquidateur|magistrat|commissaire|interpr[eè]te|"
+    r"en qualit[ée] d['e]\s*(?:expert|mandataire|liquidateur|administrateur|commissaire|m[ée]diateur)|"
+    r"pris en sa qualit)")
 SEAT_BEFORE = re.compile(r"(?i)(cour d'appel|tribunal[^\n]{0,40}?|barreau|conseil de prud'hommes|"
                          r"\bde|juridiction|palais de justice|pr[ée]fet|pr[ée]fecture|centre|EPS|"
                          r"h[oô]pital|CHU|maison d'arr[eê]t|URSSAF|CPAM|CAF|ZAC|zone|Grand|[Ff]ait\s+(?:et\s+jug[ée]\s+)?à|"
