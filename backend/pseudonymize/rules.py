@@ -86,7 +86,8 @@ STREET_TYPES = (r"rue|avenue|av\.|boulevard|bd|bld|chemin|allée|allee|impasse|r
                 r"passage|rond-point|faubourg|hameau|lotissement|sentier|villa|parvis|esplanade|"
                 r"promenade|montée|traverse|clos|domaine|chaussée|ruelle|venelle|quartier")
 STRICT_STREET_TYPES = r"rue|avenue|boulevard|chemin|allée|impasse|quai|lieu-dit|route|faubourg"
-_ADDRESS_TAIL = (rf"[^\n,;()\[\]]{{1,60}}?(?=\s*(?:[,;()\n\[—]|\.(?:\s|$)|\s-\s|\d{{5}}|et\s+\d|\s[àa]\s|$|\s(?:CEDEX|cedex))"
+_NEXT_ADDRESS = rf"\s+\d{{1,4}}(?:\s?(?:bis|ter|quater))?\s*,?\s+(?i:{STREET_TYPES})\b"
+_ADDRESS_TAIL = (rf"[^\n,;()\[\]]{{1,60}}?(?={_NEXT_ADDRESS}|\s*(?:[,;()\n\[—]|\.(?:\s|$)|\s-\s|\d{{5}}|et\s+\d|\s[àa]\s|$|\s(?:CEDEX|cedex))"
                  rf"|\s+(?!(?:de|du|des|la|le|les|l'|d'|aux|sur|en|et|sous)\b)[a-zà-ÿ])")
 ADDRESS = re.compile(
     rf"(?<![\w/.-])(?:\d{{1,4}}(?:\s?(?:bis|ter|quater|[A-D]))?\s*,?\s+(?i:{STREET_TYPES})\b{_ADDRESS_TAIL}"
@@ -339,7 +340,7 @@ def city_after_address(text: str, addresses: list[Span], common: set[str]) -> li
     spans = []
     city = rf"{CITY}(?:[ \t]+(?:CEDEX|Cedex)(?:[ \t]+\d{{1,2}})?)?"
     line = re.compile(rf"[ \t]*(?:\n[ \t]*){{1,3}}({city})[ \t]*(?=\n|$)")
-    after = re.compile(rf"[ \t]*,?[ \t]+(?:à|a)[ \t]+({city})")
+    after = re.compile(rf"[ \t]*(?:,?[ \t]+(?:à|a)|[ \t]+[-–])[ \t]+({city})")
     for span in addresses:
         for pattern in (line, after):
             match = pattern.match(text, span.end)
