@@ -73,11 +73,11 @@ PROFESSIONAL_BEFORE = re.compile(
     r"commissaire(?:-priseur)?|administrateur|\bMe\b|ma[iî]tre|avocate?|experte?|\bSCP\b|SELARL|notaire|"
     r"huissier|magistrate?|procureur|interpr[eè]te)"
     r"(?:\s+(?:judiciaire|suppl[ée]ant|de chambre|aux affaires familiales|rapporteur|lors des d[ée]bats|"
-    r"priseur|en qualit[ée] de liquidateur|judiciaire))*\s*[:,]?\s*(?:M\.|Mme|Madame|Monsieur)?\s*$")
+    r"priseur|en qualit[ée] de liquidateur|judiciaire))*\s*[:,]?\s*(?:M\.|Mme|Madame|Monsieur|Docteur|Dr)?\s*$")
 PROFESSIONAL_AFTER = re.compile(
     r"(?i)^[ \t]*(?:[A-ZÀ-Ý'-]{2,}[ \t]*)?,?[ \t]*(pr[ée]sident|vice-pr[ée]sident|greffi|conseill|juge|avocat|"
     r"expert|notaire|mandataire|liquidateur|magistrat|commissaire|interpr[eè]te|"
-    r"en qualit[ée] d['e]\s*(?:expert|mandataire|liquidateur|administrateur|commissaire|m[ée]diateur)|"
+    r"en qualit[ée] d['’e]\s*(?:expert|mandataire|liquidateur|administrateur|commissaire|m[ée]diateur|juge)|"
     r"pris en sa qualit)")
 SEAT_BEFORE = re.compile(r"(?i)(cour d'appel|tribunal[^\n]{0,40}?|barreau|conseil de prud'hommes|"
                          r"\bde|juridiction|palais de justice|pr[ée]fet|pr[ée]fecture|centre|EPS|"
