@@ -181,6 +181,9 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
                 of_span[id(span)] = owners[0]
                 continue
         for entity in entities:
+            if len(keys) > 1 and set(keys) <= entity.surnames | entity.firsts:
+                found = entity  # « Inès JOLY » after « Inès JOLY LE GOFF »
+                break
             if not (surnames & entity.surnames):
                 continue
             if firsts and entity.firsts and not (firsts & entity.firsts):

@@ -263,7 +263,7 @@ def professionals(text: str) -> list[Span]:
     # A function at the start of its line may announce a name a few lines down (signature
     # blocks: « LE GREFFIER\n\nKatia X »); elsewhere the name is on the same line.
     before = re.compile(rf"(?:(?m:^)[ \t]*(?:(?i:l[ae]|les)[ \t]+)?(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?::|,|-)?"
-                        rf"[ \t]*(?:\n[ \t]*){{0,3}}|(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?:(?::|,)[ \t]*\n?|-)?[ \t]*)"
+                        rf"[ \t]*(?:\n[ \t]*){{0,3}}|(?<!\bun )(?<!\bune )(?<!\bdes )(?<!d'un )(?<!d'une )(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?:(?::|,)[ \t]*\n?|-)?[ \t]*)"
                         rf"{civility}({SEQUENCE})")
     for match in before.finditer(text):
         spans += _professional(text, match.start(3), match.end(3), match.group(1) or match.group(2),
