@@ -175,9 +175,9 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
         spouse = span.reason != "modèle" and re.search(rules.SPOUSE, text[span.start:span.end])
         surnames = set(keys) if spouse else {surname}
         found = None
-        if len(keys) == 1:  # a first name alone, of one known person only
+        if len(keys) == 1:  # a first name alone: its person (the first, if several share it)
             owners = [e for e in entities if keys[0] in e.firsts and keys[0] not in e.surnames]
-            if len(owners) == 1 and not any(keys[0] in e.surnames for e in entities):
+            if owners and not any(keys[0] in e.surnames for e in entities):
                 of_span[id(span)] = owners[0]
                 continue
         for entity in entities:
@@ -209,7 +209,9 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
         for word in entity.firsts:
             first_owner.setdefault(word, []).append(entity)
     for word, owners in first_owner.items():
-        if len(owners) == 1 and word not in by_word:
+        # A first name two persons share still goes (to the first of them): a wrong letter
+        # is a flaw, a name left in clear is a leak.
+        if word not in by_word:
             by_word[word] = owners[0]
     linked: list[Span] = []
     for match in re.finditer(NAME, text):
