@@ -99,10 +99,10 @@ export async function selectParagraph(ref) {
  * Runs `insert(context, selection)` with change tracking on, then restores the previous mode
  * (even when the insertion fails). Without WordApi 1.4 the insertion runs untracked and the
  * result says so, so the pane can tell the user.
- * @param {(context: object, selection: object) => void} insert queues the document changes.
+ * @param {(context: object, selection: object) => (void|Promise<void>)} insert queues the document changes.
  * @returns {Promise<{tracked: boolean}>}
  */
-async function withTracking(insert) {
+export async function withTracking(insert) {
   const { tracking } = capabilities();
   return Word.run(async (context) => {
     const doc = context.document;
@@ -115,7 +115,7 @@ async function withTracking(insert) {
     }
     let inserted;
     try {
-      inserted = insert(context, doc.getSelection());
+      inserted = await insert(context, doc.getSelection());
       await context.sync();
     } finally {
       if (tracking && previous !== null && previous !== Word.ChangeTrackingMode.trackAll) {

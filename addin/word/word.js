@@ -13,6 +13,7 @@ import { refusedPanels, setupTabs } from '../common/tabs.js';
 import { BANNERS_WAIT_MS, message, showBanners } from '../common/widgets.js';
 import { setupDraft, setupRewrite, setupSummarize } from './assist.js';
 import { capabilities } from './document.js';
+import { setupPseudonymize } from './pseudonymize.js';
 import { setupSearch } from './search.js';
 import { setupTranscribe } from './transcribe.js';
 
@@ -69,6 +70,7 @@ async function main() {
   setupDraft();
   setupRewrite();
   setupTranscribe();
+  setupPseudonymize();
   // Who the user is decides the tabs: read it before the pane shows, so no tab moves later.
   const late = new Promise((resolve) => { setTimeout(resolve, BANNERS_WAIT_MS, null); });
   const [me] = await Promise.all([Promise.race([getMe(), late]),

@@ -109,11 +109,13 @@ TASK_ROLES: dict[str, tuple[str, ...]] = {
 # Tasks a pane reaches from a page of its own rather than offers as a task (not in /me's list).
 PAGE_TASK_ROLES: dict[str, tuple[str, ...]] = {
     "routing": (ROLE_GREFFIER, ROLE_ADMIN),
+    "pseudonymize": (ROLE_MAGISTRAT, ROLE_GREFFIER),
 }
 TASK_FAMILY: dict[str, str] = {
     "summarize": "generation", "rewrite": "generation", "draft": "generation",
     "mail-summary": "generation", "mail-reply": "generation", "attachment-summary": "generation",
     "routing": "generation", "transcribe": "transcription", "search": "search",
+    "pseudonymize": "pseudonymisation",
 }
 
 

@@ -29,6 +29,7 @@ FAMILY_LABELS = {
     "generation": "la rédaction assistée",
     "transcription": "la transcription",
     "search": "la recherche",
+    "pseudonymisation": "la pseudonymisation",
 }
 
 # One round trip: today's spending, and (only while under budget) one request taken

@@ -44,7 +44,7 @@ from ..errors import AppError
 __all__ = ["metered", "Call", "METERED_KINDS"]
 
 # What a record's ``kind`` may be (the observatory groups by it).
-METERED_KINDS = ("assist", "search", "transcribe")
+METERED_KINDS = ("assist", "search", "transcribe", "pseudonymize")
 
 
 class Call:

@@ -1,0 +1,355 @@
+"""Exact rules of court writing: who is named as a party, who acts as a professional,
+which place is an address and which is a court's seat.
+
+The model finds most names; these rules decide what it cannot: a name after « M. » is a
+person even when the model misses it (upper case, « M.Dupont », a line break inside);
+a name next to « président », « greffier », « Me », « SCP »… is a professional and stays;
+« cour d'appel de Lyon » and « barreau de Paris » stay; a street after a number is an
+address. Every finder takes the analysis copy (:mod:`.text`) and returns spans.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .text import COMBINING, LOWER, UPPER
+
+# One word of a name: « Dupont », « DUPONT », « Jean-Pierre », « N'Diaye », « d'Harcourt ».
+NAME = (rf"(?:[{UPPER}]'|[dD]')?[{UPPER}][{COMBINING}]*[{LOWER}{UPPER}{COMBINING}]+"
+        rf"(?:-[{UPPER}][{LOWER}{UPPER}{COMBINING}]*)*")
+INITIAL = rf"[{UPPER}]\.(?:-[{UPPER}]\.)?"
+PARTICLE = r"(?:de la|de l'|van der|van den|de|du|des|d'|van|von|ben|le|la|ep\.|dit|dite)"
+# Between two words of one name: spaces, or one line break (names broken by a line break).
+GAP = r"(?:[ \t]+|[ \t]*\n[ \t]*|-)"
+# Professionals named by their function; the function may precede or follow the name.
+ROLE = (r"(?:(?:premi[eè]re?|1(?:ère|re|er))\s+)?(?:vice-)?pr[ée]sidente?s?|conseill[eè]re?s?|greffi[eè]re?s?|"
+        r"juges?|magistrate?s?|avocate?s?(?:\s+g[ée]n[ée]ral(?:e|es|aux)?)?|procureure?s?|substitute?s?|"
+        r"experte?s?|rapporteure?s?|assesseure?s?|auditeur|auditrice|notaires?|huissiers?|"
+        r"commissaires?\s+de\s+justice|commissaire-priseur|mandataires?(?:\s+judiciaires?)?|"
+        r"liquidateure?s?|administrateure?s?\s+judiciaires?|m[ée]diat(?:eur|rice)s?|"
+        r"conciliat(?:eur|rice)s?|d[ée]l[ée]gu[ée]e?s?\s+du\s+procureur|juge-commissaire|"
+        r"doyen(?:ne)?|interpr[eè]tes?|traduct(?:eur|rice)|adjointe?s?\s+administratif|adjointe?s?\s+administratives?")
+# A civility or a function is never a word of the name it announces.
+NOT_NAME = (r"(?!(?:M|MM|Mme|Mmes|Mlle|Melle|Me|Mes|Maître|Maitre|Monsieur|Madame|Mademoiselle|"
+            r"Messieurs|Mesdames|MONSIEUR|MADAME|MAÎTRE|SCP|SELARL|SELAS|Dr|Docteur)\b)"
+            rf"(?!(?i:{ROLE})\b)")
+WORD = rf"{NOT_NAME}(?:{NAME}|{INITIAL})"
+SEQUENCE = rf"{WORD}(?:{GAP}(?:{PARTICLE}(?:[ \t]+|(?<=')))?{WORD}){{0,4}}"
+# Small words inside a city's name, longest first (« Issy-les-Moulineaux »).
+CITY_LINK = r"(?:sur|sous|en|lès|lez|les|le|la|des|du|de|d'|aux|et)"
+# A city's name: words joined by hyphens or by small words (« Saint-Denis »,
+# « Chalon-sur-Saône », « Le Mesnil-Amelot », « Bourg en Bresse »); never ends on a small word.
+CITY = (rf"(?:(?:Saint|Sainte|SAINT|SAINTE|St|Ste|Le|La|Les|LE|LA|LES)[ \t]+)?(?:{NAME})"
+        rf"(?:-(?:{CITY_LINK}-)?(?:{NAME})|[ \t]+{CITY_LINK}[ \t]+(?:{NAME})"
+        rf"|[ \t]+(?:Saint|Sainte|SAINT|SAINTE)(?:-|[ \t]+)(?:{NAME}))*")
+SPOUSE = r"(?:[ \t]*,?[ \t]*(?:épouse|epouse|EPOUSE|ÉPOUSE|ép\.|née|NÉE|NEE|veuve|VEUVE|divorcée|dite?)[ \t]+)"
+
+CIVILITY = (r"(?<![A-Za-z.])(?:M\.|Mr\.?|MM\.|Mme|Mmes|Mlle|Mlles|Melle|Monsieur|Madame|Mademoiselle|"
+            r"Messieurs|Mesdames|MONSIEUR|MADAME|MADEMOISELLE|monsieur|madame|mademoiselle|Dr\.?|Docteur|Pr\.?|Professeur|"
+            r"M(?=[ \t]+[A-Z]{2}))")
+PLURAL_CIVILITY = (r"(?<![A-Za-z.])(?:MM\.|Mmes|Messieurs|Mesdames|M\.? et Mme|Mme et M\.?|"
+                   r"Monsieur et Madame|Madame et Monsieur|[Lle]es époux|[Ll]es consorts)")
+LAWYER = r"(?<![\w.])(?:Me|Mes|Maître|Maîtres|Maitre|MAÎTRE|MAITRE)"
+FIRM = r"(?<![\w.])(?:SCP|S\.C\.P\.|SELARL|SELAS|SELAFA|SELURL|SELCA|SELASU|AARPI|Cabinet)"
+
+ROLE_RE = re.compile(rf"(?i:{ROLE})")
+# Words that may sit between a function and the name it announces (« Président de chambre : »).
+ROLE_TAIL = (r"(?i:\s+(?:de\s+chambre|de\s+section|lors\s+des\s+d[ée]bats|(?:et\s+)?du\s+prononc[ée]|"
+             r"honoraire|r[ée]f[ée]rendaire|rapporteur|doyen|d[ée]sign[ée]e?|judiciaire|commise?|"
+             r"plac[ée]e?|assesseur|g[ée]n[ée]ral|de\s+la\s+mise\s+en\s+[ée]tat|charg[ée]e?\s+du\s+rapport|"
+             r"faisant\s+fonction(?:\s+de\s+pr[ée]sident)?|des\s+libert[ée]s\s+et\s+de\s+la\s+d[ée]tention|"
+             r"des\s+contentieux\s+de\s+la\s+protection|aux\s+affaires\s+familiales|des\s+enfants|"
+             r"de\s+l'ex[ée]cution|d[ée]l[ée]gu[ée]e?|[àa]\s+titre\s+temporaire|"
+             r"de\s+la\s+r[ée]publique|placée?|stagiaire|"
+             r"pr[ée]sent(?:e|s)?(?:\s+lors\s+des\s+d[ée]bats)?(?:\s+et\s+de\s+la\s+mise\s+à\s+disposition)?))*")
+
+# Court and institution seats: the place after them is kept.
+SEAT = re.compile(
+    r"(?:cours?\s+d'appel|tribunal\s+(?:judiciaire|de\s+grande\s+instance|d'instance|de\s+commerce|"
+    r"administratif|de\s+proximit[ée]|paritaire[\w ]*?|correctionnel|pour\s+enfants|"
+    r"des\s+affaires\s+de\s+s[ée]curit[ée]\s+sociale|mixte\s+de\s+commerce)|conseils?\s+de\s+prud'?hommes|"
+    r"cour\s+administrative\s+d'appel|barreaux?|tj|tgi|ti|ca|parquet(?:\s+g[ée]n[ée]ral)?|greffe|"
+    r"juridiction|palais\s+de\s+justice|maison\s+d'arr[eê]t|centre\s+p[ée]nitentiaire|"
+    r"centre\s+de\s+r[ée]tention(?:\s+administrative)?|pr[ée]fet|pr[ée]fecture|sous-pr[ée]fecture|"
+    r"mairie|conseil\s+d[ée]partemental|conseil\s+r[ée]gional|universit[ée]|h[oô]pital|chu|chs|eps|"
+    r"cpam|caf|urssaf|acad[ée]mie|rectorat|commissariat|gendarmerie|brigade|ordre\s+des\s+avocats|"
+    r"chambre\s+des\s+notaires|ville|commune|d[ée]partement|r[ée]gion|"
+    r"premier\s+pr[ée]sident|procureur\s+(?:g[ée]n[ée]ral|de\s+la\s+r[ée]publique)|"
+    r"juge\s+(?:des\s+libert[ée]s|d'instruction|des\s+enfants|aux\s+affaires)[\w' ]*?)"
+    r"(?:\s+(?:de|d'|du|des|pr[eè]s\s+(?:la|le)(?:\s+cour\s+d'appel\s+de)?))[ \t]*(?=\S)"
+    # Where the court sits and signs: « Fait à Lyon », « audience publique à Paris ».
+    r"|(?:fait(?:\s+et\s+jug[ée])?|prononc[ée]e?|audience(?:\s+publique)?(?:\s+tenue)?|si[ée]geant|"
+    r"d[ée]lib[ée]r[ée]e?|r[ée]unie?(?:\s+en\s+audience\s+publique)?)\s+à[ \t]+(?=\S)", re.IGNORECASE)
+
+STREET_TYPES = (r"rue|avenue|av\.|boulevard|bd|bld|chemin|allée|allee|impasse|route|quai|"
+                r"place|cours|square|lieu-dit|lieudit|lieu dit|résidence|residence|cité|cite|voie|"
+                r"passage|rond-point|faubourg|hameau|lotissement|sentier|villa|parvis|esplanade|"
+                r"promenade|montée|traverse|clos|domaine|chaussée|ruelle|venelle|quartier")
+STRICT_STREET_TYPES = r"rue|avenue|boulevard|chemin|allée|impasse|quai|lieu-dit|route|faubourg"
+_NEXT_ADDRESS = rf"\s+\d{{1,4}}(?:\s?(?:bis|ter|quater))?\s*,?\s+(?i:{STREET_TYPES})\b"
+_ADDRESS_TAIL = (rf"[^\n,;()\[\]]{{1,60}}?(?={_NEXT_ADDRESS}|\s*(?:[,;()\n\[—]|\.(?:\s|$)|\s-\s|\d{{5}}|et\s+\d|\s[àa]\s|$|\s(?:CEDEX|cedex))"
+                 rf"|\s+(?!(?:de|du|des|la|le|les|l'|d'|aux|sur|en|et|sous)\b)[a-zà-ÿ])")
+ADDRESS = re.compile(
+    rf"(?<![\w/.-])(?:\d{{1,4}}(?:\s?(?:bis|ter|quater|[A-D]))?\s*,?\s+(?i:{STREET_TYPES})\b{_ADDRESS_TAIL}"
+    rf"|(?i:{STRICT_STREET_TYPES})\s+(?:(?i:du|de\s+la|de\s+l'|des|de|d'|la|le|les)\s*)?[{UPPER}0-9]{_ADDRESS_TAIL})"
+    rf"(?:\s*,?\s*(?:(?i:b\.?p\.?|cs|bât(?:iment)?\.?|appartement|appt\.?|escalier|étage)\s*[\w-]{{1,8}}))*")
+POSTAL_CITY = re.compile(
+    rf"(?<![\w°/.-])(?:F-)?(?:0[1-9]|[1-8]\d|9[0-8])\d{{3}}[ \t]+(?!(?i:euros?|€|EUR)\b)"
+    rf"{CITY}"
+    rf"(?:[ \t]+(?:CEDEX|Cedex|cedex)(?:[ \t]+\d{{1,2}})?)?")
+# A place named as where a person lives, was born or died.
+PLACE_CONTEXT = re.compile(
+    rf"(?i:\b(?:demeurant|domicili[ée]e?s?|r[ée]sidant|habitant|n[ée]e?s?|d[ée]c[ée]d[ée]e?s?|originaire|situ[ée]e?s?|"
+    rf"h[ée]berg[ée]e?s?|install[ée]e?s?|incarc[ée]r[ée]e?s?|retrouv[ée]e?s?\s+mort|mari[ée]e?s|mariage|"
+    rf"naissance|pacs[ée]s|pacs))"
+    rf"(?:\s+(?:le|en)\s+[^,\n]{{1,30}}?)?\s+(?i:à|a|sur\s+la\s+commune\s+de|dans\s+la\s+commune\s+de)\s+"
+    rf"({CITY})")
+
+PERSON_CONTEXT = re.compile(
+    rf"(?:l'enfant|les\s+enfants|(?i:le|la)\s+mineure?|(?i:la)\s+victime|le\s+témoin|sa\s+fille|son\s+fils|"
+    rf"son\s+épouse|son\s+époux|son\s+mari|sa\s+femme|sa\s+mère|son\s+père|son\s+frère|sa\s+sœur|"
+    rf"sa\s+compagne|son\s+compagnon|sa\s+concubine|son\s+concubin|le\s+défunt|la\s+défunte|"
+    rf"le\s+de\s+cujus|feue?|l'intéressée?|le\s+prévenu|la\s+prévenue|l'appelante?|l'intimée?)"
+    rf"\s*,?[ \t]+({SEQUENCE})")
+
+PERSON_SPOUSE = re.compile(rf"(?<![\w.])({SEQUENCE}{SPOUSE}{SEQUENCE})")
+PERSON_BORN = re.compile(rf"(?<![\w.'])({SEQUENCE})[ \t]*,?[ \t]+(?:né|née|nés|nées)[ \t]+(?:le|en|à)[ \t]")
+PERSON_TRADER = re.compile(rf"(?m:^)[ \t]*({SEQUENCE})[ \t]*\n[ \t]*(?i:activit[ée]s?)[ \t]*:"
+                           rf"|(?i:repr[ée]sentant\s+l[ée]gal)[ \t]*:[ \t]*(?:{CIVILITY}[ \t]*\.?[ \t]*)?({SEQUENCE})")
+ALREADY_PSEUDONYMISED = re.compile(r"\[[^\[\]\n]{1,40}\]|\b[A-Z]\.\.\.|\bX{2,}\b")
+
+
+@dataclass
+class Span:
+    start: int
+    end: int
+    category: str
+    priority: int = 50
+    reason: str = ""
+    kept: bool = False
+    tokens: list[str] = field(default_factory=list)
+    gender: str | None = None
+
+
+def name_words(text: str) -> list[str]:
+    """The words of a name (initials and particles left out)."""
+    return [word for word in re.findall(NAME, text)
+            if len(word.replace("'", "")) > 1 and word.lower() not in _PARTICLE_WORDS
+            and not ROLE_RE.fullmatch(word)]
+
+
+_PARTICLE_WORDS = {"de", "du", "des", "la", "le", "van", "von", "ben", "dit", "dite", "d'"}
+
+
+def _civility_gender(civility: str) -> str | None:
+    lowered = civility.lower()
+    if lowered.startswith(("mme", "madame", "mlle", "melle", "mademoiselle", "mesdames")):
+        return "f"
+    if lowered.startswith(("m.", "monsieur", "mr", "m ")) or lowered == "m":
+        return "m"
+    return None
+
+
+def trim(text: str, start: int, end: int, common: "set[str]") -> tuple[int, int]:
+    """Cut a name sequence before its first word that is plainly not a name: a common
+    word written with a capital (« APPELANTE », « Demeurant ») after a line break, or a
+    function (« Président »). The first word always stays: a surname may be a common word."""
+    words = list(re.finditer(rf"{WORD}|(?<!\w){PARTICLE}(?!\w)", text[start:end]))
+    keep_end = start + words[0].end() if words else end
+    for index, match in enumerate(words):
+        if index == 0:
+            continue
+        word = match.group()
+        gap = text[start + words[index - 1].end():start + match.start()]
+        lowered = word.lower()
+        if ROLE_RE.fullmatch(word) or lowered in _STOP_WORDS:
+            break
+        if "\n" in gap and (lowered in common or word.isupper() and len(word) > 2 and lowered in common):
+            break
+        if "\n" in gap and index >= 2:
+            break
+        if lowered in _PARTICLE_WORDS:
+            keep_end = start + match.end()
+            continue
+        if lowered in common and word.isupper() and index >= 1 \
+                and len(words) > 2:
+            break
+        keep_end = start + match.end()
+    # Never end on a particle.
+    while True:
+        tail = re.search(rf"(?:{GAP}){PARTICLE}$", text[start:keep_end])
+        if not tail:
+            break
+        keep_end = start + tail.start()
+    return start, keep_end
+
+
+_STOP_WORDS = {"et", "ou", "né", "née", "nés", "épouse", "epouse", "veuve", "demeurant", "domicilié",
+               "domiciliée", "représenté", "représentée", "appelant", "appelante", "intimé", "intimée",
+               "demandeur", "demanderesse", "défendeur", "défenderesse", "contre", "c", "à", "au",
+               "en", "sur", "pour", "par", "avec", "sans", "dans", "sa", "son", "ses", "les", "l",
+               "qui", "que", "a", "est", "se", "ne", "vu", "attendu", "considérant", "monsieur",
+               "madame", "mademoiselle", "maître", "me", "société", "sarl", "sas", "sci", "scp",
+               "selarl", "cedex", "ci", "ès", "qualités", "qualité", "es"}
+
+
+def civility_persons(text: str, common: set[str]) -> list[Span]:
+    """« M. X », « Mme Y épouse Z », « M.Dupont », « Monsieur Jean DUPONT », « MM. A et B »."""
+    spans: list[Span] = []
+    single = re.compile(rf"({CIVILITY})[ \t]*\.?[ \t]*(?:\n[ \t]*)?({SEQUENCE}(?:{SPOUSE}{SEQUENCE})?)")
+    for match in single.finditer(text):
+        spans += _person_from(text, match.start(2), match.end(2), common,
+                              _civility_gender(match.group(1)), "civilité")
+    plural = re.compile(rf"({PLURAL_CIVILITY})[ \t]+({SEQUENCE}(?:[ \t]*,[ \t]*{SEQUENCE})*"
+                        rf"(?:[ \t]+et[ \t]+(?:{CIVILITY}[ \t]*)?{SEQUENCE})?)")
+    for match in plural.finditer(text):
+        for part in re.finditer(SEQUENCE, match.group(2)):
+            start = match.start(2) + part.start()
+            spans += _person_from(text, start, match.start(2) + part.end(), common, None, "civilité")
+    for match in PERSON_CONTEXT.finditer(text):
+        spans += _person_from(text, match.start(1), match.end(1), common, None, "contexte")
+    # Contexts that only a person has: « X épouse Y », « X, né le … », the trader's name
+    # above « Activité : » and the « Représentant légal : » of a company.
+    for pattern in (PERSON_SPOUSE, PERSON_BORN, PERSON_TRADER):
+        for match in pattern.finditer(text):
+            group = 1 if match.group(1) else 2
+            spans += _person_from(text, match.start(group), match.end(group), common, None, "contexte")
+    return spans
+
+
+def _person_from(text: str, start: int, end: int, common: set[str], gender: str | None,
+                 reason: str) -> list[Span]:
+    spouse = re.search(SPOUSE, text[start:end])
+    if spouse:  # « Y épouse Z »: one person, both names
+        first = trim(text, start, start + spouse.start(), common)
+        second = trim(text, start + spouse.end(), end, common)
+        words = name_words(text[first[0]:first[1]]) + name_words(text[second[0]:second[1]])
+        return [Span(first[0], second[1], "personne", 30, reason, tokens=words, gender="f")]
+    start, end = trim(text, start, end, common)
+    if end <= start:
+        return []
+    value = text[start:end]
+    article = re.match(r"(?i:le|la|les)[ \t]+(\S+)", value)
+    if article and (article.group(1).lower() in common or ROLE_RE.fullmatch(article.group(1))):
+        return []  # « M. LE PREFET », « Monsieur le Procureur »
+    if value.lower() in _STOP_WORDS or ROLE_RE.fullmatch(value):
+        return []
+    words = name_words(value)
+    if not words and not re.fullmatch(rf"{INITIAL}(?:\s?{INITIAL})*", value):
+        return []
+    if reason == "contexte" and all(word.lower() in common for word in words):
+        return []  # « Il est né le », « Elle, née le »: no name without a civility
+    return [Span(start, end, "personne", 30, reason, tokens=words, gender=gender)]
+
+
+def professionals(text: str) -> list[Span]:
+    """Names that stay: lawyers (« Me », SCP, SELARL), and anyone named next to a function."""
+    spans: list[Span] = []
+    for match in re.finditer(rf"{LAWYER}[ \t]*\.?[ \t]*({SEQUENCE})", text):
+        spans.append(Span(match.start(1), match.end(1), "avocat", 20, "Me", kept=True,
+                          tokens=name_words(match.group(1))))
+    firm_name = rf"(?:{SEQUENCE}|&|et|[,-])"
+    for match in re.finditer(rf"{FIRM}[ \t]+((?:{firm_name})(?:[ \t]+(?:{firm_name}))*)", text):
+        value = match.group(1).rstrip(" ,-")
+        spans.append(Span(match.start(1), match.start(1) + len(value), "avocat", 20, "société d'avocats",
+                          kept=True, tokens=name_words(value)))
+    civility = rf"(?:(?:{CIVILITY}|{LAWYER})[ \t]*\.?[ \t]*)?"
+    # « Mme X, président », « Lucie B., greffier », « M. X conseiller » (function after the name)
+    after = re.compile(rf"{civility}({SEQUENCE})[ \t]*(?:,|\(|[ \t]-)?[ \t]*"
+                       rf"(?:(?:l[ae]|les)[ \t]+)?(?i:({ROLE}))\b")
+    for match in after.finditer(text):
+        spans += _professional(text, match.start(1), match.end(1), match.group(2), "fonction après")
+    # « Président : M. X », « greffier lors des débats : Mme Y », « l'expert M. Z »
+    # A function at the start of its line may announce a name a few lines down (signature
+    # blocks: « LE GREFFIER\n\nKatia X »); elsewhere the name is on the same line.
+    before = re.compile(rf"(?:(?m:^)[ \t]*(?:(?i:l[ae]|les)[ \t]+)?(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?::|,|-)?"
+                        rf"[ \t]*(?:\n[ \t]*){{0,3}}|(?<!\bun )(?<!\bune )(?<!\bdes )(?<!d'un )(?<!d'une )(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?:(?::|,)[ \t]*\n?|-)?[ \t]*)"
+                        rf"{civility}({SEQUENCE})")
+    for match in before.finditer(text):
+        spans += _professional(text, match.start(3), match.end(3), match.group(1) or match.group(2),
+                               "fonction avant")
+    # « Marion X lors du délibéré »: the bench's members and clerks as judgments list them.
+    sitting = re.compile(rf"(?m:^)[ \t]*{civility}({SEQUENCE})[ \t]*,?[ \t]+(?i:lors\s+d(?:es|u)\s+"
+                         rf"(?:d[ée]bats|d[ée]lib[ée]r[ée]|prononc[ée]|mise\s+à\s+disposition))")
+    for match in sitting.finditer(text):
+        spans += _professional(text, match.start(1), match.end(1), "magistrat", "audience")
+    # « désigne M. X en qualité d'expert »
+    quality = re.compile(rf"{civility}({SEQUENCE})[ \t]*,?[ \t]+(?:en\s+(?:sa\s+)?qualit[ée]\s+d[e']\s*|"
+                         rf"(?:pris|prise)\s+en\s+(?:sa|leur)\s+qualit[ée]\s+d[e']\s*|comme\s+)(?i:({ROLE}))")
+    for match in quality.finditer(text):
+        spans += _professional(text, match.start(1), match.end(1), match.group(2), "qualité")
+    return spans
+
+
+def _professional(text: str, start: int, end: int, role: str, reason: str) -> list[Span]:
+    words = name_words(text[start:end])
+    if not words or all(word.lower() in _STOP_WORDS or ROLE_RE.fullmatch(word) for word in words):
+        return []
+    lowered = role.lower()
+    category = ("avocat" if lowered.startswith("avocat") and "général" not in lowered and "general" not in lowered
+                else "greffier" if lowered.startswith("greffi")
+                else "expert" if lowered.startswith(("expert", "interpr", "traduct", "médiat", "mediat",
+                                                     "concil"))
+                else "auxiliaire" if lowered.startswith(("notaire", "huissier", "commissaire", "mandataire",
+                                                         "liquidat", "administrat"))
+                else "magistrat")
+    # A function word is not a name: « Président Jean X » keeps only « Jean X ».
+    value = text[start:end]
+    while True:
+        head = re.match(rf"(?i:{ROLE})\b[ \t]*", value)
+        if not head or head.end() == len(value):
+            break
+        start += head.end()
+        value = value[head.end():]
+    return [Span(start, end, category, 20, reason, kept=True, tokens=name_words(value))]
+
+
+def seats(text: str) -> list[Span]:
+    """The place after a court or an institution (« cour d'appel de Lyon »), and the city
+    heading a dated line (« LYON, le 22 octobre 2024 »): kept."""
+    spans = [Span(m.start(1), m.end(1), "juridiction", 15, "siège", kept=True) for m in re.finditer(
+        rf"(?m)^[ \t]*({CITY})[ \t]*,?[ \t]+le[ \t]+\d", text)]
+    place = re.compile(rf"\[[^\]\n]+\]|{CITY}")
+    for match in SEAT.finditer(text):
+        found = place.match(text, match.end())
+        if found and not found.group().startswith("["):
+            spans.append(Span(found.start(), found.end(), "juridiction", 15, "siège", kept=True))
+    return spans
+
+
+def places(text: str) -> list[Span]:
+    """Addresses (« 12 rue des Lilas »), postal code and city (« 69100 Villeurbanne »), and
+    places named as where someone lives or was born."""
+    spans = []
+    for match in ADDRESS.finditer(text):
+        value = match.group().rstrip(" ,.-")
+        if len(value) < 6:
+            continue
+        spans.append(Span(match.start(), match.start() + len(value), "adresse", 35, "voie"))
+    for match in POSTAL_CITY.finditer(text):
+        spans.append(Span(match.start(), match.end(), "localite", 36, "code postal"))
+    for match in PLACE_CONTEXT.finditer(text):
+        spans.append(Span(match.start(1), match.end(1), "localite", 37, "contexte"))
+    # A city alone on the line after an address line (« 12 rue X\nVilleurbanne »).
+    return spans
+
+
+def city_after_address(text: str, addresses: list[Span], common: set[str]) -> list[Span]:
+    """A line holding only a city after an address or postal-code line (blank lines
+    between allowed), and « à City » right after an address."""
+    spans = []
+    city = rf"{CITY}(?:[ \t]+(?:CEDEX|Cedex)(?:[ \t]+\d{{1,2}})?)?"
+    line = re.compile(rf"[ \t]*(?:\n[ \t]*){{1,3}}({city})[ \t]*(?=\n|$)")
+    after = re.compile(rf"[ \t]*(?:,?[ \t]+(?:à|a)|[ \t]+[-–])[ \t]+({city})")
+    for span in addresses:
+        for pattern in (line, after):
+            match = pattern.match(text, span.end)
+            if match and not all(word.lower() in common for word in re.findall(NAME, match.group(1))):
+                spans.append(Span(match.start(1), match.end(1), "localite", 38, "après une adresse"))
+    return spans
+
+
+def already_pseudonymised(text: str) -> list[Span]:
+    """« [A] », « [Localité 5] », « X... »: already replaced, never touched again."""
+    return [Span(match.start(), match.end(), "deja_pseudonymise", 0, "déjà remplacé", kept=True)
+            for match in ALREADY_PSEUDONYMISED.finditer(text)]

@@ -1,0 +1,158 @@
+"""The detection engine on texts a court writes (the real French spaCy model, no API)."""
+from __future__ import annotations
+
+import pytest
+
+from backend.pseudonymize import pseudonymize
+from backend.pseudonymize.engine import letters
+from backend.pseudonymize.identifiers import iban_valid, nir_valid
+
+HEADER = """COUR D'APPEL DE LYON
+1ère chambre civile B
+
+COMPOSITION DE LA COUR :
+Président : M. Pierre LEROY
+Conseiller : Mme Anne Roux
+Greffier lors des débats : Mme Claire Fabre
+
+APPELANT :
+M. Jean DUPONT, né le 12 mars 1980 à Roubaix, demeurant 12 rue des Lilas, 69100 Villeurbanne
+Représenté par Me Olivier DOLMAZON de la SELARL VEBER ASSOCIES, avocat au barreau de LYON
+
+INTIMÉE :
+Mme Marie Martin épouse Durand
+"""
+BODY = """M.Dupont soutient que Mme Durand lui doit 3 000 euros. DUPONT produit un relevé
+(IBAN FR76 3000 6000 0112 3456 7890 189). La cour d'appel de Lyon, sur le rapport de
+Mme Roux, conseiller, retient que M. Jean
+Dupont a payé. Mme Durand conteste ; elle est joignable au 06 12 34 56 78.
+
+Fait à Lyon, le 22 octobre 2024.
+LE GREFFIER LE PRÉSIDENT
+Claire Fabre Pierre LEROY
+"""
+
+
+@pytest.fixture(scope="module")
+def result():
+    return pseudonymize(HEADER + "\n" + BODY)
+
+
+def replaced(result, value: str) -> list[dict]:
+    return [e for e in result.entities if e["text"] == value]
+
+
+def test_every_mention_of_a_party_is_one_letter(result):
+    dupont = {e["replacement"] for e in result.entities if "upont" in e["text"] or "UPONT" in e["text"]}
+    assert dupont == {"[A]"}
+    assert len([e for e in result.entities if e["entity_id"] == "personne:A"]) >= 4
+    durand = {e["replacement"] for e in result.entities if "Durand" in e["text"]}
+    assert durand == {"[B]"}
+    assert "Dupont" not in result.text and "DUPONT" not in result.text and "Durand" not in result.text
+    assert "M.[A] soutient que Mme [B]" in result.text
+
+
+def test_a_name_broken_by_a_line_break_is_replaced_whole(result):
+    assert "M. [A] a payé" in result.text
+
+
+def test_professionals_courts_and_bars_stay(result):
+    for name in ("Pierre LEROY", "Anne Roux", "Claire Fabre", "Olivier DOLMAZON", "VEBER ASSOCIES"):
+        assert name in result.text, name
+    assert "barreau de LYON" in result.text and "cour d'appel de Lyon" in result.text
+    assert "Fait à Lyon" in result.text
+    kept = {k["text"]: k["category"] for k in result.kept}
+    assert kept["Pierre LEROY"] == "magistrat" and kept["Claire Fabre"] == "greffier"
+    assert any(k["category"] == "avocat" and "DOLMAZON" in k["text"] for k in result.kept)
+
+
+def test_places_dates_and_identifiers_get_numbered_labels(result):
+    text = result.text
+    assert "né le [Date de naissance 1] à [Localité 1]" in text
+    assert "demeurant [Adresse 1], [Localité 2]" in text
+    assert "[Compte bancaire 1]" in text and "[Téléphone 1]" in text
+
+
+def test_offsets_point_into_the_text_sent():
+    text = "Le 😀 témoin : M. Jose\u0301 DUPRE\u0301 🇫🇷, demeurant 3 rue Voltaire, a vu Mme Zoë Lefe\u0300vre."
+    result = pseudonymize(text)
+    assert result.entities
+    for entity in result.entities:
+        assert text[entity["start"]:entity["end"]] == entity["text"]
+    names = [e["text"] for e in result.entities if e["category"] == "personne"]
+    assert "Jose\u0301 DUPRE\u0301" in names and "Zoë Lefe\u0300vre" in names
+
+
+def test_garbled_accents_and_upper_case_names():
+    text = "Mme H¿l¿ne LEF¿VRE a saisi le tribunal. Par la suite, H¿l¿ne LEF¿VRE s'est désistée."
+    result = pseudonymize(text)
+    assert result.text == "Mme [A] a saisi le tribunal. Par la suite, [A] s'est désistée."
+
+
+def test_already_pseudonymised_text_is_left_alone():
+    text = "Madame [R] [V]\n[Adresse 1]\n[Localité 3]\n\nreprésentée par Me Déborah BELLAICHE, avocat"
+    result = pseudonymize(text)
+    assert result.entities == []
+    assert result.text == text
+
+
+def test_plural_civilities_and_spouses():
+    result = pseudonymize("MM. Paul Girard et Luc Bonnet, ainsi que Mme Sophie Petit épouse Marchand, "
+                          "demandent la nullité. M. Girard a signé seul.")
+    assert result.text == "MM. [A] et [B], ainsi que Mme [C], demandent la nullité. M. [A] a signé seul."
+
+
+def test_a_person_inside_a_company_name_is_replaced():
+    result = pseudonymize("M. Karim BENALI est gérant de la SARL BENALI BATIMENT. La société BENALI "
+                          "BATIMENT n'a pas payé.")
+    assert result.text == ("M. [A] est gérant de la SARL [A] BATIMENT. La société [A] BATIMENT n'a pas payé.")
+
+
+def test_the_cour_de_cassation_header_keeps_its_magistrates():
+    text = ("Mme MOUILLARD, président\n\nM. Guérin, conseiller doyen\n\nM. Victor Lucas, domicilié "
+            "98, boulevard Dorothée Leblanc, a formé le pourvoi. Sur le rapport de M. Guérin, conseiller "
+            "doyen, l'avis de Mme Beaudonnet, avocat général. Condamne M. Lucas aux dépens.")
+    result = pseudonymize(text)
+    assert "MOUILLARD" in result.text and "Guérin" in result.text and "Beaudonnet" in result.text
+    assert "Lucas" not in result.text and "Leblanc" not in result.text
+    assert "M. [A], domicilié [Adresse 1]" in result.text
+
+
+@pytest.mark.parametrize("value,valid", [
+    ("FR76 3000 6000 0112 3456 7890 189", True), ("FR76 3000 6000 0112 3456 7890 188", False),
+    ("DE89 3704 0044 0532 0130 00", True),
+])
+def test_iban_checksum(value, valid):
+    assert iban_valid(value) is valid
+
+
+def test_nir_key_and_corsica():
+    body = "2690549588157"
+    assert nir_valid(body + f"{97 - int(body) % 97:02d}")
+    assert not nir_valid(body + f"{(97 - int(body) % 97 + 1) % 97:02d}")
+    corsica = "1" + "85" + "12" + "2A" + "004" + "123"
+    key = 97 - int(corsica.replace("2A", "19")) % 97
+    assert nir_valid(corsica + f"{key:02d}")
+    result = pseudonymize(f"Son numéro de sécurité sociale est {body[0]} {body[1:3]} {body[3:5]} {body[5:7]} "
+                          f"{body[7:10]} {body[10:13]} {97 - int(body) % 97:02d}, et le dossier n° 1234567890123 45.")
+    assert [e["category"] for e in result.entities] == ["nir"]
+
+
+def test_identifiers_by_shape_and_context():
+    result = pseudonymize("Joignable au +33 6 12 34 56 78 ou à jean.martin@orange.fr ; le véhicule "
+                          "immatriculé AB-123-CD ; la parcelle cadastrée section ZK n° 412 ; décédé le "
+                          "3 juin 2019. L'audience du 3 juin 2019 est renvoyée. Article 700 du code.")
+    categories = [e["category"] for e in result.entities]
+    assert categories == ["telephone", "courriel", "immatriculation", "cadastre", "date_deces"]
+    assert "L'audience du 3 juin 2019" in result.text and "Article 700" in result.text
+
+
+def test_categories_can_be_kept():
+    result = pseudonymize("M. Jean Dupont, né le 4 mai 1970, demeurant 5 rue Pasteur.",
+                          keep=["date_naissance", "adresse"])
+    assert result.text == "M. [A], né le 4 mai 1970, demeurant 5 rue Pasteur."
+    assert {k["category"] for k in result.kept} >= {"date_naissance", "adresse"}
+
+
+def test_letters_go_on_after_z():
+    assert [letters(i) for i in (0, 25, 26, 27, 51, 52)] == ["A", "Z", "AA", "AB", "AZ", "BA"]
