@@ -34,14 +34,15 @@ DEEP_MESSAGE = "Le JSON envoyé est trop imbriqué (au plus {depth} niveaux)."
 URL_MESSAGE = "L'adresse de la requête est trop longue (au plus {size} Ko)."
 
 
-def _refuse(field: str) -> ValidationError:
+def _refuse(field: str | None) -> ValidationError:
+    field = field or "formulaire"
     return ValidationError(field, NUL_MESSAGE.format(field=field),
                            detail=f"NUL byte or lone surrogate in {field}")
 
 
-def check_text(field: str, value: str) -> None:
-    """400 when ``value`` holds a NUL or a lone surrogate."""
-    if FORBIDDEN.search(value):
+def check_text(field: str | None, value: str | None) -> None:
+    """400 when ``value`` holds a NUL or a lone surrogate (a form part may have no name)."""
+    if value and FORBIDDEN.search(value):
         raise _refuse(field)
 
 

@@ -11,7 +11,7 @@ from ..auth import current_user
 from ..pseudonymize import CATEGORIES
 from ..usecases import pseudonymize as pseudonymize_usecase
 from .edges import body_limit
-from .openapi import error_responses
+from .openapi import NOT_BLANK, error_responses
 
 bp = Blueprint("pseudonymize", __name__)
 
@@ -74,9 +74,12 @@ OPENAPI = {
             "type": "object",
             "required": ["text"],
             "properties": {
-                "text": {"type": "string", "maxLength": pseudonymize_usecase.MAX_CHARS},
-                "keep": {"type": "array", "items": {"type": "string", "enum": list(CATEGORIES)},
-                         "description": "Categories to leave in place (listed in `kept`)"},
+                "text": {"type": "string", "pattern": NOT_BLANK,
+                         "maxLength": pseudonymize_usecase.MAX_CHARS},
+                "keep": {"type": ["array", "null"],
+                         "items": {"type": "string", "enum": list(CATEGORIES)},
+                         "description": "Categories to leave in place (listed in `kept`); "
+                                        "null or absent: none"},
             }}}}},
         "responses": {
             "200": {"description": "What was replaced, the pseudonymised text, what was kept",

@@ -43,10 +43,10 @@ def _text(body: Any) -> str:
                               "Découpez-le en plusieurs parties.".replace(",", " "),
                               detail=f"{len(text)} characters")
     controls = sum(1 for char in text if char < " " and char not in _ALLOWED_CONTROLS)
-    if controls or any("\ud800" <= char <= "\udfff" for char in text):
+    if controls:  # NUL and lone surrogates never get here (api/guards.py refuses them)
         raise ValidationError("text", "Le texte contient des caractères qui ne sont pas du texte "
                                       "(contenu binaire ?) : envoyez le texte brut du document.",
-                              detail=f"{controls} control characters or lone surrogates")
+                              detail=f"{controls} control characters")
     return text
 
 

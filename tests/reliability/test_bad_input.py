@@ -145,3 +145,16 @@ def test_a_docx_bomb_with_lying_sizes_is_a_413_before_any_model_call(client, fak
     body = assert_json_error(response, 413, "trop_volumineux")
     assert "se décompresse" in body["message"]
     assert not [r for r in fake_llm.requests if r.path.endswith("/chat/completions")]
+
+
+def test_a_form_part_without_a_name_is_not_a_server_error(client):
+    """The fuzzer sent a part whose name Werkzeug could not read (it became None): the
+    guard must let the view answer, not fail on the missing name."""
+    boundary = "plume"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data\r\n\r\nU\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
+            f"\r\n\x89PNG\r\n--{boundary}--\r\n").encode("latin-1")
+    response = client.post("/api/v1/attachments/summarize", data=body,
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code in (400, 415)
+    assert response.json["error"] and response.json["message"]

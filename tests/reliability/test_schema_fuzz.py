@@ -48,6 +48,11 @@ include-path-regex = "^/api/v1/assist/"
 checks.positive_data_acceptance.expected-statuses = {ACCEPTED + ["400", "413"]}
 
 [[operations]]
+include-path-regex = "^/api/v1/pseudonymize$"
+# A text over its maxLength is a 413 (« découpez-le »), as any body too large to take.
+checks.negative_data_rejection.expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
+
+[[operations]]
 include-path-regex = "^/api/v1/(observatory/|search$)"
 checks.positive_data_acceptance.expected-statuses = {ACCEPTED + ["400"]}
 """
