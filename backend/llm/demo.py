@@ -32,11 +32,13 @@ import select
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 import click
+
+from .child import LoopbackChild
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,6 @@ CHUNK_TIMEOUT_S = 120.0
 TOTAL_TIMEOUT_S = 600.0
 PROMPT_BATCH = 512
 START_TIMEOUT_S = 120.0
-STOP_TIMEOUT_S = 5.0
 
 DEMO_BANNER = (
     "Modèle de démonstration local ({model}, llama.cpp) sur {url} : ses réponses, en français "
@@ -82,42 +83,14 @@ class DemoError(RuntimeError):
 
 
 @dataclass
-class DemoServer:
-    """A running llama.cpp server, child of this process.
-
-    ``base_url`` ends with ``/v1`` (what OpenAI clients expect); ``root_url`` is the
-    server itself, for llama.cpp's own endpoints (``/health``, ``/slots``, ``/metrics``).
-    ``context_tokens`` is what one request may use, prompt and answer together.
+class DemoServer(LoopbackChild):
+    """A running llama.cpp server, child of this process (``root_url`` also serves llama.cpp's
+    own ``/slots`` and ``/metrics``). ``context_tokens`` is what one request may use, prompt
+    and answer together.
     """
 
-    root_url: str
-    model: str
-    api_key: str
     context_tokens: int
     parallel: int
-    log_path: Path
-    process: subprocess.Popen = field(repr=False)
-
-    @property
-    def base_url(self) -> str:
-        return f"{self.root_url}/v1"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def running(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self) -> None:
-        """Stop the server: close its lifeline pipe, then insist if it lingers."""
-        if self.process.stdin and not self.process.stdin.closed:
-            self.process.stdin.close()
-        try:
-            self.process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 def model_path() -> Path:

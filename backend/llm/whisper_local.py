@@ -39,11 +39,13 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 import click
+
+from .child import LoopbackChild
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +54,10 @@ log = logging.getLogger(__name__)
 REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 CHUNK_BYTES = 4 * 1024 * 1024
 LANGUAGE = "fr"
-# Segments decoded at once by BatchedInferencePipeline (its default); memory stays flat with
-# the file's length because the pipeline works on VAD-cut pieces of at most 30 s.
+# Segments decoded at once by BatchedInferencePipeline (its default), on VAD-cut pieces of at
+# most 30 s; the decoded audio is still held whole, so long hearings are cut before decoding.
 BATCH_SIZE = 8
 START_TIMEOUT_S = 120.0
-STOP_TIMEOUT_S = 5.0
 CHILD_ENV = {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "OMP_WAIT_POLICY": "PASSIVE"}
 
 BANNER = (
@@ -238,36 +239,8 @@ def transcribe(pipeline: Any, audio: bytes, *, language: str = LANGUAGE) -> dict
 
 # The loopback server ----------------------------------------------------------------------
 
-@dataclass
-class WhisperServer:
+class WhisperServer(LoopbackChild):
     """A running embedded speech-to-text server, child of this process."""
-
-    root_url: str
-    model: str
-    api_key: str
-    log_path: Path
-    process: subprocess.Popen = field(repr=False)
-
-    @property
-    def base_url(self) -> str:
-        return f"{self.root_url}/v1"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def running(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self) -> None:
-        """Close the lifeline pipe, then insist if the child lingers."""
-        if self.process.stdin and not self.process.stdin.closed:
-            self.process.stdin.close()
-        try:
-            self.process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 def start(data_dir: str | os.PathLike[str], *, model: str = "base", port: int = 0,
