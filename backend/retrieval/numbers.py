@@ -23,8 +23,7 @@ from typing import Any
 import psycopg
 
 from .. import db
-from .citations import format_citation
-from .search import Filters, SearchResult, run
+from .search import Filters, SearchResult, make_hit, run
 
 # What may precede a number: « pourvoi n° », « n° RG : », « affaire », « arrêt n° »…
 PREFIX = re.compile(
@@ -148,29 +147,11 @@ def find_by_number(conn: psycopg.Connection, number: str, *,
 
 
 def _hit(row: tuple, key: str, score: float) -> dict[str, Any]:
-    (_, passage_id, zone, ordinal, start, end, text, source_id, ecli, jurisdiction, chamber,
-     number, date, solution, publication, summary, themes, source, visibility) = row
+    _, passage_id, *columns = row
+    text = columns[4]
     pattern = re.compile(rf"(?<![0-9A-Za-z]){_spelled(key)}(?![0-9A-Za-z])", re.IGNORECASE)
-    return {
-        "passage_id": passage_id,
-        "decision_id": source_id,
-        "citation": format_citation(jurisdiction, chamber, date, number),
-        "zone": zone,
-        "ordinal": ordinal,
-        "start": start,
-        "end": end,
-        "text": text,
-        "marks": [[m.start(), m.end()] for m in pattern.finditer(text)],
-        "score": round(score, 6),
-        "lexical_rank": None,
-        "semantic_rank": None,
-        "decision": {
-            "id": source_id, "ecli": ecli, "jurisdiction": jurisdiction, "chamber": chamber,
-            "number": number, "date": date.isoformat() if date else None,
-            "solution": solution, "publication": publication, "summary": summary,
-            "themes": list(themes or []), "source": source, "visibility": visibility,
-        },
-    }
+    return make_hit(passage_id, tuple(columns), score=score, lexical_rank=None,
+                    semantic_rank=None, marks=[[m.start(), m.end()] for m in pattern.finditer(text)])
 
 
 def number_search(query: str, user: Any, *, k: int, filters: Filters,

@@ -338,9 +338,19 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
 
 
 def _hit(row: tuple, stems: frozenset[str]) -> dict[str, Any]:
-    (passage_id, score, lexical_rank, semantic_rank, zone, ordinal, start, end, text,
-     source_id, ecli, jurisdiction, chamber, number, date, solution, publication,
-     summary, themes, source, visibility) = row
+    passage_id, score, lexical_rank, semantic_rank, *columns = row
+    text = columns[4]
+    return make_hit(passage_id, tuple(columns), score=float(score), lexical_rank=lexical_rank,
+                    semantic_rank=semantic_rank,
+                    marks=lexical.marks(text, stems) if lexical_rank is not None else [])
+
+
+def make_hit(passage_id: int, columns: tuple, *, score: float, lexical_rank: int | None,
+             semantic_rank: int | None, marks: list[list[int]]) -> dict[str, Any]:
+    """One hit as the API shows it (the shape the OpenAPI document describes), from a
+    passage's and its decision's columns, in the order the search queries select them."""
+    (zone, ordinal, start, end, text, source_id, ecli, jurisdiction, chamber, number, date,
+     solution, publication, summary, themes, source, visibility) = columns
     return {
         "passage_id": passage_id,
         "decision_id": source_id,
@@ -350,8 +360,8 @@ def _hit(row: tuple, stems: frozenset[str]) -> dict[str, Any]:
         "start": start,
         "end": end,
         "text": text,
-        "marks": lexical.marks(text, stems) if lexical_rank is not None else [],
-        "score": round(float(score), 6),
+        "marks": marks,
+        "score": round(score, 6),
         "lexical_rank": lexical_rank,
         "semantic_rank": semantic_rank,
         "decision": {
