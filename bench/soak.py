@@ -1,6 +1,7 @@
 """A soak: N concurrent answer streams for T minutes against Plume under gunicorn.
 
     .venv/bin/python bench/soak.py [--streams 20] [--minutes 2] [--workers 2]
+                                   [--kill-worker-after SECONDS]
 
 Starts, each in its own process and on loopback only: the fake OpenAI-compatible host
 (tests/fakes/upstream.py: ``--tokens`` tokens every ``--token-delay`` seconds), an embedded
@@ -17,6 +18,15 @@ Saturation or growth? Time to first token is also measured on an idle server, wi
 stream at a time, before the soak and again after it: equal idle figures with higher
 figures under load mean the load alone (saturation of the cores) raised it; a higher idle
 figure after the soak means something grew (a table, a queue, memory) and stays.
+
+A worker killed mid-answer (``--kill-worker-after``): ``kill -9`` of one gunicorn worker
+(never the master) once, that many seconds into the soak; gunicorn starts a replacement.
+Every call writes an open row (``audit_open``) when it is admitted; the replacement closes
+the rows of its dead predecessor as « interrompu » after its first batch of records, and
+the nightly ``audit prune`` does it too. At the end the soak waits for those rows to be
+closed (and runs ``audit prune`` if the replacement did not close them), then prints requests
+started, answers completed and cut (and how far each cut one got), records by outcome, open
+rows left and ``audit verify``: every request must have exactly one record.
 """
 from __future__ import annotations
 
@@ -54,6 +64,14 @@ class Outcome:
     started: float
     ttft_ms: float | None = None
     kind: str = "ok"  # ok, http_<status>, event_<code>, cut, connect_<Error>
+    status_seen: bool = False  # the response's status line arrived
+
+    @property
+    def stage(self) -> str:
+        """How far a stream got: before the response, before the first token, mid-answer."""
+        if not self.status_seen:
+            return "before the response"
+        return "before the first token" if self.ttft_ms is None else "mid-answer"
 
 
 @dataclass
@@ -95,6 +113,7 @@ def one_stream(port: int) -> Outcome:
             buffer += data
             if status is None and b"\r\n" in buffer:
                 status = int(buffer.split(b" ", 2)[1])
+                outcome.status_seen = True
                 if status != 200:
                     outcome.kind = f"http_{status}"
             if status != 200:
@@ -173,7 +192,28 @@ def audit_sizes(database_url: str) -> tuple[int, float]:
     return count, (size or 0) / (1024 * 1024)
 
 
-def soak(port: int, master_pid: int, database_url: str, streams: int, minutes: float) -> Tally:
+@dataclass
+class Kill:
+    """The worker killed during the soak (``--kill-worker-after``)."""
+
+    after: float
+    pid: int | None = None
+    at: float | None = None  # time.monotonic() of the kill
+
+
+def kill_one_worker(master_pid: int, kill: Kill) -> None:
+    """SIGKILL one gunicorn worker (a child of the master, never the master itself)."""
+    pids = sorted(worker_pids(master_pid))
+    if not pids:
+        print("kill: no gunicorn worker found", flush=True)
+        return
+    kill.pid, kill.at = pids[0], time.monotonic()
+    os.kill(kill.pid, signal.SIGKILL)
+    print(f"     kill -9 of worker {kill.pid} (master {master_pid}) at {kill.after:g} s", flush=True)
+
+
+def soak(port: int, master_pid: int, database_url: str, streams: int, minutes: float,
+         kill: Kill | None = None) -> Tally:
     tally = Tally()
     stop = threading.Event()
 
@@ -185,6 +225,11 @@ def soak(port: int, master_pid: int, database_url: str, streams: int, minutes: f
     start = time.monotonic()
     for thread in clients:
         thread.start()
+    killer = None
+    if kill is not None:
+        killer = threading.Timer(kill.after, kill_one_worker, (master_pid, kill))
+        killer.daemon = True
+        killer.start()
     print(f"{'min':>4} {'started':>8} {'ok':>6} {'errors':>28} {'ttft p50':>9} {'p95':>7} "
           f"{'workers MiB':>16} {'new':>3} {'cores':>6} {'records':>8} {'audit MiB':>9} {'dead rows':>9}")
     minute = 0
@@ -214,9 +259,92 @@ def soak(port: int, master_pid: int, database_url: str, streams: int, minutes: f
               flush=True)
         minute += 1
     stop.set()
+    if killer is not None:
+        killer.cancel()
     for thread in clients:
         thread.join(120)
     return tally
+
+
+def record_counts(database_url: str) -> Counter:
+    """Assist records by (outcome, error code), and the open rows as ("open", None)."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        counts = Counter({(outcome, code): n for outcome, code, n in conn.execute(
+            "SELECT outcome, error_code, count(*) FROM audit_interactions WHERE kind = 'assist' "
+            "GROUP BY 1, 2")})
+        counts["open", None] = conn.execute("SELECT count(*) FROM audit_open").fetchone()[0]
+    return counts
+
+
+def open_rows_of(database_url: str, pid: int) -> int:
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        return conn.execute("SELECT count(*) FROM audit_open WHERE pid = %s", (pid,)).fetchone()[0]
+
+
+CLOSE_WAIT_SECONDS = 30
+
+
+def close_after_kill(master_pid: int, workers: int, database_url: str, kill: Kill,
+                     env: dict[str, str]) -> str:
+    """Wait for the replacement worker and for it to close its predecessor's open rows (it
+    does after its first batch of records: it has served the rest of the soak); if it has not
+    within CLOSE_WAIT_SECONDS, run ``audit prune`` (the nightly job's close). Says who closed
+    them."""
+    deadline = time.monotonic() + CLOSE_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        pids = worker_pids(master_pid)
+        if len(pids) >= workers and kill.pid not in pids:
+            break
+        time.sleep(0.2)
+    else:
+        return "no replacement worker started"
+    while time.monotonic() < deadline:
+        left = open_rows_of(database_url, kill.pid)
+        if not left:
+            return "the replacement worker (start-up close)"
+        time.sleep(0.5)
+    prune = subprocess.run([PY, "-m", "backend", "audit", "prune"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=600)
+    said = (prune.stdout.strip() or prune.stderr.strip()).splitlines()
+    return (f"`audit prune` (exit {prune.returncode}: {said[0] if said else ''}), "
+            f"{left} row(s) still open after {CLOSE_WAIT_SECONDS} s")
+
+
+def kill_report(tally: Tally, kill: Kill, records: Counter, closer: str) -> None:
+    """The kill test's table: requests against records, every cut stream accounted for."""
+    sent = len(tally.outcomes)
+    kinds = Counter(o.kind for o in tally.outcomes)
+    cut = [o for o in tally.outcomes if o.kind == "cut" or o.kind.startswith("connect_")]
+    stages = Counter(o.stage for o in cut)
+    how = Counter("FIN (clean end)" if o.kind == "cut" else o.kind.removeprefix("connect_")
+                  for o in cut)
+    other = sent - kinds["ok"] - len(cut)
+    interrupted = records["error", "interrompu"]
+    total = sum(n for key, n in records.items() if key[0] != "open")
+    ok = records["ok", None]
+    rest = total - ok - interrupted
+    print(f"\nKill test: worker {kill.pid} killed at {kill.after:g} s; its open rows closed by "
+          f"{closer}")
+    rows = [
+        ("requests started", sent, ""),
+        ("answers completed (event done)", kinds["ok"], ""),
+        ("answers cut (no last event)", len(cut),
+         ", ".join(f"{k} {v}" for k, v in stages.most_common()) + "; "
+         + ", ".join(f"{k} {v}" for k, v in how.most_common()) if cut else ""),
+        ("other errors", other, ", ".join(f"{k} {v}" for k, v in kinds.items()
+                                          if k != "ok" and k != "cut" and not k.startswith("connect_"))),
+        ("records in audit_interactions", total, f"ok {ok}, interrompu {interrupted}, other {rest}"),
+        ("  of which « interrompu »", interrupted, ""),
+        ("open rows left in audit_open", records["open", None], ""),
+        ("requests without a record", sent - total,
+         "every request has one record" if total == sent else "DIFFERENT"),
+    ]
+    for label, value, detail in rows:
+        print(f"  {label:<32} {value:>6}  {detail}".rstrip())
 
 
 def main() -> None:
@@ -226,9 +354,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--tokens", type=int, default=30, help="tokens per answer")
     parser.add_argument("--token-delay", type=float, default=0.02, help="seconds between tokens")
+    parser.add_argument("--kill-worker-after", type=float, default=None, metavar="SECONDS",
+                        help="kill -9 one gunicorn worker once, this long into the soak")
     args = parser.parse_args()
     if not 1 <= args.streams <= MAX_STREAMS or not 0 < args.minutes <= MAX_MINUTES:
         parser.error(f"--streams 1..{MAX_STREAMS}, --minutes up to {MAX_MINUTES}")
+    if args.kill_worker_after is not None and not 0 < args.kill_worker_after < args.minutes * 60:
+        parser.error("--kill-worker-after must fall within the soak")
 
     workdir = Path(tempfile.mkdtemp(prefix="plume-soak-"))
     processes: list[subprocess.Popen] = []
@@ -272,7 +404,14 @@ def main() -> None:
               f"{args.token_delay * 1000:.0f} ms; {args.streams} streams for {args.minutes:g} min\n")
         before = idle_ttft(plume_port)
         records_before, _ = audit_sizes(database_url)
-        tally = soak(plume_port, plume.pid, database_url, args.streams, args.minutes)
+        counts_before = record_counts(database_url)
+        kill = Kill(args.kill_worker_after) if args.kill_worker_after is not None else None
+        tally = soak(plume_port, plume.pid, database_url, args.streams, args.minutes, kill)
+        if kill is not None and kill.pid is not None:
+            closer = close_after_kill(plume.pid, args.workers, database_url, kill, env)
+            counts = record_counts(database_url)
+            counts.subtract({k: v for k, v in counts_before.items() if k[0] != "open"})
+            kill_report(tally, kill, counts, closer)
         time.sleep(1)
         after = idle_ttft(plume_port)
         records, size = audit_sizes(database_url)
