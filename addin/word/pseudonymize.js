@@ -234,7 +234,11 @@ export function setupPseudonymize() {
   if (!panel) return;
   const scopeDocument = h('input', { type: 'radio', name: 'pseudo-scope', value: 'document', checked: true });
   const scopeSelection = h('input', { type: 'radio', name: 'pseudo-scope', value: 'selection' });
-  const runButton = h('button', { id: 'pseudo-run', className: 'plume-button plume-button--primary', type: 'button' }, 'Analyser');
+  // Ctrl+Entrée analyses; « Appliquer » changes the document, so it is only ever a click.
+  const runButton = h('button', {
+    id: 'pseudo-run', className: 'plume-button plume-button--primary', type: 'button',
+    'aria-keyshortcuts': 'Control+Enter', dataset: { shortcut: 'run' },
+  }, 'Analyser');
   const addButton = h('button', { id: 'pseudo-add', className: 'plume-button', type: 'button', hidden: true }, 'Ajouter la sélection');
   const applyButton = h('button', { id: 'pseudo-apply', className: 'plume-button plume-button--primary', type: 'button', hidden: true }, 'Appliquer');
   const status = h('p', { id: 'pseudo-status', className: 'plume-status', role: 'status', 'aria-live': 'polite' });

@@ -1,7 +1,7 @@
 /**
  * Entry point of the Word task pane: waits for Office, starts sign-in, shows the banners
  * (development mode, demonstration model, what this Word version cannot do) and wires the
- * five panels.
+ * six panels.
  * @module word/word
  */
 import { getMe, getModels, startSession } from '../common/api.js';
@@ -17,13 +17,19 @@ import { setupPseudonymize } from './pseudonymize.js';
 import { setupSearch } from './search.js';
 import { setupTranscribe } from './transcribe.js';
 
-/** What each panel needs: a task the user's role allows, and for Transcrire a model on the server. */
+/**
+ * What each panel needs: a task the user's role allows, and for Transcrire a model on the server.
+ * Pseudonymiser is a task the server keeps out of `/me`'s list (it is reached from a tab of its
+ * own, like Orientation in Outlook), so its rule names the roles the server lets through instead;
+ * it needs no language model (the detection runs on the server's own engine).
+ */
 export const WORD_PANELS = {
   'panel-search': { task: 'search' },
   'panel-summarize': { task: 'summarize' },
   'panel-draft': { task: 'draft' },
   'panel-rewrite': { task: 'rewrite' },
   'panel-transcribe': { task: 'transcribe', model: true },
+  'panel-pseudonymize': { roles: ['Plume.Magistrat', 'Plume.Greffier'] },
 };
 
 /**

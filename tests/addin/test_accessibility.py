@@ -92,6 +92,13 @@ def test_word_pane_screens_have_no_serious_violation(theme, plume, corpus, fake_
     page.get_by_role("button", name="Plus de fonctions").click()
     page.locator(".plume-tabs__menu button", has_text="Transcrire").click()
     check(page, "transcription", problems)
+
+    page.get_by_role("button", name="Plus de fonctions").click()
+    page.locator(".plume-tabs__menu button", has_text="Pseudonymiser").click()
+    page.click("#pseudo-run")
+    page.wait_for_selector("#pseudo-list li.plume-card", timeout=120_000)
+    page.locator("#pseudo-list li.plume-card summary").first.click()
+    check(page, "pseudonymisation", problems)
     screenshot(page, f"word-a11y-{theme}")
     assert problems == [], json.dumps(problems, ensure_ascii=False, indent=1)
 

@@ -6,6 +6,8 @@ from .outlook_fixtures import POSTPONEMENT_MAIL
 
 CLERK = {"id": "greffe-1", "name": "Greffier", "roles": ["Plume.Greffier"], "jurisdictions": []}
 MAGISTRATE = {"id": "mag-1", "name": "Magistrate", "roles": ["Plume.Magistrat"], "jurisdictions": []}
+ADMIN = {"id": "admin-1", "name": "Admin", "roles": ["Plume.Admin"], "jurisdictions": []}
+WORD_TABS = ["tab-search", "tab-summarize", "tab-draft", "tab-rewrite", "tab-transcribe", "tab-pseudonymize"]
 
 TABS_JS = """() => [...document.querySelectorAll('[role=tab]')].map((tab) => {
     const box = tab.getBoundingClientRect();
@@ -46,30 +48,47 @@ def test_word_tabs_fit_on_one_line_with_a_more_menu_and_do_not_move(plume, open_
     assert state["tab-transcribe"]["shown"] and state["tab-transcribe"]["selected"]
     assert len({round(t["y"]) for t in tabs(page) if t["shown"]}) == 1
     assert page.locator(".plume-tabs__menu").is_hidden()
-    # Arrow keys go through every tab, the ones in the menu too.
+    screenshot(page, "word-tabs-transcribe")
+    # Arrow keys go through every tab, the ones in the menu too: End reaches Pseudonymiser,
+    # the last tab, which comes onto the bar.
+    assert not state["tab-pseudonymize"]["shown"]
     page.focus("#tab-transcribe")
     page.keyboard.press("Home")
     assert page.evaluate("document.activeElement.id") == "tab-search"
     page.keyboard.press("End")
-    assert page.evaluate("document.activeElement.id") == "tab-transcribe"
-    screenshot(page, "word-tabs-transcribe")
+    assert page.evaluate("document.activeElement.id") == "tab-pseudonymize"
+    state = {t["id"]: t for t in tabs(page)}
+    assert state["tab-pseudonymize"]["shown"] and state["tab-pseudonymize"]["selected"]
+    assert page.locator("#panel-pseudonymize").is_visible()
+    assert len({round(t["y"]) for t in tabs(page) if t["shown"]}) == 1
 
 
 def test_word_tabs_all_shown_on_a_wide_pane(plume, open_pane):
     page = open_pane(plume(), width=700)
-    assert len(shown(page)) == 5
+    assert shown(page) == WORD_TABS
     assert page.get_by_role("button", name="Plus de fonctions").is_hidden()
 
 
 def test_a_clerk_sees_no_tab_of_a_magistrate_in_word(plume, open_pane, screenshot):
     page = open_pane(plume(DEV_USER=CLERK))
-    assert shown(page) == ["tab-search", "tab-transcribe"]
+    assert shown(page) == ["tab-search", "tab-transcribe", "tab-pseudonymize"]  # a clerk pseudonymises too
     assert page.inner_text(".plume-header__subtitle") == "Assistant du greffe"
     assert page.get_by_role("button", name="Plus de fonctions").is_hidden()
     assert page.locator("#tab-summarize").get_attribute("data-unavailable") == "true"
     page.click("#tab-transcribe")
     assert page.locator("#panel-transcribe").is_visible() and page.locator("#panel-summarize").is_hidden()
+    page.click("#tab-pseudonymize")
+    assert page.locator("#panel-pseudonymize").is_visible() and page.locator("#panel-transcribe").is_hidden()
     screenshot(page, "word-tabs-greffier")
+
+
+def test_an_administrator_alone_has_no_word_tab(plume, open_pane):
+    # Pseudonymiser is not in /me's task list: its rule is the roles the server lets through,
+    # so an administrator is not shown a tab that would end in a refusal.
+    page = open_pane(plume(DEV_USER=ADMIN))
+    assert "demandez à votre administrateur Plume" in page.inner_text("#startup")
+    assert page.locator("#app").is_hidden()
+    assert page.locator("#tab-pseudonymize").get_attribute("data-unavailable") == "true"
 
 
 def test_no_transcription_model_no_transcribe_tab(plume, open_pane):

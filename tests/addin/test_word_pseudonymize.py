@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from .conftest import word_calls, word_state
+from .conftest import open_tab, word_calls, word_state
 
 # The mock has no Paragraph.search: add one (exact, case-sensitive, like matchCase) whose
 # ranges select and replace characters inside their paragraph.
@@ -64,7 +64,8 @@ DECISION = [
 def open_pseudonymize(open_pane, base_url, paragraphs, **config):
     page = open_pane(base_url, globals={"__officeMockConfig": {"paragraphs": paragraphs, **config}})
     page.evaluate(SEARCH_PATCH)
-    page.click("#tab-pseudonymize")
+    open_tab(page, "pseudonymize")  # at 320 px it is in the « Plus » menu
+    assert page.locator("#panel-pseudonymize").is_visible()
     return page
 
 
@@ -143,6 +144,20 @@ def test_proposals_edited_then_applied_as_tracked_changes(plume, open_pane, scre
     assert "9 remplacements effectués en suivi des modifications" in page.inner_text("#pseudo-status")
     page.evaluate(SHOW_DOCUMENT)
     screenshot(page, "word-pseudonymize-applied")
+
+
+def test_ctrl_enter_analyses_and_never_applies(plume, open_pane):
+    page = open_pseudonymize(open_pane, plume(), DECISION)
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#pseudo-list li.plume-card", timeout=120_000)
+    assert "[A] : Jean DUPONT — 3 occurrences" in cards(page)
+    # Again with the proposals on screen: Plume analyses anew, the document stays as it was.
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/pseudonymize"), timeout=120_000) as answer:
+        page.keyboard.press("Control+Enter")
+    assert answer.value.status == 200
+    page.wait_for_selector("#pseudo-list li.plume-card", timeout=120_000)
+    assert word_state(page)["paragraphs"] == DECISION
+    assert not [c for c in word_calls(page) if c["api"] == "Range.insertText"]
 
 
 def test_a_hundred_page_document(plume, open_pane, screenshot):
