@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import resource
 import signal
 import socket
 import struct
@@ -177,8 +178,6 @@ def _child(conn: socket.socket) -> None:
 
 
 def resource_limits(cpu_seconds: int) -> None:
-    import resource
-
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
 

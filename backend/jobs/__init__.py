@@ -86,7 +86,7 @@ from flask.cli import with_appcontext
 
 from .. import db
 from .store import (Blob, BlobInfo, Job, append_blob, delete, get, list_for, purge_finished,
-                    start_held)
+                    queue_status, start_held)
 from .store import blob_infos as _blob_infos
 from .store import cancel as _cancel
 from .store import open_blob as _open_blob
@@ -216,8 +216,6 @@ def jobs_group() -> None:
 @with_appcontext
 def status_command() -> None:
     """Jobs per kind and state, the oldest one's age, and leases expired (dead workers)."""
-    from .store import queue_status
-
     rows = queue_status()
     if not rows:
         click.echo("Aucun traitement.")
