@@ -28,8 +28,6 @@ import json
 import logging
 import os
 import secrets
-import select
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -38,7 +36,7 @@ from typing import Any, Mapping
 
 import click
 
-from .child import LoopbackChild
+from .child import ChildStartError, LoopbackChild, launch
 
 log = logging.getLogger(__name__)
 
@@ -134,40 +132,14 @@ def start(data_dir: str | os.PathLike[str], *, port: int = 0,
     log_dir = Path(data_dir) / "llm-demo"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / "llama-server.log"
-    with open(log_path, "ab") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=log_file, env={**CHILD_ENV, **os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    assert process.stdin is not None and process.stdout is not None
-    process.stdin.write((json.dumps(spec) + "\n").encode())
-    process.stdin.flush()
     try:
-        ready = _read_handshake(process, timeout)
-    except DemoError:
-        process.kill()
-        process.wait()
-        raise DemoError(f"the llama.cpp server did not start: {_tail(log_path)}") from None
-    return DemoServer(root_url=ready["address"].rstrip("/"), model=MODEL_NAME,
+        process, address = launch(__name__, spec, log_path,
+                                  {**CHILD_ENV, **os.environ, "PYTHONUNBUFFERED": "1"}, timeout)
+    except ChildStartError as exc:
+        raise DemoError(f"the llama.cpp server did not start: {exc}") from None
+    return DemoServer(root_url=address, model=MODEL_NAME,
                       api_key=spec["api_key"], context_tokens=context_tokens,
                       parallel=parallel, log_path=log_path, process=process)
-
-
-def _read_handshake(process: subprocess.Popen, timeout: float) -> dict[str, Any]:
-    """The child's one line on stdout, ``{"address": "http://127.0.0.1:PORT"}``."""
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], timeout)
-    line = process.stdout.readline() if ready else b""
-    process.stdout.close()
-    try:
-        return json.loads(line)
-    except ValueError:
-        raise DemoError("no handshake") from None
-
-
-def _tail(path: Path, lines: int = 5) -> str:
-    text = path.read_text(errors="replace").strip().splitlines()
-    return " | ".join(text[-lines:]) or "no log"
 
 
 def start_for_serve(config: Mapping[str, Any]) -> DemoServer | None:

@@ -33,9 +33,7 @@ import json
 import logging
 import os
 import secrets
-import select
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -44,8 +42,10 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import click
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
 
-from .child import LoopbackChild
+from .child import ChildStartError, LoopbackChild, launch
 
 log = logging.getLogger(__name__)
 
@@ -255,29 +255,13 @@ def start(data_dir: str | os.PathLike[str], *, model: str = "base", port: int = 
             "threads": threads or len(os.sched_getaffinity(0)),
             "api_key": secrets.token_urlsafe(24)}
     log_path = Path(data_dir) / "whisper" / "whisper-server.log"
-    with open(log_path, "ab") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=log_file, env={**os.environ, **CHILD_ENV, "PYTHONUNBUFFERED": "1"})
-    assert process.stdin is not None and process.stdout is not None
-    process.stdin.write((json.dumps(spec) + "\n").encode())
-    process.stdin.flush()
-    ready, _, _ = select.select([process.stdout], [], [], timeout)
-    line = process.stdout.readline() if ready else b""
-    process.stdout.close()
     try:
-        address = json.loads(line)["address"]
-    except (ValueError, KeyError, TypeError):
-        process.kill()
-        process.wait()
-        raise WhisperError(f"Le modèle de transcription embarqué n'a pas démarré : {_tail(log_path)}") from None
+        process, address = launch(__name__, spec, log_path,
+                                  {**os.environ, **CHILD_ENV, "PYTHONUNBUFFERED": "1"}, timeout)
+    except ChildStartError as exc:
+        raise WhisperError(f"Le modèle de transcription embarqué n'a pas démarré : {exc}") from None
     return WhisperServer(root_url=address, model=spec["model"], api_key=spec["api_key"],
                          log_path=log_path, process=process)
-
-
-def _tail(path: Path, lines: int = 5) -> str:
-    text = path.read_text(errors="replace").strip().splitlines()
-    return " | ".join(text[-lines:]) or "pas de journal"
 
 
 def wanted(config: Mapping[str, Any]) -> bool:
@@ -316,8 +300,6 @@ def settings_for(server: WhisperServer) -> dict[str, Any]:
 
 
 def _openai_error(message: str, status: int) -> Any:
-    from werkzeug.wrappers import Response
-
     return Response(json.dumps({"error": {"message": message, "type": "invalid_request_error"}}),
                     status=status, mimetype="application/json")
 
@@ -325,8 +307,6 @@ def _openai_error(message: str, status: int) -> Any:
 def make_wsgi(pipeline: Any, model: str, api_key: str) -> Any:
     """The OpenAI-compatible subset Plume uses: ``/v1/audio/transcriptions``, ``/v1/models``,
     ``/health``. One transcription at a time: the model already uses every core."""
-    from werkzeug.wrappers import Request, Response
-
     busy = threading.Lock()
 
     @Request.application
@@ -365,8 +345,6 @@ def make_wsgi(pipeline: Any, model: str, api_key: str) -> Any:
 
 def _child() -> None:
     """The server process: read the spec on stdin, load, serve, exit when stdin closes."""
-    from werkzeug.serving import make_server
-
     spec = json.loads(sys.stdin.readline())
     handshake = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # whatever the libraries print goes to the log, never into the handshake
