@@ -41,7 +41,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -282,6 +282,21 @@ def hold_streams(plume_port: int, master_pid: int, count: int) -> tuple[int, flo
     return served, (held - idle) / max(served, 1), idle
 
 
+def shut_down(processes: list[subprocess.Popen], server: Any, workdir: Path, grace: float) -> None:
+    """Stop the bench's processes (SIGTERM, then SIGKILL after ``grace`` seconds), its
+    database server, and remove its work folder."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    if server is not None:
+        server.cleanup()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3, help="alternations per concurrency level")
@@ -390,16 +405,7 @@ def main() -> None:
               f"concurrently; gunicorn idle {idle_kb / 1024:.1f} MiB, memory per open stream "
               f"{per_stream_kb:.0f} KiB")
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        if server is not None:
-            server.cleanup()
-        shutil.rmtree(workdir, ignore_errors=True)
+        shut_down(processes, server, workdir, grace=30)
 
 
 if __name__ == "__main__":

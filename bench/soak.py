@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -49,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.gateway import (free_port, gunicorn_processes, machine_ticks,  # noqa: E402
-                           pct, wait_port)
+                           pct, shut_down, wait_port)
 
 PY = sys.executable
 PATH = "/api/v1/assist/rewrite"
@@ -433,16 +432,7 @@ def main() -> None:
         last = (verify.stdout.strip() or verify.stderr.strip()).splitlines()
         print(f"audit verify (exit {verify.returncode}): {last[-1] if last else ''}")
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        if server is not None:
-            server.cleanup()
-        shutil.rmtree(workdir, ignore_errors=True)
+        shut_down(processes, server, workdir, grace=60)
 
 
 if __name__ == "__main__":
