@@ -8,10 +8,14 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 # Debian packages the tests use: Chromium (and an emoji font, for the 👍/👎 buttons in the
 # screenshots) for the task-pane tests, nginx for `nginx -t`, systemd for `systemd-analyze verify`,
-# espeak-ng and sox for the French speech the transcription tests and bench make.
-TEST_DEBS := chromium fonts-noto-color-emoji nginx systemd espeak-ng sox
+# espeak-ng and sox for the French speech the transcription tests and bench make, LibreOffice
+# (headless) to read back the dossier's .docx export.
+TEST_DEBS := chromium fonts-noto-color-emoji nginx systemd espeak-ng sox libreoffice-writer-nogui
+# Debian packages Plume itself runs with: Tesseract and its French data read scanned pages of a
+# dossier; poppler's pdftoppm renders them for it.
+RUN_DEBS := tesseract-ocr tesseract-ocr-fra poppler-utils
 
-.PHONY: run test manifests venv vendor system-deps clean help
+.PHONY: run test manifests venv vendor system-deps run-deps clean help
 
 help:
 	@echo "make run   - serve Plume on https://localhost:$${PORT:-3000} (embedded database and sample corpus)"
@@ -49,15 +53,23 @@ $(VENDOR)/msal-redirect-bridge.min.js: $(VENDOR)/.installed
 
 vendor: $(VENDOR)/.installed $(VENDOR)/msal-redirect-bridge.min.js
 
-system-deps:
-	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Installs the Debian packages named in DEBS that are missing (sudo when not root).
+define install_debs
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+endef
 
-run: venv vendor
+run-deps:
+	$(call install_debs,$(RUN_DEBS))
+
+system-deps:
+	$(call install_debs,$(RUN_DEBS) $(TEST_DEBS))
+
+run: venv vendor run-deps
 	PLUME_ENV=$${PLUME_ENV:-development} $(PY) -m backend serve
 
 # Manifests for sideloading against `make run` (docs/admin-guide.md, "Sideloading for testers").
