@@ -79,8 +79,13 @@ def models_info() -> dict[str, Any]:
     """The models per task, and whether answers come from the demonstration model."""
     config = current_app.config
     demo = bool(config.get("LLM_DEMO"))
+    # Transcription has its own host (often the embedded Whisper): it is listed whether or
+    # not a generation host is configured.
+    transcription = ([{"id": config["LLM_TRANSCRIPTION_MODEL"], "tasks": ["transcribe"],
+                       "context_tokens": None, "demo": bool(config.get("LLM_TRANSCRIPTION_DEMO"))}]
+                     if config.get("LLM_TRANSCRIPTION_MODEL") else [])
     if not config.get("LLM_BASE_URL"):
-        return {"models": [], "default": None, "demo": False, "configured": False,
+        return {"models": transcription, "default": None, "demo": False, "configured": False,
                 "fallback": False, "notice": UNCONFIGURED_NOTICE}
     gw = gateway()
     default = config.get("LLM_MODEL") or gw.model_for("summarize")
@@ -88,10 +93,7 @@ def models_info() -> dict[str, Any]:
     for task in GENERATION_TASKS:
         by_model.setdefault(config["LLM_TASK_MODELS"].get(task) or default, []).append(task)
     models = [{"id": model, "tasks": names, "context_tokens": gw.context_tokens(model)}
-              for model, names in by_model.items()]
-    if config.get("LLM_TRANSCRIPTION_MODEL"):
-        models.append({"id": config["LLM_TRANSCRIPTION_MODEL"], "tasks": ["transcribe"],
-                       "context_tokens": None, "demo": bool(config.get("LLM_TRANSCRIPTION_DEMO"))})
+              for model, names in by_model.items()] + transcription
     return {"models": models, "default": default, "demo": demo, "configured": True,
             "fallback": bool(config.get("LLM_FALLBACK_BASE_URL")),
             "notice": DEMO_NOTICE if demo else None}

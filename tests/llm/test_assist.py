@@ -115,6 +115,16 @@ def test_without_a_host_every_generation_endpoint_is_503_naming_the_setting(clie
     assert client.get("/healthz").status_code == 200
 
 
+def test_without_a_generation_host_the_embedded_transcription_model_is_still_listed(make_app):
+    info = make_app(LLM_TRANSCRIPTION_MODEL="faster-whisper-base", LLM_TRANSCRIPTION_DEMO=True,
+                    LLM_TRANSCRIPTION_BASE_URL="http://127.0.0.1:9/v1").test_client() \
+        .get("/api/v1/models").json
+
+    assert info["configured"] is False and "PLUME_LLM_BASE_URL" in info["notice"]
+    assert info["models"] == [{"id": "faster-whisper-base", "tasks": ["transcribe"],
+                               "context_tokens": None, "demo": True}]
+
+
 def test_models_lists_the_model_of_each_task(llm_app, fake_llm):
     client = llm_app(LLM_TASK_MODELS={"mail-summary": "petit-modele"},
                      LLM_MODEL_CONTEXT={"petit-modele": 4096}).test_client()
