@@ -49,7 +49,7 @@ def decode(data: bytes, filename: str) -> str:
     controls = len(CONTROL.findall(text))
     if "\x00" in text or controls > MAX_CONTROL_RATIO * len(text):
         raise unreadable(f"{filename}: {controls} control characters, not text", NOT_TEXT_MESSAGE)
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def is_heading(paragraph: str) -> bool:
@@ -65,7 +65,8 @@ def is_heading(paragraph: str) -> bool:
 def blocks_of_text(text: str, budget: Budget) -> list[Block]:
     """Paragraphs (separated by blank lines), their lines joined, headings recognised."""
     blocks: list[Block] = []
-    for raw in BLANK_LINE.split(text.replace("\f", "\n\n")):
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
+    for raw in BLANK_LINE.split(text):
         lines = [" ".join(line.split()) for line in raw.strip().splitlines()]
         lines = [line for line in lines if line]
         if not lines:

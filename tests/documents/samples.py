@@ -154,3 +154,32 @@ def mixed_pdf_bytes(pages: list[tuple[str, list[str] | None]]) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+ODT_CONTENT = ('<?xml version="1.0" encoding="UTF-8"?>'
+               '<office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'office:version="1.3"><office:body><office:text>{body}</office:text>'
+               '</office:body></office:document-content>')
+ODT_MANIFEST = ('<?xml version="1.0" encoding="UTF-8"?>'
+                '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:'
+                'manifest:1.0" manifest:version="1.3"><manifest:file-entry '
+                'manifest:full-path="/" manifest:media-type="application/vnd.oasis.'
+                'opendocument.text"/><manifest:file-entry manifest:full-path="content.xml" '
+                'manifest:media-type="text/xml"/>{extra}</manifest:manifest>')
+
+
+def odt_bytes(body_xml: str, *, manifest_extra: str = "") -> bytes:
+    """An OpenDocument text whose office:text holds ``body_xml`` (as LibreOffice lays it out:
+    the stored mimetype first, then the manifest and content)."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text",
+                         compress_type=zipfile.ZIP_STORED)
+        archive.writestr("META-INF/manifest.xml", ODT_MANIFEST.format(extra=manifest_extra))
+        archive.writestr("content.xml", ODT_CONTENT.format(body=body_xml))
+    return out.getvalue()
