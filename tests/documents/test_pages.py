@@ -102,3 +102,51 @@ def test_a_bad_page_range_is_refused():
     with pytest.raises(DocumentError) as info:
         pages(pdf_bytes([["Un."]]), "a.pdf", start_page=0)
     assert info.value.status == 400
+
+
+def _programs_of_the_reader() -> list[str]:
+    """Names of the processes under this process's reader server (children, Tesseract…)."""
+    import psutil
+
+    from backend.documents import sandbox
+
+    server = sandbox._state["server"]
+    return [p.name() for p in psutil.Process(server.pid).children(recursive=True)]
+
+
+def _wait_until_no_programs(seconds: float = 5.0) -> list[str]:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while (left := _programs_of_the_reader()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def test_a_reader_left_halfway_stops_its_child_and_its_programs():
+    data = scanned_pdf_bytes([JUDGMENT] * 4)
+    reading = documents.read_pages(data, "scan.pdf", **LIMITS, workers=2)
+    first = next(reading)
+    assert first.number == 1 and "tribunal" in first.text
+    assert {"tesseract"} & set(_programs_of_the_reader())  # the next pages were under way
+    reading.close()
+    assert _wait_until_no_programs() == []
+
+
+def test_a_page_that_takes_longer_than_its_time_is_refused_and_its_programs_killed():
+    import time
+
+    from .samples import _image_pdf, rendered_page
+
+    # Four pages of text tiled on one poster-sized page: seconds of Tesseract.
+    width, height, pixels = rendered_page(JUDGMENT * 9)
+    rows = [pixels[y * width:(y + 1) * width] * 2 for y in range(height)]
+    poster = (width * 2, height * 2, b"".join(rows) * 2)
+    data = _image_pdf([poster])
+    started = time.monotonic()
+    with pytest.raises(DocumentError) as info:
+        list(documents.read_pages(data, "affiche.pdf", **LIMITS, page_seconds=0.5))
+    assert (info.value.status, info.value.code) == (413, "trop_volumineux")
+    assert "trop de mémoire ou de temps" in info.value.message
+    assert time.monotonic() - started < 15
+    assert _wait_until_no_programs() == []
