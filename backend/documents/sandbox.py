@@ -142,7 +142,9 @@ def pages_isolated(kind: str, data: bytes, filename: str, *, max_pages: int, sta
             conn.settimeout(page_seconds + MARGIN_SECONDS)
             try:
                 conn.connect(address)
-                conn.sendall(struct.pack("!II", len(header), len(data)) + header + data)
+                # Two sends: the file is not copied to be prefixed.
+                conn.sendall(struct.pack("!II", len(header), len(data)) + header)
+                conn.sendall(data)
                 conn.shutdown(socket.SHUT_WR)
                 with conn.makefile("rb") as lines:
                     for line in lines:

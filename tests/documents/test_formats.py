@@ -111,7 +111,7 @@ def test_an_eml_reads_as_its_french_headers_then_its_body_and_names_its_attachme
     assert page.text == (
         "De : Maître Martin <martin@avocats.fr>\n"
         "À : Greffe de la chambre sociale <greffe@justice.fr>\n"
-        "Date : Mon, 07 Dec 2026 10:00:00 +0100\n"
+        "Date : 07/12/2026 10:00 (UTC+01:00)\n"
         "Objet : Conclusions récapitulatives — RG 24/01234\n"
         "Madame la Présidente,\nVeuillez trouver ci-joint nos conclusions définitives.\n"
         "Me Martin\nPièces jointes (non lues) : conclusions.pdf")

@@ -150,3 +150,44 @@ def test_a_page_that_takes_longer_than_its_time_is_refused_and_its_programs_kill
     assert "trop de mémoire ou de temps" in info.value.message
     assert time.monotonic() - started < 15
     assert _wait_until_no_programs() == []
+
+
+def test_pages_stream_through_in_memory_that_does_not_grow_with_the_file():
+    import tracemalloc
+
+    lines = [f"Ligne {n} des conclusions de la société Alpha contre M. Durand." for n in range(50)]
+    data = pdf_bytes([lines] * 400)
+    tracemalloc.start()
+    try:
+        read = 0
+        for page in documents.read_pages(data, "long.pdf", max_bytes=20_000_000,
+                                         max_pages=1000):
+            read += len(page.text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert read > 1_200_000
+    assert peak < 300_000  # a page or two, not the 1.2 MB of text read
+
+
+def test_a_stamp_over_a_scan_is_still_a_scan_and_a_searchable_scan_is_text():
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    def overlay(lines: list[str]) -> bytes:
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(scanned_pdf_bytes([JUDGMENT]))))
+        writer.pages[0].merge_page(PdfReader(io.BytesIO(pdf_bytes([lines]))).pages[0])
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+    stamped = overlay([""] * 50 + ["Copie certifiée conforme - page 1/1"])
+    assert documents.inspect(stamped, "copie.pdf", **LIMITS).ocr_pages == 1
+    [page] = pages(stamped, "copie.pdf")
+    assert page.ocr and "judiciaire" in page.text and "certifiée" in page.text
+    # A scan that already carries its text (a « searchable PDF ») is not recognised again.
+    searchable = overlay([line or " " for line in JUDGMENT] * 3)
+    assert documents.inspect(searchable, "ocr.pdf", **LIMITS).ocr_pages == 0
+    [page] = pages(searchable, "ocr.pdf")
+    assert not page.ocr and page.confidence is None and "préjudice" in page.text
