@@ -36,6 +36,12 @@ LANGUAGE = "fra"
 # Automatic page segmentation without orientation detection (the default, and the fastest
 # that handles columns and headers).
 PAGE_SEGMENTATION = "3"
+# A page read this badly, though words were found, is read again with orientation detection
+# (a page scanned sideways or upside down reads at about 40, then at over 90); the better
+# reading is kept. Costs a second pass on bad pages only.
+RETRY_BELOW_CONFIDENCE = 60.0
+RETRY_MIN_WORDS = 10
+ORIENTED_SEGMENTATION = "1"
 # CPU seconds of one program for one page.
 PAGE_CPU_SECONDS = 60
 
@@ -80,8 +86,9 @@ class Recognised:
 class Job:
     """One page on its way through pdftoppm | tesseract."""
 
-    def __init__(self, pdf_fd: int, number: int, dpi: int) -> None:
-        self.number = number
+    def __init__(self, pdf_fd: int, number: int, dpi: int,
+                 segmentation: str = PAGE_SEGMENTATION) -> None:
+        self.number, self.pdf_fd, self.dpi, self.segmentation = number, pdf_fd, dpi, segmentation
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "OMP_THREAD_LIMIT": "1",
                "LANG": "C.UTF-8"}
         self.render = subprocess.Popen(
@@ -90,7 +97,7 @@ class Job:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
             pass_fds=(pdf_fd,), env=env, preexec_fn=_limits)
         self.recognise = subprocess.Popen(
-            ["tesseract", "stdin", "stdout", "-l", LANGUAGE, "--psm", PAGE_SEGMENTATION,
+            ["tesseract", "stdin", "stdout", "-l", LANGUAGE, "--psm", segmentation,
              "--dpi", str(dpi), "tsv"],
             stdin=self.render.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
             preexec_fn=_limits)
@@ -98,7 +105,23 @@ class Job:
 
     def result(self) -> Recognised:
         """Wait for the page; a page that cannot be rendered comes back empty with
-        confidence 0 (flagged, never dropped); a Tesseract that fails is a 503."""
+        confidence 0 (flagged, never dropped); a Tesseract that fails is a 503. A page read
+        badly is read again with orientation detection, and the better reading kept."""
+        first = self._wait()
+        if (self.segmentation != PAGE_SEGMENTATION or first.confidence >= RETRY_BELOW_CONFIDENCE
+                or first.words < RETRY_MIN_WORDS):
+            return first
+        retry = Job(self.pdf_fd, self.number, self.dpi, ORIENTED_SEGMENTATION)
+        try:
+            second = retry._wait()
+        except DocumentError as error:  # no orientation data: the first reading stands
+            log.warning("page %d: orientation retry failed: %s", self.number, error.detail)
+            return first
+        finally:
+            retry.kill()
+        return second if second.confidence > first.confidence else first
+
+    def _wait(self) -> Recognised:
         out, err = self.recognise.communicate()
         rendered = self.render.wait()
         if rendered != 0:

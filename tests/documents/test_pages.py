@@ -191,3 +191,17 @@ def test_a_stamp_over_a_scan_is_still_a_scan_and_a_searchable_scan_is_text():
     assert documents.inspect(searchable, "ocr.pdf", **LIMITS).ocr_pages == 0
     [page] = pages(searchable, "ocr.pdf")
     assert not page.ocr and page.confidence is None and "préjudice" in page.text
+
+
+def test_a_page_scanned_sideways_is_read_again_upright():
+    import numpy
+
+    from .samples import _image_pdf, rendered_page
+
+    width, height, pixels = rendered_page(JUDGMENT * 3)
+    sideways = numpy.ascontiguousarray(
+        numpy.rot90(numpy.frombuffer(pixels, dtype=numpy.uint8).reshape(height, width)))
+    data = _image_pdf([(height, width, sideways.tobytes())])
+    [page] = pages(data, "paysage.pdf")
+    assert page.ocr and page.confidence > 85
+    assert "Le tribunal judiciaire de Paris" in page.text
