@@ -13,6 +13,7 @@ previous ones have been handed on, so memory does not grow with the number of pa
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections import deque
@@ -21,6 +22,8 @@ from typing import Any, Iterable, Iterator, NamedTuple
 from . import docx_reader, ocr, pdf_reader
 from .budget import Budget
 from .errors import DocumentError, empty, too_large, unreadable
+
+log = logging.getLogger(__name__)
 
 SECTION_CHARS = 3000
 # Text pages read ahead while Tesseract works on earlier ones, at most.
@@ -109,12 +112,16 @@ def inspect(kind: str, data: bytes, filename: str, max_pages: int, work: Budget)
         reader, count = pdf_reader.open_pdf(data, filename, max_pages=max_pages)
         scans = 0
         try:
-            for page in reader.pages:
+            pages = reader.pages
+            for number in range(count):
                 work.check()
-                scans += pdf_reader.needs_ocr(page)
+                try:
+                    scans += pdf_reader.needs_ocr(pages[number])
+                except Exception:  # noqa: BLE001 - damaged content: read_pages recognises it
+                    scans += 1
         except DocumentError:
             raise
-        except Exception as exc:  # pypdf raises many kinds on damaged objects
+        except Exception as exc:  # pypdf raises many kinds on a damaged page tree
             raise unreadable(f"{filename}: {type(exc).__name__}: {exc}") from exc
         if count == 0:
             raise empty(f"{filename}: no pages")
@@ -156,20 +163,7 @@ def _pdf_pages(data: bytes, filename: str, *, max_pages: int, start: int, end: i
     fd = None
     try:
         for number in numbers:
-            try:
-                page = reader.pages[number - 1]
-                scan = use_ocr and pdf_reader.needs_ocr(page)
-                text = "" if scan else "\n".join(pdf_reader.page_paragraphs(page))
-                if not scan and use_ocr and not text.strip():
-                    # No text layer though the content looked like text (drawn glyphs).
-                    scan = pdf_reader.page_layers(page)[1]
-                box = page.mediabox
-                size = (float(box.width), float(box.height))
-            except DocumentError:
-                raise
-            except Exception as exc:  # pypdf raises many kinds on damaged objects
-                raise unreadable(f"{filename}: page {number}: {type(exc).__name__}: "
-                                 f"{exc}") from exc
+            scan, text, size = _classify(reader, number, filename, use_ocr)
             if scan:
                 if fd is None:
                     ocr.check_programs()
@@ -191,6 +185,43 @@ def _pdf_pages(data: bytes, filename: str, *, max_pages: int, start: int, end: i
                 item.kill()
         if fd is not None:
             os.close(fd)
+
+
+# Points of an A4 page, for a page whose box cannot be read.
+A4 = (595.0, 842.0)
+
+
+def _classify(reader, number: int, filename: str,  # noqa: ANN001 - pypdf PdfReader
+              use_ocr: bool) -> tuple[bool, str, tuple[float, float]]:
+    """Whether page ``number`` is to be recognised, else its text, and its size in points.
+
+    A page whose text layer pypdf cannot extract is rendered and recognised instead (poppler
+    draws pages pypdf cannot parse); without OCR it refuses the file.
+    """
+    try:
+        page = reader.pages[number - 1]
+    except Exception as exc:  # pypdf raises many kinds on damaged objects
+        raise unreadable(f"{filename}: page {number}: {type(exc).__name__}: {exc}") from exc
+    try:
+        box = page.mediabox
+        size = (float(box.width), float(box.height))
+    except Exception:  # noqa: BLE001 - a damaged box: render at the usual size
+        size = A4
+    try:
+        if use_ocr and pdf_reader.needs_ocr(page):
+            return True, "", size
+        text = "\n".join(pdf_reader.page_paragraphs(page))
+        # No text layer though the content looked like text (glyphs drawn as paths).
+        return bool(use_ocr and not text.strip() and pdf_reader.page_layers(page)[1]), text, size
+    except DocumentError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds on damaged content
+        if not use_ocr:
+            raise unreadable(f"{filename}: page {number}: {type(exc).__name__}: "
+                             f"{exc}") from exc
+        log.warning("%s: page %d: text layer unreadable (%s: %s), recognised instead",
+                    filename, number, type(exc).__name__, exc)
+        return True, "", size
 
 
 HYPHENATED_BREAK = re.compile(r"(\w)-\n(?=[a-zà-ÿ])")

@@ -205,3 +205,17 @@ def test_a_page_scanned_sideways_is_read_again_upright():
     [page] = pages(data, "paysage.pdf")
     assert page.ocr and page.confidence > 85
     assert "Le tribunal judiciaire de Paris" in page.text
+
+
+def test_a_page_whose_text_layer_is_damaged_is_recognised_and_flagged_not_the_file_lost():
+    data = pdf_bytes([["Page un."], ["Page deux."]]).replace(
+        b"<< /Length 50 >>", b"<< /Length 50 /Filter /LZWDecode >>")
+    assert data.count(b"/LZWDecode") == 1  # page 2's content is now garbage to decode
+    info = documents.inspect(data, "abime.pdf", **LIMITS)
+    assert (info.pages, info.ocr_pages, info.error) == (2, 1, None)
+    first, second = pages(data, "abime.pdf")
+    assert (first.text, first.ocr) == ("Page un.", False)
+    assert second.ocr and second.confidence < documents.LOW_CONFIDENCE
+    with pytest.raises(DocumentError) as raised:
+        pages(data, "abime.pdf", ocr=False)
+    assert raised.value.code == "document_illisible"
