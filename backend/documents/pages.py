@@ -37,7 +37,7 @@ class PageData(NamedTuple):
     text: str
     ocr: bool = False
     confidence: float | None = None
-    headings: list[str] = []
+    headings: tuple[str, ...] = ()
 
 
 def blocks_of(kind: str, data: bytes, filename: str, work: Budget) -> list[tuple[str, str]]:
@@ -73,7 +73,7 @@ def sections(blocks: Iterable[tuple[str, str]], size: int = SECTION_CHARS) -> li
     def flush() -> None:
         nonlocal lines, headings, length
         if lines:
-            result.append(PageData(len(result) + 1, "\n".join(lines), headings=headings))
+            result.append(PageData(len(result) + 1, "\n".join(lines), headings=tuple(headings)))
         lines, headings, length = [], [], 0
 
     for text, kind in blocks:

@@ -151,3 +151,9 @@ def test_an_msg_without_a_text_body_is_read_from_its_html_body():
                           "jointes.</p></body></html>" + " " * 5000)
     [page] = pages(data, "pieces.msg")
     assert page.text.endswith("Objet : Pièces\nBonjour,\nLes pièces sont jointes.")
+
+
+def test_a_text_that_quotes_a_pdf_header_is_still_text():
+    data = "Le fichier joint commence par « %PDF-1.7 » : il est intact.".encode()
+    [page] = pages(data, "note.txt")
+    assert page.text == "Le fichier joint commence par « %PDF-1.7 » : il est intact."
