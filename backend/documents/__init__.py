@@ -21,6 +21,7 @@ with a confidence (:mod:`.pages`, :mod:`.ocr`), always in a sandbox child.
 """
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any, Iterator, Literal, Mapping
@@ -260,9 +261,12 @@ def read_pages(data: bytes, filename: str, *, max_bytes: int, max_pages: int, oc
     Tesseract or its French data is missing, or every reader stays busy.
     """
     kind = _checked_format(data, filename, max_bytes)
-    for found in sandbox.pages_isolated(kind, data, filename, max_pages=max_pages,
-                                        start=start_page, end=end_page, ocr=ocr,
-                                        workers=max(1, min(workers, MAX_WORKERS)), dpi=dpi,
-                                        page_seconds=page_seconds):
-        yield Page(found["number"], found["text"], found["ocr"], found["confidence"],
-                   list(found["headings"]))
+    reading = sandbox.pages_isolated(kind, data, filename, max_pages=max_pages,
+                                     start=start_page, end=end_page, ocr=ocr,
+                                     workers=max(1, min(workers, MAX_WORKERS)), dpi=dpi,
+                                     page_seconds=page_seconds)
+    # Closed at once when the caller stops early: the child and its programs end with it.
+    with closing(reading):
+        for found in reading:
+            yield Page(found["number"], found["text"], found["ocr"], found["confidence"],
+                       list(found["headings"]))

@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 from dataclasses import dataclass
+from typing import Callable
 
 from .errors import DocumentError
 
@@ -44,6 +45,8 @@ RETRY_MIN_WORDS = 10
 ORIENTED_SEGMENTATION = "1"
 # CPU seconds of one program for one page.
 PAGE_CPU_SECONDS = 60
+# How often a wait for Tesseract checks whether the reader is still wanted.
+POLL_SECONDS = 0.2
 
 UNAVAILABLE_MESSAGE = ("La reconnaissance de caractères (Tesseract, français) n'est pas disponible "
                        "sur ce serveur : les pages numérisées ne peuvent pas être lues.")
@@ -76,6 +79,10 @@ def page_dpi(width_points: float, height_points: float, dpi: int = DPI) -> int:
     return max(30, min(dpi, int(math.sqrt(MAX_PIXELS / area))))
 
 
+class Abandoned(Exception):
+    """The reader of these pages went away: stop recognising them."""
+
+
 @dataclass
 class Recognised:
     text: str
@@ -103,17 +110,20 @@ class Job:
             preexec_fn=_limits)
         self.render.stdout.close()  # tesseract holds the pipe now
 
-    def result(self) -> Recognised:
+    def result(self, abandoned: Callable[[], bool] = lambda: False) -> Recognised:
         """Wait for the page; a page that cannot be rendered comes back empty with
         confidence 0 (flagged, never dropped); a Tesseract that fails is a 503. A page read
-        badly is read again with orientation detection, and the better reading kept."""
-        first = self._wait()
+        badly is read again with orientation detection, and the better reading kept.
+
+        Raises :class:`Abandoned` (the programs killed) as soon as ``abandoned()`` says
+        nobody waits for the page any more."""
+        first = self._wait(abandoned)
         if (self.segmentation != PAGE_SEGMENTATION or first.confidence >= RETRY_BELOW_CONFIDENCE
                 or first.words < RETRY_MIN_WORDS):
             return first
         retry = Job(self.pdf_fd, self.number, self.dpi, ORIENTED_SEGMENTATION)
         try:
-            second = retry._wait()
+            second = retry._wait(abandoned)
         except DocumentError as error:  # no orientation data: the first reading stands
             log.warning("page %d: orientation retry failed: %s", self.number, error.detail)
             return first
@@ -121,8 +131,16 @@ class Job:
             retry.kill()
         return second if second.confidence > first.confidence else first
 
-    def _wait(self) -> Recognised:
-        out, err = self.recognise.communicate()
+    def _wait(self, abandoned: Callable[[], bool]) -> Recognised:
+        while True:
+            try:
+                # communicate() keeps what it read when it times out: nothing is lost.
+                out, err = self.recognise.communicate(timeout=POLL_SECONDS)
+                break
+            except subprocess.TimeoutExpired:
+                if abandoned():
+                    self.kill()
+                    raise Abandoned(f"page {self.number}") from None
         rendered = self.render.wait()
         if rendered != 0:
             log.warning("page %d could not be rendered (pdftoppm exit %d)", self.number, rendered)

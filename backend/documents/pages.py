@@ -17,7 +17,7 @@ import logging
 import os
 import re
 from collections import deque
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from . import docx_reader, ocr, pdf_reader
 from .budget import Budget
@@ -140,12 +140,13 @@ def _refuse_empty_or_long(found: list[PageData], filename: str, max_pages: int) 
 
 
 def read(kind: str, data: bytes, filename: str, *, max_pages: int, start: int,
-         end: int | None, use_ocr: bool, workers: int, dpi: int,
-         work: Budget) -> Iterator[PageData]:
-    """The pages ``start``..``end`` of a file, one at a time."""
+         end: int | None, use_ocr: bool, workers: int, dpi: int, work: Budget,
+         abandoned: Callable[[], bool] = lambda: False) -> Iterator[PageData]:
+    """The pages ``start``..``end`` of a file, one at a time; a wait for Tesseract ends
+    (:class:`.ocr.Abandoned`) as soon as ``abandoned()`` is true."""
     if kind == "pdf":
         yield from _pdf_pages(data, filename, max_pages=max_pages, start=start, end=end,
-                              use_ocr=use_ocr, workers=workers, dpi=dpi)
+                              use_ocr=use_ocr, workers=workers, dpi=dpi, abandoned=abandoned)
         return
     found = sections(blocks_of(kind, data, filename, work))
     _refuse_empty_or_long(found, filename, max_pages)
@@ -154,7 +155,8 @@ def read(kind: str, data: bytes, filename: str, *, max_pages: int, start: int,
 
 
 def _pdf_pages(data: bytes, filename: str, *, max_pages: int, start: int, end: int | None,
-               use_ocr: bool, workers: int, dpi: int) -> Iterator[PageData]:
+               use_ocr: bool, workers: int, dpi: int,
+               abandoned: Callable[[], bool]) -> Iterator[PageData]:
     """Text pages as read, scans through Tesseract, up to ``workers`` pages recognised at
     once; pages come out in order."""
     reader, count = pdf_reader.open_pdf(data, filename, max_pages=max_pages)
@@ -176,9 +178,9 @@ def _pdf_pages(data: bytes, filename: str, *, max_pages: int, start: int, end: i
                                or len(pending) > workers + LOOKAHEAD_PAGES):
                 item = pending.popleft()
                 in_flight -= isinstance(item, ocr.Job)
-                yield _finished(item)
+                yield _finished(item, abandoned)
         while pending:
-            yield _finished(pending.popleft())
+            yield _finished(pending.popleft(), abandoned)
     finally:
         for item in pending:
             if isinstance(item, ocr.Job):
@@ -227,10 +229,10 @@ def _classify(reader, number: int, filename: str,  # noqa: ANN001 - pypdf PdfRea
 HYPHENATED_BREAK = re.compile(r"(\w)-\n(?=[a-zà-ÿ])")
 
 
-def _finished(item: PageData | ocr.Job) -> PageData:
+def _finished(item: PageData | ocr.Job, abandoned: Callable[[], bool]) -> PageData:
     if isinstance(item, PageData):
         return item
-    recognised = item.result()
+    recognised = item.result(abandoned)
     # Tesseract's lines, joined into paragraphs the way PDF text layers are.
     paragraphs = [" ".join(HYPHENATED_BREAK.sub(r"\1", block).split())
                   for block in recognised.text.split("\n\n")]

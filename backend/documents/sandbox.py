@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import resource
+import select
 import signal
 import socket
 import struct
@@ -268,12 +269,18 @@ def _child(conn: socket.socket) -> None:
 
 def _child_pages(conn: socket.socket, request: dict[str, Any], data: bytes, budget: Budget,
                  seconds: int) -> None:
-    """One JSON line per page, the alarm set again after each; then ``{"end": true}``."""
+    """One JSON line per page, the alarm set again after each; then ``{"end": true}``.
+
+    The worker closing its end (it stopped reading) ends this child at once, even while it
+    waits for Tesseract: the socket then reports a hang-up."""
+    hangup = select.poll()
+    hangup.register(conn, select.POLLHUP | select.POLLERR)
     try:
         for page in pages.read(request["kind"], data, request["filename"],
                                max_pages=request["max_pages"], start=request["start"],
                                end=request["end"], use_ocr=request["ocr"],
-                               workers=request["workers"], dpi=request["dpi"], work=budget):
+                               workers=request["workers"], dpi=request["dpi"], work=budget,
+                               abandoned=lambda: bool(hangup.poll(0))):
             conn.sendall(json.dumps(page._asdict(), ensure_ascii=False).encode() + b"\n")
             signal.alarm(seconds)
         answer: dict[str, Any] = {"end": True}
