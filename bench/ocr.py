@@ -14,6 +14,8 @@ rendered to 200-dpi greyscale images, as a scanner makes them), then prints
   sandbox, in the same run (a ratio: the machine is shared);
 - the peak memory of one page's programs (pdftoppm, tesseract), and this process's growth
   over the pages (it should not grow with them);
+- the wall time of ``inspect`` for an upload of 60 files (PDF, Word, mail), as the dossier's
+  upload request runs it, and the CPU a file read in ranges of 20 pages costs over one read;
 - the projection for the issue's dossier (500 text pages, 100 scans) on 2 cores.
 """
 from __future__ import annotations
@@ -32,7 +34,7 @@ from backend import documents  # noqa: E402
 from backend.documents import pages  # noqa: E402
 from backend.documents.budget import Budget  # noqa: E402
 from backend.documents.ocr import DPI as OCR_DPI  # noqa: E402
-from tests.documents.samples import pdf_bytes, scanned_pdf_bytes  # noqa: E402
+from tests.documents.samples import docx_bytes, pdf_bytes, scanned_pdf_bytes  # noqa: E402
 
 WORDS = ("le tribunal judiciaire statue publiquement contradictoirement en premier ressort "
          "condamne la société Alpha à payer à monsieur Durand la somme de euros au titre du "
@@ -125,6 +127,32 @@ def main() -> None:
     children_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"memory: largest program {children_peak:.0f} MB; this process grew "
           f"{rss_mb() - rss_before:+.0f} MB over {text_pages + 3 * scans} pages")
+
+    upload = []
+    for number in range(20):
+        upload.append((f"piece-{number}.pdf", pdf_bytes(sources[:15])))
+        upload.append((f"note-{number}.docx", docx_bytes([("heading", "Motifs")] + [
+            ("paragraph", " ".join(lines)) for lines in sources[:3]])))
+        upload.append((f"courriel-{number}.eml", (
+            "From: greffe@justice.fr\nTo: avocat@barreau.fr\nSubject: Renvoi\n"
+            "Content-Type: text/plain; charset=utf-8\n\n" + "\n".join(sources[0])).encode()))
+    started = time.perf_counter()
+    infos = [documents.inspect(data, name, **limits) for name, data in upload]
+    assert not any(info.error for info in infos)
+    print(f"upload of {len(upload)} files ({sum(len(d) for _, d in upload) // 1024} KB, "
+          f"{sum(i.pages for i in infos)} pages): inspect {time.perf_counter() - started:.1f} s "
+          "wall in all")
+
+    long_pdf = pdf_bytes([sources[n % len(sources)] for n in range(600)])
+    whole, _ = read_here(long_pdf)
+    before = cpu()
+    for first in range(1, 601, 20):
+        list(pages.read("pdf", long_pdf, "long.pdf", max_pages=10_000, start=first,
+                        end=first + 19, use_ocr=True, workers=1, dpi=200,
+                        work=Budget("long.pdf")))
+    ranged = cpu() - before
+    print(f"600-page text PDF: {whole:.1f} s CPU in one read, {ranged:.1f} s in 30 ranges of 20 "
+          "(each range opens the file again)")
 
     walls = {}
     for workers in (1, 2):
