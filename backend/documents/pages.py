@@ -110,21 +110,25 @@ def inspect(kind: str, data: bytes, filename: str, max_pages: int, work: Budget)
     found from their content streams, without extracting text."""
     if kind == "pdf":
         reader, count = pdf_reader.open_pdf(data, filename, max_pages=max_pages)
-        scans = 0
+        scans, drawn = 0, False
         try:
             pages = reader.pages
             for number in range(count):
                 work.check()
                 try:
-                    scans += pdf_reader.needs_ocr(pages[number])
+                    text_bytes, has_image = pdf_reader.page_layers(pages[number])
                 except Exception:  # noqa: BLE001 - damaged content: read_pages recognises it
-                    scans += 1
+                    scans, drawn = scans + 1, True
+                    continue
+                scans += has_image and text_bytes < pdf_reader.MIN_TEXT_BYTES
+                drawn = drawn or has_image or text_bytes > 0
         except DocumentError:
             raise
         except Exception as exc:  # pypdf raises many kinds on a damaged page tree
             raise unreadable(f"{filename}: {type(exc).__name__}: {exc}") from exc
-        if count == 0:
-            raise empty(f"{filename}: no pages")
+        if not drawn:
+            raise empty(f"{filename}: {count} pages without text or image",
+                        "Ce PDF ne contient ni texte ni image : ses pages sont vides.")
         return {"pages": count, "ocr_pages": scans}
     found = sections(blocks_of(kind, data, filename, work))
     _refuse_empty_or_long(found, filename, max_pages)
