@@ -51,6 +51,8 @@ POLL_SECONDS = 0.2
 UNAVAILABLE_MESSAGE = ("La reconnaissance de caractères (Tesseract, français) n'est pas disponible "
                        "sur ce serveur : les pages numérisées ne peuvent pas être lues.")
 PR_SET_PDEATHSIG = 1
+# Loaded here, not between fork and exec where only async-signal-safe work belongs.
+_LIBC = ctypes.CDLL(None)
 
 
 def unavailable(detail: str) -> DocumentError:
@@ -68,8 +70,8 @@ def _limits() -> None:
     """In the program's process, before exec: its own CPU limit, and death with its parent."""
     resource.setrlimit(resource.RLIMIT_CPU, (PAGE_CPU_SECONDS, PAGE_CPU_SECONDS + 1))
     try:
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except AttributeError:  # not Linux: the sandbox child's alarm still bounds the page
         pass
 
 
@@ -98,6 +100,8 @@ class Job:
         self.number, self.pdf_fd, self.dpi, self.segmentation = number, pdf_fd, dpi, segmentation
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "OMP_THREAD_LIMIT": "1",
                "LANG": "C.UTF-8"}
+        if "TESSDATA_PREFIX" in os.environ:  # a deployment's own language data
+            env["TESSDATA_PREFIX"] = os.environ["TESSDATA_PREFIX"]
         self.render = subprocess.Popen(
             ["pdftoppm", "-r", str(dpi), "-gray", "-f", str(number), "-l", str(number),
              f"/proc/self/fd/{pdf_fd}"],
@@ -142,15 +146,16 @@ class Job:
                     self.kill()
                     raise Abandoned(f"page {self.number}") from None
         rendered = self.render.wait()
-        if rendered != 0:
-            log.warning("page %d could not be rendered (pdftoppm exit %d)", self.number, rendered)
-            return Recognised("", 0.0, 0)
+        # Tesseract first: when it fails at start, pdftoppm dies of the broken pipe.
         if self.recognise.returncode != 0:
             detail = err.decode("utf-8", "replace").strip()[-300:]
             if "language" in detail.lower() or "tessdata" in detail.lower():
                 raise unavailable(f"tesseract: {detail}")
             log.warning("page %d: tesseract exit %d: %s", self.number,
                         self.recognise.returncode, detail)
+            return Recognised("", 0.0, 0)
+        if rendered != 0:
+            log.warning("page %d could not be rendered (pdftoppm exit %d)", self.number, rendered)
             return Recognised("", 0.0, 0)
         return parse_tsv(out.decode("utf-8", "replace"))
 

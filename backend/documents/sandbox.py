@@ -81,6 +81,8 @@ def _server() -> tuple[str, threading.BoundedSemaphore]:
                    "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
                    # Tesseract: one core per page; parallel pages are separate processes.
                    "OMP_THREAD_LIMIT": "1"}
+            if "TESSDATA_PREFIX" in os.environ:
+                env["TESSDATA_PREFIX"] = os.environ["TESSDATA_PREFIX"]
             _state["server"] = subprocess.Popen(
                 [sys.executable, "-m", "backend.documents.sandbox", str(listener.fileno())],
                 pass_fds=[listener.fileno()], cwd=ROOT, env=env, stdin=subprocess.DEVNULL)

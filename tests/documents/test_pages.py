@@ -219,3 +219,40 @@ def test_a_page_whose_text_layer_is_damaged_is_recognised_and_flagged_not_the_fi
     with pytest.raises(DocumentError) as raised:
         pages(data, "abime.pdf", ocr=False)
     assert raised.value.code == "document_illisible"
+
+
+@pytest.fixture
+def reader_environment():
+    """Set environment variables for a fresh reader server; the usual one comes back after."""
+    import os
+
+    from backend.documents import sandbox
+
+    def restart() -> None:
+        server = sandbox._state["server"]
+        if server is not None and server.poll() is None:
+            server.terminate()
+            server.wait(timeout=10)
+
+    saved = dict(os.environ)
+
+    def set_environment(**variables: str) -> None:
+        os.environ.update(variables)
+        restart()
+
+    yield set_environment
+    os.environ.clear()
+    os.environ.update(saved)
+    restart()
+
+
+def test_without_the_french_data_scans_are_refused_as_unavailable_not_read_wrong(
+        reader_environment, tmp_path):
+    (tmp_path / "eng.traineddata").symlink_to("/usr/share/tesseract-ocr/5/tessdata/eng.traineddata")
+    reader_environment(TESSDATA_PREFIX=str(tmp_path))
+    with pytest.raises(DocumentError) as info:
+        pages(scanned_pdf_bytes([JUDGMENT]), "scan.pdf")
+    assert (info.value.status, info.value.code) == (503, "ocr_indisponible")
+    assert "Tesseract" in info.value.message and "fra" in info.value.detail
+    # Text pages do not need Tesseract.
+    assert pages(pdf_bytes([["Texte."]]), "texte.pdf")[0].text == "Texte."
