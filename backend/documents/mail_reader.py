@@ -147,9 +147,10 @@ MESSAGE_PROPERTIES_HEADER = 32
 
 def _string_property(ole, storage: str, prop: int, filename: str) -> str:  # noqa: ANN001
     """A string property of a storage (Unicode, 8-bit or binary), '' when absent."""
+    # Outlook ends string streams with a null character (two bytes in UTF-16).
     for kind, decoder in (("001F", lambda raw: raw.decode("utf-16-le", "replace")),
-                          ("001E", lambda raw: decode(raw, filename)),
-                          ("0102", lambda raw: decode(raw, filename))):
+                          ("001E", lambda raw: decode(raw.rstrip(b"\x00"), filename)),
+                          ("0102", lambda raw: decode(raw.rstrip(b"\x00"), filename))):
         name = f"{storage}__substg1.0_{prop:04X}{kind}"
         if ole.exists(name):
             if ole.get_size(name) > MAX_STREAM_BYTES:

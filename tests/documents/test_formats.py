@@ -157,3 +157,13 @@ def test_a_text_that_quotes_a_pdf_header_is_still_text():
     data = "Le fichier joint commence par « %PDF-1.7 » : il est intact.".encode()
     [page] = pages(data, "note.txt")
     assert page.text == "Le fichier joint commence par « %PDF-1.7 » : il est intact."
+
+
+def test_an_msg_of_an_older_outlook_in_windows_1252_keeps_its_accents():
+    data = msg_bytes(subject="Réquisitions du parquet", sender="Procureur de la République",
+                     sender_email="parquet@justice.fr", to="Greffe correctionnel",
+                     body="Le parquet requiert l'application de la loi pénale.", unicode=False)
+    [page] = pages(data, "requisitions.msg")
+    assert page.headings == ["Objet : Réquisitions du parquet"]
+    assert page.text.endswith("Le parquet requiert l'application de la loi pénale.")
+    assert page.text.startswith("De : Procureur de la République <parquet@justice.fr>")
