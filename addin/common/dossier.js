@@ -216,7 +216,7 @@ export function saveBlob(blob, name) {
  * @returns {string}
  */
 export function exportName(dossier) {
-  const title = String((dossier && dossier.title) || 'dossier').replace(/[\\/:*?"<>|\u0000-\u001f]+/g, ' ').trim().slice(0, 80);
+  const title = String((dossier && dossier.title) || 'dossier').replace(/[\\/:*?"<>|\u0000-\u001f]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80);
   return `Synthèse – ${title || 'dossier'}.docx`;
 }
 
