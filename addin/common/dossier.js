@@ -412,8 +412,9 @@ function renderItem(item, onOpen) {
 
 function renderPieces(pieces, onOpen) {
   return h('ul', { className: 'plume-results dossier-pieces', 'aria-label': 'Inventaire des pièces' },
-    pieces.map((piece) => h('li', { className: 'plume-card' },
-      h('p', { className: 'plume-card__title' }, referenceButton({ file: piece.file, page: 1 }, onOpen)),
+    pieces.map((piece) => h('li', { className: 'plume-card', dataset: { piece: piece.file } },
+      // A file that was not read has no page to open.
+      h('p', { className: 'plume-card__title' }, piece.pages ? referenceButton({ file: piece.file, page: 1 }, onOpen) : piece.file),
       h('p', { className: 'plume-card__meta' }, [piece.type, piece.date ? formatLongDate(piece.date) : null,
         piece.author, piece.pages ? plural(piece.pages, 'page') : null].filter(Boolean).join(' · ')))));
 }
@@ -442,8 +443,9 @@ export function renderSynthesis(synthesis, onOpen) {
   for (const section of sections) {
     const items = Array.isArray(section.items) ? section.items : [];
     const body = [];
-    if (items.length) body.push(h('ul', { className: 'dossier-items' }, items.map((item) => renderItem(item, onOpen))));
+    // The pièces read best as their cards (type, date, author, pages) than as sentences.
     if (section.id === 'pieces' && pieces.length) body.push(renderPieces(pieces, onOpen));
+    else if (items.length) body.push(h('ul', { className: 'dossier-items' }, items.map((item) => renderItem(item, onOpen))));
     if (!body.length) body.push(h('p', { className: 'plume-card__meta' }, 'Rien relevé dans le dossier.'));
     parts.push(h('section', { className: 'dossier-section', dataset: { section: section.id || '' } },
       h('h4', null, frenchTypography(section.title || '')), body));
@@ -468,14 +470,15 @@ export function synthesisText(synthesis) {
   if (meta.length) lines.push(meta.join(' — '));
   for (const section of s.sections || []) {
     lines.push('', section.title || '');
-    for (const item of section.items || []) {
+    const usePieces = section.id === 'pieces' && (s.pieces || []).length;
+    for (const item of usePieces ? [] : section.items || []) {
       const refs = (item.references || []).map((r) => `[${r.file}${r.page ? `, p. ${r.page}` : ''}]`).join(' ');
       const flags = (item.flags || []).map((f) => FLAG_TEXT[f] || f);
       lines.push(`- ${item.date ? `${formatLongDate(item.date)} — ` : ''}${item.party ? `${item.party} : ` : ''}${item.text || ''}`
         + `${refs ? ` ${refs}` : ''}${flags.length ? ` (à vérifier : ${flags.join(' ')})` : ''}`);
     }
-    if (section.id === 'pieces') {
-      for (const piece of s.pieces || []) {
+    if (usePieces) {
+      for (const piece of s.pieces) {
         lines.push(`- ${piece.file}${[piece.type, piece.date ? formatLongDate(piece.date) : null, piece.author,
           piece.pages ? plural(piece.pages, 'page') : null].filter(Boolean).map((x) => ` — ${x}`).join('')}`);
       }

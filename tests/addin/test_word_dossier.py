@@ -250,16 +250,28 @@ def test_a_dossier_from_files_to_tracked_insertion(served, fake_llm, open_pane, 
     assert api(again, f"/dossiers/{dossier_id}").status == 404
 
 
-def test_without_the_event_stream_the_pane_polls(served, open_pane):
-    page = open_dossier_tab(open_pane, served["base"])
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_without_the_event_stream_the_pane_polls(theme, served, open_pane, screenshot):
+    dark = {"theme": {"bodyBackgroundColor": "#292929", "bodyForegroundColor": "#ffffff",
+                      "controlBackgroundColor": "#1f1f1f", "controlForegroundColor": "#ffffff"}} if theme == "dark" else {}
+    page = open_pane(served["base"], color_scheme=theme, globals={"__officeMockConfig": {
+        "paragraphs": ["Premier paragraphe du jugement."], "selection": [0, 0], **dark}})
+    open_tab(page, "dossier")
     streams = []
     page.route("**/api/v1/dossiers/*/events", lambda route: (streams.append(route.request.url), route.abort()))
-    page.set_input_files("#dossier-files", files("conclusions.pdf", "note.txt"))
+    page.set_input_files("#dossier-files", files("conclusions.pdf", "note.txt", "protege.pdf"))
     page.click("#dossier-prepare")
+    page.wait_for_selector("#dossier-start")
+    problems = serious_violations(page, f"inventaire ({theme})")
     page.click("#dossier-start")
     page.wait_for_selector(".dossier-synthesis", timeout=90_000)
     assert len(streams) == 1  # tried once, then the state was read every few seconds
     assert page.locator("#dossier-view [data-state=done]").inner_text() == "Terminé"
+    page.wait_for_selector("#dossier-result [data-action=insert]")
+    problems += serious_violations(page, f"synthèse ({theme})")
+    if theme == "dark":  # the light screens are the first test's
+        screenshot(page, "word-dossier-resultat-sombre")
+    assert problems == [], json.dumps(problems, ensure_ascii=False, indent=1)
 
 
 def test_a_waiting_dossier_is_cancelled_with_escape_then_deleted(serve_dossiers, fake_llm, open_pane, screenshot):
