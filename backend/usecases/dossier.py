@@ -474,6 +474,16 @@ def run(ctx: jobs.JobContext) -> dict[str, Any]:
     return result
 
 
+class _CancelFlag:
+    """What the gateway watches between two pieces of an answer: the job's cancellation."""
+
+    def __init__(self, ctx: jobs.JobContext):
+        self.ctx = ctx
+
+    def is_set(self) -> bool:
+        return self.ctx.cancelled
+
+
 class DossierRun:
     """One run of a dossier job (a resumed run gets the finished steps back)."""
 
@@ -498,6 +508,7 @@ class DossierRun:
         self.map_seconds: list[float] = []
         self.map_results: list[dict[str, Any]] = []
         self.fence = Fence()
+        self.cancel_flag = _CancelFlag(ctx)
 
     # -- reading -----------------------------------------------------------------------------
     def execute(self) -> dict[str, Any]:
@@ -514,6 +525,8 @@ class DossierRun:
         steps = [(f"map:{i}", lambda i=i, p=part: self._map(gw, model, i, len(parts), p))
                  for i, part in enumerate(parts)]
         self.map_results = self.ctx.map_steps(steps, concurrency=self.limits["map_concurrency"])
+        if self.ctx.cancelled:
+            raise jobs.Cancelled()
         self._progress("Rédaction de la synthèse…")
         synthesis_ = self._reduce(model)
         inventory = [{**f, "low_confidence_pages": self.lows.get(f["name"], []),
@@ -641,7 +654,13 @@ class DossierRun:
         for attempt in range(2):
             if self.ctx.cancelled:
                 raise jobs.Cancelled()
-            answer = gw.complete(MODEL_TASK, messages, max_tokens=self.output)
+            try:
+                answer = gw.complete(MODEL_TASK, messages, max_tokens=self.output,
+                                     cancel=self.cancel_flag)
+            except AppError:
+                if self.ctx.cancelled:  # the call was cut because the owner cancelled
+                    raise jobs.Cancelled() from None
+                raise
             usages.append(dict(answer.usage or {}))
             text = answer.text
             parsed = parse_answer(text)
