@@ -339,11 +339,28 @@ def events(user: User, dossier_id: str, *, timeout: float = 15.0,
         job = jobs.wait_for_change(dossier_id, owner, job.version, timeout=timeout)
 
 
+PURGE_EVERY_S = 3600.0
+_last_purge = [0.0]
+
+
 def purge_expired() -> int:
-    """Delete the dossiers finished before the retention (PLUME_DOSSIER_RETENTION_DAYS) with
-    their files and synthesis (the retention job of every kind: ``jobs.purge_finished``)."""
+    """Delete the dossiers finished (or held and never started) before the retention
+    (PLUME_DOSSIER_RETENTION_DAYS), with their files, steps and synthesis; how many.
+    Their records stay: they hold no text."""
     days = current_app.config["DOSSIER_RETENTION_DAYS"]
-    return jobs.purge_finished(datetime.now(timezone.utc) - timedelta(days=days))
+    return jobs.purge_finished(datetime.now(timezone.utc) - timedelta(days=days), kind=KIND)
+
+
+def _purge_now_and_then() -> None:
+    """Workers purge expired dossiers at most once an hour each (``python -m backend
+    dossiers purge`` does it at once, e.g. from cron)."""
+    if time.monotonic() - _last_purge[0] < PURGE_EVERY_S and _last_purge[0]:
+        return
+    _last_purge[0] = time.monotonic()
+    try:
+        purge_expired()
+    except Exception:  # noqa: BLE001 - retention is retried at the next dossier
+        log.exception("expired dossiers not purged")
 
 
 # --- the record ---------------------------------------------------------------------------------
@@ -363,6 +380,7 @@ def _finish_record(state: dict[str, Any], outcome: str, code: str | None,
 @jobs.handler(KIND)
 def run(ctx: jobs.JobContext) -> dict[str, Any]:
     """Read, map, reduce (see the module docstring); the record is finished on every verdict."""
+    _purge_now_and_then()
     state = ctx.params["record"]
     call = metering.resume(state)
     work = DossierRun(ctx, call)
