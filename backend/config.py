@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from .audit import settings as audit_settings
 from .auth import settings as auth_settings
 from .db import settings as db_settings
+from .documents import settings as documents_settings
 from .jobs import settings as jobs_settings
 from .llm import settings as llm_settings
 from .manifests import settings as manifests_settings
@@ -29,7 +30,7 @@ def all_settings() -> list[Setting]:
     return [*CORE_SETTINGS, *db_settings.SETTINGS, *llm_settings.SETTINGS,
             *retrieval_settings.SETTINGS, *auth_settings.SETTINGS, *audit_settings.SETTINGS,
             *mail_settings.SETTINGS, *manifests_settings.SETTINGS, *jobs_settings.SETTINGS,
-            *dossier_settings.SETTINGS]
+            *documents_settings.SETTINGS, *dossier_settings.SETTINGS]
 
 
 def load(overrides: Mapping[str, Any] | None = None,
@@ -85,7 +86,7 @@ def _validate(config: dict[str, Any], settings: Iterable[Setting]) -> None:
             "(Office only loads add-ins over https; plain http is allowed for localhost only)"
         )
     for room in (llm_settings, retrieval_settings, auth_settings, audit_settings, mail_settings,
-                 manifests_settings, jobs_settings, dossier_settings):
+                 manifests_settings, jobs_settings, documents_settings, dossier_settings):
         room.validate(config)
 
 

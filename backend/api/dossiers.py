@@ -14,6 +14,7 @@ import os
 from typing import Iterator
 from urllib.parse import quote
 
+import click
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from ..auth import current_user
@@ -22,7 +23,7 @@ from ..usecases import dossier, dossier_export
 from ..usecases.assist import SSE_HEADERS, sse
 from .openapi import JSON_ERROR, error_responses
 
-bp = Blueprint("dossiers", __name__)
+bp = Blueprint("dossiers", __name__, cli_group="dossiers")
 
 BASE = "/api/v1/dossiers"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -133,6 +134,12 @@ def file(dossier_id: str, name: str):
                              "Content-Disposition": f"inline; filename=\"{ascii_name}\"; "
                                                     f"filename*=UTF-8''{quote(name)}",
                              "X-Content-Type-Options": "nosniff"})
+
+
+@bp.cli.command("purge")
+def purge_command() -> None:
+    """Delete the dossiers past their retention (PLUME_DOSSIER_RETENTION_DAYS) with their files."""
+    click.echo(f"Dossiers supprimés : {dossier.purge_expired()}.")
 
 
 # --- OpenAPI --------------------------------------------------------------------------------------

@@ -13,18 +13,31 @@ side (:mod:`.sandbox`), so a heavy file neither exhausts a worker nor holds up t
 
 Used by the Outlook pane's attachment summaries (through the gateway) and by case-law
 ingestion (:mod:`backend.retrieval`).
+
+A dossier's files (PDF, scanned PDF, .docx, .odt, .txt, .eml, .msg) are read another way,
+for long work: :func:`inspect` counts a file's pages and scans in the request, and
+:func:`read_pages` yields its :class:`Page` s one at a time, scans recognised by Tesseract
+with a confidence (:mod:`.pages`, :mod:`.ocr`), always in a sandbox child.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import PurePath
+from typing import Any, Iterator, Literal, Mapping
 
 from ..cooperative import offload
-from . import budget, sandbox
+from . import budget, formats, sandbox
 from .errors import DocumentError, empty, encrypted, too_large, unreadable, unsupported
+from .ocr import DPI as OCR_DPI
+from .settings import LOW_CONFIDENCE
 
 __all__ = ["Document", "Paragraph", "DocumentError", "read_document", "SUPPORTED_EXTENSIONS",
-           "init_app"]
+           "init_app", "FileInfo", "Page", "inspect", "read_pages", "LOW_CONFIDENCE",
+           "low_confidence", "FORMATS", "PAGE_SECONDS"]
+
+FORMATS = formats.FORMATS
+# Wall-clock seconds one page may take in the sandbox (a scan: render and recognise).
+PAGE_SECONDS = 90.0
 
 SUPPORTED_EXTENSIONS = (".docx", ".pdf")
 Kind = Literal["heading", "paragraph", "table"]
@@ -154,3 +167,98 @@ def read_document(data: bytes, filename: str, *, max_bytes: int, max_pages: int,
 
 def init_app(app) -> None:  # noqa: ANN001 - kept for symmetry with the other rooms
     """Nothing to set up: reading files needs no state."""
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What a dossier's file holds, found quickly (:func:`inspect`).
+
+    ``pages``: a PDF's pages, or the sections of a file without fixed pages (see
+    :func:`read_pages`); ``ocr_pages``: PDF pages without a text layer, to recognise.
+    ``format`` is None when the type itself is refused; ``error`` says why a file cannot be
+    read (its ``to_dict()`` is the JSON error shape).
+    """
+
+    name: str
+    format: str | None
+    size: int
+    pages: int | None = None
+    ocr_pages: int = 0
+    error: DocumentError | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a dossier's file: the unit a reference « [file, page] » cites.
+
+    ``ocr``: the text was recognised from an image; ``confidence``: Tesseract's mean word
+    confidence (0-100) for such a page, None otherwise; ``headings``: the headings that
+    start on this page (Word, OpenDocument, text), in order.
+    """
+
+    number: int
+    text: str
+    ocr: bool = False
+    confidence: float | None = None
+    headings: list[str] = field(default_factory=list)
+
+
+def low_confidence(config: Mapping[str, Any]) -> float:
+    """The confidence below which a recognised page is flagged, from the app's configuration
+    (``PLUME_OCR_MIN_CONFIDENCE``; :data:`LOW_CONFIDENCE` when unset)."""
+    return float(config.get("OCR_MIN_CONFIDENCE", LOW_CONFIDENCE))
+
+
+def _checked_format(data: bytes, filename: str, max_bytes: int) -> str:
+    if len(data) > max_bytes:
+        raise too_large(f"{filename}: {len(data)} bytes > {max_bytes}")
+    if not data:
+        raise empty(f"{filename}: zero bytes", "Ce fichier est vide.")
+    return formats.detect(data, filename)
+
+
+def inspect(data: bytes, filename: str, *, max_bytes: int, max_pages: int,
+            max_seconds: float = budget.MAX_SECONDS) -> FileInfo:
+    """Format, size, pages and scans of a dossier's file, in a sandbox child.
+
+    Quick enough for the upload request (the PDF's text is not extracted: scans are found
+    from the page contents). Never raises for a bad file: ``error`` is set (too large, too
+    many pages, encrypted, damaged, empty, unsupported or renamed). Raises only
+    ServiceUnavailable (503) when every reader of this process stays busy.
+    """
+    kind = formats.EXTENSIONS.get(PurePath(filename).suffix.lower())
+    try:
+        kind = _checked_format(data, filename, max_bytes)
+        found = sandbox.inspect_isolated(kind, data, filename, max_pages=max_pages,
+                                         max_seconds=max_seconds)
+    except DocumentError as error:
+        return FileInfo(filename, kind, len(data), error=error)
+    return FileInfo(filename, kind, len(data), found["pages"], found["ocr_pages"])
+
+
+def read_pages(data: bytes, filename: str, *, max_bytes: int, max_pages: int, ocr: bool = True,
+               start_page: int = 1, end_page: int | None = None, workers: int = 1,
+               dpi: int = OCR_DPI, page_seconds: float = PAGE_SECONDS) -> Iterator[Page]:
+    """The pages ``start_page``..``end_page`` (inclusive; None: the last) of a dossier's file,
+    one at a time, read in a sandbox child.
+
+    PDF: real page numbers; a page without a text layer is recognised by Tesseract (French)
+    unless ``ocr`` is False (its text is then what the layer holds, often nothing), with a
+    confidence; ``workers`` such pages are recognised at once (one core each: give the
+    cores this file may use; a caller may instead read page ranges in parallel). Other
+    formats: sections of about 3,000 characters numbered from 1, whole paragraphs, with the
+    headings that start in them; mail files start with De / À / Cc / Date / Objet, their
+    attachments are named, not read.
+
+    Raises :class:`DocumentError` (French message) before the first page for a file that is
+    too large, has more than ``max_pages`` pages, is encrypted, damaged, empty, unsupported
+    or renamed, and during the pages when a page takes more than ``page_seconds``; 503 when
+    Tesseract or its French data is missing, or every reader stays busy.
+    """
+    kind = _checked_format(data, filename, max_bytes)
+    for found in sandbox.pages_isolated(kind, data, filename, max_pages=max_pages,
+                                        start=start_page, end=end_page, ocr=ocr,
+                                        workers=max(1, workers), dpi=dpi,
+                                        page_seconds=page_seconds):
+        yield Page(found["number"], found["text"], found["ocr"], found["confidence"],
+                   list(found["headings"]))

@@ -48,7 +48,7 @@ def _compressed(data: bytes, info: zipfile.ZipInfo, filename: str) -> memoryview
     return memoryview(data)[start:start + info.compress_size]
 
 
-def _inflate(data: bytes, info: zipfile.ZipInfo, left: int, filename: str, limit: int) -> bytes:
+def inflate(data: bytes, info: zipfile.ZipInfo, left: int, filename: str, limit: int) -> bytes:
     """The entry's bytes, inflated by chunks and counted as they come out; refused once more
     than ``left`` came out, or when what came out is not what the archive declared."""
     raw = _compressed(data, info, filename)
@@ -115,7 +115,7 @@ def _verified_package(data: bytes, filename: str) -> bytes:
                     continue
                 part = b""
                 if info.filename.lower().endswith(XML_SUFFIXES):
-                    part = _inflate(data, info, left, filename, limit)
+                    part = inflate(data, info, left, filename, limit)
                     left -= len(part)
                 copy.writestr(info.filename, part)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError,

@@ -49,6 +49,93 @@ def _paragraphs(page_text: str) -> list[str]:
     return paragraphs
 
 
+def open_pdf(data: bytes, filename: str, *, max_pages: int):
+    """A pypdf reader of ``data`` and its page count, refused (encrypted, too many pages,
+    damaged) before any page is read."""
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            # Many PDFs are "encrypted" only to restrict printing, with an empty password.
+            try:
+                if not reader.decrypt(""):
+                    raise encrypted(f"{filename}: needs a password")
+            except (FileNotDecryptedError, NotImplementedError) as exc:
+                raise encrypted(f"{filename}: {exc}") from exc
+        # The page tree's declared count first: walking 10,000 pages takes seconds.
+        declared = reader.trailer["/Root"]["/Pages"].get("/Count")
+        if isinstance(declared, int) and declared > max_pages:
+            count = declared
+        else:
+            count = len(reader.pages)
+    except DocumentError:
+        raise
+    except FileNotDecryptedError as exc:
+        raise encrypted(f"{filename}: {exc}") from exc
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError,
+            RecursionError) as exc:
+        raise unreadable(f"{filename}: {type(exc).__name__}: {exc}") from exc
+    if count > max_pages:
+        raise too_large(f"{filename}: {count} pages > {max_pages}",
+                        f"Ce PDF compte {count} pages ; la limite est de {max_pages}.")
+    return reader, count
+
+
+def page_paragraphs(page) -> list[str]:  # noqa: ANN001 - pypdf PageObject
+    """The paragraphs of one page's text layer."""
+    return _paragraphs(page.extract_text() or "")
+
+
+# Bytes of text-showing content (between BT and ET) below which a page holding an image is
+# taken for a scan: a clerk's stamp « Page 3/12 » over a scanned page is not its text.
+MIN_TEXT_BYTES = 200
+# Form XObjects nest; text or images deeper than this are not looked for.
+MAX_FORM_DEPTH = 3
+TEXT_OBJECT = re.compile(rb"\bBT\b(.*?)\bET\b", re.S)
+INLINE_IMAGE = re.compile(rb"\bBI\b")
+
+
+def _resolve(value):  # noqa: ANN001, ANN202 - pypdf objects
+    return value.get_object() if hasattr(value, "get_object") else value
+
+
+def _layers(contents: bytes, resources, depth: int) -> tuple[int, bool]:  # noqa: ANN001
+    """(bytes of text objects, whether an image is drawn) of one content stream and the
+    form XObjects it may draw."""
+    text_bytes = sum(len(m.group(1)) for m in TEXT_OBJECT.finditer(contents))
+    has_image = bool(INLINE_IMAGE.search(contents))
+    resources = _resolve(resources) or {}
+    xobjects = _resolve(resources.get("/XObject")) or {}
+    for name in list(xobjects.keys())[:64]:
+        xobject = _resolve(xobjects[name])
+        subtype = xobject.get("/Subtype")
+        if subtype == "/Image":
+            has_image = True
+        elif subtype == "/Form" and depth < MAX_FORM_DEPTH:
+            inner_text, inner_image = _layers(xobject.get_data(), xobject.get("/Resources"),
+                                              depth + 1)
+            text_bytes += inner_text
+            has_image = has_image or inner_image
+    return text_bytes, has_image
+
+
+def page_layers(page) -> tuple[int, bool]:  # noqa: ANN001 - pypdf PageObject
+    """(bytes of text objects, whether an image is drawn) of a page, from its content
+    streams, without extracting the text."""
+    contents = page.get_contents()
+    data = contents.get_data() if contents is not None else b""
+    return _layers(data, page.get("/Resources"), 0)
+
+
+def needs_ocr(page) -> bool:  # noqa: ANN001 - pypdf PageObject
+    """Whether a page is an image without a text layer worth the name (a scan): cheap
+    enough to count a dossier's scans in the request."""
+    text_bytes, has_image = page_layers(page)
+    return has_image and text_bytes < MIN_TEXT_BYTES
+
+
 def read(data: bytes, filename: str, *, max_pages: int,
          budget: Budget) -> tuple[list[Block], int]:
     """Blocks of a PDF (all of kind 'paragraph', each with its page) and the page count.

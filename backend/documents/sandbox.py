@@ -14,6 +14,11 @@ normal PDF). So uploads are read in child processes:
 - the worker talks to it over a Unix socket, which gevent makes cooperative: the worker's
   streams go on while it waits, and up to :data:`MAX_PARALLEL` files are read side by side,
   so no user's file waits behind another one for longer than that file's time budget.
+
+A dossier's files go the same way (:func:`inspect_isolated`, :func:`pages_isolated`): the
+child answers a file's pages one JSON line at a time, its wall-clock alarm set again for
+each page, so a 600-page file streams through in bounded memory and a page that hangs
+(Tesseract included: :mod:`.ocr`) ends the child.
 """
 from __future__ import annotations
 
@@ -29,10 +34,11 @@ import sys
 import threading
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..errors import ServiceUnavailable
-from . import docx_reader, pdf_reader
+from . import docx_reader, pages, pdf_reader
+from . import budget as budget_module
 from .budget import Budget
 from .errors import DocumentError, too_large, unreadable
 
@@ -71,7 +77,9 @@ def _server() -> tuple[str, threading.BoundedSemaphore]:
             listener.bind(address)
             listener.listen(64)
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
-                   "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
+                   "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
+                   # Tesseract: one core per page; parallel pages are separate processes.
+                   "OMP_THREAD_LIMIT": "1"}
             _state["server"] = subprocess.Popen(
                 [sys.executable, "-m", "backend.documents.sandbox", str(listener.fileno())],
                 pass_fds=[listener.fileno()], cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
@@ -101,7 +109,72 @@ def read_isolated(kind: str, data: bytes, filename: str, *, max_bytes: int, max_
         slots.release()
 
 
+def inspect_isolated(kind: str, data: bytes, filename: str, *, max_pages: int,
+                     max_seconds: float) -> dict[str, Any]:
+    """``{"pages", "ocr_pages"}`` of a dossier's file, from a child process."""
+    address, slots = _server()
+    if not slots.acquire(timeout=max_seconds):
+        raise ServiceUnavailable(BUSY_MESSAGE, headers={"Retry-After": "5"},
+                                 detail=f"{filename}: no free document reader")
+    try:
+        request = {"op": "inspect", "kind": kind, "filename": filename, "max_pages": max_pages,
+                   "max_seconds": max_seconds, "max_paragraphs": budget_module.MAX_PARAGRAPHS}
+        return _exchange(address, request, data)
+    finally:
+        slots.release()
+
+
+def pages_isolated(kind: str, data: bytes, filename: str, *, max_pages: int, start: int,
+                   end: int | None, ocr: bool, workers: int, dpi: int,
+                   page_seconds: float) -> Iterator[dict[str, Any]]:
+    """The pages of a dossier's file (dicts of :class:`.pages.PageData`), one at a time,
+    from a child process whose alarm allows ``page_seconds`` per page."""
+    address, slots = _server()
+    if not slots.acquire(timeout=page_seconds):
+        raise ServiceUnavailable(BUSY_MESSAGE, headers={"Retry-After": "5"},
+                                 detail=f"{filename}: no free document reader")
+    request = {"op": "pages", "kind": kind, "filename": filename, "max_pages": max_pages,
+               "start": start, "end": end, "ocr": ocr, "workers": workers, "dpi": dpi,
+               "max_seconds": page_seconds, "max_paragraphs": budget_module.MAX_PARAGRAPHS}
+    header = json.dumps(request).encode()
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(page_seconds + MARGIN_SECONDS)
+            try:
+                conn.connect(address)
+                conn.sendall(struct.pack("!II", len(header), len(data)) + header + data)
+                conn.shutdown(socket.SHUT_WR)
+                with conn.makefile("rb") as lines:
+                    for line in lines:
+                        message = json.loads(line)
+                        if "error" in message:
+                            raise _document_error(message["error"])
+                        if message.get("end"):
+                            return
+                        yield message
+            except socket.timeout:
+                raise too_large(f"{filename}: reader gave no page in time",
+                                HEAVY_MESSAGE) from None
+            except OSError as exc:
+                raise unreadable(f"{filename}: document reader unreachable: {exc}") from exc
+        # The child was killed: its CPU limit, its alarm, or the address-space limit.
+        raise too_large(f"{filename}: reader ended before the last page", HEAVY_MESSAGE)
+    finally:
+        slots.release()
+
+
+def _document_error(error: dict[str, Any]) -> DocumentError:
+    return DocumentError(error["message"], status=error["status"], code=error["code"],
+                         detail=error["detail"])
+
+
 def _ask(address: str, request: dict[str, Any], data: bytes) -> tuple[list[list[Any]], int | None]:
+    result = _exchange(address, request, data)
+    return result["blocks"], result["pages"]
+
+
+def _exchange(address: str, request: dict[str, Any], data: bytes) -> dict[str, Any]:
+    """Send one file, get one JSON answer; the child's DocumentError is raised here."""
     filename = request["filename"]
     header = json.dumps(request).encode()
     answer = b""
@@ -122,10 +195,8 @@ def _ask(address: str, request: dict[str, Any], data: bytes) -> tuple[list[list[
         raise too_large(f"{filename}: reader ended without an answer", HEAVY_MESSAGE)
     result = json.loads(answer)
     if "error" in result:
-        error = result["error"]
-        raise DocumentError(error["message"], status=error["status"], code=error["code"],
-                            detail=error["detail"])
-    return result["blocks"], result["pages"]
+        raise _document_error(result["error"])
+    return result
 
 
 # --- the reader server and its children (run by ``python -m backend.documents.sandbox``) ---
@@ -156,25 +227,60 @@ def _error(err: DocumentError) -> dict[str, Any]:
 
 def _child(conn: socket.socket) -> None:
     """One file: limits first, then read, answer and exit."""
+    # The server ignores SIGCHLD; this child waits for its own programs (Tesseract).
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     header_size, data_size = struct.unpack("!II", _recv_exact(conn, 8))
     request = json.loads(_recv_exact(conn, header_size))
     seconds = int(request["max_seconds"]) + 2
     signal.alarm(seconds)  # wall-clock: default action ends the process
-    resource_limits(seconds)
+    op = request.get("op", "read")
+    if op == "pages":
+        # Its own CPU (pypdf, a Word file's XML) over the whole range; the alarm is per page.
+        last = request["end"] or request["max_pages"]
+        resource_limits(seconds * max(1, min(last, request["max_pages"]) - request["start"] + 1))
+    else:
+        resource_limits(seconds)
     data = _recv_exact(conn, data_size)
     budget = Budget(request["filename"], max_seconds=request["max_seconds"],
                     max_paragraphs=request["max_paragraphs"])
+    if op == "pages":
+        _child_pages(conn, request, data, budget, seconds)
+        return
     try:
-        blocks, pages = parse(request["kind"], data, request["filename"],
-                               request["max_pages"], budget)
+        if op == "inspect":
+            answer = pages.inspect(request["kind"], data, request["filename"],
+                                   request["max_pages"], budget)
+            conn.sendall(json.dumps(answer).encode())
+            return
+        blocks, count = parse(request["kind"], data, request["filename"],
+                              request["max_pages"], budget)
         answer: dict[str, Any] = {"blocks": [[b.text, b.kind, b.page] for b in blocks],
-                                  "pages": pages}
+                                  "pages": count}
     except DocumentError as err:
         answer = _error(err)
     except MemoryError:
         answer = _error(too_large(f"{request['filename']}: out of memory in the reader",
                                   HEAVY_MESSAGE))
     conn.sendall(json.dumps(answer, ensure_ascii=False).encode())
+
+
+def _child_pages(conn: socket.socket, request: dict[str, Any], data: bytes, budget: Budget,
+                 seconds: int) -> None:
+    """One JSON line per page, the alarm set again after each; then ``{"end": true}``."""
+    try:
+        for page in pages.read(request["kind"], data, request["filename"],
+                               max_pages=request["max_pages"], start=request["start"],
+                               end=request["end"], use_ocr=request["ocr"],
+                               workers=request["workers"], dpi=request["dpi"], work=budget):
+            conn.sendall(json.dumps(page._asdict(), ensure_ascii=False).encode() + b"\n")
+            signal.alarm(seconds)
+        answer: dict[str, Any] = {"end": True}
+    except DocumentError as err:
+        answer = _error(err)
+    except MemoryError:
+        answer = _error(too_large(f"{request['filename']}: out of memory in the reader",
+                                  HEAVY_MESSAGE))
+    conn.sendall(json.dumps(answer, ensure_ascii=False).encode() + b"\n")
 
 
 def resource_limits(cpu_seconds: int) -> None:
@@ -185,7 +291,9 @@ def resource_limits(cpu_seconds: int) -> None:
 def serve(listener: socket.socket) -> None:
     """Fork one child per connection until the worker that started this server is gone."""
     # The readers, imported once here and shared by every child (copy-on-write).
+    import email  # noqa: F401
     import docx  # noqa: F401
+    import lxml.etree  # noqa: F401
     import pypdf  # noqa: F401
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel

@@ -42,7 +42,7 @@ Contract for use cases (floor 3) — this room knows nothing of them::
     jobs.delete(job_id, user_hash)                  # with its steps and files (a running one stops)
     jobs.blob_infos(job_id, user_hash)              # name, size, type, sha256 of its files
     jobs.open_blob(job_id, user_hash, name)         # one of them, read chunk by chunk
-    jobs.purge_finished(before)                     # retention: finished jobs, abandoned uploads
+    jobs.purge_finished(before, kind="dossier")     # retention: finished jobs, abandoned uploads
 
     job_id = jobs.submit("transcription", user_hash, {...}, hold=True)   # a resumable upload:
     size = jobs.append_blob(job_id, user_hash, "audio", part, offset=size)  # 409 + extra size

@@ -75,87 +75,6 @@ MAX_QUOTE_CHARS = 400
 ENVELOPE_BYTES = 256 * 1024   # multipart boundaries and small fields around the files
 
 
-# --- reading: the documents room's API for dossiers --------------------------------------------
-
-LOW_CONFIDENCE = getattr(documents, "LOW_CONFIDENCE", 60.0)
-
-
-@dataclass(frozen=True)
-class _FileInfo:
-    name: str
-    format: str
-    size: int
-    pages: int | None
-    ocr_pages: int
-    error: documents.DocumentError | None
-
-
-@dataclass(frozen=True)
-class _Page:
-    number: int
-    text: str
-    ocr: bool = False
-    confidence: float | None = None
-    headings: tuple[str, ...] = ()
-
-
-def _split_pages(text: str) -> list[str]:
-    pages, current = [], ""
-    for paragraph in text.split("\n"):
-        if current and len(current) + len(paragraph) > 3000:
-            pages.append(current)
-            current = ""
-        current = f"{current}\n{paragraph}" if current else paragraph
-    if current.strip():
-        pages.append(current)
-    return pages
-
-
-def _fallback_pages(data: bytes, filename: str, *, max_bytes: int, max_pages: int) -> list[_Page]:
-    """Until the documents room reads dossiers page by page: its whole-document reader."""
-    if filename.lower().endswith(".txt"):
-        if not data.strip():
-            raise documents.DocumentError("Ce document ne contient aucun texte.", code="document_vide",
-                                          detail=f"{filename}: empty text file")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
-        return [_Page(n, t) for n, t in enumerate(_split_pages(text), 1)]
-    doc = documents.read_document(data, filename, max_bytes=max_bytes, max_pages=max_pages,
-                                  isolated=True)
-    if doc.format == "pdf":
-        by_page: dict[int, list[str]] = {}
-        for paragraph in doc.paragraphs:
-            by_page.setdefault(paragraph.page or 1, []).append(paragraph.text)
-        return [_Page(n, "\n".join(by_page.get(n, []))) for n in range(1, (doc.pages or 1) + 1)]
-    return [_Page(n, t) for n, t in enumerate(_split_pages(doc.text), 1)]
-
-
-def inspect_file(data: bytes, filename: str, *, max_bytes: int, max_pages: int) -> Any:
-    """``documents.inspect`` (FileInfo: format, size, pages, ocr_pages, error)."""
-    if hasattr(documents, "inspect"):
-        return documents.inspect(data, filename, max_bytes=max_bytes, max_pages=max_pages)
-    fmt = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    try:
-        pages = _fallback_pages(data, filename, max_bytes=max_bytes, max_pages=max_pages)
-    except documents.DocumentError as err:
-        return _FileInfo(filename, fmt, len(data), None, 0, err)
-    return _FileInfo(filename, fmt, len(data), len(pages), 0, None)
-
-
-def read_pages(data: bytes, filename: str, *, max_bytes: int, max_pages: int, start_page: int,
-               end_page: int | None) -> Iterator[Any]:
-    """``documents.read_pages``: the pages ``start_page``..``end_page`` of one file."""
-    if hasattr(documents, "read_pages"):
-        yield from documents.read_pages(data, filename, max_bytes=max_bytes, max_pages=max_pages,
-                                        ocr=True, start_page=start_page, end_page=end_page)
-        return
-    for page in _fallback_pages(data, filename, max_bytes=max_bytes, max_pages=max_pages):
-        if page.number >= start_page and (end_page is None or page.number <= end_page):
-            yield page
-
-
 # --- the request: inventory, estimate, submission ----------------------------------------------
 
 @dataclass
@@ -172,7 +91,7 @@ def _limits() -> dict[str, int]:
     config = current_app.config
     return {key: config[f"DOSSIER_{key.upper()}"] for key in
             ("max_files", "max_file_bytes", "max_bytes", "max_file_pages", "max_pages",
-             "pages_per_step", "map_concurrency")}
+             "pages_per_step", "map_concurrency", "read_concurrency")}
 
 
 def _unique_names(uploads: list[Upload]) -> None:
@@ -287,7 +206,7 @@ def _inspect(upload: Upload, limits: dict[str, int]) -> dict[str, Any]:
         return entry
     upload.stream.seek(0)
     data = upload.stream.read()
-    info = inspect_file(data, upload.name, max_bytes=limits["max_file_bytes"],
+    info = documents.inspect(data, upload.name, max_bytes=limits["max_file_bytes"],
                         max_pages=limits["max_file_pages"])
     entry.update(format=info.format, pages=info.pages, ocr_pages=info.ocr_pages or 0)
     if info.error is not None:
@@ -420,11 +339,28 @@ def events(user: User, dossier_id: str, *, timeout: float = 15.0,
         job = jobs.wait_for_change(dossier_id, owner, job.version, timeout=timeout)
 
 
+PURGE_EVERY_S = 3600.0
+_last_purge = [0.0]
+
+
 def purge_expired() -> int:
-    """Delete the dossiers finished before the retention (PLUME_DOSSIER_RETENTION_DAYS) with
-    their files and synthesis (the retention job of every kind: ``jobs.purge_finished``)."""
+    """Delete the dossiers finished (or held and never started) before the retention
+    (PLUME_DOSSIER_RETENTION_DAYS), with their files, steps and synthesis; how many.
+    Their records stay: they hold no text."""
     days = current_app.config["DOSSIER_RETENTION_DAYS"]
-    return jobs.purge_finished(datetime.now(timezone.utc) - timedelta(days=days))
+    return jobs.purge_finished(datetime.now(timezone.utc) - timedelta(days=days), kind=KIND)
+
+
+def _purge_now_and_then() -> None:
+    """Workers purge expired dossiers at most once an hour each (``python -m backend
+    dossiers purge`` does it at once, e.g. from cron)."""
+    if time.monotonic() - _last_purge[0] < PURGE_EVERY_S and _last_purge[0]:
+        return
+    _last_purge[0] = time.monotonic()
+    try:
+        purge_expired()
+    except Exception:  # noqa: BLE001 - retention is retried at the next dossier
+        log.exception("expired dossiers not purged")
 
 
 # --- the record ---------------------------------------------------------------------------------
@@ -444,6 +380,7 @@ def _finish_record(state: dict[str, Any], outcome: str, code: str | None,
 @jobs.handler(KIND)
 def run(ctx: jobs.JobContext) -> dict[str, Any]:
     """Read, map, reduce (see the module docstring); the record is finished on every verdict."""
+    _purge_now_and_then()
     state = ctx.params["record"]
     call = metering.resume(state)
     work = DossierRun(ctx, call)
@@ -474,6 +411,16 @@ def run(ctx: jobs.JobContext) -> dict[str, Any]:
     return result
 
 
+class _CancelFlag:
+    """What the gateway watches between two pieces of an answer: the job's cancellation."""
+
+    def __init__(self, ctx: jobs.JobContext):
+        self.ctx = ctx
+
+    def is_set(self) -> bool:
+        return self.ctx.cancelled
+
+
 class DossierRun:
     """One run of a dossier job (a resumed run gets the finished steps back)."""
 
@@ -494,16 +441,18 @@ class DossierRun:
             "ocr_pages_total": sum(f["ocr_pages"] for f in self.files), "eta_seconds": None}
         self.lock = threading.Lock()
         self.began = time.monotonic()
-        self.read_seconds = 0.0
+        self.low = documents.low_confidence(self.config)
+        self.pages_this_run = 0
+        self.reading_began = time.monotonic()
         self.map_seconds: list[float] = []
         self.map_results: list[dict[str, Any]] = []
         self.fence = Fence()
+        self.cancel_flag = _CancelFlag(ctx)
 
     # -- reading -----------------------------------------------------------------------------
     def execute(self) -> dict[str, Any]:
         self._progress("Lecture des fichiers…")
-        for entry in self.files:
-            self._read_file(entry)
+        self._read_all()
         self.detail["pages_total"] = self.detail["pages_read"]
         parts = self._parts()
         self.detail["parts_total"] = len(parts)
@@ -514,6 +463,8 @@ class DossierRun:
         steps = [(f"map:{i}", lambda i=i, p=part: self._map(gw, model, i, len(parts), p))
                  for i, part in enumerate(parts)]
         self.map_results = self.ctx.map_steps(steps, concurrency=self.limits["map_concurrency"])
+        if self.ctx.cancelled:
+            raise jobs.Cancelled()
         self._progress("Rédaction de la synthèse…")
         synthesis_ = self._reduce(model)
         inventory = [{**f, "low_confidence_pages": self.lows.get(f["name"], []),
@@ -533,29 +484,54 @@ class DossierRun:
                  "tokens": sum(_total(u) for r in self.map_results for u in r.get("usage") or [])}
         return {"synthesis": synthesis_, "inventory": inventory, "stats": stats}
 
-    def _read_file(self, entry: dict[str, Any]) -> None:
-        name, per_step = entry["name"], self.limits["pages_per_step"]
-        start, pages = 1, []
+    def _read_all(self) -> None:
+        """Every readable file, a range of pages per step, a few steps at a time (OCR is
+        per core); files whose page count is unknown are read range after range."""
+        per_step, ranged, unknown = self.limits["pages_per_step"], [], []
+        for entry in self.files:
+            if entry["pages"]:
+                ranged += [(entry["name"], first, min(first + per_step - 1, entry["pages"]))
+                           for first in range(1, entry["pages"] + 1, per_step)]
+            else:
+                unknown.append(entry)
+        for chunk in self.ctx.results("read:").values():  # read by an earlier run
+            self._count_pages(chunk.get("pages") or [], quiet=True)
+        self.reading_began = time.monotonic()
+        chunks = self.ctx.map_steps(
+            [(f"read:{name}:{first}", lambda n=name, a=first, b=last: self._read_range(n, a, b))
+             for name, first, last in ranged], concurrency=self.limits["read_concurrency"])
+        by_file: dict[str, list[dict[str, Any]]] = {}
+        for (name, _, _), chunk in zip(ranged, chunks):
+            by_file.setdefault(name, []).append(chunk)
+        for entry in self.files:
+            if entry["pages"]:
+                self._accept(entry["name"], by_file.get(entry["name"], []))
+            else:
+                self._accept(entry["name"], self._read_unknown(entry["name"]))
+
+    def _read_unknown(self, name: str) -> list[dict[str, Any]]:
+        chunks, start, per_step = [], 1, self.limits["pages_per_step"]
         while True:
-            end = start + per_step - 1
-            began = time.monotonic()
-            chunk = self.ctx.step(f"read:{name}:{start}", self._read_range, name, start, end)
-            if chunk.get("error"):
-                self.file_errors[name] = chunk["error"]
-                pages = []
-                break
-            self.read_seconds += time.monotonic() - began
-            pages.extend(chunk["pages"])
-            self._count_pages(chunk["pages"])
-            if chunk["last"]:
-                break
-            start = end + 1
-        for page in pages:
-            self.pages[(name, page["n"])] = page
-            if page["conf"] is not None and page["conf"] < LOW_CONFIDENCE:
-                self.lows.setdefault(name, []).append(page["n"])
-        if name in self.file_errors:
-            self._progress_detail(file_errors=self.file_errors)
+            chunk = self.ctx.step(f"read:{name}:{start}", self._read_range, name, start,
+                                  start + per_step - 1)
+            chunks.append(chunk)
+            if chunk.get("error") or chunk["last"]:
+                return chunks
+            start += per_step
+
+    def _accept(self, name: str, chunks: list[dict[str, Any]]) -> None:
+        """A file's pages in the dossier; a file with an error at any page is left out whole
+        (its error goes to the inventory)."""
+        error = next((c["error"] for c in chunks if c.get("error")), None)
+        if error:
+            self.file_errors[name] = error
+            self.detail["file_errors"] = self.file_errors
+        else:
+            for chunk in chunks:
+                for page in chunk["pages"]:
+                    self.pages[(name, page["n"])] = page
+                    if page["conf"] is not None and page["conf"] < self.low:
+                        self.lows.setdefault(name, []).append(page["n"])
         self.detail["files_read"] += 1
         self._progress(f"Lecture : {self.detail['files_read']} fichier"
                        f"{'s' if self.detail['files_read'] > 1 else ''} sur {len(self.files)}")
@@ -566,9 +542,9 @@ class DossierRun:
             data = stream.read()
         pages = []
         try:
-            for page in read_pages(data, name, max_bytes=self.limits["max_file_bytes"],
-                                   max_pages=self.limits["max_file_pages"], start_page=start,
-                                   end_page=end):
+            for page in documents.read_pages(
+                    data, name, max_bytes=self.limits["max_file_bytes"],
+                    max_pages=self.limits["max_file_pages"], start_page=start, end_page=end):
                 pages.append({"n": page.number, "text": page.text, "ocr": bool(page.ocr),
                               "conf": page.confidence})
                 if self.ctx.cancelled:
@@ -579,12 +555,17 @@ class DossierRun:
             return {"pages": [], "last": True, "error": _error_json(err)}
         known = _entry(self.inventory, name)["pages"]
         last = len(pages) < end - start + 1 or (known is not None and end >= known)
+        self._count_pages(pages)
         return {"pages": pages, "last": last, "error": None}
 
-    def _count_pages(self, pages: list[dict[str, Any]]) -> None:
-        self.detail["pages_read"] += len(pages)
-        self.detail["ocr_pages_done"] += sum(1 for p in pages if p["ocr"])
-        self._progress(f"Lecture : {self.detail['pages_read']} pages lues")
+    def _count_pages(self, pages: list[dict[str, Any]], quiet: bool = False) -> None:
+        with self.lock:
+            self.detail["pages_read"] += len(pages)
+            self.detail["ocr_pages_done"] += sum(1 for p in pages if p["ocr"])
+            if not quiet:
+                self.pages_this_run += len(pages)
+        if not quiet:
+            self._progress(f"Lecture : {self.detail['pages_read']} pages lues")
 
     # -- parts and the map -------------------------------------------------------------------
     def _parts(self) -> list[str]:
@@ -641,7 +622,13 @@ class DossierRun:
         for attempt in range(2):
             if self.ctx.cancelled:
                 raise jobs.Cancelled()
-            answer = gw.complete(MODEL_TASK, messages, max_tokens=self.output)
+            try:
+                answer = gw.complete(MODEL_TASK, messages, max_tokens=self.output,
+                                     cancel=self.cancel_flag)
+            except AppError:
+                if self.ctx.cancelled:  # the call was cut because the owner cancelled
+                    raise jobs.Cancelled() from None
+                raise
             usages.append(dict(answer.usage or {}))
             text = answer.text
             parsed = parse_answer(text)
@@ -764,7 +751,7 @@ class DossierRun:
         else:
             if quote and check_citations(f"« {quote} » [1]", [{"n": 1, "text": found["text"]}]):
                 flags.append(FLAG_QUOTE)
-            if found["conf"] is not None and found["conf"] < LOW_CONFIDENCE:
+            if found["conf"] is not None and found["conf"] < self.low:
                 flags.append(FLAG_LOW)
         return {"file": file, "page": page, "quote": quote,
                 "verified": found is not None and FLAG_QUOTE not in flags, "_flags": flags}
@@ -803,7 +790,8 @@ class DossierRun:
         analyse at the pace of the calls so far (a few at a time)."""
         d = self.detail
         pages_left = max(0, d["pages_total"] - d["pages_read"])
-        pace = self.read_seconds / d["pages_read"] if d["pages_read"] and self.read_seconds else None
+        pace = ((time.monotonic() - self.reading_began) / self.pages_this_run
+                if self.pages_this_run else None)
         if d["parts_total"] == 0 and pace is None:
             return None
         parts_total = d["parts_total"] or estimate_parts(d["pages_total"])

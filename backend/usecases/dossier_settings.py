@@ -28,6 +28,9 @@ SETTINGS: list[Setting] = [
     Setting("PLUME_DOSSIER_PAGES_PER_STEP", "int", 20,
             "Pages a reading step takes at once (a restarted worker re-reads at most this many "
             "pages of a file)."),
+    Setting("PLUME_DOSSIER_READ_CONCURRENCY", "int", 2,
+            "Reading steps (ranges of pages, OCR included) one dossier runs at the same time: "
+            "about the cores a worker may give it."),
     Setting("PLUME_DOSSIER_MAP_CONCURRENCY", "int", 3,
             "Model calls one dossier makes at the same time toward the host."),
     Setting("PLUME_DOSSIER_RETENTION_DAYS", "float", 30.0,
@@ -40,7 +43,7 @@ def validate(config: dict[str, Any]) -> None:
     """Fail fast on inconsistent dossier settings."""
     for key in ("DOSSIER_MAX_FILES", "DOSSIER_MAX_FILE_BYTES", "DOSSIER_MAX_BYTES",
                 "DOSSIER_MAX_FILE_PAGES", "DOSSIER_MAX_PAGES", "DOSSIER_PAGES_PER_STEP",
-                "DOSSIER_MAP_CONCURRENCY"):
+                "DOSSIER_MAP_CONCURRENCY", "DOSSIER_READ_CONCURRENCY"):
         if config.get(key, 1) < 1:
             raise ConfigError(f"PLUME_{key} must be at least 1")
     if config.get("DOSSIER_RETENTION_DAYS", 1) <= 0:

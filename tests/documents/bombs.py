@@ -80,3 +80,29 @@ def lying_docx(inflated: int, declared: int = 1000) -> bytes:
     struct.pack_into("<I", data, central + 16, crc)
     struct.pack_into("<I", data, central + 24, declared)
     return bytes(data)
+
+
+def odt_bomb(inflated: int) -> bytes:
+    """An OpenDocument text whose content.xml inflates to about ``inflated`` bytes of
+    paragraphs (a few hundred kilobytes on disk)."""
+    from .samples import odt_bytes
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(odt_bytes("<text:p>x</text:p>"))) as template, \
+            zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for info in template.infolist():
+            if info.filename != "content.xml":
+                archive.writestr(info, template.read(info.filename))
+        target = zipfile.ZipInfo("content.xml")
+        target.compress_type = zipfile.ZIP_DEFLATED
+        with archive.open(target, "w") as entry:
+            entry.write(b'<office:document-content xmlns:office="urn:oasis:names:tc:'
+                        b'opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:'
+                        b'opendocument:xmlns:text:1.0"><office:body><office:text>')
+            block = b"<text:p>Le tribunal statue sur la demande.</text:p>" * 8192
+            written = 0
+            while written < inflated:
+                entry.write(block)
+                written += len(block)
+            entry.write(b"</office:text></office:body></office:document-content>")
+    return out.getvalue()

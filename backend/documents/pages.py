@@ -1,0 +1,207 @@
+"""A dossier's file as pages: what :func:`backend.documents.read_pages` yields, computed in a
+sandbox child (:mod:`.sandbox`).
+
+A page is the unit a reference cites. For a PDF it is the real page, its text layer or,
+for a scan, what Tesseract reads (:mod:`.ocr`), with a confidence. Files without fixed
+pages (Word, OpenDocument, text, mail) are cut into sections of about
+:data:`SECTION_CHARS` characters, numbered from 1, that never split a paragraph (unless a
+paragraph alone is longer than a section) and start at a heading when the current one
+is already half full.
+
+Pages are produced one at a time: a PDF page is read (or recognised) only when the
+previous ones have been handed on, so memory does not grow with the number of pages.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections import deque
+from typing import Any, Iterable, Iterator, NamedTuple
+
+from . import docx_reader, ocr, pdf_reader
+from .budget import Budget
+from .errors import DocumentError, empty, too_large, unreadable
+
+SECTION_CHARS = 3000
+# Text pages read ahead while Tesseract works on earlier ones, at most.
+LOOKAHEAD_PAGES = 8
+
+
+class PageData(NamedTuple):
+    """A page as it crosses the sandbox's socket (``backend.documents.Page`` once out)."""
+
+    number: int
+    text: str
+    ocr: bool = False
+    confidence: float | None = None
+    headings: list[str] = []
+
+
+def blocks_of(kind: str, data: bytes, filename: str, work: Budget) -> list[tuple[str, str]]:
+    """``(text, kind)`` blocks of a file without fixed pages, in reading order."""
+    if kind == "docx":
+        found = docx_reader.read(data, filename, budget=work)
+    else:
+        from . import mail_reader, odt_reader, text_reader
+
+        readers = {"odt": odt_reader.read, "txt": text_reader.read, "eml": mail_reader.read_eml,
+                   "msg": mail_reader.read_msg}
+        found = readers[kind](data, filename, budget=work)
+    return [(block.text, block.kind) for block in found if block.text.strip()]
+
+
+def _cut(text: str, room: int) -> int:
+    """Where to cut ``text`` to fit ``room`` characters: the last space before, if any."""
+    cut = text.rfind(" ", room // 2, room + 1)
+    return room if cut < 0 else cut
+
+
+def sections(blocks: Iterable[tuple[str, str]], size: int = SECTION_CHARS) -> list[PageData]:
+    """Blocks gathered into numbered sections of about ``size`` characters.
+
+    A paragraph stays whole unless it does not fit: then it fills the current section (if
+    at least a quarter of it is free) and goes on in the next ones.
+    """
+    result: list[PageData] = []
+    lines: list[str] = []
+    headings: list[str] = []
+    length = 0
+
+    def flush() -> None:
+        nonlocal lines, headings, length
+        if lines:
+            result.append(PageData(len(result) + 1, "\n".join(lines), headings=headings))
+        lines, headings, length = [], [], 0
+
+    for text, kind in blocks:
+        if kind == "heading" and length >= size // 2:
+            flush()
+        first = True
+        while text:
+            room = size - length
+            if len(text) > room and room < size // 4:
+                flush()
+                continue
+            cut = len(text) if len(text) <= room else _cut(text, room)
+            lines.append(text[:cut].strip())
+            length += cut + 1
+            if kind == "heading" and first:
+                headings.append(lines[-1])
+            first = False
+            text = text[cut:].strip()
+            if text:
+                flush()
+    flush()
+    return result
+
+
+def _check_range(start: int, end: int | None, count: int, filename: str) -> range:
+    if start < 1 or (end is not None and end < start):
+        raise DocumentError("Plage de pages invalide.", status=400, code="pages_invalides",
+                            detail=f"{filename}: pages {start}..{end}")
+    return range(start, min(count, end if end is not None else count) + 1)
+
+
+def inspect(kind: str, data: bytes, filename: str, max_pages: int, work: Budget) -> dict[str, Any]:
+    """``{"pages", "ocr_pages"}`` of a file, quickly: a PDF's pages are counted and its scans
+    found from their content streams, without extracting text."""
+    if kind == "pdf":
+        reader, count = pdf_reader.open_pdf(data, filename, max_pages=max_pages)
+        scans = 0
+        try:
+            for page in reader.pages:
+                work.check()
+                scans += pdf_reader.needs_ocr(page)
+        except DocumentError:
+            raise
+        except Exception as exc:  # pypdf raises many kinds on damaged objects
+            raise unreadable(f"{filename}: {type(exc).__name__}: {exc}") from exc
+        if count == 0:
+            raise empty(f"{filename}: no pages")
+        return {"pages": count, "ocr_pages": scans}
+    found = sections(blocks_of(kind, data, filename, work))
+    _refuse_empty_or_long(found, filename, max_pages)
+    return {"pages": len(found), "ocr_pages": 0}
+
+
+def _refuse_empty_or_long(found: list[PageData], filename: str, max_pages: int) -> None:
+    if not found:
+        raise empty(f"{filename}: no text")
+    if len(found) > max_pages:
+        raise too_large(f"{filename}: {len(found)} sections > {max_pages}",
+                        f"Ce document compte {len(found)} pages ; la limite est de {max_pages}.")
+
+
+def read(kind: str, data: bytes, filename: str, *, max_pages: int, start: int,
+         end: int | None, use_ocr: bool, workers: int, dpi: int,
+         work: Budget) -> Iterator[PageData]:
+    """The pages ``start``..``end`` of a file, one at a time."""
+    if kind == "pdf":
+        yield from _pdf_pages(data, filename, max_pages=max_pages, start=start, end=end,
+                              use_ocr=use_ocr, workers=workers, dpi=dpi)
+        return
+    found = sections(blocks_of(kind, data, filename, work))
+    _refuse_empty_or_long(found, filename, max_pages)
+    for number in _check_range(start, end, len(found), filename):
+        yield found[number - 1]
+
+
+def _pdf_pages(data: bytes, filename: str, *, max_pages: int, start: int, end: int | None,
+               use_ocr: bool, workers: int, dpi: int) -> Iterator[PageData]:
+    """Text pages as read, scans through Tesseract, up to ``workers`` pages recognised at
+    once; pages come out in order."""
+    reader, count = pdf_reader.open_pdf(data, filename, max_pages=max_pages)
+    numbers = _check_range(start, end, count, filename)
+    pending: deque[PageData | ocr.Job] = deque()
+    fd = None
+    try:
+        for number in numbers:
+            try:
+                page = reader.pages[number - 1]
+                scan = use_ocr and pdf_reader.needs_ocr(page)
+                text = "" if scan else "\n".join(pdf_reader.page_paragraphs(page))
+                if not scan and use_ocr and not text.strip():
+                    # No text layer though the content looked like text (drawn glyphs).
+                    scan = pdf_reader.page_layers(page)[1]
+                box = page.mediabox
+                size = (float(box.width), float(box.height))
+            except DocumentError:
+                raise
+            except Exception as exc:  # pypdf raises many kinds on damaged objects
+                raise unreadable(f"{filename}: page {number}: {type(exc).__name__}: "
+                                 f"{exc}") from exc
+            if scan:
+                if fd is None:
+                    ocr.check_programs()
+                    fd = ocr.memory_file(data)
+                pending.append(ocr.Job(fd, number, ocr.page_dpi(*size, dpi=dpi)))
+            else:
+                pending.append(PageData(number, text))
+            in_flight = sum(isinstance(item, ocr.Job) for item in pending)
+            while pending and (isinstance(pending[0], PageData) or in_flight >= workers
+                               or len(pending) > workers + LOOKAHEAD_PAGES):
+                item = pending.popleft()
+                in_flight -= isinstance(item, ocr.Job)
+                yield _finished(item)
+        while pending:
+            yield _finished(pending.popleft())
+    finally:
+        for item in pending:
+            if isinstance(item, ocr.Job):
+                item.kill()
+        if fd is not None:
+            os.close(fd)
+
+
+HYPHENATED_BREAK = re.compile(r"(\w)-\n(?=[a-zà-ÿ])")
+
+
+def _finished(item: PageData | ocr.Job) -> PageData:
+    if isinstance(item, PageData):
+        return item
+    recognised = item.result()
+    # Tesseract's lines, joined into paragraphs the way PDF text layers are.
+    paragraphs = [" ".join(HYPHENATED_BREAK.sub(r"\1", block).split())
+                  for block in recognised.text.split("\n\n")]
+    return PageData(item.number, "\n".join(p for p in paragraphs if p), True,
+                    recognised.confidence)
