@@ -129,7 +129,7 @@ def file(dossier_id: str, name: str):
                 yield chunk
 
     ascii_name = name.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
-    return Response(chunks(), mimetype=content_type or "application/octet-stream",
+    return Response(stream_with_context(chunks()), mimetype=content_type or "application/octet-stream",
                     headers={"Content-Length": str(size), "Cache-Control": "private, no-store",
                              "Content-Disposition": f"inline; filename=\"{ascii_name}\"; "
                                                     f"filename*=UTF-8''{quote(name)}",
