@@ -434,11 +434,18 @@ export function renderSynthesis(synthesis, onOpen) {
   const hasPiecesSection = sections.some((section) => section.id === 'pieces');
   const parts = [h('h3', { className: 'dossier-synthesis__title' }, frenchTypography(s.title || 'Synthèse du dossier'))];
   if (meta.length) parts.push(h('p', { className: 'plume-card__meta' }, frenchTypography(meta.join(' · '))));
-  if (low.length) {
+  // What the server says of the whole synthesis (a part the model failed, pages badly
+  // recognised, a file unreadable at reading time): one notice, the pages to check as buttons.
+  const notices = Array.isArray(s.notices) ? s.notices.filter(Boolean) : [];
+  if (!notices.length && low.length) {
+    notices.push(`${plural(low.length, 'page mal reconnue', 'pages mal reconnues')} par l’OCR : vérifiez-${low.length > 1 ? 'les' : 'la'} sur l’original.`);
+  }
+  if (notices.length) {
     parts.push(message('warning', [
-      h('strong', null, `${plural(low.length, 'page mal reconnue', 'pages mal reconnues')} par l’OCR : vérifiez-${low.length > 1 ? 'les' : 'la'} sur l’original.`),
-      h('p', { className: 'dossier-refs' }, low.map((p) => referenceButton({ file: p.file, page: p.page, verified: false }, onOpen))),
-    ], { dataset: { lowConfidence: String(low.length) } }));
+      notices.length === 1 ? h('strong', null, frenchTypography(notices[0]))
+        : h('ul', { className: 'dossier-estimate__list' }, notices.map((n) => h('li', null, frenchTypography(n)))),
+      low.length ? h('p', { className: 'dossier-refs' }, low.map((p) => referenceButton({ file: p.file, page: p.page, verified: false }, onOpen))) : null,
+    ], { dataset: { notices: String(notices.length), lowConfidence: String(low.length) } }));
   }
   for (const section of sections) {
     const items = Array.isArray(section.items) ? section.items : [];
@@ -485,6 +492,7 @@ export function synthesisText(synthesis) {
     }
   }
   const low = s.low_confidence_pages || [];
+  for (const notice of s.notices || []) lines.push('', notice);
   if (low.length) lines.push('', `Pages mal reconnues par l’OCR, à vérifier sur l’original : ${low.map((p) => `${p.file} p. ${p.page}`).join(', ')}`);
   return lines.join('\n');
 }

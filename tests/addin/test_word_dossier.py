@@ -17,6 +17,7 @@ from docx import Document
 from backend import jobs
 from tests.api.attachment_files import make_encrypted_pdf
 from tests.dossier.conftest import model_reply
+from tests.documents.samples import scanned_pdf_bytes
 from tests.dossier.files import conclusions_pdf, courrier_docx, expertise_pdf, note_txt
 
 from .conftest import fake_llm_settings, open_tab, plain, wait_until, word_calls, word_state
@@ -83,10 +84,19 @@ def served(serve_dossiers) -> dict[str, Any]:
     return serve_dossiers()
 
 
+SCAN = ["Procès-verbal de constat", "Le 12 mars 2024, l'huissier constate des fissures",
+        "sur le mur nord de la maison."]
+
+
+def scan() -> bytes:
+    """A scanned PDF: a page of text as an image, then a page of noise (badly recognised)."""
+    return scanned_pdf_bytes([SCAN, None])
+
+
 def files(*names: str) -> list[dict[str, Any]]:
     made = {"conclusions.pdf": (PDF, conclusions_pdf), "expertise.pdf": (PDF, expertise_pdf),
             "courrier.docx": (DOCX, courrier_docx), "note.txt": ("text/plain", note_txt),
-            "protege.pdf": (PDF, make_encrypted_pdf)}
+            "protege.pdf": (PDF, make_encrypted_pdf), "constat-scan.pdf": (PDF, scan)}
     return [{"name": n, "mimeType": made[n][0], "buffer": made[n][1]()} for n in names]
 
 
@@ -118,6 +128,10 @@ def api(page, path: str, method: str = "GET") -> Any:
     return response
 
 
+def progress_text(page, row: str) -> str:
+    return page.locator(f"[data-progress] [data-row={row}] dd").inner_text()
+
+
 def check(page, screen: str, problems: list) -> None:
     problems.extend(serious_violations(page, screen))
 
@@ -129,10 +143,10 @@ def test_a_dossier_from_files_to_tracked_insertion(served, fake_llm, open_pane, 
     wait_until(page, "() => document.querySelector('#dossier-list').textContent.includes('Aucun dossier')")
 
     # Three files from the picker (multi-select), two dropped on the zone.
-    page.set_input_files("#dossier-files", files("conclusions.pdf", "expertise.pdf", "courrier.docx"))
+    page.set_input_files("#dossier-files", files("conclusions.pdf", "expertise.pdf", "courrier.docx", "constat-scan.pdf"))
     drop(page, files("note.txt", "protege.pdf"))
     chosen = page.locator("#dossier-chosen li").evaluate_all("(items) => items.map((li) => li.dataset.file)")
-    assert chosen == ["conclusions.pdf", "expertise.pdf", "courrier.docx", "note.txt", "protege.pdf"]
+    assert chosen == ["conclusions.pdf", "expertise.pdf", "courrier.docx", "constat-scan.pdf", "note.txt", "protege.pdf"]
     page.get_by_role("button", name="Retirer note.txt").click()
     drop(page, files("note.txt"))
     page.fill("#dossier-title-input", "Dupont c/ Immobilière du Rhône")
@@ -145,12 +159,16 @@ def test_a_dossier_from_files_to_tracked_insertion(served, fake_llm, open_pane, 
     assert server["held"] is True and server["state"] == "queued"
     cards = page.locator(".dossier-inventory > li")
     assert cards.evaluate_all("(items) => items.map((li) => li.dataset.file)") == [
-        "conclusions.pdf", "expertise.pdf", "courrier.docx", "protege.pdf", "note.txt"]
+        "conclusions.pdf", "expertise.pdf", "courrier.docx", "constat-scan.pdf", "protege.pdf", "note.txt"]
     assert plain(page.locator(".dossier-inventory > li[data-file='conclusions.pdf'] .plume-card__meta").inner_text()) \
         .startswith("PDF · 3 pages")
     locked = page.locator(".dossier-inventory > li[data-file='protege.pdf'] [data-error-code]")
-    assert locked.get_attribute("data-error-code") == server["inventory"][3]["error"]["error"]
-    assert plain(locked.inner_text()) == plain(f"⛔ Non lu : {server['inventory'][3]['error']['message']}")
+    error = next(f["error"] for f in server["inventory"] if f["name"] == "protege.pdf")
+    assert locked.get_attribute("data-error-code") == error["error"]
+    assert plain(locked.inner_text()) == plain(f"⛔ Non lu : {error['message']}")
+    scan_card = page.locator(".dossier-inventory > li[data-file='constat-scan.pdf']")
+    assert plain(scan_card.locator(".plume-card__meta").inner_text()).startswith("PDF · 2 pages")
+    assert scan_card.locator("[data-ocr]").inner_text() == "OCR nécessaire"
     estimate = server["estimate"]
     figures = {li.get_attribute("data-figure"): plain(li.inner_text()) for li in page.locator("[data-estimate] li").all()}
     assert figures["pages"].startswith(f"{estimate['pages']} pages à lire")
@@ -168,7 +186,8 @@ def test_a_dossier_from_files_to_tracked_insertion(served, fake_llm, open_pane, 
     assert page.evaluate("document.activeElement.id") == "dossier-start"
     page.keyboard.press("Control+Enter")
     page.wait_for_selector("[data-progress]")
-    wait_until(page, "() => document.querySelector('[data-row=files] dd')?.textContent === '4 / 4'", timeout_ms=60_000)
+    wait_until(page, "() => document.querySelector('[data-row=files] dd')?.textContent === '5 / 5'", timeout_ms=120_000)
+    assert progress_text(page, "ocr") == "2 / 2"
     progress = page.locator("[data-progress]")
     parts_total = api(page, f"/dossiers/{dossier_id}").json()["progress"]["parts_total"]
     assert plain(progress.locator("[data-row=parts] dd").inner_text()) == (f"0 / {parts_total}" if parts_total else "à venir")
@@ -190,6 +209,10 @@ def test_a_dossier_from_files_to_tracked_insertion(served, fake_llm, open_pane, 
     assert invented.locator("[data-flag=reference_introuvable]").inner_text() == \
         "Référence introuvable : ce fichier ou cette page n’existe pas dans le dossier."
     assert invented.locator(".plume-ref").get_attribute("data-verified") == "false"
+    low = page.locator("#dossier-result [data-low-confidence]")
+    assert low.get_attribute("data-low-confidence") == "1"
+    assert low.locator(".plume-ref").inner_text() == "constat-scan.pdf, p. 2"
+    assert "mal reconnue" in low.inner_text()
     screenshot(page, "word-dossier-resultat")
     check(page, "synthèse", problems)
 
@@ -221,7 +244,7 @@ def test_a_dossier_from_files_to_tracked_insertion(served, fake_llm, open_pane, 
     inserted = [c for c in word_calls(page) if c["api"] == "Range.insertParagraph"]
     assert [c["trackingMode"] for c in inserted] == ["TrackAll"]
     assert state["trackingMode"] == "Off"  # the user's mode is back
-    assert "Fichiers du dossier : « conclusions.pdf », « expertise.pdf », « courrier.docx », « note.txt »." \
+    assert "Fichiers du dossier : « conclusions.pdf », « expertise.pdf », « courrier.docx », « constat-scan.pdf »," \
         in state["comments"][0]["text"]
     assert problems == [], json.dumps(problems, ensure_ascii=False, indent=1)
 
