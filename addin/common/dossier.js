@@ -15,7 +15,8 @@
  * @module common/dossier
  */
 import { API_PREFIX, ApiError, CLIENT_ERROR_CODES, getJSON, getToken, readEvents, request } from './api.js';
-import { renderError } from './errors.js';
+import { describeError, renderError } from './errors.js';
+import { messageBar, problemOf } from './messagebar.js';
 import { h } from './render.js';
 import { frenchTypography } from './typography.js';
 import { message, setStatus } from './widgets.js';
@@ -31,6 +32,12 @@ const OBJECT_URL_LIFE_MS = 60_000;
 /** Longest quotation shown under an item (the whole one is in the button's title). */
 const MAX_QUOTE_CHARS = 160;
 const KIB = 1024;
+
+/** What to do when the server refuses the files as a whole (none readable, too many, too big). */
+const UPLOAD_ACTIONS = Object.freeze({
+  413: 'Retirez des fichiers ou répartissez-les en plusieurs dossiers.',
+  422: 'Ajoutez des fichiers lisibles, ou remplacez ceux qui sont signalés.',
+});
 
 /** States after which nothing changes any more. */
 export const FINISHED = new Set(['done', 'failed', 'cancelled']);
@@ -673,7 +680,14 @@ export class DossierPanel {
     try {
       dossier = await createDossier(files, { title, start: false });
     } catch (err) {
-      this.showError(err, () => this.prepare(files, { title, notes }));
+      const action = err instanceof ApiError ? UPLOAD_ACTIONS[err.status] : null;
+      if (action) {
+        this.error.replaceChildren(messageBar(problemOf(err, { ...describeError(err), action })));
+        this.error.hidden = false;
+        setStatus(this.status, '');
+      } else {
+        this.showError(err, () => this.prepare(files, { title, notes }));
+      }
       return null;
     }
     this.show(dossier, { notes });
@@ -710,6 +724,7 @@ export class DossierPanel {
     this.back.hidden = false;
     this.view.hidden = false;
     this.notes = notes;
+    this.inventoryOpen = false;
     this.render(dossier);
     const state = stateOf(dossier);
     if (state === 'queued' || state === 'running') this.follow(dossier.id);
@@ -728,8 +743,10 @@ export class DossierPanel {
     ];
     const inventory = Array.isArray(dossier.inventory) ? dossier.inventory : [];
     if (inventory.length) {
-      const details = h('details', { className: 'plume-filters dossier-files', open: state === 'held' },
+      // Open before the start; afterwards as she left it (the view is redrawn at each event).
+      const details = h('details', { className: 'plume-filters dossier-files', open: state === 'held' || this.inventoryOpen },
         h('summary', null, `Inventaire — ${inventorySummary(inventory)}`), renderInventory(inventory));
+      if (state !== 'held') details.addEventListener('toggle', () => { this.inventoryOpen = details.open; });
       parts.push(details);
     }
     if (state === 'held') {

@@ -332,6 +332,7 @@ def test_no_readable_file_is_said_in_french(served, open_pane, screenshot):
     bar.wait_for()
     server = api(page, "/dossiers").json()["dossiers"]
     assert server == []  # nothing kept
-    assert bar.inner_text().strip() and "PLUME_" not in bar.inner_text()
+    assert "protege.pdf" in bar.inner_text() and "PLUME_" not in bar.inner_text()
+    assert bar.inner_text().strip().endswith("Ajoutez des fichiers lisibles, ou remplacez ceux qui sont signalés.")
     assert page.locator("#dossier-home").is_visible()
     screenshot(page, "word-dossier-aucun-fichier-lisible")
