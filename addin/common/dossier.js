@@ -27,6 +27,8 @@ export const DOSSIER_EXTENSIONS = ['pdf', 'docx', 'odt', 'txt', 'eml', 'msg'];
 export const POLL_MS = 2000;
 /** Content type of the export. */
 export const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+/** How often « Mes dossiers » is read again while one of them runs (ms). */
+export const LIST_REFRESH_MS = 5000;
 /** How long a downloaded or opened file keeps its object URL (ms). */
 const OBJECT_URL_LIFE_MS = 60_000;
 /** Longest quotation shown under an item (the whole one is in the button's title). */
@@ -583,8 +585,9 @@ export class DossierPanel {
     this.refreshList();
   }
 
-  /** Reads the list of the user's dossiers again. */
+  /** Reads the list of the user's dossiers again (and again while one of them runs). */
   async refreshList() {
+    clearTimeout(this.listTimer);
     let dossiers;
     try {
       dossiers = await listDossiers();
@@ -596,6 +599,11 @@ export class DossierPanel {
       this.list.replaceChildren(h('li', { className: 'plume-card__meta' }, 'Aucun dossier pour l’instant.'));
       return;
     }
+    if (!this.home.hidden && dossiers.some((d) => !FINISHED.has(d.state) && !d.held)) {
+      this.listTimer = setTimeout(() => { if (!this.home.hidden) this.refreshList(); }, LIST_REFRESH_MS);
+    }
+    // A row being asked about (« Supprimer définitivement ? ») is not redrawn under her pointer.
+    if (this.list.querySelector('.dossier-delete__question:not([hidden])')) return;
     this.list.replaceChildren(...dossiers.map((dossier) => this.listRow(dossier)));
   }
 

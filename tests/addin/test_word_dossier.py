@@ -273,6 +273,26 @@ def test_a_dossier_from_files_to_tracked_insertion(served, fake_llm, open_pane, 
     assert api(again, f"/dossiers/{dossier_id}").status == 404
 
 
+def test_the_list_follows_a_running_dossier(served, open_pane, screenshot):
+    gate = served["gate"]
+    page = open_dossier_tab(open_pane, served["base"])
+    page.set_input_files("#dossier-files", files("conclusions.pdf"))
+    page.fill("#dossier-title-input", "Affaire Martin")
+    page.click("#dossier-prepare")
+    gate.close()
+    page.click("#dossier-start")
+    page.wait_for_selector("#dossier-view [data-state=running]", timeout=60_000)
+    page.click("#dossier-back")  # she leaves the dossier; the job goes on
+    row = page.locator("#dossier-list li.dossier-row").first
+    row.wait_for()
+    assert row.get_attribute("data-state") in ("queued", "running")
+    screenshot(page, "word-dossier-liste-en-cours")
+    gate.release()
+    wait_until(page, "() => document.querySelector('#dossier-list li.dossier-row')?.dataset.state === 'done'",
+               timeout_ms=60_000)
+    assert "Terminé" in page.locator("#dossier-list li.dossier-row").first.inner_text()
+
+
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_without_the_event_stream_the_pane_polls(theme, served, open_pane, screenshot):
     dark = {"theme": {"bodyBackgroundColor": "#292929", "bodyForegroundColor": "#ffffff",
