@@ -18,7 +18,7 @@ import click
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from ..auth import current_user
-from ..errors import PayloadTooLarge
+from ..errors import PayloadTooLarge, ValidationError
 from ..usecases import dossier, dossier_export
 from ..usecases.assist import SSE_HEADERS, sse
 from .openapi import JSON_ERROR, error_responses
@@ -48,8 +48,11 @@ def create():
         stream.seek(0)
         uploads.append(dossier.Upload(storage.filename or "fichier", stream,
                                       storage.mimetype or None, size))
-    start = (request.form.get("start") or "true").strip().lower() not in {"false", "0", "non", "no"}
-    answer = dossier.create(user, uploads, title=request.form.get("title"), start=start)
+    start = request.form.get("start") or "true"
+    if start not in ("true", "false"):
+        raise ValidationError("start", "« start » vaut « true » (lancer aussitôt) ou « false » "
+                                       "(attendre la confirmation).")
+    answer = dossier.create(user, uploads, title=request.form.get("title"), start=start == "true")
     return jsonify(answer), 201
 
 
@@ -223,9 +226,11 @@ OPENAPI = {
             "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                 "type": "object", "required": ["files"],
                 "properties": {
-                    "files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                    "files": {"type": "array", "minItems": 1,
+                              "items": {"type": "string", "format": "binary"},
                               "description": ".pdf (scans included), .docx, .odt, .txt, .eml, .msg"},
-                    "title": {"type": "string", "maxLength": 200},
+                    "title": {"type": "string",
+                              "description": "Shown in the list; cut to 200 characters"},
                     "start": {"type": "string", "enum": ["true", "false"], "default": "true",
                               "description": "`false` holds the job until POST …/start"}}}}}},
             "responses": {

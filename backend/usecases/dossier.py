@@ -43,7 +43,7 @@ from flask import current_app
 
 from .. import audit, documents, jobs, llm
 from ..auth import User, authorize, user_hash
-from ..errors import AppError, PayloadTooLarge, ValidationError
+from ..errors import AppError, NotFound, PayloadTooLarge, ValidationError
 from ..llm.prompts import Fence, load
 from ..llm.tokens import chars_for_tokens, estimate_messages, estimate_tokens
 from ..retrieval import check_citations
@@ -73,6 +73,10 @@ MAX_TITLE = 200
 MAX_ITEM_CHARS = 1200
 MAX_QUOTE_CHARS = 400
 ENVELOPE_BYTES = 256 * 1024   # multipart boundaries and small fields around the files
+FILE_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8",
+              "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+              "odt": "application/vnd.oasis.opendocument.text", "eml": "message/rfc822",
+              "msg": "application/vnd.ms-outlook"}
 
 
 # --- the request: inventory, estimate, submission ----------------------------------------------
@@ -317,10 +321,12 @@ def open_file(user: User, dossier_id: str, name: str) -> tuple[BinaryIO, str | N
     _job(user, dossier_id)
     infos = {b.name: b for b in jobs.blob_infos(dossier_id, _owner(user))}
     if name not in infos:
-        from ..errors import NotFound
         raise NotFound("Ce fichier ne fait pas partie du dossier (ou n'a pas pu être lu).",
                        code="fichier_introuvable", detail="no such blob in the dossier")
-    return jobs.open_blob(dossier_id, _owner(user), name), infos[name].content_type, infos[name].size
+    # The type follows the name the inventory read it by, never what the browser claimed
+    # (a file sent as text/html is not served as a page of this origin).
+    content_type = FILE_TYPES.get(name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+    return jobs.open_blob(dossier_id, _owner(user), name), content_type, infos[name].size
 
 
 def events(user: User, dossier_id: str, *, timeout: float = 15.0,

@@ -99,5 +99,10 @@ def test_the_original_file_is_served_inline(client):
     response = client.get(f"/api/v1/dossiers/{created['id']}/files/conclusions.pdf")
     assert response.status_code == 200 and response.data == files["conclusions.pdf"]
     assert response.headers["Content-Disposition"].startswith("inline")
+    assert response.mimetype == "application/pdf"
+    # The type follows the file's name, never what the browser claimed when sending it.
+    sneaky = upload(client, {"page.txt": b"<script>alert(1)</script>"}, start="false").get_json()
+    served = client.get(f"/api/v1/dossiers/{sneaky['id']}/files/page.txt")
+    assert served.mimetype == "text/plain"
     missing = client.get(f"/api/v1/dossiers/{created['id']}/files/autre.pdf")
     assert missing.status_code == 404 and missing.get_json()["error"] == "fichier_introuvable"
