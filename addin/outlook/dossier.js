@@ -8,7 +8,8 @@
 import { answerBar } from '../common/answerbar.js';
 import { DossierPanel, exportDocx, exportName, synthesisText } from '../common/dossier.js';
 import { h } from '../common/render.js';
-import { message, oversightNotice, setStatus } from '../common/widgets.js';
+import { sendFeedback } from '../common/api.js';
+import { feedbackBar, message, oversightNotice, setStatus } from '../common/widgets.js';
 import { attachmentBase64, canReadAttachments, currentItem, listAttachments, MailboxError, readMessage } from './mailbox.js';
 import { problemBox } from './problems.js';
 
@@ -127,6 +128,8 @@ export function setupDossier(doc = document) {
           outcome.replaceChildren(message('success', `Un brouillon de réponse s'ouvre avec « ${name} » en pièce jointe. Relisez-le : Plume n'envoie jamais de message.`,
             { dataset: { outcome: 'reply' }, tabIndex: -1 }));
           outcome.firstChild.focus();
+          // The dossier is its own record in the observatory (one interaction, same id).
+          sendFeedback({ interaction_id: current.id, outcome: 'inserted' });
         } catch (err) {
           outcome.replaceChildren(problemBox(err));
         } finally {
@@ -134,10 +137,12 @@ export function setupDossier(doc = document) {
         }
       });
       const bar = answerBar({ text: () => synthesisText(synthesis), status, insert: attach, onDiscard: () => {
+        sendFeedback({ interaction_id: current.id, outcome: 'discarded' });
         close();
         setStatus(status, 'Synthèse écartée. Le dossier reste dans « Mes dossiers ».');
       } });
-      return [oversightNotice({ demo: Boolean(synthesis.model && synthesis.model.demonstration) }), bar.element, outcome];
+      return [oversightNotice({ demo: Boolean(synthesis.model && synthesis.model.demonstration) }), bar.element, outcome,
+        feedbackBar(current.id)];
     },
   });
 

@@ -61,7 +61,8 @@ export function setupDossier() {
       text: () => synthesisText(synthesis),
       location: 'after',
       comment: () => dossierComment(current, synthesis),
-      interactionId: null,
+      // The dossier is its own record in the observatory (one interaction per dossier, same id).
+      interactionId: current.id,
       demo: Boolean(synthesis.model && synthesis.model.demonstration),
       status,
       onInserted: () => setStatus(status, 'Synthèse insérée dans le document, en suivi des modifications.'),

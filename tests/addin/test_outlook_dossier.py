@@ -13,7 +13,7 @@ from docx import Document
 
 from tests.dossier.files import conclusions_pdf
 
-from .conftest import open_tab, plain, wait_until
+from .conftest import FeedbackLog, open_tab, plain, wait_until
 from .outlook_fixtures import POSTPONEMENT_MAIL, attachments_scenario, b64, outlook_calls
 from .test_accessibility import serious_violations
 from .test_word_dossier import api, serve_dossiers, served  # noqa: F401 (fixtures)
@@ -79,8 +79,11 @@ def test_a_message_and_its_attachments_become_a_dossier_attached_to_a_reply(serv
     screenshot(page, "outlook-dossier-resultat")
     problems.extend(serious_violations(page, "dossier : synthèse"))
 
+    feedback = FeedbackLog(page)
     page.get_by_role("button", name="Joindre à une réponse").click()
     page.wait_for_selector("[data-outcome=reply]")
+    feedback.wait(1)
+    assert feedback.sent == [({"interaction_id": dossier_id, "useful": None, "comment": None, "outcome": "inserted"}, 201)]
     [call] = outlook_calls(page, "displayReplyForm")
     [attachment] = call["args"]["form"]["attachments"]
     assert attachment["type"] == "base64"

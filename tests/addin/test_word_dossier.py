@@ -20,7 +20,7 @@ from tests.dossier.conftest import model_reply
 from tests.documents.samples import scanned_pdf_bytes
 from tests.dossier.files import conclusions_pdf, courrier_docx, expertise_pdf, note_txt
 
-from .conftest import fake_llm_settings, open_tab, plain, wait_until, word_calls, word_state
+from .conftest import FeedbackLog, fake_llm_settings, open_tab, plain, wait_until, word_calls, word_state
 from .test_accessibility import serious_violations
 
 # Short job timings (the dossier room's tests use the same), and a model with time to think.
@@ -189,8 +189,10 @@ def test_a_dossier_from_files_to_tracked_insertion(served, fake_llm, open_pane, 
     wait_until(page, "() => document.querySelector('[data-row=files] dd')?.textContent === '5 / 5'", timeout_ms=120_000)
     assert progress_text(page, "ocr") == "2 / 2"
     progress = page.locator("[data-progress]")
-    parts_total = api(page, f"/dossiers/{dossier_id}").json()["progress"]["parts_total"]
-    assert plain(progress.locator("[data-row=parts] dd").inner_text()) == (f"0 / {parts_total}" if parts_total else "à venir")
+    # The model is held: the parts are counted, none summarised yet.
+    parts = wait_until(page, "() => /^0 \\/ \\d+$/.test(document.querySelector('[data-row=parts] dd')?.textContent)"
+                             " && document.querySelector('[data-row=parts] dd').textContent")
+    assert parts == f"0 / {api(page, f'/dossiers/{dossier_id}').json()['progress']['parts_total']}"
     assert progress.locator("[data-row=eta] dt").inner_text() == "Temps restant"
     assert page.locator("#dossier-view [data-state=running]").inner_text() == "En cours"
     screenshot(page, "word-dossier-progression")
@@ -234,8 +236,11 @@ def test_a_dossier_from_files_to_tracked_insertion(served, fake_llm, open_pane, 
     assert "Faits" in text and "Constat de la page 1 de conclusions.pdf" in text
 
     # « Insérer dans le document »: tracked, in the labelled content control, with the comment.
+    feedback = FeedbackLog(page)
     page.click("#dossier-result [data-action=insert]")
     page.wait_for_selector("#dossier-result [data-outcome=inserted]")
+    feedback.wait(1)  # the dossier is its own record in the observatory
+    assert feedback.sent == [({"interaction_id": dossier_id, "useful": None, "comment": None, "outcome": "inserted"}, 201)]
     state = word_state(page)
     [control] = state["contentControls"]
     assert control["tag"] == "plume-ai" and control["title"] == "Texte généré par IA – à vérifier"
