@@ -182,6 +182,8 @@ def test_a_dossier_from_files_to_tracked_insertion(served, fake_llm, open_pane, 
     check(page, "inventaire", problems)
 
     # Ctrl+Entrée starts it; the model is held while the pane shows the progress.
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url.split("/api/v1")[-1]) if "/api/v1/dossiers/" in r.url else None)
     gate.close()
     assert page.evaluate("document.activeElement.id") == "dossier-start"
     page.keyboard.press("Control+Enter")
@@ -202,6 +204,8 @@ def test_a_dossier_from_files_to_tracked_insertion(served, fake_llm, open_pane, 
     # The synthesis: sections, references that open the file at its page, the flags.
     page.wait_for_selector(".dossier-synthesis", timeout=90_000)
     page.wait_for_selector("#dossier-result [data-action=insert]")
+    # Followed by its event stream alone: no polling while the stream works.
+    assert asked == [f"/dossiers/{dossier_id}/start", f"/dossiers/{dossier_id}/events", f"/dossiers/{dossier_id}/synthesis"]
     synthesis = api(page, f"/dossiers/{dossier_id}/synthesis").json()
     shown = page.locator(".dossier-section").evaluate_all("(s) => s.map((x) => x.dataset.section)")
     assert shown == [s["id"] for s in synthesis["sections"]]
@@ -317,6 +321,17 @@ def test_without_the_event_stream_the_pane_polls(theme, served, open_pane, scree
     assert page.locator("#dossier-view [data-state=done]").inner_text() == "Terminé"
     page.wait_for_selector("#dossier-result [data-action=insert]")
     problems += serious_violations(page, f"synthèse ({theme})")
+    # Keyboard alone: Tab goes through the references, then every action of the result.
+    page.focus("#dossier-back")
+    reached = []
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("document.activeElement.dataset.action || document.activeElement.className"))
+        if reached[-1] == "delete":
+            break
+    actions = [a for a in reached if a in {"copy", "insert", "discard", "download", "delete"}]
+    assert actions == ["copy", "insert", "discard", "download", "delete"], reached
+    assert any("plume-ref" in a for a in reached)
     if theme == "dark":  # the light screens are the first test's
         screenshot(page, "word-dossier-resultat-sombre")
     assert problems == [], json.dumps(problems, ensure_ascii=False, indent=1)
