@@ -6,7 +6,9 @@
  * @module outlook/dossier
  */
 import { answerBar } from '../common/answerbar.js';
-import { DossierPanel, exportDocx, exportName, synthesisText } from '../common/dossier.js';
+import { DossierPanel } from '../common/dossier.js';
+import { exportDocx, exportName } from '../common/dossier-api.js';
+import { synthesisText } from '../common/dossier-render.js';
 import { h } from '../common/render.js';
 import { sendFeedback } from '../common/api.js';
 import { feedbackBar, message, oversightNotice, setStatus } from '../common/widgets.js';

@@ -6,7 +6,9 @@
  * The panel itself is common/dossier.js.
  * @module word/dossier
  */
-import { DOSSIER_EXTENSIONS, DossierPanel, synthesisText } from '../common/dossier.js';
+import { DossierPanel } from '../common/dossier.js';
+import { DOSSIER_EXTENSIONS } from '../common/dossier-api.js';
+import { synthesisText } from '../common/dossier-render.js';
 import { h } from '../common/render.js';
 import { message, setStatus } from '../common/widgets.js';
 import { insertChoices, sourcesComment } from './generation.js';
