@@ -9,7 +9,6 @@ dossiers: another user's is a 403, an unknown id a 404.
 """
 from __future__ import annotations
 
-import io
 import os
 from typing import Iterator
 from urllib.parse import quote
@@ -116,7 +115,7 @@ def export(dossier_id: str):
     """The synthesis as a Word document (409 until the dossier is done)."""
     data = dossier_export.to_docx(dossier.synthesis(current_user(), dossier_id))
     name = "synthese-dossier.docx"
-    return Response(io.BytesIO(data).getvalue(), mimetype=DOCX_TYPE,
+    return Response(data, mimetype=DOCX_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
                              "Cache-Control": "no-store"})
 
