@@ -204,6 +204,13 @@ SYNTHESIS_SCHEMA = {
     }}
 
 
+# One server-sent event (OpenAPI 3.1: the media type's schema describes one event).
+EVENT_SCHEMA = {"type": "object", "required": ["event", "data"], "properties": {
+    "event": {"enum": ["progress", "done", "failed", "cancelled"]},
+    "data": {"type": "string", "contentMediaType": "application/json",
+             "contentSchema": DOSSIER_SCHEMA}}}
+
+
 def _json(description: str, schema: dict) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -268,7 +275,7 @@ OPENAPI = {
         "responses": {"200": {"description": "`event: progress` with the dossier JSON at each "
                                              "change, then `event: done|failed|cancelled` (the "
                                              "dossier JSON) and the stream ends",
-                              "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                              "content": {"text/event-stream": {"schema": EVENT_SCHEMA}}},
                       **error_responses(_MINE)}}},
     f"{BASE}/{{dossier_id}}/synthesis": {"get": {
         "summary": "The synthesis: sections with checked references, pièces, flagged pages",
