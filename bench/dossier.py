@@ -103,24 +103,52 @@ def make_dossier(files: int, pages: int, scans: int) -> dict[str, bytes]:
 
 
 class Sampler(threading.Thread):
-    """Peak RSS of a process and its children, sampled every 0.2 s."""
+    """Peak RSS of the workers and their children, and their CPU, sampled every 0.1 s.
+
+    CPU cannot be read once at the end: the sandbox's reader server ignores SIGCHLD, so the
+    readers it forks (and the Tesseract runs each reader waits for) are never added to a
+    parent's children time. Each process is followed while it lives instead (its own time
+    plus the children it waited for); a process's last tenth of a second may be missed."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.pids: list[int] = []
         self.peak = 0
+        self.cpu: dict[tuple[int, float], float] = {}
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        while not self.stopped.wait(0.2):
-            for pid in list(self.pids):
+        while not self.stopped.wait(0.1):
+            self.sample()
+
+    def sample(self) -> None:
+        for pid in list(self.pids):
+            try:
+                root = psutil.Process(pid)
+                tree = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                continue
+            rss = 0
+            for proc in tree:
                 try:
-                    proc = psutil.Process(pid)
-                    total = proc.memory_info().rss + sum(
-                        c.memory_info().rss for c in proc.children(recursive=True))
+                    with proc.oneshot():
+                        rss += proc.memory_info().rss
+                        t = proc.cpu_times()
+                        key = (proc.pid, proc.create_time())
                 except psutil.Error:
                     continue
-                self.peak = max(self.peak, total)
+                used = t.user + t.system + t.children_user + t.children_system
+                self.cpu[key] = max(self.cpu.get(key, 0.0), used)
+            self.peak = max(self.peak, rss)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu.values())
+
+    @property
+    def worker_cpu_seconds(self) -> float:
+        """The worker processes' own Python (jobs, database, parts, checks), readers apart."""
+        return sum(v for (pid, _), v in self.cpu.items() if pid in self.pids)
 
 
 def union(intervals: list[tuple[float, float]]) -> float:
@@ -143,24 +171,6 @@ def spawn_worker(url: str, host: str, log_path: str) -> subprocess.Popen:
                 "PLUME_JOB_POLL_SECONDS": "0.3", "PLUME_LOG_LEVEL": "WARNING"})
     return subprocess.Popen([sys.executable, "-m", "backend", "worker"], cwd=ROOT, env=env,
                             stdout=open(log_path, "a"), stderr=subprocess.STDOUT)
-
-
-def cpu_seconds(proc: subprocess.Popen) -> float:
-    """CPU of a running worker and of every process under it (the sandbox readers and their
-    Tesseract runs): each live process's own time plus that of the children it has waited
-    for, so nothing is counted twice. Read just before the worker is stopped."""
-    total = 0.0
-    try:
-        root = psutil.Process(proc.pid)
-        for item in [root, *root.children(recursive=True)]:
-            try:
-                t = item.cpu_times()
-            except psutil.Error:
-                continue
-            total += t.user + t.system + t.children_user + t.children_system
-    except psutil.Error:
-        pass
-    return total
 
 
 def main() -> None:
@@ -211,7 +221,7 @@ def main() -> None:
         time.sleep(2.0)  # the worker process starts (imports, LISTEN)
         client.post(f"/api/v1/dossiers/{dossier_id}/start")
         started = time.perf_counter()
-        cpu_total, repeated_note = 0.0, ""
+        repeated_note = ""
 
         def state() -> dict:
             return client.get(f"/api/v1/dossiers/{dossier_id}").get_json()
@@ -229,7 +239,7 @@ def main() -> None:
                 in_flight = conn.execute("SELECT count(*) FROM job_steps WHERE job_id = %s AND "
                                          "state = 'running'", (dossier_id,)).fetchone()[0]
             calls_before = len([r for r in fake.requests if r.path.endswith("/completions")])
-            cpu_total += cpu_seconds(worker)
+            sampler.sample()
             worker.send_signal(signal.SIGKILL)
             worker.wait()
             worker = spawn_worker(url, fake.url, log_path)
@@ -238,7 +248,8 @@ def main() -> None:
         while (now := state())["state"] not in ("done", "failed", "cancelled"):
             time.sleep(0.2)
         wall = time.perf_counter() - started
-        cpu_total += cpu_seconds(worker)
+        sampler.sample()
+        cpu_total = sampler.cpu_seconds
         worker.send_signal(signal.SIGTERM)
         worker.wait()
         sampler.stopped.set()
@@ -263,9 +274,11 @@ def main() -> None:
               f"+ rest {max(0.0, wall - reading - host_wait):.1f} s")
         print(f"Plume's own time (all but waiting for the host): {wall - host_wait:.1f} s")
         pages = stats["pages"]
+        own = sampler.worker_cpu_seconds
         print(f"CPU: {cpu_total:.1f} s for the worker and its readers = "
               f"{cpu_total / max(1, pages):.3f} s per page over {pages} pages "
-              f"({stats['ocr_pages']} recognised)")
+              f"({stats['ocr_pages']} recognised); the worker's own Python {own:.1f} s, "
+              f"readers and OCR {cpu_total - own:.1f} s")
         print(f"peak memory (worker + children, sampled): {sampler.peak / 2**20:.0f} MB")
         requests = len([r for r in fake.requests if r.path.endswith("/completions")])
         print(f"model calls: {stats['model_calls']} for {stats['parts']} parts "

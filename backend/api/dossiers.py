@@ -9,7 +9,6 @@ dossiers: another user's is a 403, an unknown id a 404.
 """
 from __future__ import annotations
 
-import io
 import os
 from typing import Iterator
 from urllib.parse import quote
@@ -116,7 +115,7 @@ def export(dossier_id: str):
     """The synthesis as a Word document (409 until the dossier is done)."""
     data = dossier_export.to_docx(dossier.synthesis(current_user(), dossier_id))
     name = "synthese-dossier.docx"
-    return Response(io.BytesIO(data).getvalue(), mimetype=DOCX_TYPE,
+    return Response(data, mimetype=DOCX_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
                              "Cache-Control": "no-store"})
 
@@ -205,6 +204,13 @@ SYNTHESIS_SCHEMA = {
     }}
 
 
+# One server-sent event (OpenAPI 3.1: the media type's schema describes one event).
+EVENT_SCHEMA = {"type": "object", "required": ["event", "data"], "properties": {
+    "event": {"enum": ["progress", "done", "failed", "cancelled"]},
+    "data": {"type": "string", "contentMediaType": "application/json",
+             "contentSchema": DOSSIER_SCHEMA}}}
+
+
 def _json(description: str, schema: dict) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -269,7 +275,7 @@ OPENAPI = {
         "responses": {"200": {"description": "`event: progress` with the dossier JSON at each "
                                              "change, then `event: done|failed|cancelled` (the "
                                              "dossier JSON) and the stream ends",
-                              "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                              "content": {"text/event-stream": {"schema": EVENT_SCHEMA}}},
                       **error_responses(_MINE)}}},
     f"{BASE}/{{dossier_id}}/synthesis": {"get": {
         "summary": "The synthesis: sections with checked references, pièces, flagged pages",

@@ -28,13 +28,12 @@ purge), never logged or recorded.
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, BinaryIO, Iterator
@@ -48,6 +47,8 @@ from ..llm.prompts import Fence, load
 from ..llm.tokens import chars_for_tokens, estimate_messages, estimate_tokens
 from ..retrieval import check_citations
 from . import metered as metering
+from .dossier_answers import (JURISDICTION, RG, as_list, cited_pages, dedupe, fold, guess_type,
+                              iso_date, parse_answer, salvage_lines, short_text, total_tokens)
 from .metered import metered
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ CHARS_PER_PAGE = 2500
 MAX_TITLE = 200
 MAX_ITEM_CHARS = 1200
 MAX_QUOTE_CHARS = 400
+INSPECT_THREADS = 4
 ENVELOPE_BYTES = 256 * 1024   # multipart boundaries and small fields around the files
 FILE_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8",
               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -164,7 +166,9 @@ def create(user: User, uploads: list[Upload], *, title: str | None, start: bool)
     title = " ".join((title or "").split())[:MAX_TITLE] or None
     _unique_names(uploads)
     with metered(user, KIND, TASK) as call:
-        inventory = [_inspect(upload, limits) for upload in uploads]
+        # A few files at once: each is read in its own sandbox child.
+        with ThreadPoolExecutor(INSPECT_THREADS, thread_name_prefix="plume-inspect") as pool:
+            inventory = list(pool.map(lambda upload: _inspect(upload, limits), uploads))
         readable = [f for f in inventory if not f["error"]]
         if not readable:
             raise AppError("Aucun fichier de ce dossier n'a pu être lu : "
@@ -487,7 +491,7 @@ class DossierRun:
                  "low_confidence_pages": sum(len(v) for v in self.lows.values()),
                  "parts": len(parts), "model_calls": calls,
                  "malformed_parts": sum(1 for r in self.map_results if not r.get("ok")),
-                 "tokens": sum(_total(u) for r in self.map_results for u in r.get("usage") or [])}
+                 "tokens": sum(total_tokens(u) for r in self.map_results for u in r.get("usage") or [])}
         return {"synthesis": synthesis_, "inventory": inventory, "stats": stats}
 
     def _read_all(self) -> None:
@@ -666,20 +670,20 @@ class DossierRun:
                 for line in result.get("lines") or []:
                     sections["faits"].append(self._item(line))
                 continue
-            jurisdiction = jurisdiction or _text(data.get("juridiction"), MAX_TITLE)
-            rg = rg or _text(data.get("rg"), 40)
+            jurisdiction = jurisdiction or short_text(data.get("juridiction"), MAX_TITLE)
+            rg = rg or short_text(data.get("rg"), 40)
             for key in ("faits", "procedure", "pretentions", "points"):
-                for raw in _list(data.get(key)):
+                for raw in as_list(data.get(key)):
                     item = self._item(raw)
                     if item is not None:
                         sections[key].append(item)
-            for raw in _list(data.get("pieces")):
-                file = _text(raw.get("fichier"), 255)
+            for raw in as_list(data.get("pieces")):
+                file = short_text(raw.get("fichier"), 255)
                 if file and file in self._names() and file not in pieces:
-                    pieces[file] = {"type": _text(raw.get("type"), 80),
-                                    "date": _iso_date(raw.get("date")),
-                                    "author": _text(raw.get("auteur"), MAX_TITLE)}
-        sections = {key: _dedupe([i for i in items if i is not None])
+                    pieces[file] = {"type": short_text(raw.get("type"), 80),
+                                    "date": iso_date(raw.get("date")),
+                                    "author": short_text(raw.get("auteur"), MAX_TITLE)}
+        sections = {key: dedupe([i for i in items if i is not None])
                     for key, items in sections.items()}
         sections["faits"].sort(key=lambda i: (i["date"] is None, i["date"] or ""))
         sections["procedure"].sort(key=lambda i: (i["date"] is None, i["date"] or ""))
@@ -690,7 +694,7 @@ class DossierRun:
         for entry in self.inventory:
             name = entry["name"]
             found = pieces.get(name, {})
-            inventory.append({"file": name, "type": found.get("type") or _guess_type(name),
+            inventory.append({"file": name, "type": found.get("type") or guess_type(name),
                               "date": found.get("date"), "author": found.get("author"),
                               "pages": len([1 for (f, _) in self.pages if f == name])
                               or entry["pages"] or 0})
@@ -734,16 +738,16 @@ class DossierRun:
         """One item of a section with its references checked against the pages read."""
         if not isinstance(raw, dict):
             return None
-        text = _text(raw.get("texte") or raw.get("text"), MAX_ITEM_CHARS)
+        text = short_text(raw.get("texte") or raw.get("text"), MAX_ITEM_CHARS)
         if not text:
             return None
         refs = []
-        for ref in _refs(raw.get("ref")) or [None]:
-            quote = _text(raw.get("citation"), MAX_QUOTE_CHARS)
+        for ref in cited_pages(raw.get("ref")) or [None]:
+            quote = short_text(raw.get("citation"), MAX_QUOTE_CHARS)
             refs.append(self._check(ref, quote))
         flags = sorted({flag for r in refs for flag in r.pop("_flags")})
-        return {"text": text, "date": _iso_date(raw.get("date")),
-                "party": _text(raw.get("partie"), MAX_TITLE), "references": refs, "flags": flags}
+        return {"text": text, "date": iso_date(raw.get("date")),
+                "party": short_text(raw.get("partie"), MAX_TITLE), "references": refs, "flags": flags}
 
     def _check(self, ref: tuple[str, int] | None, quote: str | None) -> dict[str, Any]:
         if ref is None:
@@ -768,9 +772,9 @@ class DossierRun:
         names = self._names()
         if file in names:
             return file, page
-        wanted = _fold(file)
+        wanted = fold(file)
         for name in names:
-            if _fold(name) == wanted or _fold(name.rsplit(".", 1)[0]) == wanted:
+            if fold(name) == wanted or fold(name.rsplit(".", 1)[0]) == wanted:
                 return name, page
         return file, page
 
@@ -810,133 +814,3 @@ class DossierRun:
 def estimate_parts(pages: int) -> int:
     context, output = _window()
     return max(1, math.ceil(estimate_tokens("x" * pages * CHARS_PER_PAGE) / _part_tokens(context, output)))
-
-
-# --- reading the model's answer ------------------------------------------------------------------
-
-_FENCE_MARK = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
-_TRAILING_COMMA = re.compile(r",\s*([}\]])")
-REF = re.compile(r"\[?\s*([^\[\],]{1,255}?)\s*,\s*p(?:age|\.)?\s*(\d{1,5})\s*\]?", re.IGNORECASE)
-_LINE_REF = re.compile(r"\[([^\[\],]{1,255}?),\s*p\.\s*(\d{1,5})\]")
-JURISDICTION = re.compile(r"((?i:tribunal judiciaire|cour d'appel|tribunal de commerce|conseil de "
-                          r"prud'hommes|tribunal de proximité|cour de cassation|tribunal "
-                          r"administratif)(?: de | d'| du )?[A-ZÉÈ][\w'\-]+)")
-RG = re.compile(r"\b(?:R\.?\s?G\.?|répertoire général)\s*(?:n°|no|numéro)?\s*:?\s*"
-                r"(\d{2}\s?/\s?\d{3,6}|\d{4,6}/\d{2})", re.IGNORECASE)
-
-
-def parse_answer(text: str) -> dict[str, Any] | None:
-    """The JSON object of a map answer, read leniently (code fences, text around it, trailing
-    commas); None when nothing usable is there."""
-    cleaned = _FENCE_MARK.sub("", text or "").strip()
-    start, end = cleaned.find("{"), cleaned.rfind("}")
-    if start < 0 or end <= start:
-        return None
-    body = cleaned[start:end + 1]
-    for candidate in (body, _TRAILING_COMMA.sub(r"\1", body)):
-        try:
-            value = json.loads(candidate)
-        except ValueError:
-            continue
-        if isinstance(value, dict) and any(k in value for k in
-                                           ("faits", "procedure", "pretentions", "points", "pieces")):
-            return value
-    return None
-
-
-def salvage_lines(text: str) -> list[dict[str, Any]]:
-    """From an answer that is not the JSON asked for: the lines that cite a page, as items."""
-    items = []
-    for line in (text or "").splitlines():
-        match = _LINE_REF.search(line)
-        clean = " ".join(_LINE_REF.sub("", line).strip(" -*•\t").split())
-        if match and len(clean) > 10:
-            items.append({"texte": clean, "ref": f"{match.group(1)}, p. {match.group(2)}",
-                          "citation": None})
-    return items[:50]
-
-
-def _refs(value: Any) -> list[tuple[str, int]]:
-    values = value if isinstance(value, list) else [value]
-    refs = []
-    for item in values:
-        if isinstance(item, dict):
-            file, page = item.get("fichier") or item.get("file"), item.get("page")
-            if isinstance(file, str) and str(page).isdigit():
-                refs.append((file.strip(), int(page)))
-            continue
-        if not isinstance(item, str):
-            continue
-        for match in REF.finditer(item):
-            refs.append((match.group(1).strip(" «»\"'"), int(match.group(2))))
-    return refs[:5]
-
-
-def _text(value: Any, limit: int) -> str | None:
-    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-        return None
-    text = " ".join(str(value).split())
-    if not text or text.lower() in {"null", "none", "n/a", "inconnu"}:
-        return None
-    return text[:limit]
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _iso_date(value: Any) -> str | None:
-    text = _text(value, 40)
-    if not text:
-        return None
-    match = re.search(r"(\d{4})-(\d{2})-(\d{2})", text) or None
-    if match:
-        year, month, day = (int(g) for g in match.groups())
-    else:
-        match = re.search(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", text)
-        if not match:
-            return None
-        day, month, year = (int(g) for g in match.groups())
-    try:
-        return date(year, month, day).isoformat()
-    except ValueError:
-        return None
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in text if c.isalnum())
-
-
-def _dedupe(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen, kept = set(), []
-    for item in items:
-        key = (_fold(item["text"]), item["date"])
-        if key in seen:
-            continue
-        seen.add(key)
-        kept.append(item)
-    return kept
-
-
-_TYPES = (("conclusion", "Conclusions"), ("jugement", "Jugement"), ("arret", "Arrêt"),
-          ("ordonnance", "Ordonnance"), ("assignation", "Assignation"),
-          ("expertise", "Rapport d'expertise"), ("rapport", "Rapport"),
-          ("pv", "Procès-verbal"), ("proces-verbal", "Procès-verbal"), ("courrier", "Courrier"),
-          ("lettre", "Courrier"), ("bordereau", "Bordereau de pièces"), ("contrat", "Contrat"),
-          ("facture", "Facture"), ("attestation", "Attestation"))
-
-
-def _guess_type(name: str) -> str:
-    folded = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
-    for needle, label in _TYPES:
-        if needle in folded:
-            return label
-    if folded.endswith((".eml", ".msg")):
-        return "Courriel"
-    return "Pièce"
-
-
-def _total(usage: dict[str, Any]) -> int:
-    return sum(v for k, v in usage.items() if k in ("prompt_tokens", "completion_tokens")
-               and isinstance(v, int))

@@ -146,3 +146,18 @@ def test_retention_deletes_old_dossiers_with_their_files_and_keeps_other_kinds(
     assert client.get(f"/api/v1/dossiers/{old['id']}").status_code == 404
     assert rows("SELECT count(*) FROM job_blobs WHERE job_id = %s", old["id"]) == [(0,)]
     assert client.get(f"/api/v1/dossiers/{recent['id']}").status_code == 200
+
+
+def test_a_dossier_record_is_not_closed_as_interrupted_while_its_job_lives(dossier_app, client):
+    from backend.audit import records
+    created = upload(client, {"note.txt": note_txt()}, start="false").get_json()
+    with db.connection() as conn:  # the request's process is gone (a recycled web worker)
+        conn.execute("UPDATE audit_open SET pid = 2147483646, instance = %s", (records.INSTANCE,))
+    assert records.close_interrupted(dossier_app) == 0
+    assert rows("SELECT id::text FROM audit_open") == [(created["id"],)]
+    with db.connection() as conn:  # abandoned without a verdict from any run
+        conn.execute("UPDATE jobs SET state = 'failed', finished_at = now() WHERE id = %s",
+                     (created["id"],))
+    assert records.close_interrupted(dossier_app) == 1
+    assert rows("SELECT id::text, outcome, error_code FROM audit_interactions") == [
+        (created["id"], "error", "interrompu")]
