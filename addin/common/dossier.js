@@ -146,9 +146,12 @@ export class DossierPanel {
         row.remove();
         if (!this.list.children.length) this.refreshList();
       }));
+    const running = (state === 'running' || state === 'queued') && p.message
+      ? h('p', { className: 'plume-card__meta', dataset: { progress: 'row' } }, p.message) : null;
     row.append(
       h('p', { className: 'plume-card__title' }, frenchTypography(title)),
       h('p', { className: 'plume-card__meta' }, h('span', { className: 'plume-zone dossier-badge', dataset: { state } }, STATE_NAMES[state] || state), meta ? ` ${meta}` : ''),
+      running,
       actions);
     return row;
   }

@@ -295,6 +295,7 @@ def test_the_list_follows_a_running_dossier(served, open_pane, screenshot):
     row = page.locator("#dossier-list li.dossier-row").first
     row.wait_for()
     assert row.get_attribute("data-state") in ("queued", "running")
+    assert row.locator("[data-progress=row]").inner_text() == api(page, "/dossiers").json()["dossiers"][0]["progress"]["message"]
     screenshot(page, "word-dossier-liste-en-cours")
     gate.release()
     wait_until(page, "() => document.querySelector('#dossier-list li.dossier-row')?.dataset.state === 'done'",
