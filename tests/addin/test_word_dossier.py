@@ -290,7 +290,8 @@ def test_the_list_follows_a_running_dossier(served, open_pane, screenshot):
     page.click("#dossier-prepare")
     gate.close()
     page.click("#dossier-start")
-    page.wait_for_selector("#dossier-view [data-state=running]", timeout=60_000)
+    # Read, and waiting for the model (held): its progress message no longer changes.
+    wait_until(page, "() => /^0 \\/ \\d+$/.test(document.querySelector('[data-row=parts] dd')?.textContent)", timeout_ms=60_000)
     page.click("#dossier-back")  # she leaves the dossier; the job goes on
     row = page.locator("#dossier-list li.dossier-row").first
     row.wait_for()
