@@ -21,6 +21,7 @@ with a confidence (:mod:`.pages`, :mod:`.ocr`), always in a sandbox child.
 """
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any, Iterator, Literal, Mapping
@@ -38,6 +39,8 @@ __all__ = ["Document", "Paragraph", "DocumentError", "read_document", "SUPPORTED
 FORMATS = formats.FORMATS
 # Wall-clock seconds one page may take in the sandbox (a scan: render and recognise).
 PAGE_SECONDS = 90.0
+# Scanned pages of one file recognised at once, at most (about 125 MB and a core each).
+MAX_WORKERS = 4
 
 SUPPORTED_EXTENSIONS = (".docx", ".pdf")
 Kind = Literal["heading", "paragraph", "table"]
@@ -244,8 +247,10 @@ def read_pages(data: bytes, filename: str, *, max_bytes: int, max_pages: int, oc
 
     PDF: real page numbers; a page without a text layer is recognised by Tesseract (French)
     unless ``ocr`` is False (its text is then what the layer holds, often nothing), with a
-    confidence; ``workers`` such pages are recognised at once (one core each: give the
-    cores this file may use; a caller may instead read page ranges in parallel). Other
+    confidence (0 for a page where nothing could be read: blank, noise, or a page poppler
+    cannot draw; such pages are kept, for the caller to flag); ``workers`` such pages are
+    recognised at once (one core each, at most :data:`MAX_WORKERS`: give the cores this
+    file may use; a caller may instead read page ranges in parallel, not both). Other
     formats: sections of about 3,000 characters numbered from 1, whole paragraphs, with the
     headings that start in them; mail files start with De / À / Cc / Date / Objet, their
     attachments are named, not read.
@@ -256,9 +261,12 @@ def read_pages(data: bytes, filename: str, *, max_bytes: int, max_pages: int, oc
     Tesseract or its French data is missing, or every reader stays busy.
     """
     kind = _checked_format(data, filename, max_bytes)
-    for found in sandbox.pages_isolated(kind, data, filename, max_pages=max_pages,
-                                        start=start_page, end=end_page, ocr=ocr,
-                                        workers=max(1, workers), dpi=dpi,
-                                        page_seconds=page_seconds):
-        yield Page(found["number"], found["text"], found["ocr"], found["confidence"],
-                   list(found["headings"]))
+    reading = sandbox.pages_isolated(kind, data, filename, max_pages=max_pages,
+                                     start=start_page, end=end_page, ocr=ocr,
+                                     workers=max(1, min(workers, MAX_WORKERS)), dpi=dpi,
+                                     page_seconds=page_seconds)
+    # Closed at once when the caller stops early: the child and its programs end with it.
+    with closing(reading):
+        for found in reading:
+            yield Page(found["number"], found["text"], found["ocr"], found["confidence"],
+                       list(found["headings"]))

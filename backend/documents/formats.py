@@ -34,8 +34,9 @@ def container(data: bytes) -> str:
     head = data[:8]
     if head.startswith(b"PK\x03\x04"):
         return ZIP
-    # Some PDF writers put a few bytes before the header; PDF readers accept them.
-    if head.startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
+    # Some PDF writers put a few bytes before the header, which PDF readers accept; such a
+    # file still ends with « %%EOF » (a text merely quoting « %PDF- » does not).
+    if head.startswith(b"%PDF-") or (b"%PDF-" in data[:1024] and b"%%EOF" in data[-2048:]):
         return PDF
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return OLE

@@ -92,7 +92,7 @@ def read_eml(data: bytes, filename: str, *, budget: Budget) -> list[Block]:
         if not any(message.get(name) for name in ("From", "To", "Subject", "Date")):
             raise unreadable(f"{filename}: no From/To/Subject/Date header", NOT_EML_MESSAGE)
         headers = [("De", str(message.get("From", ""))), ("À", str(message.get("To", ""))),
-                   ("Cc", str(message.get("Cc", ""))), ("Date", str(message.get("Date", ""))),
+                   ("Cc", str(message.get("Cc", ""))), ("Date", _date(message.get("Date"))),
                    ("Objet", str(message.get("Subject", "")))]
         body = ""
         part = message.get_body(preferencelist=("plain", "html"))
@@ -106,6 +106,22 @@ def read_eml(data: bytes, filename: str, *, budget: Budget) -> list[Block]:
         raise unreadable(f"{filename}: {type(exc).__name__}: {exc}", NOT_EML_MESSAGE) from exc
     budget.check()
     return _message_blocks(headers, body, attachments, budget)
+
+
+def _date(header) -> str:  # noqa: ANN001 - email.headerregistry.DateHeader or None
+    """« 07/12/2026 10:00 (UTC+01:00) », as for .msg files; the header as written when it
+    is not a date."""
+    if header is None:
+        return ""
+    when = getattr(header, "datetime", None)
+    if when is None:
+        return str(header)
+    offset = when.utcoffset()
+    if offset is None:
+        return when.strftime("%d/%m/%Y %H:%M")
+    zone = when.strftime("%z")
+    return when.strftime("%d/%m/%Y %H:%M") + (" (UTC)" if offset.total_seconds() == 0
+                                               else f" (UTC{zone[:3]}:{zone[3:]})")
 
 
 def _part_text(part, filename: str) -> str:  # noqa: ANN001 - email.message.EmailMessage
@@ -131,9 +147,10 @@ MESSAGE_PROPERTIES_HEADER = 32
 
 def _string_property(ole, storage: str, prop: int, filename: str) -> str:  # noqa: ANN001
     """A string property of a storage (Unicode, 8-bit or binary), '' when absent."""
+    # Outlook ends string streams with a null character (two bytes in UTF-16).
     for kind, decoder in (("001F", lambda raw: raw.decode("utf-16-le", "replace")),
-                          ("001E", lambda raw: decode(raw, filename)),
-                          ("0102", lambda raw: decode(raw, filename))):
+                          ("001E", lambda raw: decode(raw.rstrip(b"\x00"), filename)),
+                          ("0102", lambda raw: decode(raw.rstrip(b"\x00"), filename))):
         name = f"{storage}__substg1.0_{prop:04X}{kind}"
         if ole.exists(name):
             if ole.get_size(name) > MAX_STREAM_BYTES:

@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 from dataclasses import dataclass
+from typing import Callable
 
 from .errors import DocumentError
 
@@ -36,12 +37,22 @@ LANGUAGE = "fra"
 # Automatic page segmentation without orientation detection (the default, and the fastest
 # that handles columns and headers).
 PAGE_SEGMENTATION = "3"
+# A page read this badly, though words were found, is read again with orientation detection
+# (a page scanned sideways or upside down reads at about 40, then at over 90); the better
+# reading is kept. Costs a second pass on bad pages only.
+RETRY_BELOW_CONFIDENCE = 60.0
+RETRY_MIN_WORDS = 10
+ORIENTED_SEGMENTATION = "1"
 # CPU seconds of one program for one page.
 PAGE_CPU_SECONDS = 60
+# How often a wait for Tesseract checks whether the reader is still wanted.
+POLL_SECONDS = 0.2
 
 UNAVAILABLE_MESSAGE = ("La reconnaissance de caractères (Tesseract, français) n'est pas disponible "
                        "sur ce serveur : les pages numérisées ne peuvent pas être lues.")
 PR_SET_PDEATHSIG = 1
+# Loaded here, not between fork and exec where only async-signal-safe work belongs.
+_LIBC = ctypes.CDLL(None)
 
 
 def unavailable(detail: str) -> DocumentError:
@@ -59,8 +70,8 @@ def _limits() -> None:
     """In the program's process, before exec: its own CPU limit, and death with its parent."""
     resource.setrlimit(resource.RLIMIT_CPU, (PAGE_CPU_SECONDS, PAGE_CPU_SECONDS + 1))
     try:
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except AttributeError:  # not Linux: the sandbox child's alarm still bounds the page
         pass
 
 
@@ -68,6 +79,10 @@ def page_dpi(width_points: float, height_points: float, dpi: int = DPI) -> int:
     """The resolution for a page of that size, lowered so that it stays under MAX_PIXELS."""
     area = max(1.0, abs(width_points) / 72) * max(1.0, abs(height_points) / 72)
     return max(30, min(dpi, int(math.sqrt(MAX_PIXELS / area))))
+
+
+class Abandoned(Exception):
+    """The reader of these pages went away: stop recognising them."""
 
 
 @dataclass
@@ -80,36 +95,67 @@ class Recognised:
 class Job:
     """One page on its way through pdftoppm | tesseract."""
 
-    def __init__(self, pdf_fd: int, number: int, dpi: int) -> None:
-        self.number = number
+    def __init__(self, pdf_fd: int, number: int, dpi: int,
+                 segmentation: str = PAGE_SEGMENTATION) -> None:
+        self.number, self.pdf_fd, self.dpi, self.segmentation = number, pdf_fd, dpi, segmentation
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "OMP_THREAD_LIMIT": "1",
                "LANG": "C.UTF-8"}
+        if "TESSDATA_PREFIX" in os.environ:  # a deployment's own language data
+            env["TESSDATA_PREFIX"] = os.environ["TESSDATA_PREFIX"]
         self.render = subprocess.Popen(
             ["pdftoppm", "-r", str(dpi), "-gray", "-f", str(number), "-l", str(number),
              f"/proc/self/fd/{pdf_fd}"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
             pass_fds=(pdf_fd,), env=env, preexec_fn=_limits)
         self.recognise = subprocess.Popen(
-            ["tesseract", "stdin", "stdout", "-l", LANGUAGE, "--psm", PAGE_SEGMENTATION,
+            ["tesseract", "stdin", "stdout", "-l", LANGUAGE, "--psm", segmentation,
              "--dpi", str(dpi), "tsv"],
             stdin=self.render.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
             preexec_fn=_limits)
         self.render.stdout.close()  # tesseract holds the pipe now
 
-    def result(self) -> Recognised:
+    def result(self, abandoned: Callable[[], bool] = lambda: False) -> Recognised:
         """Wait for the page; a page that cannot be rendered comes back empty with
-        confidence 0 (flagged, never dropped); a Tesseract that fails is a 503."""
-        out, err = self.recognise.communicate()
+        confidence 0 (flagged, never dropped); a Tesseract that fails is a 503. A page read
+        badly is read again with orientation detection, and the better reading kept.
+
+        Raises :class:`Abandoned` (the programs killed) as soon as ``abandoned()`` says
+        nobody waits for the page any more."""
+        first = self._wait(abandoned)
+        if (self.segmentation != PAGE_SEGMENTATION or first.confidence >= RETRY_BELOW_CONFIDENCE
+                or first.words < RETRY_MIN_WORDS):
+            return first
+        retry = Job(self.pdf_fd, self.number, self.dpi, ORIENTED_SEGMENTATION)
+        try:
+            second = retry._wait(abandoned)
+        except DocumentError as error:  # no orientation data: the first reading stands
+            log.warning("page %d: orientation retry failed: %s", self.number, error.detail)
+            return first
+        finally:
+            retry.kill()
+        return second if second.confidence > first.confidence else first
+
+    def _wait(self, abandoned: Callable[[], bool]) -> Recognised:
+        while True:
+            try:
+                # communicate() keeps what it read when it times out: nothing is lost.
+                out, err = self.recognise.communicate(timeout=POLL_SECONDS)
+                break
+            except subprocess.TimeoutExpired:
+                if abandoned():
+                    self.kill()
+                    raise Abandoned(f"page {self.number}") from None
         rendered = self.render.wait()
-        if rendered != 0:
-            log.warning("page %d could not be rendered (pdftoppm exit %d)", self.number, rendered)
-            return Recognised("", 0.0, 0)
+        # Tesseract first: when it fails at start, pdftoppm dies of the broken pipe.
         if self.recognise.returncode != 0:
             detail = err.decode("utf-8", "replace").strip()[-300:]
             if "language" in detail.lower() or "tessdata" in detail.lower():
                 raise unavailable(f"tesseract: {detail}")
             log.warning("page %d: tesseract exit %d: %s", self.number,
                         self.recognise.returncode, detail)
+            return Recognised("", 0.0, 0)
+        if rendered != 0:
+            log.warning("page %d could not be rendered (pdftoppm exit %d)", self.number, rendered)
             return Recognised("", 0.0, 0)
         return parse_tsv(out.decode("utf-8", "replace"))
 

@@ -13,14 +13,17 @@ previous ones have been handed on, so memory does not grow with the number of pa
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections import deque
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from . import docx_reader, ocr, pdf_reader
 from .budget import Budget
 from .errors import DocumentError, empty, too_large, unreadable
+
+log = logging.getLogger(__name__)
 
 SECTION_CHARS = 3000
 # Text pages read ahead while Tesseract works on earlier ones, at most.
@@ -34,7 +37,7 @@ class PageData(NamedTuple):
     text: str
     ocr: bool = False
     confidence: float | None = None
-    headings: list[str] = []
+    headings: tuple[str, ...] = ()
 
 
 def blocks_of(kind: str, data: bytes, filename: str, work: Budget) -> list[tuple[str, str]]:
@@ -70,7 +73,7 @@ def sections(blocks: Iterable[tuple[str, str]], size: int = SECTION_CHARS) -> li
     def flush() -> None:
         nonlocal lines, headings, length
         if lines:
-            result.append(PageData(len(result) + 1, "\n".join(lines), headings=headings))
+            result.append(PageData(len(result) + 1, "\n".join(lines), headings=tuple(headings)))
         lines, headings, length = [], [], 0
 
     for text, kind in blocks:
@@ -107,17 +110,25 @@ def inspect(kind: str, data: bytes, filename: str, max_pages: int, work: Budget)
     found from their content streams, without extracting text."""
     if kind == "pdf":
         reader, count = pdf_reader.open_pdf(data, filename, max_pages=max_pages)
-        scans = 0
+        scans, drawn = 0, False
         try:
-            for page in reader.pages:
+            pages = reader.pages
+            for number in range(count):
                 work.check()
-                scans += pdf_reader.needs_ocr(page)
+                try:
+                    text_bytes, has_image = pdf_reader.page_layers(pages[number])
+                except Exception:  # noqa: BLE001 - damaged content: read_pages recognises it
+                    scans, drawn = scans + 1, True
+                    continue
+                scans += has_image and text_bytes < pdf_reader.MIN_TEXT_BYTES
+                drawn = drawn or has_image or text_bytes > 0
         except DocumentError:
             raise
-        except Exception as exc:  # pypdf raises many kinds on damaged objects
+        except Exception as exc:  # pypdf raises many kinds on a damaged page tree
             raise unreadable(f"{filename}: {type(exc).__name__}: {exc}") from exc
-        if count == 0:
-            raise empty(f"{filename}: no pages")
+        if not drawn:
+            raise empty(f"{filename}: {count} pages without text or image",
+                        "Ce PDF ne contient ni texte ni image : ses pages sont vides.")
         return {"pages": count, "ocr_pages": scans}
     found = sections(blocks_of(kind, data, filename, work))
     _refuse_empty_or_long(found, filename, max_pages)
@@ -133,12 +144,13 @@ def _refuse_empty_or_long(found: list[PageData], filename: str, max_pages: int) 
 
 
 def read(kind: str, data: bytes, filename: str, *, max_pages: int, start: int,
-         end: int | None, use_ocr: bool, workers: int, dpi: int,
-         work: Budget) -> Iterator[PageData]:
-    """The pages ``start``..``end`` of a file, one at a time."""
+         end: int | None, use_ocr: bool, workers: int, dpi: int, work: Budget,
+         abandoned: Callable[[], bool] = lambda: False) -> Iterator[PageData]:
+    """The pages ``start``..``end`` of a file, one at a time; a wait for Tesseract ends
+    (:class:`.ocr.Abandoned`) as soon as ``abandoned()`` is true."""
     if kind == "pdf":
         yield from _pdf_pages(data, filename, max_pages=max_pages, start=start, end=end,
-                              use_ocr=use_ocr, workers=workers, dpi=dpi)
+                              use_ocr=use_ocr, workers=workers, dpi=dpi, abandoned=abandoned)
         return
     found = sections(blocks_of(kind, data, filename, work))
     _refuse_empty_or_long(found, filename, max_pages)
@@ -147,7 +159,8 @@ def read(kind: str, data: bytes, filename: str, *, max_pages: int, start: int,
 
 
 def _pdf_pages(data: bytes, filename: str, *, max_pages: int, start: int, end: int | None,
-               use_ocr: bool, workers: int, dpi: int) -> Iterator[PageData]:
+               use_ocr: bool, workers: int, dpi: int,
+               abandoned: Callable[[], bool]) -> Iterator[PageData]:
     """Text pages as read, scans through Tesseract, up to ``workers`` pages recognised at
     once; pages come out in order."""
     reader, count = pdf_reader.open_pdf(data, filename, max_pages=max_pages)
@@ -156,20 +169,7 @@ def _pdf_pages(data: bytes, filename: str, *, max_pages: int, start: int, end: i
     fd = None
     try:
         for number in numbers:
-            try:
-                page = reader.pages[number - 1]
-                scan = use_ocr and pdf_reader.needs_ocr(page)
-                text = "" if scan else "\n".join(pdf_reader.page_paragraphs(page))
-                if not scan and use_ocr and not text.strip():
-                    # No text layer though the content looked like text (drawn glyphs).
-                    scan = pdf_reader.page_layers(page)[1]
-                box = page.mediabox
-                size = (float(box.width), float(box.height))
-            except DocumentError:
-                raise
-            except Exception as exc:  # pypdf raises many kinds on damaged objects
-                raise unreadable(f"{filename}: page {number}: {type(exc).__name__}: "
-                                 f"{exc}") from exc
+            scan, text, size = _classify(reader, number, filename, use_ocr)
             if scan:
                 if fd is None:
                     ocr.check_programs()
@@ -182,9 +182,9 @@ def _pdf_pages(data: bytes, filename: str, *, max_pages: int, start: int, end: i
                                or len(pending) > workers + LOOKAHEAD_PAGES):
                 item = pending.popleft()
                 in_flight -= isinstance(item, ocr.Job)
-                yield _finished(item)
+                yield _finished(item, abandoned)
         while pending:
-            yield _finished(pending.popleft())
+            yield _finished(pending.popleft(), abandoned)
     finally:
         for item in pending:
             if isinstance(item, ocr.Job):
@@ -193,13 +193,50 @@ def _pdf_pages(data: bytes, filename: str, *, max_pages: int, start: int, end: i
             os.close(fd)
 
 
+# Points of an A4 page, for a page whose box cannot be read.
+A4 = (595.0, 842.0)
+
+
+def _classify(reader, number: int, filename: str,  # noqa: ANN001 - pypdf PdfReader
+              use_ocr: bool) -> tuple[bool, str, tuple[float, float]]:
+    """Whether page ``number`` is to be recognised, else its text, and its size in points.
+
+    A page whose text layer pypdf cannot extract is rendered and recognised instead (poppler
+    draws pages pypdf cannot parse); without OCR it refuses the file.
+    """
+    try:
+        page = reader.pages[number - 1]
+    except Exception as exc:  # pypdf raises many kinds on damaged objects
+        raise unreadable(f"{filename}: page {number}: {type(exc).__name__}: {exc}") from exc
+    try:
+        box = page.mediabox
+        size = (float(box.width), float(box.height))
+    except Exception:  # noqa: BLE001 - a damaged box: render at the usual size
+        size = A4
+    try:
+        if use_ocr and pdf_reader.needs_ocr(page):
+            return True, "", size
+        text = "\n".join(pdf_reader.page_paragraphs(page))
+        # No text layer though the content looked like text (glyphs drawn as paths).
+        return bool(use_ocr and not text.strip() and pdf_reader.page_layers(page)[1]), text, size
+    except DocumentError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds on damaged content
+        if not use_ocr:
+            raise unreadable(f"{filename}: page {number}: {type(exc).__name__}: "
+                             f"{exc}") from exc
+        log.warning("%s: page %d: text layer unreadable (%s: %s), recognised instead",
+                    filename, number, type(exc).__name__, exc)
+        return True, "", size
+
+
 HYPHENATED_BREAK = re.compile(r"(\w)-\n(?=[a-zà-ÿ])")
 
 
-def _finished(item: PageData | ocr.Job) -> PageData:
+def _finished(item: PageData | ocr.Job, abandoned: Callable[[], bool]) -> PageData:
     if isinstance(item, PageData):
         return item
-    recognised = item.result()
+    recognised = item.result(abandoned)
     # Tesseract's lines, joined into paragraphs the way PDF text layers are.
     paragraphs = [" ".join(HYPHENATED_BREAK.sub(r"\1", block).split())
                   for block in recognised.text.split("\n\n")]

@@ -88,12 +88,14 @@ def page_paragraphs(page) -> list[str]:  # noqa: ANN001 - pypdf PageObject
     return _paragraphs(page.extract_text() or "")
 
 
-# Bytes of text-showing content (between BT and ET) below which a page holding an image is
-# taken for a scan: a clerk's stamp « Page 3/12 » over a scanned page is not its text.
+# Bytes of strings shown by text objects (between BT and ET) below which a page holding an
+# image is taken for a scan: a clerk's stamp « Page 3/12 » over a scanned page is not its text.
 MIN_TEXT_BYTES = 200
 # Form XObjects nest; text or images deeper than this are not looked for.
 MAX_FORM_DEPTH = 3
 TEXT_OBJECT = re.compile(rb"\bBT\b(.*?)\bET\b", re.S)
+# A literal string « (…) » or a hexadecimal string « <…> » (two digits a byte).
+TEXT_STRING = re.compile(rb"\((?:\\.|[^\\)])*\)|<([0-9A-Fa-f\s]*)>", re.S)
 INLINE_IMAGE = re.compile(rb"\bBI\b")
 
 
@@ -101,10 +103,22 @@ def _resolve(value):  # noqa: ANN001, ANN202 - pypdf objects
     return value.get_object() if hasattr(value, "get_object") else value
 
 
+def _string_bytes(text_object: bytes) -> int:
+    """Bytes of the strings a text object shows (its operators and positions not counted)."""
+    total = 0
+    for match in TEXT_STRING.finditer(text_object):
+        hexadecimal = match.group(1)
+        if hexadecimal is None:
+            total += len(match.group(0)) - 2
+        else:
+            total += len(b"".join(hexadecimal.split())) // 2
+    return total
+
+
 def _layers(contents: bytes, resources, depth: int) -> tuple[int, bool]:  # noqa: ANN001
     """(bytes of text objects, whether an image is drawn) of one content stream and the
     form XObjects it may draw."""
-    text_bytes = sum(len(m.group(1)) for m in TEXT_OBJECT.finditer(contents))
+    text_bytes = sum(_string_bytes(m.group(1)) for m in TEXT_OBJECT.finditer(contents))
     has_image = bool(INLINE_IMAGE.search(contents))
     resources = _resolve(resources) or {}
     xobjects = _resolve(resources.get("/XObject")) or {}

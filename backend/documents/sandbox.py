@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import resource
+import select
 import signal
 import socket
 import struct
@@ -80,6 +81,8 @@ def _server() -> tuple[str, threading.BoundedSemaphore]:
                    "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
                    # Tesseract: one core per page; parallel pages are separate processes.
                    "OMP_THREAD_LIMIT": "1"}
+            if "TESSDATA_PREFIX" in os.environ:
+                env["TESSDATA_PREFIX"] = os.environ["TESSDATA_PREFIX"]
             _state["server"] = subprocess.Popen(
                 [sys.executable, "-m", "backend.documents.sandbox", str(listener.fileno())],
                 pass_fds=[listener.fileno()], cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
@@ -142,7 +145,9 @@ def pages_isolated(kind: str, data: bytes, filename: str, *, max_pages: int, sta
             conn.settimeout(page_seconds + MARGIN_SECONDS)
             try:
                 conn.connect(address)
-                conn.sendall(struct.pack("!II", len(header), len(data)) + header + data)
+                # Two sends: the file is not copied to be prefixed.
+                conn.sendall(struct.pack("!II", len(header), len(data)) + header)
+                conn.sendall(data)
                 conn.shutdown(socket.SHUT_WR)
                 with conn.makefile("rb") as lines:
                     for line in lines:
@@ -266,12 +271,18 @@ def _child(conn: socket.socket) -> None:
 
 def _child_pages(conn: socket.socket, request: dict[str, Any], data: bytes, budget: Budget,
                  seconds: int) -> None:
-    """One JSON line per page, the alarm set again after each; then ``{"end": true}``."""
+    """One JSON line per page, the alarm set again after each; then ``{"end": true}``.
+
+    The worker closing its end (it stopped reading) ends this child at once, even while it
+    waits for Tesseract: the socket then reports a hang-up."""
+    hangup = select.poll()
+    hangup.register(conn, select.POLLHUP | select.POLLERR)
     try:
         for page in pages.read(request["kind"], data, request["filename"],
                                max_pages=request["max_pages"], start=request["start"],
                                end=request["end"], use_ocr=request["ocr"],
-                               workers=request["workers"], dpi=request["dpi"], work=budget):
+                               workers=request["workers"], dpi=request["dpi"], work=budget,
+                               abandoned=lambda: bool(hangup.poll(0))):
             conn.sendall(json.dumps(page._asdict(), ensure_ascii=False).encode() + b"\n")
             signal.alarm(seconds)
         answer: dict[str, Any] = {"end": True}

@@ -120,16 +120,19 @@ def _unicode(value: str) -> bytes:
 
 def msg_bytes(*, subject: str, sender: str, sender_email: str, to: str, body: str | None,
               html: str | None = None, sent: dt.datetime | None = None,
-              attachments: tuple[str, ...] = ()) -> bytes:
-    """An Outlook message as Outlook saves it (Unicode properties, sending time)."""
-    streams = {"__substg1.0_0037001F": _unicode(subject),
-               "__substg1.0_0C1A001F": _unicode(sender),
-               "__substg1.0_5D01001F": _unicode(sender_email),
-               "__substg1.0_0E04001F": _unicode(to)}
+              attachments: tuple[str, ...] = (), unicode: bool = True) -> bytes:
+    """An Outlook message as Outlook saves it (sending time; Unicode strings, or 8-bit
+    Windows-1252 ones as older Outlooks wrote)."""
+    kind, text = ("001F", _unicode) if unicode else (
+        "001E", lambda value: value.encode("cp1252") + b"\x00")
+    streams = {f"__substg1.0_0037{kind}": text(subject),
+               f"__substg1.0_0C1A{kind}": text(sender),
+               f"__substg1.0_5D01{kind}": text(sender_email),
+               f"__substg1.0_0E04{kind}": text(to)}
     if body is not None:
-        streams["__substg1.0_1000001F"] = _unicode(body)
+        streams[f"__substg1.0_1000{kind}"] = text(body)
     if html is not None:
-        streams["__substg1.0_10130102"] = html.encode("utf-8")
+        streams["__substg1.0_10130102"] = html.encode("utf-8") + b"\x00"
     properties = struct.pack("<8sIIII8s", b"", 0, len(attachments), 0, len(attachments), b"")
     if sent is not None:
         ticks = int((sent - dt.datetime(1601, 1, 1, tzinfo=dt.timezone.utc)).total_seconds()

@@ -167,3 +167,9 @@ def test_a_file_over_the_size_limit_is_413():
 def test_errors_carry_the_json_shape_of_the_inventory():
     info = documents.inspect(b"", "vide.pdf", **LIMITS)
     assert info.error.to_dict() == {"error": "document_vide", "message": "Ce fichier est vide."}
+
+
+def test_a_pdf_of_blank_pages_is_empty_in_the_inventory():
+    info = documents.inspect(pdf_bytes([[], []]), "blanc.pdf", **LIMITS)
+    assert (info.error.status, info.error.code) == (422, "document_vide")
+    assert "ni texte ni image" in info.error.message

@@ -111,7 +111,7 @@ def test_an_eml_reads_as_its_french_headers_then_its_body_and_names_its_attachme
     assert page.text == (
         "De : Maître Martin <martin@avocats.fr>\n"
         "À : Greffe de la chambre sociale <greffe@justice.fr>\n"
-        "Date : Mon, 07 Dec 2026 10:00:00 +0100\n"
+        "Date : 07/12/2026 10:00 (UTC+01:00)\n"
         "Objet : Conclusions récapitulatives — RG 24/01234\n"
         "Madame la Présidente,\nVeuillez trouver ci-joint nos conclusions définitives.\n"
         "Me Martin\nPièces jointes (non lues) : conclusions.pdf")
@@ -151,3 +151,19 @@ def test_an_msg_without_a_text_body_is_read_from_its_html_body():
                           "jointes.</p></body></html>" + " " * 5000)
     [page] = pages(data, "pieces.msg")
     assert page.text.endswith("Objet : Pièces\nBonjour,\nLes pièces sont jointes.")
+
+
+def test_a_text_that_quotes_a_pdf_header_is_still_text():
+    data = "Le fichier joint commence par « %PDF-1.7 » : il est intact.".encode()
+    [page] = pages(data, "note.txt")
+    assert page.text == "Le fichier joint commence par « %PDF-1.7 » : il est intact."
+
+
+def test_an_msg_of_an_older_outlook_in_windows_1252_keeps_its_accents():
+    data = msg_bytes(subject="Réquisitions du parquet", sender="Procureur de la République",
+                     sender_email="parquet@justice.fr", to="Greffe correctionnel",
+                     body="Le parquet requiert l'application de la loi pénale.", unicode=False)
+    [page] = pages(data, "requisitions.msg")
+    assert page.headings == ["Objet : Réquisitions du parquet"]
+    assert page.text.endswith("Le parquet requiert l'application de la loi pénale.")
+    assert page.text.startswith("De : Procureur de la République <parquet@justice.fr>")
