@@ -11,6 +11,7 @@ import { refusedPanels, setupTabs } from '../common/tabs.js';
 import { BANNERS_WAIT_MS, message, showBanners } from '../common/widgets.js';
 import { setupAttachments } from './attachments.js';
 import { setupCompose } from './compose.js';
+import { refuseDossierWithoutFiles, setupDossier } from './dossier.js';
 import { itemMode } from './mailbox.js';
 import { setupOrientation } from './orientation.js';
 import { problemBox } from './problems.js';
@@ -21,6 +22,7 @@ export const READ_PANELS = {
   'panel-summary': { task: 'mail-summary' },
   'panel-attachments': { task: 'attachment-summary' },
   'panel-routing': { roles: ['Plume.Greffier', 'Plume.Admin'] },
+  'panel-dossier': { roles: ['Plume.Greffier'] },
 };
 
 /**
@@ -66,7 +68,7 @@ async function main() {
   startup.hidden = true;
   document.body.dataset.mode = mode;
   if (mode === 'read') {
-    const refused = refusedPanels(me, models, READ_PANELS);
+    const refused = refuseDossierWithoutFiles(refusedPanels(me, models, READ_PANELS));
     if (refused && refused.size === Object.keys(READ_PANELS).length) {
       startup.replaceChildren(message('warning', "Votre rôle ne donne accès à aucune fonction de Plume dans Outlook : demandez à votre administrateur Plume de vous attribuer le rôle de greffier."));
       startup.hidden = false;
@@ -78,6 +80,7 @@ async function main() {
     setupSummary();
     setupAttachments();
     setupOrientation();
+    setupDossier();
   } else {
     if (me && Array.isArray(me.tasks) && !me.tasks.includes('mail-reply')) {
       startup.replaceChildren(message('warning', "Votre rôle ne permet pas de rédiger une réponse avec Plume : demandez à votre administrateur Plume de vous attribuer le rôle de greffier."));

@@ -13,6 +13,7 @@ import { refusedPanels, setupTabs } from '../common/tabs.js';
 import { BANNERS_WAIT_MS, message, showBanners } from '../common/widgets.js';
 import { setupDraft, setupRewrite, setupSummarize } from './assist.js';
 import { capabilities } from './document.js';
+import { setupDossier } from './dossier.js';
 import { setupPseudonymize } from './pseudonymize.js';
 import { setupSearch } from './search.js';
 import { setupTranscribe } from './transcribe.js';
@@ -29,6 +30,7 @@ export const WORD_PANELS = {
   'panel-draft': { task: 'draft' },
   'panel-rewrite': { task: 'rewrite' },
   'panel-transcribe': { task: 'transcribe', model: true },
+  'panel-dossier': { roles: ['Plume.Magistrat'] },
   'panel-pseudonymize': { roles: ['Plume.Magistrat', 'Plume.Greffier'] },
 };
 
@@ -76,6 +78,7 @@ async function main() {
   setupDraft();
   setupRewrite();
   setupTranscribe();
+  setupDossier();
   setupPseudonymize();
   // Who the user is decides the tabs: read it before the pane shows, so no tab moves later.
   const late = new Promise((resolve) => { setTimeout(resolve, BANNERS_WAIT_MS, null); });

@@ -272,7 +272,11 @@ def close_interrupted(app: Flask, *, grace: timedelta = OPEN_GRACE) -> int:
     with db.get_pool(app).connection(timeout=POOL_TIMEOUT_SECONDS) as conn:
         with conn.transaction():
             rows = conn.cursor(row_factory=dict_row).execute(
-                "SELECT * FROM audit_open WHERE started_at < %(old)s OR instance = %(me)s",
+                # A record owed by a job that still lives (a dossier: its id is the job's)
+                # is not interrupted: the job's next run finishes it.
+                "SELECT * FROM audit_open WHERE (started_at < %(old)s OR instance = %(me)s) "
+                "AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = audit_open.id "
+                "AND jobs.finished_at IS NULL)",
                 {"old": now - grace, "me": INSTANCE}).fetchall()
             dead = [row for row in rows if row["started_at"] < now - grace
                     or (row["pid"] != os.getpid() and not _alive(row["pid"]))]

@@ -110,12 +110,13 @@ TASK_ROLES: dict[str, tuple[str, ...]] = {
 PAGE_TASK_ROLES: dict[str, tuple[str, ...]] = {
     "routing": (ROLE_GREFFIER, ROLE_ADMIN),
     "pseudonymize": (ROLE_MAGISTRAT, ROLE_GREFFIER),
+    "dossier": (ROLE_MAGISTRAT, ROLE_GREFFIER),
 }
 TASK_FAMILY: dict[str, str] = {
     "summarize": "generation", "rewrite": "generation", "draft": "generation",
     "mail-summary": "generation", "mail-reply": "generation", "attachment-summary": "generation",
     "routing": "generation", "transcribe": "transcription", "search": "search",
-    "pseudonymize": "pseudonymisation",
+    "pseudonymize": "pseudonymisation", "dossier": "generation",
 }
 
 

@@ -25,6 +25,7 @@ Contract for use cases (floor 3) — this room knows nothing of them::
         texts = [ctx.step(f"read:{n}", lambda n=n: read(ctx.open_blob(n)))   # each runs once
                  for n in names]
         ctx.progress(1, 3, "Lecture terminée")      # done, total, French message for the pane
+                                                    # (detail={...}: the use case's own figures)
         parts = ctx.map_steps([(f"map:{i}", lambda t=t: summarise(t))
                                for i, t in enumerate(texts)], concurrency=4)
         if ctx.cancelled: raise jobs.Cancelled()    # inside a long step; steps check it themselves
@@ -33,6 +34,7 @@ Contract for use cases (floor 3) — this room knows nothing of them::
     job_id = jobs.submit("dossier", user_hash, {"title": "…"},
                          blobs={"conclusions.pdf": jobs.Blob(stream, "application/pdf")})
     job = jobs.get(job_id, user_hash)               # Job; NotFound (404) for anyone else
+    jobs.check_owner(job_id, user_hash, kind="dossier")   # 403 someone else's, 404 none
     job.to_dict()                                   # state, progress, result, error, version
     jobs.wait_for_change(job_id, user_hash, job.version, timeout=15)  # next change: an SSE loop
     jobs.list_for(user_hash, kind="dossier")        # newest first
@@ -40,7 +42,7 @@ Contract for use cases (floor 3) — this room knows nothing of them::
     jobs.delete(job_id, user_hash)                  # with its steps and files (a running one stops)
     jobs.blob_infos(job_id, user_hash)              # name, size, type, sha256 of its files
     jobs.open_blob(job_id, user_hash, name)         # one of them, read chunk by chunk
-    jobs.purge_finished(before)                     # retention: finished jobs, abandoned uploads
+    jobs.purge_finished(before, kind="dossier")     # retention: finished jobs, abandoned uploads
 
     job_id = jobs.submit("transcription", user_hash, {...}, hold=True)   # a resumable upload:
     size = jobs.append_blob(job_id, user_hash, "audio", part, offset=size)  # 409 + extra size
@@ -85,18 +87,19 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from .. import db
-from .store import (Blob, BlobInfo, Job, append_blob, delete, get, list_for, purge_finished,
-                    queue_status, start_held)
+from .store import (Blob, BlobInfo, Job, append_blob, check_owner, delete, get, list_for,
+                    purge_finished, queue_status, start_held)
 from .store import blob_infos as _blob_infos
 from .store import cancel as _cancel
 from .store import open_blob as _open_blob
 from .store import submit as _submit
-from .worker import HANDLERS, PER_PROCESS, Cancelled, Failure, Handler, JobContext, Worker
+from .worker import (HANDLERS, PER_PROCESS, Cancelled, Failure, Handler, Interrupted, JobContext,
+                     Worker)
 
-__all__ = ["init_app", "handler", "submit", "get", "list_for", "cancel", "delete",
+__all__ = ["init_app", "handler", "submit", "get", "check_owner", "list_for", "cancel", "delete",
            "append_blob", "start_held",
            "wait_for_change", "open_blob", "blob_infos", "purge_finished", "Blob", "BlobInfo",
-           "Job", "JobContext", "Cancelled", "Failure", "Worker"]
+           "Job", "JobContext", "Cancelled", "Failure", "Interrupted", "Worker"]
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +131,9 @@ def handler(kind: str, *, per_process: int | None = None) -> Callable[[Handler],
 
 def submit(kind: str, owner: str, params: Mapping[str, Any] | None = None, *,
            blobs: Mapping[str, Union[Blob, bytes, BinaryIO]] | None = None,
-           max_attempts: int | None = None, hold: bool = False) -> str:
-    """Queue a job of a registered ``kind`` for ``owner`` (a user hash); returns its id.
+           max_attempts: int | None = None, hold: bool = False, job_id: str | None = None) -> str:
+    """Queue a job of a registered ``kind`` for ``owner`` (a user hash); returns its id
+    (``job_id`` when the caller chose one: a UUID not used before).
 
     ``hold=True`` keeps workers off it until :func:`start_held`, while :func:`append_blob`
     adds its files part by part (a resumable upload of a long recording).
@@ -139,7 +143,7 @@ def submit(kind: str, owner: str, params: Mapping[str, Any] | None = None, *,
     (PayloadTooLarge, 413) leave nothing behind.
     """
     return _submit(kind, owner, params, blobs=blobs, max_attempts=max_attempts, hold=hold,
-                   known_kinds=frozenset(HANDLERS))
+                   known_kinds=frozenset(HANDLERS), job_id=job_id)
 
 
 def cancel(job_id: str, owner: str) -> Job:

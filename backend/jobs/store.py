@@ -23,7 +23,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from .. import db
-from ..errors import AppError, NotFound, PayloadTooLarge, ValidationError
+from ..errors import AppError, Forbidden, NotFound, PayloadTooLarge, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,8 @@ class Job:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    progress_detail: dict[str, Any] | None = None
+    held: bool = False  # queued and kept off the workers until start_held
 
     @property
     def finished(self) -> bool:
@@ -104,7 +106,8 @@ def _iso(value: datetime | None) -> str | None:
 
 _JOB_COLUMNS = """id::text AS id, kind, state, params, progress_done, progress_total,
     progress_message, result, error_code, error_message, attempts, cancel_requested, version,
-    created_at, started_at, finished_at"""
+    created_at, started_at, finished_at, progress_detail,
+    (state = 'queued' AND run_after = 'infinity') AS held"""
 
 
 def _job(row: Mapping[str, Any]) -> Job:
@@ -128,11 +131,12 @@ def not_found(job_id: object) -> NotFound:
 def submit(kind: str, owner: str, params: Mapping[str, Any] | None = None, *,
            blobs: Mapping[str, Union[Blob, bytes, BinaryIO]] | None = None,
            max_attempts: int | None = None, hold: bool = False,
-           known_kinds: frozenset[str] = frozenset()) -> str:
+           known_kinds: frozenset[str] = frozenset(), job_id: str | None = None) -> str:
     """Queue a job; its row and every blob are written in one transaction, or nothing is.
 
     ``hold=True``: no worker takes it (``run_after`` is infinity) until :func:`start_held`;
-    meanwhile :func:`append_blob` adds files part by part (a resumable upload)."""
+    meanwhile :func:`append_blob` adds files part by part (a resumable upload).
+    ``job_id``: a UUID the caller chose (a dossier's id is its audit record's id)."""
     if not isinstance(kind, str) or kind not in known_kinds:
         raise ValidationError("kind", "Ce type de traitement n'existe pas.",
                               code="traitement_inconnu",
@@ -158,7 +162,11 @@ def submit(kind: str, owner: str, params: Mapping[str, Any] | None = None, *,
                               detail=f"max_attempts must be an int >= 1, not {max_attempts!r}")
     config = current_app.config
     attempts = max_attempts or config["JOB_MAX_ATTEMPTS"]
-    job_id = uuid.uuid4()
+    chosen = _uuid(job_id) if job_id is not None else uuid.uuid4()
+    if chosen is None:
+        raise ValidationError("job_id", "L'identifiant du traitement est invalide.",
+                              detail=f"job_id {job_id!r} is not a UUID")
+    job_id = chosen
     with db.connection() as conn:  # one transaction: an error below leaves nothing behind
         conn.execute(
             """INSERT INTO jobs (id, owner, kind, params, max_attempts, run_after)
@@ -283,6 +291,23 @@ def get(job_id: str, owner: str) -> Job:
     return _job(row)
 
 
+def check_owner(job_id: str, owner: str, *, kind: str | None = None) -> None:
+    """Nothing if ``owner``'s job of ``kind`` exists; Forbidden (403) when it is someone
+    else's, NotFound (404) when there is no such job. For APIs whose contract tells the two
+    apart (a dossier); :func:`get` answers 404 to both."""
+    key = _uuid(job_id)
+    if key is None:
+        raise not_found(job_id)
+    with db.connection() as conn:
+        row = conn.execute("SELECT owner FROM jobs WHERE id = %s AND (%s::text IS NULL OR kind = %s)",
+                           (key, kind, kind)).fetchone()
+    if row is None:
+        raise not_found(job_id)
+    if row[0] != owner:
+        raise Forbidden("Ce traitement appartient à un autre utilisateur.", code="acces_refuse",
+                        detail=f"job {key} belongs to another owner")
+
+
 def list_for(owner: str, *, kind: str | None = None, limit: int = 50) -> list[Job]:
     """The owner's jobs, newest first."""
     with db.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
@@ -332,15 +357,17 @@ def delete(job_id: str, owner: str) -> None:
     log.info("job deleted", extra={"job_id": str(key)})
 
 
-def purge_finished(before: datetime) -> int:
+def purge_finished(before: datetime, *, kind: str | None = None) -> int:
     """Delete jobs finished before ``before``, and held jobs (uploads never completed)
-    created before it, with their steps and files (retention); returns how many."""
+    created before it, with their steps and files (retention); only jobs of ``kind`` when
+    given (each use case has its own retention); returns how many."""
     with db.connection() as conn:
         count = conn.execute(
-            """DELETE FROM jobs WHERE finished_at < %(before)s
-                  OR (state = 'queued' AND run_after = 'infinity' AND created_at < %(before)s)""",
-            {"before": before}).rowcount
-    log.info("finished jobs purged", extra={"count": count})
+            """DELETE FROM jobs WHERE (%(kind)s::text IS NULL OR kind = %(kind)s)
+                 AND (finished_at < %(before)s
+                      OR (state = 'queued' AND run_after = 'infinity' AND created_at < %(before)s))""",
+            {"before": before, "kind": kind}).rowcount
+    log.info("finished jobs purged", extra={"count": count, "kind": kind})
     return count
 
 
@@ -490,14 +517,18 @@ def step_failed(job_id: str, token: str, key: str, code: str) -> None:
             {"id": job_id, "token": token, "key": key, "code": code})
 
 
-def progress(job_id: str, token: str, done: int, total: int | None, message: str | None) -> bool:
+def progress(job_id: str, token: str, done: int, total: int | None, message: str | None,
+             detail: Mapping[str, Any] | None = None) -> bool:
     with db.connection() as conn:
         return conn.execute(
             f"""UPDATE jobs SET progress_done = %(done)s, progress_total = %(total)s,
-                       progress_message = %(message)s, version = version + 1, updated_at = now()
+                       progress_message = %(message)s,
+                       progress_detail = coalesce(%(detail)s, progress_detail),
+                       version = version + 1, updated_at = now()
                  WHERE {_HELD}""",
             {"id": job_id, "token": token, "done": done, "total": total,
-             "message": message}).rowcount == 1
+             "message": message, "detail": Jsonb(dict(detail)) if detail is not None else None}
+        ).rowcount == 1
 
 
 def finish(job_id: str, token: str | None, state: str, *, result: Any = None,

@@ -51,11 +51,16 @@ class Failure(Exception):
         self.message, self.code = message, code
 
 
-class _Released(Exception):
+class Interrupted(Exception):
+    """The run stops without a verdict: the job goes on in another run (a handler that
+    catches exceptions to record an outcome lets this one through)."""
+
+
+class _Released(Interrupted):
     """The worker is stopping: the job goes back to the queue after its current step."""
 
 
-class _LeaseLost(Exception):
+class _LeaseLost(Interrupted):
     """Another worker holds the job now (or it was deleted): stop without writing."""
 
 
@@ -68,13 +73,14 @@ class JobContext:
         self.owner: str = row["owner"]
         self.params: dict[str, Any] = row["params"]
         self.attempt: int = row["attempts"]
+        self.max_attempts: int = row["max_attempts"]
         self._worker = worker
         self._token: str = row["lease_token"]
         self._done = store.finished_steps(self.id)
         self._cancel = threading.Event()
         self._lost = threading.Event()
         self._progress_lock = threading.Lock()
-        self._pending: tuple[int, int | None, str | None] | None = None
+        self._pending: tuple[int, int | None, str | None, dict[str, Any] | None] | None = None
         self._last_write = 0.0
 
     # -- steps -------------------------------------------------------------------------------
@@ -128,15 +134,22 @@ class JobContext:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
+    def results(self, prefix: str = "") -> dict[str, Any]:
+        """Results of the steps finished so far, this run's and earlier runs', by key (those
+        whose key starts with ``prefix``): what a handler adds up when it ends."""
+        return {key: value for key, value in list(self._done.items()) if key.startswith(prefix)}
+
     # -- progress and cancellation -----------------------------------------------------------
 
-    def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
-        """Record progress (``done`` of ``total``, a short French message for the pane).
+    def progress(self, done: int, total: int | None = None, message: str | None = None,
+                 detail: dict[str, Any] | None = None) -> None:
+        """Record progress (``done`` of ``total``, a short French message for the pane, and
+        optionally ``detail``: small JSON in the use case's own terms, kept until replaced).
 
         Written at most every half second; the latest value is always written at the next
         step and at the end."""
         with self._progress_lock:
-            self._pending = (int(done), None if total is None else int(total), message)
+            self._pending = (int(done), None if total is None else int(total), message, detail)
             if time.monotonic() - self._last_write < PROGRESS_EVERY_S and done != total:
                 return
         self._flush_progress()
@@ -149,6 +162,11 @@ class JobContext:
             self._last_write = time.monotonic()
         if not store.progress(self.id, self._token, *pending):
             raise _LeaseLost("progress")
+
+    @property
+    def last_attempt(self) -> bool:
+        """True when a failure of this run fails the job (no retry follows)."""
+        return self.attempt >= self.max_attempts
 
     @property
     def cancelled(self) -> bool:

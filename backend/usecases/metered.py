@@ -27,6 +27,13 @@ use case that turns an error into a message of its own (an SSE ``error`` event, 
 keyword suggestion) says so with :meth:`Call.fail`. A worker killed in the block leaves
 the open row, closed later as « interrompu ».
 
+Jobs: a dossier is admitted in the request that submits it and recorded once, when its job
+ends, by whichever worker process ends it. :meth:`Call.hand_over` (inside the block) keeps
+the record open when the block ends and returns what the job stores to take it back;
+:func:`resume` rebuilds the call in the worker, whose :meth:`Call.finish` writes the record
+(one per job, however many runs it took). The record's open row stays meanwhile, and its id
+is the job's id: the audit room does not close it as interrupted while that job lives.
+
 Streaming: the generator that produces the events holds the ``with`` itself, so the
 record is finished when the stream ends or the client leaves; the view primes the
 generator (its first ``next()``) so that everything before the first byte still fails as
@@ -35,16 +42,18 @@ carry an interaction id that is already stored.
 """
 from __future__ import annotations
 
+import time
+from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from .. import audit
 from ..auth import TASK_FAMILY, User, authorize, quota_limits, quotas, user_hash
 from ..errors import AppError
 
-__all__ = ["metered", "Call", "METERED_KINDS"]
+__all__ = ["metered", "resume", "Call", "METERED_KINDS"]
 
 # What a record's ``kind`` may be (the observatory groups by it).
-METERED_KINDS = ("assist", "search", "transcribe", "pseudonymize")
+METERED_KINDS = ("assist", "search", "transcribe", "pseudonymize", "dossier")
 
 
 class Call:
@@ -57,6 +66,7 @@ class Call:
         self.interaction = interaction
         self.usages: list[Mapping[str, Any]] = []
         self.failure: str | None = None
+        self.handed_over = False
 
     @property
     def id(self) -> str:
@@ -105,6 +115,29 @@ class Call:
     def finished(self) -> bool:
         return self.interaction.finished
 
+    def hand_over(self) -> dict[str, Any]:
+        """Keep the record open after the block: a job finishes it (see :func:`resume`).
+        Returns what the job must store (JSON: ids, user hash, roles; never text)."""
+        self.handed_over = True
+        record = self.interaction
+        return {"id": record.id, "kind": self.kind, "task": self.task,
+                "started_at": record.started_at.isoformat(), "user_hash": record.user_hash,
+                "roles": list(record.roles), "jurisdictions": list(record.jurisdictions)}
+
+    def detach(self) -> None:
+        """This process lets go of the record without finishing it (handed over to a job, or
+        a job's run that stops without a verdict): another process finishes it."""
+        self.interaction.app = None  # nothing is written from here, not even when dropped
+
+    def budget_left(self) -> int | None:
+        """Tokens the user may still spend today on this task's family (None: no budget),
+        less what this call has used so far: checked before a job's first model call."""
+        _, budget = quota_limits(self.task)
+        if budget is None:
+            return None
+        spent = quotas.spent_today(self.interaction.user_hash, TASK_FAMILY.get(self.task, self.task))
+        return max(0, budget - spent - self.usage()["total_tokens"])
+
 
 class metered:  # noqa: N801 - used like a function: ``with metered(...) as call``
     """Authorise, admit and record one use of Plume (see the module docstring).
@@ -142,7 +175,10 @@ class metered:  # noqa: N801 - used like a function: ``with metered(...) as call
         call = self.call
         assert call is not None
         if error is None:
-            call.finish()
+            if call.handed_over:
+                call.detach()
+            else:
+                call.finish()
         elif isinstance(error, GeneratorExit):
             call.finish("stopped")
         elif isinstance(error, AppError):
@@ -150,6 +186,25 @@ class metered:  # noqa: N801 - used like a function: ``with metered(...) as call
         else:
             call.finish("error", AppError.code)
         return False
+
+
+def resume(state: Mapping[str, Any]) -> Call:
+    """The call a job took over with :meth:`Call.hand_over`, in the process running the job.
+
+    Its duration counts from the admission (the record's ``started_at``); usage charged
+    here is this run's, so a job adds again what earlier runs stored with their steps."""
+    started_at = datetime.fromisoformat(state["started_at"])
+    interaction = audit.start(state["kind"], state["task"])
+    interaction.id = state["id"]
+    interaction.started_at = started_at
+    interaction.started = time.perf_counter() - max(
+        0.0, (datetime.now(timezone.utc) - started_at).total_seconds())
+    interaction.user_hash = state["user_hash"]
+    interaction.roles = list(state.get("roles") or [])
+    interaction.jurisdictions = list(state.get("jurisdictions") or [])
+    user = User(id="", roles=frozenset(interaction.roles),
+                jurisdictions=frozenset(interaction.jurisdictions))
+    return Call(user, state["kind"], state["task"], interaction)
 
 
 def _tokens(usage: Mapping[str, Any], name: str) -> int:

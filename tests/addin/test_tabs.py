@@ -7,7 +7,8 @@ from .outlook_fixtures import POSTPONEMENT_MAIL
 CLERK = {"id": "greffe-1", "name": "Greffier", "roles": ["Plume.Greffier"], "jurisdictions": []}
 MAGISTRATE = {"id": "mag-1", "name": "Magistrate", "roles": ["Plume.Magistrat"], "jurisdictions": []}
 ADMIN = {"id": "admin-1", "name": "Admin", "roles": ["Plume.Admin"], "jurisdictions": []}
-WORD_TABS = ["tab-search", "tab-summarize", "tab-draft", "tab-rewrite", "tab-transcribe", "tab-pseudonymize"]
+WORD_TABS = ["tab-search", "tab-summarize", "tab-draft", "tab-rewrite", "tab-transcribe", "tab-dossier",
+             "tab-pseudonymize"]
 
 TABS_JS = """() => [...document.querySelectorAll('[role=tab]')].map((tab) => {
     const box = tab.getBoundingClientRect();

@@ -44,6 +44,12 @@ include-path-regex = "^/api/v1/(attachments/summarize|transcribe)$"
 checks.positive_data_acceptance.expected-statuses = {ACCEPTED + ["400", "413", "415", "422", "503"]}
 
 [[operations]]
+include-path-regex = "^/api/v1/dossiers$"
+# Each file is inspected in a sandbox child in the request: seconds on a loaded machine.
+request-timeout = 60
+checks.positive_data_acceptance.expected-statuses = {ACCEPTED + ["400", "413", "415", "422", "503"]}
+
+[[operations]]
 include-path-regex = "^/api/v1/assist/"
 checks.positive_data_acceptance.expected-statuses = {ACCEPTED + ["400", "413"]}
 

@@ -1,0 +1,816 @@
+"""The dossier synthesis: a magistrate's whole case file read, analysed and summarised with
+references, as a background job.
+
+Flow::
+
+    POST /api/v1/dossiers  ──create()──▶ role, limits, quota (the metered call admits it and
+                                         its record stays open), inventory and estimate
+                                         (documents.inspect), job submitted with the files
+    worker ──run()──▶ read     one step per file or per range of pages (documents.read_pages,
+                               OCR included), so a restarted worker resumes where it was
+                   ▶ budget    the token estimate against the user's daily quota, before the
+                               first model call
+                   ▶ map       one model call per part of the dossier (pages packed in order,
+                               each opened by « [fichier, p. N] »), a few at a time
+                               (PLUME_DOSSIER_MAP_CONCURRENCY); JSON read leniently, asked
+                               once more when malformed, else flagged
+                   ▶ reduce    on the server: sections merged, the chronology dated and sorted,
+                               claims grouped by party, every reference checked against the
+                               pages read (the file and page exist, the quotation is on that
+                               page word for word: retrieval's grounding check); badly
+                               recognised pages flagged, never dropped
+                   ▶ record    one interaction per dossier (kind « dossier »), finished by the
+                               run that ends the job
+
+The synthesis is JSON (see :func:`synthesis`); :mod:`.dossier_export` writes it as .docx.
+Files are job blobs: kept while the dossier lives, deleted with it (or by the retention
+purge), never logged or recorded.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, BinaryIO, Iterator
+
+from flask import current_app
+
+from .. import audit, documents, jobs, llm
+from ..auth import User, authorize, user_hash
+from ..errors import AppError, NotFound, PayloadTooLarge, ValidationError
+from ..llm.prompts import Fence, load
+from ..llm.tokens import chars_for_tokens, estimate_messages, estimate_tokens
+from ..retrieval import check_citations
+from . import metered as metering
+from .dossier_answers import (JURISDICTION, RG, as_list, cited_pages, dedupe, fold, guess_type,
+                              iso_date, parse_answer, salvage_lines, short_text, total_tokens)
+from .metered import metered
+
+log = logging.getLogger(__name__)
+
+KIND = "dossier"          # job kind and record kind
+TASK = "dossier"          # role and quota family (auth.PAGE_TASK_ROLES, TASK_FAMILY)
+MODEL_TASK = "summarize"  # which model answers (PLUME_LLM_TASK_MODELS' « summarize »)
+PROMPT = "dossier-map"
+
+SECTIONS = (("faits", "Faits"), ("procedure", "Procédure"),
+            ("pretentions", "Prétentions et moyens"), ("points", "Points à trancher"),
+            ("pieces", "Inventaire des pièces"))
+FLAG_MISSING = "reference_introuvable"
+FLAG_QUOTE = "citation_non_trouvee"
+FLAG_LOW = "page_mal_reconnue"
+
+MAP_OUTPUT_TOKENS = 1200
+SAFETY_TOKENS = 256
+MIN_PART_TOKENS = 600
+# An inventory's estimate before the files are read: a page of a court document.
+CHARS_PER_PAGE = 2500
+MAX_TITLE = 200
+MAX_ITEM_CHARS = 1200
+MAX_QUOTE_CHARS = 400
+INSPECT_THREADS = 4
+ENVELOPE_BYTES = 256 * 1024   # multipart boundaries and small fields around the files
+FILE_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8",
+              "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+              "odt": "application/vnd.oasis.opendocument.text", "eml": "message/rfc822",
+              "msg": "application/vnd.ms-outlook"}
+
+
+# --- the request: inventory, estimate, submission ----------------------------------------------
+
+@dataclass
+class Upload:
+    """One file of the multipart request (its stream is read once to inspect, once to store)."""
+
+    name: str
+    stream: BinaryIO
+    content_type: str | None
+    size: int
+
+
+def _limits() -> dict[str, int]:
+    config = current_app.config
+    return {key: config[f"DOSSIER_{key.upper()}"] for key in
+            ("max_files", "max_file_bytes", "max_bytes", "max_file_pages", "max_pages",
+             "pages_per_step", "map_concurrency", "read_concurrency")}
+
+
+def _unique_names(uploads: list[Upload]) -> None:
+    """Two files of one dossier never share a name: references cite files by name."""
+    seen: set[str] = set()
+    for upload in uploads:
+        name = (upload.name or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or "fichier"
+        name = "".join(c for c in name if ord(c) >= 32)[:180] or "fichier"
+        stem, dot, ext = name.rpartition(".")
+        base, suffix = (stem, f".{ext}") if dot and stem else (name, "")
+        candidate, n = name, 2
+        while candidate.lower() in seen:
+            candidate = f"{base} ({n}){suffix}"
+            n += 1
+        seen.add(candidate.lower())
+        upload.name = candidate
+
+
+def _error_json(err: AppError) -> dict[str, str]:
+    return {"error": err.code, "message": err.message}
+
+
+def _window() -> tuple[int, int]:
+    """(context, answer budget) in tokens of the model the dossier will use, from the settings
+    (no call to the host in a request)."""
+    config = current_app.config
+    model = config.get("LLM_MODEL") or ""
+    context = int(config["LLM_MODEL_CONTEXT"].get(model, config["LLM_CONTEXT_TOKENS"]))
+    return context, min(MAP_OUTPUT_TOKENS, config["LLM_MAX_OUTPUT_TOKENS"], context // 4)
+
+
+def _part_tokens(context: int, output: int) -> int:
+    overhead = estimate_messages(load(PROMPT).messages(
+        fence="DONNEES 000000000000", part="100", parts="100", title="x" * 60, document=""))
+    return max(MIN_PART_TOKENS, context - output - overhead - SAFETY_TOKENS)
+
+
+def estimate(inventory: list[dict[str, Any]]) -> dict[str, int]:
+    """Pages, OCR pages, model calls and tokens a dossier should take (shown before it starts)."""
+    context, output = _window()
+    part = _part_tokens(context, output)
+    readable = [f for f in inventory if not f["error"]]
+    pages = sum(f["pages"] or max(1, math.ceil(f["size"] / CHARS_PER_PAGE)) for f in readable)
+    text_tokens = estimate_tokens("x" * (pages * CHARS_PER_PAGE))
+    calls = math.ceil(text_tokens / part) if pages else 0
+    overhead = context - part - output
+    return {"pages": pages, "ocr_pages": sum(f["ocr_pages"] for f in readable),
+            "model_calls": calls, "tokens": text_tokens + calls * (overhead + output)}
+
+
+def create(user: User, uploads: list[Upload], *, title: str | None, start: bool) -> dict[str, Any]:
+    """Create a dossier from the request's files: 201's JSON. Bad files stay in the inventory
+    with their French error; no readable file at all is a 422; too many or too large: 413."""
+    authorize(user, TASK)
+    limits = _limits()
+    if not uploads:
+        raise ValidationError("files", "Ajoutez au moins un fichier au dossier (champ « files »).")
+    if len(uploads) > limits["max_files"]:
+        raise PayloadTooLarge(f"Un dossier peut contenir au plus {limits['max_files']} fichiers "
+                              f"({len(uploads)} envoyés).", code="dossier_trop_volumineux",
+                              detail=f"{len(uploads)} files")
+    total = sum(u.size for u in uploads)
+    if total > limits["max_bytes"]:
+        raise PayloadTooLarge(f"Les fichiers du dossier dépassent {limits['max_bytes'] // 2**20} Mo "
+                              "au total.", code="dossier_trop_volumineux", detail=f"{total} bytes")
+    title = " ".join((title or "").split())[:MAX_TITLE] or None
+    _unique_names(uploads)
+    with metered(user, KIND, TASK) as call:
+        # A few files at once: each is read in its own sandbox child.
+        with ThreadPoolExecutor(INSPECT_THREADS, thread_name_prefix="plume-inspect") as pool:
+            inventory = list(pool.map(lambda upload: _inspect(upload, limits), uploads))
+        readable = [f for f in inventory if not f["error"]]
+        if not readable:
+            raise AppError("Aucun fichier de ce dossier n'a pu être lu : "
+                           + " ; ".join(f"« {f['name']} » : {f['error']['message']}"
+                                        for f in inventory[:5]),
+                           status=422, code="dossier_illisible", detail="no readable file")
+        pages = sum(f["pages"] or 0 for f in readable)
+        if pages > limits["max_pages"]:
+            raise PayloadTooLarge(f"Ce dossier compte {pages} pages ; au plus {limits['max_pages']} "
+                                  "pages par dossier. Répartissez les pièces en plusieurs dossiers.",
+                                  code="dossier_trop_volumineux", detail=f"{pages} pages")
+        guess = estimate(inventory)
+        record = call.hand_over()
+        params = {"title": title or _default_title(inventory), "inventory": inventory,
+                  "estimate": guess, "record": record}
+        for upload in uploads:
+            upload.stream.seek(0)
+        job_id = jobs.submit(KIND, user_hash(user.id), params, hold=not start, job_id=call.id,
+                             blobs={u.name: jobs.Blob(u.stream, u.content_type) for u in uploads
+                                    if not _entry(inventory, u.name)["error"]})
+    log.info("dossier created", extra={"dossier_id": job_id, "files": len(inventory),
+                                       "readable": len(readable), "pages": guess["pages"],
+                                       "ocr_pages": guess["ocr_pages"], "held": not start})
+    return dossier_json(jobs.get(job_id, user_hash(user.id)))
+
+
+def _entry(inventory: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return next(f for f in inventory if f["name"] == name)
+
+
+def _default_title(inventory: list[dict[str, Any]]) -> str:
+    return f"Dossier du {date.today().strftime('%d/%m/%Y')} ({len(inventory)} fichier" \
+           f"{'s' if len(inventory) > 1 else ''})"
+
+
+def _inspect(upload: Upload, limits: dict[str, int]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": upload.name, "format": None, "size": upload.size,
+                             "pages": None, "ocr_pages": 0, "low_confidence_pages": [],
+                             "error": None}
+    if upload.size > limits["max_file_bytes"]:
+        entry["error"] = {"error": "fichier_trop_volumineux",
+                          "message": f"Ce fichier dépasse {limits['max_file_bytes'] // 2**20} Mo."}
+        return entry
+    upload.stream.seek(0)
+    data = upload.stream.read()
+    info = documents.inspect(data, upload.name, max_bytes=limits["max_file_bytes"],
+                        max_pages=limits["max_file_pages"])
+    entry.update(format=info.format, pages=info.pages, ocr_pages=info.ocr_pages or 0)
+    if info.error is not None:
+        entry["error"] = _error_json(info.error)
+        log.info("dossier file refused", extra={"error": info.error.code,
+                                                "detail": info.error.detail})
+    return entry
+
+
+# --- what the panes see ------------------------------------------------------------------------
+
+def _owner(user: User) -> str:
+    return user_hash(user.id)
+
+
+def _job(user: User, dossier_id: str) -> jobs.Job:
+    owner = _owner(user)
+    jobs.check_owner(dossier_id, owner, kind=KIND)
+    return jobs.get(dossier_id, owner)
+
+
+def dossier_json(job: jobs.Job, *, detailed: bool = True) -> dict[str, Any]:
+    """The dossier as the API shows it (see the contract in the API module)."""
+    params, detail = job.params, job.progress_detail or {}
+    result = job.result if isinstance(job.result, dict) else {}
+    inventory = result.get("inventory") or params.get("inventory") or []
+    readable = [f for f in inventory if not f["error"]]
+    guess = params.get("estimate") or {}
+    progress = {
+        "files_read": detail.get("files_read", 0), "files_total": len(readable),
+        "pages_read": detail.get("pages_read", 0),
+        "pages_total": detail.get("pages_total", guess.get("pages", 0)),
+        "ocr_pages_done": detail.get("ocr_pages_done", 0),
+        "ocr_pages_total": detail.get("ocr_pages_total", guess.get("ocr_pages", 0)),
+        "parts_done": detail.get("parts_done", 0), "parts_total": detail.get("parts_total", 0),
+        "eta_seconds": detail.get("eta_seconds"),
+        "message": job.progress_message or _state_message(job),
+    }
+    if job.state == "done":
+        progress["eta_seconds"] = 0
+    answer = {"id": job.id, "title": params.get("title"), "state": job.state, "held": job.held,
+              "created_at": job.created_at.isoformat(),
+              "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+              "progress": progress, "estimate": guess,
+              "error": ({"error": job.error_code, "message": job.error_message}
+                        if job.error_code else None)}
+    if detailed:
+        lows = detail.get("low_confidence") or {}
+        errors = detail.get("file_errors") or {}
+        answer["inventory"] = [
+            {**f, "low_confidence_pages": f.get("low_confidence_pages") or lows.get(f["name"], []),
+             "error": f["error"] or errors.get(f["name"])} for f in inventory]
+    return answer
+
+
+def _state_message(job: jobs.Job) -> str:
+    if job.held:
+        return "En attente de votre confirmation"
+    return {"queued": "En file d'attente…", "running": "Lecture des fichiers…",
+            "done": "Synthèse terminée", "failed": "Échec du traitement",
+            "cancelled": "Traitement annulé"}[job.state]
+
+
+def get(user: User, dossier_id: str) -> dict[str, Any]:
+    return dossier_json(_job(user, dossier_id))
+
+
+def list_dossiers(user: User) -> list[dict[str, Any]]:
+    return [dossier_json(job, detailed=False)
+            for job in jobs.list_for(_owner(user), kind=KIND, limit=200)]
+
+
+def start(user: User, dossier_id: str) -> dict[str, Any]:
+    job = _job(user, dossier_id)
+    if not job.held:
+        raise AppError("Ce dossier a déjà été lancé.", status=409, code="dossier_deja_lance",
+                       detail=f"dossier {dossier_id} is not held")
+    return dossier_json(jobs.start_held(dossier_id, _owner(user)))
+
+
+def cancel(user: User, dossier_id: str) -> dict[str, Any]:
+    _job(user, dossier_id)
+    job = jobs.cancel(dossier_id, _owner(user))
+    if job.state == "cancelled":  # cancelled before any worker took it: no run will record it
+        _finish_record(job.params["record"], "stopped", None)
+    return dossier_json(job)
+
+
+def delete(user: User, dossier_id: str) -> None:
+    job = _job(user, dossier_id)
+    jobs.delete(dossier_id, _owner(user))
+    if not job.finished:  # a run stopped by the deletion writes nothing more
+        _finish_record(job.params["record"], "stopped", None)
+    log.info("dossier deleted", extra={"dossier_id": dossier_id})
+
+
+def synthesis(user: User, dossier_id: str) -> dict[str, Any]:
+    job = _job(user, dossier_id)
+    if job.state != "done":
+        raise AppError("La synthèse n'est pas encore prête : le dossier est "
+                       f"« {_state_message(job).rstrip('…')} ».", status=409,
+                       code="synthese_non_prete", detail=f"dossier state {job.state}")
+    return job.result["synthesis"]
+
+
+def open_file(user: User, dossier_id: str, name: str) -> tuple[BinaryIO, str | None, int]:
+    """One of the dossier's files (stream, content type, size)."""
+    _job(user, dossier_id)
+    infos = {b.name: b for b in jobs.blob_infos(dossier_id, _owner(user))}
+    if name not in infos:
+        raise NotFound("Ce fichier ne fait pas partie du dossier (ou n'a pas pu être lu).",
+                       code="fichier_introuvable", detail="no such blob in the dossier")
+    # The type follows the name the inventory read it by, never what the browser claimed
+    # (a file sent as text/html is not served as a page of this origin).
+    content_type = FILE_TYPES.get(name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+    return jobs.open_blob(dossier_id, _owner(user), name), content_type, infos[name].size
+
+
+def events(user: User, dossier_id: str, *, timeout: float = 15.0,
+           max_seconds: float = 3600.0) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(event, dossier JSON)`` at each change, ``progress`` until the last one (``done``,
+    ``failed`` or ``cancelled``). The first is sent at once."""
+    job = _job(user, dossier_id)
+    owner, deadline = _owner(user), time.monotonic() + max_seconds
+    while True:
+        if job.finished:
+            yield job.state, dossier_json(job)
+            return
+        yield "progress", dossier_json(job)
+        if time.monotonic() > deadline:
+            return
+        job = jobs.wait_for_change(dossier_id, owner, job.version, timeout=timeout)
+
+
+PURGE_EVERY_S = 3600.0
+_last_purge = [0.0]
+
+
+def purge_expired() -> int:
+    """Delete the dossiers finished (or held and never started) before the retention
+    (PLUME_DOSSIER_RETENTION_DAYS), with their files, steps and synthesis; how many.
+    Their records stay: they hold no text."""
+    days = current_app.config["DOSSIER_RETENTION_DAYS"]
+    return jobs.purge_finished(datetime.now(timezone.utc) - timedelta(days=days), kind=KIND)
+
+
+def _purge_now_and_then() -> None:
+    """Workers purge expired dossiers at most once an hour each (``python -m backend
+    dossiers purge`` does it at once, e.g. from cron)."""
+    if time.monotonic() - _last_purge[0] < PURGE_EVERY_S and _last_purge[0]:
+        return
+    _last_purge[0] = time.monotonic()
+    try:
+        purge_expired()
+    except Exception:  # noqa: BLE001 - retention is retried at the next dossier
+        log.exception("expired dossiers not purged")
+
+
+# --- the record ---------------------------------------------------------------------------------
+
+def _finish_record(state: dict[str, Any], outcome: str, code: str | None,
+                   call: metering.Call | None = None) -> None:
+    """Finish the dossier's one record, unless it already is (another run, a cancel)."""
+    call = call or metering.resume(state)
+    if audit.get_interaction(state["id"]) is not None:
+        call.detach()
+        return
+    call.finish(outcome, code)
+
+
+# --- the job ------------------------------------------------------------------------------------
+
+@jobs.handler(KIND)
+def run(ctx: jobs.JobContext) -> dict[str, Any]:
+    """Read, map, reduce (see the module docstring); the record is finished on every verdict."""
+    _purge_now_and_then()
+    state = ctx.params["record"]
+    call = metering.resume(state)
+    work = DossierRun(ctx, call)
+    try:
+        result = work.execute()
+    except jobs.Interrupted:
+        call.detach()  # the job goes on in another run, which finishes the record
+        raise
+    except jobs.Cancelled:
+        work.charge_stored()
+        _finish_record(state, "stopped", None, call)
+        raise
+    except jobs.Failure as failure:
+        work.charge_stored()
+        _finish_record(state, "error", failure.code, call)
+        raise
+    except Exception as exc:
+        if ctx.last_attempt:
+            work.charge_stored()
+            _finish_record(state, "error", exc.code if isinstance(exc, AppError) else AppError.code,
+                           call)
+        else:
+            call.detach()  # tried again later: that run records the outcome
+        raise
+    work.charge_stored()
+    _finish_record(state, "ok", None, call)
+    log.info("dossier finished", extra={"dossier_id": ctx.id, **result["stats"]})
+    return result
+
+
+class _CancelFlag:
+    """What the gateway watches between two pieces of an answer: the job's cancellation."""
+
+    def __init__(self, ctx: jobs.JobContext):
+        self.ctx = ctx
+
+    def is_set(self) -> bool:
+        return self.ctx.cancelled
+
+
+class DossierRun:
+    """One run of a dossier job (a resumed run gets the finished steps back)."""
+
+    def __init__(self, ctx: jobs.JobContext, call: metering.Call):
+        self.ctx = ctx
+        self.call = call
+        self.config = current_app.config
+        self.limits = _limits()
+        self.title: str = ctx.params["title"]
+        self.inventory: list[dict[str, Any]] = [dict(f) for f in ctx.params["inventory"]]
+        self.files = [f for f in self.inventory if not f["error"]]
+        self.pages: dict[tuple[str, int], dict[str, Any]] = {}
+        self.file_errors: dict[str, dict[str, str]] = {}
+        self.lows: dict[str, list[int]] = {}
+        self.detail: dict[str, Any] = {
+            "files_read": 0, "pages_read": 0, "ocr_pages_done": 0, "parts_done": 0,
+            "parts_total": 0, "pages_total": sum(f["pages"] or 0 for f in self.files),
+            "ocr_pages_total": sum(f["ocr_pages"] for f in self.files), "eta_seconds": None}
+        self.lock = threading.Lock()
+        self.began = time.monotonic()
+        self.low = documents.low_confidence(self.config)
+        self.pages_this_run = 0
+        self.reading_began = time.monotonic()
+        self.map_seconds: list[float] = []
+        self.map_results: list[dict[str, Any]] = []
+        self.fence = Fence()
+        self.cancel_flag = _CancelFlag(ctx)
+
+    # -- reading -----------------------------------------------------------------------------
+    def execute(self) -> dict[str, Any]:
+        self._progress("Lecture des fichiers…")
+        self._read_all()
+        self.detail["pages_total"] = self.detail["pages_read"]
+        parts = self._parts()
+        self.detail["parts_total"] = len(parts)
+        gw = llm.gateway()
+        model = gw.model_for(MODEL_TASK)
+        self.ctx.step("budget", self._check_budget, parts, model)
+        self._progress(f"Analyse du dossier : {len(parts)} partie{'s' if len(parts) > 1 else ''}…")
+        steps = [(f"map:{i}", lambda i=i, p=part: self._map(gw, model, i, len(parts), p))
+                 for i, part in enumerate(parts)]
+        self.map_results = self.ctx.map_steps(steps, concurrency=self.limits["map_concurrency"])
+        if self.ctx.cancelled:
+            raise jobs.Cancelled()
+        self._progress("Rédaction de la synthèse…")
+        synthesis_ = self._reduce(model)
+        inventory = [{**f, "low_confidence_pages": self.lows.get(f["name"], []),
+                      "error": f["error"] or self.file_errors.get(f["name"])}
+                     for f in self.inventory]
+        calls = sum(len(r.get("usage") or []) for r in self.map_results)
+        self.call.update(model=model, prompt_version=load(PROMPT).id,
+                         source_ids=[f"fichier:{b.sha256[:16]}" for b in self.ctx.blobs()
+                                     if b.sha256])
+        stats = {"files": len(self.inventory),
+                 "files_read": len(self.files) - len(self.file_errors),
+                 "pages": len(self.pages),
+                 "ocr_pages": sum(1 for p in self.pages.values() if p["ocr"]),
+                 "low_confidence_pages": sum(len(v) for v in self.lows.values()),
+                 "parts": len(parts), "model_calls": calls,
+                 "malformed_parts": sum(1 for r in self.map_results if not r.get("ok")),
+                 "tokens": sum(total_tokens(u) for r in self.map_results for u in r.get("usage") or [])}
+        return {"synthesis": synthesis_, "inventory": inventory, "stats": stats}
+
+    def _read_all(self) -> None:
+        """Every readable file, a range of pages per step, a few steps at a time (OCR is
+        per core); files whose page count is unknown are read range after range."""
+        per_step, ranged, unknown = self.limits["pages_per_step"], [], []
+        for entry in self.files:
+            if entry["pages"]:
+                ranged += [(entry["name"], first, min(first + per_step - 1, entry["pages"]))
+                           for first in range(1, entry["pages"] + 1, per_step)]
+            else:
+                unknown.append(entry)
+        for chunk in self.ctx.results("read:").values():  # read by an earlier run
+            self._count_pages(chunk.get("pages") or [], quiet=True)
+        self.reading_began = time.monotonic()
+        chunks = self.ctx.map_steps(
+            [(f"read:{name}:{first}", lambda n=name, a=first, b=last: self._read_range(n, a, b))
+             for name, first, last in ranged], concurrency=self.limits["read_concurrency"])
+        by_file: dict[str, list[dict[str, Any]]] = {}
+        for (name, _, _), chunk in zip(ranged, chunks):
+            by_file.setdefault(name, []).append(chunk)
+        for entry in self.files:
+            if entry["pages"]:
+                self._accept(entry["name"], by_file.get(entry["name"], []))
+            else:
+                self._accept(entry["name"], self._read_unknown(entry["name"]))
+
+    def _read_unknown(self, name: str) -> list[dict[str, Any]]:
+        chunks, start, per_step = [], 1, self.limits["pages_per_step"]
+        while True:
+            chunk = self.ctx.step(f"read:{name}:{start}", self._read_range, name, start,
+                                  start + per_step - 1)
+            chunks.append(chunk)
+            if chunk.get("error") or chunk["last"]:
+                return chunks
+            start += per_step
+
+    def _accept(self, name: str, chunks: list[dict[str, Any]]) -> None:
+        """A file's pages in the dossier; a file with an error at any page is left out whole
+        (its error goes to the inventory)."""
+        error = next((c["error"] for c in chunks if c.get("error")), None)
+        if error:
+            self.file_errors[name] = error
+            self.detail["file_errors"] = self.file_errors
+        else:
+            for chunk in chunks:
+                for page in chunk["pages"]:
+                    self.pages[(name, page["n"])] = page
+                    if page["conf"] is not None and page["conf"] < self.low:
+                        self.lows.setdefault(name, []).append(page["n"])
+        self.detail["files_read"] += 1
+        self._progress(f"Lecture : {self.detail['files_read']} fichier"
+                       f"{'s' if self.detail['files_read'] > 1 else ''} sur {len(self.files)}")
+
+    def _read_range(self, name: str, start: int, end: int) -> dict[str, Any]:
+        """One step: pages ``start``..``end`` of a file (JSON, stored for a resumed run)."""
+        with self.ctx.open_blob(name) as stream:
+            data = stream.read()
+        pages = []
+        try:
+            for page in documents.read_pages(
+                    data, name, max_bytes=self.limits["max_file_bytes"],
+                    max_pages=self.limits["max_file_pages"], start_page=start, end_page=end):
+                pages.append({"n": page.number, "text": page.text, "ocr": bool(page.ocr),
+                              "conf": page.confidence})
+                if self.ctx.cancelled:
+                    raise jobs.Cancelled()
+        except documents.DocumentError as err:
+            log.info("dossier file unreadable", extra={"dossier_id": self.ctx.id,
+                                                       "error": err.code, "detail": err.detail})
+            return {"pages": [], "last": True, "error": _error_json(err)}
+        known = _entry(self.inventory, name)["pages"]
+        last = len(pages) < end - start + 1 or (known is not None and end >= known)
+        self._count_pages(pages)
+        return {"pages": pages, "last": last, "error": None}
+
+    def _count_pages(self, pages: list[dict[str, Any]], quiet: bool = False) -> None:
+        with self.lock:
+            self.detail["pages_read"] += len(pages)
+            self.detail["ocr_pages_done"] += sum(1 for p in pages if p["ocr"])
+            if not quiet:
+                self.pages_this_run += len(pages)
+        if not quiet:
+            self._progress(f"Lecture : {self.detail['pages_read']} pages lues")
+
+    # -- parts and the map -------------------------------------------------------------------
+    def _parts(self) -> list[str]:
+        """Consecutive pages packed into parts that fit the model's window, each page opened
+        by its reference marker. Deterministic: a resumed run cuts the same parts."""
+        gw = llm.gateway()
+        model = gw.model_for(MODEL_TASK)
+        context = gw.context_tokens(model)
+        self.output = min(MAP_OUTPUT_TOKENS, gw.max_output_tokens(model))
+        limit = chars_for_tokens(_part_tokens(context, self.output))
+        parts, current = [], ""
+        for entry in self.files:
+            name = entry["name"]
+            if name in self.file_errors:
+                continue
+            numbers = sorted(n for (file, n) in self.pages if file == name)
+            for n in numbers:
+                page = self.pages[(name, n)]
+                text = " ".join(page["text"].split())
+                if not text:
+                    continue
+                pieces = [text[i:i + limit - 80] for i in range(0, len(text), limit - 80)]
+                for piece in pieces:
+                    block = f"[{name}, p. {n}]\n{piece}\n\n"
+                    if current and len(current) + len(block) > limit:
+                        parts.append(current)
+                        current = ""
+                    current += block
+        if current:
+            parts.append(current)
+        return parts
+
+    def _messages(self, index: int, total: int, part: str) -> list[dict[str, str]]:
+        return load(PROMPT).messages(fence=self.fence.name, part=str(index + 1), parts=str(total),
+                                     title=self.title, document=self.fence.wrap("partie", part))
+
+    def _check_budget(self, parts: list[str], model: str) -> dict[str, int]:
+        """Before the first model call: the whole dossier's tokens against the user's quota."""
+        need = sum(estimate_messages(self._messages(i, len(parts), p)) + self.output
+                   for i, p in enumerate(parts))
+        left = self.call.budget_left()
+        if left is not None and need > left:
+            raise jobs.Failure(
+                f"Ce dossier demande environ {need:,} jetons d'analyse ; il vous en reste {left:,} "
+                "aujourd'hui. Réduisez le dossier ou relancez-le demain.".replace(",", " "),
+                code="quota_depasse", detail=f"dossier needs {need} tokens, {left} left today")
+        return {"tokens": need, "left": left if left is not None else -1}
+
+    def _map(self, gw: llm.Gateway, model: str, index: int, total: int, part: str) -> dict[str, Any]:
+        """One model call over one part; JSON read leniently, asked once more if malformed."""
+        began = time.monotonic()
+        messages = self._messages(index, total, part)
+        usages, parsed, text = [], None, ""
+        for attempt in range(2):
+            if self.ctx.cancelled:
+                raise jobs.Cancelled()
+            try:
+                answer = gw.complete(MODEL_TASK, messages, max_tokens=self.output,
+                                     cancel=self.cancel_flag)
+            except AppError:
+                if self.ctx.cancelled:  # the call was cut because the owner cancelled
+                    raise jobs.Cancelled() from None
+                raise
+            usages.append(dict(answer.usage or {}))
+            text = answer.text
+            parsed = parse_answer(text)
+            if parsed is not None:
+                break
+            log.info("dossier part answer malformed", extra={"dossier_id": self.ctx.id,
+                                                             "part": index, "attempt": attempt + 1})
+        result = {"ok": parsed is not None, "data": parsed, "usage": usages,
+                  "lines": None if parsed is not None else salvage_lines(text)}
+        with self.lock:
+            self.map_seconds.append(time.monotonic() - began)
+            self.detail["parts_done"] += 1
+            done = self.detail["parts_done"]
+        self._progress(f"Analyse : partie {done} sur {total}")
+        return result
+
+    # -- the reduce --------------------------------------------------------------------------
+    def _reduce(self, model: str) -> dict[str, Any]:
+        sections: dict[str, list[dict[str, Any]]] = {key: [] for key, _ in SECTIONS}
+        pieces: dict[str, dict[str, Any]] = {}
+        jurisdiction = rg = None
+        notices = []
+        for index, result in enumerate(self.map_results):
+            data = result.get("data")
+            if not result.get("ok"):
+                notices.append(f"La partie {index + 1} n'a pas pu être analysée correctement par "
+                               "le modèle : seuls les passages qu'il a référencés sont repris, "
+                               "à vérifier.")
+                for line in result.get("lines") or []:
+                    sections["faits"].append(self._item(line))
+                continue
+            jurisdiction = jurisdiction or short_text(data.get("juridiction"), MAX_TITLE)
+            rg = rg or short_text(data.get("rg"), 40)
+            for key in ("faits", "procedure", "pretentions", "points"):
+                for raw in as_list(data.get(key)):
+                    item = self._item(raw)
+                    if item is not None:
+                        sections[key].append(item)
+            for raw in as_list(data.get("pieces")):
+                file = short_text(raw.get("fichier"), 255)
+                if file and file in self._names() and file not in pieces:
+                    pieces[file] = {"type": short_text(raw.get("type"), 80),
+                                    "date": iso_date(raw.get("date")),
+                                    "author": short_text(raw.get("auteur"), MAX_TITLE)}
+        sections = {key: dedupe([i for i in items if i is not None])
+                    for key, items in sections.items()}
+        sections["faits"].sort(key=lambda i: (i["date"] is None, i["date"] or ""))
+        sections["procedure"].sort(key=lambda i: (i["date"] is None, i["date"] or ""))
+        sections["pretentions"].sort(key=lambda i: (i["party"] or "").lower())
+        jurisdiction = jurisdiction or self._find(JURISDICTION)
+        rg = rg or self._find(RG)
+        inventory = []
+        for entry in self.inventory:
+            name = entry["name"]
+            found = pieces.get(name, {})
+            inventory.append({"file": name, "type": found.get("type") or guess_type(name),
+                              "date": found.get("date"), "author": found.get("author"),
+                              "pages": len([1 for (f, _) in self.pages if f == name])
+                              or entry["pages"] or 0})
+        sections["pieces"] = [{"text": f"{p['type']} — {p['file']}"
+                                       + (f", {p['date']}" if p["date"] else "")
+                                       + (f", {p['author']}" if p["author"] else ""),
+                               "date": p["date"], "party": p["author"],
+                               "references": [{"file": p["file"], "page": 1, "quote": None,
+                                               "verified": (p["file"], 1) in self.pages}],
+                               "flags": [] if (p["file"], 1) in self.pages else [FLAG_MISSING]}
+                              for p in inventory]
+        lows = [{"file": f, "page": n, "confidence": self.pages[(f, n)]["conf"]}
+                for f, numbers in self.lows.items() for n in numbers]
+        if lows:
+            notices.append(f"{len(lows)} page{'s' if len(lows) > 1 else ''} mal reconnue"
+                           f"{'s' if len(lows) > 1 else ''} à la lecture optique : leur contenu "
+                           "est repris mais doit être vérifié sur l'original.")
+        for name, err in self.file_errors.items():
+            notices.append(f"« {name} » n'a pas pu être lu : {err['message']}")
+        demo = bool(self.config.get("LLM_DEMO"))
+        return {"title": self.title, "jurisdiction": jurisdiction, "rg": rg,
+                "date": date.today().isoformat(),
+                "sections": [{"id": key, "title": label, "items": sections[key]}
+                             for key, label in SECTIONS],
+                "pieces": inventory, "low_confidence_pages": lows, "notices": notices,
+                "model": {"name": model, "demonstration": demo}}
+
+    def _names(self) -> set[str]:
+        return {f["name"] for f in self.inventory}
+
+    def _find(self, pattern: re.Pattern[str]) -> str | None:
+        for entry in self.files:
+            for n in (1, 2):
+                page = self.pages.get((entry["name"], n))
+                match = pattern.search(page["text"]) if page else None
+                if match:
+                    return " ".join(match.group(1).split())
+        return None
+
+    def _item(self, raw: Any) -> dict[str, Any] | None:
+        """One item of a section with its references checked against the pages read."""
+        if not isinstance(raw, dict):
+            return None
+        text = short_text(raw.get("texte") or raw.get("text"), MAX_ITEM_CHARS)
+        if not text:
+            return None
+        refs = []
+        for ref in cited_pages(raw.get("ref")) or [None]:
+            quote = short_text(raw.get("citation"), MAX_QUOTE_CHARS)
+            refs.append(self._check(ref, quote))
+        flags = sorted({flag for r in refs for flag in r.pop("_flags")})
+        return {"text": text, "date": iso_date(raw.get("date")),
+                "party": short_text(raw.get("partie"), MAX_TITLE), "references": refs, "flags": flags}
+
+    def _check(self, ref: tuple[str, int] | None, quote: str | None) -> dict[str, Any]:
+        if ref is None:
+            return {"file": None, "page": None, "quote": quote, "verified": False,
+                    "_flags": [FLAG_MISSING]}
+        file, page = self._resolve(ref)
+        found = self.pages.get((file, page))
+        flags = []
+        if found is None:
+            flags.append(FLAG_MISSING)
+        else:
+            if quote and check_citations(f"« {quote} » [1]", [{"n": 1, "text": found["text"]}]):
+                flags.append(FLAG_QUOTE)
+            if found["conf"] is not None and found["conf"] < self.low:
+                flags.append(FLAG_LOW)
+        return {"file": file, "page": page, "quote": quote,
+                "verified": found is not None and FLAG_QUOTE not in flags, "_flags": flags}
+
+    def _resolve(self, ref: tuple[str, int]) -> tuple[str, int]:
+        """The dossier's file a reference names (the model may drop the extension or case)."""
+        file, page = ref
+        names = self._names()
+        if file in names:
+            return file, page
+        wanted = fold(file)
+        for name in names:
+            if fold(name) == wanted or fold(name.rsplit(".", 1)[0]) == wanted:
+                return name, page
+        return file, page
+
+    # -- bookkeeping -------------------------------------------------------------------------
+    def charge_stored(self) -> None:
+        """Charge the usage of every model call whose step finished, in this run or before."""
+        for result in self.ctx.results("map:").values():
+            for usage in (result.get("usage") or []) if isinstance(result, dict) else []:
+                self.call.charge(usage)
+
+    def _progress_detail(self, **values: Any) -> None:
+        self.detail.update(values)
+
+    def _progress(self, message: str) -> None:
+        with self.lock:
+            detail = dict(self.detail, low_confidence=self.lows, eta_seconds=self._eta())
+            done = detail["pages_read"] + detail["parts_done"]
+            total = max(1, detail["pages_total"]) + max(detail["parts_total"], 1)
+        self.ctx.progress(done, total, message, detail=detail)
+
+    def _eta(self) -> int | None:
+        """Seconds left: pages still to read at this run's reading pace, parts still to
+        analyse at the pace of the calls so far (a few at a time)."""
+        d = self.detail
+        pages_left = max(0, d["pages_total"] - d["pages_read"])
+        pace = ((time.monotonic() - self.reading_began) / self.pages_this_run
+                if self.pages_this_run else None)
+        if d["parts_total"] == 0 and pace is None:
+            return None
+        parts_total = d["parts_total"] or estimate_parts(d["pages_total"])
+        parts_left = max(0, parts_total - d["parts_done"])
+        per_part = (sum(self.map_seconds) / len(self.map_seconds)) if self.map_seconds else 20.0
+        seconds = pages_left * (pace or 1.0) + parts_left * per_part / self.limits["map_concurrency"]
+        return int(math.ceil(seconds))
+
+
+def estimate_parts(pages: int) -> int:
+    context, output = _window()
+    return max(1, math.ceil(estimate_tokens("x" * pages * CHARS_PER_PAGE) / _part_tokens(context, output)))

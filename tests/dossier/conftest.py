@@ -1,0 +1,136 @@
+"""Fixtures of the dossier tests: an app on the real PostgreSQL answering with the fake
+OpenAI-compatible host, in-process workers, ``python -m backend worker`` processes, and a
+fake model that answers each part of a dossier the way the map prompt asks (JSON citing the
+pages it was given)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from backend import jobs
+
+ROOT = Path(__file__).resolve().parents[2]
+FAST = {"JOB_LEASE_SECONDS": 1.5, "JOB_POLL_SECONDS": 0.2, "JOB_RETRY_DELAY": 0.0,
+        "JOB_STOP_GRACE": 5.0, "LLM_MODEL": "fake-chat", "LLM_RETRIES": 0,
+        "LLM_BACKOFF_SECONDS": 0.01, "QUOTA_REQUESTS_PER_MINUTE": 0}
+MARKER = re.compile(r"\[([^\[\],]+), p\. (\d+)\]\n(.*?)(?=\n\n\[[^\[\],]+, p\. \d+\]\n|\n\nDONNEES|\Z)",
+                    re.S)
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, every: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s: {predicate}")
+        time.sleep(every)
+
+
+def pages_in(body: dict) -> list[tuple[str, int, str]]:
+    """The (file, page, text) the dossier sent in one map call."""
+    prompt = body["messages"][-1]["content"]
+    return [(m.group(1), int(m.group(2)), " ".join(m.group(3).split()))
+            for m in MARKER.finditer(prompt)]
+
+
+def model_reply(body: dict) -> str:
+    """What a good model answers: one fact per page, with its reference and a quotation
+    taken word for word from the page; the claims of each party; the pièces."""
+    pages = pages_in(body)
+    faits, pretentions, pieces = [], [], []
+    for file, page, text in pages:
+        words = text.split()
+        faits.append({"date": f"2023-04-{page:02d}", "texte": f"Constat de la page {page} de {file}",
+                      "ref": f"{file}, p. {page}", "citation": " ".join(words[:6]) or None})
+        if "demande" in text.lower():
+            pretentions.append({"partie": "M. Jean Dupont", "texte": "Demande de dommages et intérêts",
+                                "ref": f"{file}, p. {page}", "citation": None})
+        pieces.append({"fichier": file, "type": "Conclusions" if "conclusions" in file else "Pièce",
+                       "date": "2024-01-15", "auteur": "Maître Claire Martin"})
+    return json.dumps({"juridiction": None, "rg": None, "faits": faits, "procedure": [],
+                       "pretentions": pretentions,
+                       "points": [{"texte": "La responsabilité du bailleur est-elle engagée ?",
+                                   "ref": f"{pages[0][0]}, p. {pages[0][1]}", "citation": None}]
+                       if pages else [],
+                       "pieces": pieces}, ensure_ascii=False)
+
+
+@pytest.fixture
+def dossier_app(make_app, fake_llm) -> Iterator[Any]:
+    fake_llm.reply = model_reply
+    app = make_app(LLM_BASE_URL=fake_llm.url, **FAST)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(dossier_app):
+    return dossier_app.test_client()
+
+
+@pytest.fixture
+def start_worker(dossier_app) -> Iterator[Callable[..., jobs.Worker]]:
+    workers: list[jobs.Worker] = []
+
+    def start(threads: int = 2) -> jobs.Worker:
+        worker = jobs.Worker(dossier_app, threads).start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop(grace=0)
+
+
+@pytest.fixture
+def spawn_worker(dossier_app, database_url: str, fake_llm, tmp_path: Path
+                 ) -> Iterator[Callable[..., subprocess.Popen]]:
+    """``python -m backend worker`` processes on the test database and the fake host."""
+    processes: list[subprocess.Popen] = []
+
+    def spawn(**settings: str) -> subprocess.Popen:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("PLUME_")}
+        env.update({
+            "DATABASE_URL": database_url, "PLUME_ENV": "development", "PLUME_AUTH_MODE": "dev",
+            "PLUME_LOAD_SAMPLE_CORPUS": "0", "PLUME_AUDIT_HASH_KEY": "test-hash-key",
+            "PLUME_LLM_BASE_URL": fake_llm.url, "PLUME_LLM_MODEL": "fake-chat",
+            "PLUME_LLM_RETRIES": "0", "PLUME_JOB_WORKERS": "1",
+            "PLUME_JOB_LEASE_SECONDS": str(FAST["JOB_LEASE_SECONDS"]),
+            "PLUME_JOB_POLL_SECONDS": str(FAST["JOB_POLL_SECONDS"]),
+            "PLUME_JOB_RETRY_DELAY": "0", **settings})
+        log = open(tmp_path / f"worker-{len(processes)}.log", "w")
+        process = subprocess.Popen([sys.executable, "-m", "backend", "worker"], cwd=ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+        process.log_path = log.name  # type: ignore[attr-defined]
+        processes.append(process)
+        return process
+
+    yield spawn
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def upload(client, files: dict[str, bytes], **form: str):
+    """POST /api/v1/dossiers with ``files`` (name → bytes) as the pane sends them."""
+    data: dict[str, Any] = {"files": [(BytesIO(content), name) for name, content in files.items()],
+                            **form}
+    return client.post("/api/v1/dossiers", data=data, content_type="multipart/form-data")
+
+
+def finished(client, dossier_id: str, timeout: float = 60.0) -> dict:
+    return wait_until(lambda: (d := client.get(f"/api/v1/dossiers/{dossier_id}").get_json())
+                      ["state"] in ("done", "failed", "cancelled") and d, timeout=timeout)
