@@ -332,14 +332,15 @@ def delete(job_id: str, owner: str) -> None:
     log.info("job deleted", extra={"job_id": str(key)})
 
 
-def purge_finished(before: datetime) -> int:
-    """Delete jobs finished before ``before``, and held jobs (uploads never completed)
-    created before it, with their steps and files (retention); returns how many."""
+def purge_finished(before: datetime, *, kind: str | None = None) -> int:
+    """Delete jobs (of ``kind``, or all) finished before ``before``, and held jobs (uploads
+    never completed) created before it, with their steps and files (retention); returns how many."""
     with db.connection() as conn:
         count = conn.execute(
-            """DELETE FROM jobs WHERE finished_at < %(before)s
-                  OR (state = 'queued' AND run_after = 'infinity' AND created_at < %(before)s)""",
-            {"before": before}).rowcount
+            """DELETE FROM jobs WHERE (%(kind)s::text IS NULL OR kind = %(kind)s)
+                  AND (finished_at < %(before)s
+                       OR (state = 'queued' AND run_after = 'infinity' AND created_at < %(before)s))""",
+            {"before": before, "kind": kind}).rowcount
     log.info("finished jobs purged", extra={"count": count})
     return count
 
