@@ -27,6 +27,9 @@ export const POLL_MS = 1000;
 /** Where the pane remembers the job of each file, so a closed pane resumes its upload. */
 const STORE_PREFIX = 'plume.transcription.';
 const BASE = '/transcriptions';
+/** Link-like buttons inside the transcript (ui.css has no such class; kept here, inline). */
+const LINK_STYLE = 'border: none; background: none; padding: 0; color: inherit; cursor: pointer; text-decoration: underline; font: inherit;';
+const SMALL_LINK_STYLE = `${LINK_STYLE} font-size: 11px; opacity: 0.75;`;
 
 /**
  * « 00:12:31 »: hours, minutes and seconds of the recording.
@@ -269,12 +272,12 @@ export function setupTranscribe() {
     const render = () => {
       const names = speakers(segments, changes);
       output.replaceChildren(...segments.map((segment, index) => h('li', { dataset: { index: String(index) } },
-        h('button', { type: 'button', className: 'plume-timestamp plume-link', dataset: { start: String(segment.start) }, 'aria-label': `Écouter à partir de ${clock(segment.start)}` }, clock(segment.start)),
+        h('button', { type: 'button', className: 'plume-timestamp', style: LINK_STYLE, dataset: { start: String(segment.start) }, 'aria-label': `Écouter à partir de ${clock(segment.start)}` }, clock(segment.start)),
         h('span', null,
           names[index] ? h('strong', { className: 'plume-speaker' }, `${names[index]} : `) : null,
           h('span', { className: 'plume-segment-text' }, String(segment.text).trim()),
           ' ',
-          h('button', { type: 'button', className: 'plume-link', dataset: { action: 'speaker' }, title: 'Changer d\'intervenant à partir d\'ici' }, 'changer d\'intervenant')))));
+          h('button', { type: 'button', style: SMALL_LINK_STYLE, dataset: { action: 'speaker' }, title: 'Changer d\'intervenant à partir d\'ici' }, 'changer d\'intervenant')))));
       filter();
     };
     const filter = () => {
