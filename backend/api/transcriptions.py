@@ -13,10 +13,12 @@
     GET    /api/v1/transcriptions/{id}/export.{docx,srt,vtt,txt}  (409 until done)
     DELETE /api/v1/transcriptions/{id}        → 204 (recording and transcript deleted)
 
-Another user's transcription is answered like one that does not exist (404).
+Another user's transcription is answered like one that does not exist (404), and so is an
+id that is not a UUID (the routes only match UUIDs, so ``/uploads`` is never taken for an id).
 """
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -63,19 +65,19 @@ def create_upload():
                                                language=language or None)), 201
 
 
-@bp.put(f"{PREFIX}/<job_id>/upload")
-def upload_part(job_id: str):
+@bp.put(f"{PREFIX}/<uuid:job_id>/upload")
+def upload_part(job_id: uuid.UUID):
     """One part of a resumable upload, at byte ``offset`` of the recording."""
     request.max_content_length = current_app.config["HEARING_PART_BYTES"] + ENVELOPE_BYTES
     raw = request.args.get("offset", "")
     if not raw.isdigit() or len(raw) > 15:
         raise ValidationError("offset", "Indiquez l'octet de départ de cette partie (« offset »).")
-    return jsonify(transcription.append(current_user(), job_id, request.stream, offset=int(raw)))
+    return jsonify(transcription.append(current_user(), str(job_id), request.stream, offset=int(raw)))
 
 
-@bp.post(f"{PREFIX}/<job_id>/start")
-def start(job_id: str):
-    return jsonify(transcription.start(current_user(), job_id)), 202
+@bp.post(f"{PREFIX}/<uuid:job_id>/start")
+def start(job_id: uuid.UUID):
+    return jsonify(transcription.start(current_user(), str(job_id))), 202
 
 
 @bp.get(PREFIX)
@@ -83,27 +85,27 @@ def index():
     return jsonify({"transcriptions": transcription.list_for(current_user())})
 
 
-@bp.get(f"{PREFIX}/<job_id>")
-def show(job_id: str):
-    return jsonify(transcription.status(current_user(), job_id))
+@bp.get(f"{PREFIX}/<uuid:job_id>")
+def show(job_id: uuid.UUID):
+    return jsonify(transcription.status(current_user(), str(job_id)))
 
 
-@bp.post(f"{PREFIX}/<job_id>/cancel")
-def cancel(job_id: str):
-    return jsonify(transcription.cancel(current_user(), job_id))
+@bp.post(f"{PREFIX}/<uuid:job_id>/cancel")
+def cancel(job_id: uuid.UUID):
+    return jsonify(transcription.cancel(current_user(), str(job_id)))
 
 
-@bp.delete(f"{PREFIX}/<job_id>")
-def delete(job_id: str):
-    transcription.delete(current_user(), job_id)
+@bp.delete(f"{PREFIX}/<uuid:job_id>")
+def delete(job_id: uuid.UUID):
+    transcription.delete(current_user(), str(job_id))
     return "", 204
 
 
-@bp.get(f"{PREFIX}/<job_id>/export.<fmt>")
-def export(job_id: str, fmt: str):
+@bp.get(f"{PREFIX}/<uuid:job_id>/export.<fmt>")
+def export(job_id: uuid.UUID, fmt: str):
     if fmt not in transcription_export.FORMATS:
         raise ValidationError("format", "Format d'export inconnu : docx, srt, vtt ou txt.")
-    result = transcription.transcript(current_user(), job_id)
+    result = transcription.transcript(current_user(), str(job_id))
     data, media_type = transcription_export.export(result, fmt)
     stem = (result.get("filename") or "transcription").rsplit(".", 1)[0]
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:80] or "transcription"
@@ -113,7 +115,8 @@ def export(job_id: str, fmt: str):
 
 # OpenAPI -------------------------------------------------------------------------------------
 
-_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_ID = {"name": "job_id", "in": "path", "required": True,
+       "schema": {"type": "string", "format": "uuid"}}
 _SEGMENT = {"type": "object", "properties": {
     "start": {"type": "number"}, "end": {"type": "number"}, "text": {"type": "string"},
     "speaker": {"type": "string"}}}
