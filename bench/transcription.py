@@ -217,7 +217,7 @@ def main() -> None:
                         help="minutes, comma-separated: measure the hearing path instead")
     parser.add_argument("--transcribe-up-to", type=float, default=10.0,
                         help="with --hearing: transcribe files up to this many minutes")
-    parser.add_argument("--piece", type=float, default=240.0, help="piece length in seconds")
+    parser.add_argument("--piece", type=float, default=120.0, help="piece length in seconds")
     args = parser.parse_args()
     if args.hearing:
         hearings(args)
