@@ -48,7 +48,7 @@ def puts(log):
 
 def test_upload_through_a_cut_progress_then_play_search_relabel_export_insert(
         served, fake_llm, recording, open_pane, screenshot):
-    fake_llm.transcription_delay = 0.3
+    fake_llm.transcription_delay = 1.5  # pieces of 30 s, two at a time: ~5 s of progress to see
     page = open_pane(served, globals={"__officeMockConfig": {"paragraphs": ["Procès-verbal d'audience."]}})
     feedback = FeedbackLog(page)
     seen: list[tuple[str, str, int]] = []
