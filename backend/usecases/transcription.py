@@ -340,7 +340,7 @@ def _user(params: dict[str, Any]) -> User:
 
 
 def _clock(seconds: float) -> str:
-    minutes = int(seconds // 60)
+    minutes = int(round(seconds / 60))
     return f"{minutes // 60} h {minutes % 60:02d}" if minutes >= 60 else f"{minutes} min"
 
 
