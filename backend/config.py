@@ -20,7 +20,7 @@ from .llm import settings as llm_settings
 from .manifests import settings as manifests_settings
 from .retrieval import settings as retrieval_settings
 from .settings import CORE_SETTINGS, LOOPBACK_HOSTS, ConfigError, Setting
-from .usecases import dossier_settings, mail_settings
+from .usecases import dossier_settings, mail_settings, transcription_settings
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,8 @@ def all_settings() -> list[Setting]:
     return [*CORE_SETTINGS, *db_settings.SETTINGS, *llm_settings.SETTINGS,
             *retrieval_settings.SETTINGS, *auth_settings.SETTINGS, *audit_settings.SETTINGS,
             *mail_settings.SETTINGS, *manifests_settings.SETTINGS, *jobs_settings.SETTINGS,
-            *documents_settings.SETTINGS, *dossier_settings.SETTINGS]
+            *documents_settings.SETTINGS, *dossier_settings.SETTINGS,
+            *transcription_settings.SETTINGS]
 
 
 def load(overrides: Mapping[str, Any] | None = None,
@@ -86,7 +87,8 @@ def _validate(config: dict[str, Any], settings: Iterable[Setting]) -> None:
             "(Office only loads add-ins over https; plain http is allowed for localhost only)"
         )
     for room in (llm_settings, retrieval_settings, auth_settings, audit_settings, mail_settings,
-                 manifests_settings, jobs_settings, documents_settings, dossier_settings):
+                 manifests_settings, jobs_settings, documents_settings, dossier_settings,
+                 transcription_settings):
         room.validate(config)
 
 

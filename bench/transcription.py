@@ -1,6 +1,17 @@
-"""Embedded transcription: compute per second of audio, peak memory, word error rate.
+"""Embedded transcription: compute per second of audio, peak memory, word error rate; and
+the hearing path (decode once, cut on silences, one piece at a time) at growing lengths.
 
     .venv/bin/python bench/transcription.py [--minutes 3] [--plain] [--threads 2]
+    .venv/bin/python bench/transcription.py --hearing 3,10,30 [--transcribe-up-to 10]
+
+``--hearing``: for each length, a recording of espeak French and pauses (ogg, as a court's
+recorder would give a compressed file) goes through what a job worker does, in a fresh
+process: :func:`backend.llm.audio.decode` to PCM on disk, :func:`~backend.llm.audio.plan`,
+then each piece as WAV through the embedded pipeline (up to ``--transcribe-up-to`` minutes;
+longer files are decoded and cut only, to keep runs short on a shared machine). Printed:
+peak resident memory (VmHWM, model included), CPU seconds per minute of audio for the
+decode-and-cut and for the transcription, and the real-time factor per core (CPU seconds
+per second of audio: on N free cores, wall time ≈ that × audio / N).
 
 Builds a few minutes of French speech with Debian's espeak-ng (robotic synthetic speech,
 not a hearing: the word error rate says how Whisper copes with this voice, not with people
@@ -122,6 +133,71 @@ print(json.dumps({"load_s": loaded, "wall_s": wall,
 """
 
 
+CHILD_HEARING = r"""
+import json, resource, sys, time
+from pathlib import Path
+from backend.llm import audio as a, whisper_local as w
+folder, source, work, piece_s, transcribe, threads = (sys.argv[1], sys.argv[2], Path(sys.argv[3]),
+    float(sys.argv[4]), sys.argv[5] == "1", int(sys.argv[6]))
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+pipeline = w.load(folder, threads=threads) if transcribe else None
+c0 = cpu()
+decoded = a.decode(source, work / "audio.pcm", max_seconds=6 * 3600)
+pieces = a.plan(decoded, piece_s)
+c1 = cpu()
+words = 0
+for first, end in pieces:
+    wav = a.piece_wav(work / "audio.pcm", first, end)
+    if pipeline is not None:
+        words += len(w.transcribe(pipeline, wav)["text"].split())
+c2 = cpu()
+peak = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print(json.dumps({"duration": decoded.duration, "pieces": len(pieces), "cut_cpu_s": c1 - c0,
+                  "stt_cpu_s": c2 - c1, "peak_mb": int(peak) / 1024, "words": words}))
+"""
+
+
+def build_hearing(folder: Path, minutes: float) -> Path:
+    """``minutes`` of the bench's sentences and pauses, repeated, as Ogg Vorbis."""
+    clip, _, _ = build_audio(folder, 1.0)
+    out = folder / f"audience-{minutes:g}.ogg"
+    length = float(subprocess.run(["soxi", "-D", str(clip)], capture_output=True, text=True,
+                                  check=True).stdout)
+    subprocess.run(["sox", str(clip), str(out), "repeat", str(max(0, round(minutes * 60 / length) - 1))],
+                   check=True)
+    return out
+
+
+def hearings(args: argparse.Namespace) -> None:
+    from backend.llm import whisper_local
+
+    folder = whisper_local.prepare(args.data_dir, "base")
+    print(f"hearing path: pieces of {args.piece:g} s, {args.threads} threads "
+          f"(transcription up to {args.transcribe_up_to:g} min)")
+    print(f"{'minutes':>8}{'pieces':>8}{'peak MB':>9}{'cut cpu s/min':>15}{'stt cpu s/min':>15}"
+          f"{'RTF/core':>10}")
+    with tempfile.TemporaryDirectory(prefix="plume-bench-hearing-") as tmp:
+        for minutes in args.hearing:
+            work = Path(tmp) / f"m{minutes:g}"
+            work.mkdir()
+            source = build_hearing(work, minutes)
+            transcribe = minutes <= args.transcribe_up_to
+            env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT),
+                   "OMP_WAIT_POLICY": "PASSIVE"}
+            done = subprocess.run([sys.executable, "-c", CHILD_HEARING, str(folder), str(source),
+                                   str(work), str(args.piece), "1" if transcribe else "0",
+                                   str(args.threads)],
+                                  capture_output=True, text=True, env=env, cwd=ROOT, check=True)
+            r = json.loads(done.stdout.strip().splitlines()[-1])
+            per_min = r["duration"] / 60
+            stt = f"{r['stt_cpu_s'] / per_min:>15.2f}" if transcribe else f"{'—':>15}"
+            rtf = f"{r['stt_cpu_s'] / r['duration']:>10.3f}" if transcribe else f"{'—':>10}"
+            print(f"{r['duration'] / 60:>8.1f}{r['pieces']:>8}{r['peak_mb']:>9.0f}"
+                  f"{r['cut_cpu_s'] / per_min:>15.2f}{stt}{rtf}")
+
+
 def run(folder: Path, audio: Path, mode: str, threads: int) -> dict:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), "OMP_WAIT_POLICY": "PASSIVE"}
     done = subprocess.run([sys.executable, "-c", CHILD, str(folder), str(audio), mode, str(threads)],
@@ -137,7 +213,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--plain", action="store_true", help="also run the sequential mode")
     parser.add_argument("--data-dir", default=os.environ.get("PLUME_DATA_DIR", str(ROOT / "var")))
+    parser.add_argument("--hearing", type=lambda v: [float(x) for x in v.split(",")],
+                        help="minutes, comma-separated: measure the hearing path instead")
+    parser.add_argument("--transcribe-up-to", type=float, default=10.0,
+                        help="with --hearing: transcribe files up to this many minutes")
+    parser.add_argument("--piece", type=float, default=120.0, help="piece length in seconds")
     args = parser.parse_args()
+    if args.hearing:
+        hearings(args)
+        return
 
     with tempfile.TemporaryDirectory(prefix="plume-bench-stt-") as tmp:
         audio, reference, seconds = build_audio(Path(tmp), args.minutes)

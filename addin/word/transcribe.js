@@ -1,40 +1,101 @@
 /**
- * Transcrire: upload an audio file (`POST /api/v1/transcribe`, multipart field `file`), show
- * the transcript with timestamps, insert it on a click (tracked, in a tagged content control).
+ * Transcrire: a hearing of any length, sent in parts that resume after a network cut
+ * (`/api/v1/transcriptions/uploads`, `PUT …/{id}/upload?offset=N`, `POST …/{id}/start`), then
+ * followed as a background job (`GET …/{id}`: minutes of audio done and time left) until its
+ * transcript comes back. The recording stays in the pane (an object URL): a click on a time
+ * plays it from there, never from the server. Search within the transcript, « Changer
+ * d'intervenant » from a segment on, exports (.docx, .srt, .vtt, .txt) and insertion (tracked,
+ * in a labelled content control, « [00:12:31] Intervenant : … » per line).
  * @module word/transcribe
  */
-import { postForm } from '../common/api.js';
+import { ApiError, getJSON, postJSON, request } from '../common/api.js';
 import { showError } from '../common/errors.js';
-import { formatTimestamp, h } from '../common/render.js';
+import { foldAccents, h } from '../common/render.js';
 import { message, setStatus } from '../common/widgets.js';
 import { insertChoices, sourcesComment } from './generation.js';
 
-/** Audio formats the server accepts (checked again server-side). */
-export const AUDIO_EXTENSIONS = ['wav', 'mp3', 'm4a', 'ogg', 'webm'];
+/** Recordings the server accepts (checked again from the file's content server-side). */
+export const AUDIO_EXTENSIONS = ['wav', 'mp3', 'm4a', 'ogg', 'opus', 'webm', 'flac', 'mp4', 'mov'];
+/** Bytes per upload part (the server takes up to PLUME_HEARING_PART_BYTES, 8 MB by default). */
+export const PART_BYTES = 4 * 1024 * 1024;
+/** Tries of one part before the pane gives up and offers « Réessayer » (which resumes). */
+export const PART_TRIES = 5;
+/** First wait before a part is sent again after a cut; doubled at each try. */
+export const RETRY_DELAY_MS = 1000;
+/** How often the job is looked at while it runs. */
+export const POLL_MS = 1000;
+/** Where the pane remembers the job of each file, so a closed pane resumes its upload. */
+const STORE_PREFIX = 'plume.transcription.';
+const BASE = '/transcriptions';
+/** Link-like buttons inside the transcript (ui.css has no such class; kept here, inline). */
+const LINK_STYLE = 'border: none; background: none; padding: 0; color: inherit; cursor: pointer; text-decoration: underline; font: inherit;';
+const SMALL_LINK_STYLE = `${LINK_STYLE} font-size: 11px; opacity: 0.75;`;
 
 /**
- * Transcript lines from the server's answer: its segments when the host gave timestamps,
- * otherwise the whole text as one line.
- * @param {{text?: string, segments?: {start: number, end?: number, text: string}[]}} answer
- * @returns {{start: number|null, text: string}[]}
+ * « 00:12:31 »: hours, minutes and seconds of the recording.
+ * @param {number} seconds
+ * @returns {string}
  */
-export function transcriptLines(answer) {
-  const segments = Array.isArray(answer && answer.segments) ? answer.segments : [];
-  if (segments.length) return segments.map((s) => ({ start: Number(s.start) || 0, text: String(s.text || '').trim() }));
-  return answer && answer.text ? [{ start: null, text: String(answer.text).trim() }] : [];
+export function clock(seconds) {
+  const total = Math.max(0, Math.floor(Number(seconds) || 0));
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${pad(Math.floor(total / 3600))}:${pad(Math.floor((total % 3600) / 60))}:${pad(total % 60)}`;
 }
 
 /**
- * The transcript as plain text for the document (« [00:12] … » per line).
- * @param {{start: number|null, text: string}[]} lines
+ * « 12 min », « 1 h 05 »: a duration for people.
+ * @param {number} seconds
  * @returns {string}
  */
-export function transcriptText(lines) {
-  return lines.map((line) => (line.start === null ? line.text : `[${formatTimestamp(line.start)}] ${line.text}`)).join('\n');
+export function duration(seconds) {
+  const minutes = Math.max(1, Math.round((Number(seconds) || 0) / 60));
+  return minutes >= 60 ? `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')}` : `${minutes} min`;
+}
+
+/**
+ * The speaker of each segment: the latest manual change at or before it, else the host's.
+ * @param {{speaker?: string}[]} segments
+ * @param {Map<number, string>} changes Segment index → name, from « Changer d'intervenant ».
+ * @returns {(string|null)[]}
+ */
+export function speakers(segments, changes) {
+  let current = null;
+  return segments.map((segment, index) => {
+    if (changes.has(index)) current = changes.get(index);
+    return current || segment.speaker || null;
+  });
+}
+
+/**
+ * The transcript as plain text for the document: « [00:12:31] Intervenant : texte » per line.
+ * @param {{start: number, text: string}[]} segments
+ * @param {(string|null)[]} names
+ * @returns {string}
+ */
+export function transcriptText(segments, names) {
+  return segments.map((s, i) => `[${clock(s.start)}] ${names[i] ? `${names[i]} : ` : ''}${String(s.text).trim()}`).join('\n');
+}
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+function fileKey(file) {
+  return `${STORE_PREFIX}${file.name}:${file.size}:${file.lastModified}`;
+}
+
+function remember(file, id) {
+  try {
+    if (id) localStorage.setItem(fileKey(file), id);
+    else localStorage.removeItem(fileKey(file));
+  } catch (_) { /* private mode: no resuming after the pane closes, the rest works */ }
+}
+
+function recalled(file) {
+  try { return localStorage.getItem(fileKey(file)); } catch (_) { return null; }
 }
 
 /** Wires the Transcrire panel. */
 export function setupTranscribe() {
+  const panel = document.getElementById('panel-transcribe');
   const input = document.getElementById('transcribe-file');
   const runButton = document.getElementById('transcribe-run');
   const stopButton = document.getElementById('transcribe-stop');
@@ -42,91 +103,248 @@ export function setupTranscribe() {
   const errorBox = document.getElementById('transcribe-error');
   const output = document.getElementById('transcribe-output');
   const after = document.getElementById('transcribe-after');
-  let controller = null;
+  input.setAttribute('accept', `${AUDIO_EXTENSIONS.map((e) => `.${e}`).join(',')},audio/*,video/mp4`);
+
+  const bar = h('progress', { id: 'transcribe-progress', max: 1, value: 0, hidden: true, style: 'width: 100%' });
+  const player = h('audio', { id: 'transcribe-player', controls: true, preload: 'metadata', hidden: true, style: 'width: 100%' });
+  const search = h('input', { id: 'transcribe-search', type: 'search', className: 'plume-input', placeholder: 'Rechercher dans la transcription', 'aria-label': 'Rechercher dans la transcription' });
+  const found = h('span', { id: 'transcribe-found', className: 'plume-status', role: 'status' });
+  const speakerName = h('input', { id: 'transcribe-speaker', type: 'text', className: 'plume-input', value: 'Intervenant 2', 'aria-label': "Nom de l'intervenant" });
+  const tools = h('div', { id: 'transcribe-tools', className: 'plume-stack', hidden: true },
+    search, found,
+    h('label', { className: 'plume-label', for: 'transcribe-speaker' }, 'Intervenant pour « Changer d\'intervenant »'),
+    speakerName);
+  const exports = h('div', { id: 'transcribe-exports', className: 'plume-actions', hidden: true });
+  status.before(bar);
+  output.before(player, tools);
+  output.after(exports);
+
+  let objectUrl = null;
+  let running = null; // {file, id, abort: AbortController, cancelled: boolean}
 
   const reset = () => {
     errorBox.hidden = true;
     errorBox.replaceChildren();
     output.replaceChildren();
     output.hidden = true;
+    tools.hidden = true;
+    exports.hidden = true;
+    exports.replaceChildren();
     after.replaceChildren();
+    bar.hidden = true;
     setStatus(status, '');
   };
 
-  stopButton.addEventListener('click', () => controller && controller.abort());
   input.addEventListener('change', () => {
     const file = input.files && input.files[0];
     document.getElementById('transcribe-file-name').textContent = file ? file.name : 'Aucun fichier choisi';
+    if (objectUrl) URL.revokeObjectURL(objectUrl);
+    objectUrl = file ? URL.createObjectURL(file) : null;
+    player.src = objectUrl || '';
+    player.hidden = !file;
+  });
+
+  stopButton.addEventListener('click', async () => {
+    if (!running) return;
+    running.cancelled = true;
+    running.abort.abort();
+    if (running.id) {
+      try { await postJSON(`${BASE}/${running.id}/cancel`, {}); } catch (_) { /* shown by the poll */ }
+    }
   });
 
   runButton.addEventListener('click', async () => {
-    if (controller) return;
+    if (running) return;
     reset();
     const file = input.files && input.files[0];
-    if (!file) {
-      errorBox.replaceChildren(message('warning', 'Choisissez d\'abord un fichier audio.'));
-      errorBox.hidden = false;
-      return;
-    }
+    if (!file) return warn('Choisissez d\'abord un fichier audio.');
     const extension = file.name.includes('.') ? file.name.split('.').pop().toLowerCase() : '';
     if (!AUDIO_EXTENSIONS.includes(extension)) {
-      errorBox.replaceChildren(message('warning', `Le fichier « ${file.name} » n'est pas un format audio accepté (WAV, MP3, M4A, OGG ou WEBM).`));
-      errorBox.hidden = false;
-      return;
+      return warn(`Le fichier « ${file.name} » n'est pas un format accepté (WAV, MP3, M4A, OGG, OPUS, WEBM, FLAC, MP4 ou MOV).`);
     }
-    const form = new FormData();
-    form.append('file', file, file.name);
-    controller = new AbortController();
+    running = { file, id: null, abort: new AbortController(), cancelled: false };
     runButton.setAttribute('aria-disabled', 'true');
     stopButton.hidden = false;
-    setStatus(status, `Transcription de « ${file.name} » en cours… Cela peut prendre quelques minutes.`);
-    let answer;
     try {
-      answer = await postForm('/transcribe', form, { signal: controller.signal });
+      const job = await follow(await upload(running));
+      if (job) show(file, job);
     } catch (err) {
-      if (err && err.name === 'AbortError') setStatus(status, 'Transcription annulée.');
+      if (running.cancelled || (err && err.name === 'AbortError')) setStatus(status, 'Transcription annulée.');
       else {
         showError(errorBox, err, { onRetry: () => runButton.click() });
-        setStatus(status, ''); // the message bar says it once
+        setStatus(status, '');
       }
-      return;
     } finally {
-      controller = null;
+      running = null;
+      bar.hidden = true;
       runButton.removeAttribute('aria-disabled');
       stopButton.hidden = true;
     }
-    const lines = transcriptLines(answer);
-    if (!lines.length) {
+  });
+
+  function warn(text) {
+    errorBox.replaceChildren(message('warning', text));
+    errorBox.hidden = false;
+  }
+
+  /** Sends what the server does not have yet; returns the job id, started. */
+  async function upload(run) {
+    const { file, abort } = run;
+    let job = null;
+    const known = recalled(file);
+    if (known) {
+      try {
+        job = await getJSON(`${BASE}/${known}`, { signal: abort.signal });
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 404)) throw err;
+      }
+    }
+    if (!job || ['failed', 'cancelled'].includes(job.state)) {
+      job = await postJSON(`${BASE}/uploads`, { filename: file.name, size: file.size, language: 'fr' }, { signal: abort.signal });
+      remember(file, job.id);
+    }
+    run.id = job.id;
+    if (job.state !== 'queued') return job.id;
+    let offset = job.upload ? job.upload.received : 0;
+    if (offset > 0) setStatus(status, `Reprise de l'envoi à ${Math.round((offset / file.size) * 100)} %…`);
+    bar.hidden = false;
+    while (offset < file.size) {
+      bar.value = offset / file.size;
+      if (offset > 0) setStatus(status, `Envoi de l'enregistrement : ${Math.round((offset / file.size) * 100)} %`);
+      offset = await sendPart(run, offset);
+    }
+    bar.value = 1;
+    await postJSON(`${BASE}/${job.id}/start`, {}, { signal: abort.signal });
+    return job.id;
+  }
+
+  /** One part, tried again after a cut; returns the offset the server now holds. */
+  async function sendPart(run, offset) {
+    const { file, id, abort } = run;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const answer = await (await request(`${BASE}/${id}/upload`, {
+          method: 'PUT', query: { offset }, body: file.slice(offset, offset + PART_BYTES), signal: abort.signal,
+        })).json();
+        return answer.upload.received;
+      } catch (err) {
+        if (err && err.name === 'AbortError') throw err;
+        // The server holds another size (a part arrived although its answer was lost): go on from there.
+        if (err instanceof ApiError && err.code === 'envoi_decale' && err.body && Number.isInteger(err.body.size)) return err.body.size;
+        if (!(err instanceof ApiError) || err.status !== 0 || attempt >= PART_TRIES) throw err;
+        setStatus(status, 'Connexion interrompue : reprise de l\'envoi…');
+        await sleep(RETRY_DELAY_MS * (2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  /** Polls the job until it ends; the finished job, or null when it was cancelled. */
+  async function follow(id) {
+    bar.hidden = false;
+    bar.value = 0;
+    setStatus(status, 'Transcription en attente…');
+    for (;;) {
+      const job = await getJSON(`${BASE}/${id}`);
+      const { done_seconds: done, total_seconds: total, message: text } = job.progress || {};
+      if (total) bar.value = done / total;
+      if (job.state === 'done') return job;
+      if (job.state === 'failed') {
+        remember(running.file, null);
+        throw new ApiError({ status: 422, code: job.error ? job.error.error : 'traitement_echoue', message: job.error ? job.error.message : 'La transcription a échoué.' });
+      }
+      if (job.state === 'cancelled') {
+        remember(running.file, null);
+        setStatus(status, 'Transcription annulée.');
+        return null;
+      }
+      if (text) setStatus(status, text);
+      await sleep(POLL_MS);
+    }
+  }
+
+  function show(file, job) {
+    const segments = (job.segments || []).filter((s) => String(s.text || '').trim());
+    if (!segments.length) {
       setStatus(status, 'Aucune parole n\'a été reconnue dans cet enregistrement.');
       return;
     }
-    output.replaceChildren(...lines.map((line) => h('li', null,
-      h('span', { className: 'plume-timestamp' }, line.start === null ? '—' : formatTimestamp(line.start)),
-      h('span', null, line.text))));
+    const changes = new Map();
+    const render = () => {
+      const names = speakers(segments, changes);
+      output.replaceChildren(...segments.map((segment, index) => h('li', { dataset: { index: String(index) } },
+        h('button', { type: 'button', className: 'plume-timestamp', style: LINK_STYLE, dataset: { start: String(segment.start) }, 'aria-label': `Écouter à partir de ${clock(segment.start)}` }, clock(segment.start)),
+        h('span', null,
+          names[index] ? h('strong', { className: 'plume-speaker' }, `${names[index]} : `) : null,
+          h('span', { className: 'plume-segment-text' }, String(segment.text).trim()),
+          ' ',
+          h('button', { type: 'button', style: SMALL_LINK_STYLE, dataset: { action: 'speaker' }, title: 'Changer d\'intervenant à partir d\'ici' }, 'changer d\'intervenant')))));
+      filter();
+    };
+    const filter = () => {
+      const terms = foldAccents(search.value.trim().toLowerCase());
+      let count = 0;
+      for (const li of output.children) {
+        const hit = !terms || foldAccents(li.textContent.toLowerCase()).includes(terms);
+        li.hidden = !hit;
+        if (hit && terms) count += 1;
+      }
+      found.textContent = terms ? `${count} passage${count > 1 ? 's' : ''} trouvé${count > 1 ? 's' : ''}` : '';
+    };
+    output.onclick = (event) => {
+      const target = event.target.closest('button');
+      if (!target) return;
+      const li = target.closest('li');
+      if (target.dataset.start !== undefined) {
+        player.currentTime = Number(target.dataset.start);
+        player.play().catch(() => {});
+      } else if (target.dataset.action === 'speaker') {
+        changes.set(Number(li.dataset.index), speakerName.value.trim() || 'Intervenant');
+        render();
+      }
+    };
+    search.oninput = filter;
+    render();
     output.hidden = false;
-    setStatus(status, 'Transcription prête. Relisez-la avant de l\'insérer.');
-    showChoices(file.name, lines, answer);
-  });
-
-  function showChoices(fileName, lines, answer) {
+    tools.hidden = false;
+    bar.hidden = true;
+    setStatus(status, `Transcription prête (${duration(job.duration)} d'enregistrement). Relisez-la avant de l'insérer.`);
+    exports.replaceChildren(...['docx', 'srt', 'vtt', 'txt'].map((fmt) => h('button', {
+      type: 'button', className: 'plume-button', dataset: { export: fmt },
+      on: { click: () => download(job.id, fmt, file.name) },
+    }, `.${fmt}`)));
+    exports.hidden = false;
     after.replaceChildren(...insertChoices({
       label: 'Insérer la transcription',
-      text: () => transcriptText(lines),
+      text: () => transcriptText(segments, speakers(segments, changes)),
       location: 'after',
       comment: () => sourcesComment({
-        what: `Transcription automatique de l'enregistrement « ${fileName} »`,
-        model: answer.model || null,
-        sources: [`Enregistrement audio « ${fileName} »`],
+        what: `Transcription automatique de l'enregistrement « ${file.name} »`,
+        model: job.model || null,
+        sources: [`Enregistrement audio « ${file.name} » (${clock(job.duration)})`],
       }),
-      interactionId: answer.interaction_id || null,
+      interactionId: job.interaction_id || null,
       status,
-      onRegenerate: () => runButton.click(),
-      demo: Boolean(answer.demo),
+      onRegenerate: () => { remember(file, null); runButton.click(); },
+      demo: Boolean(job.demo),
       onDiscarded: () => {
         reset();
         setStatus(status, 'Transcription écartée : rien n\'a été inséré.');
         runButton.focus();
       },
     }));
+  }
+
+  async function download(id, fmt, name) {
+    try {
+      const response = await request(`${BASE}/${id}/export.${fmt}`, { accept: '*/*' });
+      const url = URL.createObjectURL(await response.blob());
+      const link = h('a', { href: url, download: `${name.replace(/\.[^.]+$/, '')}.${fmt}`, hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (err) {
+      showError(errorBox, err, { onRetry: () => download(id, fmt, name) });
+    }
   }
 }

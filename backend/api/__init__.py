@@ -11,14 +11,15 @@ from types import ModuleType
 from flask import Flask
 
 from . import (about, addin, assist, client_config, edges, feedback, health, me, metrics, models,
-               observatory, openapi, pseudonymize, search, transcribe, user_jurisdictions)
+               observatory, openapi, pseudonymize, search, transcribe, transcriptions,
+               user_jurisdictions)
 from . import attachments, dossiers, facets, guards, routing
 
 # Modules with a blueprint, in registration order. Add a use case here.
 USE_CASES: list[ModuleType] = [health, openapi, addin, feedback, observatory, about, metrics,
                                 client_config, me, user_jurisdictions, search,
                                 assist, transcribe, models, attachments, routing, facets,
-                                pseudonymize, dossiers]
+                                pseudonymize, dossiers, transcriptions]
 
 
 def init_app(app: Flask) -> None:

@@ -44,6 +44,7 @@ def addin_csp(authority: str | None = None) -> str:
         f"script-src 'self' {OFFICE_JS_HOST}",
         "style-src 'self' 'unsafe-inline'",  # Office.js injects inline styles into its dialogs
         "img-src 'self' data:",
+        "media-src 'self' blob:",  # Transcrire plays the user's own recording from the pane
         "font-src 'self'",
         f"connect-src {' '.join(sign_in)}",
         f"frame-src {' '.join(sign_in)}",

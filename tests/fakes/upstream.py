@@ -285,6 +285,7 @@ class _Handler(JSONHandler):
                 headers = {"Retry-After": behaviour.retry_after} if behaviour.retry_after else {}
                 return self.send_json(behaviour.status, {"error": {"message": behaviour.error_message}},
                                        headers)
+            time.sleep(fake.transcription_delay)
             text = fake.transcript
             if form.get("response_format") == "verbose_json" and behaviour.segments:
                 words = text.split(". ")
@@ -327,6 +328,7 @@ class FakeUpstream:
         self.active = 0           # chat streams being answered right now
         self.max_active = 0       # the most at any one time
         self.connections = 0      # TCP connections accepted (keep-alive reuses them)
+        self.transcription_delay = 0.0  # seconds each transcription takes
         self.transcript = ("Audience du 12 mars 2025. Le tribunal entend les parties. "
                            "L'affaire est mise en délibéré au 2 avril 2025.")
         self._queue: list[Behaviour] = []

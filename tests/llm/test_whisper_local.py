@@ -334,3 +334,45 @@ def test_serve_without_a_transcription_host_transcribes_with_the_embedded_model(
     while _alive(speech) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(speech), "the embedded Whisper outlived the backend"
+
+
+# A hearing through the job path, transcribed by the embedded model -------------------------
+
+def test_a_hearing_job_is_cut_transcribed_by_the_embedded_model_and_stitched(
+        make_app, whisper_server, tmp_path):
+    from docx import Document
+
+    from backend import jobs
+    from tests.transcription.conftest import espeak, hearing, wait_until
+
+    clip = espeak(SPEECH, tmp_path / "clip.wav")
+    recording = hearing(tmp_path / "audience.ogg", 1.7, clip=clip, pause_s=3.0)
+    app = make_app(**whisper_local.settings_for(whisper_server), DATA_DIR=str(tmp_path / "data"),
+                   HEARING_PIECE_SECONDS=30, JOB_POLL_SECONDS=0.2)
+    client = app.test_client()
+    with open(recording, "rb") as data:
+        created = client.post("/api/v1/transcriptions", content_type="multipart/form-data",
+                              data={"file": (data, "audience.ogg")})
+    assert created.status_code == 202, created.json
+    job_id = created.json["id"]
+    worker = jobs.Worker(app, 1).start()
+    try:
+        body = wait_until(lambda: (b := client.get(f"/api/v1/transcriptions/{job_id}").json)[
+            "state"] in {"done", "failed"} and b, timeout=300)
+    finally:
+        worker.stop(grace=0)
+
+    assert body["state"] == "done", body
+    assert body["pieces"] >= 3 and body["model"] == "faster-whisper-base" and body["demo"] is True
+    assert 95 < body["duration"] < 110 and body["language"] == "fr"
+    late = [s for s in body["segments"] if s["start"] > 60]
+    assert late, body["segments"]  # the last pieces' segments are on the hearing's timeline
+    assert len(EXPECTED_WORDS & _words(" ".join(s["text"] for s in late))) >= 4
+    assert len(EXPECTED_WORDS & _words(body["text"])) >= 5
+
+    docx = client.get(f"/api/v1/transcriptions/{job_id}/export.docx")
+    paragraphs = [p.text for p in Document(io.BytesIO(docx.data)).paragraphs]
+    assert any(p.startswith("[00:01:") for p in paragraphs)
+    vtt = client.get(f"/api/v1/transcriptions/{job_id}/export.vtt").text
+    assert vtt.startswith("WEBVTT") and vtt.count(" --> ") == len(
+        [s for s in body["segments"] if s["text"].strip()])

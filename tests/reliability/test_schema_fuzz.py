@@ -40,7 +40,7 @@ allow-x00 = false
 stateful.enabled = false
 
 [[operations]]
-include-path-regex = "^/api/v1/(attachments/summarize|transcribe)$"
+include-path-regex = "^/api/v1/(attachments/summarize|transcribe|transcriptions(/.*)?)$"
 checks.positive_data_acceptance.expected-statuses = {ACCEPTED + ["400", "413", "415", "422", "503"]}
 
 [[operations]]
