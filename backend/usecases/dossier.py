@@ -40,7 +40,7 @@ from typing import Any, BinaryIO, Iterator
 
 from flask import current_app
 
-from .. import audit, documents, jobs, llm
+from .. import audit, db, documents, jobs, llm
 from ..auth import User, authorize, user_hash
 from ..errors import AppError, NotFound, PayloadTooLarge, ValidationError
 from ..llm.prompts import Fence, load
@@ -299,7 +299,8 @@ def cancel(user: User, dossier_id: str) -> dict[str, Any]:
     _job(user, dossier_id)
     job = jobs.cancel(dossier_id, _owner(user))
     if job.state == "cancelled":  # cancelled before any worker took it: no run will record it
-        _finish_record(job.params["record"], "stopped", None)
+        _finish_record(job.params["record"], "stopped", None,
+                       measures={"files": len(job.params["inventory"]), "runs": job.attempts})
     return dossier_json(job)
 
 
@@ -307,7 +308,8 @@ def delete(user: User, dossier_id: str) -> None:
     job = _job(user, dossier_id)
     jobs.delete(dossier_id, _owner(user))
     if not job.finished:  # a run stopped by the deletion writes nothing more
-        _finish_record(job.params["record"], "stopped", None)
+        _finish_record(job.params["record"], "stopped", None,
+                       measures={"files": len(job.params["inventory"]), "runs": job.attempts})
     log.info("dossier deleted", extra={"dossier_id": dossier_id})
 
 
@@ -375,14 +377,31 @@ def _purge_now_and_then() -> None:
 
 # --- the record ---------------------------------------------------------------------------------
 
+MEASURES = ("files", "files_read", "pages", "ocr_pages", "low_confidence_pages", "parts",
+            "model_calls", "malformed_parts", "runs")
+
+
 def _finish_record(state: dict[str, Any], outcome: str, code: str | None,
-                   call: metering.Call | None = None) -> None:
-    """Finish the dossier's one record, unless it already is (another run, a cancel)."""
+                   call: metering.Call | None = None,
+                   measures: dict[str, int] | None = None) -> None:
+    """Finish the dossier's one record, unless it already is (another run, a cancel), and
+    store its measures beside it (counts only)."""
     call = call or metering.resume(state)
     if audit.get_interaction(state["id"]) is not None:
         call.detach()
         return
     call.finish(outcome, code)
+    values = {name: int((measures or {}).get(name) or 0) for name in MEASURES}
+    try:
+        with db.connection() as conn:
+            conn.execute(
+                f"""INSERT INTO dossier_measures (interaction_id, outcome, {", ".join(MEASURES)})
+                    VALUES (%(id)s, %(outcome)s, {", ".join(f"%({m})s" for m in MEASURES)})
+                    ON CONFLICT (interaction_id) DO NOTHING""",
+                {"id": state["id"], "outcome": outcome if outcome != "error" else code or outcome,
+                 **values})
+    except Exception:  # noqa: BLE001 - the record itself is written; the counts are extra
+        log.exception("dossier measures not stored", extra={"dossier_id": state["id"]})
 
 
 # --- the job ------------------------------------------------------------------------------------
@@ -401,22 +420,22 @@ def run(ctx: jobs.JobContext) -> dict[str, Any]:
         raise
     except jobs.Cancelled:
         work.charge_stored()
-        _finish_record(state, "stopped", None, call)
+        _finish_record(state, "stopped", None, call, work.measures())
         raise
     except jobs.Failure as failure:
         work.charge_stored()
-        _finish_record(state, "error", failure.code, call)
+        _finish_record(state, "error", failure.code, call, work.measures())
         raise
     except Exception as exc:
         if ctx.last_attempt:
             work.charge_stored()
             _finish_record(state, "error", exc.code if isinstance(exc, AppError) else AppError.code,
-                           call)
+                           call, work.measures())
         else:
             call.detach()  # tried again later: that run records the outcome
         raise
     work.charge_stored()
-    _finish_record(state, "ok", None, call)
+    _finish_record(state, "ok", None, call, result["stats"])
     log.info("dossier finished", extra={"dossier_id": ctx.id, **result["stats"]})
     return result
 
@@ -480,17 +499,10 @@ class DossierRun:
         inventory = [{**f, "low_confidence_pages": self.lows.get(f["name"], []),
                       "error": f["error"] or self.file_errors.get(f["name"])}
                      for f in self.inventory]
-        calls = sum(len(r.get("usage") or []) for r in self.map_results)
         self.call.update(model=model, prompt_version=load(PROMPT).id,
                          source_ids=[f"fichier:{b.sha256[:16]}" for b in self.ctx.blobs()
                                      if b.sha256])
-        stats = {"files": len(self.inventory),
-                 "files_read": len(self.files) - len(self.file_errors),
-                 "pages": len(self.pages),
-                 "ocr_pages": sum(1 for p in self.pages.values() if p["ocr"]),
-                 "low_confidence_pages": sum(len(v) for v in self.lows.values()),
-                 "parts": len(parts), "model_calls": calls,
-                 "malformed_parts": sum(1 for r in self.map_results if not r.get("ok")),
+        stats = {**self.measures(),
                  "tokens": sum(total_tokens(u) for r in self.map_results for u in r.get("usage") or [])}
         return {"synthesis": synthesis_, "inventory": inventory, "stats": stats}
 
@@ -779,6 +791,19 @@ class DossierRun:
         return file, page
 
     # -- bookkeeping -------------------------------------------------------------------------
+    def measures(self) -> dict[str, int]:
+        """What this dossier took so far (every run's finished steps): the record's counts."""
+        maps = [r for r in self.ctx.results("map:").values() if isinstance(r, dict)]
+        return {"files": len(self.inventory),
+                "files_read": len({file for file, _ in self.pages}),
+                "pages": len(self.pages),
+                "ocr_pages": sum(1 for p in self.pages.values() if p["ocr"]),
+                "low_confidence_pages": sum(len(v) for v in self.lows.values()),
+                "parts": self.detail["parts_total"],
+                "model_calls": sum(len(r.get("usage") or []) for r in maps),
+                "malformed_parts": sum(1 for r in maps if not r.get("ok")),
+                "runs": self.ctx.attempt}
+
     def charge_stored(self) -> None:
         """Charge the usage of every model call whose step finished, in this run or before."""
         for result in self.ctx.results("map:").values():

@@ -57,6 +57,7 @@ def test_a_dossier_survives_its_worker_being_killed(client, fake_llm, spawn_work
     # One record, finished by the second worker.
     assert rows("SELECT id::text, outcome FROM audit_interactions") == [(created["id"], "ok")]
     assert rows("SELECT count(*) FROM audit_open") == [(0,)]
+    assert rows("SELECT model_calls, runs FROM dossier_measures") == [(len(parts), 2)]
 
 
 def test_cancel_a_queued_dossier_and_a_running_one(client, fake_llm, start_worker):
