@@ -358,9 +358,13 @@ _last_purge = [0.0]
 def purge_expired() -> int:
     """Delete the dossiers finished (or held and never started) before the retention
     (PLUME_DOSSIER_RETENTION_DAYS), with their files, steps and synthesis; how many.
-    Their records stay: they hold no text."""
-    days = current_app.config["DOSSIER_RETENTION_DAYS"]
-    return jobs.purge_finished(datetime.now(timezone.utc) - timedelta(days=days), kind=KIND)
+    Their records stay (they hold no text); their measures go after PLUME_AUDIT_RETENTION_DAYS,
+    like the records."""
+    config, now = current_app.config, datetime.now(timezone.utc)
+    with db.connection() as conn:  # the counts go with the records they stand beside
+        conn.execute("DELETE FROM dossier_measures WHERE recorded_at < %s",
+                     (now - timedelta(days=config["AUDIT_RETENTION_DAYS"]),))
+    return jobs.purge_finished(now - timedelta(days=config["DOSSIER_RETENTION_DAYS"]), kind=KIND)
 
 
 def _purge_now_and_then() -> None:

@@ -1,8 +1,8 @@
 -- What one dossier took, beside its interaction record (audit_interactions holds the tokens,
 -- outcome and duration; a dossier's id is its record's id): files, pages, pages recognised by
--- OCR, pages badly recognised, parts, model calls and calls made again after a restart.
--- Counts only, never a name or a text; kept after the dossier itself is deleted, pruned with
--- the records (same retention).
+-- OCR, pages badly recognised, parts, model calls, malformed answers and runs of the job.
+-- Counts only, never a name or a text; kept after the dossier itself is deleted, deleted after
+-- PLUME_AUDIT_RETENTION_DAYS like the records (`python -m backend dossiers purge`, workers hourly).
 CREATE TABLE dossier_measures (
     interaction_id       uuid PRIMARY KEY,
     recorded_at          timestamptz NOT NULL DEFAULT now(),
