@@ -32,8 +32,9 @@ import logging
 import math
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, BinaryIO, Iterator
@@ -476,6 +477,7 @@ class DossierRun:
         self.began = time.monotonic()
         self.low = documents.low_confidence(self.config)
         self.pages_this_run = 0
+        self.ranges_left: Counter[str] = Counter()
         self.reading_began = time.monotonic()
         self.map_seconds: list[float] = []
         self.map_results: list[dict[str, Any]] = []
@@ -520,8 +522,10 @@ class DossierRun:
                            for first in range(1, entry["pages"] + 1, per_step)]
             else:
                 unknown.append(entry)
-        for chunk in self.ctx.results("read:").values():  # read by an earlier run
+        self.ranges_left = Counter(name for name, _, _ in ranged)
+        for key, chunk in self.ctx.results("read:").items():  # read by an earlier run
             self._count_pages(chunk.get("pages") or [], quiet=True)
+            self._range_done(key[len("read:"):].rsplit(":", 1)[0], quiet=True)
         self.reading_began = time.monotonic()
         chunks = self.ctx.map_steps(
             [(f"read:{name}:{first}", lambda n=name, a=first, b=last: self._read_range(n, a, b))
@@ -534,6 +538,20 @@ class DossierRun:
                 self._accept(entry["name"], by_file.get(entry["name"], []))
             else:
                 self._accept(entry["name"], self._read_unknown(entry["name"]))
+                self._range_done(entry["name"])
+
+    def _range_done(self, name: str, quiet: bool = False) -> None:
+        """A file counts as read when its last range is (ranges end in any order)."""
+        with self.lock:
+            if name in self.ranges_left:
+                self.ranges_left[name] -= 1
+                if self.ranges_left[name] > 0:
+                    return
+                del self.ranges_left[name]
+            self.detail["files_read"] += 1
+            read = self.detail["files_read"]
+        if not quiet:
+            self._progress(f"Lecture : {read} fichier{'s' if read > 1 else ''} sur {len(self.files)}")
 
     def _read_unknown(self, name: str) -> list[dict[str, Any]]:
         chunks, start, per_step = [], 1, self.limits["pages_per_step"]
@@ -558,9 +576,6 @@ class DossierRun:
                     self.pages[(name, page["n"])] = page
                     if page["conf"] is not None and page["conf"] < self.low:
                         self.lows.setdefault(name, []).append(page["n"])
-        self.detail["files_read"] += 1
-        self._progress(f"Lecture : {self.detail['files_read']} fichier"
-                       f"{'s' if self.detail['files_read'] > 1 else ''} sur {len(self.files)}")
 
     def _read_range(self, name: str, start: int, end: int) -> dict[str, Any]:
         """One step: pages ``start``..``end`` of a file (JSON, stored for a resumed run)."""
@@ -578,10 +593,14 @@ class DossierRun:
         except documents.DocumentError as err:
             log.info("dossier file unreadable", extra={"dossier_id": self.ctx.id,
                                                        "error": err.code, "detail": err.detail})
+            if _entry(self.inventory, name)["pages"]:
+                self._range_done(name)
             return {"pages": [], "last": True, "error": _error_json(err)}
         known = _entry(self.inventory, name)["pages"]
         last = len(pages) < end - start + 1 or (known is not None and end >= known)
         self._count_pages(pages)
+        if known:
+            self._range_done(name)
         return {"pages": pages, "last": last, "error": None}
 
     def _count_pages(self, pages: list[dict[str, Any]], quiet: bool = False) -> None:
@@ -813,9 +832,6 @@ class DossierRun:
         for result in self.ctx.results("map:").values():
             for usage in (result.get("usage") or []) if isinstance(result, dict) else []:
                 self.call.charge(usage)
-
-    def _progress_detail(self, **values: Any) -> None:
-        self.detail.update(values)
 
     def _progress(self, message: str) -> None:
         with self.lock:
