@@ -72,7 +72,8 @@ def _message_blocks(headers: list[tuple[str, str]], body: str, attachments: list
         value = " ".join((value or "").split())
         if value:
             budget.paragraph()
-            blocks.append(Block(f"{label} : {value}", "heading" if label == "Objet" else "paragraph"))
+            kind = "heading" if label == "Objet" else "paragraph"
+            blocks.append(Block(f"{label} : {value}", kind))
     blocks += blocks_of_text(body, budget)
     if attachments:
         budget.paragraph()

@@ -48,8 +48,9 @@ PAGE_CPU_SECONDS = 60
 # How often a wait for Tesseract checks whether the reader is still wanted.
 POLL_SECONDS = 0.2
 
-UNAVAILABLE_MESSAGE = ("La reconnaissance de caractères (Tesseract, français) n'est pas disponible "
-                       "sur ce serveur : les pages numérisées ne peuvent pas être lues.")
+UNAVAILABLE_MESSAGE = ("La reconnaissance de caractères (Tesseract, français) n'est pas "
+                       "disponible sur ce serveur : les pages numérisées ne peuvent pas "
+                       "être lues.")
 PR_SET_PDEATHSIG = 1
 # Loaded here, not between fork and exec where only async-signal-safe work belongs.
 _LIBC = ctypes.CDLL(None)

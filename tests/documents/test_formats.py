@@ -33,7 +33,8 @@ def test_odt_keeps_headings_paragraphs_lists_and_tables_and_leaves_notes_out():
         '</table:table-row><table:table-row><table:table-cell><text:p>Alpha</text:p>'
         '</table:table-cell><table:table-cell><text:p>Me Martin</text:p></table:table-cell>'
         '</table:table-row></table:table>'
-        '<text:h text:outline-level="1">Motifs</text:h><text:p>Le tribunal retient la faute.</text:p>')
+        '<text:h text:outline-level="1">Motifs</text:h>'
+        '<text:p>Le tribunal retient la faute.</text:p>')
     info = documents.inspect(data, "jugement.odt", **LIMITS)
     assert (info.format, info.pages, info.ocr_pages, info.error) == ("odt", 1, 0, None)
     [page] = pages(data, "jugement.odt")
@@ -45,7 +46,8 @@ def test_odt_keeps_headings_paragraphs_lists_and_tables_and_leaves_notes_out():
 
 def test_an_odt_saved_by_libreoffice_reads_like_the_word_file_it_came_from():
     source = docx_bytes([("heading", "Procédure"),
-                         ("paragraph", "Par déclaration du 3 mars 2024, M. Durand a relevé appel."),
+                         ("paragraph",
+                          "Par déclaration du 3 mars 2024, M. Durand a relevé appel."),
                          ("table", [["Pièce", "Date"], ["Contrat", "12/01/2023"]])])
     with tempfile.TemporaryDirectory() as folder:
         Path(folder, "appel.docx").write_bytes(source)
@@ -77,7 +79,8 @@ def test_text_files_in_utf8_or_windows_1252_keep_accents_and_find_headings():
 
 
 def test_a_long_text_file_is_numbered_in_sections_without_losing_a_word():
-    paragraphs = [f"Paragraphe {n} : le témoin déclare avoir vu le véhicule." for n in range(400)]
+    paragraphs = [f"Paragraphe {n} : le témoin déclare avoir vu le véhicule."
+                  for n in range(400)]
     found = pages("\n\n".join(paragraphs).encode(), "audition.txt")
     assert documents.inspect("\n\n".join(paragraphs).encode(), "audition.txt",
                              **LIMITS).pages == len(found) > 5

@@ -48,7 +48,8 @@ def test_a_word_file_is_cut_in_sections_keeping_paragraphs_and_headings():
     assert [p.number for p in found] == list(range(1, len(found) + 1))
     assert len(found) == 2
     assert found[0].headings == ["Exposé du litige"]
-    assert found[0].text.startswith("Exposé du litige\nLes faits sont simples.\nLa société Alpha")
+    assert found[0].text.startswith(
+        "Exposé du litige\nLes faits sont simples.\nLa société Alpha")
     assert found[-1].headings == ["Motifs"]
     assert found[-1].text.endswith("Motifs\nLe tribunal retient la faute.\n"
                                    "Partie | Avocat\nSociété Alpha | Me Martin")
@@ -124,11 +125,12 @@ def _wait_until_no_programs(seconds: float = 5.0) -> list[str]:
 
 
 def test_a_reader_left_halfway_stops_its_child_and_its_programs():
-    data = scanned_pdf_bytes([JUDGMENT] * 4)
+    data = scanned_pdf_bytes([JUDGMENT] * 8)
     reading = documents.read_pages(data, "scan.pdf", **LIMITS, workers=2)
     first = next(reading)
     assert first.number == 1 and "tribunal" in first.text
-    assert {"tesseract"} & set(_programs_of_the_reader())  # the next pages were under way
+    # The next pages are under way.
+    assert {"tesseract", "pdftoppm"} & set(_programs_of_the_reader())
     reading.close()
     assert _wait_until_no_programs() == []
 
@@ -155,7 +157,8 @@ def test_a_page_that_takes_longer_than_its_time_is_refused_and_its_programs_kill
 def test_pages_stream_through_in_memory_that_does_not_grow_with_the_file():
     import tracemalloc
 
-    lines = [f"Ligne {n} des conclusions de la société Alpha contre M. Durand." for n in range(50)]
+    lines = [f"Ligne {n} des conclusions de la société Alpha contre M. Durand."
+             for n in range(50)]
     data = pdf_bytes([lines] * 400)
     tracemalloc.start()
     try:
