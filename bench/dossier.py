@@ -168,7 +168,8 @@ def spawn_worker(url: str, host: str, log_path: str) -> subprocess.Popen:
                 "PLUME_LOAD_SAMPLE_CORPUS": "0", "PLUME_AUDIT_HASH_KEY": "bench",
                 "PLUME_LLM_BASE_URL": host, "PLUME_LLM_MODEL": "fake-chat",
                 "PLUME_JOB_WORKERS": "1", "PLUME_JOB_LEASE_SECONDS": "3",
-                "PLUME_JOB_POLL_SECONDS": "0.3", "PLUME_LOG_LEVEL": "WARNING"})
+                "PLUME_JOB_POLL_SECONDS": "0.3", "PLUME_LOG_LEVEL": "WARNING",
+                "PLUME_QUOTA_DAILY_TOKENS": "{}"})  # the bench measures, it does not ration
     return subprocess.Popen([sys.executable, "-m", "backend", "worker"], cwd=ROOT, env=env,
                             stdout=open(log_path, "a"), stderr=subprocess.STDOUT)
 

@@ -32,15 +32,16 @@ import logging
 import math
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, BinaryIO, Iterator
 
 from flask import current_app
 
-from .. import audit, documents, jobs, llm
+from .. import audit, db, documents, jobs, llm
 from ..auth import User, authorize, user_hash
 from ..errors import AppError, NotFound, PayloadTooLarge, ValidationError
 from ..llm.prompts import Fence, load
@@ -299,7 +300,8 @@ def cancel(user: User, dossier_id: str) -> dict[str, Any]:
     _job(user, dossier_id)
     job = jobs.cancel(dossier_id, _owner(user))
     if job.state == "cancelled":  # cancelled before any worker took it: no run will record it
-        _finish_record(job.params["record"], "stopped", None)
+        _finish_record(job.params["record"], "stopped", None,
+                       measures={"files": len(job.params["inventory"]), "runs": job.attempts})
     return dossier_json(job)
 
 
@@ -307,7 +309,8 @@ def delete(user: User, dossier_id: str) -> None:
     job = _job(user, dossier_id)
     jobs.delete(dossier_id, _owner(user))
     if not job.finished:  # a run stopped by the deletion writes nothing more
-        _finish_record(job.params["record"], "stopped", None)
+        _finish_record(job.params["record"], "stopped", None,
+                       measures={"files": len(job.params["inventory"]), "runs": job.attempts})
     log.info("dossier deleted", extra={"dossier_id": dossier_id})
 
 
@@ -356,9 +359,13 @@ _last_purge = [0.0]
 def purge_expired() -> int:
     """Delete the dossiers finished (or held and never started) before the retention
     (PLUME_DOSSIER_RETENTION_DAYS), with their files, steps and synthesis; how many.
-    Their records stay: they hold no text."""
-    days = current_app.config["DOSSIER_RETENTION_DAYS"]
-    return jobs.purge_finished(datetime.now(timezone.utc) - timedelta(days=days), kind=KIND)
+    Their records stay (they hold no text); their measures go after PLUME_AUDIT_RETENTION_DAYS,
+    like the records."""
+    config, now = current_app.config, datetime.now(timezone.utc)
+    with db.connection() as conn:  # the counts go with the records they stand beside
+        conn.execute("DELETE FROM dossier_measures WHERE recorded_at < %s",
+                     (now - timedelta(days=config["AUDIT_RETENTION_DAYS"]),))
+    return jobs.purge_finished(now - timedelta(days=config["DOSSIER_RETENTION_DAYS"]), kind=KIND)
 
 
 def _purge_now_and_then() -> None:
@@ -375,14 +382,31 @@ def _purge_now_and_then() -> None:
 
 # --- the record ---------------------------------------------------------------------------------
 
+MEASURES = ("files", "files_read", "pages", "ocr_pages", "low_confidence_pages", "parts",
+            "model_calls", "malformed_parts", "runs")
+
+
 def _finish_record(state: dict[str, Any], outcome: str, code: str | None,
-                   call: metering.Call | None = None) -> None:
-    """Finish the dossier's one record, unless it already is (another run, a cancel)."""
+                   call: metering.Call | None = None,
+                   measures: dict[str, int] | None = None) -> None:
+    """Finish the dossier's one record, unless it already is (another run, a cancel), and
+    store its measures beside it (counts only)."""
     call = call or metering.resume(state)
     if audit.get_interaction(state["id"]) is not None:
         call.detach()
         return
     call.finish(outcome, code)
+    values = {name: int((measures or {}).get(name) or 0) for name in MEASURES}
+    try:
+        with db.connection() as conn:
+            conn.execute(
+                f"""INSERT INTO dossier_measures (interaction_id, outcome, {", ".join(MEASURES)})
+                    VALUES (%(id)s, %(outcome)s, {", ".join(f"%({m})s" for m in MEASURES)})
+                    ON CONFLICT (interaction_id) DO NOTHING""",
+                {"id": state["id"], "outcome": outcome if outcome != "error" else code or outcome,
+                 **values})
+    except Exception:  # noqa: BLE001 - the record itself is written; the counts are extra
+        log.exception("dossier measures not stored", extra={"dossier_id": state["id"]})
 
 
 # --- the job ------------------------------------------------------------------------------------
@@ -401,22 +425,22 @@ def run(ctx: jobs.JobContext) -> dict[str, Any]:
         raise
     except jobs.Cancelled:
         work.charge_stored()
-        _finish_record(state, "stopped", None, call)
+        _finish_record(state, "stopped", None, call, work.measures())
         raise
     except jobs.Failure as failure:
         work.charge_stored()
-        _finish_record(state, "error", failure.code, call)
+        _finish_record(state, "error", failure.code, call, work.measures())
         raise
     except Exception as exc:
         if ctx.last_attempt:
             work.charge_stored()
             _finish_record(state, "error", exc.code if isinstance(exc, AppError) else AppError.code,
-                           call)
+                           call, work.measures())
         else:
             call.detach()  # tried again later: that run records the outcome
         raise
     work.charge_stored()
-    _finish_record(state, "ok", None, call)
+    _finish_record(state, "ok", None, call, result["stats"])
     log.info("dossier finished", extra={"dossier_id": ctx.id, **result["stats"]})
     return result
 
@@ -453,6 +477,7 @@ class DossierRun:
         self.began = time.monotonic()
         self.low = documents.low_confidence(self.config)
         self.pages_this_run = 0
+        self.ranges_left: Counter[str] = Counter()
         self.reading_began = time.monotonic()
         self.map_seconds: list[float] = []
         self.map_results: list[dict[str, Any]] = []
@@ -480,17 +505,10 @@ class DossierRun:
         inventory = [{**f, "low_confidence_pages": self.lows.get(f["name"], []),
                       "error": f["error"] or self.file_errors.get(f["name"])}
                      for f in self.inventory]
-        calls = sum(len(r.get("usage") or []) for r in self.map_results)
         self.call.update(model=model, prompt_version=load(PROMPT).id,
                          source_ids=[f"fichier:{b.sha256[:16]}" for b in self.ctx.blobs()
                                      if b.sha256])
-        stats = {"files": len(self.inventory),
-                 "files_read": len(self.files) - len(self.file_errors),
-                 "pages": len(self.pages),
-                 "ocr_pages": sum(1 for p in self.pages.values() if p["ocr"]),
-                 "low_confidence_pages": sum(len(v) for v in self.lows.values()),
-                 "parts": len(parts), "model_calls": calls,
-                 "malformed_parts": sum(1 for r in self.map_results if not r.get("ok")),
+        stats = {**self.measures(),
                  "tokens": sum(total_tokens(u) for r in self.map_results for u in r.get("usage") or [])}
         return {"synthesis": synthesis_, "inventory": inventory, "stats": stats}
 
@@ -504,8 +522,10 @@ class DossierRun:
                            for first in range(1, entry["pages"] + 1, per_step)]
             else:
                 unknown.append(entry)
-        for chunk in self.ctx.results("read:").values():  # read by an earlier run
+        self.ranges_left = Counter(name for name, _, _ in ranged)
+        for key, chunk in self.ctx.results("read:").items():  # read by an earlier run
             self._count_pages(chunk.get("pages") or [], quiet=True)
+            self._range_done(key[len("read:"):].rsplit(":", 1)[0], quiet=True)
         self.reading_began = time.monotonic()
         chunks = self.ctx.map_steps(
             [(f"read:{name}:{first}", lambda n=name, a=first, b=last: self._read_range(n, a, b))
@@ -518,6 +538,20 @@ class DossierRun:
                 self._accept(entry["name"], by_file.get(entry["name"], []))
             else:
                 self._accept(entry["name"], self._read_unknown(entry["name"]))
+                self._range_done(entry["name"])
+
+    def _range_done(self, name: str, quiet: bool = False) -> None:
+        """A file counts as read when its last range is (ranges end in any order)."""
+        with self.lock:
+            if name in self.ranges_left:
+                self.ranges_left[name] -= 1
+                if self.ranges_left[name] > 0:
+                    return
+                del self.ranges_left[name]
+            self.detail["files_read"] += 1
+            read = self.detail["files_read"]
+        if not quiet:
+            self._progress(f"Lecture : {read} fichier{'s' if read > 1 else ''} sur {len(self.files)}")
 
     def _read_unknown(self, name: str) -> list[dict[str, Any]]:
         chunks, start, per_step = [], 1, self.limits["pages_per_step"]
@@ -542,9 +576,6 @@ class DossierRun:
                     self.pages[(name, page["n"])] = page
                     if page["conf"] is not None and page["conf"] < self.low:
                         self.lows.setdefault(name, []).append(page["n"])
-        self.detail["files_read"] += 1
-        self._progress(f"Lecture : {self.detail['files_read']} fichier"
-                       f"{'s' if self.detail['files_read'] > 1 else ''} sur {len(self.files)}")
 
     def _read_range(self, name: str, start: int, end: int) -> dict[str, Any]:
         """One step: pages ``start``..``end`` of a file (JSON, stored for a resumed run)."""
@@ -562,10 +593,14 @@ class DossierRun:
         except documents.DocumentError as err:
             log.info("dossier file unreadable", extra={"dossier_id": self.ctx.id,
                                                        "error": err.code, "detail": err.detail})
+            if _entry(self.inventory, name)["pages"]:
+                self._range_done(name)
             return {"pages": [], "last": True, "error": _error_json(err)}
         known = _entry(self.inventory, name)["pages"]
         last = len(pages) < end - start + 1 or (known is not None and end >= known)
         self._count_pages(pages)
+        if known:
+            self._range_done(name)
         return {"pages": pages, "last": last, "error": None}
 
     def _count_pages(self, pages: list[dict[str, Any]], quiet: bool = False) -> None:
@@ -779,14 +814,24 @@ class DossierRun:
         return file, page
 
     # -- bookkeeping -------------------------------------------------------------------------
+    def measures(self) -> dict[str, int]:
+        """What this dossier took so far (every run's finished steps): the record's counts."""
+        maps = [r for r in self.ctx.results("map:").values() if isinstance(r, dict)]
+        return {"files": len(self.inventory),
+                "files_read": len({file for file, _ in self.pages}),
+                "pages": len(self.pages),
+                "ocr_pages": sum(1 for p in self.pages.values() if p["ocr"]),
+                "low_confidence_pages": sum(len(v) for v in self.lows.values()),
+                "parts": self.detail["parts_total"],
+                "model_calls": sum(len(r.get("usage") or []) for r in maps),
+                "malformed_parts": sum(1 for r in maps if not r.get("ok")),
+                "runs": self.ctx.attempt}
+
     def charge_stored(self) -> None:
         """Charge the usage of every model call whose step finished, in this run or before."""
         for result in self.ctx.results("map:").values():
             for usage in (result.get("usage") or []) if isinstance(result, dict) else []:
                 self.call.charge(usage)
-
-    def _progress_detail(self, **values: Any) -> None:
-        self.detail.update(values)
 
     def _progress(self, message: str) -> None:
         with self.lock:

@@ -60,6 +60,13 @@ def test_a_dossier_is_read_summarised_with_checked_references_and_recorded_once(
     record_id, kind, task, outcome, prompt, completion = rows[0]
     assert (record_id, kind, task, outcome) == (created["id"], "dossier", "dossier", "ok")
     assert prompt > 0 and completion > 0
+    with db.connection() as conn:
+        measures = conn.execute(
+            "SELECT outcome, files, files_read, pages, ocr_pages, parts, model_calls, runs "
+            "FROM dossier_measures WHERE interaction_id = %s", (created["id"],)).fetchone()
+    assert measures == ("ok", 4, 4, progress["pages_read"], 0, progress["parts_total"],
+                        len(sent and [r for r in fake_llm.requests
+                                      if r.path.endswith("/chat/completions")]), 1)
 
     listed = client.get("/api/v1/dossiers").get_json()["dossiers"]
     assert [d["id"] for d in listed] == [created["id"]] and "inventory" not in listed[0]

@@ -35,12 +35,13 @@ def test_a_dossier_survives_its_worker_being_killed(client, fake_llm, spawn_work
     client.post(f"/api/v1/dossiers/{created['id']}/start")
     wait_until(lambda: rows("SELECT count(*) FROM job_steps WHERE job_id = %s AND key LIKE "
                             "'map:%%' AND state = 'done'", created["id"])[0][0] >= 1, timeout=60)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    # What the dead worker left: the steps it had finished, and those it was in.
     in_flight = rows("SELECT count(*) FROM job_steps WHERE job_id = %s AND key LIKE 'map:%%' "
                      "AND state = 'running'", created["id"])[0][0]
     done_before = rows("SELECT key FROM job_steps WHERE job_id = %s AND state = 'done'",
                        created["id"])
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=10)
     calls_at_kill = len(chat_calls(fake_llm))
 
     spawn_worker(PLUME_LLM_CONTEXT_TOKENS="3000", PLUME_DOSSIER_MAP_CONCURRENCY="2")
@@ -57,6 +58,7 @@ def test_a_dossier_survives_its_worker_being_killed(client, fake_llm, spawn_work
     # One record, finished by the second worker.
     assert rows("SELECT id::text, outcome FROM audit_interactions") == [(created["id"], "ok")]
     assert rows("SELECT count(*) FROM audit_open") == [(0,)]
+    assert rows("SELECT model_calls, runs FROM dossier_measures") == [(len(parts), 2)]
 
 
 def test_cancel_a_queued_dossier_and_a_running_one(client, fake_llm, start_worker):
