@@ -3,7 +3,8 @@
  * @module word/assist
  */
 import { describeError } from '../common/errors.js';
-import { formatDate, h } from '../common/render.js';
+import { answerToPlainText, formatDate, h } from '../common/render.js';
+import { countChanges, describeChanges, diffParts, loadDiff, renderDiff } from '../common/worddiff.js';
 import { message, setStatus } from '../common/widgets.js';
 import { readDocumentParagraphs, readSelection, selectParagraph } from './document.js';
 import { GenerationPanel, describeInsertError, sourcesComment } from './generation.js';
@@ -185,11 +186,34 @@ export function setupDraft() {
   return panel;
 }
 
-/** Reformuler: the selection in plain language, before / after. */
+/**
+ * Shows what the rewriting changes, word by word, in place of the proposal's plain text.
+ * Without jsdiff (the file could not be loaded) the proposal stays as plain text.
+ * @param {GenerationPanel} panel
+ * @param {string} before The selection.
+ * @param {string} after The proposal.
+ * @returns {Promise<boolean>} whether the diff is shown.
+ */
+export async function showRewriteDiff(panel, before, after) {
+  let Diff;
+  try {
+    Diff = await loadDiff();
+  } catch (err) {
+    console.warn('Plume: word diff not available', err);
+    return false;
+  }
+  const parts = diffParts(Diff, before, after);
+  renderDiff(document.getElementById('rewrite-diff'), parts);
+  document.getElementById('rewrite-diff-count').textContent = describeChanges(countChanges(parts));
+  document.getElementById('rewrite-compare').hidden = false;
+  panel.output.hidden = true;
+  return true;
+}
+
+/** Reformuler: the selection in plain language, shown as a word-level diff of the selection. */
 export function setupRewrite() {
   const panel = new GenerationPanel('rewrite', { task: 'rewrite', location: 'replace', insertLabel: 'Remplacer la sélection' });
   const compare = document.getElementById('rewrite-compare');
-  const before = document.getElementById('rewrite-before');
   const baseReset = panel.reset.bind(panel);
   panel.reset = () => {
     baseReset();
@@ -197,8 +221,8 @@ export function setupRewrite() {
     compare.hidden = true;
   };
   panel.onRestored = (entry) => {
-    before.textContent = (entry.extra && entry.extra.before) || '';
-    compare.hidden = false;
+    const before = entry.extra && entry.extra.before;
+    if (before) showRewriteDiff(panel, before, answerToPlainText(entry.text));
   };
   panel.runButton.addEventListener('click', async () => {
     if (panel.running) return;
@@ -209,16 +233,13 @@ export function setupRewrite() {
       panel.complain('Sélectionnez dans le document le passage à reformuler.');
       return;
     }
-    await panel.start({ text: selection.text }, {
-      onStart: () => {
-        before.textContent = selection.text;
-        compare.hidden = false;
-      },
+    loadDiff().catch(() => {}); // fetched while the model writes
+    const result = await panel.start({ text: selection.text }, {
       keep: () => ({ before: selection.text }),
-      comment: (result) => sourcesComment({ what: 'Reformulation en langage clair de la sélection', model: result.done && result.done.model }),
+      comment: (done) => sourcesComment({ what: 'Reformulation en langage clair de la sélection', model: done.done && done.done.model }),
     });
-    if (panel.output.hidden) compare.hidden = true; // failed before any text: nothing to compare
-    panel.output.hidden = false;
+    // A complete proposal is shown as changes; a stopped one stays as the text received.
+    if (result && !result.stopped && result.text) await showRewriteDiff(panel, selection.text, answerToPlainText(result.text));
   });
   return panel;
 }
