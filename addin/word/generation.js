@@ -21,15 +21,17 @@ import { checkEdits, watchEdits } from './edits.js';
  * @param {string} options.what e.g. « Synthèse de la sélection ».
  * @param {string|null} [options.model]
  * @param {string[]} [options.sources] One line per source.
+ * @param {string[]} [options.warnings] The citation check's warnings, one line each.
  * @returns {string}
  */
-export function sourcesComment({ what, model = null, sources = [] }) {
+export function sourcesComment({ what, model = null, sources = [], warnings = [] }) {
   const lines = [`${AI_TITLE}.`, `${what}, proposée par Plume${model ? ` (modèle ${model})` : ''}.`];
   if (sources.length) {
     lines.push('Sources :', ...sources);
   } else {
     lines.push('Sources : aucune source de jurisprudence ; seul le texte du document a été utilisé.');
   }
+  if (warnings.length) lines.push('Citations signalées par la vérification :', ...warnings.map((w) => `– ${w}`));
   return lines.join('\n');
 }
 
@@ -72,6 +74,8 @@ export class GenerationPanel {
     this.output = byId('output');
     this.after = byId('after');
     this.controller = null;
+    /** Optional check before « Insérer » (see {@link insertChoices} `gate`). */
+    this.gate = null;
     this.stopButton.addEventListener('click', () => this.stop());
     // The answers already given for this document, kept on this device (common/history.js).
     this.historyKey = documentKey();
@@ -100,6 +104,7 @@ export class GenerationPanel {
       interactionId: entry.interactionId || null,
       demo: Boolean(entry.demo),
       status: this.status,
+      gate: this.gate,
       onRegenerate: () => this.runButton.click(),
       onDiscarded: () => {
         this.reset();
@@ -171,6 +176,7 @@ export class GenerationPanel {
     if (!refining) this.basePayload = payload; // Affiner always builds on what the user asked
     this.hooks = hooks;
     this.lastText = '';
+    this.streamed = '';
     checkEdits(); // the previous answer's text may have been edited meanwhile
     this.reset();
     if (hooks.onStart) hooks.onStart();
@@ -188,6 +194,7 @@ export class GenerationPanel {
       result = await streamAssist(this.task, payload, {
         signal: this.controller.signal,
         onDelta: (piece, all) => {
+          this.streamed = all;
           if (piece === all) setStatus(this.status, 'Génération en cours… Vous pouvez l\'arrêter à tout moment.');
           renderAnswer(this.output, all, renderOptions);
         },
@@ -258,6 +265,7 @@ export class GenerationPanel {
       interactionId: done.interaction_id || null,
       demo: Boolean(done.demo),
       status: this.status,
+      gate: this.gate,
       onRegenerate: () => this.regenerate(),
       onRefine: (refinement) => this.refine(refinement),
       onInserted: () => setStatus(this.status, 'Texte inséré.'),
@@ -282,6 +290,9 @@ export class GenerationPanel {
  * @param {string|null} options.interactionId
  * @param {boolean} [options.demo] Answered by the demonstration model: the notice says so first.
  * @param {HTMLElement} options.status Status line (Copier says what it did there).
+ * @param {(() => ({message: string, focus: HTMLElement}|null))|null} [options.gate] Asked at
+ *   each « Insérer »: null lets the text in; otherwise nothing is inserted, the message says
+ *   what to do first and the focus goes where to do it (Rédiger: « J'ai vérifié »).
  * @param {() => void} [options.onRegenerate]
  * @param {(refinement: string) => void} [options.onRefine]
  * @param {() => void} [options.onInserted]
@@ -289,7 +300,7 @@ export class GenerationPanel {
  * @returns {HTMLElement[]}
  */
 export function insertChoices({
-  label, text, location, comment, interactionId, demo = false, status, onRegenerate, onRefine,
+  label, text, location, comment, interactionId, demo = false, status, gate = null, onRegenerate, onRefine,
   onInserted = () => {}, onDiscarded,
 }) {
   const insert = h('button', { type: 'button', className: 'plume-button plume-button--primary', dataset: { action: 'insert' } }, label);
@@ -303,6 +314,12 @@ export function insertChoices({
   const { discard } = bar;
   const outcome = h('div', { className: 'plume-stack' });
   insert.addEventListener('click', async () => {
+    const blocked = gate ? gate() : null;
+    if (blocked) {
+      outcome.replaceChildren(message('warning', blocked.message, { dataset: { outcome: 'blocked' } }));
+      blocked.focus.focus();
+      return;
+    }
     insert.disabled = true;
     discard.disabled = true;
     try {
