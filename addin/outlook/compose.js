@@ -86,6 +86,7 @@ export function setupCompose(doc = document) {
     }
     if (result.text) {
       after.replaceChildren(...[oversightNotice({ demo: Boolean(result.done && result.done.demo) }),
+        result.stopped ? message('warning', "Projet incomplet : la rédaction a été arrêtée avant la fin, il ne peut pas être inséré tel quel. Régénérez-le, ou copiez-le pour le compléter vous-même.", { dataset: { incomplete: 'true' } }) : null,
         offerActions(result.text, interactionId, !result.stopped),
         interactionId ? feedbackBar(interactionId) : null].filter(Boolean));
     }

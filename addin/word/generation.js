@@ -227,7 +227,7 @@ export class GenerationPanel {
       setStatus(this.status, 'Génération arrêtée à votre demande. Le texte reçu est incomplet.');
       if (!result.text) this.output.hidden = true;
       this.lastText = result.text;
-      if (result.text) this.after.replaceChildren(oversightNotice(), this.partialBar());
+      if (result.text) this.after.replaceChildren(oversightNotice(), this.partialBar(true));
       return result;
     }
     this.lastText = result.text;
@@ -242,9 +242,12 @@ export class GenerationPanel {
     return result;
   }
 
-  /** Under a stopped or cut answer: no « Insérer » (it is incomplete), no « Affiner ». */
-  partialBar() {
-    return answerBar({
+  /**
+   * Under a stopped or cut answer: no « Insérer » (it is incomplete), no « Affiner ».
+   * @param {boolean} [say] Say it is incomplete (a stopped answer; a cut one has its message bar).
+   */
+  partialBar(say = false) {
+    const bar = answerBar({
       text: () => answerToPlainText(this.lastText),
       status: this.status,
       onRegenerate: () => this.regenerate(),
@@ -254,6 +257,10 @@ export class GenerationPanel {
         this.runButton.focus();
       },
     }).element;
+    if (!say) return bar;
+    return h('div', { className: 'plume-stack' },
+      message('warning', "Texte incomplet : la génération s'est arrêtée avant la fin, il ne peut pas être inséré tel quel. Régénérez-le, ou copiez-le pour le compléter vous-même.", { dataset: { incomplete: 'true' } }),
+      bar);
   }
 
   showChoices(result, done, comment) {

@@ -130,7 +130,9 @@ def test_stop_closes_the_stream(plume, fake_llm, outlook, screenshot):
     # The upstream request was closed, not left generating.
     request = next(r for r in fake_llm.requests if r.path.endswith("/chat/completions"))
     assert request.ended.wait(10) and request.disconnected
-    # A partial draft is still offered for insertion, and nothing was inserted on its own.
+    # A stopped draft says it is incomplete and offers no insertion; nothing was inserted.
+    assert "Projet incomplet" in page.locator("#reply-after [data-incomplete]").inner_text()
+    assert page.locator("#reply-after [data-action=insert]").count() == 0
     assert page.evaluate("window.__composeBody") == REPLY_MAIL["body"]
     screenshot(page, "outlook-arret")
 
