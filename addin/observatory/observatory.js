@@ -22,6 +22,7 @@ export const TASK_LABELS = Object.freeze({
   'attachment-summary': 'Résumé de pièce jointe',
   transcribe: 'Transcription',
   search: 'Recherche',
+  translate: 'Traduction',
   toutes: 'Toutes les tâches',
 });
 const ROLE_LABELS = Object.freeze({

@@ -68,6 +68,11 @@ SETTINGS: list[Setting] = [
             "Comma-separated mail categories Orientation may suggest. Unset: convocation, conclusions "
             "ou pièces, demande de renvoi, demande de copie, transmission de procédure, question d'un "
             "justiciable, autre."),
+    Setting("PLUME_TRANSLATE_GLOSSARY", "list", None,
+            "Comma-separated legal terms « Traduire » keeps as written in French (with a short "
+            "translation in parentheses the first time). Unset: Cour de cassation, cour d'appel, "
+            "tribunal judiciaire, conseil de prud'hommes, JAF, JLD, procureur de la République, "
+            "greffe, RG."),
     Setting("PLUME_ATTACHMENT_MAX_BYTES", "int", 10 * 1024 * 1024,
             "Largest mail attachment (.docx, .pdf) Plume summarises, in bytes."),
     Setting("PLUME_ATTACHMENT_MAX_PAGES", "int", 100,

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app, has_app_context
+
 from ..errors import NotFound, ValidationError
 from ..llm.prompts import NO_INSTRUCTIONS, Fence, load
 from .mapreduce import number_paragraphs
@@ -20,6 +22,16 @@ LENGTH_WORDS = {"courte": "courte (cinq lignes au plus)", "moyenne": "moyenne (d
                 "longue": "longue (une page au plus)"}
 TONE_WORDS = {"formel": "formel, avec les formules de politesse administratives d'usage",
               "neutre": "neutre et direct, poli mais sans formules appuyées"}
+# « Traduire »: the languages a text may be translated into (French by default), named in French.
+LANGUAGE_WORDS = {"fr": "français", "en": "anglais", "de": "allemand", "es": "espagnol",
+                  "it": "italien", "pt": "portugais", "nl": "néerlandais", "pl": "polonais",
+                  "ro": "roumain", "ar": "arabe", "tr": "turc", "ru": "russe", "uk": "ukrainien",
+                  "zh": "chinois"}
+LANGUAGES = tuple(LANGUAGE_WORDS)
+# Legal terms a translation keeps as written in French (PLUME_TRANSLATE_GLOSSARY replaces it).
+DEFAULT_GLOSSARY = ("Cour de cassation", "cour d'appel", "tribunal judiciaire", "conseil de prud'hommes",
+                    "juge aux affaires familiales", "juge des libertés et de la détention",
+                    "procureur de la République", "greffe", "RG")
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,7 @@ TASKS: dict[str, Task] = {t.name: t for t in (
     Task("mail-reply", options=("subject", "tone", "length"), data_label="courriel reçu"),
     Task("attachment-summary", long_inputs=True, numbered=True, options=("filename",),
          data_label="pièce jointe"),
+    Task("translate", options=("language",), data_label="texte à traduire"),
 )}
 
 
@@ -118,6 +131,8 @@ def validate(task: Task, body: Any) -> AssistRequest:
         options["tone"] = _choice(body, "tone", TONES, "formel")
     if "length" in task.options:
         options["length"] = _choice(body, "length", LENGTHS, "moyenne")
+    if "language" in task.options:
+        options["language"] = _choice(body, "language", LANGUAGES, "fr")
     return AssistRequest(task, text, instructions, options)
 
 
@@ -136,5 +151,13 @@ def messages(request: AssistRequest, fence: Fence, *, prompt_name: str | None = 
         sources=sources or "(aucune source fournie : ne cite aucune jurisprudence)",
         tone=TONE_WORDS.get(options.get("tone", ""), ""),
         length=LENGTH_WORDS.get(options.get("length", ""), ""),
+        language=LANGUAGE_WORDS.get(options.get("language", ""), ""),
+        glossary=", ".join(f"« {term} »" for term in glossary()),
         part=str(part), parts=str(parts),
     )
+
+
+def glossary() -> tuple[str, ...]:
+    """The legal terms a translation keeps as written (the setting, or the built-in list)."""
+    configured = current_app.config.get("TRANSLATE_GLOSSARY") if has_app_context() else None
+    return tuple(configured) if configured else DEFAULT_GLOSSARY
