@@ -76,6 +76,12 @@ export class GenerationPanel {
     this.controller = null;
     /** Optional check before « Insérer » (see {@link insertChoices} `gate`). */
     this.gate = null;
+    /**
+     * The part of the model's text that is the answer (Traduire takes its « Langue d'origine »
+     * line out): what is shown, copied and inserted. The history keeps the whole text.
+     * @type {(text: string) => string}
+     */
+    this.visible = (text) => text;
     this.stopButton.addEventListener('click', () => this.stop());
     // The answers already given for this document, kept on this device (common/history.js).
     this.historyKey = documentKey();
@@ -92,13 +98,13 @@ export class GenerationPanel {
     if (this.running) return;
     this.reset();
     this.output.hidden = false;
-    renderAnswer(this.output, entry.text);
+    renderAnswer(this.output, this.visible(entry.text));
     this.lastText = entry.text;
     setStatus(this.status, `Réponse du ${formatWhen(entry.at)}, reprise de l'historique : rien n'a été régénéré.`);
     const extra = entry.extra || {};
     this.after.replaceChildren(...insertChoices({
       label: this.insertLabel,
-      text: () => answerToPlainText(entry.text),
+      text: () => answerToPlainText(this.visible(entry.text)),
       location: this.location,
       comment: () => extra.comment || sourcesComment({ what: 'Réponse reprise de l\'historique' }),
       interactionId: entry.interactionId || null,
@@ -155,7 +161,7 @@ export class GenerationPanel {
    */
   refine(refinement) {
     if (this.basePayload && this.lastText) {
-      this.start(refinePayload(this.basePayload, this.lastText, refinement), this.hooks, { refining: true });
+      this.start(refinePayload(this.basePayload, this.visible(this.lastText), refinement), this.hooks, { refining: true });
     }
   }
 
@@ -196,7 +202,7 @@ export class GenerationPanel {
         onDelta: (piece, all) => {
           this.streamed = all;
           if (piece === all) setStatus(this.status, 'Génération en cours… Vous pouvez l\'arrêter à tout moment.');
-          renderAnswer(this.output, all, renderOptions);
+          renderAnswer(this.output, this.visible(all), renderOptions);
         },
         onSources: hooks.onSources,
         onProgress: (progress) => {
@@ -209,7 +215,7 @@ export class GenerationPanel {
       // The message bar says what happened: the status line does not repeat it.
       setStatus(this.status, '');
       if (partial && partial.text) {
-        renderAnswer(this.output, partial.text, hooks.renderOptionsAtEnd ? hooks.renderOptionsAtEnd() : renderOptions);
+        renderAnswer(this.output, this.visible(partial.text), hooks.renderOptionsAtEnd ? hooks.renderOptionsAtEnd() : renderOptions);
         this.lastText = partial.text;
         this.after.replaceChildren(oversightNotice(), this.partialBar());
       } else {
@@ -222,7 +228,7 @@ export class GenerationPanel {
       this.stopButton.hidden = true;
       this.controller = null;
     }
-    if (hooks.renderOptionsAtEnd) renderAnswer(this.output, result.text, hooks.renderOptionsAtEnd());
+    if (hooks.renderOptionsAtEnd) renderAnswer(this.output, this.visible(result.text), hooks.renderOptionsAtEnd());
     if (result.stopped) {
       setStatus(this.status, 'Génération arrêtée à votre demande. Le texte reçu est incomplet.');
       if (!result.text) this.output.hidden = true;
@@ -248,7 +254,7 @@ export class GenerationPanel {
    */
   partialBar(say = false) {
     const bar = answerBar({
-      text: () => answerToPlainText(this.lastText),
+      text: () => answerToPlainText(this.visible(this.lastText)),
       status: this.status,
       onRegenerate: () => this.regenerate(),
       onDiscard: () => {
@@ -266,7 +272,7 @@ export class GenerationPanel {
   showChoices(result, done, comment) {
     this.after.replaceChildren(...insertChoices({
       label: this.insertLabel,
-      text: () => answerToPlainText(result.text),
+      text: () => answerToPlainText(this.visible(result.text)),
       location: this.location,
       comment: () => comment(result),
       interactionId: done.interaction_id || null,
