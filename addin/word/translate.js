@@ -4,10 +4,13 @@
  * changes in the AI content control, like every other insertion.
  * @module word/translate
  */
+import { splitLanguage } from '../common/language.js';
 import { h } from '../common/render.js';
 import { setStatus } from '../common/widgets.js';
 import { readSelection } from './document.js';
 import { GenerationPanel, describeInsertError, sourcesComment } from './generation.js';
+
+export { splitLanguage };
 
 /** The languages the server translates into (backend/usecases/tasks.py LANGUAGE_WORDS). */
 export const LANGUAGES = [
@@ -15,24 +18,6 @@ export const LANGUAGES = [
   ['pt', 'portugais'], ['nl', 'néerlandais'], ['pl', 'polonais'], ['ro', 'roumain'], ['ar', 'arabe'],
   ['tr', 'turc'], ['ru', 'russe'], ['uk', 'ukrainien'], ['zh', 'chinois'],
 ];
-
-const LANGUAGE_LINE = /^\s*Langue d['’]origine\s*:\s*([^\n]*)(\n|$)/i;
-
-/**
- * Splits the model's answer into the language it recognised (its first line) and the
- * translation. Without that line (a model that did not follow the form) all is translation;
- * while the line is still arriving, nothing is translation yet.
- * @param {string} text
- * @returns {{language: string|null, body: string}}
- */
-export function splitLanguage(text) {
-  const source = String(text || '');
-  const match = LANGUAGE_LINE.exec(source);
-  if (!match) return { language: null, body: source };
-  if (match[2] !== '\n') return { language: null, body: '' };
-  const language = match[1].replace(/[.«»"]/g, '').trim().toLowerCase() || null;
-  return { language, body: source.slice(match[0].length).replace(/^\s*\n/, '') };
-}
 
 /** Wires the Traduire panel. */
 export function setupTranslate() {
