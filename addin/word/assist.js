@@ -252,7 +252,9 @@ export function setupDraft() {
       if (!selection) return;
       text = selection.text;
     }
-    await panel.start({ text, instructions }, {
+    const tone = document.querySelector('input[name="draft-tone"]:checked').value;
+    const length = document.querySelector('input[name="draft-length"]:checked').value;
+    await panel.start({ text, instructions, tone, length }, {
       renderOptions: { onSourceRef },
       renderOptionsAtEnd: () => ({ onSourceRef, flaggedRefs: flaggedRefs() }),
       onSources: (payload) => {

@@ -49,8 +49,8 @@ OPENAPI = {
                                                    "may call Microsoft Graph (PLUME_AUTH_CLIENT_SECRET) "
                                                    "the whole conversation is summarised, otherwise "
                                                    "the thread quoted in `text`"},
-                "tone": {"type": "string", "enum": list(TONES), "description": "mail-reply"},
-                "length": {"type": "string", "enum": list(LENGTHS), "description": "mail-reply"},
+                "tone": {"type": "string", "enum": list(TONES), "description": "mail-reply, draft"},
+                "length": {"type": "string", "enum": list(LENGTHS), "description": "mail-reply, draft"},
                 "filename": {"type": "string", "maxLength": MAX_SHORT_FIELD_CHARS,
                              "description": "attachment-summary"},
                 "language": {"type": "string", "enum": list(LANGUAGES),

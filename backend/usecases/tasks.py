@@ -22,6 +22,11 @@ LENGTH_WORDS = {"courte": "courte (cinq lignes au plus)", "moyenne": "moyenne (d
                 "longue": "longue (une page au plus)"}
 TONE_WORDS = {"formel": "formel, avec les formules de politesse administratives d'usage",
               "neutre": "neutre et direct, poli mais sans formules appuyées"}
+# Rédiger (Word) has the same two choices as a mail reply, said for a court decision.
+DRAFT_TONE_WORDS = {"formel": "soutenu, celui des décisions de justice",
+                    "neutre": "sobre et direct, compréhensible par un justiciable"}
+DRAFT_LENGTH_WORDS = {"courte": "courte (un paragraphe)", "moyenne": "moyenne (trois à cinq paragraphes)",
+                      "longue": "longue (une page au plus)"}
 # « Traduire »: the languages a text may be translated into (French by default), named in French.
 LANGUAGE_WORDS = {"fr": "français", "en": "anglais", "de": "allemand", "es": "espagnol",
                   "it": "italien", "pt": "portugais", "nl": "néerlandais", "pl": "polonais",
@@ -54,7 +59,8 @@ class Task:
 TASKS: dict[str, Task] = {t.name: t for t in (
     Task("summarize", long_inputs=True, numbered=True),
     Task("rewrite", data_label="texte à réécrire"),
-    Task("draft", text_required=False, instructions_required=True, data_label="texte de travail"),
+    Task("draft", text_required=False, instructions_required=True, options=("tone", "length"),
+         data_label="texte de travail"),
     Task("mail-summary", long_inputs=True, options=("subject", "conversation_id"),
          data_label="courriel reçu"),
     Task("mail-reply", options=("subject", "tone", "length"), data_label="courriel reçu"),
@@ -144,13 +150,15 @@ def messages(request: AssistRequest, fence: Fence, *, prompt_name: str | None = 
     text = request.document() if document is None else document
     label = request.task.data_label if document is None else "extrait"
     options = request.options
+    drafting = request.task.name == "draft"
+    tones, lengths = (DRAFT_TONE_WORDS, DRAFT_LENGTH_WORDS) if drafting else (TONE_WORDS, LENGTH_WORDS)
     return prompt.messages(
         fence=fence.name,
         instructions=request.instructions or NO_INSTRUCTIONS,
         document=fence.wrap(label, text) if text.strip() else "(aucun)",
         sources=sources or "(aucune source fournie : ne cite aucune jurisprudence)",
-        tone=TONE_WORDS.get(options.get("tone", ""), ""),
-        length=LENGTH_WORDS.get(options.get("length", ""), ""),
+        tone=tones.get(options.get("tone", ""), ""),
+        length=lengths.get(options.get("length", ""), ""),
         language=LANGUAGE_WORDS.get(options.get("language", ""), ""),
         glossary=", ".join(f"« {term} »" for term in glossary()),
         part=str(part), parts=str(parts),

@@ -85,9 +85,14 @@ def test_draft_without_flags_inserts_at_once(plume, corpus, fake_llm, open_pane)
     page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 0]}})
     open_tab(page, "draft")
     page.fill("#draft-instructions", "Définir la faute grave")
+    # Ton and Longueur, as in Outlook, reach the prompt.
+    page.check("input[name=draft-tone][value=neutre]")
+    page.check("input[name=draft-length][value=courte]")
     page.click("#draft-run")
     page.wait_for_selector("#draft-after [data-action=insert]")
     assert page.get_attribute("#draft-check [data-flags]", "data-flags") == "0"
+    system = fake_llm.chat_requests()[-1].json["messages"][0]["content"]
+    assert "sur un ton sobre et direct" in system and "d'une longueur courte (un paragraphe)" in system
     assert page.locator("#draft-verified").count() == 0
     page.click("#draft-after [data-action=insert]")
     page.wait_for_selector("#draft-after [data-outcome=inserted]")
