@@ -219,6 +219,9 @@ export function setupDraft() {
   panel.gate = () => (verified && !verified.checked
     ? { message: "Cochez « J'ai vérifié ces citations dans les décisions » (au-dessus de la proposition) après avoir contrôlé chaque citation signalée : rien n'a été inséré.", focus: verified }
     : null);
+  // On insertion the « [n] » the answer cites become citations (footnotes where Word allows).
+  panel.citations = () => new Map(sources.filter((source) => source.citation)
+    .map((source) => [Number(source.n), source.citation]));
   panel.onRestored = (entry) => {
     const extra = entry.extra || {};
     sources = extra.sources || [];

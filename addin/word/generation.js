@@ -48,6 +48,11 @@ export function insertionMessage(result) {
   if (!result.commented) {
     lines.push(h('p', null, "Cette version de Word ne permet pas d'ajouter le commentaire listant les sources : notez-les si vous en avez besoin."));
   }
+  if (result.footnotes) {
+    lines.push(h('p', null, result.footnotes > 1
+      ? `Les ${result.footnotes} renvois « [n] » sont devenus des notes de bas de page citant leur décision.`
+      : 'Le renvoi « [n] » est devenu une note de bas de page citant sa décision.'));
+  }
   return message(result.tracked && result.commented ? 'success' : 'warning', lines, { dataset: { outcome: 'inserted' } });
 }
 
@@ -76,6 +81,8 @@ export class GenerationPanel {
     this.controller = null;
     /** Optional check before « Insérer » (see {@link insertChoices} `gate`). */
     this.gate = null;
+    /** Optional source number → citation, read at « Insérer » (Rédiger's « [n] » become citations). */
+    this.citations = null;
     /**
      * The part of the model's text that is the answer (Traduire takes its « Langue d'origine »
      * line out): what is shown, copied and inserted. The history keeps the whole text.
@@ -111,6 +118,7 @@ export class GenerationPanel {
       demo: Boolean(entry.demo),
       status: this.status,
       gate: this.gate,
+      citations: this.citations,
       onRegenerate: () => this.runButton.click(),
       onDiscarded: () => {
         this.reset();
@@ -279,6 +287,7 @@ export class GenerationPanel {
       demo: Boolean(done.demo),
       status: this.status,
       gate: this.gate,
+      citations: this.citations,
       onRegenerate: () => this.regenerate(),
       onRefine: (refinement) => this.refine(refinement),
       onInserted: () => setStatus(this.status, 'Texte inséré.'),
@@ -306,6 +315,8 @@ export class GenerationPanel {
  * @param {(() => ({message: string, focus: HTMLElement}|null))|null} [options.gate] Asked at
  *   each « Insérer »: null lets the text in; otherwise nothing is inserted, the message says
  *   what to do first and the focus goes where to do it (Rédiger: « J'ai vérifié »).
+ * @param {(() => Map<number, string>|null)|null} [options.citations] Source numbers and their
+ *   citations, turned into footnotes (or parenthesised citations) on insertion.
  * @param {() => void} [options.onRegenerate]
  * @param {(refinement: string) => void} [options.onRefine]
  * @param {() => void} [options.onInserted]
@@ -313,7 +324,7 @@ export class GenerationPanel {
  * @returns {HTMLElement[]}
  */
 export function insertChoices({
-  label, text, location, comment, interactionId, demo = false, status, gate = null, onRegenerate, onRefine,
+  label, text, location, comment, interactionId, demo = false, status, gate = null, citations = null, onRegenerate, onRefine,
   onInserted = () => {}, onDiscarded,
 }) {
   const insert = h('button', { type: 'button', className: 'plume-button plume-button--primary', dataset: { action: 'insert' } }, label);
@@ -336,7 +347,7 @@ export function insertChoices({
     insert.disabled = true;
     discard.disabled = true;
     try {
-      const inserted = await insertGenerated(text(), { location, comment: comment() });
+      const inserted = await insertGenerated(text(), { location, comment: comment(), citations: citations ? citations() : null });
       outcome.replaceChildren(focusable(insertionMessage(inserted)));
       outcome.firstChild.focus();
       onInserted();

@@ -2,6 +2,8 @@
 citations visible, and the sources listed in the comment of the inserted text."""
 from __future__ import annotations
 
+import re
+
 from .conftest import word_calls, word_state, open_tab
 
 REPLY = ("La faute grave est celle qui rend impossible le maintien du salarié dans l'entreprise [1]. "
@@ -67,9 +69,17 @@ def test_draft_shows_numbered_sources_and_flags_then_inserts_with_sources_commen
     assert not any(title.split(" Cass.")[1] in comment for title in others)
     # The citation warnings go into the Word comment too.
     assert "Citations signalées par la vérification :" in comment and "[9]" in comment
+    # The « [n] » became footnotes citing their decision (WordApi 1.5), tracked; [9] has no
+    # source and stays for the magistrate to see.
     state = word_state(page)
     assert state["contentControls"][0]["title"] == "Texte généré par IA – à vérifier"
-    assert state["paragraphs"][1] == REPLY and state["trackingMode"] == "Off"
+    assert state["paragraphs"][1] == ("La faute grave est celle qui rend impossible le maintien du salarié dans "
+                                      "l'entreprise. La Cour juge que « le ciel est toujours vert en Bourgogne ». "
+                                      "Voir aussi [9].")
+    assert state["footnotes"] == [f"Cass.{citation}"] * 2 and state["trackingMode"] == "Off"
+    notes = [c for c in word_calls(page) if c["api"] == "Range.insertFootnote"]
+    assert [c["trackingMode"] for c in notes] == ["TrackAll"] * 2
+    assert "notes de bas de page" in page.inner_text("#draft-after [data-outcome=inserted]")
 
 
 def test_draft_needs_instructions(plume, open_pane):
@@ -96,3 +106,19 @@ def test_draft_without_flags_inserts_at_once(plume, corpus, fake_llm, open_pane)
     assert page.locator("#draft-verified").count() == 0
     page.click("#draft-after [data-action=insert]")
     page.wait_for_selector("#draft-after [data-outcome=inserted]")
+
+
+def test_without_footnotes_the_citations_go_in_parentheses(plume, corpus, fake_llm, open_pane):
+    fake_llm.reply = "La faute grave rend impossible le maintien du salarié dans l'entreprise [1]."
+    page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 0],
+                                                              "sets": {"WordApi": "1.4"}}})
+    open_tab(page, "draft")
+    page.fill("#draft-instructions", "Définir la faute grave")
+    page.click("#draft-run")
+    page.wait_for_selector("#draft-after [data-action=insert]")
+    citation = re.sub(r"^(\[\d+\] )+", "", page.inner_text("#draft-sources .plume-card__title"))
+    page.click("#draft-after [data-action=insert]")
+    page.wait_for_selector("#draft-after [data-outcome=inserted]")
+    paragraph = word_state(page)["paragraphs"][1]
+    assert paragraph.startswith("La faute grave rend impossible") and paragraph.endswith(f"l'entreprise ({citation}).")
+    assert word_state(page)["footnotes"] == []
