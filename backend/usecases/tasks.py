@@ -33,6 +33,10 @@ LANGUAGE_WORDS = {"fr": "français", "en": "anglais", "de": "allemand", "es": "e
                   "ro": "roumain", "ar": "arabe", "tr": "turc", "ru": "russe", "uk": "ukrainien",
                   "zh": "chinois"}
 LANGUAGES = tuple(LANGUAGE_WORDS)
+# A mail reply is written in French, or in the language of the mail it answers (« auto »).
+REPLY_LANGUAGES = ("fr", "auto")
+REPLY_LANGUAGE_WORDS = {"fr": "le français",
+                        "auto": "la langue dans laquelle le courriel reçu est écrit (le français s'il est en français)"}
 # Legal terms a translation keeps as written in French (PLUME_TRANSLATE_GLOSSARY replaces it).
 DEFAULT_GLOSSARY = ("Cour de cassation", "cour d'appel", "tribunal judiciaire", "conseil de prud'hommes",
                     "juge aux affaires familiales", "juge des libertés et de la détention",
@@ -63,7 +67,7 @@ TASKS: dict[str, Task] = {t.name: t for t in (
          data_label="texte de travail"),
     Task("mail-summary", long_inputs=True, options=("subject", "conversation_id"),
          data_label="courriel reçu"),
-    Task("mail-reply", options=("subject", "tone", "length"), data_label="courriel reçu"),
+    Task("mail-reply", options=("subject", "tone", "length", "reply_language"), data_label="courriel reçu"),
     Task("attachment-summary", long_inputs=True, numbered=True, options=("filename",),
          data_label="pièce jointe"),
     Task("translate", options=("language",), data_label="texte à traduire"),
@@ -139,6 +143,8 @@ def validate(task: Task, body: Any) -> AssistRequest:
         options["length"] = _choice(body, "length", LENGTHS, "moyenne")
     if "language" in task.options:
         options["language"] = _choice(body, "language", LANGUAGES, "fr")
+    if "reply_language" in task.options:
+        options["reply_language"] = _choice(body, "reply_language", REPLY_LANGUAGES, "fr")
     return AssistRequest(task, text, instructions, options)
 
 
@@ -160,6 +166,7 @@ def messages(request: AssistRequest, fence: Fence, *, prompt_name: str | None = 
         tone=tones.get(options.get("tone", ""), ""),
         length=lengths.get(options.get("length", ""), ""),
         language=LANGUAGE_WORDS.get(options.get("language", ""), ""),
+        reply_language=REPLY_LANGUAGE_WORDS.get(options.get("reply_language", ""), ""),
         glossary=", ".join(f"« {term} »" for term in glossary()),
         part=str(part), parts=str(parts),
     )
