@@ -10,6 +10,7 @@ from backend import audit
 from tests.audit.helpers import GREFFIER, MAGISTRAT, as_user, record
 
 from .conftest import wait_until
+from .test_accessibility import serious_violations
 
 OBSERVATORY = "/addin/observatory/"
 ABOUT = "/addin/common/about.html"
@@ -64,6 +65,7 @@ def test_the_figures_read_in_french(make_app, serve_app, open_pane, screenshot):
     wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
         .filter((el) => el.getBoundingClientRect().right > 321).map((el) => el.tagName + '.' + el.className).slice(0, 5)""")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320, wide
+    assert serious_violations(page, "observatoire") == []
     screenshot(page, "observatory-320")
 
     # An empty period: each figure says one sentence, no empty chart.
@@ -91,6 +93,7 @@ def test_a_non_administrator_is_told_whom_to_ask(make_app, serve_app, open_pane,
     problem = page.inner_text("#problem")
     assert problem.startswith("L'Observatoire de l'IA est réservé aux administrateurs de Plume.")
     assert "demandez à l'administrateur de Plume de votre juridiction" in problem
+    assert serious_violations(page, "observatoire réservé") == []
     screenshot(page, "observatory-not-admin-320")
 
 
@@ -103,6 +106,7 @@ def test_about_agrees_in_number_and_offers_a_way_back(make_app, serve_app, open_
     page.locator("#about-decisions").wait_for()
     assert page.inner_text("#about-decisions") == "0 décision est actuellement indexée."
     assert page.locator("#back-note").is_hidden()
+    assert serious_violations(page, "à propos") == []
     screenshot(page, "about-320")
     page.click("#back")
     page.wait_for_url(f"{base}{OBSERVATORY}")
