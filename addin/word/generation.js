@@ -94,6 +94,23 @@ export class GenerationPanel {
     this.historyKey = documentKey();
     this.history = historyList({ key: this.historyKey, task, onRestore: (entry) => this.restore(entry) });
     this.runButton.parentElement.after(this.history.element);
+    // A long document is read part by part: the server says how many are done.
+    this.progress = h('progress', { className: 'plume-progress', hidden: true, 'aria-label': 'Avancement de la lecture', max: '1', value: '0' });
+    this.status.after(this.progress);
+  }
+
+  /**
+   * Shows the parts done out of the total (map/reduce of a long document).
+   * @param {{done?: number, total?: number}} progress
+   */
+  showProgress(progress) {
+    const total = Number(progress && progress.total);
+    if (!total) return;
+    const done = Math.min(total, Math.max(0, Number(progress.done) || 0));
+    this.progress.setAttribute('max', String(total));
+    this.progress.setAttribute('value', String(done));
+    this.progress.setAttribute('aria-valuetext', `${done} partie${done > 1 ? 's' : ''} lue${done > 1 ? 's' : ''} sur ${total}`);
+    this.progress.hidden = false;
   }
 
   /**
@@ -146,6 +163,7 @@ export class GenerationPanel {
     this.after.replaceChildren();
     this.output.replaceChildren();
     this.output.hidden = true;
+    this.progress.hidden = true;
     setStatus(this.status, '');
   }
 
@@ -209,12 +227,14 @@ export class GenerationPanel {
         signal: this.controller.signal,
         onDelta: (piece, all) => {
           this.streamed = all;
+          this.progress.hidden = true; // the final answer is being written
           if (piece === all) setStatus(this.status, 'Génération en cours… Vous pouvez l\'arrêter à tout moment.');
           renderAnswer(this.output, this.visible(all), renderOptions);
         },
         onSources: hooks.onSources,
         onProgress: (progress) => {
           if (progress && progress.message) setStatus(this.status, progress.message);
+          this.showProgress(progress);
         },
       });
     } catch (err) {
