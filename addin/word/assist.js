@@ -148,7 +148,9 @@ function sourceCard(group, flaggedRefs) {
   h('p', { className: 'plume-card__meta' },
     first.zone ? h('span', { className: 'plume-zone' }, zoneLabel(first.zone)) : null,
     first.date && !String(first.citation || '').includes(formatDate(first.date)) ? ` ${formatDate(first.date)}` : null),
-  excerpt ? h('p', { className: 'plume-card__text' }, excerpt.length > SOURCE_EXCERPT_CHARS ? `${excerpt.slice(0, SOURCE_EXCERPT_CHARS)}…` : excerpt) : null,
+  excerpt ? h('p', { className: 'plume-card__text', dataset: { short: 'true' } }, excerpt.length > SOURCE_EXCERPT_CHARS ? `${excerpt.slice(0, SOURCE_EXCERPT_CHARS)}…` : excerpt) : null,
+  // The whole passage, shown when a « [n] » of the answer is clicked (the preview of its source).
+  excerpt.length > SOURCE_EXCERPT_CHARS ? h('p', { className: 'plume-card__text', dataset: { full: 'true' }, hidden: true }, excerpt) : null,
   flagged.map((flag) => h('p', { className: 'plume-flag', role: 'note' }, `⚠ ${flag.message || 'Citation à vérifier.'}`)));
 }
 
@@ -202,6 +204,13 @@ export function setupDraft() {
     if (card) {
       const folded = card.closest('details');
       if (folded) folded.open = true;
+      for (const other of document.querySelectorAll('#draft-sources .plume-card--current')) other.classList.remove('plume-card--current');
+      card.classList.add('plume-card--current');
+      const full = card.querySelector('[data-full]');
+      if (full) {
+        full.hidden = false;
+        card.querySelector('[data-short]').hidden = true;
+      }
       card.scrollIntoView({ block: 'nearest' });
       card.focus();
     } else {

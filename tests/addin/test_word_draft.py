@@ -48,6 +48,10 @@ def test_draft_shows_numbered_sources_and_flags_then_inserts_with_sources_commen
     assert "plume-card--flagged" in page.locator("#draft-sources [data-refs~='2']").get_attribute("class")
     page.click("#draft-output button[data-source='1']")
     assert page.evaluate("document.activeElement.id") == "draft-source-1"
+    # The chip previews its source: the card is marked and shows its whole passage.
+    card = page.locator("#draft-source-1")
+    assert "plume-card--current" in card.get_attribute("class")
+    assert card.locator("[data-full]").is_visible() and card.locator("[data-short]").is_hidden()
     page.click("#draft-output button[data-source='2']")  # same decision, same card
     assert page.evaluate("document.activeElement.id") == "draft-source-1"
     screenshot(page, "word-draft")
