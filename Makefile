@@ -44,6 +44,7 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/@azure/msal-browser/lib/msal-browser.min.js $(VENDOR)/
 	cp node_modules/@azure/msal-browser/LICENSE $(VENDOR)/msal-browser.LICENSE.txt
 	cp node_modules/axe-core/axe.min.js $(VENDOR)/
+	cp node_modules/diff/dist/diff.min.js $(VENDOR)/ && cp node_modules/diff/LICENSE $(VENDOR)/diff.LICENSE.txt
 	touch $@
 
 # MSAL's redirect bridge (addin/common/signin-redirect.html), its own rule so that a machine

@@ -5,6 +5,7 @@
  * @module common/about
  */
 import { getJSON, startSession } from './api.js';
+import { setupBack } from './back.js';
 import { onSignInStatus } from './signin-status.js';
 
 /** Days in a month, to say « 6 mois » rather than « 183 jours ». */
@@ -37,8 +38,11 @@ function render(about) {
 
   setText('about-sources-text', about.sources.description);
   if (Number.isInteger(about.sources.decisions)) {
-    const decisions = setText('about-decisions',
-      `${about.sources.decisions.toLocaleString('fr-FR')} décisions sont actuellement indexées.`);
+    const n = about.sources.decisions;
+    // French agreement: « 0 décision indexée », « 1 décision », « 2 décisions ».
+    const decisions = setText('about-decisions', n < 2
+      ? `${n} décision est actuellement indexée.`
+      : `${n.toLocaleString('fr-FR')} décisions sont actuellement indexées.`);
     decisions.hidden = false;
   }
 
@@ -58,6 +62,7 @@ function render(about) {
 }
 
 async function main() {
+  setupBack();
   const status = document.getElementById('about-status');
   // Opened in a plain browser, sign-in may leave for the organisation's sign-in page: say so.
   onSignInStatus((message) => { status.textContent = message; });

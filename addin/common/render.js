@@ -282,3 +282,23 @@ export function formatTimestamp(seconds) {
   const pad = (n) => String(n).padStart(2, '0');
   return hh ? `${pad(hh)}:${pad(mm)}:${pad(ss)}` : `${pad(mm)}:${pad(ss)}`;
 }
+
+/** The zones of a decision, as the search API names them, in French for the reader. */
+export const ZONE_LABELS = Object.freeze({
+  introduction: 'Introduction',
+  expose: 'Exposé du litige',
+  moyens: 'Moyens',
+  motivations: 'Motivation',
+  dispositif: 'Dispositif',
+  annexes: 'Annexes',
+  texte: 'Texte',
+});
+
+/**
+ * « Motivation » for the API's « motivations »; an unknown zone is shown as it came.
+ * @param {string} zone
+ * @returns {string}
+ */
+export function zoneLabel(zone) {
+  return ZONE_LABELS[zone] || String(zone || '');
+}

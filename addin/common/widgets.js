@@ -100,10 +100,15 @@ let feedbackBars = 0;
  * with `useful` at once (a rating must not wait for a comment the user may never write);
  * the comment goes on its own, with `useful: null`, so that one rating is counted once.
  * Comments are read by the administrators in the observatory (« Derniers commentaires »).
- * @param {string} interactionId
+ * One bar may stand for several answers given together (Outlook's attachments): each click
+ * is then sent for each of them.
+ * @param {string|string[]} interactionId
+ * @param {{question?: string}} [options] The question asked (« Cette réponse vous a-t-elle aidé ? »).
  * @returns {HTMLElement}
  */
-export function feedbackBar(interactionId) {
+export function feedbackBar(interactionId, { question = 'Cette réponse vous a-t-elle aidé ?' } = {}) {
+  const ids = [].concat(interactionId).filter(Boolean);
+  const sendAll = async (body) => (await Promise.all(ids.map((id) => sendFeedback({ ...body, interaction_id: id })))).every(Boolean);
   feedbackBars += 1;
   const commentId = `feedback-comment-${feedbackBars}`;
   const thanks = h('span', { className: 'plume-feedback__thanks', role: 'status' });
@@ -121,7 +126,7 @@ export function feedbackBar(interactionId) {
     button.setAttribute('aria-pressed', 'true');
     other.setAttribute('aria-pressed', 'false');
     commentForm.hidden = false;
-    const ok = await sendFeedback({ interaction_id: interactionId, useful, comment: null, outcome: null });
+    const ok = await sendAll({ useful, comment: null, outcome: null });
     thanks.textContent = ok ? 'Merci pour votre avis.' : "Votre avis n'a pas pu être envoyé.";
   };
   sendComment.addEventListener('click', async () => {
@@ -132,7 +137,7 @@ export function feedbackBar(interactionId) {
       return;
     }
     sendComment.disabled = true;
-    const ok = await sendFeedback({ interaction_id: interactionId, useful: null, comment, outcome: null });
+    const ok = await sendAll({ useful: null, comment, outcome: null });
     if (ok) {
       box.readOnly = true;
       commentStatus.textContent = 'Commentaire envoyé, merci.';
@@ -145,6 +150,6 @@ export function feedbackBar(interactionId) {
   const down = h('button', { type: 'button', className: 'plume-button plume-button--icon', 'aria-pressed': 'false', 'aria-label': 'Réponse peu utile', title: 'Réponse peu utile' }, '👎');
   up.addEventListener('click', () => send(true, up, down));
   down.addEventListener('click', () => send(false, down, up));
-  return h('div', { className: 'plume-feedback', dataset: { interaction: interactionId } },
-    h('span', { className: 'plume-feedback__label' }, 'Cette réponse vous a-t-elle aidé ?'), up, down, thanks, commentForm);
+  return h('div', { className: 'plume-feedback', dataset: { interaction: ids.join(' ') } },
+    h('span', { className: 'plume-feedback__label' }, question), up, down, thanks, commentForm);
 }

@@ -7,6 +7,7 @@
  */
 import { ApiError, getJSON, request, startSession } from '../common/api.js';
 import { onSignInStatus } from '../common/signin-status.js';
+import { setupBack } from '../common/back.js';
 import { h } from '../common/render.js';
 
 /** Fluent-like colours with enough contrast between neighbours. */
@@ -21,6 +22,7 @@ export const TASK_LABELS = Object.freeze({
   'attachment-summary': 'Résumé de pièce jointe',
   transcribe: 'Transcription',
   search: 'Recherche',
+  translate: 'Traduction',
   toutes: 'Toutes les tâches',
 });
 const ROLE_LABELS = Object.freeze({
@@ -29,7 +31,59 @@ const ROLE_LABELS = Object.freeze({
   'Plume.Admin': 'Administrateur',
 });
 
+/** Error codes of the records, in French words for the « Erreurs par cause » chart. */
+export const CAUSE_LABELS = Object.freeze({
+  amont_indisponible: 'Hébergeur du modèle indisponible',
+  amont_injoignable: 'Hébergeur du modèle injoignable',
+  amont_sature: 'Hébergeur du modèle saturé',
+  amont_refuse: "Demande refusée par l'hébergeur du modèle",
+  modele_introuvable: "Modèle introuvable chez l'hébergeur",
+  delai_depasse: 'Délai de réponse dépassé',
+  quota_depasse: "Quota d'utilisation atteint",
+  non_configure: 'Aucun modèle configuré',
+  texte_trop_long: 'Texte trop long',
+  trop_volumineux: 'Fichier trop volumineux',
+  document_chiffre: 'Document protégé par un mot de passe',
+  document_illisible: 'Document illisible',
+  document_vide: 'Document vide',
+  format_non_pris_en_charge: 'Format non pris en charge',
+  embeddings_indisponibles: 'Recherche par le sens indisponible',
+  base_indisponible: 'Base de données indisponible',
+  demande_refusee: 'Demande refusée',
+  annule: 'Annulé',
+  erreur_interne: 'Erreur interne de Plume',
+  erreur_inconnue: 'Cause inconnue',
+});
+
+/**
+ * « Hébergeur du modèle indisponible » for `amont_indisponible`; a code not listed is said in
+ * words all the same (« Graph indisponible »), never as an identifier.
+ * @param {string} code
+ * @returns {string}
+ */
+export function causeLabel(code) {
+  if (CAUSE_LABELS[code]) return CAUSE_LABELS[code];
+  const words = String(code || '').replace(/_/g, ' ').trim();
+  return words ? words[0].toUpperCase() + words.slice(1) : CAUSE_LABELS.erreur_inconnue;
+}
+
+/**
+ * `23/11/2026` → `2026-11-23`; null when it is not a real day written jj/mm/aaaa.
+ * @param {string} text
+ * @returns {string|null}
+ */
+export function isoFromFrench(text) {
+  const m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s*$/.exec(String(text || ''));
+  if (!m) return null;
+  const [day, month, year] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return null;
+  return `${m[3]}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
 const charts = new Map();
+/** The one sentence every empty chart or table says. */
+export const EMPTY = 'Aucune donnée sur la période.';
 
 if (window.Chart) {
   // Counts and milliseconds: axes start at zero and show whole numbers.
@@ -44,8 +98,26 @@ const taskLabel = (task) => TASK_LABELS[task] || task;
 /** `2026-11-23` → `23/11/2026` (no Date: a day is a day in every time zone). */
 const frenchDay = (iso) => String(iso).slice(0, 10).split('-').reverse().join('/');
 
+/** Thrown for a date the user typed that is not jj/mm/aaaa. */
+class PeriodError extends Error {
+  constructor(message, field) {
+    super(message);
+    this.field = field;
+  }
+}
+
+/** The period typed in jj/mm/aaaa, as the API's ISO days (empty: the server's default). */
 function period() {
-  return { from: document.getElementById('period-from').value, to: document.getElementById('period-to').value };
+  const out = {};
+  for (const [name, label] of [['from', 'début'], ['to', 'fin']]) {
+    const input = document.getElementById(`period-${name}`);
+    const text = input.value.trim();
+    if (!text) continue;
+    const iso = isoFromFrench(text);
+    if (!iso) throw new PeriodError(`La date de ${label} « ${text} » n'est pas une date au format jj/mm/aaaa.`, input);
+    out[name] = iso;
+  }
+  return out;
 }
 
 /**
@@ -54,7 +126,7 @@ function period() {
  * @param {Array<Array<string|number>>} rows
  */
 function table(columns, rows) {
-  if (!rows.length) return h('p', { className: 'obs-empty' }, 'Aucune donnée sur la période.');
+  if (!rows.length) return h('p', { className: 'obs-empty' }, EMPTY);
   return h('table', { className: 'obs-table' },
     h('thead', null, h('tr', null, columns.map(([name, numeric]) => h('th', { className: numeric ? 'num' : null, scope: 'col' }, name)))),
     h('tbody', null, rows.map((row) => h('tr', null, row.map((cell, i) => h('td', { className: columns[i][1] ? 'num' : null }, cell))))));
@@ -72,7 +144,11 @@ function figure(name, { chart, columns, rows }) {
     charts.get(name).destroy();
     charts.delete(name);
   }
-  const canDraw = Boolean(window.Chart) && rows.length > 0 && chart;
+  if (!rows.length || (chart && !chart.data.labels.length)) {
+    container.appendChild(h('p', { className: 'obs-empty' }, EMPTY));
+    return;
+  }
+  const canDraw = Boolean(window.Chart) && chart;
   if (canDraw) {
     const canvas = h('canvas', { role: 'img', 'aria-label': caption.textContent });
     container.appendChild(h('div', { className: 'obs-chart' }, canvas));
@@ -85,6 +161,37 @@ function figure(name, { chart, columns, rows }) {
 }
 
 const dataset = (label, data, index, extra = {}) => ({ label, data, backgroundColor: COLOURS[index % COLOURS.length], borderColor: COLOURS[index % COLOURS.length], ...extra });
+
+/**
+ * Diagonal stripes over a colour: what tells « écartées » and « pas utile » apart without
+ * relying on colour alone (the legend shows the same pattern).
+ * @param {string} colour
+ * @returns {CanvasPattern|string}
+ */
+function stripes(colour) {
+  const tile = document.createElement('canvas');
+  tile.width = 8;
+  tile.height = 8;
+  const ctx = tile.getContext('2d');
+  if (!ctx) return colour;
+  ctx.fillStyle = colour;
+  ctx.fillRect(0, 0, 8, 8);
+  ctx.strokeStyle = '#ffffff';
+  ctx.lineWidth = 2;
+  ctx.beginPath();
+  ctx.moveTo(0, 8);
+  ctx.lineTo(8, 0);
+  ctx.moveTo(-2, 2);
+  ctx.lineTo(2, -2);
+  ctx.moveTo(6, 10);
+  ctx.lineTo(10, 6);
+  ctx.stroke();
+  return ctx.createPattern(tile, 'repeat') || colour;
+}
+const striped = (label, data, index) => {
+  const colour = COLOURS[index % COLOURS.length];
+  return dataset(label, data, index, { backgroundColor: stripes(colour), borderColor: colour, borderWidth: 1 });
+};
 const stacked = { scales: { x: { stacked: true }, y: { stacked: true } } };
 
 function renderUsage(by, rows) {
@@ -108,7 +215,7 @@ function renderLatency(rows) {
       type: 'bar',
       data: {
         labels: perTask.map((r) => taskLabel(r.task)),
-        datasets: [dataset('Médiane', perTask.map((r) => r.ttft_p50), 0), dataset('95e centile', perTask.map((r) => r.ttft_p95), 1)],
+        datasets: [dataset('Médiane', perTask.map((r) => r.ttft_p50), 0), dataset('95ᵉ centile', perTask.map((r) => r.ttft_p95), 1)],
       },
     },
     columns: [['Tâche', false], ['Réponses', true], ['1er mot p50 (ms)', true], ['1er mot p95 (ms)', true], ['Durée p50 (ms)', true], ['Durée p95 (ms)', true]],
@@ -132,11 +239,11 @@ function renderErrors(data) {
   figure('errors-cause', {
     chart: {
       type: 'bar',
-      data: { labels: data.by_cause.map((r) => r.cause), datasets: [dataset('Erreurs', data.by_cause.map((r) => r.errors), 1)] },
+      data: { labels: data.by_cause.map((r) => causeLabel(r.cause)), datasets: [dataset('Erreurs', data.by_cause.map((r) => r.errors), 1)] },
       options: { indexAxis: 'y' },
     },
     columns: [['Cause', false], ['Erreurs', true], ['Part des interactions', true]],
-    rows: data.by_cause.map((r) => [r.cause, number(r.errors), percent(r.rate)]),
+    rows: data.by_cause.map((r) => [causeLabel(r.cause), number(r.errors), percent(r.rate)]),
   });
 }
 
@@ -147,7 +254,9 @@ function renderTextOutcomes(rows) {
       type: 'bar',
       data: {
         labels: rows.map((r) => taskLabel(r.task)),
-        datasets: kinds.map(([key, label], i) => dataset(label, rows.map((r) => r[`${key}_share`] * 100), [2, 0, 1, 7][i])),
+        // « Écartées » and « Sans suite » are striped: colour is never the only difference.
+        datasets: kinds.map(([key, label], i) => (key === 'discarded' || key === 'no_action' ? striped : dataset)(
+          label, rows.map((r) => r[`${key}_share`] * 100), [2, 0, 1, 7][i])),
       },
       options: { indexAxis: 'y', ...stacked, scales: { x: { stacked: true, max: 100 }, y: { stacked: true } } },
     },
@@ -162,7 +271,7 @@ function renderFeedback(data) {
       type: 'bar',
       data: {
         labels: data.by_task.map((r) => taskLabel(r.task)),
-        datasets: [dataset('👍 Utile', data.by_task.map((r) => r.useful), 2), dataset('👎 Pas utile', data.by_task.map((r) => r.not_useful), 1)],
+        datasets: [dataset('👍 Utile', data.by_task.map((r) => r.useful), 2), striped('👎 Pas utile', data.by_task.map((r) => r.not_useful), 1)],
       },
       options: stacked,
     },
@@ -199,10 +308,12 @@ function renderSummary(data) {
 function showProblem(err) {
   const problem = document.getElementById('problem');
   const forbidden = err instanceof ApiError && err.status === 403;
-  const text = forbidden
+  const text = err instanceof PeriodError ? err.message : forbidden
     ? 'L\'Observatoire de l\'IA est réservé aux administrateurs de Plume.'
     : (err && err.userMessage) || 'Les chiffres n\'ont pas pu être chargés. Réessayez.';
-  problem.replaceChildren(h('div', { className: 'plume-message plume-message--error' }, h('strong', { className: 'plume-message__title' }, text)));
+  problem.replaceChildren(h('div', { className: 'plume-message plume-message--error' }, h('strong', { className: 'plume-message__title' }, text),
+    forbidden ? h('p', { dataset: { ask: 'true' } }, 'Pour y accéder, demandez à l\'administrateur de Plume de votre juridiction (ou à votre service informatique) de vous attribuer le rôle d\'administrateur de Plume.') : null));
+  if (err instanceof PeriodError) err.field.focus();
   if (forbidden) {
     document.getElementById('figures').hidden = true;
     document.getElementById('period').hidden = true;
@@ -213,8 +324,8 @@ async function load() {
   const status = document.getElementById('status');
   status.textContent = 'Chargement…';
   document.getElementById('problem').replaceChildren();
-  const query = period();
   try {
+    const query = period();
     const get = (path, extra = {}) => getJSON(`/observatory/${path}`, { query: { ...query, ...extra } });
     const [summary, task, role, jurisdiction, week, latency, errors, outcomes, feedback] = await Promise.all([
       get('summary'), get('usage', { by: 'task' }), get('usage', { by: 'role' }), get('usage', { by: 'jurisdiction' }),
@@ -228,8 +339,8 @@ async function load() {
     renderTextOutcomes(outcomes.rows);
     renderFeedback(feedback);
     const p = summary.period;
-    document.getElementById('period-from').value = p.from;
-    document.getElementById('period-to').value = p.to;
+    document.getElementById('period-from').value = frenchDay(p.from);
+    document.getElementById('period-to').value = frenchDay(p.to);
     status.textContent = `Période du ${frenchDay(p.from)} au ${frenchDay(p.to)}.`
       + (window.Chart ? '' : ' Graphiques indisponibles (bibliothèque non installée : lancez « make vendor ») ; les tableaux restent complets.');
   } catch (err) {
@@ -254,6 +365,7 @@ async function exportCsv() {
 }
 
 async function main() {
+  setupBack();
   // The first load asks for the server's default period (Paris time) and shows it.
   document.getElementById('period').addEventListener('submit', (event) => { event.preventDefault(); load(); });
   document.getElementById('export').addEventListener('click', exportCsv);

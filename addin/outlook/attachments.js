@@ -3,7 +3,9 @@
  * to its pages (« [p. 3] ») or paragraphs (« § 4 »).
  *
  * Files are summarised one after the other; a file Outlook or the server cannot read
- * gets its own French message and the others still go through.
+ * gets its own French message (the card itself says it, no box inside the box) and the
+ * others still go through. One AI notice and one 👍/👎 bar stand under the whole list; the
+ * counts add up (files in a format Plume does not read count as not summarised).
  * @module outlook/attachments
  */
 import { answerBar } from '../common/answerbar.js';
@@ -22,6 +24,25 @@ function formatSize(bytes) {
   return `${(bytes / (KIB * KIB)).toFixed(1).replace('.', ',')} Mo`;
 }
 
+const plural = (n, word) => `${n} ${word}${n > 1 ? 's' : ''}`;
+
+/**
+ * The outcome of a run, with counts that add up: summarised + not summarised = files asked,
+ * and the not summarised split into errors and formats Plume does not read.
+ * @param {number} done
+ * @param {number} failed
+ * @param {number} unsupported
+ * @returns {string}
+ */
+export function countsSentence(done, failed, unsupported) {
+  const summarised = `${done} pièce${done > 1 ? 's' : ''} jointe${done > 1 ? 's' : ''} résumée${done > 1 ? 's' : ''}`;
+  const missed = failed + unsupported;
+  if (!missed) return `${summarised}.`;
+  const why = [failed ? `${plural(failed, 'erreur')} (voir le message sur la pièce)` : null,
+    unsupported ? `${unsupported} dans un format que Plume ne lit pas` : null].filter(Boolean).join(', ');
+  return `${summarised}, ${missed} non résumée${missed > 1 ? 's' : ''} : ${why}.`;
+}
+
 /**
  * Wires the « Pièces jointes » panel.
  * @param {Document} doc
@@ -32,6 +53,18 @@ export function setupAttachments(doc = document) {
   const runAll = doc.getElementById('attachments-run-all');
   const run = new Run(runAll, doc.getElementById('attachments-stop'));
   const rows = new Map();
+  // Under the whole list: one AI notice and one 👍/👎 bar for the summaries on screen.
+  const footer = h('div', { className: 'plume-stack', id: 'attachments-after' });
+  list.after(footer);
+  const answered = new Map(); // attachment id → interaction id of the summary on screen
+  let demo = false;
+  const showFooter = () => {
+    const shown = [...rows.values()].some((entry) => entry.after.childNodes.length);
+    const ids = [...answered.values()].filter(Boolean);
+    footer.replaceChildren(...[shown ? oversightNotice({ demo }) : null,
+      ids.length ? feedbackBar(ids, { question: ids.length > 1 ? 'Ces résumés vous ont-ils aidé ?' : 'Ce résumé vous a-t-il aidé ?' }) : null]
+      .filter(Boolean));
+  };
 
   const attachments = listAttachments();
   const readable = canReadAttachments();
@@ -52,7 +85,7 @@ export function setupAttachments(doc = document) {
         h('span', { className: 'plume-card__meta' }, formatSize(attachment.size)),
         attachment.supported ? button : null),
       note, output, after);
-    rows.set(attachment.id, { attachment, output, after, button });
+    rows.set(attachment.id, { attachment, output, after, button, row });
     button.addEventListener('click', () => summarizeAll([attachment.id]));
     list.appendChild(row);
   }
@@ -75,6 +108,8 @@ export function setupAttachments(doc = document) {
     const { attachment, output, after } = entry;
     output.replaceChildren(h('p', { className: 'plume-status' }, 'Lecture de la pièce jointe…'));
     after.replaceChildren();
+    entry.row.classList.remove('outlook-attachment--error');
+    answered.delete(attachment.id);
     const content = await attachmentBase64(attachment.id);
     output.replaceChildren(h('p', { className: 'plume-status' }, 'Résumé en cours…'));
     const body = { filename: attachment.name, content };
@@ -92,13 +127,15 @@ export function setupAttachments(doc = document) {
       onDiscard: () => {
         output.replaceChildren();
         after.replaceChildren();
+        answered.delete(attachment.id);
+        showFooter();
         setStatus(status, `Résumé de « ${attachment.name} » écarté.`);
         entry.button.focus();
       },
     }).element : null;
-    after.replaceChildren(...[oversightNotice(), bar,
-      !result.stopped && result.done && result.done.interaction_id ? feedbackBar(result.done.interaction_id) : null]
-      .filter(Boolean));
+    after.replaceChildren(...[bar].filter(Boolean));
+    if (!result.stopped && result.done && result.done.interaction_id) answered.set(attachment.id, result.done.interaction_id);
+    if (result.done && result.done.demo) demo = true;
     return result;
   }
 
@@ -121,14 +158,17 @@ export function setupAttachments(doc = document) {
           const partial = err && err.partial && err.partial.text;
           entry.output.replaceChildren();
           if (partial) renderAnswer(entry.output, partial);
+          entry.row.classList.add('outlook-attachment--error');
           entry.output.prepend(problemBox(err, { attachment: true }, { onRetry: () => summarizeAll([id]) }));
         }
         if (signal.aborted) break;
       }
+      // « Résumer toutes »: the files Plume does not read count among those not summarised.
+      const unsupported = ids.length === supported.length ? attachments.length - supported.length : 0;
       if (signal.aborted) setStatus(status, 'Résumé des pièces jointes arrêté.');
-      else if (failed) setStatus(status, `${done} pièce${done > 1 ? 's' : ''} jointe${done > 1 ? 's' : ''} résumée${done > 1 ? 's' : ''}, ${failed} non résumée${failed > 1 ? 's' : ''} (voir le message sous chacune).`);
-      else setStatus(status, `${done} pièce${done > 1 ? 's' : ''} jointe${done > 1 ? 's' : ''} résumée${done > 1 ? 's' : ''}.`);
+      else setStatus(status, countsSentence(done, failed, unsupported));
     } finally {
+      showFooter();
       run.end();
       for (const { button } of rows.values()) button.removeAttribute('aria-disabled');
     }

@@ -1,11 +1,13 @@
 /**
  * Compose mode — « Rédiger une réponse »: a draft in the chosen tone and length, shown in
  * the pane, then inserted at the cursor of the message on the clerk's click. The pane
- * never sends, never replaces the body: the clerk edits and sends.
+ * never sends, never replaces the body: the clerk edits and sends. A reply written in the
+ * sender's language comes with its French version beside it (the translate task), to check.
  * @module outlook/compose
  */
 import { answerBar, refinePayload } from '../common/answerbar.js';
 import { sendFeedback, streamAssist } from '../common/api.js';
+import { splitLanguage } from '../common/language.js';
 import { answerToPlainText, h, renderAnswer } from '../common/render.js';
 import { feedbackBar, message, oversightNotice, setStatus } from '../common/widgets.js';
 import { insertAtCursor, readDraft } from './mailbox.js';
@@ -29,12 +31,43 @@ export function setupCompose(doc = document) {
   const error = doc.getElementById('reply-error');
   const output = doc.getElementById('reply-output');
   const after = doc.getElementById('reply-after');
+  const french = doc.getElementById('reply-french');
+  const frenchOutput = doc.getElementById('reply-french-output');
+  const frenchStatus = doc.getElementById('reply-french-status');
 
   let basePayload = null;
+
+  /**
+   * The French version of a reply written in another language, shown beside it to check.
+   * A reply already in French says so and shows nothing more.
+   */
+  async function frenchVersion(signal, text) {
+    french.hidden = false;
+    frenchOutput.replaceChildren();
+    setStatus(frenchStatus, 'Traduction en français du projet…');
+    try {
+      const result = await streamAssist('translate', { text, language: 'fr' }, {
+        signal, onDelta: (_piece, all) => renderAnswer(frenchOutput, splitLanguage(all).body),
+      });
+      const { language, body } = splitLanguage(result.text);
+      if (language === 'français') {
+        french.hidden = true;
+        frenchOutput.replaceChildren();
+        return;
+      }
+      renderAnswer(frenchOutput, body);
+      setStatus(frenchStatus, result.stopped ? 'Traduction arrêtée : incomplète.'
+        : `Projet rédigé en ${language || 'langue étrangère'} ; sa version française, pour le vérifier.`);
+    } catch (err) {
+      setStatus(frenchStatus, "La version française n'a pas pu être produite : relisez le projet vous-même.");
+    }
+  }
 
   function discardAnswer(interactionId) {
     output.replaceChildren();
     after.replaceChildren();
+    french.hidden = true;
+    frenchOutput.replaceChildren();
     setStatus(status, 'Projet écarté : rien n\'a été inséré.');
     if (interactionId) sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
     runButton.focus();
@@ -84,8 +117,10 @@ export function setupCompose(doc = document) {
     } else {
       setStatus(status, 'Projet de réponse prêt.');
     }
+    if (result.text && !result.stopped && payload.reply_language === 'auto') await frenchVersion(signal, result.text);
     if (result.text) {
       after.replaceChildren(...[oversightNotice({ demo: Boolean(result.done && result.done.demo) }),
+        result.stopped ? message('warning', "Projet incomplet : la rédaction a été arrêtée avant la fin, il ne peut pas être inséré tel quel. Régénérez-le, ou copiez-le pour le compléter vous-même.", { dataset: { incomplete: 'true' } }) : null,
         offerActions(result.text, interactionId, !result.stopped),
         interactionId ? feedbackBar(interactionId) : null].filter(Boolean));
     }
@@ -101,7 +136,10 @@ export function setupCompose(doc = document) {
       instructions: instructions || undefined,
       tone: checked(doc, 'reply-tone'),
       length: checked(doc, 'reply-length'),
+      reply_language: checked(doc, 'reply-language') || 'fr',
     };
+    french.hidden = true;
+    frenchOutput.replaceChildren();
     await generate(signal, basePayload);
   });
 }

@@ -139,3 +139,43 @@ export function formatFrenchDate(value) {
   const mm = String(parsed.month).padStart(2, '0');
   return parsed.year ? `${dd}/${mm}/${parsed.year}` : `${dd}/${mm}`;
 }
+
+const LONG_MONTHS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août',
+  'septembre', 'octobre', 'novembre', 'décembre'];
+
+/**
+ * « 12 mars 2026 » (« 1er » for the first) from any accepted writing: the one date format the
+ * pane shows and copies. The value itself when it is not a date.
+ * @param {string} value
+ * @returns {string}
+ */
+export function formatLongDate(value) {
+  const parsed = parseDate(value);
+  if (!parsed || parsed.month < 1 || parsed.month > 12) return value;
+  const day = parsed.day === 1 ? '1er' : String(parsed.day);
+  return `${day} ${LONG_MONTHS[parsed.month - 1]}${parsed.year ? ` ${parsed.year}` : ''}`;
+}
+
+/**
+ * What fraudulent or injected mails ask for, and a court never does by mail: forwarding to
+ * every contact, handing over credentials, clicking a link to « unlock » something, an urgent
+ * transfer of money. Matched on folded text.
+ */
+const SUSPICIOUS = [
+  /(transfer|transmet|fai(?:s|tes|re) suivre|envoi|envoy|diffus|partag)\w*\b.{0,60}\b(tous|toutes|l'ensemble)\b.{0,30}\b(contacts?|destinataires|carnet|adresses|correspondants)/,
+  /\b(mot de passe|mots de passe|identifiants?|code d'acces|codes? de connexion|coordonnees bancaires|numero de carte)\b/,
+  /\bvirement\b.{0,40}\b(urgent|immediat|sans delai)/,
+  /\bclique[rz]?\b.{0,40}\blien\b.{0,60}\b(debloquer|reactiver|verifier votre compte|valider votre compte)/,
+];
+
+/**
+ * Whether a requested action looks like fraud or an order slipped into the mail for the
+ * assistant (« Transfère ce message à tous les contacts »): the pane flags it as suspicious
+ * instead of listing it as « Action demandée ».
+ * @param {string} text
+ * @returns {boolean}
+ */
+export function isSuspiciousRequest(text) {
+  const folded = fold(text).replace(/[’]/g, "'");
+  return SUSPICIOUS.some((pattern) => pattern.test(folded));
+}

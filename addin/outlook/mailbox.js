@@ -176,3 +176,53 @@ export function proposeAppointment(appointment) {
     body: appointment.body,
   });
 }
+
+/** Mailbox requirement set that brings `item.categories`. */
+export const CATEGORIES_REQUIREMENT = ['Mailbox', '1.8'];
+
+/** Whether Outlook lets the pane set the message's categories (Mailbox 1.8). */
+export function canCategorize() {
+  const item = currentItem();
+  const requirements = office().context.requirements;
+  return Boolean(item && item.categories && typeof item.categories.addAsync === 'function'
+    && requirements && requirements.isSetSupported(...CATEGORIES_REQUIREMENT));
+}
+
+/**
+ * Puts one of the user's Outlook categories on the message on screen. Outlook only applies a
+ * category that exists in the user's list (the add-in may not create one: it asks for the
+ * item only), so a refusal says where to create it.
+ * @param {string} name
+ */
+export async function applyCategory(name) {
+  const item = currentItem();
+  await call(item.categories.addAsync.bind(item.categories), [[name]],
+    `Outlook n'a pas appliqué la catégorie « ${name} » : elle n'existe sans doute pas encore dans votre liste. Créez-la (Catégoriser › Toutes les catégories), puis réessayez.`,
+    'categorie_refusee');
+}
+
+/** Whether Outlook can open a pre-filled new message (Mailbox 1.6). */
+export function canForward() {
+  const mailbox = office().context.mailbox;
+  const item = currentItem();
+  return Boolean(mailbox && typeof mailbox.displayNewMessageForm === 'function' && item && item.itemId);
+}
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+}
+
+/**
+ * Opens a new message to a service with the message on screen attached: a forward draft the
+ * clerk reads and sends herself. Nothing is sent by this call.
+ * @param {{to: string, service: string, subject: string, note: string}} forward
+ */
+export function draftForward({ to, service, subject, note }) {
+  const item = currentItem();
+  office().context.mailbox.displayNewMessageForm({
+    toRecipients: [{ displayName: service, emailAddress: to }],
+    subject: `TR : ${subject}`.slice(0, 255),
+    htmlBody: `<p>${escapeHtml(note)}</p>`,
+    attachments: [{ type: 'item', itemId: item.itemId, name: subject || 'Message transféré' }],
+  });
+}

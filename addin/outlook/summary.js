@@ -2,8 +2,12 @@
  * Read mode — « Résumer »: the summary of the message and of the thread it quotes, then
  * the structured fields (parties, case numbers, hearings and deadlines, requested action).
  *
- * The server marks each field found in the mail or not (see fields.js). Buttons copy a value or open
- * Outlook's appointment form pre-filled; nothing is created without the clerk.
+ * The server marks each field found in the mail or not (see fields.js); the count of values
+ * « à vérifier » comes first. One line per field, with an icon-only copy button, « Tout
+ * copier », one date format (« 12 mars 2026 ») and « Ajouter un rappel d'échéance » (Outlook's
+ * appointment form, pre-filled: nothing is created without the clerk). A requested action
+ * that looks like fraud (« transférer à tous les contacts ») is flagged as suspicious, not
+ * listed as « Action demandée ».
  * @module outlook/summary
  */
 import { answerBar, refinePayload } from '../common/answerbar.js';
@@ -11,8 +15,9 @@ import { streamAssist } from '../common/api.js';
 import { formatWhen, historyList, messageKey, recall, remember } from '../common/history.js';
 import { copyText } from '../common/clipboard.js';
 import { answerToPlainText, h, renderAnswer } from '../common/render.js';
-import { feedbackBar, oversightNotice, setStatus } from '../common/widgets.js';
-import { readFields, formatFrenchDate, toLocalDate } from './fields.js';
+import { frenchTypography } from '../common/typography.js';
+import { feedbackBar, message, oversightNotice, setStatus } from '../common/widgets.js';
+import { formatLongDate, isSuspiciousRequest, readFields, toLocalDate } from './fields.js';
 import { canPropose, proposeAppointment, readMessage } from './mailbox.js';
 import { Run } from './problems.js';
 
@@ -33,26 +38,34 @@ export function mailText(mail) {
 
 function badge(found) {
   return found
-    ? h('span', { className: 'outlook-badge outlook-badge--found', title: 'Figure tel quel dans le message' }, 'dans le message')
+    ? h('span', { className: 'outlook-badge outlook-badge--found', title: 'Figure tel quel dans le message' },
+      h('span', { 'aria-hidden': 'true' }, '✓'), h('span', { className: 'plume-visually-hidden' }, 'dans le message'))
     : h('span', { className: 'outlook-badge outlook-badge--check', title: "N'apparaît pas tel quel dans le message : vérifiez-le" }, 'à vérifier');
 }
 
 function copyButton(label, text, status) {
   return h('button', {
-    type: 'button', className: 'plume-button plume-button--small', dataset: { copy: text },
-    'aria-label': `Copier ${label}`,
+    type: 'button', className: 'plume-button plume-button--small plume-button--icon', dataset: { copy: text },
+    'aria-label': `Copier ${label}`, title: `Copier ${label}`,
     on: {
       click: async () => {
         const ok = await copyText(text);
         setStatus(status, ok ? `« ${text} » copié dans le presse-papiers.` : `Copie impossible : sélectionnez « ${text} » à la main.`);
       },
     },
-  }, 'Copier');
+  }, h('span', { 'aria-hidden': 'true' }, '📋'));
+}
+
+/** French typography on the text nodes of an element (the renderer's rules, once). */
+function typeset(element) {
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) node.nodeValue = frenchTypography(node.nodeValue);
+  return element;
 }
 
 function fieldRow(found, content, buttons) {
   return h('li', { className: `outlook-field${found ? '' : ' outlook-field--check'}`, dataset: { found: String(found) } },
-    h('span', { className: 'outlook-field__value' }, content), badge(found), h('span', { className: 'outlook-field__buttons' }, buttons));
+    typeset(h('span', { className: 'outlook-field__value' }, content)), badge(found), h('span', { className: 'outlook-field__buttons' }, buttons));
 }
 
 function section(title, rows) {
@@ -77,52 +90,76 @@ export function renderFields(container, raw, mail, status) {
   const numbers = fields.numbers.map((n) => fieldRow(n.found,
     [h('span', { className: 'outlook-field__label' }, `${n.label} : `), n.value],
     [copyButton(n.label, n.value, status)]));
+  const lines = [
+    ...fields.parties.map((p) => `${p.name}${p.role ? ` (${p.role})` : ''}`),
+    ...fields.numbers.map((n) => `${n.label} : ${n.value}`),
+  ];
   const dates = fields.dates.map((d) => {
     const label = d.label || (d.kind === 'delai' ? 'Délai' : 'Date');
-    const shown = d.written || formatFrenchDate(d.date);
+    const day = formatLongDate(d.date);
     const start = toLocalDate(d.date);
-    const buttons = [copyButton(label, `${formatFrenchDate(d.date)} – ${label}`, status)];
+    const line = `${label}${d.kind === 'delai' ? ' (date limite)' : ''} : ${day}`;
+    lines.push(line);
+    const buttons = [copyButton(label, `${day} – ${label}`, status)];
     if (start && canPropose()) {
-      const day = formatFrenchDate(d.date);
       buttons.push(h('button', {
-        type: 'button', className: 'plume-button plume-button--small', dataset: { propose: day },
-        'aria-label': `Proposer un rendez-vous le ${day}`,
+        type: 'button', className: 'plume-button plume-button--small plume-button--icon', dataset: { remind: day },
+        'aria-label': `Ajouter un rappel d'échéance le ${day}`, title: "Ajouter un rappel d'échéance",
         on: {
           click: () => {
             const end = new Date(start.getTime() + APPOINTMENT_MINUTES * 60000);
             proposeAppointment({
               subject: `${label} – ${mail.subject}`.slice(0, 255), start, end,
-              body: `Proposé par Plume à partir du message « ${mail.subject} ». Date à vérifier dans le message.`,
+              body: `Rappel d'échéance proposé par Plume à partir du message « ${mail.subject} ». Date à vérifier dans le message.`,
             });
-            setStatus(status, "Le formulaire de rendez-vous est ouvert : vérifiez la date, puis enregistrez-le vous-même si elle est juste.");
+            setStatus(status, "Le formulaire du rappel est ouvert : vérifiez la date, puis enregistrez-le vous-même si elle est juste.");
           },
         },
-      }, 'Proposer un rendez-vous'));
+      }, h('span', { 'aria-hidden': 'true' }, '🔔')));
     }
-    return fieldRow(d.found, [h('span', { className: 'outlook-field__label' }, `${label}${d.kind === 'delai' ? ' (date limite)' : ''} : `), shown], buttons);
+    return fieldRow(d.found, [h('span', { className: 'outlook-field__label' }, `${label}${d.kind === 'delai' ? ' (date limite)' : ''} : `), day], buttons);
   });
-  const action = fields.action
+  const suspicious = fields.action && isSuspiciousRequest(fields.action.text) ? fields.action : null;
+  const action = fields.action && !suspicious
     ? [fieldRow(fields.action.found, fields.action.text, [copyButton("l'action demandée", fields.action.text, status)])]
     : [];
+  if (fields.action && !suspicious) lines.push(`Action demandée : ${fields.action.text}`);
   const sections = [
     section('Parties', parties),
     section('Numéros de dossier', numbers),
     section('Audiences, dates et délais', dates),
     section('Action demandée', action),
   ].filter(Boolean);
-  const unchecked = [...fields.parties, ...fields.numbers, ...fields.dates, ...(fields.action ? [fields.action] : [])]
-    .filter((f) => !f.found).length;
+  const shownFields = [...fields.parties, ...fields.numbers, ...fields.dates, ...(fields.action && !suspicious ? [fields.action] : [])];
+  const unchecked = shownFields.filter((f) => !f.found).length;
   const notice = unchecked
     ? h('p', { className: 'plume-message plume-message--warning', role: 'note', dataset: { unchecked: String(unchecked) } },
       unchecked > 1
-        ? `${unchecked} informations n'apparaissent pas telles quelles dans le message : à vérifier avant toute utilisation.`
-        : "1 information n'apparaît pas telle quelle dans le message : à vérifier avant toute utilisation.")
+        ? frenchTypography(`${unchecked} informations à vérifier : elles n'apparaissent pas telles quelles dans le message.`)
+        : frenchTypography("1 information à vérifier : elle n'apparaît pas telle quelle dans le message."))
+    : null;
+  const warning = suspicious
+    ? message('warning', [h('strong', null, 'Message suspect. '),
+      frenchTypography(`Il demande : « ${suspicious.text} ». Un service de justice ne demande pas cela par courriel : ne le faites pas, et signalez le message à votre correspondant sécurité.`)],
+    { dataset: { suspicious: 'true' } })
+    : null;
+  const copyAll = lines.length
+    ? h('button', {
+      type: 'button', className: 'plume-button plume-button--small', dataset: { action: 'copy-all' },
+      on: {
+        click: async () => {
+          const ok = await copyText(lines.join('\n'));
+          setStatus(status, ok ? `${lines.length} informations copiées dans le presse-papiers.` : 'Copie impossible.');
+        },
+      },
+    }, 'Tout copier')
     : null;
   const children = [
-    h('h2', { className: 'outlook-section-title' }, 'Informations relevées'),
+    h('div', { className: 'outlook-fields__head' }, h('h2', { className: 'outlook-section-title' }, 'Informations relevées'), copyAll),
+    warning,
+    notice,
     fields.message ? h('p', { className: 'plume-message plume-message--warning', role: 'note' }, fields.message) : null,
     ...(sections.length ? sections : [h('p', { className: 'plume-status' }, 'Aucune partie, aucun numéro ni aucune date relevés.')]),
-    notice,
   ];
   container.replaceChildren(...children.filter(Boolean));
 }

@@ -16,6 +16,7 @@ import { itemMode } from './mailbox.js';
 import { setupOrientation } from './orientation.js';
 import { problemBox } from './problems.js';
 import { setupSummary } from './summary.js';
+import { setupMailTranslation } from './translation.js';
 
 /** What each read-mode panel needs (Orientation is a greffe page, also open to administrators). */
 export const READ_PANELS = {
@@ -78,6 +79,7 @@ async function main() {
     document.getElementById('read-mode').hidden = false;
     setupTabs(document.querySelector('#read-mode [role="tablist"]')).restrict(refused);
     setupSummary();
+    setupMailTranslation();
     setupAttachments();
     setupOrientation();
     setupDossier();

@@ -128,32 +128,73 @@ export async function withTracking(insert) {
 }
 
 /**
+ * The text with its « [n] » replaced by « (citation) », for a Word without footnotes (the
+ * same fallback as Rechercher's « Citer »). A number with no citation stays as it is.
+ * @param {string} text
+ * @param {Map<number, string>} citations
+ * @returns {string}
+ */
+export function inlineCitations(text, citations) {
+  return String(text).replace(/[ \u00a0]?\[(\d+)\]/g, (whole, n) => (citations.has(Number(n)) ? ` (${citations.get(Number(n))})` : whole));
+}
+
+/**
  * Inserts AI-generated text: tracked, in a tagged content control, with a sources comment.
+ * The « [n] » of a grounded draft become real citations: footnotes where WordApi 1.5 allows
+ * (each marker found in the inserted text, a footnote put after it, the marker removed, all
+ * tracked), otherwise the citation in parentheses in the text.
  * @param {string} text Plain text (paragraphs separated by newlines).
  * @param {object} options
  * @param {'after'|'replace'} options.location After the selection (new paragraph) or replacing it.
  * @param {string} options.comment Comment listing the sources (added when WordApi 1.4 allows).
- * @returns {Promise<{tracked: boolean, commented: boolean, control: {id: number, text: string}}>}
- *   `control`: the content control holding the text, and its text as Word holds it.
+ * @param {Map<number, string>|null} [options.citations] Source number → its citation.
+ * @returns {Promise<{tracked: boolean, commented: boolean, footnotes: number, control: {id: number, text: string}}>}
+ *   `control`: the content control holding the text, and its text as Word holds it;
+ *   `footnotes`: how many citations went into footnotes.
  */
-export async function insertGenerated(text, { location, comment }) {
+export async function insertGenerated(text, { location, comment, citations = null }) {
   requireWord();
-  const { comments } = capabilities();
-  const result = await withTracking((context, selection) => {
+  const { comments, footnotes } = capabilities();
+  const cited = citations && citations.size ? citations : null;
+  const body = cited && !footnotes ? inlineCitations(text, cited) : text;
+  let notes = 0;
+  const result = await withTracking(async (context, selection) => {
     const target = location === 'replace'
-      ? selection.insertText(text, Word.InsertLocation.replace)
-      : selection.insertParagraph(text, Word.InsertLocation.after);
+      ? selection.insertText(body, Word.InsertLocation.replace)
+      : selection.insertParagraph(body, Word.InsertLocation.after);
     const control = target.insertContentControl();
     control.tag = AI_TAG;
     control.title = AI_TITLE;
     control.appearance = Word.ContentControlAppearance.boundingBox;
+    if (cited && footnotes) {
+      // « mot [1]. » becomes « mot¹. »: the marker goes with the space before it, when there is one.
+      for (const before of [' ', '']) {
+        const range = control.getRange();
+        const searches = [...cited.keys()].map((n) => {
+          const found = range.search(`${before}[${n}]`, { matchCase: true, matchWildcards: false });
+          found.load('items');
+          return [n, found];
+        });
+        await context.sync();
+        for (const [n, found] of searches) {
+          for (const marker of found.items) {
+            marker.insertFootnote(cited.get(n));
+            marker.insertText('', Word.InsertLocation.replace);
+            notes += 1;
+          }
+        }
+      }
+    }
     if (comments && comment) control.getRange().insertComment(comment);
     control.load('id,text');
     return control;
   });
   const control = result.inserted;
   // The text as Word holds it (its own paragraph marks), the baseline later edits compare to.
-  return { tracked: result.tracked, commented: comments && Boolean(comment), control: { id: control.id, text: control.text } };
+  return {
+    tracked: result.tracked, commented: comments && Boolean(comment), footnotes: notes,
+    control: { id: control.id, text: control.text },
+  };
 }
 
 /**

@@ -21,15 +21,17 @@ import { checkEdits, watchEdits } from './edits.js';
  * @param {string} options.what e.g. « Synthèse de la sélection ».
  * @param {string|null} [options.model]
  * @param {string[]} [options.sources] One line per source.
+ * @param {string[]} [options.warnings] The citation check's warnings, one line each.
  * @returns {string}
  */
-export function sourcesComment({ what, model = null, sources = [] }) {
+export function sourcesComment({ what, model = null, sources = [], warnings = [] }) {
   const lines = [`${AI_TITLE}.`, `${what}, proposée par Plume${model ? ` (modèle ${model})` : ''}.`];
   if (sources.length) {
     lines.push('Sources :', ...sources);
   } else {
     lines.push('Sources : aucune source de jurisprudence ; seul le texte du document a été utilisé.');
   }
+  if (warnings.length) lines.push('Citations signalées par la vérification :', ...warnings.map((w) => `– ${w}`));
   return lines.join('\n');
 }
 
@@ -45,6 +47,11 @@ export function insertionMessage(result) {
     : `Il est dans un cadre « ${AI_TITLE} », mais cette version de Word ne permet pas d'activer le suivi des modifications : activez-le vous-même (Révision › Suivi des modifications) si vous voulez tracer ce changement.`));
   if (!result.commented) {
     lines.push(h('p', null, "Cette version de Word ne permet pas d'ajouter le commentaire listant les sources : notez-les si vous en avez besoin."));
+  }
+  if (result.footnotes) {
+    lines.push(h('p', null, result.footnotes > 1
+      ? `Les ${result.footnotes} renvois « [n] » sont devenus des notes de bas de page citant leur décision.`
+      : 'Le renvoi « [n] » est devenu une note de bas de page citant sa décision.'));
   }
   return message(result.tracked && result.commented ? 'success' : 'warning', lines, { dataset: { outcome: 'inserted' } });
 }
@@ -72,11 +79,38 @@ export class GenerationPanel {
     this.output = byId('output');
     this.after = byId('after');
     this.controller = null;
+    /** Optional check before « Insérer » (see {@link insertChoices} `gate`). */
+    this.gate = null;
+    /** Optional source number → citation, read at « Insérer » (Rédiger's « [n] » become citations). */
+    this.citations = null;
+    /**
+     * The part of the model's text that is the answer (Traduire takes its « Langue d'origine »
+     * line out): what is shown, copied and inserted. The history keeps the whole text.
+     * @type {(text: string) => string}
+     */
+    this.visible = (text) => text;
     this.stopButton.addEventListener('click', () => this.stop());
     // The answers already given for this document, kept on this device (common/history.js).
     this.historyKey = documentKey();
     this.history = historyList({ key: this.historyKey, task, onRestore: (entry) => this.restore(entry) });
     this.runButton.parentElement.after(this.history.element);
+    // A long document is read part by part: the server says how many are done.
+    this.progress = h('progress', { className: 'plume-progress', hidden: true, 'aria-label': 'Avancement de la lecture', max: '1', value: '0' });
+    this.status.after(this.progress);
+  }
+
+  /**
+   * Shows the parts done out of the total (map/reduce of a long document).
+   * @param {{done?: number, total?: number}} progress
+   */
+  showProgress(progress) {
+    const total = Number(progress && progress.total);
+    if (!total) return;
+    const done = Math.min(total, Math.max(0, Number(progress.done) || 0));
+    this.progress.setAttribute('max', String(total));
+    this.progress.setAttribute('value', String(done));
+    this.progress.setAttribute('aria-valuetext', `${done} partie${done > 1 ? 's' : ''} lue${done > 1 ? 's' : ''} sur ${total}`);
+    this.progress.hidden = false;
   }
 
   /**
@@ -88,18 +122,20 @@ export class GenerationPanel {
     if (this.running) return;
     this.reset();
     this.output.hidden = false;
-    renderAnswer(this.output, entry.text);
+    renderAnswer(this.output, this.visible(entry.text));
     this.lastText = entry.text;
     setStatus(this.status, `Réponse du ${formatWhen(entry.at)}, reprise de l'historique : rien n'a été régénéré.`);
     const extra = entry.extra || {};
     this.after.replaceChildren(...insertChoices({
       label: this.insertLabel,
-      text: () => answerToPlainText(entry.text),
+      text: () => answerToPlainText(this.visible(entry.text)),
       location: this.location,
       comment: () => extra.comment || sourcesComment({ what: 'Réponse reprise de l\'historique' }),
       interactionId: entry.interactionId || null,
       demo: Boolean(entry.demo),
       status: this.status,
+      gate: this.gate,
+      citations: this.citations,
       onRegenerate: () => this.runButton.click(),
       onDiscarded: () => {
         this.reset();
@@ -127,6 +163,7 @@ export class GenerationPanel {
     this.after.replaceChildren();
     this.output.replaceChildren();
     this.output.hidden = true;
+    this.progress.hidden = true;
     setStatus(this.status, '');
   }
 
@@ -150,7 +187,7 @@ export class GenerationPanel {
    */
   refine(refinement) {
     if (this.basePayload && this.lastText) {
-      this.start(refinePayload(this.basePayload, this.lastText, refinement), this.hooks, { refining: true });
+      this.start(refinePayload(this.basePayload, this.visible(this.lastText), refinement), this.hooks, { refining: true });
     }
   }
 
@@ -171,6 +208,7 @@ export class GenerationPanel {
     if (!refining) this.basePayload = payload; // Affiner always builds on what the user asked
     this.hooks = hooks;
     this.lastText = '';
+    this.streamed = '';
     checkEdits(); // the previous answer's text may have been edited meanwhile
     this.reset();
     if (hooks.onStart) hooks.onStart();
@@ -188,12 +226,15 @@ export class GenerationPanel {
       result = await streamAssist(this.task, payload, {
         signal: this.controller.signal,
         onDelta: (piece, all) => {
+          this.streamed = all;
+          this.progress.hidden = true; // the final answer is being written
           if (piece === all) setStatus(this.status, 'Génération en cours… Vous pouvez l\'arrêter à tout moment.');
-          renderAnswer(this.output, all, renderOptions);
+          renderAnswer(this.output, this.visible(all), renderOptions);
         },
         onSources: hooks.onSources,
         onProgress: (progress) => {
           if (progress && progress.message) setStatus(this.status, progress.message);
+          this.showProgress(progress);
         },
       });
     } catch (err) {
@@ -202,7 +243,7 @@ export class GenerationPanel {
       // The message bar says what happened: the status line does not repeat it.
       setStatus(this.status, '');
       if (partial && partial.text) {
-        renderAnswer(this.output, partial.text, hooks.renderOptionsAtEnd ? hooks.renderOptionsAtEnd() : renderOptions);
+        renderAnswer(this.output, this.visible(partial.text), hooks.renderOptionsAtEnd ? hooks.renderOptionsAtEnd() : renderOptions);
         this.lastText = partial.text;
         this.after.replaceChildren(oversightNotice(), this.partialBar());
       } else {
@@ -215,12 +256,12 @@ export class GenerationPanel {
       this.stopButton.hidden = true;
       this.controller = null;
     }
-    if (hooks.renderOptionsAtEnd) renderAnswer(this.output, result.text, hooks.renderOptionsAtEnd());
+    if (hooks.renderOptionsAtEnd) renderAnswer(this.output, this.visible(result.text), hooks.renderOptionsAtEnd());
     if (result.stopped) {
       setStatus(this.status, 'Génération arrêtée à votre demande. Le texte reçu est incomplet.');
       if (!result.text) this.output.hidden = true;
       this.lastText = result.text;
-      if (result.text) this.after.replaceChildren(oversightNotice(), this.partialBar());
+      if (result.text) this.after.replaceChildren(oversightNotice(), this.partialBar(true));
       return result;
     }
     this.lastText = result.text;
@@ -235,10 +276,13 @@ export class GenerationPanel {
     return result;
   }
 
-  /** Under a stopped or cut answer: no « Insérer » (it is incomplete), no « Affiner ». */
-  partialBar() {
-    return answerBar({
-      text: () => answerToPlainText(this.lastText),
+  /**
+   * Under a stopped or cut answer: no « Insérer » (it is incomplete), no « Affiner ».
+   * @param {boolean} [say] Say it is incomplete (a stopped answer; a cut one has its message bar).
+   */
+  partialBar(say = false) {
+    const bar = answerBar({
+      text: () => answerToPlainText(this.visible(this.lastText)),
       status: this.status,
       onRegenerate: () => this.regenerate(),
       onDiscard: () => {
@@ -247,17 +291,23 @@ export class GenerationPanel {
         this.runButton.focus();
       },
     }).element;
+    if (!say) return bar;
+    return h('div', { className: 'plume-stack' },
+      message('warning', "Texte incomplet : la génération s'est arrêtée avant la fin, il ne peut pas être inséré tel quel. Régénérez-le, ou copiez-le pour le compléter vous-même.", { dataset: { incomplete: 'true' } }),
+      bar);
   }
 
   showChoices(result, done, comment) {
     this.after.replaceChildren(...insertChoices({
       label: this.insertLabel,
-      text: () => answerToPlainText(result.text),
+      text: () => answerToPlainText(this.visible(result.text)),
       location: this.location,
       comment: () => comment(result),
       interactionId: done.interaction_id || null,
       demo: Boolean(done.demo),
       status: this.status,
+      gate: this.gate,
+      citations: this.citations,
       onRegenerate: () => this.regenerate(),
       onRefine: (refinement) => this.refine(refinement),
       onInserted: () => setStatus(this.status, 'Texte inséré.'),
@@ -282,6 +332,11 @@ export class GenerationPanel {
  * @param {string|null} options.interactionId
  * @param {boolean} [options.demo] Answered by the demonstration model: the notice says so first.
  * @param {HTMLElement} options.status Status line (Copier says what it did there).
+ * @param {(() => ({message: string, focus: HTMLElement}|null))|null} [options.gate] Asked at
+ *   each « Insérer »: null lets the text in; otherwise nothing is inserted, the message says
+ *   what to do first and the focus goes where to do it (Rédiger: « J'ai vérifié »).
+ * @param {(() => Map<number, string>|null)|null} [options.citations] Source numbers and their
+ *   citations, turned into footnotes (or parenthesised citations) on insertion.
  * @param {() => void} [options.onRegenerate]
  * @param {(refinement: string) => void} [options.onRefine]
  * @param {() => void} [options.onInserted]
@@ -289,7 +344,7 @@ export class GenerationPanel {
  * @returns {HTMLElement[]}
  */
 export function insertChoices({
-  label, text, location, comment, interactionId, demo = false, status, onRegenerate, onRefine,
+  label, text, location, comment, interactionId, demo = false, status, gate = null, citations = null, onRegenerate, onRefine,
   onInserted = () => {}, onDiscarded,
 }) {
   const insert = h('button', { type: 'button', className: 'plume-button plume-button--primary', dataset: { action: 'insert' } }, label);
@@ -303,10 +358,16 @@ export function insertChoices({
   const { discard } = bar;
   const outcome = h('div', { className: 'plume-stack' });
   insert.addEventListener('click', async () => {
+    const blocked = gate ? gate() : null;
+    if (blocked) {
+      outcome.replaceChildren(message('warning', blocked.message, { dataset: { outcome: 'blocked' } }));
+      blocked.focus.focus();
+      return;
+    }
     insert.disabled = true;
     discard.disabled = true;
     try {
-      const inserted = await insertGenerated(text(), { location, comment: comment() });
+      const inserted = await insertGenerated(text(), { location, comment: comment(), citations: citations ? citations() : null });
       outcome.replaceChildren(focusable(insertionMessage(inserted)));
       outcome.firstChild.focus();
       onInserted();

@@ -1,25 +1,30 @@
 /**
- * Rechercher: precedents from a typed question or the selection (`GET /api/v1/search`),
- * results with citation, zone, date and the passage with matched terms highlighted, and a
- * one-click citation (footnote, or inline when footnotes are not supported).
+ * Rechercher: precedents from a typed question or the selection (`GET /api/v1/search`).
+ * After a search the form folds into a one-line bar; each result is a card: the citation
+ * (its date once), the solution as a badge, the zone in French, the ECLI, the passage with
+ * the matched words, and one row of small actions: Citer (a footnote, or inline when
+ * footnotes are not supported) · Voir le passage · Ouvrir la décision (the whole decision in
+ * the pane, at that passage, from `GET /api/v1/decisions/<id>`). « Plus de résultats » pages on.
  * @module word/search
  */
 import { getJSON, sendFeedback } from '../common/api.js';
 import { showError } from '../common/errors.js';
 import { userText } from '../common/messagebar.js';
-import { formatDate, h, highlightSegments, queryTerms } from '../common/render.js';
+import { ZONE_LABELS, formatDate, h, highlightSegments, queryTerms, zoneLabel } from '../common/render.js';
 import { message, setStatus } from '../common/widgets.js';
 import { capabilities, insertCitation, readSelection } from './document.js';
 import { describeInsertError } from './generation.js';
 
-/** Number of results asked for. */
+/** Number of results asked for, and added by each « Plus de résultats ». */
 export const SEARCH_RESULTS = 10;
+/** The most the search API returns for one query (its `k` maximum). */
+export const MAX_RESULTS = 50;
 /** Longest question sent (a long selection is cut at a word boundary). */
 export const MAX_QUERY_CHARS = 1000;
 /** Passages longer than this show an excerpt around the first match, with « Voir tout ». */
-export const EXCERPT_CHARS = 360;
+export const EXCERPT_CHARS = 240;
 /** Context kept before the first match in an excerpt. */
-const EXCERPT_LEAD_CHARS = 120;
+const EXCERPT_LEAD_CHARS = 80;
 
 /**
  * The part of highlighted segments between two offsets of the whole text.
@@ -77,6 +82,7 @@ const FILTERS = {
   date_from: 'filter-date-from',
   date_to: 'filter-date-to',
   solution: 'filter-solution',
+  zone: 'filter-zone',
 };
 
 /**
@@ -110,17 +116,22 @@ function hitCitation(hit) {
  * @param {object} hit
  * @param {string[]} terms
  * @param {(hit: object, button: HTMLButtonElement, status: HTMLElement) => void} onCite
+ * @param {(hit: object) => void} [onOpen] « Ouvrir la décision ».
  * @returns {HTMLElement}
  */
-export function renderHit(hit, terms, onCite) {
+export function renderHit(hit, terms, onCite, onOpen = null) {
   const decision = hit.decision || {};
   const citation = hitCitation(hit);
   const passage = hit.highlight || hit.passage || hit.text || '';
   const ranges = hit.marks || hit.highlights || null;
-  const meta = [hit.jurisdiction || decision.jurisdiction, hit.chamber || decision.chamber, hit.solution || decision.solution]
-    .filter(Boolean).join(' · ');
-  const cite = h('button', { type: 'button', className: 'plume-button plume-button--small', dataset: { action: 'cite' } },
-    capabilities().footnotes ? 'Citer en note de bas de page' : 'Citer dans le texte');
+  const solution = hit.solution || decision.solution;
+  const ecli = hit.ecli || decision.ecli;
+  const date = hit.date || decision.date;
+  const footnotes = capabilities().footnotes;
+  const cite = h('button', {
+    type: 'button', className: 'plume-link-button', dataset: { action: 'cite' },
+    title: footnotes ? 'Insère la citation en note de bas de page' : 'Insère la citation entre parenthèses dans le texte',
+  }, footnotes ? 'Citer' : 'Citer dans le texte');
   const status = h('div', { className: 'plume-stack' });
   cite.addEventListener('click', () => onCite(hit, cite, status));
   const segments = highlightSegments(passage, { ranges: Array.isArray(ranges) ? ranges : null, terms });
@@ -128,23 +139,64 @@ export function renderHit(hit, terms, onCite) {
   const text = h('p', { className: 'plume-card__text' }, segmentNodes(excerpt.segments));
   let more = null;
   if (excerpt.cut) {
-    more = h('button', { type: 'button', className: 'plume-button plume-button--small', 'aria-expanded': 'false' }, 'Voir tout le passage');
+    more = h('button', { type: 'button', className: 'plume-link-button', 'aria-expanded': 'false', dataset: { action: 'passage' } }, 'Voir le passage');
     more.addEventListener('click', () => {
       const open = more.getAttribute('aria-expanded') !== 'true';
       text.replaceChildren(...segmentNodes(open ? segments : excerpt.segments));
       more.setAttribute('aria-expanded', String(open));
-      more.textContent = open ? 'Réduire' : 'Voir tout le passage';
+      more.textContent = open ? 'Réduire le passage' : 'Voir le passage';
     });
   }
-  return h('li', { className: 'plume-card', dataset: { citation } },
+  const open = onOpen && hit.decision_id
+    ? h('button', { type: 'button', className: 'plume-link-button', dataset: { action: 'open' }, on: { click: () => onOpen(hit) } }, 'Ouvrir la décision')
+    : null;
+  // The citation carries the date: the card does not repeat it unless the citation lacks it.
+  const lonelyDate = date && !citation.includes(formatDate(date)) ? formatDate(date) : null;
+  const actions = [cite, more, open].filter(Boolean);
+  return h('li', { className: 'plume-card', dataset: { citation, decision: hit.decision_id || '' } },
     h('p', { className: 'plume-card__title' }, citation),
-    h('p', { className: 'plume-card__meta' },
-      hit.zone ? h('span', { className: 'plume-zone' }, hit.zone) : null,
-      (hit.date || decision.date) ? ` ${formatDate(hit.date || decision.date)}` : null,
-      meta ? ` — ${meta}` : null),
+    h('p', { className: 'plume-card__badges' },
+      solution ? h('span', { className: 'plume-badge', dataset: { solution } }, solution) : null,
+      hit.zone ? h('span', { className: 'plume-zone', dataset: { zone: hit.zone } }, zoneLabel(hit.zone)) : null,
+      lonelyDate ? h('span', { className: 'plume-card__meta' }, lonelyDate) : null),
+    ecli ? h('p', { className: 'plume-card__meta plume-card__ecli' }, ecli) : null,
     text,
-    h('div', { className: 'plume-actions' }, cite, more),
+    h('p', { className: 'plume-card__actions' }, actions.flatMap((button, i) => (i ? [h('span', { 'aria-hidden': 'true' }, ' · '), button] : [button]))),
     status);
+}
+
+/**
+ * The whole decision in the pane, the hit's passage marked and scrolled to.
+ * @param {object} decision `GET /api/v1/decisions/<id>`.
+ * @param {object} hit The hit it was opened from (`start`, `end` in the decision text).
+ * @param {{onBack: () => void, onCite: Function}} handlers
+ * @returns {HTMLElement}
+ */
+export function renderDecision(decision, hit, { onBack, onCite }) {
+  const text = String(decision.text || '');
+  const start = Number.isInteger(hit.start) && hit.start >= 0 && hit.start < text.length ? hit.start : null;
+  const end = start !== null && Number.isInteger(hit.end) && hit.end > start ? Math.min(hit.end, text.length) : null;
+  const body = h('div', { className: 'plume-decision__text' });
+  let passage = null;
+  if (start !== null && end !== null) {
+    passage = h('mark', { className: 'plume-decision__passage', id: 'search-reader-passage', tabIndex: -1 }, text.slice(start, end));
+    body.append(text.slice(0, start), passage, text.slice(end));
+  } else {
+    body.append(text);
+  }
+  const status = h('div', { className: 'plume-stack' });
+  const cite = h('button', { type: 'button', className: 'plume-button plume-button--small', dataset: { action: 'cite' } }, 'Citer cette décision');
+  cite.addEventListener('click', () => onCite(hit, cite, status));
+  const back = h('button', { type: 'button', className: 'plume-button plume-button--small', dataset: { action: 'back' }, on: { click: onBack } }, '← Retour aux résultats');
+  return h('article', { className: 'plume-decision', 'aria-labelledby': 'search-reader-title' },
+    h('div', { className: 'plume-actions' }, back, cite),
+    h('h2', { className: 'plume-card__title', id: 'search-reader-title' }, decision.citation || hitCitation(hit)),
+    h('p', { className: 'plume-card__badges' },
+      decision.solution ? h('span', { className: 'plume-badge' }, decision.solution) : null,
+      hit.zone ? h('span', { className: 'plume-zone' }, `Passage : ${zoneLabel(hit.zone)}`) : null),
+    decision.ecli ? h('p', { className: 'plume-card__meta' }, decision.ecli) : null,
+    status,
+    body);
 }
 
 /**
@@ -168,6 +220,21 @@ export async function loadJurisdictions(list) {
   return names.length;
 }
 
+/**
+ * The one-line summary of a search shown once the form folds: the question, and how many
+ * filters apply.
+ * @param {string} q
+ * @param {object} params
+ * @returns {string}
+ */
+export function searchSummary(q, params) {
+  const filters = Object.keys(FILTERS).filter((name) => params[name]).length;
+  const short = q.length > 60 ? `${q.slice(0, 60).replace(/\s+\S*$/, '')}…` : q;
+  return `« ${short} »${filters ? ` · ${filters} filtre${filters > 1 ? 's' : ''}` : ''}`;
+}
+
+const hitKey = (hit) => (hit.passage_id != null ? `p${hit.passage_id}` : `${hit.decision_id}:${hit.start}`);
+
 /** Wires the Rechercher panel. */
 export function setupSearch() {
   const form = document.getElementById('search-form');
@@ -176,11 +243,19 @@ export function setupSearch() {
   const fromSelection = document.getElementById('search-selection');
   const status = document.getElementById('search-status');
   const errorBox = document.getElementById('search-error');
+  const bar = document.getElementById('search-bar');
+  const barText = document.getElementById('search-bar-text');
+  const editButton = document.getElementById('search-edit');
+  const moreButton = document.getElementById('search-more');
+  const reader = document.getElementById('search-reader');
   const notice = h('div', { className: 'plume-stack', id: 'search-notice' });
   status.after(notice);
   const results = document.getElementById('search-results');
   let interactionId = null;
   loadJurisdictions(document.getElementById('jurisdictions'));
+  const zoneSelect = document.getElementById('filter-zone');
+  zoneSelect.append(...Object.entries(ZONE_LABELS).filter(([key]) => key !== 'texte' && key !== 'annexes')
+    .map(([value, label]) => h('option', { value }, label)));
 
   const onCite = async (hit, button, box) => {
     // Not disabled while inserting: a disabled button would drop the keyboard focus.
@@ -201,8 +276,100 @@ export function setupSearch() {
     }
   };
 
+  const fold = (folded) => {
+    form.hidden = folded;
+    bar.hidden = !folded;
+  };
+  editButton.addEventListener('click', () => {
+    fold(false);
+    query.focus();
+  });
+
+  const closeReader = (focusHit = null) => {
+    reader.hidden = true;
+    reader.replaceChildren();
+    results.hidden = false;
+    moreButton.hidden = !moreButton.dataset.available;
+    if (focusHit) results.querySelector(`[data-key="${CSS.escape(focusHit)}"] [data-action=open]`)?.focus();
+  };
+  const onOpen = async (hit) => {
+    setStatus(status, 'Ouverture de la décision…');
+    let decision;
+    try {
+      decision = await getJSON(`/decisions/${encodeURIComponent(hit.decision_id)}`);
+    } catch (err) {
+      showError(errorBox, err, { onRetry: () => onOpen(hit) });
+      setStatus(status, '');
+      return;
+    }
+    errorBox.hidden = true;
+    results.hidden = true;
+    moreButton.hidden = true;
+    reader.replaceChildren(renderDecision(decision, hit, { onBack: () => closeReader(hitKey(hit)), onCite }));
+    reader.hidden = false;
+    setStatus(status, 'Décision ouverte au passage trouvé.');
+    const passage = document.getElementById('search-reader-passage');
+    const target = passage || reader.querySelector('[data-action=back]');
+    target.scrollIntoView({ block: 'center' });
+    target.focus({ preventScroll: true });
+  };
+
   let busy = false;
   let lastQuery = '';
+  let lastParams = null;
+  let shown = new Set();
+  let terms = [];
+
+  const showCount = () => {
+    const n = results.children.length;
+    setStatus(status, n
+      ? `${n} décision${n > 1 ? 's' : ''} trouvée${n > 1 ? 's' : ''}.`
+      : 'Aucune décision ne correspond. Essayez d\'autres mots ou retirez des filtres.');
+  };
+
+  /** Asks the server for `params` and shows the hits not on screen yet. */
+  const fetchHits = async (params, { append }) => {
+    busy = true;
+    runButton.setAttribute('aria-disabled', 'true');
+    moreButton.setAttribute('aria-disabled', 'true');
+    results.setAttribute('aria-busy', 'true');
+    setStatus(status, append ? 'Recherche de résultats supplémentaires…' : 'Recherche en cours…');
+    try {
+      const answer = await getJSON('/search', { query: params });
+      interactionId = (answer && answer.interaction_id) || null;
+      const hits = hitsOf(answer);
+      if (answer && answer.notice && !append) {
+        notice.replaceChildren(message('info', userText(answer.notice,
+          "La recherche par le sens n'est pas disponible pour l'instant : résultats par mots seulement.")));
+      }
+      const fresh = hits.filter((hit) => !shown.has(hitKey(hit)));
+      for (const hit of fresh) shown.add(hitKey(hit));
+      const cards = fresh.map((hit) => {
+        const card = renderHit(hit, terms, onCite, onOpen);
+        card.dataset.key = hitKey(hit);
+        return card;
+      });
+      results.append(...cards);
+      const more = hits.length >= params.k && params.k < MAX_RESULTS && fresh.length > 0;
+      moreButton.hidden = !more;
+      moreButton.dataset.available = more ? 'true' : '';
+      showCount();
+      if (!append && hits.length) fold(true);
+      if (append) {
+        if (cards.length) cards[0].querySelector('button')?.focus();
+        else setStatus(status, `${results.children.length} décisions trouvées : il n'y en a pas d'autre.`);
+      }
+    } catch (err) {
+      showError(errorBox, err, { onRetry: () => (append ? more() : run(lastQuery)) });
+      setStatus(status, ''); // the message bar says it once
+    } finally {
+      busy = false;
+      runButton.removeAttribute('aria-disabled');
+      moreButton.removeAttribute('aria-disabled');
+      results.removeAttribute('aria-busy');
+    }
+  };
+
   const run = async (text) => {
     if (busy) return;
     errorBox.hidden = true;
@@ -215,34 +382,24 @@ export function setupSearch() {
     }
     const params = { q, k: SEARCH_RESULTS };
     for (const [name, id] of Object.entries(FILTERS)) params[name] = document.getElementById(id).value.trim();
-    busy = true;
-    runButton.setAttribute('aria-disabled', 'true');
+    lastParams = params;
+    shown = new Set();
+    terms = queryTerms(q);
+    closeReader();
     results.replaceChildren();
     notice.replaceChildren();
-    results.setAttribute('aria-busy', 'true');
-    setStatus(status, 'Recherche en cours…');
-    try {
-      const answer = await getJSON('/search', { query: params });
-      interactionId = (answer && answer.interaction_id) || null;
-      const hits = hitsOf(answer);
-      if (answer && answer.notice) {
-        notice.replaceChildren(message('info', userText(answer.notice,
-          "La recherche par le sens n'est pas disponible pour l'instant : résultats par mots seulement.")));
-      }
-      const terms = queryTerms(q);
-      results.replaceChildren(...hits.map((hit) => renderHit(hit, terms, onCite)));
-      setStatus(status, hits.length
-        ? `${hits.length} décision${hits.length > 1 ? 's' : ''} trouvée${hits.length > 1 ? 's' : ''}.`
-        : 'Aucune décision ne correspond. Essayez d\'autres mots ou retirez des filtres.');
-    } catch (err) {
-      showError(errorBox, err, { onRetry: () => run(lastQuery) });
-      setStatus(status, ''); // the message bar says it once
-    } finally {
-      busy = false;
-      runButton.removeAttribute('aria-disabled');
-      results.removeAttribute('aria-busy');
-    }
+    moreButton.hidden = true;
+    barText.textContent = searchSummary(q, params);
+    await fetchHits(params, { append: false });
   };
+
+  const more = async () => {
+    if (busy || !lastParams || moreButton.getAttribute('aria-disabled') === 'true') return;
+    errorBox.hidden = true;
+    lastParams = { ...lastParams, k: Math.min(MAX_RESULTS, results.children.length + SEARCH_RESULTS) };
+    await fetchHits(lastParams, { append: true });
+  };
+  moreButton.addEventListener('click', more);
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();

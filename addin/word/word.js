@@ -1,7 +1,7 @@
 /**
  * Entry point of the Word task pane: waits for Office, starts sign-in, shows the banners
  * (development mode, demonstration model, what this Word version cannot do) and wires the
- * six panels.
+ * seven panels.
  * @module word/word
  */
 import { getMe, getModels, startSession } from '../common/api.js';
@@ -17,6 +17,7 @@ import { setupDossier } from './dossier.js';
 import { setupPseudonymize } from './pseudonymize.js';
 import { setupSearch } from './search.js';
 import { setupTranscribe } from './transcribe.js';
+import { setupTranslate } from './translate.js';
 
 /**
  * What each panel needs: a task the user's role allows, and for Transcrire a model on the server.
@@ -32,6 +33,7 @@ export const WORD_PANELS = {
   'panel-transcribe': { task: 'transcribe', model: true },
   'panel-dossier': { roles: ['Plume.Magistrat'] },
   'panel-pseudonymize': { roles: ['Plume.Magistrat', 'Plume.Greffier'] },
+  'panel-translate': { task: 'translate' },
 };
 
 /**
@@ -80,6 +82,7 @@ async function main() {
   setupTranscribe();
   setupDossier();
   setupPseudonymize();
+  setupTranslate();
   // Who the user is decides the tabs: read it before the pane shows, so no tab moves later.
   const late = new Promise((resolve) => { setTimeout(resolve, BANNERS_WAIT_MS, null); });
   const [me] = await Promise.all([Promise.race([getMe(), late]),

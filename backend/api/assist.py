@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from ..usecases import assist as assist_usecase
-from ..usecases.tasks import LENGTHS, MAX_INSTRUCTIONS_CHARS, MAX_SHORT_FIELD_CHARS, TASKS, TONES
+from ..usecases.tasks import LANGUAGES, LENGTHS, REPLY_LANGUAGES, MAX_INSTRUCTIONS_CHARS, MAX_SHORT_FIELD_CHARS, TASKS, TONES
 from .openapi import error_responses, sse_response
 
 bp = Blueprint("assist", __name__)
@@ -49,10 +49,16 @@ OPENAPI = {
                                                    "may call Microsoft Graph (PLUME_AUTH_CLIENT_SECRET) "
                                                    "the whole conversation is summarised, otherwise "
                                                    "the thread quoted in `text`"},
-                "tone": {"type": "string", "enum": list(TONES), "description": "mail-reply"},
-                "length": {"type": "string", "enum": list(LENGTHS), "description": "mail-reply"},
+                "tone": {"type": "string", "enum": list(TONES), "description": "mail-reply, draft"},
+                "length": {"type": "string", "enum": list(LENGTHS), "description": "mail-reply, draft"},
                 "filename": {"type": "string", "maxLength": MAX_SHORT_FIELD_CHARS,
                              "description": "attachment-summary"},
+                "reply_language": {"type": "string", "enum": list(REPLY_LANGUAGES),
+                                   "description": "mail-reply: French (default) or `auto`, the language "
+                                                  "of the mail answered"},
+                "language": {"type": "string", "enum": list(LANGUAGES),
+                             "description": "translate: the language to translate into (default fr); "
+                                            "the answer's first line names the language recognised"},
             }}}}},
         "responses": {
             "200": sse_response(_EVENTS),

@@ -43,7 +43,7 @@ def suggest():
     if not subject.strip() and not text.strip():
         raise ValidationError("text", "Le message est vide : rien à orienter.")
     suggestion = orientation.suggest(current_user(), current_app.config, subject, text)
-    return jsonify(suggestion.to_dict())
+    return jsonify(suggestion.to_dict(current_app.config))
 
 
 @bp.get("/api/v1/routing/services")
@@ -83,7 +83,11 @@ OPENAPI = {
                     "method": {"type": "string", "enum": ["modele", "mots-cles"]},
                     "matched_keywords": {"type": "array", "items": {"type": "string"}},
                     "notice": {"type": ["string", "null"]},
-                    "model": {"type": ["string", "null"]}}}}}},
+                    "model": {"type": ["string", "null"]},
+                    "service_address": {"type": ["string", "null"],
+                                        "description": "The service's address, when configured"},
+                    "alternative": {"type": ["string", "null"], "description": "Second-best service"},
+                    "alternative_address": {"type": ["string", "null"]}}}}}},
             **_ERRORS}}},
     "/api/v1/routing/services": {"get": {
         "summary": "The services and categories Orientation chooses from",

@@ -138,13 +138,19 @@ def feedback(period: Period) -> dict[str, Any]:
     """👍/👎 per task, and the latest comments (text users wrote for the observatory)."""
     params = period.params()
     events_in_period = "e.recorded_at >= %(start)s AND e.recorded_at < %(end)s"
+    # A user who changes her mind (👍 then 👎) counts once, with her last rating.
     by_task = _query(f"""
+        WITH rated AS (
+            SELECT e.interaction_id, e.useful, e.comment,
+                   e.useful IS NOT NULL AND e.seq = max(e.seq) FILTER (WHERE e.useful IS NOT NULL)
+                       OVER (PARTITION BY e.interaction_id) AS last_rating
+            FROM audit_events e WHERE e.kind = 'feedback' AND {events_in_period})
         SELECT COALESCE(i.task, '{NONE_LABEL}') AS task,
-               count(*) FILTER (WHERE e.useful) AS useful,
-               count(*) FILTER (WHERE e.useful = false) AS not_useful,
-               count(*) FILTER (WHERE e.comment IS NOT NULL) AS comments
-        FROM audit_events e LEFT JOIN audit_interactions i ON i.id = e.interaction_id
-        WHERE e.kind = 'feedback' AND {events_in_period} GROUP BY 1 ORDER BY 1""", params)
+               count(*) FILTER (WHERE r.last_rating AND r.useful) AS useful,
+               count(*) FILTER (WHERE r.last_rating AND NOT r.useful) AS not_useful,
+               count(*) FILTER (WHERE r.comment IS NOT NULL) AS comments
+        FROM rated r LEFT JOIN audit_interactions i ON i.id = r.interaction_id
+        GROUP BY 1 ORDER BY 1""", params)
     for row in by_task:
         rated = row["useful"] + row["not_useful"]
         row["useful_share"] = _round(row["useful"] / rated, 4) if rated else None

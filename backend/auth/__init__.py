@@ -105,6 +105,7 @@ TASK_ROLES: dict[str, tuple[str, ...]] = {
     "attachment-summary": (ROLE_GREFFIER,),
     "transcribe": (ROLE_MAGISTRAT, ROLE_GREFFIER),
     "search": (ROLE_MAGISTRAT, ROLE_GREFFIER),
+    "translate": (ROLE_MAGISTRAT, ROLE_GREFFIER),
 }
 # Tasks a pane reaches from a page of its own rather than offers as a task (not in /me's list).
 PAGE_TASK_ROLES: dict[str, tuple[str, ...]] = {
@@ -116,7 +117,7 @@ TASK_FAMILY: dict[str, str] = {
     "summarize": "generation", "rewrite": "generation", "draft": "generation",
     "mail-summary": "generation", "mail-reply": "generation", "attachment-summary": "generation",
     "routing": "generation", "transcribe": "transcription", "search": "search",
-    "pseudonymize": "pseudonymisation", "dossier": "generation",
+    "pseudonymize": "pseudonymisation", "dossier": "generation", "translate": "generation",
 }
 
 

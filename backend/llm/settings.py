@@ -13,7 +13,7 @@ from ..settings import ConfigError, Setting
 
 # Tasks whose model may be set on its own in PLUME_LLM_TASK_MODELS.
 GENERATION_TASKS = ("summarize", "rewrite", "draft", "mail-summary", "mail-reply",
-                    "attachment-summary", "routing")
+                    "attachment-summary", "routing", "translate")
 
 SETTINGS: list[Setting] = [
     Setting("PLUME_LLM_BASE_URL", "str", None,

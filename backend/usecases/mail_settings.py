@@ -61,12 +61,18 @@ DEFAULT_CATEGORIES: list[str] = [
 SETTINGS: list[Setting] = [
     Setting("PLUME_ROUTING_SERVICES", "json", None,
             "Services Orientation may suggest, as a JSON list of "
-            "`{\"service\", \"description\", \"keywords\": [...]}`. Unset: greffe civil, greffe pénal, "
+            "`{\"service\", \"description\", \"keywords\": [...], \"address\"}` (address optional: "
+            "« Transférer au service » drafts a forward to it). Unset: greffe civil, greffe pénal, "
             "service des audiences, bureau d'ordre, JAF, JAP, juge des enfants, pôle protection."),
     Setting("PLUME_ROUTING_CATEGORIES", "list", None,
             "Comma-separated mail categories Orientation may suggest. Unset: convocation, conclusions "
             "ou pièces, demande de renvoi, demande de copie, transmission de procédure, question d'un "
             "justiciable, autre."),
+    Setting("PLUME_TRANSLATE_GLOSSARY", "list", None,
+            "Comma-separated legal terms « Traduire » keeps as written in French (with a short "
+            "translation in parentheses the first time). Unset: Cour de cassation, cour d'appel, "
+            "tribunal judiciaire, conseil de prud'hommes, JAF, JLD, procureur de la République, "
+            "greffe, RG."),
     Setting("PLUME_ATTACHMENT_MAX_BYTES", "int", 10 * 1024 * 1024,
             "Largest mail attachment (.docx, .pdf) Plume summarises, in bytes."),
     Setting("PLUME_ATTACHMENT_MAX_PAGES", "int", 100,
@@ -88,6 +94,10 @@ def validate(config: dict[str, Any]) -> None:
                 raise ConfigError(f"{where} needs a non-empty \"service\" name")
             if not isinstance(entry.get("description", ""), str):
                 raise ConfigError(f"{where}.description must be a string")
+            address = entry.get("address", "")
+            if address is not None and (not isinstance(address, str)
+                                        or (address.strip() and "@" not in address)):
+                raise ConfigError(f"{where}.address must be an e-mail address")
             keywords = entry.get("keywords", [])
             if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
                 raise ConfigError(f"{where}.keywords must be a list of strings")

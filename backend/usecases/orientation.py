@@ -4,7 +4,8 @@ The administrator's list of services (``PLUME_ROUTING_SERVICES``) is the only se
 answers: the model is asked to pick one of them, and an answer outside the list is
 discarded. Keywords give a suggestion on their own when the model is not configured,
 fails, or strays, so Orientation keeps working without an LLM host. The suggestion is
-advice shown to the clerk; nothing is moved or forwarded.
+advice shown to the clerk, with the second-best service and each one's address when the
+administrator gave it (the pane opens a forward draft to it); nothing is moved or forwarded.
 """
 from __future__ import annotations
 
@@ -63,9 +64,11 @@ class Service:
     name: str
     description: str = ""
     keywords: tuple[str, ...] = ()
+    address: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"service": self.name, "description": self.description, "keywords": list(self.keywords)}
+        return {"service": self.name, "description": self.description, "keywords": list(self.keywords),
+                "address": self.address or None}
 
 
 @dataclass
@@ -84,11 +87,15 @@ class Suggestion:
     matched: list[str] = field(default_factory=list)
     notice: str | None = None
     model: str | None = None
+    alternative: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        addresses = {s.name: s.address or None for s in services(config)} if config is not None else {}
         return {"category": self.category, "service": self.service, "reason": self.reason,
                 "method": self.method, "matched_keywords": self.matched, "notice": self.notice,
-                "model": self.model}
+                "model": self.model, "service_address": addresses.get(self.service or ""),
+                "alternative": self.alternative,
+                "alternative_address": addresses.get(self.alternative or "")}
 
 
 def fold(text: str) -> str:
@@ -100,7 +107,8 @@ def services(config: Mapping[str, Any]) -> list[Service]:
     """The configured services (the built-in list when the administrator set none)."""
     raw = config.get("ROUTING_SERVICES") or DEFAULT_SERVICES
     return [Service(name=entry["service"].strip(), description=entry.get("description", ""),
-                    keywords=tuple(entry.get("keywords", []))) for entry in raw]
+                    keywords=tuple(entry.get("keywords", [])),
+                    address=(entry.get("address") or "").strip()) for entry in raw]
 
 
 def categories(config: Mapping[str, Any]) -> list[str]:
@@ -134,23 +142,27 @@ def _category_by_keywords(cats: list[str], subject: str, body: str) -> str | Non
     return best
 
 
+def _ranked(config: Mapping[str, Any], subject: str, body: str) -> list[tuple[Service, list[str]]]:
+    """Services whose keywords appear, most first (subject counts double; ties keep the
+    administrator's order)."""
+    scored = [(service, *_score(service.keywords, subject, body)) for service in services(config)]
+    ranked = sorted((entry for entry in scored if entry[1] > 0), key=lambda entry: -entry[1])
+    return [(service, matched) for service, _, matched in ranked]
+
+
 def suggest_by_keywords(config: Mapping[str, Any], subject: str, body: str) -> Suggestion:
-    """The keyword rule: the service whose keywords appear most (subject counts double)."""
-    best: Service | None = None
-    best_score, best_matched = 0, []
-    for service in services(config):
-        score, matched = _score(service.keywords, subject, body)
-        if score > best_score:  # ties keep the administrator's order
-            best, best_score, best_matched = service, score, matched
+    """The keyword rule: the service whose keywords appear most, and the next one."""
+    ranked = _ranked(config, subject, body)
     category = _category_by_keywords(categories(config), subject, body)
-    if best is None:
+    if not ranked:
         reason = ("Aucun mot-clé des services configurés n'apparaît dans le message : "
                   "orientez-le manuellement.")
         return Suggestion(category=category, service=None, reason=reason, method="mots-cles")
+    best, best_matched = ranked[0]
     quoted = ", ".join(f"« {kw} »" for kw in best_matched)
     reason = f"Mots relevés dans le message : {quoted}."
     return Suggestion(category=category, service=best.name, reason=reason, method="mots-cles",
-                      matched=best_matched)
+                      matched=best_matched, alternative=ranked[1][0].name if len(ranked) > 1 else None)
 
 
 def _messages(config: Mapping[str, Any], subject: str, body: str) -> tuple[list[dict[str, str]], str]:
@@ -219,5 +231,6 @@ def suggest(user: User, config: Mapping[str, Any], subject: str, body: str) -> S
         and justification.strip() else "Le modèle n'a pas donné de justification."
     matched = next((_score(s.keywords, subject, body)[1] for s in services(config)
                     if s.name == service), [])
+    alternative = next((s.name for s, _ in _ranked(config, subject, body) if s.name != service), None)
     return Suggestion(category=category, service=service, reason=reason, method="modele",
-                      matched=matched, model=model)
+                      matched=matched, model=model, alternative=alternative)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app, has_app_context
+
 from ..errors import NotFound, ValidationError
 from ..llm.prompts import NO_INSTRUCTIONS, Fence, load
 from .mapreduce import number_paragraphs
@@ -20,6 +22,25 @@ LENGTH_WORDS = {"courte": "courte (cinq lignes au plus)", "moyenne": "moyenne (d
                 "longue": "longue (une page au plus)"}
 TONE_WORDS = {"formel": "formel, avec les formules de politesse administratives d'usage",
               "neutre": "neutre et direct, poli mais sans formules appuyées"}
+# Rédiger (Word) has the same two choices as a mail reply, said for a court decision.
+DRAFT_TONE_WORDS = {"formel": "soutenu, celui des décisions de justice",
+                    "neutre": "sobre et direct, compréhensible par un justiciable"}
+DRAFT_LENGTH_WORDS = {"courte": "courte (un paragraphe)", "moyenne": "moyenne (trois à cinq paragraphes)",
+                      "longue": "longue (une page au plus)"}
+# « Traduire »: the languages a text may be translated into (French by default), named in French.
+LANGUAGE_WORDS = {"fr": "français", "en": "anglais", "de": "allemand", "es": "espagnol",
+                  "it": "italien", "pt": "portugais", "nl": "néerlandais", "pl": "polonais",
+                  "ro": "roumain", "ar": "arabe", "tr": "turc", "ru": "russe", "uk": "ukrainien",
+                  "zh": "chinois"}
+LANGUAGES = tuple(LANGUAGE_WORDS)
+# A mail reply is written in French, or in the language of the mail it answers (« auto »).
+REPLY_LANGUAGES = ("fr", "auto")
+REPLY_LANGUAGE_WORDS = {"fr": "le français",
+                        "auto": "la langue dans laquelle le courriel reçu est écrit (le français s'il est en français)"}
+# Legal terms a translation keeps as written in French (PLUME_TRANSLATE_GLOSSARY replaces it).
+DEFAULT_GLOSSARY = ("Cour de cassation", "cour d'appel", "tribunal judiciaire", "conseil de prud'hommes",
+                    "juge aux affaires familiales", "juge des libertés et de la détention",
+                    "procureur de la République", "greffe", "RG")
 
 
 @dataclass(frozen=True)
@@ -42,12 +63,14 @@ class Task:
 TASKS: dict[str, Task] = {t.name: t for t in (
     Task("summarize", long_inputs=True, numbered=True),
     Task("rewrite", data_label="texte à réécrire"),
-    Task("draft", text_required=False, instructions_required=True, data_label="texte de travail"),
+    Task("draft", text_required=False, instructions_required=True, options=("tone", "length"),
+         data_label="texte de travail"),
     Task("mail-summary", long_inputs=True, options=("subject", "conversation_id"),
          data_label="courriel reçu"),
-    Task("mail-reply", options=("subject", "tone", "length"), data_label="courriel reçu"),
+    Task("mail-reply", options=("subject", "tone", "length", "reply_language"), data_label="courriel reçu"),
     Task("attachment-summary", long_inputs=True, numbered=True, options=("filename",),
          data_label="pièce jointe"),
+    Task("translate", options=("language",), data_label="texte à traduire"),
 )}
 
 
@@ -118,6 +141,10 @@ def validate(task: Task, body: Any) -> AssistRequest:
         options["tone"] = _choice(body, "tone", TONES, "formel")
     if "length" in task.options:
         options["length"] = _choice(body, "length", LENGTHS, "moyenne")
+    if "language" in task.options:
+        options["language"] = _choice(body, "language", LANGUAGES, "fr")
+    if "reply_language" in task.options:
+        options["reply_language"] = _choice(body, "reply_language", REPLY_LANGUAGES, "fr")
     return AssistRequest(task, text, instructions, options)
 
 
@@ -129,12 +156,23 @@ def messages(request: AssistRequest, fence: Fence, *, prompt_name: str | None = 
     text = request.document() if document is None else document
     label = request.task.data_label if document is None else "extrait"
     options = request.options
+    drafting = request.task.name == "draft"
+    tones, lengths = (DRAFT_TONE_WORDS, DRAFT_LENGTH_WORDS) if drafting else (TONE_WORDS, LENGTH_WORDS)
     return prompt.messages(
         fence=fence.name,
         instructions=request.instructions or NO_INSTRUCTIONS,
         document=fence.wrap(label, text) if text.strip() else "(aucun)",
         sources=sources or "(aucune source fournie : ne cite aucune jurisprudence)",
-        tone=TONE_WORDS.get(options.get("tone", ""), ""),
-        length=LENGTH_WORDS.get(options.get("length", ""), ""),
+        tone=tones.get(options.get("tone", ""), ""),
+        length=lengths.get(options.get("length", ""), ""),
+        language=LANGUAGE_WORDS.get(options.get("language", ""), ""),
+        reply_language=REPLY_LANGUAGE_WORDS.get(options.get("reply_language", ""), ""),
+        glossary=", ".join(f"« {term} »" for term in glossary()),
         part=str(part), parts=str(parts),
     )
+
+
+def glossary() -> tuple[str, ...]:
+    """The legal terms a translation keeps as written (the setting, or the built-in list)."""
+    configured = current_app.config.get("TRANSLATE_GLOSSARY") if has_app_context() else None
+    return tuple(configured) if configured else DEFAULT_GLOSSARY

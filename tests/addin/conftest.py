@@ -101,15 +101,17 @@ def open_pane(browser) -> Iterator[Callable[..., Any]]:
     """Opens a pane page with an Office.js mock.
 
     ``open_pane(base_url, path="/addin/word/", mock="office_mock.js", globals={...},
-    wait_ready=True)``: ``globals`` are set on ``window`` before any script runs (e.g.
-    ``{"__officeMockConfig": {...}}``); with ``wait_ready`` the call returns once the pane
-    marked ``body[data-ready]``.
+    wait_ready=True, fake_clock=False)``: ``globals`` are set on ``window`` before any script
+    runs (e.g. ``{"__officeMockConfig": {...}}``); with ``wait_ready`` the call returns once
+    the pane marked ``body[data-ready]``; with ``fake_clock`` the page's timers run on
+    Playwright's clock (time flows, and ``page.clock.fast_forward(ms)`` jumps ahead).
     """
     contexts = []
 
     def open_(base_url: str, path: str = "/addin/word/", *, mock: str = "office_mock.js",
               globals: dict[str, Any] | None = None, wait_ready: bool = True,
-              width: int = PANE_WIDTH, height: int = PANE_HEIGHT, color_scheme: str = "light") -> Any:
+              width: int = PANE_WIDTH, height: int = PANE_HEIGHT, color_scheme: str = "light",
+              fake_clock: bool = False) -> Any:
         context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR",
                                       color_scheme=color_scheme)
         contexts.append(context)
@@ -119,6 +121,8 @@ def open_pane(browser) -> Iterator[Callable[..., Any]]:
             status=200, content_type="application/javascript", body=script))
         for name, value in (globals or {}).items():
             context.add_init_script(f"window[{json.dumps(name)}] = {json.dumps(value)};")
+        if fake_clock:
+            context.clock.install()
         page = context.new_page()
         page.console_messages = []
         page.on("console", lambda msg: page.console_messages.append(f"{msg.type}: {msg.text}"))

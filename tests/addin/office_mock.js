@@ -236,6 +236,67 @@
       record('Range.getRange', [location || 'Whole']);
       return this;
     }
+
+    /* Occurrences of `text` in the range's paragraphs (as they are now), each a SubRange. */
+    search(text, options) {
+      record('Range.search', [text, options || {}]);
+      const items = [];
+      for (let i = this._first; i <= this._last; i += 1) {
+        const paragraph = state.paragraphs[i] || '';
+        for (let at = paragraph.indexOf(text); at >= 0; at = paragraph.indexOf(text, at + text.length)) {
+          items.push(new SubRange(this.context, i, at, at + text.length));
+        }
+      }
+      return new RangeCollection(this.context, items);
+    }
+  }
+
+  /* A piece of one paragraph found by search(); ranges found in the same paragraph follow
+     each other's edits, as Word's do. */
+  const liveSubRanges = [];
+  class SubRange extends ClientObject {
+    constructor(context, index, start, end) {
+      super(context, 'Range');
+      Object.assign(this, { _index: index, _start: start, _end: end });
+      liveSubRanges.push(this);
+    }
+
+    get text() { return this._read('text', (state.paragraphs[this._index] || '').slice(this._start, this._end)); }
+
+    insertFootnote(text) {
+      record('Range.insertFootnote', [text], { after: (state.paragraphs[this._index] || '').slice(0, this._end) });
+      this._needs('WordApi', '1.5', 'Range.insertFootnote');
+      state.footnotes.push(text);
+      return new ClientObject(this.context, 'NoteItem');
+    }
+
+    insertText(text, location) {
+      record('Range.insertText', [text, location]);
+      if (location !== 'Replace') throw new OfficeError('NotImplemented', 'the mock replaces found ranges only');
+      const paragraph = state.paragraphs[this._index] || '';
+      state.paragraphs[this._index] = paragraph.slice(0, this._start) + text + paragraph.slice(this._end);
+      const delta = text.length - (this._end - this._start);
+      for (const other of liveSubRanges) {
+        if (other !== this && other._index === this._index && other._start >= this._end) {
+          other._start += delta;
+          other._end += delta;
+        }
+      }
+      this._end = this._start + text.length;
+      for (const control of state.contentControls) {
+        if (!control.deleted && control.text && control.text.includes(paragraph)) control.text = control.text.replace(paragraph, state.paragraphs[this._index]);
+      }
+      return this;
+    }
+  }
+
+  class RangeCollection extends ClientObject {
+    constructor(context, items) {
+      super(context, 'RangeCollection');
+      this._items = items;
+    }
+
+    get items() { return this._read('items', this._items); }
   }
 
   class Paragraph extends Range {

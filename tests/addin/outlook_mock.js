@@ -7,7 +7,8 @@
  *     conversationId, dateTimeCreated (ISO), attachments: [{id, name, contentType, size,
  *     content (base64), error (optional Office error message), isInline}],
  *     requirements: {"Mailbox": "1.8"}, selection: {start, end} (compose cursor),
- *     insertError (Outlook refuses the insertion), ssoToken / ssoError (Office SSO) }
+ *     insertError (Outlook refuses the insertion), ssoToken / ssoError (Office SSO),
+ *     masterCategories: ["…"] (the user's Outlook categories; others are refused) }
  * Every call the pane makes that matters is recorded in `window.__outlookCalls`
  * ({name, args}), and the compose body lives in `window.__composeBody`, so a test can
  * check what was inserted, where, and that nothing was sent.
@@ -81,6 +82,17 @@
       },
       displayReplyForm(form) { record("displayReplyForm", { form }); },
       displayReplyAllForm(form) { record("displayReplyAllForm", { form }); },
+      // Outlook applies only a category of the user's list (scenario.masterCategories).
+      categories: versionAtLeast(requirements.Mailbox || "1.1", "1.8") ? {
+        addAsync(names, ...rest) {
+          record("categories.addAsync", { names });
+          const known = scenario.masterCategories || [];
+          const callback = lastCallback(rest);
+          if (!names.every((n) => known.includes(n))) return later(callback, fail("Invalid category", 9049));
+          window.__itemCategories = [...new Set([...(window.__itemCategories || []), ...names])];
+          later(callback, ok());
+        },
+      } : undefined,
     };
   }
 
@@ -154,6 +166,7 @@
         item,
         userProfile: { displayName: "Greffière Test", emailAddress: "greffe@justice.fr" },
         diagnostics: { hostName: "Outlook", hostVersion: "16.0" },
+        displayNewMessageForm(params) { record("displayNewMessageForm", params); },
         displayNewAppointmentForm(params) {
           record("displayNewAppointmentForm", {
             ...params,

@@ -60,6 +60,10 @@ def test_word_pane_screens_have_no_serious_violation(theme, plume, corpus, fake_
     page.click("#search-run")
     page.wait_for_selector("#search-results .plume-card")
     check(page, "résultats de recherche", problems)
+    page.click("#search-results .plume-card >> nth=0 >> [data-action=open]")
+    page.wait_for_selector("#search-reader-passage")
+    check(page, "décision ouverte", problems)
+    page.click("#search-reader [data-action=back]")
 
     page.click("#tab-summarize")
     page.click("#summarize-run")
@@ -82,12 +86,20 @@ def test_word_pane_screens_have_no_serious_violation(theme, plume, corpus, fake_
     page.click("#draft-run")
     page.wait_for_selector("#draft-error .plume-bar")
     check(page, "erreur", problems)
+    # A draft whose citation check flags a source: the check above the proposal, « J'ai vérifié ».
+    fake_llm.reply = "La faute grave rend impossible le maintien du salarié [1]. Voir aussi [9]."
+    page.click("#draft-run")
+    page.wait_for_selector("#draft-verified")
+    page.click("#draft-after [data-action=insert]")
+    page.wait_for_selector("#draft-after [data-outcome=blocked]")
+    check(page, "rédaction à vérifier", problems)
 
     page.get_by_role("button", name="Plus de fonctions").click()
     page.locator(".plume-tabs__menu button", has_text="Reformuler").click()
     page.click("#rewrite-run")
     page.wait_for_selector("#rewrite-after [data-action=insert]")
-    check(page, "reformulation", problems)
+    page.wait_for_selector("#rewrite-diff-count:not(:empty)")
+    check(page, "reformulation (modifications mot à mot)", problems)
 
     page.get_by_role("button", name="Plus de fonctions").click()
     page.locator(".plume-tabs__menu button", has_text="Transcrire").click()
@@ -99,6 +111,14 @@ def test_word_pane_screens_have_no_serious_violation(theme, plume, corpus, fake_
     page.wait_for_selector("#pseudo-list li.plume-card", timeout=120_000)
     page.locator("#pseudo-list li.plume-card summary").first.click()
     check(page, "pseudonymisation", problems)
+
+    fake_llm.reply = "Langue d'origine : français\n\nThe employee was dismissed for gross misconduct."
+    page.get_by_role("button", name="Plus de fonctions").click()
+    page.locator(".plume-tabs__menu button", has_text="Traduire").click()
+    page.select_option("#translate-language", "en")
+    page.click("#translate-run")
+    page.wait_for_selector("#translate-after [data-action=insert]")
+    check(page, "traduction", problems)
     screenshot(page, f"word-a11y-{theme}")
     assert problems == [], json.dumps(problems, ensure_ascii=False, indent=1)
 
@@ -131,6 +151,10 @@ def test_outlook_pane_screens_have_no_serious_violation(theme, plume, fake_llm, 
     page.wait_for_selector("#summary-error .plume-bar")
     check(page, "erreur", problems)
     screenshot(page, f"outlook-a11y-{theme}")
+    # The summary may fail on the first 502 before its fields call takes the second one: a 502
+    # left in the queue must not meet the reply below.
+    with fake_llm.lock:
+        fake_llm._queue.clear()
 
     compose = outlook(base, {**REPLY_MAIL, **dark}, color_scheme=theme)
     check(compose, "rédiger", problems)

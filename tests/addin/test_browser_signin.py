@@ -105,7 +105,8 @@ def test_a_non_administrator_signs_in_and_gets_the_french_reserved_page(entra_pl
 
     page = plain_browser(f"{base}{OBSERVATORY}")
     page.wait_for_selector("body[data-ready='true']")
-    assert page.locator("#problem").inner_text() == RESERVED
+    problem = page.locator("#problem").inner_text()
+    assert problem.startswith(RESERVED) and "demandez à l'administrateur de Plume" in problem
     assert not page.locator("#figures").is_visible() and not page.locator("#period").is_visible()
     screenshot(page, "observatory-browser-not-admin")
     assert len(tls_idp.code_redemptions) == 1, "signed in, then refused by Plume (403), not by sign-in"

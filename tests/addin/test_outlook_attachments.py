@@ -30,7 +30,19 @@ def test_each_attachment_is_summarised_or_explained(plume, fake_llm, outlook, sc
     page.get_by_role("button", name="Résumer toutes les pièces jointes").click()
     wait_until(page, "() => /résumées?,? /.test(document.getElementById('attachments-status').textContent)")
     status = page.locator("#attachments-status").inner_text()
-    assert status == "2 pièces jointes résumées, 2 non résumées (voir le message sous chacune)."
+    # Counts that add up: 5 files, 2 summarised, 3 not (2 errors, the photo).
+    assert status == ("2 pièces jointes résumées, 3 non résumées : 2 erreurs (voir le message sur la pièce), "
+                      "1 dans un format que Plume ne lit pas.")
+    # One AI notice and one 👍/👎 bar for the whole list, not one per file.
+    assert page.locator("#panel-attachments .plume-oversight").count() == 1
+    assert page.locator("#panel-attachments .plume-feedback").count() == 1
+    assert page.locator("#attachments-after .plume-feedback__label").inner_text() == "Ces résumés vous ont-ils aidé ?"
+    assert len(page.get_attribute("#attachments-after .plume-feedback", "data-interaction").split()) == 2
+    # An error card is one level deep: the card says it, no bordered box inside it.
+    assert "outlook-attachment--error" in row(page, "protege.pdf").get_attribute("class")
+    assert page.evaluate("""() => [...document.querySelectorAll("li[data-attachment='protege.pdf'] *")]
+        .filter((el) => getComputedStyle(el).borderTopStyle !== 'none').map((el) => el.className)""") == \
+        ["plume-button plume-button--small"]  # only the « Résumer » button has a border
 
     pdf = row(page, "ordonnance.pdf")
     assert "Clôture fixée au 12 mars 2026 (p. 2)" in pdf.inner_text()
@@ -78,6 +90,8 @@ def test_too_large_a_file_says_what_to_do(plume, fake_llm, outlook):
     wait_until(page, "() => document.getElementById('attachments-status').textContent.includes('non résumée')")
     alert = row(page, "ordonnance.pdf").locator(".plume-bar")
     assert "Ce PDF compte 2 pages ; la limite est de 1." in alert.inner_text()
+    assert page.inner_text("#attachments-status") == \
+        "1 pièce jointe résumée, 1 non résumée : 1 erreur (voir le message sur la pièce)."
     assert "résumez-en les pages utiles" in alert.inner_text()
     assert "Conclusions d'intimé" in plain(row(page, "conclusions.docx").inner_text())
 
@@ -98,3 +112,22 @@ def test_a_mail_without_attachments(plume, outlook):
     page.get_by_role("tab", name="Pièces jointes").click()
     assert "Ce message n'a pas de pièce jointe." in page.locator("#attachments-list").inner_text()
     assert page.get_by_role("button", name="Résumer toutes les pièces jointes").is_disabled()
+
+
+def test_one_rating_for_the_list_reaches_every_summary(plume, fake_llm, outlook):
+    from .conftest import FeedbackLog
+
+    fake_llm.reply = mail_model(attachment=attachment_answer)
+    page = outlook(plume(), {**POSTPONEMENT_MAIL, "attachments": attachments_scenario()[:2]})
+    feedback = FeedbackLog(page)
+    page.get_by_role("tab", name="Pièces jointes").click()
+    page.get_by_role("button", name="Résumer toutes les pièces jointes").click()
+    wait_until(page, "() => document.getElementById('attachments-status').textContent === '2 pièces jointes résumées.'")
+    page.locator("#attachments-after").get_by_role("button", name="Réponse utile").click()
+    feedback.wait(2)
+    assert sorted((body["useful"], status) for body, status in feedback.sent) == [(True, 201), (True, 201)]
+    assert len({body["interaction_id"] for body, _ in feedback.sent}) == 2
+    # Discarding one summary leaves the bar for the other.
+    row(page, "conclusions.docx").get_by_role("button", name="Écarter").click()
+    assert len(page.get_attribute("#attachments-after .plume-feedback", "data-interaction").split()) == 1
+    assert page.locator("#attachments-after .plume-feedback__label").inner_text() == "Ce résumé vous a-t-il aidé ?"

@@ -130,7 +130,9 @@ def test_stop_closes_the_stream(plume, fake_llm, outlook, screenshot):
     # The upstream request was closed, not left generating.
     request = next(r for r in fake_llm.requests if r.path.endswith("/chat/completions"))
     assert request.ended.wait(10) and request.disconnected
-    # A partial draft is still offered for insertion, and nothing was inserted on its own.
+    # A stopped draft says it is incomplete and offers no insertion; nothing was inserted.
+    assert "Projet incomplet" in page.locator("#reply-after [data-incomplete]").inner_text()
+    assert page.locator("#reply-after [data-action=insert]").count() == 0
     assert page.evaluate("window.__composeBody") == REPLY_MAIL["body"]
     screenshot(page, "outlook-arret")
 
@@ -156,7 +158,8 @@ def test_signed_in_with_office_sso(entra_plume, idp, fake_llm, outlook):
     assert outlook_calls(page, "auth.getAccessToken")
 
 
-def test_expired_session_asks_to_sign_in_again(entra_plume, idp, outlook, screenshot):
+def test_expired_session_asks_to_sign_in_again(entra_plume, idp, fake_llm, outlook, screenshot):
+    fake_llm.reply = mail_model()
     token = idp.token(roles=["Plume.Greffier"], iat=int(time.time()) - 7200, nbf=int(time.time()) - 7200,
                       exp=int(time.time()) - 3600)
     page = outlook(entra_plume(), {**POSTPONEMENT_MAIL, "ssoToken": token})
@@ -164,3 +167,13 @@ def test_expired_session_asks_to_sign_in_again(entra_plume, idp, outlook, screen
     assert "Votre session a expiré" in said_once(alert)
     assert alert.get_by_role("button").inner_text() == "Se reconnecter"
     screenshot(page, "outlook-erreur-connexion")
+
+    # She signs in again (Office now gives a valid token) and clicks: the summary runs.
+    fresh = idp.token(roles=["Plume.Greffier"])
+    page.evaluate("(token) => { Office.auth.getAccessToken = () => Promise.resolve(token); }", fresh)
+    sent = []
+    page.on("request", lambda r: sent.append(r.headers.get("authorization")) if "/api/v1/assist/" in r.url else None)
+    alert.get_by_role("button", name="Se reconnecter").click()
+    wait_until(page, "() => document.getElementById('summary-status').textContent.includes('terminé')")
+    assert page.locator("#summary-error .plume-bar").count() == 0
+    assert sent == [f"Bearer {fresh}"]

@@ -10,6 +10,16 @@ from .outlook_fixtures import (POSTPONEMENT_MAIL, SUMMARY_PROMPT, chat_requests,
                                system_prompt, user_prompt)
 
 
+MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+          "octobre", "novembre", "décembre"]
+
+
+def long_date(iso: str) -> str:
+    """« 12 mars 2026 »: the one date format the pane shows."""
+    year, month, day = (int(part) for part in iso.split("-"))
+    return f"{'1er' if day == 1 else day} {MONTHS[month - 1]} {year}"
+
+
 def run_summary(page):
     page.get_by_role("button", name="Résumer le message").click()
     wait_until(page, "() => document.getElementById('summary-status').textContent.includes('terminé')"
@@ -54,19 +64,31 @@ def test_summary_of_the_mail_and_its_thread_then_checked_fields(plume, fake_llm,
     assert page.locator("#summary-error").is_hidden()
 
     rows = page.locator(".outlook-field")
-    by_text = {rows.nth(i).locator(".outlook-field__value").inner_text(): rows.nth(i).get_attribute("data-found")
+    by_text = {plain(rows.nth(i).locator(".outlook-field__value").inner_text()): rows.nth(i).get_attribute("data-found")
                for i in range(rows.count())}
     assert by_text["M. Jean Dupont (demandeur)"] == "true"
     assert by_text["N° RG : 24/01234"] == "true"
     assert by_text["Audience : 12 mars 2026"] == "true"
-    assert by_text["Dépôt des conclusions (date limite) : 15/02/2026"] == "true"
+    # One date format, « 12 mars 2026 », whatever the mail wrote (« 15/02/2026 »).
+    assert by_text["Dépôt des conclusions (date limite) : 15 février 2026"] == "true"
     # Neither appears in the mail: shown, but « à vérifier », never as certain.
     assert by_text["N° de pourvoi : 22-19.876"] == "false"
     assert by_text["Nouvelle audience : 20 avril 2026"] == "false"
-    invented = rows.filter(has_text="22-19.876")
+    invented = rows.filter(has_text="22\u201119.876")  # a pourvoi number on one line
     assert invented.locator(".outlook-badge").inner_text() == "à vérifier"
-    assert "2 informations n'apparaissent pas telles quelles dans le message" in \
-        page.locator("#summary-fields").inner_text()
+    # The count of values « à vérifier » comes first, before any field.
+    notice = page.locator("#summary-fields [data-unchecked]")
+    assert notice.inner_text().startswith("2 informations à vérifier")
+    assert page.evaluate("""() => {
+        const notice = document.querySelector('#summary-fields [data-unchecked]');
+        const first = document.querySelector('#summary-fields .outlook-fields__section');
+        return Boolean(notice.compareDocumentPosition(first) & Node.DOCUMENT_POSITION_FOLLOWING);
+    }""")
+    # One line per field at 320 px: value, badge and icon buttons side by side.
+    heights = page.evaluate("""() => [...document.querySelectorAll('.outlook-field')]
+        .filter((row) => row.querySelector('.outlook-field__value').textContent.length < 25)
+        .map((row) => row.getBoundingClientRect().height)""")
+    assert heights and max(heights) < 40, heights
     assert page.get_by_text("Texte proposé par une IA").is_visible()
     screenshot(page, "outlook-resumer")
 
@@ -74,11 +96,11 @@ def test_summary_of_the_mail_and_its_thread_then_checked_fields(plume, fake_llm,
     # fields event says verified.
     fields = sse_event(seen["stream"], "fields")
     verified = {n["value"]: n["verified"] for n in fields["case_numbers"]}
-    verified |= {d["value"]: d["verified"] for d in fields["dates"]}
+    verified |= {long_date(d["iso"]): d["verified"] for d in fields["dates"]}
     verified |= {p["value"]: p["verified"] for p in fields["parties"]}
     verified[fields["requested_action"]["value"]] = fields["requested_action"]["verified"]
     for i in range(rows.count()):
-        shown = rows.nth(i).locator(".outlook-field__value").inner_text()
+        shown = plain(rows.nth(i).locator(".outlook-field__value").inner_text())
         value = max((v for v in verified if v in shown), key=len)
         assert rows.nth(i).get_attribute("data-found") == str(verified[value]).lower(), shown
 
@@ -100,12 +122,17 @@ def test_field_buttons_copy_or_propose_and_create_nothing(plume, fake_llm, outlo
     assert page.locator("#summary-status").inner_text() == "« 24/01234 » copié dans le presse-papiers."
     assert page.evaluate("navigator.clipboard.readText()") == "24/01234"
 
-    page.get_by_role("button", name="Proposer un rendez-vous le 12/03/2026").click()
+    page.get_by_role("button", name="Ajouter un rappel d'échéance le 12 mars 2026").click()
     [form] = outlook_calls(page, "displayNewAppointmentForm")
     assert form["args"]["subject"] == "Audience – Demande de renvoi – RG n° 24/01234"
     assert form["args"]["start"].startswith("2026-03-12")
-    assert "Date à vérifier" in form["args"]["body"]
+    assert "Date à vérifier" in form["args"]["body"] and "Rappel d'échéance" in form["args"]["body"]
     assert "vérifiez la date, puis enregistrez-le vous-même" in page.locator("#summary-status").inner_text()
+    page.get_by_role("button", name="Tout copier").click()
+    wait_until(page, "() => document.getElementById('summary-status').textContent.includes('informations copiées')")
+    copied = page.evaluate("navigator.clipboard.readText()").split("\n")
+    assert copied[:3] == ["M. Jean Dupont (demandeur)", "société Immobilière du Rhône (défenderesse)", "N° RG : 24/01234"]
+    assert "Audience : 12 mars 2026" in copied and "Action demandée : Renvoi de l'audience du 12 mars 2026" in copied
     # Only reading calls and the form the clerk saves or not: nothing sent, saved or replied.
     names = {c["name"] for c in outlook_calls(page)}
     assert names == {"body.getAsync", "displayNewAppointmentForm"}
@@ -141,10 +168,11 @@ def test_a_mail_that_gives_orders_stays_data_and_renders_as_text(plume, fake_llm
     assert page.locator("#summary-fields img, #summary-fields script").count() == 0
     page.wait_for_timeout(300)
     assert page.evaluate("window.__pwned") is None
-    # The number the mail dictates is in the mail, so it is « found »: but the action the model
-    # paraphrased is not, and says so.
-    action = page.locator(".outlook-field").filter(has_text="Transférer ce message")
-    assert action.get_attribute("data-found") == "false"
+    # Forwarding to every contact is flagged as suspicious, not listed as « Action demandée ».
+    assert page.locator(".outlook-field").filter(has_text="Transférer ce message").count() == 0
+    assert "Action demandée" not in page.locator("#summary-fields").inner_text()
+    warning = page.locator("#summary-fields [data-suspicious]")
+    assert warning.inner_text().startswith("Message suspect.") and "tous les contacts" in warning.inner_text()
     screenshot(page, "outlook-injection")
 
     # The orders reached the model only inside the fence, labelled as data.

@@ -2,13 +2,14 @@
 tabs that do not fit at 320 px, and no tab the user's role or the server's setup would refuse."""
 from __future__ import annotations
 
+from .conftest import open_tab
 from .outlook_fixtures import POSTPONEMENT_MAIL
 
 CLERK = {"id": "greffe-1", "name": "Greffier", "roles": ["Plume.Greffier"], "jurisdictions": []}
 MAGISTRATE = {"id": "mag-1", "name": "Magistrate", "roles": ["Plume.Magistrat"], "jurisdictions": []}
 ADMIN = {"id": "admin-1", "name": "Admin", "roles": ["Plume.Admin"], "jurisdictions": []}
 WORD_TABS = ["tab-search", "tab-summarize", "tab-draft", "tab-rewrite", "tab-transcribe", "tab-dossier",
-             "tab-pseudonymize"]
+             "tab-pseudonymize", "tab-translate"]
 
 TABS_JS = """() => [...document.querySelectorAll('[role=tab]')].map((tab) => {
     const box = tab.getBoundingClientRect();
@@ -50,35 +51,39 @@ def test_word_tabs_fit_on_one_line_with_a_more_menu_and_do_not_move(plume, open_
     assert len({round(t["y"]) for t in tabs(page) if t["shown"]}) == 1
     assert page.locator(".plume-tabs__menu").is_hidden()
     screenshot(page, "word-tabs-transcribe")
-    # Arrow keys go through every tab, the ones in the menu too: End reaches Pseudonymiser,
+    # Arrow keys go through every tab, the ones in the menu too: End reaches Traduire,
     # the last tab, which comes onto the bar.
-    assert not state["tab-pseudonymize"]["shown"]
+    assert not state["tab-translate"]["shown"]
     page.focus("#tab-transcribe")
     page.keyboard.press("Home")
     assert page.evaluate("document.activeElement.id") == "tab-search"
     page.keyboard.press("End")
-    assert page.evaluate("document.activeElement.id") == "tab-pseudonymize"
+    assert page.evaluate("document.activeElement.id") == "tab-translate"
     state = {t["id"]: t for t in tabs(page)}
-    assert state["tab-pseudonymize"]["shown"] and state["tab-pseudonymize"]["selected"]
-    assert page.locator("#panel-pseudonymize").is_visible()
+    assert state["tab-translate"]["shown"] and state["tab-translate"]["selected"]
+    assert page.locator("#panel-translate").is_visible()
     assert len({round(t["y"]) for t in tabs(page) if t["shown"]}) == 1
 
 
 def test_word_tabs_all_shown_on_a_wide_pane(plume, open_pane):
-    page = open_pane(plume(), width=700)
+    page = open_pane(plume(), width=900)
     assert shown(page) == WORD_TABS
     assert page.get_by_role("button", name="Plus de fonctions").is_hidden()
 
 
 def test_a_clerk_sees_no_tab_of_a_magistrate_in_word(plume, open_pane, screenshot):
     page = open_pane(plume(DEV_USER=CLERK))
-    assert shown(page) == ["tab-search", "tab-transcribe", "tab-pseudonymize"]  # a clerk pseudonymises too
+    # A clerk pseudonymises and translates too; what does not fit is under « Plus ».
     assert page.inner_text(".plume-header__subtitle") == "Assistant du greffe"
-    assert page.get_by_role("button", name="Plus de fonctions").is_hidden()
+    page.get_by_role("button", name="Plus de fonctions").click()
+    in_menu = [f"tab-{panel[6:]}" for panel in page.eval_on_selector_all(
+        ".plume-tabs__menu button", "(items) => items.map((i) => i.dataset.panel)")]
+    assert shown(page) + in_menu == ["tab-search", "tab-transcribe", "tab-pseudonymize", "tab-translate"]
+    page.keyboard.press("Escape")
     assert page.locator("#tab-summarize").get_attribute("data-unavailable") == "true"
     page.click("#tab-transcribe")
     assert page.locator("#panel-transcribe").is_visible() and page.locator("#panel-summarize").is_hidden()
-    page.click("#tab-pseudonymize")
+    open_tab(page, "pseudonymize")
     assert page.locator("#panel-pseudonymize").is_visible() and page.locator("#panel-transcribe").is_hidden()
     screenshot(page, "word-tabs-greffier")
 

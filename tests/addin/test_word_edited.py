@@ -1,6 +1,6 @@
 """« edited »: AI text changed in the document after insertion is reported once, when the
-pane regains focus or before the next task, and the observatory counts it; untouched or
-deleted text is not."""
+pane regains focus, before the next task or at the next 30-second check (on Playwright's fake
+clock), and the observatory counts it; untouched or deleted text is not."""
 from __future__ import annotations
 
 import requests
@@ -80,3 +80,33 @@ def test_an_edit_is_noticed_before_the_next_task_and_a_deleted_text_says_nothing
     comes_back_to_the_pane(page)
     feedback.wait(3)
     assert outcomes(feedback) == [("inserted", 201), ("edited", 201), ("inserted", 201)]
+
+
+def test_an_edit_is_noticed_by_the_periodic_check_without_focus_or_task(plume, fake_llm, open_pane):
+    from .conftest import wait_until
+
+    fake_llm.reply = REPLY
+    page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 0]}},
+                     fake_clock=True)
+    period = page.evaluate("async () => (await import('/addin/word/edits.js')).CHECK_EVERY_MS")
+    assert period == 30_000
+    feedback = FeedbackLog(page)
+    insert_summary(page, feedback, 1)
+    reads = lambda: len([c for c in word_calls(page) if c["api"] == "ContentControlCollection.getByIdOrNullObject"])  # noqa: E731
+    before = reads()
+
+    user_edits(page, 0, "Le salarié a été licencié pour une faute grave avérée (§ 1).")
+    page.clock.fast_forward(period - 2_000)  # not yet: nothing is read, nothing is sent
+    feedback.wait(1)
+    assert reads() == before and outcomes(feedback) == [("inserted", 201)]
+
+    page.clock.fast_forward(2_000)  # the check is due
+    wait_until(page, "(n) => window.__officeCalls.filter((c) => c.api === 'ContentControlCollection.getByIdOrNullObject').length > n", before)
+    feedback.wait(2)
+    assert outcomes(feedback) == [("inserted", 201), ("edited", 201)]
+
+    # Nothing is watched any more: the timer stops, later periods read nothing.
+    after = reads()
+    page.clock.fast_forward(3 * period)
+    page.wait_for_timeout(200)
+    assert reads() == after and len(feedback.sent) == 2

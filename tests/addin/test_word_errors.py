@@ -189,3 +189,34 @@ def test_signed_in_through_office_sso_and_an_expired_token_is_renewed_once(
     assert page.locator("#search-error").is_hidden()
     sso = page.evaluate("window.__officeCalls.filter((c) => c.api === 'Office.auth.getAccessToken').length")
     assert sso == 2  # the expired token was refused once, then a fresh one was used from then on
+
+
+def test_se_reconnecter_signs_in_again_and_reruns_the_task(make_app, serve_app, idp, fake_llm, open_pane, screenshot):
+    fake_llm.reply = "Le pourvoi est recevable (§ 1)."
+    expired = idp.token(exp=int(time.time()) - 600, iat=int(time.time()) - 4000, nbf=int(time.time()) - 4000)
+    base = serve_app(make_app(**fake_llm_settings(fake_llm), AUTH_MODE="entra", AUTH_TENANT_ID=TENANT,
+                              AUTH_CLIENT_ID=CLIENT_ID, AUTH_OPENID_CONFIG_URL=idp.discovery_url))
+    page = open_pane(base, globals={"__officeMockConfig": {**SELECTION["__officeMockConfig"], "ssoTokens": [expired]}})
+    summarize(page)
+    box = error_box(page, "summarize")
+    said_once(box)
+    assert box["action"] == "sign-in" and box["button"] == "Se reconnecter"
+    assert fake_llm.chat_requests() == []
+    screenshot(page, "word-error-session")
+
+    # The user signs in again: from now on Office gives a valid token.
+    fresh = idp.token()
+    page.evaluate("""(token) => {
+        Office.auth.getAccessToken = (options) => {
+            window.__officeCalls.push({api: 'Office.auth.getAccessToken', args: [options || {}], fresh: true});
+            return Promise.resolve(token);
+        };
+    }""", fresh)
+    sent = []
+    page.on("request", lambda r: sent.append(r.headers.get("authorization")) if "/api/v1/assist/" in r.url else None)
+    page.click("#summarize-error [data-action=sign-in]")
+    page.wait_for_selector("#summarize-after [data-action=insert]")
+    assert page.locator("#summarize-error").is_hidden()
+    assert "Le pourvoi est recevable" in page.inner_text("#summarize-output")
+    assert sent == [f"Bearer {fresh}"]  # the cached expired token was forgotten, the task ran once
+    assert len(fake_llm.chat_requests()) == 1

@@ -15,8 +15,9 @@ def base_url(make_app, serve_app):
 def test_tabs_are_buttons_usable_with_the_keyboard(base_url, open_pane, screenshot):
     page = open_pane(base_url)
     tabs = page.locator("[role=tab]")
-    assert tabs.all_inner_texts() == ["Rechercher", "Synthétiser", "Rédiger", "Reformuler", "Transcrire", "Pseudonymiser"]
-    assert tabs.evaluate_all("els => els.map(e => e.tagName)") == ["BUTTON"] * 6
+    assert tabs.all_inner_texts() == ["Rechercher", "Synthétiser", "Rédiger", "Reformuler", "Transcrire", "Pseudonymiser",
+                                      "Traduire"]
+    assert tabs.evaluate_all("els => els.map(e => e.tagName)") == ["BUTTON"] * 7
     page.locator("#tab-search").focus()
     page.keyboard.press("ArrowRight")
     assert page.evaluate("document.activeElement.id") == "tab-summarize"
@@ -24,7 +25,7 @@ def test_tabs_are_buttons_usable_with_the_keyboard(base_url, open_pane, screensh
     assert page.locator("#panel-summarize").is_visible()
     assert not page.locator("#panel-search").is_visible()
     page.keyboard.press("End")
-    assert page.evaluate("document.activeElement.id") == "tab-pseudonymize"
+    assert page.evaluate("document.activeElement.id") == "tab-translate"
     page.keyboard.press("Home")
     assert page.evaluate("document.activeElement.id") == "tab-search"
     # Only the selected tab is in the Tab order; Tab moves to « Plus », then into the panel.

@@ -1,22 +1,47 @@
-"""Reformuler: the selection and its plain-language version side by side; « Remplacer la
-sélection » replaces it, tracked, inside the AI content control."""
+"""Reformuler: the plain-language version shown as a word-level diff of the selection (jsdiff,
+vendored); « Remplacer la sélection » replaces it, tracked, inside the AI content control."""
 from __future__ import annotations
 
 from .conftest import open_tab, plain, word_calls, word_state
+
+# The diff's two readings: the selection (unchanged + struck-through words) and the
+# proposal (unchanged + underlined words), without the labels read to screen readers.
+DIFF_SIDES = """() => {
+    const text = (node) => [...node.childNodes].filter((c) => !(c.classList && c.classList.contains('plume-visually-hidden')))
+        .map((c) => c.textContent).join('');
+    const sides = {before: '', after: '', removed: [], added: []};
+    for (const node of document.getElementById('rewrite-diff').childNodes) {
+        const kind = node.nodeName === 'DEL' ? 'removed' : node.nodeName === 'INS' ? 'added' : 'same';
+        const value = kind === 'same' ? node.textContent : text(node);
+        if (kind !== 'added') sides.before += value;
+        if (kind !== 'removed') sides.after += value;
+        if (kind !== 'same') sides[kind].push(value);
+    }
+    return sides;
+}"""
 
 PARAGRAPHS = ["Attendu que l'appelant ne justifie d'aucun grief.", "Que l'exception de nullité sera rejetée.",
               "Par ces motifs."]
 REPLY = "L'appelant ne prouve pas qu'il a subi un préjudice. La demande d'annulation est donc rejetée."
 
 
-def test_rewrite_shows_before_and_after_then_replaces_the_selection(plume, fake_llm, open_pane, screenshot):
+def test_rewrite_shows_the_changes_word_by_word_then_replaces_the_selection(plume, fake_llm, open_pane, screenshot):
     fake_llm.reply = REPLY
     page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 1]}})
     open_tab(page, "rewrite")
     page.click("#rewrite-run")
     page.wait_for_selector("#rewrite-after [data-action=insert]")
-    assert page.inner_text("#rewrite-before") == "\n".join(PARAGRAPHS[:2])
-    assert plain(page.inner_text("#rewrite-output")) == REPLY
+    page.wait_for_selector("#rewrite-diff ins")
+    sides = page.evaluate(DIFF_SIDES)
+    assert plain(sides["before"]) == "\n".join(PARAGRAPHS[:2])
+    assert plain(sides["after"]) == REPLY
+    assert "Attendu" in " ".join(sides["removed"]) and "prouve" in " ".join(sides["added"])
+    # Words the two share are not marked: « L'appelant » stays, « rejetée » too.
+    assert "rejetée" not in " ".join(sides["removed"] + sides["added"])
+    assert page.locator("#rewrite-output").is_hidden()
+    assert page.locator("#rewrite-diff del .plume-visually-hidden").first.text_content() == "[retiré : "
+    count = page.inner_text("#rewrite-diff-count")
+    assert count.startswith(tuple(f"{n} mot" for n in range(1, 30))) and "retiré" in count and "ajouté" in count
     assert page.inner_text("#rewrite-after [data-action=insert]") == "Remplacer la sélection"
     screenshot(page, "word-rewrite")
 
@@ -61,3 +86,13 @@ def test_refused_rewrite_shows_no_empty_comparison(plume, open_pane):
     page.click("#rewrite-run")
     page.wait_for_selector("#rewrite-error [role=alert]")
     assert page.locator("#rewrite-compare").is_hidden()
+
+
+def test_identical_rewrite_says_nothing_changes(plume, fake_llm, open_pane):
+    fake_llm.reply = PARAGRAPHS[2]
+    page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [2, 2]}})
+    open_tab(page, "rewrite")
+    page.click("#rewrite-run")
+    page.wait_for_selector("#rewrite-diff-count:not(:empty)")
+    assert page.inner_text("#rewrite-diff-count") == "Aucun mot ne change."
+    assert page.locator("#rewrite-diff del, #rewrite-diff ins").count() == 0

@@ -30,6 +30,7 @@ def test_stop_closes_the_stream_up_to_the_upstream(plume, fake_llm, open_pane, s
     assert kept.startswith("mot0 mot1 mot2") and "mot59" not in kept
     assert page.locator("#summarize-stop").is_hidden()
     assert page.locator("#summarize-after [data-action=insert]").count() == 0
+    assert "Texte incomplet" in page.inner_text("#summarize-after [data-incomplete]")
     assert page.locator("#summarize-after [data-action=discard]").inner_text() == "Écarter"  # one label everywhere
     assert "suggestion" in page.inner_text("#summarize-after")
     assert not [c for c in word_calls(page) if c["api"].startswith("Range.insert")]

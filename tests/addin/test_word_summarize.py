@@ -138,6 +138,10 @@ def test_long_document_shows_the_map_reduce_progress(plume, fake_llm, open_pane)
         const status = document.querySelector('#summarize-status');
         new MutationObserver(() => window.__statuses.push(status.textContent))
             .observe(status, { childList: true, characterData: true, subtree: true });
+        window.__progress = [];
+        const bar = document.querySelector('#panel-summarize progress');
+        new MutationObserver(() => window.__progress.push([bar.getAttribute('value'), bar.getAttribute('max'), bar.hidden]))
+            .observe(bar, { attributes: true });
     }""")
     open_tab(page, "summarize")
     page.check("input[name=summarize-scope][value=document]")
@@ -145,6 +149,12 @@ def test_long_document_shows_the_map_reduce_progress(plume, fake_llm, open_pane)
     page.wait_for_selector("#summarize-after [data-action=insert]")
     statuses = page.evaluate("window.__statuses")
     assert any(s.startswith("Document long : lecture en ") for s in statuses), statuses
+    # A real progress bar: parts done out of the total, up to all of them, hidden once the answer streams.
+    progress = page.evaluate("window.__progress")
+    values = [(int(v), int(m)) for v, m, _ in progress if v is not None and m != "1"]
+    total = values[0][1]  # the parts of the first reading (a regrouping may follow)
+    assert total > 1 and (0, total) in values and (total, total) in values, values
+    assert page.locator("#panel-summarize progress").is_hidden()
     assert len(fake_llm.chat_requests()) > 2  # several parts, then the final summary
     page.click("#summarize-output button[data-paragraph='57']")
     select = wait_until(page, "() => window.__officeCalls.filter((c) => c.api === 'Paragraph.select')")

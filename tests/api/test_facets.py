@@ -86,3 +86,32 @@ def test_the_openapi_document_describes_the_view(client):
     document = client.get("/api/v1/openapi.json").get_json()
     operation = document["paths"]["/api/v1/facets/jurisdictions"]["get"]
     assert operation["responses"]["200"]["content"]["application/json"]["schema"]["required"] == ["jurisdictions"]
+
+
+def test_a_decision_is_read_whole_with_its_citation_and_zones(make_app, tmp_path):
+    app = app_for(make_app, tmp_path, jurisdictions=[])
+    response = app.test_client().get("/api/v1/decisions/cass-1")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["decision_id"] == "cass-1" and body["text"] == TEXT
+    assert body["citation"] == "Cass. soc., 9 mars 2022, n° 21-12.345"
+    assert body["date"] == "2022-03-09" and body["solution"] == "Rejet"
+    assert body["zones"] and all(0 <= z["start"] < z["end"] <= len(TEXT) for z in body["zones"])
+
+
+def test_a_private_decision_of_another_court_is_as_unknown_as_a_missing_one(make_app, tmp_path):
+    app = app_for(make_app, tmp_path, jurisdictions=[])
+    client = app.test_client()
+    for missing in ("ca-paris-secret", "pas-une-decision", "x" * 300):
+        response = client.get(f"/api/v1/decisions/{missing}")
+        assert response.status_code == 404, missing
+        assert response.get_json() == {
+            "error": "introuvable",
+            "message": "Cette décision est introuvable dans la jurisprudence que vous pouvez consulter."}
+    paris = make_app(DEV_USER={"id": "p", "roles": MAGISTRAT, "jurisdictions": ["Cour d'appel de Paris"]})
+    assert paris.test_client().get("/api/v1/decisions/ca-paris-secret").status_code == 200
+
+
+def test_reading_a_decision_needs_the_search_role(make_app, tmp_path):
+    app = app_for(make_app, tmp_path, jurisdictions=[], roles=["Plume.Admin"], ingest=False)
+    assert app.test_client().get("/api/v1/decisions/cass-1").status_code == 403

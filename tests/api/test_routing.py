@@ -53,7 +53,7 @@ def test_the_model_chooses_within_the_list_and_explains(make_app, fake_llm):
         "category": "Demande de renvoi", "service": "Service des audiences",
         "reason": "L'avocate demande le renvoi de l'audience du 12 mars 2026.",
         "method": "modele", "matched_keywords": ["audience", "renvoi"], "notice": None,
-        "model": "fake-chat"}
+        "model": "fake-chat", "service_address": None, "alternative": None, "alternative_address": None}
     # The list went to the model, and the mail only inside the fence, as data.
     [call] = [r for r in fake_llm.requests if r.path.endswith("/chat/completions")]
     system, user = (m["content"] for m in call.json["messages"])
@@ -158,3 +158,37 @@ def test_a_malformed_service_list_stops_the_start(raw, needle):
     with pytest.raises(ConfigError) as info:
         load(environ={"PLUME_ENV": "development", "PLUME_ROUTING_SERVICES": raw})
     assert needle in str(info.value)
+
+
+SERVICES_WITH_ADDRESSES = [
+    {"service": "Service des audiences", "description": "Audiences", "keywords": ["audience", "renvoi"],
+     "address": "audiences.tj-lyon@justice.fr"},
+    {"service": "Greffe civil", "description": "Civil", "keywords": ["rg", "conclusions"],
+     "address": "greffe-civil.tj-lyon@justice.fr"},
+    {"service": "JAF", "description": "Famille", "keywords": ["pension alimentaire"]},
+]
+
+
+def test_the_suggestion_names_the_second_best_service_and_the_addresses(make_app, fake_llm):
+    # By keywords: the best and the next one, each with its configured address.
+    client = make_app(ROUTING_SERVICES=SERVICES_WITH_ADDRESSES).test_client()
+    body = client.post("/api/v1/routing/suggest", json=POSTPONEMENT).json
+    assert (body["service"], body["service_address"]) == ("Service des audiences", "audiences.tj-lyon@justice.fr")
+    assert (body["alternative"], body["alternative_address"]) == ("Greffe civil", "greffe-civil.tj-lyon@justice.fr")
+    # The model chose the second: the keywords' best becomes the alternative.
+    client = make_app(ROUTING_SERVICES=SERVICES_WITH_ADDRESSES, LLM_BASE_URL=fake_llm.url, **FAST).test_client()
+    fake_llm.reply = routing_answer("Greffe civil", "Demande de renvoi", "Dossier civil en cours.")
+    body = client.post("/api/v1/routing/suggest", json=POSTPONEMENT).json
+    assert (body["service"], body["alternative"]) == ("Greffe civil", "Service des audiences")
+    # A service without an address has none; nothing matched: no alternative.
+    body = make_app(ROUTING_SERVICES=SERVICES_WITH_ADDRESSES).test_client().post(
+        "/api/v1/routing/suggest", json=DIVORCE).json
+    assert (body["service"], body["service_address"], body["alternative"]) == ("JAF", None, None)
+    services = client.get("/api/v1/routing/services").json["services"]
+    assert services[0]["address"] == "audiences.tj-lyon@justice.fr" and services[2]["address"] is None
+
+
+def test_a_service_address_that_is_not_an_address_is_refused_at_start():
+    bad = [{"service": "Greffe civil", "keywords": [], "address": "greffe civil"}]
+    with pytest.raises(ConfigError, match="address"):
+        load(environ={"PLUME_ENV": "development", "PLUME_ROUTING_SERVICES": json.dumps(bad)})

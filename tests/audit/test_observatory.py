@@ -40,7 +40,8 @@ def test_admin_reads_every_route(make_app):
 @pytest.fixture
 def seeded(make_app, database_url):
     """Two magistrate drafts (one inserted then edited, one discarded), a clerk summary that
-    failed upstream, one stopped, a search; feedback on the first draft."""
+    failed upstream, one stopped, a search; feedback on both drafts (the second rated 👍 then
+    👎, which counts as one 👎)."""
     app = make_app(DEV_USER=ADMIN)
     first = record(app, MAGISTRAT, task="draft")
     second = record(app, MAGISTRAT, task="draft")
@@ -54,6 +55,8 @@ def seeded(make_app, database_url):
         audit.record_event(first, "edited", user_hash="h")
         audit.record_event(first, "feedback", user_hash="h", useful=True, comment="Bon plan")
         audit.record_event(second, "discarded", user_hash="h")
+        # 👍 then 👎 on the same answer: the observatory counts the last one only.
+        audit.record_event(second, "feedback", user_hash="h", useful=True)
         audit.record_event(second, "feedback", user_hash="h", useful=False)
     finally:
         ctx.pop()

@@ -54,7 +54,8 @@ def test_only_admins_reach_admin_pages(entra_client, idp, path):
 def test_me_lists_the_tasks_a_role_reaches(entra_client, idp):
     me = entra_client.get("/api/v1/me", headers=bearer(idp.token(roles=[GREFFIER]))).json
     assert me["roles"] == [GREFFIER]
-    assert set(me["tasks"]) == {"mail-summary", "mail-reply", "attachment-summary", "transcribe", "search"}
+    assert set(me["tasks"]) == {"mail-summary", "mail-reply", "attachment-summary", "transcribe", "search",
+                                "translate"}
     assert me["budgets"]["generation"] == {"budget": 200000, "spent": 0}
 
 

@@ -17,6 +17,7 @@ TASK_BODIES = {
     "mail-summary": {"text": "Bonjour, je vous écris au sujet du dossier.", "subject": "Dossier"},
     "mail-reply": {"text": "Pouvez-vous me dire la date d'audience ?", "tone": "neutre", "length": "courte"},
     "attachment-summary": {"text": "[p. 1]\nConclusions en défense.", "filename": "conclusions.pdf"},
+    "translate": {"text": "The hearing is adjourned to 12 March 2026.", "language": "fr"},
 }
 
 
@@ -181,3 +182,25 @@ def test_over_quota_is_429_and_leaves_no_host_call_open(llm_app, fake_llm):
     while llm.open_streams(app) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert llm.open_streams(app) == 0
+
+
+def test_translate_names_the_language_keeps_the_glossary_and_is_recorded(llm_app, fake_llm, database_url):
+    import psycopg
+
+    client = llm_app(TRANSLATE_GLOSSARY=["cour d'appel", "JAF"]).test_client()
+    fake_llm.reply = "Langue d'origine : français\n\nThe cour d'appel (court of appeal) dismissed the appeal."
+    response = client.post("/api/v1/assist/translate", json={"text": "La cour d'appel a rejeté l'appel.",
+                                                              "language": "en"})
+    assert response.status_code == 200
+    parsed = events(response)
+    assert parsed[-1][0] == "done" and text_of(parsed).startswith("Langue d'origine : français")
+    system, user = (m["content"] for m in fake_llm.chat_requests()[-1].json["messages"])
+    assert "traduire le texte fourni en anglais" in system
+    assert "« cour d'appel », « JAF »" in system
+    assert "<<<DONNEES" in user and "La cour d'appel a rejeté" in user
+    with psycopg.connect(database_url) as conn:
+        [(task, prompt)] = conn.execute("SELECT task, prompt_version FROM audit_interactions "
+                                        "WHERE task = 'translate'").fetchall()
+    assert (task, prompt) == ("translate", "translate.v1")
+    bad = client.post("/api/v1/assist/translate", json={"text": "Bonjour", "language": "klingon"})
+    assert bad.status_code == 400 and bad.json["field"] == "language"
