@@ -161,6 +161,8 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
     """Persons into entities, and the later mentions of each entity's name."""
     professional_words = {name_key(word) for span in spans if span.kept and span.category != "juridiction"
                           for word in span.tokens}
+    professional_surnames = {name_key(span.tokens[-1]) for span in spans
+                             if span.kept and span.category != "juridiction" and span.tokens}
     entities: list[_Entity] = []
     of_span: dict[int, _Entity] = {}
     # Full names first, so that a first name or a surname alone finds its person wherever
@@ -217,7 +219,9 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
     for match in re.finditer(NAME, text):
         key = name_key(match.group())
         entity = by_word.get(key)
-        if entity is None or len(key) < 3 or key in professional_words:
+        if entity is None or len(key) < 3:
+            continue
+        if key in professional_words and not (key in entity.firsts and key not in professional_surnames):
             continue
         if key in common:
             # A surname that is also a word (« Petit », « BLANC »): not at a sentence's
@@ -316,18 +320,28 @@ def detect(text: str) -> tuple[list[Span], list[Span], dict[int, Any]]:
                   for start, end, category in identifiers.find(copy)]
     proposals += rules.seats(copy)
     proposals += rules.professionals(copy)
+    proposals += rules.signatures(copy)
     proposals += rules.civility_persons(copy, common)
     place_spans = rules.places(copy)
     proposals += place_spans
     proposals += rules.city_after_address(copy, place_spans, common)
+    proposals += rules.first_name_persons(copy, common)
     proposals += model_persons(copy, common)
     settled = settle(proposals)
     # A name seen as a professional's stays wherever it appears without a party's civility.
     professional_words = {name_key(word) for span in settled if span.kept and span.category != "juridiction"
                           for word in span.tokens}
+    # A first name alone that a party bears is the party's, even if a lawyer bears it too:
+    # a decision never calls a professional by first name alone.
+    party_firsts = {name_key(word) for span in settled if span.category == "personne" and len(span.tokens) > 1
+                    for word in span.tokens[:-1]}
+    professional_surnames = {name_key(span.tokens[-1]) for span in settled
+                             if span.kept and span.category != "juridiction" and span.tokens}
     for span in settled:
         if (span.category == "personne" and span.reason == "modèle" and span.tokens
-                and all(name_key(word) in professional_words for word in span.tokens)):
+                and all(name_key(word) in professional_words for word in span.tokens)
+                and not (len(span.tokens) == 1 and name_key(span.tokens[0]) in party_firsts
+                         and name_key(span.tokens[0]) not in professional_surnames)):
             span.kept, span.category, span.reason = True, "magistrat", "nom d'un professionnel"
     of_span, linked = _link(copy, settled, common)
     for span in linked:
