@@ -309,7 +309,30 @@ def _merge_adjacent(text: str, spans: list[Span], of_span: dict[int, _Entity]) -
     return merged
 
 
-def detect(text: str) -> tuple[list[Span], list[Span], dict[int, Any]]:
+@dataclass(frozen=True)
+class Known:
+    """A value replaced in an earlier document of the same dossier, and its replacement
+    there (« Jean Dupont » -> « [A] »): the same value gets the same replacement here."""
+    text: str
+    category: str
+    replacement: str
+
+
+def _known_persons(text: str, known: Iterable[Known]) -> list[Span]:
+    """Every mention of a person known from the dossier, civility or not."""
+    spans = []
+    for item in known:
+        if item.category != "personne" or not rules.name_words(item.text):
+            continue
+        words = [re.escape(word) for word in item.text.split()]
+        pattern = re.compile(r"(?<![\w'-])" + r"(?:[ \t]+|[ \t]*\n[ \t]*)".join(words) + r"(?![\w'-])", re.IGNORECASE)
+        for match in pattern.finditer(text):
+            spans.append(Span(match.start(), match.end(), "personne", 25, "dossier",
+                              tokens=rules.name_words(match.group())))
+    return spans
+
+
+def detect(text: str, known: Iterable[Known] = ()) -> tuple[list[Span], list[Span], dict[int, Any]]:
     """Spans to replace, spans kept, and each person span's entity."""
     copy = analysis_copy(text)
     common = set(vocabulary.common())
@@ -322,6 +345,7 @@ def detect(text: str) -> tuple[list[Span], list[Span], dict[int, Any]]:
     proposals += rules.professionals(copy)
     proposals += rules.signatures(copy)
     proposals += rules.civility_persons(copy, common)
+    proposals += _known_persons(copy, known)
     place_spans = rules.places(copy)
     proposals += place_spans
     proposals += rules.city_after_address(copy, place_spans, common)
@@ -353,15 +377,46 @@ def detect(text: str) -> tuple[list[Span], list[Span], dict[int, Any]]:
     return replaced, kept, of_span
 
 
-def pseudonymize(text: str, keep: Iterable[str] = ()) -> Result:
+def _known_label(entity: _Entity, spans_text: set[str], known_persons: list[tuple[Known, list[str]]]) -> str | None:
+    """The replacement a person had in the dossier: same full name, or same surname with no
+    first name against it."""
+    for item, keys in known_persons:
+        if name_key(item.text) in spans_text:
+            return item.replacement[1:-1]
+    for item, keys in known_persons:
+        surname, firsts = keys[-1], set(keys[:-1])
+        if surname in entity.surnames and (not firsts or not entity.firsts or firsts & entity.firsts):
+            return item.replacement[1:-1]
+    return None
+
+
+def pseudonymize(text: str, keep: Iterable[str] = (), known: Iterable[Known] = ()) -> Result:
     """Replace what identifies a natural person in ``text`` (see the module docstring).
 
-    ``keep`` names categories to leave in place (they are listed in ``kept``)."""
+    ``keep`` names categories to leave in place (they are listed in ``kept``). ``known``
+    lists what earlier documents of the same dossier replaced: a known person keeps her
+    letter (and is found even without a civility), a known address its number; new values
+    take the next free letters and numbers."""
     keep = set(keep)
-    replaced, kept, of_span = detect(text)
+    known = list(known)
+    replaced, kept, of_span = detect(text, known)
+    known_persons = [(item, [name_key(word) for word in rules.name_words(item.text)]) for item in known
+                     if item.category == "personne" and rules.name_words(item.text)]
+    used_letters = {item.replacement[1:-1] for item in known if item.category == "personne"}
     numbers: dict[tuple[str, str], int] = {}
     counters: dict[str, int] = {}
+    for item in known:
+        found = re.fullmatch(r"\[.*?(\d+)\]", item.replacement)
+        if item.category != "personne" and found:
+            numbers[(item.category, name_key(item.text))] = int(found.group(1))
+            counters[item.category] = max(counters.get(item.category, 0), int(found.group(1)))
+    texts_of: dict[int, set[str]] = {}
+    for span in replaced:
+        entity = of_span.get(id(span))
+        if span.category == "personne" and entity is not None:
+            texts_of.setdefault(entity.number, set()).add(name_key(text[span.start:span.end]))
     letters_of: dict[int, str] = {}
+    next_letter = 0
     entities: list[dict[str, Any]] = []
     kept_out = [{"start": s.start, "end": s.end, "text": text[s.start:s.end], "category": s.category,
                  "reason": s.reason} for s in kept if s.category != "deja_pseudonymise"]
@@ -375,7 +430,13 @@ def pseudonymize(text: str, keep: Iterable[str] = ()) -> Result:
             entity = of_span.get(id(span))
             number = entity.number if entity is not None else -1 - span.start
             if number not in letters_of:
-                letters_of[number] = letters(len(letters_of))
+                label = _known_label(entity, texts_of.get(number, set()), known_persons) if entity else None
+                if label is None:
+                    while letters(next_letter) in used_letters:
+                        next_letter += 1
+                    label = letters(next_letter)
+                    used_letters.add(label)
+                letters_of[number] = label
             label = letters_of[number]
             replacement, entity_id = f"[{label}]", f"personne:{label}"
         else:

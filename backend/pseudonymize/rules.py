@@ -24,7 +24,7 @@ PARTICLE = r"(?:de la|de l'|van der|van den|de|du|des|d'|van|von|ben|le|la|ep\.|
 GAP = r"(?:[ \t]+|[ \t]*\n[ \t]*|-)"
 # Professionals named by their function; the function may precede or follow the name.
 ROLE = (r"(?:(?:premi[eè]re?|1(?:ère|re|er))\s+)?(?:vice-)?pr[ée]sidente?s?|conseill[eè]re?s?|greffi[eè]re?s?|"
-        r"juges?|magistrate?s?|avocate?s?(?:\s+g[ée]n[ée]ral(?:e|es|aux)?)?|procureure?s?|substitute?s?|"
+        r"juges?-commissaires?(?:\s+suppl[ée]ante?)?|commissaires?[- ]priseurs?|juges?|magistrate?s?|avocate?s?(?:\s+g[ée]n[ée]ral(?:e|es|aux)?)?|procureure?s?|substitute?s?|"
         r"experte?s?|rapporteure?s?|assesseure?s?|auditeur|auditrice|notaires?|huissiers?|"
         r"commissaires?\s+de\s+justice|commissaire-priseur|mandataires?(?:\s+judiciaires?)?|"
         r"liquidateure?s?|administrateure?s?\s+judiciaires?|m[ée]diat(?:eur|rice)s?|"
@@ -74,7 +74,7 @@ SEAT = re.compile(
     r"centre\s+de\s+r[ée]tention(?:\s+administrative)?|pr[ée]fet|pr[ée]fecture|sous-pr[ée]fecture|"
     r"mairie|conseil\s+d[ée]partemental|conseil\s+r[ée]gional|universit[ée]|h[oô]pital|chu|chs|eps|"
     r"cpam|caf|urssaf|acad[ée]mie|rectorat|commissariat|gendarmerie|brigade|ordre\s+des\s+avocats|"
-    r"chambre\s+des\s+notaires|ville|commune|d[ée]partement|r[ée]gion|"
+    r"chambre\s+des\s+notaires|ville|commune|d[ée]partement|r[ée]gion|tribunal|maire|conseil|"
     r"premier\s+pr[ée]sident|procureur\s+(?:g[ée]n[ée]ral|de\s+la\s+r[ée]publique)|"
     r"juge\s+(?:des\s+libert[ée]s|d'instruction|des\s+enfants|aux\s+affaires)[\w' ]*?)"
     r"(?:\s+(?:de|d'|du|des|pr[eè]s\s+(?:la|le)(?:\s+cour\s+d'appel\s+de)?))[ \t]*(?=\S)"
@@ -91,7 +91,7 @@ _NEXT_ADDRESS = rf"\s+\d{{1,4}}(?:\s?(?:bis|ter|quater))?\s*,?\s+(?i:{STREET_TYP
 _ADDRESS_TAIL = (rf"[^\n,;()\[\]]{{1,60}}?(?={_NEXT_ADDRESS}|\s*(?:[,;()\n\[—]|\.(?:\s|$)|\s-\s|\d{{5}}|et\s+\d|\s[àa]\s|$|\s(?:CEDEX|cedex))"
                  rf"|\s+(?!(?:de|du|des|la|le|les|l'|d'|aux|sur|en|et|sous)\b)[a-zà-ÿ])")
 ADDRESS = re.compile(
-    rf"(?<![\w/.-])(?:\d{{1,4}}(?:\s?(?:bis|ter|quater|[A-D]))?\s*,?\s+(?i:{STREET_TYPES})\b{_ADDRESS_TAIL}"
+    rf"(?<![\w/.-])(?:\d{{1,4}}(?:-\d{{1,4}})?(?:\s?(?:bis|ter|quater|[A-D]))?\s*,?\s+(?i:{STREET_TYPES})\b{_ADDRESS_TAIL}"
     rf"|(?i:{STRICT_STREET_TYPES})\s+(?:(?i:du|de\s+la|de\s+l'|des|de|d'|la|le|les)\s*)?[{UPPER}0-9]{_ADDRESS_TAIL})"
     rf"(?:\s*,?\s*(?:(?i:b\.?p\.?|cs|bât(?:iment)?\.?|appartement|appt\.?|escalier|étage)\s*[\w-]{{1,8}}))*")
 POSTAL_CITY = re.compile(
@@ -274,7 +274,7 @@ def professionals(text: str) -> list[Span]:
     # A function at the start of its line may announce a name a few lines down (signature
     # blocks: « LE GREFFIER\n\nKatia X »); elsewhere the name is on the same line.
     before = re.compile(rf"(?:(?m:^)[ \t]*(?:(?i:l[ae]|les)[ \t]+)?(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?::|,|-)?"
-                        rf"[ \t]*(?:\n[ \t]*){{0,3}}|(?<!\bun )(?<!\bune )(?<!\bdes )(?<!d'un )(?<!d'une )(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?:(?::|,)[ \t]*\n?|-)?[ \t]*)"
+                        rf"[ \t]*(?:\n[ \t]*){{0,3}}|(?<!\bun )(?<!\bune )(?<!\bdes )(?<!d'un )(?<!d'une )(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?:(?::|,)[ \t]*(?:\n[ \t]*){{0,2}}|-)?[ \t]*)"
                         rf"{civility}({SEQUENCE})")
     for match in before.finditer(text):
         spans += _professional(text, match.start(3), match.end(3), match.group(1) or match.group(2),

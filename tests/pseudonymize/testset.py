@@ -449,6 +449,18 @@ def clear_parties(document: Document) -> list[tuple[int, int]]:
     return spans
 
 
+CLEAR_DATE = re.compile(r"(?i:\b(?:n[ée]e?s?|d[ée]c[ée]d[ée]e?s?)\s+le\s+)((?:1er|\d{1,2})\s+[a-zéû]+\s+\d{4}|"
+                        r"\d{1,2}/\d{1,2}/\d{4})")
+
+
+def clear_dates(document: Document) -> list[tuple[int, int]]:
+    """Dates of birth and death that the seeds left in clear (« Madame [A] née le 9 juillet
+    1976 »): personal data the set does not list, so a replacement there is neither right
+    nor wrong (``precision_strict`` counts it wrong)."""
+    return [(m.start(1), m.end(1)) for m in CLEAR_DATE.finditer(document.text)
+            if not any(s < m.end(1) and m.start(1) < e for s, e in document.inserted)]
+
+
 REPLACED = {"personne", "adresse", "localite", "date_naissance", "date_deces", "date_mariage", "telephone",
             "courriel", "iban", "nir", "immatriculation", "cadastre", "identifiant"}
 PLACES_DATES = {"adresse", "localite", "date_naissance", "date_deces", "date_mariage"}
@@ -466,6 +478,7 @@ class Score:
     professionals_replaced: int = 0
     predicted: int = 0
     predicted_right: int = 0
+    predicted_clear_dates: int = 0
     documents_with_persons: int = 0
     documents_leaking: int = 0
     by_category: dict[str, list[int]] = field(default_factory=dict)  # category -> [expected, found]
@@ -529,8 +542,12 @@ class Score:
                 self.wrong.append((document.id, "professionnel: " + document.text[max(0, start - 40):end + 20]))
         truth_spans = [(t.start, t.end) for t in document.truth if t.category in REPLACED]
         neutral = [(t.start, t.end) for t in document.truth if t.category == "neutre"] + clear_parties(document)
+        dates = clear_dates(document)
         for entity in entities:
             if any(s < entity["end"] and entity["start"] < e for s, e in neutral):
+                continue
+            if any(s < entity["end"] and entity["start"] < e for s, e in dates):
+                self.predicted_clear_dates += 1
                 continue
             self.predicted += 1
             if any(s < entity["end"] and entity["start"] < e for s, e in truth_spans):
@@ -551,6 +568,7 @@ class Score:
                 "recall_identifiers": share(self.identifiers_found, self.identifiers),
                 "professionals_replaced": share(self.professionals_replaced, self.professionals),
                 "precision": share(self.predicted_right, self.predicted),
+                "precision_strict": share(self.predicted_right, self.predicted + self.predicted_clear_dates),
                 "documents_leaking": share(self.documents_leaking, self.documents_with_persons),
                 "persons": self.persons, "places_dates": self.places_dates,
                 "identifiers": self.identifiers, "professionals": self.professionals,
