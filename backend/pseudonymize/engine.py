@@ -1,15 +1,17 @@
 """Detection, entity linking and replacement: the model and the rules put together.
 
 1. every finder proposes spans with a priority (already pseudonymised text first, then
-   identifiers, court seats, professionals, addresses, persons named after a civility,
-   places, the model's persons, and last the later mentions found by linking);
+   identifiers, court seats, professionals and signature blocks, persons named after a
+   civility or known from the dossier, addresses, places, a known first name beside a
+   surname, the model's persons, and last the later mentions found by linking);
 2. overlapping proposals are settled by priority, then by length;
 3. persons become entities: « M. Jean Dupont », « M. Dupont » and « DUPONT » are one
    entity, « Mme Marie Dupont » another; every later capitalised mention of an entity's
    name is that entity, unless the name is a professional's;
 4. each entity gets its replacement, as published decisions write them: one letter per
    person ([A], [B]… [Z], [AA]…), a number per distinct value for the rest
-   (« [Adresse 1] », « [Localité 2] »).
+   (« [Adresse 1] », « [Localité 2] »); what the dossier's earlier documents replaced
+   (``known``) keeps its replacement.
 """
 from __future__ import annotations
 

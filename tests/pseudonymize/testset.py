@@ -13,6 +13,10 @@ A slot in a professional's context (« Juge-Commissaire : [D] », « liquidateur
 is filled too, as a professional (expected kept); a place slot after a court (« cour
 d'appel de [Localité 5] ») gets a court city and counts neither way.
 
+Splits (``build(split=…)``): ``dev`` (two decisions in three, the names below: what the
+engine is tuned on), ``heldout`` (the third decision, filled three times with Faker's French
+names, streets and towns less the names below: never looked at while tuning), ``all``.
+
 Deterministic: ``build(seed)`` gives the same set every time. Nothing is written to disk.
 """
 from __future__ import annotations
