@@ -74,7 +74,7 @@ SEAT = re.compile(
     r"centre\s+de\s+r[ée]tention(?:\s+administrative)?|pr[ée]fet|pr[ée]fecture|sous-pr[ée]fecture|"
     r"mairie|conseil\s+d[ée]partemental|conseil\s+r[ée]gional|universit[ée]|h[oô]pital|chu|chs|eps|"
     r"cpam|caf|urssaf|acad[ée]mie|rectorat|commissariat|gendarmerie|brigade|ordre\s+des\s+avocats|"
-    r"chambre\s+des\s+notaires|ville|commune|d[ée]partement|r[ée]gion|tribunal|maire|conseil|"
+    r"chambre\s+des\s+notaires|ville|commune|d[ée]partement|r[ée]gion|tribunal|maire|conseil\s+municipal|"
     r"premier\s+pr[ée]sident|procureur\s+(?:g[ée]n[ée]ral|de\s+la\s+r[ée]publique)|"
     r"juge\s+(?:des\s+libert[ée]s|d'instruction|des\s+enfants|aux\s+affaires)[\w' ]*?)"
     r"(?:\s+(?:de|d'|du|des|pr[eè]s\s+(?:la|le)(?:\s+cour\s+d'appel\s+de)?))[ \t]*(?=\S)"
