@@ -234,7 +234,13 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
             line_end = text.find("\n", match.end())
             line = text[line_start:line_end if line_end >= 0 else len(text)]
             heading = not any(char.islower() for char in line)
-            if sentence_start and not match.group().isupper() or match.group().isupper() and heading:
+            # At a sentence's start, a word followed by a verb (« Pages a déclaré », « Moulin
+            # soutient ») is the person: a common noun there would come after its article.
+            acts = re.match(r"[ \t]+(?:a|avait|aurait|est|était|sera|serait|fait|a-t-il|a-t-elle|ne|n'|"
+                            r"s'|se|y|lui|leur|en|[a-zéè]+(?:e|ent|ait|aient|a))\b", text[match.end():match.end() + 20])
+            if sentence_start and not match.group().isupper() and not (acts and not re.match(
+                    r"[ \t]+(?:à|de|du|des|et|ou|en|le|la|les|un|une)\b", text[match.end():match.end() + 6])) \
+                    or match.group().isupper() and heading:
                 continue
         span = Span(match.start(), match.end(), "personne", PRIORITY["linked"], "liaison",
                     tokens=[match.group()])
