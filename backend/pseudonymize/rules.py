@@ -418,17 +418,17 @@ _NAMED_PLACE = re.compile(
 
 
 def first_name_persons(text: str, common: set[str]) -> list[Span]:
-    """« Joëlle BLANC », « Loïc Faure »: a known first name with a surname beside it, wherever
-    it stands (the model misses persons without a civility in lists and headings). The
-    surname is not a common word, nor a function; a first name then a first name
-    (« Marie Claire ») is not enough unless the second is in capitals."""
+    """« Joëlle BLANC », « Loïc FAURE »: a known first name with a surname in capitals beside
+    it, wherever it stands (the model misses persons without a civility in lists and
+    headings). The surname is not a common word, nor a function. « Prénom Nom » in title
+    case is left to the model: streets, schools and painters are written so too."""
     spans = []
     pair = re.compile(rf"(?<![\w'-])({NOT_NAME}{NAME})[ \t]+(?:({NOT_NAME}{NAME})[ \t]+)?({NOT_NAME}{NAME})(?![\w'-])")
     for match in pair.finditer(text):
         first, middle, last = match.group(1), match.group(2), match.group(3)
         if _NAMED_PLACE.search(text, max(0, match.start() - 40), match.start()):
             continue  # « la société PIERRE FLOURENS », « centre Henri Duchêne », « rue Jean Jaurès »
-        if not is_first_name(first) or first.isupper() and not last.isupper():
+        if not is_first_name(first) or not last.isupper() or first.isupper():
             continue
         surname = [word for word in (middle, last) if word]
         if middle and not (last.isupper() or is_first_name(middle)):
