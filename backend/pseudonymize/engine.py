@@ -327,17 +327,17 @@ class Known:
 
 
 def _known_persons(text: str, known: Iterable[Known]) -> list[Span]:
-    """Every mention of a person known from the dossier, civility or not."""
-    spans = []
-    for item in known:
-        if item.category != "personne" or not rules.name_words(item.text):
-            continue
-        words = [re.escape(word) for word in item.text.split()]
-        pattern = re.compile(r"(?<![\w'-])" + r"(?:[ \t]+|[ \t]*\n[ \t]*)".join(words) + r"(?![\w'-])", re.IGNORECASE)
-        for match in pattern.finditer(text):
-            spans.append(Span(match.start(), match.end(), "personne", 25, "dossier",
-                              tokens=rules.name_words(match.group())))
-    return spans
+    """Every mention of a person known from the dossier, civility or not (one pass over the
+    text for all of them, longest names first)."""
+    names = {item.text.strip() for item in known if item.category == "personne" and rules.name_words(item.text)}
+    if not names:
+        return []
+    gap = r"(?:[ \t]+|[ \t]*\n[ \t]*)"
+    alternatives = [gap.join(re.escape(word) for word in name.split())
+                    for name in sorted(names, key=len, reverse=True)]
+    pattern = re.compile(r"(?<![\w'-])(?:" + "|".join(alternatives) + r")(?![\w'-])", re.IGNORECASE)
+    return [Span(match.start(), match.end(), "personne", 25, "dossier", tokens=rules.name_words(match.group()))
+            for match in pattern.finditer(text)]
 
 
 def detect(text: str, known: Iterable[Known] = ()) -> tuple[list[Span], list[Span], dict[int, Any]]:

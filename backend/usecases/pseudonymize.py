@@ -87,9 +87,11 @@ def _known(body: dict) -> list[engine.Known]:
     for index, item in enumerate(known):
         if (not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip()
                 or len(item["text"]) > 300 or item.get("category") not in engine.CATEGORIES
-                or not isinstance(item.get("replacement"), str) or not _REPLACEMENT.fullmatch(item["replacement"])):
+                or not isinstance(item.get("replacement"), str)
+                # A JSON Schema « $ » lets one final line feed through: the same here.
+                or not _REPLACEMENT.fullmatch(item["replacement"].removesuffix("\n"))):
             raise ValidationError("known", message, detail=f"item {index} is malformed")
-        items.append(engine.Known(item["text"], item["category"], item["replacement"]))
+        items.append(engine.Known(item["text"], item["category"], item["replacement"].removesuffix("\n")))
     return items
 
 
