@@ -76,6 +76,17 @@ OPENAPI = {
             "properties": {
                 "text": {"type": "string", "pattern": NOT_BLANK,
                          "maxLength": pseudonymize_usecase.MAX_CHARS},
+                "known": {"type": ["array", "null"], "maxItems": pseudonymize_usecase.MAX_KNOWN,
+                          "description": "What earlier documents of the same dossier replaced (their "
+                                         "`entities`): a known person keeps her letter, a known value "
+                                         "its number; new ones take the next free letters and numbers",
+                          "items": {"type": "object", "required": ["text", "category", "replacement"],
+                                    "properties": {
+                                        "text": {"type": "string", "minLength": 1, "maxLength": 300,
+                                                 "pattern": NOT_BLANK},
+                                        "category": {"type": "string", "enum": list(CATEGORIES)},
+                                        "replacement": {"type": "string",
+                                                        "pattern": r"^\[[^\[\]\n]{1,40}\]$"}}}},
                 "keep": {"type": ["array", "null"],
                          "items": {"type": "string", "enum": list(CATEGORIES)},
                          "description": "Categories to leave in place (listed in `kept`); "
@@ -91,7 +102,8 @@ OPENAPI = {
                                        "text": {"type": "string"},
                                        "kept": {"type": "array", "items": KEPT_SCHEMA}}}}}},
             **error_responses({
-                "400": "Not a JSON object, text missing, empty or not text, unknown category (`field`)",
+                "400": "Not a JSON object, text missing, empty or not text, unknown category, malformed "
+                       "`known` (`field`)",
                 "403": "The user's roles do not include pseudonymisation",
                 "413": "Text over 600 000 characters, or body over 4 MB",
                 "429": "User quota reached",

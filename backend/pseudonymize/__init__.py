@@ -7,6 +7,8 @@ institutions, and text already pseudonymised.
 
 - :func:`pseudonymize`: ``text`` -> :class:`Result` (``entities`` replaced, with Python
   code-point offsets into the text given, the pseudonymised ``text``, and ``kept``);
+- :class:`Known`: what earlier documents of a dossier replaced, so that a person keeps
+  her letter from one document to the next (``pseudonymize(text, known=[...])``);
 - :data:`CATEGORIES`: what may be replaced (and so kept on request);
 - :func:`model_info`: the French spaCy pipeline loaded by this worker (loaded once, lazily).
 
@@ -16,9 +18,9 @@ addresses), :mod:`.model` (spaCy), :mod:`.engine` (settling, linking, replacemen
 """
 from __future__ import annotations
 
-from .engine import CATEGORIES, LABELS, Result, pseudonymize
+from .engine import CATEGORIES, LABELS, Known, Result, pseudonymize
 from .model import MODEL_NAME
 from .model import info as model_info
 from .model import nlp as load_model
 
-__all__ = ["pseudonymize", "Result", "CATEGORIES", "LABELS", "MODEL_NAME", "model_info", "load_model"]
+__all__ = ["pseudonymize", "Result", "Known", "CATEGORIES", "LABELS", "MODEL_NAME", "model_info", "load_model"]

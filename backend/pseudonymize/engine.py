@@ -1,15 +1,17 @@
 """Detection, entity linking and replacement: the model and the rules put together.
 
 1. every finder proposes spans with a priority (already pseudonymised text first, then
-   identifiers, court seats, professionals, addresses, persons named after a civility,
-   places, the model's persons, and last the later mentions found by linking);
+   identifiers, court seats, professionals and signature blocks, persons named after a
+   civility or known from the dossier, addresses, places, a known first name beside a
+   surname, the model's persons, and last the later mentions found by linking);
 2. overlapping proposals are settled by priority, then by length;
 3. persons become entities: « M. Jean Dupont », « M. Dupont » and « DUPONT » are one
    entity, « Mme Marie Dupont » another; every later capitalised mention of an entity's
    name is that entity, unless the name is a professional's;
 4. each entity gets its replacement, as published decisions write them: one letter per
    person ([A], [B]… [Z], [AA]…), a number per distinct value for the rest
-   (« [Adresse 1] », « [Localité 2] »).
+   (« [Adresse 1] », « [Localité 2] »); what the dossier's earlier documents replaced
+   (``known``) keeps its replacement.
 """
 from __future__ import annotations
 
@@ -161,6 +163,8 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
     """Persons into entities, and the later mentions of each entity's name."""
     professional_words = {name_key(word) for span in spans if span.kept and span.category != "juridiction"
                           for word in span.tokens}
+    professional_surnames = {name_key(span.tokens[-1]) for span in spans
+                             if span.kept and span.category != "juridiction" and span.tokens}
     entities: list[_Entity] = []
     of_span: dict[int, _Entity] = {}
     # Full names first, so that a first name or a surname alone finds its person wherever
@@ -217,7 +221,9 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
     for match in re.finditer(NAME, text):
         key = name_key(match.group())
         entity = by_word.get(key)
-        if entity is None or len(key) < 3 or key in professional_words:
+        if entity is None or len(key) < 3:
+            continue
+        if key in professional_words and not (key in entity.firsts and key not in professional_surnames):
             continue
         if key in common:
             # A surname that is also a word (« Petit », « BLANC »): not at a sentence's
@@ -228,7 +234,13 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
             line_end = text.find("\n", match.end())
             line = text[line_start:line_end if line_end >= 0 else len(text)]
             heading = not any(char.islower() for char in line)
-            if sentence_start and not match.group().isupper() or match.group().isupper() and heading:
+            # At a sentence's start, a word followed by a verb (« Pages a déclaré », « Moulin
+            # soutient ») is the person: a common noun there would come after its article.
+            acts = re.match(r"[ \t]+(?:a|avait|aurait|est|était|sera|serait|fait|a-t-il|a-t-elle|ne|n'|"
+                            r"s'|se|y|lui|leur|en|[a-zéè]+(?:e|ent|ait|aient|a))\b", text[match.end():match.end() + 20])
+            if sentence_start and not match.group().isupper() and not (acts and not re.match(
+                    r"[ \t]+(?:à|de|du|des|et|ou|en|le|la|les|un|une)\b", text[match.end():match.end() + 6])) \
+                    or match.group().isupper() and heading:
                 continue
         span = Span(match.start(), match.end(), "personne", PRIORITY["linked"], "liaison",
                     tokens=[match.group()])
@@ -305,7 +317,30 @@ def _merge_adjacent(text: str, spans: list[Span], of_span: dict[int, _Entity]) -
     return merged
 
 
-def detect(text: str) -> tuple[list[Span], list[Span], dict[int, Any]]:
+@dataclass(frozen=True)
+class Known:
+    """A value replaced in an earlier document of the same dossier, and its replacement
+    there (« Jean Dupont » -> « [A] »): the same value gets the same replacement here."""
+    text: str
+    category: str
+    replacement: str
+
+
+def _known_persons(text: str, known: Iterable[Known]) -> list[Span]:
+    """Every mention of a person known from the dossier, civility or not (one pass over the
+    text for all of them, longest names first)."""
+    names = {item.text.strip() for item in known if item.category == "personne" and rules.name_words(item.text)}
+    if not names:
+        return []
+    gap = r"(?:[ \t]+|[ \t]*\n[ \t]*)"
+    alternatives = [gap.join(re.escape(word) for word in name.split())
+                    for name in sorted(names, key=len, reverse=True)]
+    pattern = re.compile(r"(?<![\w'-])(?:" + "|".join(alternatives) + r")(?![\w'-])", re.IGNORECASE)
+    return [Span(match.start(), match.end(), "personne", 25, "dossier", tokens=rules.name_words(match.group()))
+            for match in pattern.finditer(text)]
+
+
+def detect(text: str, known: Iterable[Known] = ()) -> tuple[list[Span], list[Span], dict[int, Any]]:
     """Spans to replace, spans kept, and each person span's entity."""
     copy = analysis_copy(text)
     common = set(vocabulary.common())
@@ -316,18 +351,29 @@ def detect(text: str) -> tuple[list[Span], list[Span], dict[int, Any]]:
                   for start, end, category in identifiers.find(copy)]
     proposals += rules.seats(copy)
     proposals += rules.professionals(copy)
+    proposals += rules.signatures(copy)
     proposals += rules.civility_persons(copy, common)
+    proposals += _known_persons(copy, known)
     place_spans = rules.places(copy)
     proposals += place_spans
     proposals += rules.city_after_address(copy, place_spans, common)
+    proposals += rules.first_name_persons(copy, common)
     proposals += model_persons(copy, common)
     settled = settle(proposals)
     # A name seen as a professional's stays wherever it appears without a party's civility.
     professional_words = {name_key(word) for span in settled if span.kept and span.category != "juridiction"
                           for word in span.tokens}
+    # A first name alone that a party bears is the party's, even if a lawyer bears it too:
+    # a decision never calls a professional by first name alone.
+    party_firsts = {name_key(word) for span in settled if span.category == "personne" and len(span.tokens) > 1
+                    for word in span.tokens[:-1]}
+    professional_surnames = {name_key(span.tokens[-1]) for span in settled
+                             if span.kept and span.category != "juridiction" and span.tokens}
     for span in settled:
         if (span.category == "personne" and span.reason == "modèle" and span.tokens
-                and all(name_key(word) in professional_words for word in span.tokens)):
+                and all(name_key(word) in professional_words for word in span.tokens)
+                and not (len(span.tokens) == 1 and name_key(span.tokens[0]) in party_firsts
+                         and name_key(span.tokens[0]) not in professional_surnames)):
             span.kept, span.category, span.reason = True, "magistrat", "nom d'un professionnel"
     of_span, linked = _link(copy, settled, common)
     for span in linked:
@@ -339,15 +385,46 @@ def detect(text: str) -> tuple[list[Span], list[Span], dict[int, Any]]:
     return replaced, kept, of_span
 
 
-def pseudonymize(text: str, keep: Iterable[str] = ()) -> Result:
+def _known_label(entity: _Entity, spans_text: set[str], known_persons: list[tuple[Known, list[str]]]) -> str | None:
+    """The replacement a person had in the dossier: same full name, or same surname with no
+    first name against it."""
+    for item, keys in known_persons:
+        if name_key(item.text) in spans_text:
+            return item.replacement[1:-1]
+    for item, keys in known_persons:
+        surname, firsts = keys[-1], set(keys[:-1])
+        if surname in entity.surnames and (not firsts or not entity.firsts or firsts & entity.firsts):
+            return item.replacement[1:-1]
+    return None
+
+
+def pseudonymize(text: str, keep: Iterable[str] = (), known: Iterable[Known] = ()) -> Result:
     """Replace what identifies a natural person in ``text`` (see the module docstring).
 
-    ``keep`` names categories to leave in place (they are listed in ``kept``)."""
+    ``keep`` names categories to leave in place (they are listed in ``kept``). ``known``
+    lists what earlier documents of the same dossier replaced: a known person keeps her
+    letter (and is found even without a civility), a known address its number; new values
+    take the next free letters and numbers."""
     keep = set(keep)
-    replaced, kept, of_span = detect(text)
+    known = list(known)
+    replaced, kept, of_span = detect(text, known)
+    known_persons = [(item, [name_key(word) for word in rules.name_words(item.text)]) for item in known
+                     if item.category == "personne" and rules.name_words(item.text)]
+    used_letters = {item.replacement[1:-1] for item in known if item.category == "personne"}
     numbers: dict[tuple[str, str], int] = {}
     counters: dict[str, int] = {}
+    for item in known:
+        found = re.fullmatch(r"\[.*?(\d+)\]", item.replacement)
+        if item.category != "personne" and found:
+            numbers[(item.category, name_key(item.text))] = int(found.group(1))
+            counters[item.category] = max(counters.get(item.category, 0), int(found.group(1)))
+    texts_of: dict[int, set[str]] = {}
+    for span in replaced:
+        entity = of_span.get(id(span))
+        if span.category == "personne" and entity is not None:
+            texts_of.setdefault(entity.number, set()).add(name_key(text[span.start:span.end]))
     letters_of: dict[int, str] = {}
+    next_letter = 0
     entities: list[dict[str, Any]] = []
     kept_out = [{"start": s.start, "end": s.end, "text": text[s.start:s.end], "category": s.category,
                  "reason": s.reason} for s in kept if s.category != "deja_pseudonymise"]
@@ -361,7 +438,13 @@ def pseudonymize(text: str, keep: Iterable[str] = ()) -> Result:
             entity = of_span.get(id(span))
             number = entity.number if entity is not None else -1 - span.start
             if number not in letters_of:
-                letters_of[number] = letters(len(letters_of))
+                label = _known_label(entity, texts_of.get(number, set()), known_persons) if entity else None
+                if label is None:
+                    while letters(next_letter) in used_letters:
+                        next_letter += 1
+                    label = letters(next_letter)
+                    used_letters.add(label)
+                letters_of[number] = label
             label = letters_of[number]
             replacement, entity_id = f"[{label}]", f"personne:{label}"
         else:

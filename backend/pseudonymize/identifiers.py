@@ -17,7 +17,9 @@ EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 
 # French numbers: 0X XX XX XX XX, with spaces, dots or dashes, or +33 (0)X...
 PHONE = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)33[\s.-]?(?:\(0\)[\s.-]?)?|0)[1-9](?:[\s.-]?\d{2}){4}(?![\d])")
+    r"(?<![\w+])(?:(?:\+|00)33[\s.-]?(?:\(0\)[\s.-]?)?|0)[1-9]"
+    # The same separator between every pair, or none (« 09 72 72 4000 » is not a number).
+    r"(?:(?P<sep>[\s.-])\d{2}(?:(?P=sep)\d{2}){3}|\d{8})(?![\d])")
 
 # An IBAN: country, two check digits, then groups (printed in fours or not).
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")

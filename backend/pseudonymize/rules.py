@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .text import COMBINING, LOWER, UPPER
+from .first_names import is_first_name
+from .text import COMBINING, LOWER, UPPER, name_key
 
 # One word of a name: « Dupont », « DUPONT », « Jean-Pierre », « N'Diaye », « d'Harcourt ».
 NAME = (rf"(?:[{UPPER}]'|[dD]')?[{UPPER}][{COMBINING}]*[{LOWER}{UPPER}{COMBINING}]+"
@@ -23,7 +24,7 @@ PARTICLE = r"(?:de la|de l'|van der|van den|de|du|des|d'|van|von|ben|le|la|ep\.|
 GAP = r"(?:[ \t]+|[ \t]*\n[ \t]*|-)"
 # Professionals named by their function; the function may precede or follow the name.
 ROLE = (r"(?:(?:premi[eè]re?|1(?:ère|re|er))\s+)?(?:vice-)?pr[ée]sidente?s?|conseill[eè]re?s?|greffi[eè]re?s?|"
-        r"juges?|magistrate?s?|avocate?s?(?:\s+g[ée]n[ée]ral(?:e|es|aux)?)?|procureure?s?|substitute?s?|"
+        r"juges?-commissaires?(?:\s+suppl[ée]ante?)?|commissaires?[- ]priseurs?|juges?|magistrate?s?|avocate?s?(?:\s+g[ée]n[ée]ral(?:e|es|aux)?)?|procureure?s?|substitute?s?|"
         r"experte?s?|rapporteure?s?|assesseure?s?|auditeur|auditrice|notaires?|huissiers?|"
         r"commissaires?\s+de\s+justice|commissaire-priseur|mandataires?(?:\s+judiciaires?)?|"
         r"liquidateure?s?|administrateure?s?\s+judiciaires?|m[ée]diat(?:eur|rice)s?|"
@@ -39,7 +40,7 @@ SEQUENCE = rf"{WORD}(?:{GAP}(?:{PARTICLE}(?:[ \t]+|(?<=')))?{WORD}){{0,4}}"
 CITY_LINK = r"(?:sur|sous|en|lès|lez|les|le|la|des|du|de|d'|aux|et)"
 # A city's name: words joined by hyphens or by small words (« Saint-Denis »,
 # « Chalon-sur-Saône », « Le Mesnil-Amelot », « Bourg en Bresse »); never ends on a small word.
-CITY = (rf"(?:(?:Saint|Sainte|SAINT|SAINTE|St|Ste|Le|La|Les|LE|LA|LES)[ \t]+)?(?:{NAME})"
+CITY = (rf"{NOT_NAME}(?:(?:Saint|Sainte|SAINT|SAINTE|St|Ste|Le|La|Les|LE|LA|LES)[ \t]+)?(?:{NAME})"
         rf"(?:-(?:{CITY_LINK}-)?(?:{NAME})|[ \t]+{CITY_LINK}[ \t]+(?:{NAME})"
         rf"|[ \t]+(?:Saint|Sainte|SAINT|SAINTE)(?:-|[ \t]+)(?:{NAME}))*")
 SPOUSE = r"(?:[ \t]*,?[ \t]*(?:épouse|epouse|EPOUSE|ÉPOUSE|ép\.|née|NÉE|NEE|veuve|VEUVE|divorcée|dite?)[ \t]+)"
@@ -73,7 +74,7 @@ SEAT = re.compile(
     r"centre\s+de\s+r[ée]tention(?:\s+administrative)?|pr[ée]fet|pr[ée]fecture|sous-pr[ée]fecture|"
     r"mairie|conseil\s+d[ée]partemental|conseil\s+r[ée]gional|universit[ée]|h[oô]pital|chu|chs|eps|"
     r"cpam|caf|urssaf|acad[ée]mie|rectorat|commissariat|gendarmerie|brigade|ordre\s+des\s+avocats|"
-    r"chambre\s+des\s+notaires|ville|commune|d[ée]partement|r[ée]gion|"
+    r"chambre\s+des\s+notaires|ville|commune|d[ée]partement|r[ée]gion|tribunal|maire|conseil\s+municipal|"
     r"premier\s+pr[ée]sident|procureur\s+(?:g[ée]n[ée]ral|de\s+la\s+r[ée]publique)|"
     r"juge\s+(?:des\s+libert[ée]s|d'instruction|des\s+enfants|aux\s+affaires)[\w' ]*?)"
     r"(?:\s+(?:de|d'|du|des|pr[eè]s\s+(?:la|le)(?:\s+cour\s+d'appel\s+de)?))[ \t]*(?=\S)"
@@ -90,7 +91,7 @@ _NEXT_ADDRESS = rf"\s+\d{{1,4}}(?:\s?(?:bis|ter|quater))?\s*,?\s+(?i:{STREET_TYP
 _ADDRESS_TAIL = (rf"[^\n,;()\[\]]{{1,60}}?(?={_NEXT_ADDRESS}|\s*(?:[,;()\n\[—]|\.(?:\s|$)|\s-\s|\d{{5}}|et\s+\d|\s[àa]\s|$|\s(?:CEDEX|cedex))"
                  rf"|\s+(?!(?:de|du|des|la|le|les|l'|d'|aux|sur|en|et|sous)\b)[a-zà-ÿ])")
 ADDRESS = re.compile(
-    rf"(?<![\w/.-])(?:\d{{1,4}}(?:\s?(?:bis|ter|quater|[A-D]))?\s*,?\s+(?i:{STREET_TYPES})\b{_ADDRESS_TAIL}"
+    rf"(?<![\w/.-])(?:\d{{1,4}}(?:-\d{{1,4}})?(?:\s?(?:bis|ter|quater|[A-D]))?\s*,?\s+(?i:{STREET_TYPES})\b{_ADDRESS_TAIL}"
     rf"|(?i:{STRICT_STREET_TYPES})\s+(?:(?i:du|de\s+la|de\s+l'|des|de|d'|la|le|les)\s*)?[{UPPER}0-9]{_ADDRESS_TAIL})"
     rf"(?:\s*,?\s*(?:(?i:b\.?p\.?|cs|bât(?:iment)?\.?|appartement|appt\.?|escalier|étage)\s*[\w-]{{1,8}}))*")
 POSTAL_CITY = re.compile(
@@ -164,7 +165,9 @@ def trim(text: str, start: int, end: int, common: "set[str]") -> tuple[int, int]
         lowered = word.lower()
         if ROLE_RE.fullmatch(word) or lowered in _STOP_WORDS:
             break
-        if "\n" in gap and (lowered in common or word.isupper() and len(word) > 2 and lowered in common):
+        # « Mme Françoise⏎Blanc »: a surname after a first name stays, whatever its line.
+        after_first_name = index == 1 and is_first_name(words[0].group())
+        if "\n" in gap and lowered in common and not after_first_name:
             break
         if "\n" in gap and index >= 2:
             break
@@ -172,7 +175,7 @@ def trim(text: str, start: int, end: int, common: "set[str]") -> tuple[int, int]
             keep_end = start + match.end()
             continue
         if lowered in common and word.isupper() and index >= 1 \
-                and len(words) > 2:
+                and len(words) > 2 and not is_first_name(words[index - 1].group()):
             break
         keep_end = start + match.end()
     # Never end on a particle.
@@ -200,6 +203,14 @@ def civility_persons(text: str, common: set[str]) -> list[Span]:
     for match in single.finditer(text):
         spans += _person_from(text, match.start(2), match.end(2), common,
                               _civility_gender(match.group(1)), "civilité")
+    # « Madame Géraldine, Inès THOMAS »: first names listed with commas, then the surname.
+    listed = re.compile(rf"({CIVILITY})[ \t]*\.?[ \t]*({NAME}(?:[ \t]*,[ \t]*{NAME}){{1,4}}(?:[ \t]+{NAME})?)")
+    for match in listed.finditer(text):
+        names = re.findall(NAME, match.group(2))
+        if is_first_name(names[0]) and not any(word.lower() in common or ROLE_RE.fullmatch(word)
+                                                  for word in names[1:]):
+            spans.append(Span(match.start(2), match.end(2), "personne", 29, "civilité", tokens=names,
+                              gender=_civility_gender(match.group(1))))
     plural = re.compile(rf"({PLURAL_CIVILITY})[ \t]+({SEQUENCE}(?:[ \t]*,[ \t]*{SEQUENCE})*"
                         rf"(?:[ \t]+et[ \t]+(?:{CIVILITY}[ \t]*)?{SEQUENCE})?)")
     for match in plural.finditer(text):
@@ -263,7 +274,7 @@ def professionals(text: str) -> list[Span]:
     # A function at the start of its line may announce a name a few lines down (signature
     # blocks: « LE GREFFIER\n\nKatia X »); elsewhere the name is on the same line.
     before = re.compile(rf"(?:(?m:^)[ \t]*(?:(?i:l[ae]|les)[ \t]+)?(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?::|,|-)?"
-                        rf"[ \t]*(?:\n[ \t]*){{0,3}}|(?<!\bun )(?<!\bune )(?<!\bdes )(?<!d'un )(?<!d'une )(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?:(?::|,)[ \t]*\n?|-)?[ \t]*)"
+                        rf"[ \t]*(?:\n[ \t]*){{0,3}}|(?<!\bun )(?<!\bune )(?<!\bdes )(?<!d'un )(?<!d'une )(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?:(?::|,)[ \t]*(?:\n[ \t]*){{0,2}}|-)?[ \t]*)"
                         rf"{civility}({SEQUENCE})")
     for match in before.finditer(text):
         spans += _professional(text, match.start(3), match.end(3), match.group(1) or match.group(2),
@@ -278,6 +289,35 @@ def professionals(text: str) -> list[Span]:
                          rf"(?:pris|prise)\s+en\s+(?:sa|leur)\s+qualit[ée]\s+d[e']\s*|comme\s+)(?i:({ROLE}))")
     for match in quality.finditer(text):
         spans += _professional(text, match.start(1), match.end(1), match.group(2), "qualité")
+    return spans
+
+
+# A line made only of functions (« Le Greffier Le Juge de la mise en état », « LA GREFFIERELE
+# PRÉSIDENT », « Greffier Présidente »): the names signed above or below it are theirs.
+_ROLE_ITEM = rf"(?:(?:l[ae]|les)[ \t]*)?(?:{ROLE}){ROLE_TAIL}"
+ROLES_LINE = re.compile(rf"(?im)^[ \t]*((?:{_ROLE_ITEM})(?:[ \t]*[,;/-]?[ \t]*(?:{_ROLE_ITEM}))*)[ \t]*[,:]?[ \t]*")
+_NAMES_ONLY = re.compile(rf"[ \t]*(?:{SEQUENCE}[ \t]*,?[ \t]*)+")
+
+
+def signatures(text: str) -> list[Span]:
+    """Names signed under or over a line of functions: professionals (kept)."""
+    spans: list[Span] = []
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*", text)][::2] or [(0, len(text))]
+    lines = [(start, end) for start, end in lines if end >= start]
+    for index, (start, end) in enumerate(lines):
+        match = ROLES_LINE.match(text, start, end)
+        if not match or not match.group(1).strip():
+            continue
+        role = re.search(rf"(?i:{ROLE})", match.group(1)).group()
+        rest = (match.end(), end)
+        around = [rest] + [line for line in lines[index + 1:index + 4] if text[line[0]:line[1]].strip()][:2] \
+            + [line for line in lines[max(0, index - 3):index][::-1] if text[line[0]:line[1]].strip()][:1]
+        for line_start, line_end in around:
+            value = text[line_start:line_end]
+            if not value.strip() or not _NAMES_ONLY.fullmatch(value) or re.search(CIVILITY, value):
+                continue
+            for name in re.finditer(SEQUENCE, value):
+                spans += _professional(text, line_start + name.start(), line_start + name.end(), role, "signature")
     return spans
 
 
@@ -317,6 +357,20 @@ def seats(text: str) -> list[Span]:
     return spans
 
 
+# Countries name no one's home: « né à Oran (Algérie) » keeps « Algérie ».
+COUNTRIES = {name_key(country) for country in (
+    "France", "Algérie", "Maroc", "Tunisie", "Espagne", "Portugal", "Italie", "Allemagne", "Belgique",
+    "Suisse", "Luxembourg", "Royaume-Uni", "Angleterre", "Irlande", "Pays-Bas", "Pologne", "Roumanie",
+    "Bulgarie", "Turquie", "Russie", "Ukraine", "Biélorussie", "Serbie", "Croatie", "Albanie", "Grèce",
+    "Chine", "Japon", "Inde", "Vietnam", "Cambodge", "Laos", "Sénégal", "Mali", "Niger", "Guinée",
+    "Côte d'Ivoire", "Cameroun", "Congo", "Gabon", "Bénin", "Togo", "Burkina Faso", "Mauritanie",
+    "Madagascar", "Comores", "Haïti", "Égypte", "Libye", "Syrie", "Liban", "Irak", "Iran", "Afghanistan",
+    "Pakistan", "Sri Lanka", "Brésil", "Argentine", "Colombie", "Chili", "Pérou", "Mexique", "Canada",
+    "États-Unis", "Etats-Unis", "Tchad", "Soudan", "Érythrée", "Éthiopie", "Somalie", "Géorgie",
+    "Arménie", "Moldavie", "Kosovo", "Bosnie", "Tchétchénie", "Israël", "Palestine", "Jordanie",
+    "Arabie saoudite", "Qatar", "Émirats arabes unis", "Monaco", "Andorre", "Europe", "Afrique", "Asie")}
+
+
 def places(text: str) -> list[Span]:
     """Addresses (« 12 rue des Lilas »), postal code and city (« 69100 Villeurbanne »), and
     places named as where someone lives or was born."""
@@ -329,7 +383,8 @@ def places(text: str) -> list[Span]:
     for match in POSTAL_CITY.finditer(text):
         spans.append(Span(match.start(), match.end(), "localite", 36, "code postal"))
     for match in PLACE_CONTEXT.finditer(text):
-        spans.append(Span(match.start(1), match.end(1), "localite", 37, "contexte"))
+        if name_key(match.group(1)) not in COUNTRIES:
+            spans.append(Span(match.start(1), match.end(1), "localite", 37, "contexte"))
     # A city alone on the line after an address line (« 12 rue X\nVilleurbanne »).
     return spans
 
@@ -344,7 +399,8 @@ def city_after_address(text: str, addresses: list[Span], common: set[str]) -> li
     for span in addresses:
         for pattern in (line, after):
             match = pattern.match(text, span.end)
-            if match and not all(word.lower() in common for word in re.findall(NAME, match.group(1))):
+            if (match and not all(word.lower() in common for word in re.findall(NAME, match.group(1)))
+                    and name_key(match.group(1)) not in COUNTRIES):
                 spans.append(Span(match.start(1), match.end(1), "localite", 38, "après une adresse"))
     return spans
 
@@ -353,3 +409,36 @@ def already_pseudonymised(text: str) -> list[Span]:
     """« [A] », « [Localité 5] », « X... »: already replaced, never touched again."""
     return [Span(match.start(), match.end(), "deja_pseudonymise", 0, "déjà remplacé", kept=True)
             for match in ALREADY_PSEUDONYMISED.finditer(text)]
+
+
+_NAMED_PLACE = re.compile(
+    rf"(?i:soci[ée]t[ée]|SARL|S\.A\.R\.L\.|SAS|S\.A\.S\.|SASU|EURL|SCI|S\.C\.I\.|SA|SNC|enseigne|"
+    rf"clinique|centre|h[oô]pital|lyc[ée]e|[ée]cole|coll[eè]ge|institut|fondation|r[ée]sidence|stade|"
+    rf"gare|m[ée]tro|station|pont|biblioth[eè]que|mus[ée]e|{STREET_TYPES})[ \t]*[«\"“]?[ \t]*$")
+
+
+def first_name_persons(text: str, common: set[str]) -> list[Span]:
+    """« Joëlle BLANC », « Loïc FAURE »: a known first name with a surname in capitals beside
+    it, wherever it stands (the model misses persons without a civility in lists and
+    headings). The surname is not a common word, nor a function. « Prénom Nom » in title
+    case is left to the model: streets, schools and painters are written so too."""
+    spans = []
+    pair = re.compile(rf"(?<![\w'-])({NOT_NAME}{NAME})[ \t]+(?:({NOT_NAME}{NAME})[ \t]+)?({NOT_NAME}{NAME})(?![\w'-])")
+    for match in pair.finditer(text):
+        first, middle, last = match.group(1), match.group(2), match.group(3)
+        if _NAMED_PLACE.search(text, max(0, match.start() - 40), match.start()):
+            continue  # « la société PIERRE FLOURENS », « centre Henri Duchêne », « rue Jean Jaurès »
+        if not is_first_name(first) or not last.isupper() or first.isupper():
+            continue
+        surname = [word for word in (middle, last) if word]
+        if middle and not (last.isupper() or is_first_name(middle)):
+            surname = [middle]  # « Joëlle Blanc Demeurant »: only the word next to the first name
+        end = match.end(3) if len(surname) == 2 else match.end(2) if middle else match.end(3)
+        words = [first] + surname
+        if any(word.lower() in common or name_key(word) in common or ROLE_RE.fullmatch(word)
+               for word in surname):
+            continue
+        if not surname[-1].isupper() and is_first_name(surname[-1]):
+            continue
+        spans.append(Span(match.start(1), end, "personne", 55, "prénom", tokens=words))
+    return spans

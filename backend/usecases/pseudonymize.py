@@ -1,6 +1,8 @@
 """Pseudonymisation as a use case: one metered call around the pseudonymisation room.
 
-The text is checked inside the metered call (so a refused text is recorded too), never
+A dossier stays consistent from one document to the next: the caller sends back, as
+``known``, the ``entities`` earlier documents answered, and every known person keeps her
+letter. The text is checked inside the metered call (so a refused text is recorded too), never
 stored: the record holds the task, the model's name and the outcome. The detection runs
 off the event loop (:func:`backend.cooperative.offload`): a long decision keeps the CPU
 for seconds, and the worker's other answer streams must go on meanwhile.
@@ -8,6 +10,7 @@ for seconds, and the worker's other answer streams must go on meanwhile.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from .. import pseudonymize as engine
@@ -63,12 +66,42 @@ def _keep(body: dict) -> list[str]:
     return keep
 
 
+MAX_KNOWN = 5000
+_REPLACEMENT = re.compile(r"\[[^\[\]\n]{1,40}\]")
+
+
+def _known(body: dict) -> list[engine.Known]:
+    """What earlier documents of the dossier replaced (the ``entities`` they answered):
+    ``[{"text", "category", "replacement"}, …]``."""
+    known = body.get("known", [])
+    if known is None:
+        return []
+    message = ("« known » doit être la liste des remplacements déjà faits dans le dossier : "
+               "[{\"text\": \"Jean Dupont\", \"category\": \"personne\", \"replacement\": \"[A]\"}, …].")
+    if not isinstance(known, list):
+        raise ValidationError("known", message, detail=f"known is {type(known).__name__}")
+    if len(known) > MAX_KNOWN:
+        raise ValidationError("known", f"« known » compte au plus {MAX_KNOWN} remplacements.",
+                              detail=f"{len(known)} items")
+    items = []
+    for index, item in enumerate(known):
+        if (not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip()
+                or len(item["text"]) > 300 or item.get("category") not in engine.CATEGORIES
+                or not isinstance(item.get("replacement"), str)
+                # A JSON Schema « $ » lets one final line feed through: the same here.
+                or not _REPLACEMENT.fullmatch(item["replacement"].removesuffix("\n"))):
+            raise ValidationError("known", message, detail=f"item {index} is malformed")
+        items.append(engine.Known(item["text"], item["category"], item["replacement"].removesuffix("\n")))
+    return items
+
+
 def pseudonymize(user: User, body: Any) -> tuple[dict[str, Any], str]:
     """Pseudonymise ``body["text"]`` for ``user``: ({"entities", "text", "kept"}, interaction id)."""
     with metered(user, KIND, TASK, model=engine.MODEL_NAME) as call:
         text = _text(body)
         keep = _keep(body)
-        result = offload(engine.pseudonymize, text, keep)
+        known = _known(body)
+        result = offload(engine.pseudonymize, text, keep, known)
         call.charge({"prompt_tokens": 0, "completion_tokens": 0})
     log.info("pseudonymised", extra={"chars": len(text), "entities": len(result.entities),
                                      "kept": len(result.kept)})

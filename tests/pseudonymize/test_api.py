@@ -46,6 +46,29 @@ def test_categories_can_be_kept_and_unknown_ones_are_refused(client):
     assert response.json["field"] == "keep" and "Catégorie inconnue : nom" in response.json["message"]
 
 
+def test_a_dossier_keeps_its_letters_from_one_document_to_the_next(client):
+    first = client.post(URL, json={"text": DECISION}).json
+    second_text = ("Conclusions de Marie Martin contre Jean Dupont. M. Luc Perrin, voisin, atteste que DUPONT "
+                   "vit au 12 rue des Lilas, puis 3 rue Neuve.")
+    second = client.post(URL, json={"text": second_text, "known": first["entities"]}).json
+    by_text = {e["text"]: e["replacement"] for e in second["entities"]}
+    assert by_text["Marie Martin"] == "[B]" and by_text["Jean Dupont"] == "[A]" and by_text["DUPONT"] == "[A]"
+    assert by_text["Luc Perrin"] == "[C]"  # a new person takes the next free letter
+    assert by_text["12 rue des Lilas"] == "[Adresse 1]" and by_text["3 rue Neuve"] == "[Adresse 2]"
+    alone = client.post(URL, json={"text": second_text}).json
+    assert {e["replacement"] for e in alone["entities"] if e["text"] == "Jean Dupont"} == {"[B]"}
+
+
+@pytest.mark.parametrize("known", ["[A]", [{"text": "Jean Dupont", "category": "nom", "replacement": "[A]"}],
+                                   [{"text": "Jean Dupont", "category": "personne", "replacement": "A"}],
+                                   [{"text": " ", "category": "personne", "replacement": "[A]"}]])
+def test_a_malformed_known_list_is_refused_in_french(client, known):
+    response = client.post(URL, json={"text": DECISION, "known": known})
+    assert response.status_code == 400
+    assert response.json["field"] == "known"
+    assert response.json["message"].startswith("« known » doit être la liste des remplacements déjà faits")
+
+
 @pytest.mark.parametrize("payload,field,message", [
     ({"text": ""}, "text", "Le texte à pseudonymiser est vide."),
     ({"text": "   \n "}, "text", "Le texte à pseudonymiser est vide."),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.pseudonymize import pseudonymize
+from backend.pseudonymize import Known, pseudonymize
 from backend.pseudonymize.engine import letters
 from backend.pseudonymize.identifiers import iban_valid, nir_valid
 
@@ -156,3 +156,48 @@ def test_categories_can_be_kept():
 
 def test_letters_go_on_after_z():
     assert [letters(i) for i in (0, 25, 26, 27, 51, 52)] == ["A", "Z", "AA", "AB", "AZ", "BA"]
+
+
+def test_a_first_name_beside_a_surname_is_a_person_without_a_civility():
+    result = pseudonymize("DEMANDEUR :\n\nMonsieur Bernard ROY Joëlle BLANC\n59 bis chemin des Peupliers\n\n"
+                          "Attestation de Loïc FAURE. Mme Françoise\nBlanc est venue. Madame Géraldine, ANDRÉ, "
+                          "Inès THOMAS,\nnée le 22 mai 1961, comparaît.")
+    text = result.text
+    assert "BLANC" not in text and "FAURE" not in text and "Blanc" not in text and "THOMAS" not in text
+    assert "Mme [C] est venue" in text and "Madame [D],\nnée le [Date de naissance 1]" in text
+
+
+def test_a_first_name_does_not_make_a_company_or_a_street_a_person():
+    result = pseudonymize("La société PIERRE FLOURENS a assigné ; elle siège au 12 rue Jean Jaurès.")
+    assert [e["category"] for e in result.entities] == ["adresse"]
+
+
+def test_signature_blocks_keep_their_names():
+    text = ("Fait à Paris le 18 Décembre 2023\n\nLe Greffier Le Juge de la mise en état\n"
+            "Corinne BARBIEUX Marjolaine GUIBERT\n")
+    result = pseudonymize("M. Paul Girard a perdu.\n\n" + text)
+    assert result.text == "M. [A] a perdu.\n\n" + text
+    assert any(k["text"] == "Corinne BARBIEUX Marjolaine GUIBERT" for k in result.kept)
+
+
+def test_a_party_first_name_alone_goes_even_when_a_lawyer_bears_it():
+    result = pseudonymize("M. Loïc FAURE, représenté par Me Loïc SANCHEZ, avocat. Je sais que Loïc a organisé "
+                          "sa succession.")
+    assert result.text == ("M. [A], représenté par Me Loïc SANCHEZ, avocat. Je sais que [A] a organisé "
+                           "sa succession.")
+
+
+def test_countries_and_civilities_are_never_places():
+    result = pseudonymize("M. Mohamed Hoarau, né le 22 mars 1987 à Oran (Algérie), domicilié en Algérie. "
+                          "Elle lègue la maison du 76 rue Eugène Tenot à Mme Jean-Luc GARCIA.")
+    assert "Algérie" in result.text and "à Mme [B]" in result.text
+    assert [e["text"] for e in result.entities if e["category"] == "localite"] == ["Oran"]
+
+
+def test_a_dossier_keeps_its_letters_across_documents():
+    first = pseudonymize("M. Jean DUPONT et Mme Nadia Benali, demeurant 12 rue des Lilas. M. Paul Roche, témoin.")
+    known = [Known(e["text"], e["category"], e["replacement"]) for e in first.entities]
+    second = pseudonymize("Conclusions de Nadia Benali contre Jean Dupont. M. Luc Perrin, voisin, et DUPONT, "
+                          "demeurant 12 rue des Lilas puis 3 rue Neuve.", known=known)
+    assert second.text == ("Conclusions de [B] contre [A]. M. [D], voisin, et [A], demeurant [Adresse 1] puis "
+                           "[Adresse 2].")

@@ -13,10 +13,15 @@ A slot in a professional's context (« Juge-Commissaire : [D] », « liquidateur
 is filled too, as a professional (expected kept); a place slot after a court (« cour
 d'appel de [Localité 5] ») gets a court city and counts neither way.
 
+Splits (``build(split=…)``): ``dev`` (two decisions in three, the names below: what the
+engine is tuned on), ``heldout`` (the third decision, filled three times with Faker's French
+names, streets and towns less the names below: never looked at while tuning), ``all``.
+
 Deterministic: ``build(seed)`` gives the same set every time. Nothing is written to disk.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -55,6 +60,42 @@ CITIES = [("69100", "Villeurbanne"), ("59100", "Roubaix"), ("93200", "Saint-Deni
           ("74000", "Annecy"), ("26000", "Valence"), ("17000", "La Rochelle"), ("62300", "Lens"),
           ("77100", "Meaux"), ("91000", "Évry-Courcouronnes"), ("78000", "Versailles"),
           ("69200", "Vénissieux"), ("97400", "Saint-Denis"), ("20000", "Ajaccio")]
+
+
+@dataclass(frozen=True)
+class Pools:
+    """Where invented values come from: the development pools above, or the held-out pools
+    (names, streets and cities the engine was never tuned on)."""
+    first_m: tuple[str, ...]
+    first_f: tuple[str, ...]
+    surnames: tuple[str, ...]
+    cities: tuple[tuple[str, str], ...]
+    street_names: tuple[str, ...]
+
+
+DEV = Pools(tuple(FIRST_M), tuple(FIRST_F), tuple(SURNAMES), tuple(CITIES), ())  # streets: STREET_NAMES
+
+
+def heldout_pools() -> Pools:
+    """Faker's French names, streets and towns, less every name of the development pools:
+    a person's name here was never seen while the engine was tuned."""
+    from faker import Faker  # test-only dependency (requirements.txt)
+
+    fake = Faker("fr_FR")
+    fake.seed_instance(1905)
+    person = fake.provider("faker.providers.person")
+    seen = {name.lower() for name in FIRST_M + FIRST_F + SURNAMES}
+    first_m = tuple(n for n in person.first_names_male if n.lower() not in seen)
+    first_f = tuple(n for n in person.first_names_female if n.lower() not in seen)
+    surnames = tuple(n for n in person.last_names if n.lower() not in seen)
+    # Faker glues some suffixes to a name (« Saint AiméBourg »): only towns a map could show.
+    cities = tuple(dict.fromkeys((fake.postcode(), city) for city in (fake.city() for _ in range(120))
+                                 if not re.search(r"[a-zàâçéèêëîïôûùüÿ][A-Z]", city)))[:60]
+    streets = tuple(dict.fromkeys(re.sub(r"^(?:rue|avenue|boulevard|chemin|place|impasse|allée|quai|route)\s+", "",
+                                         fake.street_name()) for _ in range(80)))
+    return Pools(first_m, first_f, surnames, cities, streets)
+
+
 COURT_CITIES = ["Lyon", "Paris", "Bobigny", "Bordeaux", "Rennes", "Metz", "Versailles", "Douai"]
 STREET_TYPES = ["rue", "avenue", "boulevard", "chemin", "allée", "impasse", "place", "route", "quai"]
 STREET_NAMES = ["des Lilas", "Victor Hugo", "de la République", "Jean Jaurès", "du Général de Gaulle",
@@ -71,9 +112,11 @@ SLOT = re.compile(r"\[([A-Z]{1,2})\](?:([ \t]+)\[([A-Z]{1,2})\])?|\[(Adresse|Loc
 PROFESSIONAL_BEFORE = re.compile(
     r"(?i)(?:juge(?:-commissaire)?|pr[ée]sidente?|greffi[eè]re?|conseill[eè]re?|liquidateur|mandataire|"
     r"commissaire(?:-priseur)?|administrateur|\bMe\b|ma[iî]tre|avocate?|experte?|\bSCP\b|SELARL|notaire|"
-    r"huissier|magistrate?|procureur|interpr[eè]te)"
+    r"huissier|magistrate?|procureur|interpr[eè]te|S\.E\.L\.A\.R\.L\.|AARPI|SELAS|S\.C\.P\.)"
     r"(?:\s+(?:judiciaire|suppl[ée]ant|de chambre|aux affaires familiales|rapporteur|lors des d[ée]bats|"
     r"priseur|en qualit[ée] de liquidateur|judiciaire))*\s*[:,]?\s*(?:M\.|Mme|Madame|Monsieur|Docteur|Dr)?\s*$")
+# A slot inside a law or liquidators' firm's name (« SELARL [X]-[Y] », « AARPI A LIEF -[Y] »).
+FIRM_BEFORE = re.compile(r"(?:SCP|S\.C\.P\.|SELARL|S\.E\.L\.A\.R\.L\.|SELAS|AARPI)[^\n,;.()]{0,30}$")
 PROFESSIONAL_AFTER = re.compile(
     r"(?i)^[ \t]*(?:[A-ZÀ-Ý'-]{2,}[ \t]*)?,?[ \t]*(pr[ée]sident|vice-pr[ée]sident|greffi|conseill|juge|avocat|"
     r"expert|notaire|mandataire|liquidateur|magistrat|commissaire|interpr[eè]te|"
@@ -83,6 +126,11 @@ SEAT_BEFORE = re.compile(r"(?i)(cour d'appel|tribunal[^\n]{0,40}?|barreau|consei
                          r"\bde|juridiction|palais de justice|pr[ée]fet|pr[ée]fecture|centre|EPS|"
                          r"h[oô]pital|CHU|maison d'arr[eê]t|URSSAF|CPAM|CAF|ZAC|zone|Grand|[Ff]ait\s+(?:et\s+jug[ée]\s+)?à|"
                          r"communes?|ville|d'|et|,)\s*(?:de|d'|du|des)?\s*$")
+# A letter the court used for what is not a person's name: a number (« sous le n° [C] »),
+# a year (« créée en [F] »), a bank or a garage (« Banque [X] [Y] »), a property named by its
+# place (« son bien de [X] [Y] »).
+NOT_A_PERSON_BEFORE = re.compile(r"(?i)(?:\bn°|\bnum[ée]ro|\bcr[ée]{2}e?s?\s+en|\bbanque|\bgarage|"
+                                 r"\b(?:bien|immeuble)(?:\s+immobilier)?\s+(?:de|d'|à))\s*$")
 CIVILITY_BEFORE = re.compile(r"(?:M\.|Mme|Madame|Monsieur|Mademoiselle|Mlle)[ \t]*$")
 ROLE_LINE = re.compile(r"(?i)\b(pr[ée]sident|conseill|greffi|avocat|Me|ma[iî]tre|SCP|SELARL|juge|"
                        r"magistrat|expert|procureur|rapporteur|assesseur)\b")
@@ -137,8 +185,9 @@ def _date(rng: random.Random, numeric: bool) -> str:
 class _Filler:
     """Invented values for one decision, the same value for the same slot everywhere."""
 
-    def __init__(self, rng: random.Random, text: str):
+    def __init__(self, rng: random.Random, text: str, pools: Pools = DEV):
         self.rng = rng
+        self.pools = pools
         self.upper = rng.random() < 0.5
         garbled = "¿" if "¿" in text else "\ufffd" if "\ufffd" in text else None
         self.garbled = garbled if garbled and rng.random() < 0.7 else None
@@ -153,13 +202,14 @@ class _Filler:
 
     def first(self, letter: str, female: bool | None) -> str:
         if letter not in self.letters:
-            pool = FIRST_F if female or (female is None and self.rng.random() < 0.5) else FIRST_M
+            pool = self.pools.first_f if female or (female is None and self.rng.random() < 0.5) \
+                else self.pools.first_m
             self.letters[letter] = self._styled(self.rng.choice(pool), False)
         return self.letters[letter]
 
     def surname(self, letter: str) -> str:
         if letter not in self.letters:
-            choices = [name for name in SURNAMES if name not in self.used] or SURNAMES
+            choices = [name for name in self.pools.surnames if name not in self.used] or self.pools.surnames
             name = self.rng.choice(choices)
             self.used.add(name)
             self.letters[letter] = self._styled(name, True)
@@ -173,16 +223,17 @@ class _Filler:
             rng = self.rng
             if kind == "Adresse":
                 value = f"{rng.randint(1, 180)}{rng.choice(['', '', ',', ' bis'])} {rng.choice(STREET_TYPES)} " \
-                        f"{rng.choice(STREET_NAMES)}"
+                        f"{rng.choice(self.pools.street_names or STREET_NAMES)}"
             elif kind == "Localité":
-                postal, city = rng.choice(CITIES)
+                postal, city = rng.choice(self.pools.cities)
                 after_address = bool(re.search(r"\d[^\n]*\n\s*$", context))
                 value = f"{postal} {city.upper() if rng.random() < 0.4 else city}" \
                     if after_address and rng.random() < 0.8 else city
             elif kind in ("Date naissance", "Date mariage"):
                 value = _date(rng, rng.random() < 0.4)
             elif kind == "Courriel":
-                value = f"{rng.choice(FIRST_F + FIRST_M).lower()}.{rng.choice(SURNAMES).lower()}" \
+                value = f"{rng.choice(self.pools.first_f + self.pools.first_m).lower()}." \
+                        f"{rng.choice(self.pools.surnames).lower()}" \
                         f"{rng.randint(1, 99)}@{rng.choice(['orange.fr', 'gmail.com', 'free.fr', 'laposte.net'])}"
                 value = value.replace("é", "e").replace("è", "e").replace("ë", "e").replace("ï", "i") \
                     .replace(" ", "").replace("'", "")
@@ -201,15 +252,17 @@ def _identifiers_passage(rng: random.Random, filler: _Filler) -> tuple[str, list
     """A passage about an invented party, with identifiers; truth offsets are relative."""
     female = rng.random() < 0.5
     civility = "Mme" if female else rng.choice(["M.", "M.", "Monsieur"])
-    first = filler._styled(rng.choice(FIRST_F if female else FIRST_M), False)
-    last = filler._styled(rng.choice(SURNAMES), True)
-    postal, city = rng.choice(CITIES)
-    birth_city = rng.choice(CITIES)[1]
+    pools = filler.pools
+    first = filler._styled(rng.choice(pools.first_f if female else pools.first_m), False)
+    last = filler._styled(rng.choice(pools.surnames), True)
+    postal, city = rng.choice(pools.cities)
+    birth_city = rng.choice(pools.cities)[1]
     parts: list[tuple[str, str | None]] = [
         (f"Il ressort des pièces produites que {civility} ", None), (f"{first} {last}", "personne"),
         (f", {'née' if female else 'né'} le ", None), (_date(rng, rng.random() < 0.4), "date_naissance"),
         (" à ", None), (birth_city, "localite"), (", demeurant ", None),
-        (f"{rng.randint(1, 99)} {rng.choice(STREET_TYPES)} {rng.choice(STREET_NAMES)}", "adresse"),
+        (f"{rng.randint(1, 99)} {rng.choice(STREET_TYPES)} {rng.choice(pools.street_names or STREET_NAMES)}",
+         "adresse"),
         (", ", None), (f"{postal} {city}", "localite"),
         (", joignable au ", None),
         (rng.choice(["06 ", "07 ", "01 ", "+33 6 "]) + " ".join(f"{rng.randint(0, 99):02d}" for _ in range(4)),
@@ -236,11 +289,30 @@ def _identifiers_passage(rng: random.Random, filler: _Filler) -> tuple[str, list
     return text, truth
 
 
-def make_document(row: dict, seed: int) -> Document:
+def _commerce_persons(row: dict, text: str) -> set[str] | None:
+    """In a commercial court's decision a letter may stand for a company as well as for a
+    trader: only the letters that the decision shows as a person somewhere (a civility
+    before, « Représentant légal : », « , gérant ») are known to be persons. ``None``
+    elsewhere (every letter is a person's unless its context says otherwise)."""
+    if not str(row.get("jurisdiction") or "").lower().startswith("tribunal de commerce"):
+        return None
+    persons = set()
+    for match in re.finditer(r"\[([A-Z]{1,2})\](?:[ \t]+\[([A-Z]{1,2})\])?", text):
+        context = text[max(0, match.start() - 40):match.start()]
+        after = text[match.end():match.end() + 40]
+        if (CIVILITY_BEFORE.search(context) or re.search(r"(?i)(?:repr[ée]sentant l[ée]gal|Messieurs|Mesdames)"
+                                                          r"[ \t:]*(?:\[[A-Z]{1,2}\][ \t]+et[ \t]+)?$", context)
+                or re.match(r"(?i)[ \t]*,[ \t]*(?:g[ée]rant|repr[ée]sentant)", after)):
+            persons.update(letter for letter in match.groups() if letter)
+    return persons
+
+
+def make_document(row: dict, seed: int | str, pools: Pools = DEV) -> Document:
     """One decision with its slots filled (see the module docstring)."""
     text = row.get("text") or ""
     rng = random.Random(f"{seed}:{row.get('id')}")
-    filler = _Filler(rng, text)
+    filler = _Filler(rng, text, pools)
+    commerce_persons = _commerce_persons(row, text)
     out, truth, inserted, last = [], [], [], 0
     length = 0
     female_of: dict[str, bool | None] = {}
@@ -262,8 +334,12 @@ def make_document(row: dict, seed: int) -> Document:
                 value, key = filler.surname(match.group(1)), match.group(1)
             if civility and civility.group().startswith("M.") and rng.random() < 0.1:
                 before = before.rstrip(" \t")  # « M.Dupont »
-            professional = PROFESSIONAL_BEFORE.search(context) or PROFESSIONAL_AFTER.search(after)
+            professional = (PROFESSIONAL_BEFORE.search(context) or PROFESSIONAL_AFTER.search(after)
+                            or FIRM_BEFORE.search(context))
             category = "professionnel" if professional else "personne"
+            if category == "personne" and (NOT_A_PERSON_BEFORE.search(context) or (
+                    commerce_persons is not None and key not in commerce_persons)):
+                category = "neutre"  # the court's letter stands for a number, a year, a bank or a company
             female_of[key] = female
         else:
             value, category = filler.value(match.group(4), match.group(5), context)
@@ -306,14 +382,38 @@ def _inject(document: Document, rng: random.Random, filler: _Filler) -> None:
     document.truth.sort(key=lambda t: t.start)
 
 
-def build(seed: int = 19, limit: int | None = None, corpus: Path = CORPUS) -> list[Document]:
-    """The test set: every sample decision (or the first ``limit``), filled."""
+HELDOUT_SEEDS = ("heldout-1", "heldout-2", "heldout-3")
+
+
+def is_heldout(decision_id: str) -> bool:
+    """One decision in three, by a hash of its id: never looked at while tuning."""
+    return int(hashlib.sha1(decision_id.encode()).hexdigest()[:8], 16) % 3 == 0
+
+
+def build(seed: int = 19, limit: int | None = None, corpus: Path = CORPUS, split: str = "all") -> list[Document]:
+    """The test set: every sample decision (or the first ``limit``), filled.
+
+    ``split``: ``"all"`` (every decision, development pools: the set earlier sessions
+    tuned on), ``"dev"`` (two decisions in three, development pools), ``"heldout"`` (the
+    third decision, filled three times with the held-out pools and seeds, ``seed`` unused)."""
+    if split not in ("all", "dev", "heldout"):
+        raise ValueError(split)
     documents = []
+    pools = heldout_pools() if split == "heldout" else DEV
     with corpus.open(encoding="utf-8") as handle:
         for index, line in enumerate(handle):
             if limit is not None and index >= limit:
                 break
-            documents.append(make_document(json.loads(line), seed))
+            row = json.loads(line)
+            if split != "all" and is_heldout(str(row.get("id"))) != (split == "heldout"):
+                continue
+            if split == "heldout":
+                for heldout_seed in HELDOUT_SEEDS:
+                    document = make_document(row, heldout_seed, pools)
+                    document.id = f"{document.id}#{heldout_seed[-1]}"
+                    documents.append(document)
+            else:
+                documents.append(make_document(row, seed))
     return documents
 
 
@@ -353,6 +453,18 @@ def clear_parties(document: Document) -> list[tuple[int, int]]:
     return spans
 
 
+CLEAR_DATE = re.compile(r"(?i:\b(?:n[ée]e?s?|d[ée]c[ée]d[ée]e?s?)\s+le\s+)((?:1er|\d{1,2})\s+[a-zéû]+\s+\d{4}|"
+                        r"\d{1,2}/\d{1,2}/\d{4})")
+
+
+def clear_dates(document: Document) -> list[tuple[int, int]]:
+    """Dates of birth and death that the seeds left in clear (« Madame [A] née le 9 juillet
+    1976 »): personal data the set does not list, so a replacement there is neither right
+    nor wrong (``precision_strict`` counts it wrong)."""
+    return [(m.start(1), m.end(1)) for m in CLEAR_DATE.finditer(document.text)
+            if not any(s < m.end(1) and m.start(1) < e for s, e in document.inserted)]
+
+
 REPLACED = {"personne", "adresse", "localite", "date_naissance", "date_deces", "date_mariage", "telephone",
             "courriel", "iban", "nir", "immatriculation", "cadastre", "identifiant"}
 PLACES_DATES = {"adresse", "localite", "date_naissance", "date_deces", "date_mariage"}
@@ -370,8 +482,10 @@ class Score:
     professionals_replaced: int = 0
     predicted: int = 0
     predicted_right: int = 0
+    predicted_clear_dates: int = 0
     documents_with_persons: int = 0
     documents_leaking: int = 0
+    by_category: dict[str, list[int]] = field(default_factory=dict)  # category -> [expected, found]
     misses: list[tuple[str, str, str]] = field(default_factory=list)
     wrong: list[tuple[str, str]] = field(default_factory=list)
 
@@ -396,6 +510,10 @@ class Score:
         leaked = False
         persons_here = False
         for truth in document.truth:
+            if truth.category in REPLACED:
+                counts = self.by_category.setdefault(truth.category, [0, 0])
+                counts[0] += 1
+                counts[1] += is_covered(truth.start, truth.end)
             if truth.category == "personne":
                 persons_here = True
                 self.persons += 1
@@ -428,8 +546,12 @@ class Score:
                 self.wrong.append((document.id, "professionnel: " + document.text[max(0, start - 40):end + 20]))
         truth_spans = [(t.start, t.end) for t in document.truth if t.category in REPLACED]
         neutral = [(t.start, t.end) for t in document.truth if t.category == "neutre"] + clear_parties(document)
+        dates = clear_dates(document)
         for entity in entities:
             if any(s < entity["end"] and entity["start"] < e for s, e in neutral):
+                continue
+            if any(s < entity["end"] and entity["start"] < e for s, e in dates):
+                self.predicted_clear_dates += 1
                 continue
             self.predicted += 1
             if any(s < entity["end"] and entity["start"] < e for s, e in truth_spans):
@@ -450,10 +572,14 @@ class Score:
                 "recall_identifiers": share(self.identifiers_found, self.identifiers),
                 "professionals_replaced": share(self.professionals_replaced, self.professionals),
                 "precision": share(self.predicted_right, self.predicted),
+                "precision_strict": share(self.predicted_right, self.predicted + self.predicted_clear_dates),
                 "documents_leaking": share(self.documents_leaking, self.documents_with_persons),
                 "persons": self.persons, "places_dates": self.places_dates,
                 "identifiers": self.identifiers, "professionals": self.professionals,
-                "predicted": self.predicted, "documents_with_persons": self.documents_with_persons}
+                "predicted": self.predicted, "documents_with_persons": self.documents_with_persons,
+                "documents_leaking_count": self.documents_leaking,
+                "recall_by_category": {category: f"{found}/{expected} ({share(found, expected)} %)"
+                                       for category, (expected, found) in sorted(self.by_category.items())}}
 
 
 def _around(text: str, truth: Truth) -> str:
