@@ -166,7 +166,9 @@ best AS (
 SELECT b.id, b.score, b.lexical_rank, b.semantic_rank, p.zone, p.ordinal, p.start_offset,
        p.end_offset, p.text,
        d.source_id, d.ecli, d.jurisdiction, d.chamber, d.number, d.decision_date, d.solution,
-       d.publication, d.summary, d.themes, d.source, d.visibility
+       d.publication, d.summary, d.themes, d.source, d.visibility,
+       CASE WHEN b.lexical_rank IS NOT NULL
+            THEN ts_headline('{config}', p.text, %(marks)s::tsquery, %(headline)s) END
 FROM best b JOIN passages p ON p.id = b.id JOIN decisions d ON d.id = p.decision_id
 ORDER BY b.decision_score DESC, b.score DESC, b.id
 """
@@ -230,7 +232,7 @@ def build_sql(filters_sql: str, hidden: bool = True, common_words: bool = False,
                                                                             filters=filters_sql)
     distance = "(p.embedding <=> %(vector)s) + 0" if exact else "p.embedding <=> %(vector)s"
     return SQL.format(visible=visible, filters=filters_sql, lexical_source=source, bm25=BM25,
-                      distance=distance)
+                      distance=distance, config=lexical.CONFIG)
 
 
 @dataclass
@@ -305,10 +307,11 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
         "jurisdictions": _user_jurisdictions(user),
     })
     with db.search_connection() as conn:
-        words = lexical.stems(query)
+        analysed = lexical.analyse_query(conn, query)
+        words = analysed.lexemes
         counts = _counts(conn, words)
         shares = {lexeme: counts.share(lexeme) for lexeme in counts.holding}
-        tsquery, stems = lexical.query(query, shares if long_query else None)
+        tsquery, stems = lexical.query(analysed, query, shares if long_query else None)
         # A selection's telling words choose the passages, all its words weigh them, so a
         # passage about the selection's subject comes before one sharing two rarer but
         # incidental words with it.
@@ -319,7 +322,10 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
                        "lexemes": weighed, "idf": [counts.idf(lexeme) for lexeme in weighed],
                        "average_terms": counts.average_terms,
                        "lexical_cap": (tuning.COMMON_WORDS_CAP if common
-                                       else tuning.LEXICAL_CANDIDATE_CAP)})
+                                       else tuning.LEXICAL_CANDIDATE_CAP),
+                       # Every word of a keyword list is one the user chose: all are marked.
+                       "marks": lexical.any_of(words if keywords else stems),
+                       "headline": lexical.HEADLINE_OPTIONS})
         with conn.transaction():
             tuning.session(conn)
             hidden = conn.execute(HIDDEN, params).fetchone()[0]
@@ -332,17 +338,14 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
                 # No passage holds two of the selection's telling words: any one will do.
                 params["tsquery"] = lexical.any_of(stems)
                 rows = conn.execute(sql, params, prepare=False).fetchall()
-    # Every word of a keyword list is one the user chose: all are marked.
-    marked = words if keywords else stems
-    return SearchResult(hits=[_hit(row, marked) for row in rows], semantic=semantic)
+    return SearchResult(hits=[_hit(row) for row in rows], semantic=semantic)
 
 
-def _hit(row: tuple, stems: frozenset[str]) -> dict[str, Any]:
-    passage_id, score, lexical_rank, semantic_rank, *columns = row
-    text = columns[4]
+def _hit(row: tuple) -> dict[str, Any]:
+    passage_id, score, lexical_rank, semantic_rank, *columns, headline = row
     return make_hit(passage_id, tuple(columns), score=float(score), lexical_rank=lexical_rank,
                     semantic_rank=semantic_rank,
-                    marks=lexical.marks(text, stems) if lexical_rank is not None else [])
+                    marks=lexical.marks_from_headline(columns[4], headline))
 
 
 def make_hit(passage_id: int, columns: tuple, *, score: float, lexical_rank: int | None,
