@@ -7,12 +7,12 @@ transaction; if it fails, its decisions are retried one by one so a single bad d
 is reported and skipped while the others load. A Word or PDF file that cannot be read is
 reported and skipped. Nothing is ever half-loaded.
 
-A large load (JSON lines over ``PARALLEL_MIN_BYTES``, from the command line) prepares its
-decisions in one process per core while this one stores them: the preparation is pure
-Python and would otherwise share one interpreter lock with the storing. On a machine with
-cores to spare, several batches are stored at once, each in its own transaction
-(:func:`_writer_count`): one writer alone caps a load at what one PostgreSQL backend stores
-(2,800-3,200 passages/s measured here). A decision met again in another file waits for the
+PostgreSQL analyses each passage's text as it is stored (its full-text vector is a
+generated column), so storing costs more CPU than preparing. On a machine with cores to
+spare, several batches are stored at once, each in its own transaction
+(:func:`_writer_count`), and a large load (JSON lines over ``PARALLEL_MIN_BYTES``, from the
+command line) prepares its decisions in processes on the cores left (:func:`_preparers`).
+A decision met again in another file waits for the
 batch holding it to be stored first, so the later version replaces the earlier, as when
 batches are stored one after the other.
 
@@ -283,27 +283,32 @@ def _prepare_one(work: tuple[DecisionRecord, str]) -> _Ready | str:
         return str(exc)
 
 
-def _preparers(paths: list[Path], processes: int | None) -> Executor | None:
+def _preparers(paths: list[Path], processes: int | None, writers: int = 1) -> Executor | None:
     """Processes that prepare decisions for a large load, or None to prepare here.
 
-    ``processes``: how many (0: none); by default one per core for JSON lines over
-    ``PARALLEL_MIN_BYTES``, never in a gevent web worker. Spawned, not forked: this process
-    already runs threads (the writer, the database pool), which a fork would copy mid-lock.
+    ``processes``: how many (0: none); by default, for JSON lines over
+    ``PARALLEL_MIN_BYTES``, the cores left once each of the ``writers``' PostgreSQL
+    backends and this process have one (none on 2 cores), never in a gevent web worker.
+    Since PostgreSQL analyses the text, storing a passage costs its backend more CPU than
+    preparing it costs Python, so a preparing process only helps where cores would
+    otherwise wait; each one costs the CPU of importing the application (about 1.7 s here).
+    Spawned, not forked: this process already runs threads (the writer, the database pool),
+    which a fork would copy mid-lock.
     """
     if processes is None:
         size = sum(p.stat().st_size for p in paths
                    if p.is_file() and p.suffix.lower() in JSON_EXTENSIONS)
         cores = os.cpu_count() or 1
         large = size >= PARALLEL_MIN_BYTES and not event_loop_active()
-        processes = cores if cores > 1 and large else 0
+        processes = max(0, cores - writers - 1) if large else 0
     if processes <= 0:
         return None
     return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
 
 
-# Measured by bench/retrieval.py (--only ingest): preparing a passage takes about twice the
-# CPU that PostgreSQL spends storing it, so one core in three goes to storing.
-CORES_PER_WRITER = 3
+# Measured by bench/retrieval.py (--only ingest): storing a passage, its text analysed by
+# PostgreSQL, takes more CPU than preparing it in Python, so one core in two goes to storing.
+CORES_PER_WRITER = 2
 
 
 def _writer_count(writers: int | None, pool_size: int) -> int:
@@ -529,7 +534,7 @@ def ingest_paths(paths: Iterable[str], progress: bool = True, *, model: str | No
     total = sum(p.stat().st_size for p in paths if p.exists())
     writer = _Writer(current_app._get_current_object(), vectors, report,  # type: ignore[attr-defined]
                      _writer_count(writers, current_app.config["DB_POOL_SIZE"]))
-    preparers = _preparers(paths, processes)
+    preparers = _preparers(paths, processes, writer.writers)
     with _progress(total, progress, "Ingestion") as bar, closing(writer), \
             (preparers or nullcontext()):
         for path in paths:

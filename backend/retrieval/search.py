@@ -129,7 +129,8 @@ def _like_contains(value: str) -> str:
 VISIBLE = "(d.visibility = 'public' OR d.private_to && %(jurisdictions)s::text[])"
 
 # Read like pgvector-python's examples/hybrid_search/rrf.py: each leg ranks its candidates,
-# a full outer join adds 1 / (k + rank) from each.
+# a full outer join adds 1 / (k + rank) from each. A third leg ranks decisions by their
+# headnote (titrage and sommaire, migration 061) and adds to the decision's score.
 SQL = """
 WITH semantic AS (
     SELECT p.id, p.decision_id, rank() OVER (ORDER BY {distance}) AS rank
@@ -146,6 +147,17 @@ lexical AS (
     ORDER BY m.score DESC, m.id
     LIMIT %(candidates)s
 ),
+headnote AS (
+    SELECT h.decision_id, h.id, rank() OVER (ORDER BY h.score DESC, h.decision_id) AS rank
+    FROM (SELECT d.id AS decision_id, ts_rank(d.headnote_tsv, %(tsquery)s::tsquery) AS score,
+                 (SELECT p.id FROM passages p WHERE p.decision_id = d.id AND {filters}
+                  ORDER BY p.ordinal LIMIT 1) AS id
+          FROM decisions d
+          WHERE %(use_headnote)s AND d.headnote_tsv @@ %(tsquery)s::tsquery AND {visible}) h
+    WHERE h.id IS NOT NULL
+    ORDER BY h.score DESC, h.decision_id
+    LIMIT %(candidates)s
+),
 fused AS (
     SELECT coalesce(s.id, l.id) AS id, coalesce(s.decision_id, l.decision_id) AS decision_id,
            coalesce(1.0 / (%(rrf_k)s + l.rank), 0.0)
@@ -153,14 +165,22 @@ fused AS (
            l.rank AS lexical_rank, s.rank AS semantic_rank
     FROM semantic s FULL OUTER JOIN lexical l ON s.id = l.id
 ),
+shown AS (  -- a decision found by its headnote alone is shown by its first passage
+    SELECT * FROM fused
+    UNION ALL
+    SELECT h.id, h.decision_id, 0.0, NULL, NULL FROM headnote h
+    WHERE NOT EXISTS (SELECT 1 FROM fused f WHERE f.decision_id = h.decision_id)
+),
 ranked AS (
     SELECT f.*, row_number() OVER (PARTITION BY f.decision_id ORDER BY f.score DESC, f.id) AS nth
-    FROM fused f
+    FROM shown f
 ),
 best AS (
     SELECT * FROM (SELECT r.*, sum(r.score) FILTER (WHERE r.nth <= %(decision_passages)s)
-                                 OVER (PARTITION BY r.decision_id) AS decision_score
-                   FROM ranked r) scored
+                                 OVER (PARTITION BY r.decision_id)
+                               + coalesce(%(headnote_weight)s / (%(rrf_k)s + h.rank), 0.0)
+                                 AS decision_score
+                   FROM ranked r LEFT JOIN headnote h ON h.decision_id = r.decision_id) scored
     WHERE nth <= %(per_decision)s ORDER BY decision_score DESC, score DESC, id LIMIT %(k)s
 )
 SELECT b.id, b.score, b.lexical_rank, b.semantic_rank, p.zone, p.ordinal, p.start_offset,
@@ -324,6 +344,8 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
                        "lexical_cap": (tuning.COMMON_WORDS_CAP if common
                                        else tuning.LEXICAL_CANDIDATE_CAP),
                        # Every word of a keyword list is one the user chose: all are marked.
+                       "use_headnote": tsquery is not None and tuning.HEADNOTE_WEIGHT > 0,
+                       "headnote_weight": tuning.HEADNOTE_WEIGHT,
                        "marks": lexical.any_of(words if keywords else stems),
                        "headline": lexical.HEADLINE_OPTIONS})
         with conn.transaction():
