@@ -56,6 +56,8 @@ the share of queries whose decision comes back in the first k.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import itertools
 import json
 import math
 import os
@@ -739,10 +741,25 @@ def reciprocal_rank(ranked: list[str], wanted: str, cutoff: int = 50) -> float:
     return 1 / (ranked.index(wanted) + 1) if wanted in ranked[:cutoff] else 0.0
 
 
-def bench_ranking(base_url: str) -> None:
+# The search's figures tuned by --only tuning, and the values tried for each.
+TUNING_GRID = {"HEADNOTE_WEIGHT": (0.0, 0.5, 1.0, 2.0, 4.0),
+               "KEYWORD_LIST_SEMANTIC_WEIGHT": (0.0, 0.1, 0.25),
+               "DECISION_PASSAGES": (1, 2, 3)}
+
+
+def fold_of(decision_id: str) -> int:
+    """Which half of the ranking set a decision's queries belong to (fixed by its id)."""
+    return int(hashlib.sha256(decision_id.encode()).hexdigest(), 16) % 2
+
+
+def bench_ranking(base_url: str, tune: bool = False) -> None:
+    """MRR of Plume and of a textbook BM25 over the same texts, on the titrage chains and
+    sommaires of :func:`ranking_cases`. With ``tune``, the search's figures of
+    :data:`TUNING_GRID` are chosen on one half of the decisions and scored on the other
+    (two folds): an estimate not tuned on what it measures."""
     from backend import db, retrieval
     from backend.auth import User
-    from backend.retrieval import lexical
+    from backend.retrieval import lexical, tuning
     from backend.retrieval.embeddings import LocalEmbedder
     from backend.retrieval.search import run
 
@@ -753,35 +770,70 @@ def bench_ranking(base_url: str) -> None:
     cases = ranking_cases(records)
     user = User(id="bench", roles=frozenset({"Plume.Magistrat"}), jurisdictions=frozenset())
     embedder = LocalEmbedder()
+    vectors = {query: embedder.embed([query[:2000]], kind="query")[0] for _, _, query in cases}
+
+    def plume(words_only: bool = False) -> list[float]:
+        return [reciprocal_rank([h["decision_id"] for h in run(
+                    query, user, k=50, vector=None if words_only else vectors[query]).hits], decision_id)
+                for _, decision_id, query in cases]
+
     with app.app_context():
         report = retrieval.ingest_paths([str(CORPUS)], progress=False)
         with db.connection() as conn:
-            bm25, bm25_whole = BM25.from_database(conn), BM25.from_database(conn, whole=True)
             terms = [lexical.stems(conn, query) for _, _, query in cases]
+            baselines = {"BM25 (passages)": BM25.from_database(conn),
+                         "BM25 (passages + titrages/sommaires)": BM25.from_database(conn, headnotes=True),
+                         "BM25 (décisions entières)": BM25.from_database(conn, whole=True)}
         print(f"  {report.ingested} decisions, {report.passages:,} passages "
               f"({report.vectors_reused:,} with a shipped vector); {len(cases)} queries")
-        scores: dict[tuple[str, str], list[float]] = {}
-        for (kind, decision_id, query), words in zip(cases, terms):
-            vector = embedder.embed([query[:2000]], kind="query")[0]
-            ranked = {
-                "Plume": [h["decision_id"] for h in run(query, user, k=50, vector=vector).hits],
-                "Plume, mots seuls": [h["decision_id"] for h in run(query, user, k=50).hits],
-                "BM25 (passages)": bm25.rank(words),
-                "BM25 (décisions entières)": bm25_whole.rank(words),
-            }
-            for system, decisions in ranked.items():
-                scores.setdefault((kind, system), []).append(reciprocal_rank(decisions, decision_id))
-    kinds = list(dict.fromkeys(kind for kind, _, _ in cases))
-    systems = list(dict.fromkeys(system for _, system in scores))
-    print("  " + f"{'MRR':<28}" + "".join(f"{kind:>20}" for kind in kinds))
-    for system in systems:
-        print("  " + f"{system:<28}" + "".join(
-            f"{statistics.mean(scores[kind, system]):>14.3f} (n={len(scores[kind, system]):>2})"
-            for kind in kinds))
-    for kind in kinds:
-        gap = statistics.mean(scores[kind, "Plume"]) - statistics.mean(scores[kind, "BM25 (passages)"])
-        print(f"  Plume − BM25 (passages), {kind}: {gap:+.3f}")
+        ranks = {"Plume": plume(), "Plume, mots seuls": plume(words_only=True)}
+        ranks.update({name: [reciprocal_rank(bm25.rank(words), decision_id)
+                             for (_, decision_id, _), words in zip(cases, terms)]
+                      for name, bm25 in baselines.items()})
+        chosen: dict[int, dict] = {}
+        if tune:
+            grid = [dict(zip(TUNING_GRID, values)) for values in itertools.product(*TUNING_GRID.values())]
+            tried = []
+            for figures in grid:
+                saved = {name: getattr(tuning, name) for name in figures}
+                for name, value in figures.items():
+                    setattr(tuning, name, value)
+                try:
+                    tried.append((figures, plume()))
+                finally:
+                    for name, value in saved.items():
+                        setattr(tuning, name, value)
+            chains = [i for i, (kind, _, _) in enumerate(cases) if kind != "sommaire"]
+            cross = [0.0] * len(cases)
+            for fold in (0, 1):
+                tuned_on = [i for i in chains if fold_of(cases[i][1]) != fold]
+                chosen[fold], best = max(tried, key=lambda t: statistics.mean(t[1][i] for i in tuned_on))
+                for i, (_, decision_id, _) in enumerate(cases):
+                    if fold_of(decision_id) == fold:
+                        cross[i] = best[i]
+            ranks["Plume, réglé sur l'autre moitié"] = cross
     db.close(app)
+    kinds = list(dict.fromkeys(kind for kind, _, _ in cases))
+    official = {decision_id for decision_id, terms_ in ((r["id"], r.get("themes")) for r in records) if terms_}
+
+    def mrr(system: str, kind: str, origin: str | None = None) -> tuple[float, int]:
+        picked = [rr for rr, (k, decision_id, _) in zip(ranks[system], cases) if k == kind and (
+            origin is None or (decision_id in official) == (origin == "officiel"))]
+        return statistics.mean(picked), len(picked)
+
+    print("  " + f"{'MRR':<38}" + "".join(f"{kind:>20}" for kind in kinds))
+    for system in ranks:
+        print("  " + f"{system:<38}" + "".join("{:>14.3f} (n={:>2})".format(*mrr(system, kind))
+                                             for kind in kinds))
+    for baseline in ("BM25 (passages)", "BM25 (passages + titrages/sommaires)"):
+        for kind in kinds[:2]:
+            print(f"  Plume − {baseline}, {kind}: {mrr('Plume', kind)[0] - mrr(baseline, kind)[0]:+.3f}")
+    print("  by origin of the chain (whole titrages): " + "; ".join(
+        f"{origin}: Plume {mrr('Plume', kinds[1], origin)[0]:.3f}, BM25 (passages) "
+        f"{mrr('BM25 (passages)', kinds[1], origin)[0]:.3f} (n={mrr('Plume', kinds[1], origin)[1]})"
+        for origin in ("officiel", "à la main")))
+    for fold, figures in chosen.items():
+        print(f"  figures chosen on the half without fold {fold}: {figures}")
 
 
 def bench_analysis(base_url: str, gen: Generator, passages: int = 20000) -> None:
@@ -831,7 +883,9 @@ def main() -> None:
     parser.add_argument("--vectors", choices=("shaped", "isotropic"), default="shaped",
                         help="shape of the generated vectors' spread (see above)")
     parser.add_argument("--only", default="ingest,analysis,quality,ranking,search",
-                        help="comma-separated parts: ingest, analysis, quality, ranking, search")
+                        help="comma-separated parts: ingest, analysis, quality, ranking, search; "
+                             "tuning: ranking with the search's figures chosen on one half of "
+                             "the chains and scored on the other")
     args = parser.parse_args()
     parts = set(args.only.split(","))
     global PGDATA
@@ -843,8 +897,8 @@ def main() -> None:
         bench_ingest(base_url, args.ingest_passages, gen, args.ingest_writers)
     if "analysis" in parts:
         bench_analysis(base_url, gen)
-    if "ranking" in parts:
-        bench_ranking(base_url)
+    if "ranking" in parts or "tuning" in parts:
+        bench_ranking(base_url, tune="tuning" in parts)
     if "quality" in parts:
         bench_quality(base_url)
     if "search" in parts:

@@ -14,8 +14,9 @@ Vectors are filled after ingestion by a background thread of the serving process
 (``PLUME_EMBED_IN_BACKGROUND``) or by ``python -m backend embed``; until then search is
 lexical only. Modules: :mod:`.records` and :mod:`.text` (preparing decisions),
 :mod:`.ingest`, :mod:`.embeddings` and :mod:`.vectors`, :mod:`.search` and its
-figures in :mod:`.tuning`, :mod:`.citations`, :mod:`.grounding`. Modules import downwards
-only (ingest ← vectors ← search ← this package), never this package.
+figures in :mod:`.tuning`, :mod:`.lexical` (what PostgreSQL's French analysis is asked),
+:mod:`.citations`, :mod:`.grounding`. Modules import downwards only (ingest, vectors ←
+search ← this package), never this package.
 """
 from __future__ import annotations
 

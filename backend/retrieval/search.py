@@ -4,7 +4,9 @@ The lexical leg ranks the passages holding the query's words by BM25 (how often 
 word occurs in the passage, how rare it is in the corpus, how long the passage is); the
 semantic leg ranks passages by cosine distance to the query's embedding, through the
 HNSW index scanned until enough passages pass the filters. Reciprocal rank fusion merges
-both, then each decision keeps its best ``per_decision`` passages. Only decisions the
+both, then each decision keeps its best ``per_decision`` passages; a third leg ranks the
+decisions whose headnote (titrage and sommaire) holds the query's words and adds to their
+score, so the decision the court itself filed under the query's subject comes first. Only decisions the
 user may see take part: public ones, and private ones whose ``private_to`` names one of
 the user's jurisdictions. The figures the query runs with are in :mod:`.tuning`.
 """
