@@ -155,7 +155,8 @@ headnote AS (
                  (SELECT p.id FROM passages p WHERE p.decision_id = d.id AND {filters}
                   ORDER BY p.ordinal LIMIT 1) AS id
           FROM decisions d
-          WHERE %(use_headnote)s AND d.headnote_tsv @@ %(tsquery)s::tsquery AND {visible}) h
+          WHERE %(use_headnote)s AND d.headnote_tsv @@ %(tsquery)s::tsquery AND {visible}
+          LIMIT %(lexical_cap)s) h
     WHERE h.id IS NOT NULL
     ORDER BY h.score DESC, h.decision_id
     LIMIT %(candidates)s
