@@ -14,8 +14,9 @@ Vectors are filled after ingestion by a background thread of the serving process
 (``PLUME_EMBED_IN_BACKGROUND``) or by ``python -m backend embed``; until then search is
 lexical only. Modules: :mod:`.records` and :mod:`.text` (preparing decisions),
 :mod:`.ingest`, :mod:`.embeddings` and :mod:`.vectors`, :mod:`.search` and its
-figures in :mod:`.tuning`, :mod:`.citations`, :mod:`.grounding`. Modules import downwards
-only (ingest ← vectors ← search ← this package), never this package.
+figures in :mod:`.tuning`, :mod:`.lexical` (what PostgreSQL's French analysis is asked),
+:mod:`.citations`, :mod:`.grounding`. Modules import downwards only (ingest, vectors ←
+search ← this package), never this package.
 """
 from __future__ import annotations
 
@@ -49,7 +50,6 @@ def ingest_paths(paths: Iterable[str], progress: bool = True, *,
     Returns an :class:`IngestReport` (``summary()`` in French, ``failed_files``).
     """
     vectors.ensure_model(model_name(current_app.config))
-    ingest.refresh_analysis()
     histories, paths = judilibre.split_histories(paths)  # Judilibre's deletions, after the loads
     report = ingest.ingest_paths(paths, progress=progress, writers=writers)
     ingest.apply_histories(histories, report)
@@ -156,12 +156,7 @@ def init_app(app: Flask) -> None:
     def start_embedder(app: Flask) -> None:
         vectors.start_background(app)
 
-    def refresh_text_analysis(app: Flask) -> None:
-        with app.app_context():
-            ingest.refresh_analysis()
-
-    app.extensions.setdefault("plume.serve_hooks", []).extend([refresh_text_analysis,
-                                                                start_embedder])
+    app.extensions.setdefault("plume.serve_hooks", []).append(start_embedder)
 
     @app.before_request
     def _start_embedder_in_workers() -> None:

@@ -4,7 +4,9 @@ The lexical leg ranks the passages holding the query's words by BM25 (how often 
 word occurs in the passage, how rare it is in the corpus, how long the passage is); the
 semantic leg ranks passages by cosine distance to the query's embedding, through the
 HNSW index scanned until enough passages pass the filters. Reciprocal rank fusion merges
-both, then each decision keeps its best ``per_decision`` passages. Only decisions the
+both, then each decision keeps its best ``per_decision`` passages; a third leg ranks the
+decisions whose headnote (titrage and sommaire) holds the query's words and adds to their
+score, so the decision the court itself filed under the query's subject comes first. Only decisions the
 user may see take part: public ones, and private ones whose ``private_to`` names one of
 the user's jurisdictions. The figures the query runs with are in :mod:`.tuning`.
 """
@@ -129,7 +131,8 @@ def _like_contains(value: str) -> str:
 VISIBLE = "(d.visibility = 'public' OR d.private_to && %(jurisdictions)s::text[])"
 
 # Read like pgvector-python's examples/hybrid_search/rrf.py: each leg ranks its candidates,
-# a full outer join adds 1 / (k + rank) from each.
+# a full outer join adds 1 / (k + rank) from each. A third leg ranks decisions by their
+# headnote (titrage and sommaire, migration 061) and adds to the decision's score.
 SQL = """
 WITH semantic AS (
     SELECT p.id, p.decision_id, rank() OVER (ORDER BY {distance}) AS rank
@@ -146,6 +149,18 @@ lexical AS (
     ORDER BY m.score DESC, m.id
     LIMIT %(candidates)s
 ),
+headnote AS (
+    SELECT h.decision_id, h.id, rank() OVER (ORDER BY h.score DESC, h.decision_id) AS rank
+    FROM (SELECT d.id AS decision_id, ts_rank(d.headnote_tsv, %(tsquery)s::tsquery) AS score,
+                 (SELECT p.id FROM passages p WHERE p.decision_id = d.id AND {filters}
+                  ORDER BY p.ordinal LIMIT 1) AS id
+          FROM decisions d
+          WHERE %(use_headnote)s AND d.headnote_tsv @@ %(tsquery)s::tsquery AND {visible}
+          LIMIT %(lexical_cap)s) h
+    WHERE h.id IS NOT NULL
+    ORDER BY h.score DESC, h.decision_id
+    LIMIT %(candidates)s
+),
 fused AS (
     SELECT coalesce(s.id, l.id) AS id, coalesce(s.decision_id, l.decision_id) AS decision_id,
            coalesce(1.0 / (%(rrf_k)s + l.rank), 0.0)
@@ -153,20 +168,30 @@ fused AS (
            l.rank AS lexical_rank, s.rank AS semantic_rank
     FROM semantic s FULL OUTER JOIN lexical l ON s.id = l.id
 ),
+shown AS (  -- a decision found by its headnote alone is shown by its first passage
+    SELECT * FROM fused
+    UNION ALL
+    SELECT h.id, h.decision_id, 0.0, NULL, NULL FROM headnote h
+    WHERE NOT EXISTS (SELECT 1 FROM fused f WHERE f.decision_id = h.decision_id)
+),
 ranked AS (
     SELECT f.*, row_number() OVER (PARTITION BY f.decision_id ORDER BY f.score DESC, f.id) AS nth
-    FROM fused f
+    FROM shown f
 ),
 best AS (
     SELECT * FROM (SELECT r.*, sum(r.score) FILTER (WHERE r.nth <= %(decision_passages)s)
-                                 OVER (PARTITION BY r.decision_id) AS decision_score
-                   FROM ranked r) scored
+                                 OVER (PARTITION BY r.decision_id)
+                               + coalesce(%(headnote_weight)s / (%(rrf_k)s + h.rank), 0.0)
+                                 AS decision_score
+                   FROM ranked r LEFT JOIN headnote h ON h.decision_id = r.decision_id) scored
     WHERE nth <= %(per_decision)s ORDER BY decision_score DESC, score DESC, id LIMIT %(k)s
 )
 SELECT b.id, b.score, b.lexical_rank, b.semantic_rank, p.zone, p.ordinal, p.start_offset,
        p.end_offset, p.text,
        d.source_id, d.ecli, d.jurisdiction, d.chamber, d.number, d.decision_date, d.solution,
-       d.publication, d.summary, d.themes, d.source, d.visibility
+       d.publication, d.summary, d.themes, d.source, d.visibility,
+       CASE WHEN b.lexical_rank IS NOT NULL
+            THEN ts_headline('{config}', p.text, %(marks)s::tsquery, %(headline)s) END
 FROM best b JOIN passages p ON p.id = b.id JOIN decisions d ON d.id = p.decision_id
 ORDER BY b.decision_score DESC, b.score DESC, b.id
 """
@@ -230,7 +255,7 @@ def build_sql(filters_sql: str, hidden: bool = True, common_words: bool = False,
                                                                             filters=filters_sql)
     distance = "(p.embedding <=> %(vector)s) + 0" if exact else "p.embedding <=> %(vector)s"
     return SQL.format(visible=visible, filters=filters_sql, lexical_source=source, bm25=BM25,
-                      distance=distance)
+                      distance=distance, config=lexical.CONFIG)
 
 
 @dataclass
@@ -305,10 +330,11 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
         "jurisdictions": _user_jurisdictions(user),
     })
     with db.search_connection() as conn:
-        words = lexical.stems(query)
+        analysed = lexical.analyse_query(conn, query)
+        words = analysed.lexemes
         counts = _counts(conn, words)
         shares = {lexeme: counts.share(lexeme) for lexeme in counts.holding}
-        tsquery, stems = lexical.query(query, shares if long_query else None)
+        tsquery, stems = lexical.query(analysed, query, shares if long_query else None)
         # A selection's telling words choose the passages, all its words weigh them, so a
         # passage about the selection's subject comes before one sharing two rarer but
         # incidental words with it.
@@ -319,7 +345,12 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
                        "lexemes": weighed, "idf": [counts.idf(lexeme) for lexeme in weighed],
                        "average_terms": counts.average_terms,
                        "lexical_cap": (tuning.COMMON_WORDS_CAP if common
-                                       else tuning.LEXICAL_CANDIDATE_CAP)})
+                                       else tuning.LEXICAL_CANDIDATE_CAP),
+                       # Every word of a keyword list is one the user chose: all are marked.
+                       "use_headnote": tsquery is not None and tuning.HEADNOTE_WEIGHT > 0,
+                       "headnote_weight": tuning.HEADNOTE_WEIGHT,
+                       "marks": lexical.any_of(words if keywords else stems),
+                       "headline": lexical.HEADLINE_OPTIONS})
         with conn.transaction():
             tuning.session(conn)
             hidden = conn.execute(HIDDEN, params).fetchone()[0]
@@ -332,17 +363,14 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
                 # No passage holds two of the selection's telling words: any one will do.
                 params["tsquery"] = lexical.any_of(stems)
                 rows = conn.execute(sql, params, prepare=False).fetchall()
-    # Every word of a keyword list is one the user chose: all are marked.
-    marked = words if keywords else stems
-    return SearchResult(hits=[_hit(row, marked) for row in rows], semantic=semantic)
+    return SearchResult(hits=[_hit(row) for row in rows], semantic=semantic)
 
 
-def _hit(row: tuple, stems: frozenset[str]) -> dict[str, Any]:
-    passage_id, score, lexical_rank, semantic_rank, *columns = row
-    text = columns[4]
+def _hit(row: tuple) -> dict[str, Any]:
+    passage_id, score, lexical_rank, semantic_rank, *columns, headline = row
     return make_hit(passage_id, tuple(columns), score=float(score), lexical_rank=lexical_rank,
                     semantic_rank=semantic_rank,
-                    marks=lexical.marks(text, stems) if lexical_rank is not None else [])
+                    marks=lexical.marks_from_headline(columns[4], headline))
 
 
 def make_hit(passage_id: int, columns: tuple, *, score: float, lexical_rank: int | None,

@@ -15,6 +15,11 @@ SEMANTIC_WEIGHT = 0.5
 # alone only fill the page after them.
 KEYWORD_LIST_SEMANTIC_WEIGHT = 0.0
 
+# A decision whose headnote (titrage, sommaire) matches the query's words adds
+# HEADNOTE_WEIGHT / (RRF_K + its rank among the headnotes) to its score: a headnote names
+# the subject in the court's own words, so it weighs as much as two passages.
+HEADNOTE_WEIGHT = 2.0
+
 # A decision ranks by the sum of its best passages' fused scores, this many of them: a
 # question or a keyword list names a subject a decision may discuss in several passages;
 # a selection was copied from one passage.

@@ -21,7 +21,6 @@ from tqdm import tqdm
 from .. import db
 from ..errors import AppError
 from .embeddings import DIMENSION, Embedder, from_config, model_name
-from .ingest import refresh_analysis
 
 log = logging.getLogger(__name__)
 
@@ -138,11 +137,8 @@ class BackgroundEmbedder:
         with self.app.app_context():
             try:
                 ensure_model(self.model)
-                # gunicorn workers never run `serve`'s hooks: bring full-text vectors
-                # made by an older analyser in line here (once, under a row lock).
-                refresh_analysis()
             except Exception:  # noqa: BLE001 - the thread must not die silently
-                log.exception("background embedder could not check the model or the analyser")
+                log.exception("background embedder could not check the model")
             while not self.stop.is_set():
                 try:
                     started = time.perf_counter()

@@ -298,15 +298,31 @@ def test_writers_follow_the_cores_and_the_pool(monkeypatch):
     monkeypatch.setattr(ingest.os, "cpu_count", lambda: 2)
     assert ingest._writer_count(None, 10) == 1
     monkeypatch.setattr(ingest.os, "cpu_count", lambda: 12)
-    assert ingest._writer_count(None, 10) == 4
+    assert ingest._writer_count(None, 10) == 6
     assert ingest._writer_count(None, 3) == 2       # one connection left for the batch lookups
     assert ingest._writer_count(8, 10) == 8
+
+
+def test_preparing_processes_take_only_the_cores_the_writers_leave(monkeypatch, tmp_path):
+    from backend.retrieval import ingest
+
+    big = tmp_path / "gros.jsonl"
+    big.write_bytes(b" " * ingest.PARALLEL_MIN_BYTES)
+    monkeypatch.setattr(ingest.os, "cpu_count", lambda: 2)
+    assert ingest._preparers([big], None, writers=1) is None     # PostgreSQL's core, and this one
+    monkeypatch.setattr(ingest.os, "cpu_count", lambda: 8)
+    with ingest._preparers([big], None, writers=4) as preparers:
+        assert preparers._max_workers == 3
+    small = tmp_path / "petit.jsonl"
+    small.write_bytes(b"{}")
+    assert ingest._preparers([small], None, writers=4) is None
 
 
 def test_a_large_load_from_the_command_line_prepares_in_other_processes(
         app, database_url, sample_records, tmp_path):
     """Over PARALLEL_MIN_BYTES, ``python -m backend ingest`` prepares in spawned processes
-    (each imports the package afresh): the command as an administrator runs it loads all."""
+    where cores are left (each imports the package afresh; none on 2 cores): the command as
+    an administrator runs it loads all."""
     import os
     import subprocess
     import sys

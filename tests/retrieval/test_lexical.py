@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib
 
 import psycopg
+import pytest
 
 from backend.retrieval import lexical
 from backend.retrieval.records import from_json, prepare
@@ -19,29 +20,61 @@ FILLERS = [decision(f"autre-{n}", "MOTIFS\nLa cour statue sur la demande de renv
            for n in range(8)]
 
 
-def test_short_queries_keep_every_word_whatever_the_statistics():
-    text, stems = lexical.query("faute grave licenciement", {"faut": 0.9, "grav": 0.9})
+@pytest.fixture
+def conn(database_url):
+    """A connection to the migrated database: PostgreSQL analyses the words."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        yield connection
+
+
+def lexeme(conn, word: str) -> str:
+    (found,) = lexical.stems(conn, word)
+    return found
+
+
+def build(conn, text: str, shares):
+    return lexical.query(lexical.analyse_query(conn, text), text, shares)
+
+
+def test_short_queries_keep_every_word_whatever_the_statistics(conn):
+    text, stems = build(conn, "faute grave licenciement", {"faut": 0.9, "grav": 0.9})
     assert stems == {"faut", "grav", "licenci"}
     assert text.count("&") == 2
 
 
-def shares_of(text: str, **given: float) -> dict[str, float]:
+def test_the_web_search_syntax_is_kept_and_its_words_analysed_by_postgresql(conn):
+    text, stems = build(conn, '«clause résolutoire» OU résiliation -expulsion', None)
+    assert text == "( ( 'claus' <-> 'resolutoir' ) | 'resili' ) & !'expuls'"
+    assert stems == {"claus", "resolutoir", "resili"}      # the excluded word is not marked
+    matches = "SELECT to_tsvector(%s, %s) @@ %s::tsquery"
+    assert conn.execute(matches, (lexical.CONFIG, "La CLAUSE RÉSOLUTOIRE du bail", text)).fetchone()[0]
+    assert not conn.execute(matches, (lexical.CONFIG, "clause résolutoire, expulsion", text)).fetchone()[0]
+    assert build(conn, "de la du", None) == (None, frozenset())
+
+
+def test_accents_case_and_stop_words_are_those_of_the_stored_vectors(conn):
+    # Stop words go before accents are folded: « à », « été » and « même » are stop words.
+    assert lexical.stems(conn, "À l'été même, RÉFÉRÉ référé Refere") == {"refer"}
+    assert lexical.stems(conn, "Cœur ŒUVRE") == {"coeur", "oeuvr"}
+
+
+def shares_of(conn, text: str, **given: float) -> dict[str, float]:
     """A share of passages for every lexeme of ``text``: 5 %, or the one given for a word."""
-    shares = dict.fromkeys(lexical.stems(text), 0.05)
-    shares.update({lexical.lexeme(word): share for word, share in given.items()})
+    shares = dict.fromkeys(lexical.stems(conn, text), 0.05)
+    shares.update({lexeme(conn, word): share for word, share in given.items()})
     return shares
 
 
-def test_a_long_query_keeps_its_rarest_words_and_leaves_out_common_ones():
-    shares = shares_of(SELECTION, cour=0.6, rappelle=0.3, paiement=0.001, éviction=0.002,
+def test_a_long_query_keeps_its_rarest_words_and_leaves_out_common_ones(conn):
+    shares = shares_of(conn, SELECTION, cour=0.6, rappelle=0.3, paiement=0.001, éviction=0.002,
                        preneur=0.003)
-    _, stems = lexical.query(SELECTION, shares)
-    assert lexical.lexeme("cour") not in stems and lexical.lexeme("rappelle") not in stems
-    assert {lexical.lexeme("paiement"), lexical.lexeme("éviction"), lexical.lexeme("preneur")} <= stems
+    _, stems = build(conn, SELECTION, shares)
+    assert lexeme(conn, "cour") not in stems and lexeme(conn, "rappelle") not in stems
+    assert {lexeme(conn, "paiement"), lexeme(conn, "éviction"), lexeme(conn, "preneur")} <= stems
 
 
-def test_a_long_query_asks_for_two_of_its_telling_words_together():
-    text, stems = lexical.query(SELECTION, shares_of(SELECTION))
+def test_a_long_query_asks_for_two_of_its_telling_words_together(conn):
+    text, stems = build(conn, SELECTION, shares_of(conn, SELECTION))
     assert len(stems) == lexical.LONG_QUERY_TERMS
     pairs = [part.strip(" ()").split(" & ") for part in text.split(" | ")]
     assert len(pairs) == len(stems) * (len(stems) - 1) // 2
@@ -50,53 +83,58 @@ def test_a_long_query_asks_for_two_of_its_telling_words_together():
     assert lexical.any_of(stems) == " | ".join(f"'{s}'" for s in sorted(stems))
 
 
-def test_a_long_query_keeps_at_most_the_configured_number_of_words():
+def test_a_long_query_keeps_at_most_the_configured_number_of_words(conn):
     words = " ".join(f"terme{chr(97 + i)}{chr(97 + j)}" for i in range(6) for j in range(6))
-    shares = {lexical.lexeme(w): 0.001 * n for n, w in enumerate(words.split())}
-    _, stems = lexical.query(words, shares)
+    shares = {lexeme(conn, w): 0.001 * n for n, w in enumerate(words.split())}
+    _, stems = build(conn, words, shares)
     assert len(stems) == lexical.LONG_QUERY_TERMS
     # The rarest ones: the first words, whose share is smallest.
-    assert lexical.lexeme(words.split()[0]) in stems and lexical.lexeme(words.split()[-1]) not in stems
+    assert lexeme(conn, words.split()[0]) in stems and lexeme(conn, words.split()[-1]) not in stems
 
 
-def test_initials_left_by_pseudonymisation_are_not_telling():
+def test_initials_left_by_pseudonymisation_are_not_telling(conn):
     text = "Monsieur [K] [V] et Madame [X] ont assigné la société devant le tribunal de commerce"
-    _, stems = lexical.query(text, {lexical.lexeme("commerce"): 0.05})
+    _, stems = build(conn, text, {lexeme(conn, "commerce"): 0.05})
     assert not {"k", "v", "x"} & stems
-    assert lexical.lexeme("assigné") in stems
+    assert lexeme(conn, "assigné") in stems
 
 
-def test_a_selection_of_only_common_words_still_searches_the_least_common_three():
+def test_a_selection_of_only_common_words_still_searches_the_least_common_three(conn):
     text = "la cour le tribunal la demande le jugement les parties"
-    shares = {lexical.lexeme(w): share for w, share in
+    shares = {lexeme(conn, w): share for w, share in
               (("cour", 0.5), ("tribunal", 0.4), ("demande", 0.6), ("jugement", 0.3), ("parties", 0.2))}
-    _, stems = lexical.query(text, shares)
-    assert stems == {lexical.lexeme("parties"), lexical.lexeme("jugement"), lexical.lexeme("tribunal")}
+    _, stems = build(conn, text, shares)
+    assert stems == {lexeme(conn, "parties"), lexeme(conn, "jugement"), lexeme(conn, "tribunal")}
 
 
-def test_without_counts_a_long_query_matches_any_of_its_words():
-    text, stems = lexical.query(SELECTION, {})
-    assert stems == lexical.stems(SELECTION) and lexical.lexeme("cour") in stems
+def test_without_counts_a_long_query_matches_any_of_its_words(conn):
+    text, stems = build(conn, SELECTION, {})
+    assert stems == lexical.stems(conn, SELECTION) and lexeme(conn, "cour") in stems
     assert text == lexical.any_of(stems)
 
 
-def test_words_no_passage_holds_come_after_the_rare_words_passages_hold():
+def test_words_no_passage_holds_come_after_the_rare_words_passages_hold(conn):
     # « Dupont » (a name in the user's draft) is in no passage: it is not counted.
     text = "Monsieur Dupont sollicite une indemnité d'éviction du bail commercial renouvelé"
-    shares = shares_of(text, indemnité=0.02, éviction=0.001, bail=0.01, commercial=0.03,
+    shares = shares_of(conn, text, indemnité=0.02, éviction=0.001, bail=0.01, commercial=0.03,
                        renouvelé=0.004, sollicite=0.05, monsieur=0.2)
-    del shares[lexical.lexeme("Dupont")]
-    assert lexical.telling(lexical.stems(text), shares) == sorted(
-        lexical.lexeme(w) for w in ("éviction", "renouvelé", "bail", "indemnité"))
-    shares.update({lexical.lexeme(w): 0.5 for w in ("indemnité", "commercial", "sollicite")})
-    assert lexical.telling(lexical.stems(text), shares) == sorted(
-        lexical.lexeme(w) for w in ("éviction", "renouvelé", "bail", "Dupont"))
+    del shares[lexeme(conn, "Dupont")]
+    every = lexical.stems(conn, text)
+    assert lexical.telling(every, shares) == sorted(
+        lexeme(conn, w) for w in ("éviction", "renouvelé", "bail", "indemnité"))
+    shares.update({lexeme(conn, w): 0.5 for w in ("indemnité", "commercial", "sollicite")})
+    assert lexical.telling(every, shares) == sorted(
+        lexeme(conn, w) for w in ("éviction", "renouvelé", "bail", "Dupont"))
 
 
-def test_marks_find_every_occurrence_of_the_matched_words():
-    text = "Le bail commercial, les baux commerciaux ; BAIL renouvelé. Bailleur."
-    spans = lexical.marks(text, frozenset({lexical.lexeme("bail")}))
-    assert [text[a:b] for a, b in spans] == ["bail", "BAIL"]
+def test_marks_find_every_occurrence_of_the_matched_words_as_postgresql_analyses_them(conn):
+    text = "Le bail commercial, les baux commerciaux ; BAIL renouvelé. Bailleur.\nRéféré, refere."
+    headline = conn.execute("SELECT ts_headline(%s, %s, %s::tsquery, %s)",
+                            (lexical.CONFIG, text, lexical.any_of(frozenset({"bail", "refer"})),
+                             lexical.HEADLINE_OPTIONS)).fetchone()[0]
+    spans = lexical.marks_from_headline(text, headline)
+    assert [text[a:b] for a, b in spans] == ["bail", "BAIL", "Référé", "refere"]
+    assert lexical.marks_from_headline(text + lexical.START_MARK, headline) == []
 
 
 def test_search_reads_the_lexeme_counts_and_leaves_common_words_out_of_a_selection(

@@ -1,5 +1,5 @@
-"""Migration 011: a database whose full-text vectors PostgreSQL generated keeps its data
-and gets vectors from Plume's analyser, the one queries use."""
+"""Migration 060: a database whose full-text vectors Plume's Python analyser made keeps its
+passages, and gets vectors, lengths and counts from PostgreSQL's analysis, the one queries use."""
 from __future__ import annotations
 
 import hashlib
@@ -8,51 +8,54 @@ import psycopg
 
 from backend import db, retrieval
 from backend.auth import User
-from backend.db.migrate import MIGRATIONS_DIR
+from backend.db.migrate import MIGRATIONS_DIR, migration_files
 
 TEXT = "Le salarié a été licencié pour faute grave ; l'employeur a respecté la procédure."
 
 
-def _migrate_to_010(url: str) -> None:
+def _migrate_before_060(url: str) -> None:
+    """Every migration before 060, then a passage as the Python analyser stored it."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE schema_migrations (version text PRIMARY KEY, "
                      "checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
-        for name in ("001_foundation", "010_case_law"):
-            sql = (MIGRATIONS_DIR / f"{name}.sql").read_text(encoding="utf-8")
+        for path in migration_files():
+            if path.stem >= "060":
+                break
+            sql = path.read_text(encoding="utf-8")
             conn.execute(sql)
             conn.execute("INSERT INTO schema_migrations (version, checksum) VALUES (%s, %s)",
-                         (name, hashlib.sha256(sql.encode()).hexdigest()))
+                         (path.stem, hashlib.sha256(sql.encode()).hexdigest()))
         conn.execute(
             "INSERT INTO decisions (source_id, jurisdiction, chamber, number, decision_date, text, "
             "content_hash) VALUES ('old-1', 'Cour de cassation', 'Chambre sociale', '21-12.345', "
             "'2022-03-09', %(t)s, 'h')", {"t": TEXT})
+        # What lexical.analyse stored: its own lexemes (« licenci », « ete » for « été »).
         conn.execute(
             "INSERT INTO passages (decision_id, zone, ordinal, start_offset, end_offset, text, "
-            "content_hash) SELECT id, 'motivations', 0, 0, %(n)s, %(t)s, 'p' FROM decisions",
-            {"t": TEXT, "n": len(TEXT)})
+            "content_hash, tsv, terms) SELECT id, 'motivations', 0, 0, %(n)s, %(t)s, 'p', "
+            "'salari:2 ete:4 licenci:5 faut:7 grav:8 employeur:10 respect:12 procedur:14', 8 "
+            "FROM decisions", {"t": TEXT, "n": len(TEXT)})
+        conn.execute("INSERT INTO lexeme_counts_total (passages, terms) VALUES (1, 8)")
 
 
-def _lexemes(url: str) -> set[str]:
-    with psycopg.connect(url) as conn:
-        return set(conn.execute("SELECT unnest(tsvector_to_array(tsv)) FROM passages").fetchall())
+def test_vectors_made_in_python_are_generated_again_by_postgresql(empty_database, make_app):
+    _migrate_before_060(empty_database)
+    assert (MIGRATIONS_DIR / "060_text_analysis_in_sql.sql").exists()
+    assert "060_text_analysis_in_sql" in db.apply_migrations(empty_database)
 
-
-def test_postgresql_vectors_are_kept_then_recomputed_by_the_python_analyser(empty_database, make_app):
-    _migrate_to_010(empty_database)
-    before = _lexemes(empty_database)
-    assert ("ete",) in before    # « été » folded after PostgreSQL's stop words were applied
-
-    assert "011_text_analysis_in_python" in db.apply_migrations(empty_database)
-    assert _lexemes(empty_database) == before          # nothing lost by the conversion
+    with psycopg.connect(empty_database) as conn:
+        lexemes = set(conn.execute("SELECT unnest(tsvector_to_array(tsv)) FROM passages").fetchall())
+        assert ("ete",) not in lexemes and {("licenc",), ("faut",), ("grav",)} <= lexemes
+        assert conn.execute("SELECT terms FROM passages").fetchone()[0] == len(TEXT.split())
+        assert conn.execute("SELECT passages, terms FROM lexeme_counts_total").fetchone() == (
+            1, len(TEXT.split()))
+        assert conn.execute("SELECT passages FROM lexeme_counts WHERE lexeme = 'licenc'").fetchone() == (1,)
+        assert conn.execute("SELECT to_regclass('text_analyser')").fetchone()[0] is None
+        assert conn.execute("SELECT to_regclass('passages_tsv_idx')").fetchone()[0] is not None
 
     app = make_app(DATABASE_URL=empty_database, EMBED_IN_BACKGROUND=False)
     with app.app_context():
-        assert retrieval.ingest_paths([], progress=False).passages == 0   # refreshes first
         hits = retrieval.search("licencié pour faute", User(id="u", roles=frozenset(),
                                                              jurisdictions=frozenset()))
-    after = _lexemes(empty_database)
-    assert ("ete",) not in after and {("licenc",), ("faut",), ("grav",)} <= after
     assert [h["decision_id"] for h in hits] == ["old-1"]
-    assert hits[0]["citation"] == "Cass. soc., 9 mars 2022, n° 21-12.345"
-    with psycopg.connect(empty_database) as conn:
-        assert conn.execute("SELECT analyser FROM text_analyser").fetchall() == [("plume-fr-1",)]
+    assert [TEXT[a:b] for a, b in hits[0]["marks"]] == ["licencié", "faute"]

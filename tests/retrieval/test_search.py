@@ -274,3 +274,33 @@ def test_the_decision_whose_titrage_matches_comes_first(search_app, write_jsonl)
                                                                          ("repetition", 2)]
     marked = {hits[0]["text"][a:b].lower() for a, b in hits[0]["marks"]}
     assert {"bail", "commercial", "clause", "résolutoire", "commandement", "payer"} <= marked
+
+
+def test_a_decision_whose_headnote_names_the_subject_comes_first(search_app, write_jsonl):
+    """The titrage and sommaire are searched as a field of their own: a decision whose
+    headnote names the query's subject comes before decisions whose passages only mention
+    it, and is found even when its reasons use other words."""
+    titrage = ["SERVITUDE", "Servitude de passage", "Enclave", "Assiette du passage"]
+    summary = "Le propriétaire d'un fonds enclavé peut réclamer un passage sur le fonds voisin."
+    reasons = ("MOTIFS\nLe fonds des demandeurs n'a aucune issue sur la voie publique ; la cour "
+               "fixe le chemin le plus court.\nPAR CES MOTIFS\nFixe le chemin.")
+    mentions = ("MOTIFS\nLe vendeur déclare qu'aucune servitude ne grève le bien ; la servitude de "
+                "vue alléguée n'est pas établie.\nPAR CES MOTIFS\nRejette la demande.")
+    ingest(search_app, [write_jsonl(
+        [decision("headnote", reasons, themes=titrage, summary=summary, number="21-00001")]
+        + [decision(f"mention-{n}", mentions, number=f"22-{n:05d}") for n in range(5)]
+        + [decision(f"autre-{n}", LICENCIEMENT, number=f"23-{n:05d}") for n in range(10)])])
+    first = _search(search_app, q="servitude", k=3).get_json()["hits"][0]
+    assert first["decision_id"] == "headnote"
+    # Its passage holds no word of the query: shown by its first passage, nothing marked.
+    assert first["lexical_rank"] is None and first["marks"] == []
+    chain = _search(search_app, q="servitude – passage – enclave", k=3).get_json()["hits"]
+    assert chain[0]["decision_id"] == "headnote"
+    with search_app.app_context():   # without the headnote leg, the mentions come first
+        tuning_weight = tuning.HEADNOTE_WEIGHT
+        tuning.HEADNOTE_WEIGHT = 0.0
+        try:
+            alone = retrieval.search("servitude", user(), k=3)
+        finally:
+            tuning.HEADNOTE_WEIGHT = tuning_weight
+    assert "headnote" not in [h["decision_id"] for h in alone]
