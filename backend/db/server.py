@@ -1,8 +1,9 @@
 """What Plume needs of its PostgreSQL server, checked before the migrations run.
 
-Production minimum: PostgreSQL 16 or later with pgvector 0.8 or later. pgvector 0.8 brings
-the iterative index scans that keep a filtered vector search from starving; PostgreSQL 16 is
-the oldest release the migrations are written and tested for. A server below either is
+Production minimum: PostgreSQL 16 or later with pgvector 0.8 or later, and the contrib extensions
+pg_trgm and unaccent. pgvector 0.8 brings the iterative index scans that keep a filtered vector
+search from starving; PostgreSQL 16 is the oldest release the migrations are written and tested
+for; the migrations create pg_trgm and unaccent. A server short of any of them is
 refused at start with a French message naming what was found, instead of failing later in
 the middle of a migration or of a search.
 """
@@ -15,6 +16,10 @@ import psycopg
 
 MIN_POSTGRES = 16
 MIN_PGVECTOR = (0, 8)
+# PostgreSQL's contrib extensions the migrations create: decision numbers (pg_trgm) and the
+# French text analysis (unaccent). Debian's postgresql-NN package ships them; a managed
+# offer has to allow them.
+CONTRIB = ("pg_trgm", "unaccent")
 
 
 class DatabaseSetupError(click.ClickException):
@@ -69,6 +74,25 @@ def judge(server_version: str, vector_available: str | None,
     return None
 
 
+def judge_contrib(missing: list[str]) -> str | None:
+    """Why the server cannot be used when contrib extensions are missing (None when none is)."""
+    if not missing:
+        return None
+    names = ", ".join(f"« {name} »" for name in missing)
+    return (f"Extension{'s' if len(missing) > 1 else ''} PostgreSQL absente{'s' if len(missing) > 1 else ''} "
+            f"de ce serveur : {names} (modules « contrib » de PostgreSQL). Installez-les (Debian : "
+            "paquet postgresql-contrib ; offre gérée : autorisez ces extensions), puis relancez.")
+
+
+def missing_contrib(conn: psycopg.Connection) -> list[str]:
+    """The contrib extensions neither installed in this database nor available on the server."""
+    rows = conn.execute(
+        "SELECT name FROM unnest(%s::text[]) AS name WHERE name NOT IN "
+        "(SELECT name FROM pg_available_extensions UNION SELECT extname FROM pg_extension)",
+        [list(CONTRIB)]).fetchall()
+    return sorted(row[0] for row in rows)
+
+
 def read_versions(conn: psycopg.Connection) -> tuple[str, str | None, str | None]:
     """(server version, pgvector available, pgvector installed here) as the server says."""
     server_version = conn.execute("SHOW server_version").fetchone()[0]
@@ -81,6 +105,6 @@ def read_versions(conn: psycopg.Connection) -> tuple[str, str | None, str | None
 def check_server(conn: psycopg.Connection) -> None:
     """Raise :class:`DatabaseSetupError` unless the server meets the production minimum."""
     found = read_versions(conn)
-    reason = judge(*found)
+    reason = judge(*found) or judge_contrib(missing_contrib(conn))
     if reason:
         raise DatabaseSetupError(reason)

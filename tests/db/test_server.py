@@ -5,7 +5,8 @@ import pgserver
 import psycopg
 import pytest
 
-from backend.db.server import DatabaseSetupError, check_server, judge, read_versions, version_tuple
+from backend.db.server import (DatabaseSetupError, check_server, judge, judge_contrib, missing_contrib,
+                               read_versions, version_tuple)
 
 
 def test_qualifying_servers_pass():
@@ -43,10 +44,18 @@ def test_versions_are_compared_as_numbers():
         version_tuple("devel")
 
 
+def test_missing_contrib_extensions_are_named():
+    assert judge_contrib([]) is None
+    message = judge_contrib(["unaccent"])
+    assert message.startswith("Extension PostgreSQL absente de ce serveur : « unaccent »")
+    assert "postgresql-contrib" in judge_contrib(["pg_trgm", "unaccent"])
+
+
 def test_the_embedded_server_qualifies(database_url):
     with psycopg.connect(database_url) as conn:
         server_version, available, installed = read_versions(conn)
         check_server(conn)
+        assert missing_contrib(conn) == []
     assert server_version.startswith("18.6")
     assert available == installed == "0.8.6"
 
