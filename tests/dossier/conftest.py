@@ -5,11 +5,8 @@ pages it was given)."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
-import sys
 import time
 from io import BytesIO
 from pathlib import Path
@@ -18,8 +15,8 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from backend import jobs
+from tests.jobs.processes import WorkerProcesses, WorkerThreads
 
-ROOT = Path(__file__).resolve().parents[2]
 FAST = {"JOB_LEASE_SECONDS": 1.5, "JOB_POLL_SECONDS": 0.2, "JOB_RETRY_DELAY": 0.0,
         "JOB_STOP_GRACE": 5.0, "LLM_MODEL": "fake-chat", "LLM_RETRIES": 0,
         "LLM_BACKOFF_SECONDS": 0.01, "QUOTA_REQUESTS_PER_MINUTE": 0}
@@ -82,46 +79,20 @@ def client(dossier_app):
 
 @pytest.fixture
 def start_worker(dossier_app) -> Iterator[Callable[..., jobs.Worker]]:
-    workers: list[jobs.Worker] = []
-
-    def start(threads: int = 2) -> jobs.Worker:
-        worker = jobs.Worker(dossier_app, threads).start()
-        workers.append(worker)
-        return worker
-
-    yield start
-    for worker in workers:
-        worker.stop(grace=0)
+    threads = WorkerThreads(dossier_app, 2)
+    yield threads.start
+    threads.stop_all()
 
 
 @pytest.fixture
 def spawn_worker(dossier_app, database_url: str, fake_llm, tmp_path: Path
                  ) -> Iterator[Callable[..., subprocess.Popen]]:
     """``python -m backend worker`` processes on the test database and the fake host."""
-    processes: list[subprocess.Popen] = []
-
-    def spawn(**settings: str) -> subprocess.Popen:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("PLUME_")}
-        env.update({
-            "DATABASE_URL": database_url, "PLUME_ENV": "development", "PLUME_AUTH_MODE": "dev",
-            "PLUME_LOAD_SAMPLE_CORPUS": "0", "PLUME_AUDIT_HASH_KEY": "test-hash-key",
-            "PLUME_LLM_BASE_URL": fake_llm.url, "PLUME_LLM_MODEL": "fake-chat",
-            "PLUME_LLM_RETRIES": "0", "PLUME_JOB_WORKERS": "1",
-            "PLUME_JOB_LEASE_SECONDS": str(FAST["JOB_LEASE_SECONDS"]),
-            "PLUME_JOB_POLL_SECONDS": str(FAST["JOB_POLL_SECONDS"]),
-            "PLUME_JOB_RETRY_DELAY": "0", **settings})
-        log = open(tmp_path / f"worker-{len(processes)}.log", "w")
-        process = subprocess.Popen([sys.executable, "-m", "backend", "worker"], cwd=ROOT, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
-        process.log_path = log.name  # type: ignore[attr-defined]
-        processes.append(process)
-        return process
-
-    yield spawn
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
+    processes = WorkerProcesses(database_url, tmp_path, {
+        "PLUME_AUDIT_HASH_KEY": "test-hash-key", "PLUME_LLM_BASE_URL": fake_llm.url,
+        "PLUME_LLM_MODEL": "fake-chat", "PLUME_LLM_RETRIES": "0"})
+    yield processes.spawn
+    processes.kill_all()
 
 
 def upload(client, files: dict[str, bytes], **form: str):

@@ -359,7 +359,7 @@ def test_the_worker_command_refuses_an_unmigrated_database(empty_database):
     import subprocess
     import sys
 
-    from tests.jobs.conftest import ROOT
+    from tests.jobs.processes import ROOT
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLUME_")}
     env.update(DATABASE_URL=empty_database, PLUME_ENV="development")

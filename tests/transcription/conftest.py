@@ -3,10 +3,7 @@ the containers sox does not write), an application whose jobs are quick to lose 
 in-process workers and real ``python -m backend worker`` processes on the test database."""
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -14,8 +11,8 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from backend import jobs
+from tests.jobs.processes import WorkerProcesses, WorkerThreads
 
-ROOT = Path(__file__).resolve().parents[2]
 FAST = {"JOB_LEASE_SECONDS": 1.5, "JOB_POLL_SECONDS": 0.2, "JOB_RETRY_DELAY": 0.0,
         "JOB_STOP_GRACE": 2.0}
 HASH_KEY = "test-hash-key"  # tests/conftest.py's: the worker process must name users alike
@@ -87,45 +84,19 @@ def hearing_app(make_app, fake_llm, tmp_path) -> Iterator[Any]:
 
 @pytest.fixture
 def start_worker(hearing_app) -> Iterator[Callable[..., jobs.Worker]]:
-    workers: list[jobs.Worker] = []
-
-    def start(threads: int = 1, app: Any = None) -> jobs.Worker:
-        worker = jobs.Worker(app or hearing_app, threads).start()
-        workers.append(worker)
-        return worker
-
-    yield start
-    for worker in workers:
-        worker.stop(grace=0)
+    threads = WorkerThreads(hearing_app, 1)
+    yield threads.start
+    threads.stop_all()
 
 
 @pytest.fixture
 def spawn_worker(hearing_app, database_url: str, fake_llm, tmp_path: Path
                  ) -> Iterator[Callable[..., subprocess.Popen]]:
-    """``python -m backend worker`` processes on the test database, speaking to the fake host."""
-    processes: list[subprocess.Popen] = []
-
-    def spawn(**settings: str) -> subprocess.Popen:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("PLUME_")}
-        env.update({
-            "DATABASE_URL": database_url, "PLUME_ENV": "development", "PLUME_AUTH_MODE": "dev",
-            "PLUME_LOAD_SAMPLE_CORPUS": "0", "PLUME_AUDIT_HASH_KEY": HASH_KEY,
-            "PLUME_DATA_DIR": str(tmp_path / f"worker-{len(processes)}"),
-            "PLUME_LLM_BASE_URL": fake_llm.url, "PLUME_LLM_TRANSCRIPTION_MODEL": "fake-whisper",
-            "PLUME_WHISPER_LOCAL": "0",
-            "PLUME_JOB_LEASE_SECONDS": str(FAST["JOB_LEASE_SECONDS"]),
-            "PLUME_JOB_POLL_SECONDS": str(FAST["JOB_POLL_SECONDS"]),
-            "PLUME_JOB_RETRY_DELAY": "0", "PLUME_JOB_WORKERS": "1", **settings,
-        })
-        log = open(tmp_path / f"worker-{len(processes)}.log", "w")
-        process = subprocess.Popen([sys.executable, "-m", "backend", "worker"], cwd=ROOT, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
-        process.log_path = log.name  # type: ignore[attr-defined]
-        processes.append(process)
-        return process
-
-    yield spawn
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
+    """``python -m backend worker`` processes on the test database, speaking to the fake host,
+    each with its own data folder (as on two machines)."""
+    processes = WorkerProcesses(database_url, tmp_path, {
+        "PLUME_AUDIT_HASH_KEY": HASH_KEY, "PLUME_LLM_BASE_URL": fake_llm.url,
+        "PLUME_LLM_TRANSCRIPTION_MODEL": "fake-whisper", "PLUME_WHISPER_LOCAL": "0"},
+        own_data_dir=True)
+    yield processes.spawn
+    processes.kill_all()
