@@ -156,22 +156,10 @@ def read(data: bytes, filename: str, *, max_pages: int,
 
     The budget is checked between pages (its seconds) and for every paragraph.
     """
-    from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
+    reader, count = open_pdf(data, filename, max_pages=max_pages)
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            # Many PDFs are "encrypted" only to restrict printing, with an empty password.
-            try:
-                if not reader.decrypt(""):
-                    raise encrypted(f"{filename}: needs a password")
-            except (FileNotDecryptedError, NotImplementedError) as exc:
-                raise encrypted(f"{filename}: {exc}") from exc
-        count = len(reader.pages)
-        if count > max_pages:
-            raise too_large(f"{filename}: {count} pages > {max_pages}",
-                            f"Ce PDF compte {count} pages ; la limite est de {max_pages}.")
         blocks: list[Block] = []
         for number, page in enumerate(reader.pages, start=1):
             budget.check()
@@ -183,5 +171,6 @@ def read(data: bytes, filename: str, *, max_pages: int,
         raise
     except FileNotDecryptedError as exc:
         raise encrypted(f"{filename}: {exc}") from exc
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError,
+            RecursionError) as exc:
         raise unreadable(f"{filename}: {type(exc).__name__}: {exc}") from exc
