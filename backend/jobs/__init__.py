@@ -94,12 +94,12 @@ from .store import cancel as _cancel
 from .store import open_blob as _open_blob
 from .store import submit as _submit
 from .worker import (HANDLERS, PER_PROCESS, Cancelled, Failure, Handler, Interrupted, JobContext,
-                     Worker)
+                     Worker, bounded_map)
 
 __all__ = ["init_app", "handler", "submit", "get", "check_owner", "list_for", "cancel", "delete",
            "append_blob", "start_held",
            "wait_for_change", "open_blob", "blob_infos", "purge_finished", "Blob", "BlobInfo",
-           "Job", "JobContext", "Cancelled", "Failure", "Interrupted", "Worker"]
+           "Job", "JobContext", "Cancelled", "Failure", "Interrupted", "Worker", "bounded_map"]
 
 log = logging.getLogger(__name__)
 

@@ -64,6 +64,26 @@ class _LeaseLost(Interrupted):
     """Another worker holds the job now (or it was deleted): stop without writing."""
 
 
+def bounded_map(fn: Callable[[Any], Any], items: list[Any], *, concurrency: int,
+                name: str) -> list[Any]:
+    """``fn(item)`` for each item, ``concurrency`` at a time, results in order.
+
+    The first failure (or cancel) is seen at once, not when its turn in order comes; the
+    items not started yet are then dropped, those running finish, and the failure is raised.
+    """
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix=name)
+    try:
+        futures = [pool.submit(fn, item) for item in items]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        failed = next((f for f in futures if f.done() and f.exception() is not None), None)
+        if failed is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise failed.exception()  # type: ignore[misc]
+        return [future.result() for future in futures]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 class JobContext:
     """What a handler receives: its job's params, steps, progress, cancellation and blobs."""
 
@@ -119,20 +139,8 @@ class JobContext:
             with app.app_context():
                 return self.step(*item)
 
-        pool = ThreadPoolExecutor(max_workers=max(1, concurrency),
-                                  thread_name_prefix=f"plume-job-{self.id[:8]}")
-        try:
-            futures = [pool.submit(run, item) for item in steps]
-            # The first failure (or cancel) is seen at once, not when its turn in order comes;
-            # the steps not started yet are then dropped, and those running finish.
-            wait(futures, return_when=FIRST_EXCEPTION)
-            failed = next((f for f in futures if f.done() and f.exception() is not None), None)
-            if failed is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise failed.exception()  # type: ignore[misc]
-            return [future.result() for future in futures]
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        return bounded_map(run, list(steps), concurrency=concurrency,
+                           name=f"plume-job-{self.id[:8]}")
 
     def results(self, prefix: str = "") -> dict[str, Any]:
         """Results of the steps finished so far, this run's and earlier runs', by key (those

@@ -29,7 +29,6 @@ import logging
 import shutil
 import threading
 import time
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -421,7 +420,9 @@ def run_hearing(ctx: jobs.JobContext) -> dict[str, Any]:
 
             ctx.progress(0, round(total), f"Transcription : 0 min sur {_clock(total)}")
             try:
-                results = _bounded_map(piece, len(pieces), config["HEARING_CONCURRENCY"], ctx.id)
+                results = jobs.bounded_map(piece, list(range(len(pieces))),
+                                           concurrency=config["HEARING_CONCURRENCY"],
+                                           name=f"plume-hearing-{ctx.id[:8]}")
             except jobs.Cancelled:
                 call.finish("stopped")
                 raise
@@ -453,20 +454,3 @@ def _message(done: float, total: float, left: float | None) -> str:
     if left is not None and done < total:
         text += f" — environ {_clock(max(left, 60))} restantes"
     return text
-
-
-def _bounded_map(fn: Any, count: int, concurrency: int, job_id: str) -> list[Any]:
-    """``fn(0..count-1)``, ``concurrency`` at a time, results in order; the first failure
-    (or cancellation) drops the pieces not started and is raised once the others end."""
-    pool = ThreadPoolExecutor(max_workers=max(1, concurrency),
-                              thread_name_prefix=f"plume-hearing-{job_id[:8]}")
-    try:
-        futures = [pool.submit(fn, index) for index in range(count)]
-        wait(futures, return_when=FIRST_EXCEPTION)
-        failed = next((f for f in futures if f.done() and f.exception() is not None), None)
-        if failed is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise failed.exception()  # type: ignore[misc]
-        return [future.result() for future in futures]
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
