@@ -347,7 +347,11 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
                        "lexical_cap": (tuning.COMMON_WORDS_CAP if common
                                        else tuning.LEXICAL_CANDIDATE_CAP),
                        # Every word of a keyword list is one the user chose: all are marked.
-                       "use_headnote": tsquery is not None and tuning.HEADNOTE_WEIGHT > 0,
+                       # A selection's query is any of its telling words, which nearly every
+                       # headnote holds: the headnote leg (tuned on titrage chains and short
+                       # queries) would then rank decisions by having a headnote at all.
+                       "use_headnote": (tsquery is not None and tuning.HEADNOTE_WEIGHT > 0
+                                        and (keywords or not long_query)),
                        "headnote_weight": tuning.HEADNOTE_WEIGHT,
                        "marks": lexical.any_of(words if keywords else stems),
                        "headline": lexical.HEADLINE_OPTIONS})

@@ -22,7 +22,9 @@ def test_draft_shows_numbered_sources_and_flags_then_inserts_with_sources_commen
 
     # The model saw the instructions, the selection and numbered sources fenced as data.
     prompt = "\n".join(m["content"] for m in fake_llm.chat_requests()[-1].json["messages"])
-    assert "Motiver le rejet" in prompt and PARAGRAPHS[0] in prompt and "[1] Cass. soc." in prompt
+    assert "Motiver le rejet" in prompt, prompt
+    assert PARAGRAPHS[0] in prompt, prompt
+    assert "[1] Cass. soc." in prompt, prompt
 
     # « Sources citées »: only what the answer cites ([1], [2]; [9] does not exist), one card
     # per decision; the other sources the model was given are folded under « Autres sources ».

@@ -15,9 +15,9 @@ def base_url(make_app, serve_app):
 def test_tabs_are_buttons_usable_with_the_keyboard(base_url, open_pane, screenshot):
     page = open_pane(base_url)
     tabs = page.locator("[role=tab]")
-    assert tabs.all_inner_texts() == ["Rechercher", "Synthétiser", "Rédiger", "Reformuler", "Transcrire", "Pseudonymiser",
-                                      "Traduire"]
-    assert tabs.evaluate_all("els => els.map(e => e.tagName)") == ["BUTTON"] * 7
+    assert tabs.all_inner_texts() == ["Rechercher", "Synthétiser", "Rédiger", "Reformuler", "Transcrire", "Dossier",
+                                      "Pseudonymiser", "Traduire"]
+    assert tabs.evaluate_all("els => els.map(e => e.tagName)") == ["BUTTON"] * 8
     page.locator("#tab-search").focus()
     page.keyboard.press("ArrowRight")
     assert page.evaluate("document.activeElement.id") == "tab-summarize"

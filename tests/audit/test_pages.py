@@ -37,7 +37,7 @@ def test_observatory_page_draws_every_figure_for_an_admin(make_app, serve_app, i
         assert (await page.locator("#comments li").first.inner_text()).endswith("<b>Très</b> utile")
         assert await page.locator("#comments b").count() == 0
         await page.locator("[data-figure=errors-cause] summary").click()
-        assert "amont_indisponible" in await page.locator("[data-figure=errors-cause] table").inner_text()
+        assert "Hébergeur du modèle indisponible" in await page.locator("[data-figure=errors-cause] table").inner_text()
         async with page.expect_download() as info:
             await page.locator("#export").click()
         download = await info.value

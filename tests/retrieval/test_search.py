@@ -304,3 +304,4 @@ def test_a_decision_whose_headnote_names_the_subject_comes_first(search_app, wri
         finally:
             tuning.HEADNOTE_WEIGHT = tuning_weight
     assert "headnote" not in [h["decision_id"] for h in alone]
+
