@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import time
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -15,24 +14,13 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from backend import jobs
-from tests.jobs.processes import WorkerProcesses, WorkerThreads
+from tests.jobs.processes import WorkerProcesses, WorkerThreads, wait_until
 
 FAST = {"JOB_LEASE_SECONDS": 1.5, "JOB_POLL_SECONDS": 0.2, "JOB_RETRY_DELAY": 0.0,
         "JOB_STOP_GRACE": 5.0, "LLM_MODEL": "fake-chat", "LLM_RETRIES": 0,
         "LLM_BACKOFF_SECONDS": 0.01, "QUOTA_REQUESTS_PER_MINUTE": 0}
 MARKER = re.compile(r"\[([^\[\],]+), p\. (\d+)\]\n(.*?)(?=\n\n\[[^\[\],]+, p\. \d+\]\n|\n\nDONNEES|\Z)",
                     re.S)
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, every: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s: {predicate}")
-        time.sleep(every)
 
 
 def pages_in(body: dict) -> list[tuple[str, int, str]]:

@@ -3,11 +3,10 @@ inventory and estimate, read, analysed part by part, reduced into the judicial f
 every reference checked, recorded once, exported."""
 from __future__ import annotations
 
-import io
 import json
 
 from backend import db
-from tests.dossier.conftest import finished, pages_in, upload, wait_until
+from tests.dossier.conftest import finished, pages_in, upload
 from tests.dossier.files import good_dossier
 
 

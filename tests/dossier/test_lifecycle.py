@@ -7,7 +7,8 @@ import signal
 import time
 
 from backend import db
-from tests.dossier.conftest import finished, upload, wait_until
+from tests.dossier.conftest import finished, upload
+from tests.jobs.processes import wait_until
 from tests.dossier.files import good_dossier, note_txt
 from tests.fakes.upstream import Behaviour
 

@@ -3,7 +3,6 @@ workers, ``python -m backend worker`` processes on the test database, and a trac
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -15,18 +14,6 @@ from tests.jobs.processes import WorkerProcesses, WorkerThreads
 # Short leases so that a dead worker's job is picked again within seconds.
 FAST = {"JOB_HANDLERS": ["tests.jobs.handlers"], "JOB_LEASE_SECONDS": 1.5,
         "JOB_POLL_SECONDS": 0.2, "JOB_RETRY_DELAY": 0.0, "JOB_STOP_GRACE": 5.0}
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, every: float = 0.05) -> Any:
-    """Poll ``predicate`` until it returns something true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s: {predicate}")
-        time.sleep(every)
 
 
 @pytest.fixture

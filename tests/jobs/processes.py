@@ -7,14 +7,27 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from backend import jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 # Short leases so that a dead worker's job is picked again within seconds.
 LEASE_SECONDS, POLL_SECONDS = 1.5, 0.2
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, every: float = 0.05) -> Any:
+    """Poll ``predicate`` until it returns something true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s: {predicate}")
+        time.sleep(every)
 
 
 class WorkerThreads:

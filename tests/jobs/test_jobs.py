@@ -13,7 +13,8 @@ import pytest
 from backend import db, jobs
 from backend.errors import NotFound, PayloadTooLarge, ValidationError
 from backend.jobs import store
-from tests.jobs.conftest import trace_lines, wait_until
+from tests.jobs.conftest import trace_lines
+from tests.jobs.processes import wait_until
 
 ALICE, BOB = "hash-alice", "hash-bob"
 

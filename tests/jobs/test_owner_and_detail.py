@@ -10,7 +10,7 @@ import pytest
 
 from backend import db, jobs
 from backend.errors import Forbidden, NotFound, ValidationError
-from tests.jobs.conftest import wait_until
+from tests.jobs.processes import wait_until
 
 ALICE, BOB = "hash-alice", "hash-bob"
 

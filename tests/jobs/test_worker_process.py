@@ -10,7 +10,8 @@ from collections import Counter
 import pytest
 
 from backend import db, jobs
-from tests.jobs.conftest import FAST, trace_lines, wait_until
+from tests.jobs.conftest import FAST, trace_lines
+from tests.jobs.processes import wait_until
 
 OWNER = "hash-greffe"
 

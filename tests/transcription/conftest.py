@@ -4,7 +4,6 @@ in-process workers and real ``python -m backend worker`` processes on the test d
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -18,17 +17,6 @@ FAST = {"JOB_LEASE_SECONDS": 1.5, "JOB_POLL_SECONDS": 0.2, "JOB_RETRY_DELAY": 0.
 HASH_KEY = "test-hash-key"  # tests/conftest.py's: the worker process must name users alike
 SPEECH = ("La parole est à la défense. Le témoin est entendu. "
           "Monsieur le président, je demande le renvoi de l'affaire.")
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, every: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(every)
 
 
 def espeak(text: str, path: Path, speed: int = 140) -> Path:

@@ -7,13 +7,13 @@ import io
 import signal
 import subprocess
 import time
-import wave
 
 import pytest
 from docx import Document
 
 from backend import db
-from tests.transcription.conftest import espeak, hearing, transcode, wait_until
+from tests.jobs.processes import wait_until
+from tests.transcription.conftest import hearing, transcode
 
 API = "/api/v1/transcriptions"
 MB = 1024 * 1024
