@@ -343,7 +343,8 @@ def test_a_hearing_job_is_cut_transcribed_by_the_embedded_model_and_stitched(
     from docx import Document
 
     from backend import jobs
-    from tests.transcription.conftest import espeak, hearing, wait_until
+    from tests.jobs.processes import wait_until
+    from tests.transcription.conftest import espeak, hearing
 
     clip = espeak(SPEECH, tmp_path / "clip.wav")
     recording = hearing(tmp_path / "audience.ogg", 1.7, clip=clip, pause_s=3.0)
