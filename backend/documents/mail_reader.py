@@ -8,6 +8,8 @@ takes them as files of their own.
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import struct
 from html.parser import HTMLParser
 from typing import Callable
@@ -85,9 +87,6 @@ def _message_blocks(headers: list[tuple[str, str]], body: str, attachments: list
 
 def read_eml(data: bytes, filename: str, *, budget: Budget) -> list[Block]:
     """Blocks of an RFC 5322 message: headers, text body, attachment names."""
-    import email
-    import email.policy
-
     try:
         message = email.message_from_bytes(data, policy=email.policy.default)
         if not any(message.get(name) for name in ("From", "To", "Subject", "Date")):

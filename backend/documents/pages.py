@@ -19,7 +19,7 @@ import re
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from . import docx_reader, ocr, pdf_reader
+from . import docx_reader, mail_reader, ocr, odt_reader, pdf_reader, text_reader
 from .budget import Budget
 from .errors import DocumentError, empty, too_large, unreadable
 
@@ -45,8 +45,6 @@ def blocks_of(kind: str, data: bytes, filename: str, work: Budget) -> list[tuple
     if kind == "docx":
         found = docx_reader.read(data, filename, budget=work)
     else:
-        from . import mail_reader, odt_reader, text_reader
-
         readers = {"odt": odt_reader.read, "txt": text_reader.read, "eml": mail_reader.read_eml,
                    "msg": mail_reader.read_msg}
         found = readers[kind](data, filename, budget=work)

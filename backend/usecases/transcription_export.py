@@ -9,6 +9,9 @@ from __future__ import annotations
 import io
 from typing import Any, Callable
 
+from docx import Document
+from docx.shared import Pt
+
 FORMATS = ("docx", "srt", "vtt", "txt")
 MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -61,9 +64,6 @@ def to_vtt(result: dict[str, Any]) -> bytes:
 
 
 def to_docx(result: dict[str, Any]) -> bytes:
-    from docx import Document
-    from docx.shared import Pt
-
     document = Document()
     document.core_properties.title = f"Transcription — {result.get('filename') or 'enregistrement'}"
     document.add_heading(f"Transcription de « {result.get('filename') or 'enregistrement'} »", 1)
