@@ -9,6 +9,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from . import create_app
+from .llm import whisper_local
 from .manifests import standalone_command
 from .settings import ConfigError
 
@@ -28,6 +29,8 @@ def main() -> None:
     except ConfigError as exc:
         click.echo(f"Configuration invalide : {exc}", err=True)
         sys.exit(2)
+    if sys.argv[1:2] == ["worker"]:
+        app = worker_app(app)
 
     def factory(overrides: Mapping[str, Any] | None = None) -> Flask:
         return create_app(overrides) if overrides else app
@@ -36,6 +39,18 @@ def main() -> None:
                        add_version_option=False, load_dotenv=False,
                        help="Plume: sovereign AI assistant for French justice.")
     group.main(prog_name="python -m backend")
+
+
+def worker_app(app: Flask) -> Flask:
+    """What ``worker`` runs jobs with: like ``serve``, the embedded Whisper started first when
+    no transcription host is configured (so a separate worker transcribes offline), then the
+    rooms' worker hooks (retention on a schedule)."""
+    speech = whisper_local.start_for_serve(app.config)
+    if speech:
+        app = create_app(whisper_local.settings_for(speech))
+    for hook in app.extensions.get("plume.worker_hooks", []):
+        hook(app)
+    return app
 
 
 if __name__ == "__main__":

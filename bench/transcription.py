@@ -91,9 +91,33 @@ def build_audio(folder: Path, minutes: float) -> tuple[Path, str, float]:
     return out, " ".join(spoken), seconds
 
 
+UNITS = ("zéro un deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze "
+         "quinze seize dix-sept dix-huit dix-neuf").split()
+TENS = {2: "vingt", 3: "trente", 4: "quarante", 5: "cinquante", 6: "soixante", 8: "quatre-vingt"}
+
+
+def in_words(n: int) -> str:
+    """A number below 1000 as French words (spoken the way espeak says it)."""
+    if n < 20:
+        return UNITS[n]
+    if n < 100:
+        tens, unit = divmod(n, 10)
+        if tens in (7, 9):
+            return TENS[tens - 1] + ("-et-" if n == 71 else "-") + UNITS[10 + unit]
+        return TENS[tens] + ("" if unit == 0 else "-et-un" if unit == 1 and tens != 8
+                             else "-" + UNITS[unit])
+    hundreds, rest = divmod(n, 100)
+    return ("cent" if hundreds == 1 else UNITS[hundreds] + " cent") + (
+        " " + in_words(rest) if rest else "")
+
+
 def normalise(text: str) -> list[str]:
+    """Lower case, no punctuation, numbers as words (« 6 » and « six », « 1er » and
+    « premier » count alike), hyphens as spaces."""
     text = unicodedata.normalize("NFC", text.lower()).replace("’", "'")
-    return re.sub(r"[^\w']+|'", " ", text).split()
+    text = re.sub(r"\b1er\b", "premier", text)
+    text = re.sub(r"\b\d{1,3}\b", lambda m: in_words(int(m.group())), text)
+    return re.sub(r"[^\w']+|'|-", " ", text).split()
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
@@ -137,8 +161,8 @@ CHILD_HEARING = r"""
 import json, resource, sys, time
 from pathlib import Path
 from backend.llm import audio as a, whisper_local as w
-folder, source, work, piece_s, transcribe, threads = (sys.argv[1], sys.argv[2], Path(sys.argv[3]),
-    float(sys.argv[4]), sys.argv[5] == "1", int(sys.argv[6]))
+folder, source, work, piece_s, transcribe, threads, words = (sys.argv[1], sys.argv[2],
+    Path(sys.argv[3]), float(sys.argv[4]), sys.argv[5] == "1", int(sys.argv[6]), sys.argv[7] == "1")
 def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
@@ -147,55 +171,61 @@ c0 = cpu()
 decoded = a.decode(source, work / "audio.pcm", max_seconds=6 * 3600)
 pieces = a.plan(decoded, piece_s)
 c1 = cpu()
-words = 0
+texts, timed = [], 0
 for first, end in pieces:
     wav = a.piece_wav(work / "audio.pcm", first, end)
     if pipeline is not None:
-        words += len(w.transcribe(pipeline, wav)["text"].split())
+        body = w.transcribe(pipeline, wav, words=words)
+        texts.append(body["text"])
+        timed += len(body.get("words", []))
 c2 = cpu()
 peak = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
 print(json.dumps({"duration": decoded.duration, "pieces": len(pieces), "cut_cpu_s": c1 - c0,
-                  "stt_cpu_s": c2 - c1, "peak_mb": int(peak) / 1024, "words": words}))
+                  "stt_cpu_s": c2 - c1, "peak_mb": int(peak) / 1024, "text": " ".join(texts),
+                  "timed_words": timed}))
 """
 
 
-def build_hearing(folder: Path, minutes: float) -> Path:
-    """``minutes`` of the bench's sentences and pauses, repeated, as Ogg Vorbis."""
-    clip, _, _ = build_audio(folder, 1.0)
+def build_hearing(folder: Path, minutes: float) -> tuple[Path, str]:
+    """``minutes`` of the bench's sentences and pauses, repeated, as Ogg Vorbis; the text said."""
+    clip, spoken, _ = build_audio(folder, 1.0)
     out = folder / f"audience-{minutes:g}.ogg"
     length = float(subprocess.run(["soxi", "-D", str(clip)], capture_output=True, text=True,
                                   check=True).stdout)
-    subprocess.run(["sox", str(clip), str(out), "repeat", str(max(0, round(minutes * 60 / length) - 1))],
-                   check=True)
-    return out
+    repeats = max(0, round(minutes * 60 / length) - 1)
+    subprocess.run(["sox", str(clip), str(out), "repeat", str(repeats)], check=True)
+    return out, " ".join([spoken] * (repeats + 1))
 
 
 def hearings(args: argparse.Namespace) -> None:
     from backend.llm import whisper_local
 
-    folder = whisper_local.prepare(args.data_dir, "base")
-    print(f"hearing path: pieces of {args.piece:g} s, {args.threads} threads "
-          f"(transcription up to {args.transcribe_up_to:g} min)")
+    folder = whisper_local.prepare(args.data_dir, args.model)
+    print(f"hearing path: {args.model}, pieces of {args.piece:g} s, {args.threads} threads, "
+          f"word times {'on' if args.words else 'off'} "
+          f"(transcription up to {args.transcribe_up_to:g} min)", flush=True)
     print(f"{'minutes':>8}{'pieces':>8}{'peak MB':>9}{'cut cpu s/min':>15}{'stt cpu s/min':>15}"
-          f"{'RTF/core':>10}")
+          f"{'RTF/core':>10}{'WER':>6}{'words':>7}", flush=True)
     with tempfile.TemporaryDirectory(prefix="plume-bench-hearing-") as tmp:
         for minutes in args.hearing:
             work = Path(tmp) / f"m{minutes:g}"
             work.mkdir()
-            source = build_hearing(work, minutes)
+            source, reference = build_hearing(work, minutes)
             transcribe = minutes <= args.transcribe_up_to
             env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT),
                    "OMP_WAIT_POLICY": "PASSIVE"}
             done = subprocess.run([sys.executable, "-c", CHILD_HEARING, str(folder), str(source),
                                    str(work), str(args.piece), "1" if transcribe else "0",
-                                   str(args.threads)],
+                                   str(args.threads), "1" if args.words else "0"],
                                   capture_output=True, text=True, env=env, cwd=ROOT, check=True)
             r = json.loads(done.stdout.strip().splitlines()[-1])
             per_min = r["duration"] / 60
             stt = f"{r['stt_cpu_s'] / per_min:>15.2f}" if transcribe else f"{'—':>15}"
             rtf = f"{r['stt_cpu_s'] / r['duration']:>10.3f}" if transcribe else f"{'—':>10}"
+            wer = f"{word_error_rate(reference, r['text']):>6.2f}" if transcribe else f"{'—':>6}"
             print(f"{r['duration'] / 60:>8.1f}{r['pieces']:>8}{r['peak_mb']:>9.0f}"
-                  f"{r['cut_cpu_s'] / per_min:>15.2f}{stt}{rtf}")
+                  f"{r['cut_cpu_s'] / per_min:>15.2f}{stt}{rtf}{wer}{r['timed_words']:>7}",
+                  flush=True)
 
 
 def run(folder: Path, audio: Path, mode: str, threads: int) -> dict:
@@ -218,6 +248,8 @@ def main() -> None:
     parser.add_argument("--transcribe-up-to", type=float, default=10.0,
                         help="with --hearing: transcribe files up to this many minutes")
     parser.add_argument("--piece", type=float, default=120.0, help="piece length in seconds")
+    parser.add_argument("--words", action="store_true", help="with --hearing: word times too")
+    parser.add_argument("--model", default="base", help="with --hearing: the embedded model")
     args = parser.parse_args()
     if args.hearing:
         hearings(args)

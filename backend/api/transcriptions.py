@@ -9,6 +9,8 @@
     POST   /api/v1/transcriptions/{id}/start  → 202 (409 `envoi_incomplet` until every byte is in)
     GET    /api/v1/transcriptions             → {"transcriptions": [...]}, newest first
     GET    /api/v1/transcriptions/{id}        → state, progress, and once done the transcript
+    PATCH  /api/v1/transcriptions/{id}        {"speaker_changes": [{"from", "speaker"}]} → the
+                                               transcript with those speakers (exports too)
     POST   /api/v1/transcriptions/{id}/cancel → the transcription as it is now
     GET    /api/v1/transcriptions/{id}/export.{docx,srt,vtt,txt}  (409 until done)
     DELETE /api/v1/transcriptions/{id}        → 204 (recording and transcript deleted)
@@ -32,6 +34,19 @@ from .openapi import error_responses
 bp = Blueprint("transcriptions", __name__)
 ENVELOPE_BYTES = 64 * 1024
 PREFIX = "/api/v1/transcriptions"
+
+
+@bp.record_once
+def _retention(state: Any) -> None:
+    """``serve`` (when it runs jobs) and ``python -m backend worker`` purge on a schedule."""
+    app = state.app
+
+    def in_serve(app: Any) -> None:
+        if app.config["JOB_WORKER_IN_SERVE"]:
+            transcription.start_retention(app)
+
+    app.extensions.setdefault("plume.serve_hooks", []).append(in_serve)
+    app.extensions.setdefault("plume.worker_hooks", []).append(transcription.start_retention)
 
 
 @bp.post(PREFIX)
@@ -90,6 +105,13 @@ def show(job_id: uuid.UUID):
     return jsonify(transcription.status(current_user(), str(job_id)))
 
 
+@bp.patch(f"{PREFIX}/<uuid:job_id>")
+def relabel(job_id: uuid.UUID):
+    """Name the speakers from given times on (the pane's « changer d'intervenant »)."""
+    return jsonify(transcription.set_speakers(current_user(), str(job_id),
+                                              request.get_json(silent=True)))
+
+
 @bp.post(f"{PREFIX}/<uuid:job_id>/cancel")
 def cancel(job_id: uuid.UUID):
     return jsonify(transcription.cancel(current_user(), str(job_id)))
@@ -117,9 +139,18 @@ def export(job_id: uuid.UUID, fmt: str):
 
 _ID = {"name": "job_id", "in": "path", "required": True,
        "schema": {"type": "string", "format": "uuid"}}
+_WORD = {"type": "object", "properties": {
+    "start": {"type": "number"}, "end": {"type": "number"}, "word": {"type": "string"}}}
 _SEGMENT = {"type": "object", "properties": {
     "start": {"type": "number"}, "end": {"type": "number"}, "text": {"type": "string"},
-    "speaker": {"type": "string"}}}
+    "speaker": {"type": "string"},
+    "words": {"type": "array", "items": _WORD,
+              "description": "Each word's time on the recording, when the host gives them"}}}
+_CHANGE = {"type": "object", "required": ["from", "speaker"], "additionalProperties": False,
+           "properties": {"from": {"type": "number", "minimum": 0,
+                                   "description": "Seconds of the recording from which…"},
+                          "speaker": {"type": "string", "minLength": 1, "maxLength": 80,
+                                      "description": "…this person speaks (until the next change)"}}}
 _TRANSCRIPTION: dict[str, Any] = {"type": "object", "required": ["id", "state", "progress"],
                                   "properties": {
     "id": {"type": "string"},
@@ -134,7 +165,8 @@ _TRANSCRIPTION: dict[str, Any] = {"type": "object", "required": ["id", "state", 
     "text": {"type": "string"}, "segments": {"type": "array", "items": _SEGMENT},
     "duration": {"type": "number"}, "model": {"type": ["string", "null"]},
     "demo": {"type": "boolean"}, "pieces": {"type": "integer"},
-    "interaction_id": {"type": "string"}}}
+    "interaction_id": {"type": "string"},
+    "speaker_changes": {"type": "array", "items": _CHANGE}}}
 _JSON = {"application/json": {"schema": _TRANSCRIPTION}}
 _COMMON = {"403": "Role not allowed", "404": "No such transcription (or another user's)"}
 
@@ -202,6 +234,16 @@ OPENAPI = {
                 "tags": ["transcription"], "parameters": [_ID],
                 "responses": {"200": {"description": "The transcription", "content": _JSON},
                               **error_responses(_COMMON)}},
+        "patch": {"summary": "Name the speakers from given times on (replaces earlier changes); "
+                             "the transcript and its exports carry them",
+                  "tags": ["transcription"], "parameters": [_ID],
+                  "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                      "type": "object", "required": ["speaker_changes"],
+                      "properties": {"speaker_changes": {"type": "array", "maxItems": 2000,
+                                                         "items": _CHANGE}}}}}},
+                  "responses": {"200": {"description": "The transcription", "content": _JSON},
+                                **error_responses({**_COMMON, "400": "Bad changes (time or name)",
+                                                   "409": "The transcription is not done"})}},
         "delete": {"summary": "Delete a transcription, its recording and transcript",
                    "tags": ["transcription"], "parameters": [_ID],
                    "responses": {"204": {"description": "Deleted"},

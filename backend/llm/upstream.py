@@ -479,8 +479,9 @@ class Gateway:
                           usage=stream.usage(), finish_reason=stream.finish_reason)
 
     def transcribe(self, data: bytes, filename: str, content_type: str, *,
-                   language: str | None) -> tuple[dict[str, Any], str, str]:
-        """Proxy one audio file to ``/audio/transcriptions``; returns (result, model, host)."""
+                   language: str | None, words: bool = False) -> tuple[dict[str, Any], str, str]:
+        """Proxy one audio file to ``/audio/transcriptions``; returns (result, model, host).
+        ``words``: ask each word's time too (hosts that have none answer segments only)."""
         model = self.config.get("LLM_TRANSCRIPTION_MODEL")
         if not model:
             raise NotConfigured("La transcription n'est pas configurée sur ce serveur. L'administrateur "
@@ -495,7 +496,8 @@ class Gateway:
             try:
                 raw = host.client.audio.transcriptions.with_raw_response.create(
                     file=(filename, data, content_type), model=model,
-                    response_format="verbose_json", timestamp_granularities=["segment"],
+                    response_format="verbose_json",
+                    timestamp_granularities=["word", "segment"] if words else ["segment"],
                     timeout=timeout, **extra)
             except openai.APIStatusError as err:
                 raise self._status_failure(err, model) from None

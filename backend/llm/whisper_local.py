@@ -224,17 +224,29 @@ def load(folder: str | os.PathLike[str], *, threads: int | None = None) -> Any:
     return BatchedInferencePipeline(model=model)
 
 
-def transcribe(pipeline: Any, audio: bytes, *, language: str = LANGUAGE) -> dict[str, Any]:
-    """One recording, as OpenAI's ``verbose_json`` (text, segments with start and end)."""
+def transcribe(pipeline: Any, audio: bytes, *, language: str = LANGUAGE,
+               words: bool = False) -> dict[str, Any]:
+    """One recording, as OpenAI's ``verbose_json`` (text, segments with start and end).
+
+    ``words``: also each word's start and end (faster-whisper's ``word_timestamps``, an
+    alignment pass over the cross-attention), as OpenAI's top-level ``words`` list.
+    """
     # without_timestamps=False: the model's own timestamps cut each 30 s window into
     # sentence-long segments a reader can jump to (otherwise one segment per window).
     segments, info = pipeline.transcribe(io.BytesIO(audio), language=language, temperature=0.0,
                                          vad_filter=True, batch_size=BATCH_SIZE,
-                                         without_timestamps=False)
-    items = [{"id": number, "start": round(s.start, 2), "end": round(s.end, 2),
-              "text": s.text.strip()} for number, s in enumerate(segments)]
-    return {"task": "transcribe", "language": info.language, "duration": round(info.duration, 2),
+                                         without_timestamps=False, word_timestamps=words)
+    items, timed = [], []
+    for number, s in enumerate(segments):
+        items.append({"id": number, "start": round(s.start, 2), "end": round(s.end, 2),
+                      "text": s.text.strip()})
+        timed += [{"word": w.word.strip(), "start": round(w.start, 2), "end": round(w.end, 2)}
+                  for w in (s.words or []) if w.word.strip()]
+    body = {"task": "transcribe", "language": info.language, "duration": round(info.duration, 2),
             "text": " ".join(item["text"] for item in items if item["text"]), "segments": items}
+    if words:
+        body["words"] = timed
+    return body
 
 
 # The loopback server ----------------------------------------------------------------------
@@ -326,11 +338,13 @@ def make_wsgi(pipeline: Any, model: str, api_key: str) -> Any:
         if upload is None:
             return _openai_error("file is required", 400)
         language = request.form.get("language") or LANGUAGE
+        # OpenAI's form field for a list; words cost an alignment pass, so only when asked.
+        words = "word" in request.form.getlist("timestamp_granularities[]")
         audio = upload.read()
         began = time.monotonic()
         with busy:
             try:
-                body = transcribe(pipeline, audio, language=language)
+                body = transcribe(pipeline, audio, language=language, words=words)
             except Exception as exc:  # noqa: BLE001 (undecodable audio: the caller's fault)
                 print(f"transcription failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
                 return _openai_error(f"could not decode or transcribe the audio: {type(exc).__name__}", 400)

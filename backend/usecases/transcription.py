@@ -16,12 +16,21 @@ a cut. The job (:func:`run_hearing`)::
                  segments moved to the recording's timeline
     result    ── segments stitched in order: text, segments, language, duration, model
 
-It runs inside one metered call (role, quota, one interaction record of kind
-``transcribe``: model, host, one charged call per piece; never audio nor text). A worker
-killed in the middle leaves the record open (closed later as interrupted) and the job is
-resumed by another worker from the last finished piece; the PCM file is decoded again if
-that worker does not have it. Finished jobs, their recording and transcript are deleted
-after ``PLUME_HEARING_RETENTION_HOURS``.
+One interaction record per job, however many runs it takes: the request that submits the
+recording (or opens its upload) is the metered call (role, quota) and hands its open record
+over to the job (:meth:`~.metered.Call.hand_over`; the job's id is the record's, so the
+audit room does not close it as interrupted while the job lives). Whichever run ends the
+job finishes it (:func:`~.metered.resume`): model, host, one charged call per piece, never
+audio nor text. A worker killed in the middle leaves it open; another worker resumes the job
+from the last finished piece (decoding again if it does not have the PCM file) and records
+the outcome. A cancel or delete before any run ends it as stopped.
+
+Words with times (``PLUME_HEARING_WORD_TIMES``) are asked of the host and, when it gives
+them, attached to their segment on the hearing's timeline. The speakers a person names in
+the pane (« changer d'intervenant », :func:`set_speakers`) are stored beside the job and
+applied to what :func:`status` and the exports give. Finished jobs, their recording,
+transcript and speakers are deleted after ``PLUME_HEARING_RETENTION_HOURS``: at each
+submission and every ``PLUME_HEARING_PURGE_MINUTES`` in each worker (:func:`start_retention`).
 """
 from __future__ import annotations
 
@@ -35,11 +44,14 @@ from typing import Any, BinaryIO
 
 from flask import current_app
 
-from .. import jobs, llm
+from psycopg.types.json import Jsonb
+
+from .. import audit, db, jobs, llm
 from ..auth import User, authorize, user_hash
 from ..errors import AppError, NotConfigured, PayloadTooLarge, UnsupportedMediaType, ValidationError
 from ..llm import audio
 from ..llm.tokens import estimate_tokens
+from . import metered as metering
 from .metered import metered
 
 log = logging.getLogger(__name__)
@@ -173,12 +185,14 @@ def submit(user: User, stream: BinaryIO, filename: str, *, language: str | None)
     stream.seek(0)
     purge_expired()
     limit = min(current_app.config["HEARING_MAX_BYTES"], current_app.config["JOB_MAX_INPUT_BYTES"])
-    try:
-        job_id = jobs.submit(KIND, _owner(user), _params(user, filename, language, None),
-                             blobs={BLOB: jobs.Blob(_Bounded(stream, limit), "application/octet-stream")})
-    except PayloadTooLarge:
-        _check_size(limit + 1)
-        raise
+    with metered(user, "transcribe", TASK) as call:
+        params = {**_params(user, filename, language, None), "record": call.hand_over()}
+        try:
+            job_id = jobs.submit(KIND, _owner(user), params, job_id=call.id, blobs={
+                BLOB: jobs.Blob(_Bounded(stream, limit), "application/octet-stream")})
+        except PayloadTooLarge:
+            _check_size(limit + 1)
+            raise
     return status(user, job_id)
 
 
@@ -204,7 +218,12 @@ def create_upload(user: User, filename: str, size: int, *, language: str | None)
         raise ValidationError("size", "Le fichier audio est vide.")
     _check_size(size)
     purge_expired()
-    job_id = jobs.submit(KIND, _owner(user), _params(user, filename, language, size), hold=True)
+    # Admitted now (role, quota) rather than at start: a refused user does not send 500 MB
+    # first. An upload never completed is purged with its job; its record is then closed
+    # as interrupted by the audit room.
+    with metered(user, "transcribe", TASK) as call:
+        params = {**_params(user, filename, language, size), "record": call.hand_over()}
+        job_id = jobs.submit(KIND, _owner(user), params, hold=True, job_id=call.id)
     return status(user, job_id)
 
 
@@ -263,7 +282,8 @@ def _job(user: User, job_id: str) -> jobs.Job:
     return job
 
 
-def _describe(job: jobs.Job, received: int | None = None) -> dict[str, Any]:
+def _describe(job: jobs.Job, received: int | None = None,
+              changes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     total = job.progress_total
     done = job.progress_done
     eta = None
@@ -288,6 +308,9 @@ def _describe(job: jobs.Job, received: int | None = None) -> dict[str, Any]:
         body.update({key: job.result.get(key) for key in (
             "text", "segments", "language", "duration", "model", "demo", "pieces",
             "interaction_id")})
+        if changes is not None:
+            body["segments"] = relabel(body["segments"] or [], changes)
+            body["speaker_changes"] = changes
     return body
 
 
@@ -296,7 +319,7 @@ def status(user: User, job_id: str) -> dict[str, Any]:
     job = _job(user, job_id)
     received = (_received(job_id, user) if job.params.get("size") is not None
                 and job.state == "queued" else None)
-    return _describe(job, received)
+    return _describe(job, received, _changes(job_id) if job.state == "done" else None)
 
 
 def list_for(user: User) -> list[dict[str, Any]]:
@@ -312,13 +335,17 @@ def list_for(user: User) -> list[dict[str, Any]]:
 
 def cancel(user: User, job_id: str) -> dict[str, Any]:
     _job(user, job_id)
-    jobs.cancel(job_id, _owner(user))
+    job = jobs.cancel(job_id, _owner(user))
+    if job.state == "cancelled" and job.params.get("record"):  # no run will record it
+        _finish_record(job.params["record"], "stopped", None)
     return status(user, job_id)
 
 
 def delete(user: User, job_id: str) -> None:
-    _job(user, job_id)
+    job = _job(user, job_id)
     jobs.delete(job_id, _owner(user))
+    if not job.finished and job.params.get("record"):  # a run stopped by the deletion writes nothing
+        _finish_record(job.params["record"], "stopped", None)
 
 
 def transcript(user: User, job_id: str) -> dict[str, Any]:
@@ -327,7 +354,97 @@ def transcript(user: User, job_id: str) -> dict[str, Any]:
     if job.state != "done":
         raise AppError("La transcription n'est pas terminée.", code="pas_termine", status=409,
                        detail=f"state {job.state}")
-    return {**job.result, "filename": job.params.get("filename")}
+    return {**job.result, "segments": relabel(job.result.get("segments") or [], _changes(job_id)),
+            "filename": job.params.get("filename")}
+
+
+# Speakers named in the pane ------------------------------------------------------------------
+
+MAX_CHANGES = 2000
+MAX_SPEAKER = 80
+
+
+def relabel(segments: list[dict[str, Any]], changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each segment's speaker: the latest change at or before its start, else the host's."""
+    ordered = sorted(changes, key=lambda c: c["from"])
+    out, at, current = [], 0, None
+    for segment in segments:
+        while at < len(ordered) and ordered[at]["from"] <= segment["start"] + 1e-6:
+            current = ordered[at]["speaker"]
+            at += 1
+        out.append({**segment, "speaker": current} if current else segment)
+    return out
+
+
+def _changes(job_id: str) -> list[dict[str, Any]]:
+    with db.connection() as conn:
+        row = conn.execute("SELECT changes FROM transcription_speakers WHERE job_id = %s",
+                           (job_id,)).fetchone()
+    return row[0] if row else []
+
+
+def set_speakers(user: User, job_id: str, payload: Any) -> dict[str, Any]:
+    """Replace the speaker changes of a finished transcription: ``{"speaker_changes":
+    [{"from": seconds, "speaker": name}]}``, each naming the speaker from that time on (until
+    the next one)."""
+    job = _job(user, job_id)  # someone else's: 404 whatever the body
+    if not isinstance(payload, dict) or "speaker_changes" not in payload:
+        raise ValidationError("speaker_changes", "Envoyez un objet JSON : {\"speaker_changes\": "
+                              "[{\"from\": secondes, \"speaker\": \"nom\"}]}.")
+    changes = payload["speaker_changes"]
+    if job.state != "done":
+        raise AppError("La transcription n'est pas terminée : les intervenants se renomment "
+                       "une fois le texte prêt.", code="pas_termine", status=409,
+                       detail=f"state {job.state}")
+    if not isinstance(changes, list) or len(changes) > MAX_CHANGES:
+        raise ValidationError("speaker_changes", "Envoyez une liste de changements "
+                              f"d'intervenant (au plus {MAX_CHANGES}) : "
+                              "[{\"from\": secondes, \"speaker\": \"nom\"}].")
+    duration = float(job.result.get("duration") or 0)
+    clean: dict[float, str] = {}
+    for change in changes:
+        if not isinstance(change, dict) or set(change) - {"from", "speaker"}:
+            raise ValidationError("speaker_changes", "Chaque changement d'intervenant est un "
+                                  "objet {\"from\": secondes, \"speaker\": \"nom\"}.")
+        when, name = change.get("from"), change.get("speaker")
+        if (not isinstance(when, (int, float)) or isinstance(when, bool) or not
+                0 <= when <= duration + 1):
+            raise ValidationError("speaker_changes", "Chaque changement d'intervenant indique "
+                                  "le moment où il commence, en secondes de l'enregistrement "
+                                  "(« from »).", detail=f"from={when!r}")
+        if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_SPEAKER:
+            raise ValidationError("speaker_changes", "Chaque changement d'intervenant nomme "
+                                  f"l'intervenant (« speaker », 1 à {MAX_SPEAKER} caractères).")
+        clean[round(float(when), 2)] = " ".join(name.split())
+    stored = [{"from": when, "speaker": name} for when, name in sorted(clean.items())]
+    with db.connection() as conn:
+        conn.execute(
+            """INSERT INTO transcription_speakers (job_id, changes) VALUES (%s, %s)
+               ON CONFLICT (job_id) DO UPDATE SET changes = EXCLUDED.changes, updated_at = now()""",
+            (job_id, Jsonb(stored)))
+    log.info("transcription speakers changed", extra={"job_id": job_id, "changes": len(stored)})
+    return status(user, job_id)
+
+
+# Retention on a schedule ---------------------------------------------------------------------
+
+def start_retention(app: Any) -> threading.Thread:
+    """A daemon thread purging expired transcriptions every ``PLUME_HEARING_PURGE_MINUTES``
+    (the worker processes and ``serve`` run one), as well as at each submission."""
+    every = app.config["HEARING_PURGE_MINUTES"] * 60
+
+    def loop() -> None:
+        while True:
+            try:
+                with app.app_context():
+                    purge_expired()
+            except Exception:  # noqa: BLE001 - tried again at the next turn
+                log.exception("expired transcriptions not purged")
+            time.sleep(every)
+
+    thread = threading.Thread(target=loop, name="plume-hearing-retention", daemon=True)
+    thread.start()
+    return thread
 
 
 # The job -------------------------------------------------------------------------------------
@@ -356,19 +473,53 @@ def _decode(ctx: jobs.JobContext, source: Path, pcm: Path) -> dict[str, Any]:
     return audio.as_json(decoded, audio.plan(decoded, config["HEARING_PIECE_SECONDS"]))
 
 
-def _transcribe_piece(pcm: Path, first: int, end: int, language: str, index: int) -> dict[str, Any]:
+def _words(raw: Any, offset: float) -> list[dict[str, Any]]:
+    """A host's timed words (OpenAI's ``{"word", "start", "end"}``) on the hearing's timeline."""
+    words = []
+    for item in raw if isinstance(raw, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("word"), str):
+            continue
+        try:
+            start, end = float(item["start"]), float(item["end"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if item["word"].strip() and end >= start >= 0:
+            words.append({"start": round(start + offset, 2), "end": round(end + offset, 2),
+                          "word": item["word"].strip()})
+    return words
+
+
+def _attach_words(segments: list[dict[str, Any]], words: list[dict[str, Any]]) -> None:
+    """Give each segment the words whose middle falls in it (the nearest segment otherwise)."""
+    if not segments:
+        return
+    at = 0
+    for word in sorted(words, key=lambda w: w["start"]):
+        middle = (word["start"] + word["end"]) / 2
+        while at + 1 < len(segments) and middle >= segments[at + 1]["start"]:
+            at += 1
+        segments[at].setdefault("words", []).append(word)
+
+
+def _transcribe_piece(pcm: Path, first: int, end: int, language: str, index: int,
+                      words: bool) -> dict[str, Any]:
     offset = first / audio.RATE
     body, model, host = llm.gateway().transcribe(audio.piece_wav(pcm, first, end),
                                                  f"piece-{index}.wav", "audio/wav",
-                                                 language=language)
+                                                 language=language, words=words)
     segments = []
-    for item in _segments(body.get("segments")):
-        segments.append({**item, "start": round(item["start"] + offset, 2),
-                         "end": round(item["end"] + offset, 2)})
     raw = body.get("segments") if isinstance(body.get("segments"), list) else []
-    for segment, source in zip(segments, [r for r in raw if isinstance(r, dict)]):
+    valid = [r for r in raw if isinstance(r, dict)]
+    for item, source in zip(_segments(raw), [r for r in valid if _segments([r])]):
+        segment = {**item, "start": round(item["start"] + offset, 2),
+                   "end": round(item["end"] + offset, 2)}
         if isinstance(source.get("speaker"), str) and source["speaker"].strip():
             segment["speaker"] = source["speaker"].strip()[:80]
+        if words and source.get("words"):  # hosts that nest the words in their segment
+            segment["words"] = _words(source["words"], offset)
+        segments.append(segment)
+    if words and not any("words" in s for s in segments):
+        _attach_words(segments, _words(body.get("words"), offset))
     text = str(body.get("text", "")).strip()
     if not segments and text:
         segments = [{"start": round(offset, 2), "end": round(end / audio.RATE, 2), "text": text}]
@@ -377,76 +528,120 @@ def _transcribe_piece(pcm: Path, first: int, end: int, language: str, index: int
             "tokens": estimate_tokens(text)}
 
 
+def _finish_record(state: dict[str, Any], outcome: str, code: str | None,
+                   call: metering.Call | None = None) -> None:
+    """Finish the job's one record, unless it already is (a cancel, a deletion, another run)."""
+    call = call or metering.resume(state)
+    if audit.get_interaction(state["id"]) is not None:
+        call.detach()
+        return
+    call.finish(outcome, code)
+
+
+def _charge_stored(ctx: jobs.JobContext, call: metering.Call) -> None:
+    """One charged call per piece transcribed, in this run or an earlier one."""
+    for result in ctx.results("piece:").values():
+        if isinstance(result, dict):
+            call.charge({"prompt_tokens": 0, "completion_tokens": result.get("tokens") or 0,
+                         "estimated": True})
+
+
+def _legacy_record(user: User) -> dict[str, Any]:
+    # A job queued before records were opened at submission: its first run opens one.
+    with metered(user, "transcribe", TASK) as call:
+        return call.hand_over()
+
+
 @jobs.handler(KIND, per_process=1)
 def run_hearing(ctx: jobs.JobContext) -> dict[str, Any]:
-    """Decode, cut, transcribe each piece (a step each), stitch (see the module docstring)."""
+    """Decode, cut, transcribe each piece (a step each), stitch; the job's record is finished
+    by the run that reaches a verdict (see the module docstring)."""
+    state = ctx.params.get("record") or _legacy_record(_user(ctx.params))
+    call = metering.resume(state)
+    work = Path(current_app.config["DATA_DIR"]) / "transcriptions" / ctx.id
+    try:
+        result = _hearing(ctx, call, work)
+    except jobs.Interrupted:
+        call.detach()  # the job goes on in another run, which finishes the record
+        raise
+    except jobs.Cancelled:
+        _charge_stored(ctx, call)
+        _finish_record(state, "stopped", None, call)
+        raise
+    except jobs.Failure as failure:
+        _charge_stored(ctx, call)
+        _finish_record(state, "error", failure.code, call)
+        raise
+    except Exception as exc:
+        if ctx.last_attempt:
+            _charge_stored(ctx, call)
+            _finish_record(state, "error", exc.code if isinstance(exc, AppError) else AppError.code,
+                           call)
+        else:
+            call.detach()  # tried again later: that run records the outcome
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    _charge_stored(ctx, call)
+    _finish_record(state, "ok", None, call)
+    return result
+
+
+def _hearing(ctx: jobs.JobContext, call: metering.Call, work: Path) -> dict[str, Any]:
     config = current_app.config
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    user = _user(ctx.params)
     language = ctx.params.get("language") or "fr"
-    work = Path(config["DATA_DIR"]) / "transcriptions" / ctx.id
+    words = bool(config["HEARING_WORD_TIMES"])
     work.mkdir(parents=True, exist_ok=True)
     pcm = work / "audio.pcm"
     began = time.monotonic()
     try:
-        with metered(user, "transcribe", TASK) as call:
-            try:
-                layout = ctx.step("decode", _decode, ctx, work / "source", pcm)
-                if not audio.pcm_complete(pcm, layout["samples"]):  # resumed on another worker
-                    _decode(ctx, work / "source", pcm)
-            except audio.AudioError as exc:
-                call.finish("error", exc.code)
-                raise jobs.Failure(exc.message, code=exc.code, detail=exc.detail) from None
-            pieces = layout["pieces"]
-            total = layout["duration"]
-            lock = threading.Lock()
-            done = [0.0, 0.0, time.monotonic()]  # audio seconds done; of them, in this run; start
+        layout = ctx.step("decode", _decode, ctx, work / "source", pcm)
+        if not audio.pcm_complete(pcm, layout["samples"]):  # resumed on another worker
+            _decode(ctx, work / "source", pcm)
+    except audio.AudioError as exc:
+        raise jobs.Failure(exc.message, code=exc.code, detail=exc.detail) from None
+    pieces = layout["pieces"]
+    total = layout["duration"]
+    lock = threading.Lock()
+    done = [0.0, 0.0, time.monotonic()]  # audio seconds done; of them, in this run; start
 
-            def piece(index: int) -> dict[str, Any]:
-                first, end = pieces[index]
-                with app.app_context():
-                    fresh = []
-                    result = ctx.step(f"piece:{index}", lambda: fresh.append(1) or _transcribe_piece(
-                        pcm, first, end, language, index))
-                    with lock:
-                        seconds = (end - first) / audio.RATE
-                        done[0] += seconds
-                        if fresh:
-                            done[1] += seconds
-                        speed = done[1] / max(time.monotonic() - done[2], 1e-3)
-                        left = (total - done[0]) / speed if done[1] else None
-                        ctx.progress(round(done[0]), round(total), _message(done[0], total, left))
-                return result
-
-            ctx.progress(0, round(total), f"Transcription : 0 min sur {_clock(total)}")
-            try:
-                results = jobs.bounded_map(piece, list(range(len(pieces))),
-                                           concurrency=config["HEARING_CONCURRENCY"],
-                                           name=f"plume-hearing-{ctx.id[:8]}")
-            except jobs.Cancelled:
-                call.finish("stopped")
-                raise
-            except NotConfigured as exc:  # no host: trying again later would not help
-                call.finish("error", exc.code)
-                raise jobs.Failure(exc.message, code=exc.code, detail=exc.detail) from None
-            for result in results:
-                call.charge({"prompt_tokens": 0, "completion_tokens": result["tokens"],
-                             "estimated": True})
-            model = next((r["model"] for r in results if r["model"]), None)
-            call.update(model=model, host=next((r["host"] for r in results if r["host"]), None))
-            segments = [segment for r in results for segment in r["segments"]]
-            text = " ".join(s["text"] for s in segments if s["text"])
-            detected = next((r["language"] for r in results if r["language"]), None)
-            result = {"text": text, "segments": segments, "language": detected or language,
-                      "duration": total, "model": model, "pieces": len(pieces),
-                      "demo": bool(config.get("LLM_TRANSCRIPTION_DEMO")),
-                      "interaction_id": call.id}
-        log.info("hearing transcribed", extra={
-            "job_id": ctx.id, "pieces": len(pieces), "audio_s": total, "model": model,
-            "seconds": round(time.monotonic() - began, 1), "attempt": ctx.attempt})
+    def piece(index: int) -> dict[str, Any]:
+        first, end = pieces[index]
+        with app.app_context():
+            fresh = []
+            result = ctx.step(f"piece:{index}", lambda: fresh.append(1) or _transcribe_piece(
+                pcm, first, end, language, index, words))
+            with lock:
+                seconds = (end - first) / audio.RATE
+                done[0] += seconds
+                if fresh:
+                    done[1] += seconds
+                speed = done[1] / max(time.monotonic() - done[2], 1e-3)
+                left = (total - done[0]) / speed if done[1] else None
+                ctx.progress(round(done[0]), round(total), _message(done[0], total, left))
         return result
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+
+    ctx.progress(0, round(total), f"Transcription : 0 min sur {_clock(total)}")
+    try:
+        results = jobs.bounded_map(piece, list(range(len(pieces))),
+                                   concurrency=config["HEARING_CONCURRENCY"],
+                                   name=f"plume-hearing-{ctx.id[:8]}")
+    except NotConfigured as exc:  # no host: trying again later would not help
+        raise jobs.Failure(exc.message, code=exc.code, detail=exc.detail) from None
+    model = next((r["model"] for r in results if r["model"]), None)
+    call.update(model=model, host=next((r["host"] for r in results if r["host"]), None))
+    segments = [segment for r in results for segment in r["segments"]]
+    text = " ".join(s["text"] for s in segments if s["text"])
+    detected = next((r["language"] for r in results if r["language"]), None)
+    result = {"text": text, "segments": segments, "language": detected or language,
+              "duration": total, "model": model, "pieces": len(pieces),
+              "demo": bool(config.get("LLM_TRANSCRIPTION_DEMO")),
+              "interaction_id": call.id}
+    log.info("hearing transcribed", extra={
+        "job_id": ctx.id, "pieces": len(pieces), "audio_s": total, "model": model,
+        "seconds": round(time.monotonic() - began, 1), "attempt": ctx.attempt})
+    return result
 
 
 def _message(done: float, total: float, left: float | None) -> str:

@@ -25,6 +25,13 @@ SETTINGS: list[Setting] = [
             "deleted with its job; uploads never completed are deleted after the same time."),
     Setting("PLUME_HEARING_PART_BYTES", "int", 8 * 1024 * 1024,
             "Largest part of a resumable upload (`PUT /api/v1/transcriptions/{id}/upload`)."),
+    Setting("PLUME_HEARING_WORD_TIMES", "bool", True,
+            "Ask the speech-to-text host for each word's time (`timestamp_granularities` "
+            "word), given per segment as `words` when the host answers them; the embedded "
+            "Whisper then runs an alignment pass (its cost: docs/transcription.md)."),
+    Setting("PLUME_HEARING_PURGE_MINUTES", "float", 60.0,
+            "How often a job worker deletes the transcriptions past their retention (besides "
+            "each new submission)."),
 ]
 
 
@@ -36,5 +43,7 @@ def validate(config: dict[str, Any]) -> None:
             raise ConfigError(f"PLUME_{key} must be at least 1")
     if not 10 <= config.get("HEARING_PIECE_SECONDS", 120) <= 780:
         raise ConfigError("PLUME_HEARING_PIECE_SECONDS must be between 10 and 780")
+    if config.get("HEARING_PURGE_MINUTES", 1) <= 0:
+        raise ConfigError("PLUME_HEARING_PURGE_MINUTES must be more than 0")
     if config.get("HEARING_RETENTION_HOURS", 1) <= 0:
         raise ConfigError("PLUME_HEARING_RETENTION_HOURS must be more than 0")

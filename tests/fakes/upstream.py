@@ -291,9 +291,13 @@ class _Handler(JSONHandler):
                 words = text.split(". ")
                 segments = [{"id": i, "start": i * 2.5, "end": i * 2.5 + 2.4, "text": w}
                             for i, w in enumerate(words)]
-                return self.send_json(200, {"task": "transcribe", "language": "french",
-                                             "duration": len(words) * 2.5, "text": text,
-                                             "segments": segments})
+                body = {"task": "transcribe", "language": "french",
+                        "duration": len(words) * 2.5, "text": text, "segments": segments}
+                if "word" in form.get("timestamp_granularities[]", []):  # OpenAI's top-level list
+                    body["words"] = [{"word": w, "start": round(s["start"] + j * 0.3, 2),
+                                      "end": round(s["start"] + j * 0.3 + 0.25, 2)}
+                                     for s in segments for j, w in enumerate(s["text"].split())]
+                return self.send_json(200, body)
             self.send_json(200, {"text": text})
         finally:
             received.completed = True

@@ -370,6 +370,15 @@ def test_a_hearing_job_is_cut_transcribed_by_the_embedded_model_and_stitched(
     assert late, body["segments"]  # the last pieces' segments are on the hearing's timeline
     assert len(EXPECTED_WORDS & _words(" ".join(s["text"] for s in late))) >= 4
     assert len(EXPECTED_WORDS & _words(body["text"])) >= 5
+    # Word times (PLUME_HEARING_WORD_TIMES): each word inside its segment, on the hearing's
+    # timeline, spelling the segment's text.
+    for segment in body["segments"]:
+        words = segment["words"]
+        assert " ".join(w["word"] for w in words) == " ".join(segment["text"].split()), segment
+        assert all(segment["start"] - 0.5 <= w["start"] <= w["end"] <= segment["end"] + 0.5
+                   for w in words), segment
+    assert any(w["start"] > 60 and w["word"].lower().strip(".,") in EXPECTED_WORDS
+               for s in late for w in s["words"])
 
     docx = client.get(f"/api/v1/transcriptions/{job_id}/export.docx")
     paragraphs = [p.text for p in Document(io.BytesIO(docx.data)).paragraphs]
@@ -377,3 +386,41 @@ def test_a_hearing_job_is_cut_transcribed_by_the_embedded_model_and_stitched(
     vtt = client.get(f"/api/v1/transcriptions/{job_id}/export.vtt").text
     assert vtt.startswith("WEBVTT") and vtt.count(" --> ") == len(
         [s for s in body["segments"] if s["text"].strip()])
+
+
+def test_a_separate_worker_transcribes_with_the_embedded_model(
+        make_app, database_url, whisper_server, whisper_data, tmp_path):
+    """``python -m backend worker`` without a transcription host starts the embedded Whisper
+    itself (as ``serve`` does), so a worker on another machine transcribes offline."""
+    from tests.jobs.processes import WorkerProcesses, wait_until
+    from tests.transcription.conftest import HASH_KEY, espeak, hearing
+
+    recording = hearing(tmp_path / "audience.ogg", 0.4, clip=espeak(SPEECH, tmp_path / "clip.wav"),
+                        pause_s=2.0)
+    # The submitting instance has no speech-to-text at all: only the worker has one.
+    app = make_app(DATA_DIR=str(tmp_path / "web"), JOB_WORKER_IN_SERVE=False)
+    client = app.test_client()
+    with open(recording, "rb") as data:
+        created = client.post("/api/v1/transcriptions", content_type="multipart/form-data",
+                              data={"file": (data, "audience.ogg")})
+    assert created.status_code == 202, created.json
+    processes = WorkerProcesses(database_url, tmp_path, {
+        "PLUME_AUDIT_HASH_KEY": HASH_KEY, "PLUME_DATA_DIR": str(whisper_data)})
+    worker = processes.spawn()
+    try:
+        body = wait_until(lambda: (b := client.get(f"/api/v1/transcriptions/{created.json['id']}")
+                                   .json)["state"] in {"done", "failed"} and b, timeout=300)
+        speech = _children(worker.pid)
+    finally:
+        processes.kill_all()
+
+    assert body["state"] == "done", body
+    assert body["model"] == "faster-whisper-base" and body["demo"] is True
+    assert len(EXPECTED_WORDS & _words(body["text"])) >= 5
+    log = Path(worker.log_path).read_text()
+    assert "Transcription par le modèle embarqué" in log, log
+    assert len(speech) == 1
+    deadline = time.monotonic() + 10
+    while _alive(speech[0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(speech[0]), "the embedded Whisper outlived its worker"

@@ -11,7 +11,11 @@ import time
 import pytest
 from docx import Document
 
+from datetime import timedelta
+
 from backend import db
+from backend.audit.records import close_interrupted
+from backend.llm.tokens import estimate_tokens
 from tests.jobs.processes import wait_until
 from tests.transcription.conftest import hearing, transcode
 
@@ -46,6 +50,17 @@ def records(kind="transcribe"):
         return conn.execute(
             "SELECT outcome, error_code, model, completion_tokens FROM audit_interactions "
             "WHERE kind = %s ORDER BY seq", (kind,)).fetchall()
+
+
+def records_of(job_id):
+    """The job's interaction records, and whether one is still open (audit_open)."""
+    with db.connection() as conn:
+        rows = conn.execute("SELECT id::text, outcome, error_code, model, completion_tokens "
+                            "FROM audit_interactions WHERE kind = 'transcribe' ORDER BY seq"
+                            ).fetchall()
+        still_open = conn.execute("SELECT count(*) FROM audit_open WHERE id = %s",
+                                  (job_id,)).fetchone()[0]
+    return rows, still_open
 
 
 # A 60-minute hearing, uploaded in parts over a cut, its worker killed in the middle ----------
@@ -83,6 +98,9 @@ def test_a_sixty_minute_hearing_resumes_its_upload_and_its_worker_restart(
     wait_until(lambda: sum(s == "done" for s, _ in steps(job_id).values() if s) >= 3, timeout=180)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
+    # The audit room's sweep of dead workers' records leaves the job's alone: it still lives.
+    assert close_interrupted(hearing_app, grace=timedelta(0)) == 0
+    assert records_of(job_id) == ([], 1)
     before = steps(job_id)
     done_before = {k for k, (state, _) in before.items() if state == "done" and k.startswith("piece:")}
     cut = {k for k, (state, _) in before.items() if state == "running"}
@@ -108,11 +126,19 @@ def test_a_sixty_minute_hearing_resumes_its_upload_and_its_worker_restart(
     assert body["model"] == "fake-whisper" and body["language"] == "french"
     # Each piece was a WAV under the hosts' 25 MB.
     assert all(r.form["file"]["size"] < 25 * MB for r in transcription_requests(fake_llm))
-    # One record finished ok for the job, with one charged call per piece; the killed run's
-    # record is closed as interrupted (or still open until the sweep).
-    recorded = [r[:3] for r in records()]
-    assert recorded.count(("ok", None, "fake-whisper")) == 1
-    assert set(recorded) <= {("ok", None, "fake-whisper"), ("error", "interrompu", None)}
+    # Words with times, moved onto the hearing's timeline like their segments.
+    last = body["segments"][-1]
+    assert [w["word"] for w in last["words"]] == last["text"].split()
+    assert all(last["start"] <= w["start"] <= w["end"] <= last["end"] + 1 for w in last["words"])
+    assert all(r.form["timestamp_granularities[]"] == ["word", "segment"]
+               for r in transcription_requests(fake_llm))
+    # One record for the job, whatever its runs: its id is the job's, finished ok by the
+    # second worker, one charged call per piece (those of the killed run too), none open.
+    assert close_interrupted(hearing_app, grace=timedelta(0)) == 0
+    rows, still_open = records_of(job_id)
+    tokens = estimate_tokens(fake_llm.transcript)
+    assert rows == [(job_id, "ok", None, "fake-whisper", tokens * pieces)] and still_open == 0
+    assert body["interaction_id"] == job_id
 
 
 # Formats, errors ------------------------------------------------------------------------------
@@ -238,6 +264,37 @@ def test_exports_read_back_then_delete_and_retention(hearing_app, make_app, fake
     assert paragraphs[2] == f"[00:00:00] {lines[0]}"
     assert client.get(f"{API}/{job_id}/export.pdf").status_code == 400
 
+    # « changer d'intervenant » in the pane, carried to the server: from a time on.
+    relabel = lambda changes: client.patch(f"{API}/{job_id}", json={"speaker_changes": changes})
+    changed = relabel([{"from": body["segments"][1]["start"], "speaker": "Me  Durand"},
+                       {"from": 0, "speaker": "Le président"}])
+    assert changed.status_code == 200, changed.json
+    assert [s.get("speaker") for s in changed.json["segments"]] == ["Le président", "Me Durand",
+                                                                     "Me Durand"]
+    assert changed.json["speaker_changes"] == [{"from": 0, "speaker": "Le président"},
+                                               {"from": 2.5, "speaker": "Me Durand"}]
+    assert [s["text"] for s in changed.json["segments"]] == lines  # nothing else moves
+    assert client.get(f"{API}/{job_id}").json["segments"] == changed.json["segments"]
+    txt = client.get(f"{API}/{job_id}/export.txt").text.splitlines()
+    assert txt[:2] == [f"[00:00:00] Le président : {lines[0]}", f"[00:00:02] Me Durand : {lines[1]}"]
+    assert f"Me Durand : {lines[2]}" in client.get(f"{API}/{job_id}/export.srt").text
+    assert f"Me Durand : {lines[1]}" in client.get(f"{API}/{job_id}/export.vtt").text
+    document = Document(io.BytesIO(client.get(f"{API}/{job_id}/export.docx").data))
+    runs = document.paragraphs[3].runs
+    assert [(r.text, bool(r.bold)) for r in runs][:2] == [("[00:00:02] ", False),
+                                                          ("Me Durand : ", True)]
+    for bad, words in [([{"from": -1, "speaker": "X"}], "moment"),
+                       ([{"from": 1, "speaker": " "}], "nomme"),
+                       ([{"from": 1, "speaker": "X" * 81}], "80 caractères"),
+                       ([{"from": 99999, "speaker": "X"}], "moment"),
+                       ([{"from": 1, "speaker": "X", "color": "red"}], "objet"),
+                       ({"from": 1}, "liste")]:
+        refused = relabel(bad)
+        assert refused.status_code == 400 and refused.json["error"] == "requete_invalide", bad
+        assert words in refused.json["message"], refused.json
+    assert client.patch(f"{API}/{job_id}", json={}).status_code == 400
+    assert relabel([]).json["segments"] == body["segments"]  # back to the host's speakers
+
     listed = client.get(API).json["transcriptions"]
     assert [t["id"] for t in listed] == [job_id] and "text" not in listed[0]
 
@@ -245,7 +302,8 @@ def test_exports_read_back_then_delete_and_retention(hearing_app, make_app, fake
     other = make_app(DEV_USER={"id": "autre", "name": "Autre", "roles": ["Plume.Greffier"],
                                "jurisdictions": []}).test_client()
     for method, path in [("get", f"{API}/{job_id}"), ("get", f"{API}/{job_id}/export.txt"),
-                         ("post", f"{API}/{job_id}/cancel"), ("delete", f"{API}/{job_id}")]:
+                         ("post", f"{API}/{job_id}/cancel"), ("delete", f"{API}/{job_id}"),
+                         ("patch", f"{API}/{job_id}")]:
         assert getattr(other, method)(path).status_code == 404
     assert other.get(API).json["transcriptions"] == []
 
@@ -265,3 +323,27 @@ def test_exports_read_back_then_delete_and_retention(hearing_app, make_app, fake
     time.sleep(1.2)
     upload_whole(quick_client, tmp_path / "audience.wav")
     assert quick_client.get(f"{API}/{old}").status_code == 404
+
+
+def test_a_worker_purges_expired_transcriptions_on_its_own_schedule(
+        hearing_app, make_app, fake_llm, spawn_worker, tmp_path):
+    # Kept about 4 s, a worker purging every 0.6 s: the transcription goes with no new
+    # submission (which would purge too). Word times off: only segments are asked.
+    quick = make_app(LLM_BASE_URL=fake_llm.url, LLM_TRANSCRIPTION_MODEL="fake-whisper",
+                     DATA_DIR=str(tmp_path / "q"), HEARING_RETENTION_HOURS=0.001)
+    client = quick.test_client()
+    job_id = upload_whole(client, hearing(tmp_path / "audience.wav", 0.3)).json["id"]
+    worker = spawn_worker(PLUME_HEARING_RETENTION_HOURS="0.001", PLUME_HEARING_PURGE_MINUTES="0.01",
+                          PLUME_HEARING_WORD_TIMES="0")
+    body = finished(client, job_id)
+    assert body["state"] == "done" and not any("words" in s for s in body["segments"])
+    assert [r.form["timestamp_granularities[]"] for r in transcription_requests(fake_llm)] == [
+        ["segment"]]
+    client.patch(f"{API}/{job_id}", json={"speaker_changes": [{"from": 0, "speaker": "Me X"}]})
+
+    wait_until(lambda: client.get(f"{API}/{job_id}").status_code == 404, timeout=60)
+    with db.connection() as conn:
+        for table in ("job_blobs", "job_steps", "transcription_speakers"):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+    assert worker.poll() is None  # the worker purged it, and goes on
+    assert "finished jobs purged" in open(worker.log_path).read()
