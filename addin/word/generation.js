@@ -339,7 +339,7 @@ export class GenerationPanel {
  *   citations, turned into footnotes (or parenthesised citations) on insertion.
  * @param {() => void} [options.onRegenerate]
  * @param {(refinement: string) => void} [options.onRefine]
- * @param {() => void} [options.onInserted]
+ * @param {(inserted: object) => void} [options.onInserted] Given what {@link insertGenerated} returned.
  * @param {() => void} options.onDiscarded Clear the panel (the choice is gone with it).
  * @returns {HTMLElement[]}
  */
@@ -370,7 +370,7 @@ export function insertChoices({
       const inserted = await insertGenerated(text(), { location, comment: comment(), citations: citations ? citations() : null });
       outcome.replaceChildren(focusable(insertionMessage(inserted)));
       outcome.firstChild.focus();
-      onInserted();
+      onInserted(inserted);
       if (interactionId) {
         const recorded = sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
         watchEdits(interactionId, inserted.control, recorded);

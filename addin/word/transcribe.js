@@ -2,16 +2,20 @@
  * Transcrire: a hearing of any length, sent in parts that resume after a network cut
  * (`/api/v1/transcriptions/uploads`, `PUT …/{id}/upload?offset=N`, `POST …/{id}/start`), then
  * followed as a background job (`GET …/{id}`: minutes of audio done and time left) until its
- * transcript comes back. The recording stays in the pane (an object URL): a click on a time
- * plays it from there, never from the server. Search within the transcript, « Changer
- * d'intervenant » from a segment on, exports (.docx, .srt, .vtt, .txt) and insertion (tracked,
- * in a labelled content control, « [00:12:31] Intervenant : … » per line).
+ * transcript comes back. The recording stays in the pane (an object URL): a click on a time,
+ * or on a word when the server gave word times, plays it from there, never from the server.
+ * Search within the transcript (Entrée plays from the first word found), « Changer
+ * d'intervenant » from a segment on (sent to the server, `PUT …/{id}/speakers`, so its exports
+ * name the speakers too), exports (.docx, .srt, .vtt, .txt) and insertion (tracked, in a
+ * labelled content control, « [00:12:31] Intervenant : … » per line, the speakers in bold).
  * @module word/transcribe
  */
 import { ApiError, getJSON, postJSON, request } from '../common/api.js';
 import { showError } from '../common/errors.js';
 import { foldAccents, h } from '../common/render.js';
 import { message, setStatus } from '../common/widgets.js';
+import { isSetSupported } from '../common/host.js';
+import { withTracking } from './document.js';
 import { insertChoices, sourcesComment } from './generation.js';
 
 /** Recordings the server accepts (checked again from the file's content server-side). */
@@ -53,17 +57,67 @@ export function duration(seconds) {
 }
 
 /**
- * The speaker of each segment: the latest manual change at or before it, else the host's.
- * @param {{speaker?: string}[]} segments
- * @param {Map<number, string>} changes Segment index → name, from « Changer d'intervenant ».
+ * The speaker of each segment: the latest manual change at or before its start, else the
+ * host's (the server applies the same rule to what it gives and exports).
+ * @param {{start: number, speaker?: string}[]} segments
+ * @param {Map<number, string>} changes Seconds → name, from « Changer d'intervenant ».
  * @returns {(string|null)[]}
  */
 export function speakers(segments, changes) {
+  const marks = [...changes.entries()].sort((a, b) => a[0] - b[0]);
   let current = null;
-  return segments.map((segment, index) => {
-    if (changes.has(index)) current = changes.get(index);
+  let at = 0;
+  return segments.map((segment) => {
+    while (at < marks.length && marks[at][0] <= segment.start + 1e-6) {
+      [, current] = marks[at];
+      at += 1;
+    }
     return current || segment.speaker || null;
   });
+}
+
+/**
+ * The first word of `segment` matching the search (accents and case ignored), for a jump to
+ * its time; null without word times or without a match.
+ * @param {{words?: {start: number, word: string}[]}} segment
+ * @param {string} terms The search, already folded and lower-cased.
+ * @returns {{start: number, word: string}|null}
+ */
+export function wordFound(segment, terms) {
+  const first = terms.split(/\s+/)[0];
+  if (!first || !Array.isArray(segment.words)) return null;
+  return segment.words.find((w) => foldAccents(String(w.word).toLowerCase()).includes(first)) || null;
+}
+
+/**
+ * Puts the speakers' names in bold in an inserted transcript: each « Nom : » found in the
+ * content control, tracked like the insertion. Needs WordApi 1.3 (a control found by id);
+ * without it the transcript stays as inserted, names in plain text.
+ * @param {number} controlId The content control {@link insertChoices} inserted.
+ * @param {(string|null)[]} names The speaker of each line.
+ * @returns {Promise<number>} How many names were put in bold.
+ */
+export async function boldSpeakers(controlId, names) {
+  // « ^ » introduces Word's special search codes: such a name is left as it is.
+  const distinct = [...new Set(names.filter((n) => n && !n.includes('^')))];
+  if (!distinct.length || !isSetSupported('WordApi', '1.3')) return 0;
+  let count = 0;
+  await withTracking(async (context) => {
+    const range = context.document.contentControls.getByIdOrNullObject(controlId).getRange();
+    const searches = distinct.map((name) => {
+      const found = range.search(`${name} :`, { matchCase: true, matchWildcards: false });
+      found.load('items');
+      return found;
+    });
+    await context.sync();
+    for (const found of searches) {
+      for (const item of found.items) {
+        item.font.bold = true;
+        count += 1;
+      }
+    }
+  });
+  return count;
 }
 
 /**
@@ -268,41 +322,79 @@ export function setupTranscribe() {
       setStatus(status, 'Aucune parole n\'a été reconnue dans cet enregistrement.');
       return;
     }
-    const changes = new Map();
+    // The changes already stored on the server (a pane opened again shows them).
+    const changes = new Map((job.speaker_changes || []).map((c) => [c.from, c.speaker]));
+    const words = (segment) => (Array.isArray(segment.words) && segment.words.length
+      ? segment.words.flatMap((w, i) => [i ? ' ' : null, h('span', { className: 'plume-word', dataset: { start: String(w.start) }, style: 'cursor: pointer;' }, w.word)]).filter(Boolean)
+      : [String(segment.text).trim()]);
     const render = () => {
       const names = speakers(segments, changes);
       output.replaceChildren(...segments.map((segment, index) => h('li', { dataset: { index: String(index) } },
         h('button', { type: 'button', className: 'plume-timestamp', style: LINK_STYLE, dataset: { start: String(segment.start) }, 'aria-label': `Écouter à partir de ${clock(segment.start)}` }, clock(segment.start)),
         h('span', null,
           names[index] ? h('strong', { className: 'plume-speaker' }, `${names[index]} : `) : null,
-          h('span', { className: 'plume-segment-text' }, String(segment.text).trim()),
+          h('span', { className: 'plume-segment-text' }, ...words(segment)),
           ' ',
           h('button', { type: 'button', style: SMALL_LINK_STYLE, dataset: { action: 'speaker' }, title: 'Changer d\'intervenant à partir d\'ici' }, 'changer d\'intervenant')))));
       filter();
     };
+    let firstWord = null; // the first word found by the search, where Entrée plays from
     const filter = () => {
       const terms = foldAccents(search.value.trim().toLowerCase());
       let count = 0;
+      firstWord = null;
       for (const li of output.children) {
         const hit = !terms || foldAccents(li.textContent.toLowerCase()).includes(terms);
         li.hidden = !hit;
-        if (hit && terms) count += 1;
+        for (const mark of li.querySelectorAll('[data-hit]')) {
+          delete mark.dataset.hit;
+          mark.style.background = '';
+        }
+        if (!hit || !terms) continue;
+        count += 1;
+        const word = wordFound(segments[Number(li.dataset.index)], terms);
+        const span = word && [...li.querySelectorAll('.plume-word')].find((s) => Number(s.dataset.start) === word.start);
+        if (span) {
+          span.dataset.hit = 'true';
+          span.style.background = 'Highlight';
+          firstWord = firstWord || word;
+        }
       }
-      found.textContent = terms ? `${count} passage${count > 1 ? 's' : ''} trouvé${count > 1 ? 's' : ''}` : '';
+      found.textContent = terms ? `${count} passage${count > 1 ? 's' : ''} trouvé${count > 1 ? 's' : ''}${firstWord ? ` — Entrée : écouter à partir de « ${firstWord.word} » (${clock(firstWord.start)})` : ''}` : '';
+    };
+    const play = (seconds) => {
+      player.currentTime = Number(seconds);
+      player.play().catch(() => {});
     };
     output.onclick = (event) => {
-      const target = event.target.closest('button');
+      const target = event.target.closest('button, .plume-word');
       if (!target) return;
       const li = target.closest('li');
-      if (target.dataset.start !== undefined) {
-        player.currentTime = Number(target.dataset.start);
-        player.play().catch(() => {});
-      } else if (target.dataset.action === 'speaker') {
-        changes.set(Number(li.dataset.index), speakerName.value.trim() || 'Intervenant');
+      if (target.dataset.start !== undefined) play(target.dataset.start);
+      else if (target.dataset.action === 'speaker') {
+        changes.set(segments[Number(li.dataset.index)].start, speakerName.value.trim() || 'Intervenant');
         render();
+        saveSpeakers();
+      }
+    };
+    /** The whole set of changes to the server, so that its exports name the same speakers. */
+    const saveSpeakers = async () => {
+      try {
+        await request(`${BASE}/${job.id}/speakers`, {
+          method: 'PUT', json: { speaker_changes: [...changes].map(([from, speaker]) => ({ from, speaker })) },
+        });
+        setStatus(status, 'Intervenants enregistrés : les exports les reprennent.');
+      } catch (err) {
+        showError(errorBox, err, { onRetry: saveSpeakers });
       }
     };
     search.oninput = filter;
+    search.onkeydown = (event) => {
+      if (event.key === 'Enter' && firstWord) {
+        event.preventDefault();
+        play(firstWord.start);
+      }
+    };
     render();
     output.hidden = false;
     tools.hidden = false;
@@ -324,6 +416,11 @@ export function setupTranscribe() {
       }),
       interactionId: job.interaction_id || null,
       status,
+      onInserted: (inserted) => {
+        if (inserted && inserted.control) {
+          boldSpeakers(inserted.control.id, speakers(segments, changes)).catch(() => { /* the text is in; only the bold is missing */ });
+        }
+      },
       onRegenerate: () => { remember(file, null); runButton.click(); },
       demo: Boolean(job.demo),
       onDiscarded: () => {

@@ -9,8 +9,9 @@
     POST   /api/v1/transcriptions/{id}/start  → 202 (409 `envoi_incomplet` until every byte is in)
     GET    /api/v1/transcriptions             → {"transcriptions": [...]}, newest first
     GET    /api/v1/transcriptions/{id}        → state, progress, and once done the transcript
-    PATCH  /api/v1/transcriptions/{id}        {"speaker_changes": [{"from", "speaker"}]} → the
-                                               transcript with those speakers (exports too)
+    PUT    /api/v1/transcriptions/{id}/speakers  {"speaker_changes": [{"from", "speaker"}]}
+                                               → the transcript with those speakers (exports
+                                               too); the whole set, replacing the last one
     POST   /api/v1/transcriptions/{id}/cancel → the transcription as it is now
     GET    /api/v1/transcriptions/{id}/export.{docx,srt,vtt,txt}  (409 until done)
     DELETE /api/v1/transcriptions/{id}        → 204 (recording and transcript deleted)
@@ -105,7 +106,7 @@ def show(job_id: uuid.UUID):
     return jsonify(transcription.status(current_user(), str(job_id)))
 
 
-@bp.patch(f"{PREFIX}/<uuid:job_id>")
+@bp.put(f"{PREFIX}/<uuid:job_id>/speakers")
 def relabel(job_id: uuid.UUID):
     """Name the speakers from given times on (the pane's « changer d'intervenant »)."""
     return jsonify(transcription.set_speakers(current_user(), str(job_id),
@@ -234,21 +235,24 @@ OPENAPI = {
                 "tags": ["transcription"], "parameters": [_ID],
                 "responses": {"200": {"description": "The transcription", "content": _JSON},
                               **error_responses(_COMMON)}},
-        "patch": {"summary": "Name the speakers from given times on (replaces earlier changes); "
-                             "the transcript and its exports carry them",
-                  "tags": ["transcription"], "parameters": [_ID],
-                  "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                      "type": "object", "required": ["speaker_changes"],
-                      "properties": {"speaker_changes": {"type": "array", "maxItems": 2000,
-                                                         "items": _CHANGE}}}}}},
-                  "responses": {"200": {"description": "The transcription", "content": _JSON},
-                                **error_responses({**_COMMON, "400": "Bad changes (time or name)",
-                                                   "409": "The transcription is not done"})}},
         "delete": {"summary": "Delete a transcription, its recording and transcript",
                    "tags": ["transcription"], "parameters": [_ID],
                    "responses": {"204": {"description": "Deleted"},
                                  **error_responses(_COMMON)}},
     },
+    f"{PREFIX}/{{job_id}}/speakers": {"put": {
+        "summary": "Name the speakers from given times on (the whole set, replacing the last "
+                   "one); the transcript and its exports carry them",
+        "tags": ["transcription"], "parameters": [_ID],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["speaker_changes"],
+            "properties": {"speaker_changes": {"type": "array", "maxItems": 2000,
+                                               "items": _CHANGE}}}}}},
+        "responses": {
+            "200": {"description": "The transcription", "content": _JSON},
+            **error_responses({**_COMMON, "400": "Bad changes (time or name)",
+                               "409": "The transcription is not done"}),
+        }}},
     f"{PREFIX}/{{job_id}}/cancel": {"post": {
         "summary": "Cancel a transcription (a piece in flight finishes first)",
         "tags": ["transcription"], "parameters": [_ID],

@@ -38,6 +38,7 @@
     trackingMode: config.trackingMode || 'Off',
     footnotes: [],
     comments: [],
+    formats: [],
     contentControls: [],
     selected: null,
   };
@@ -114,6 +115,7 @@
     }
   }
 
+  const controlRanges = new Map(); // control id → the range it was put around
   class ContentControl extends ClientObject {
     /* A new control around `range`, or (with `props`) a proxy for one already in the document. */
     constructor(context, range, props) {
@@ -121,6 +123,8 @@
       this._range = range;
       if (props) {
         this._props = props;
+        const around = controlRanges.get(props.id); // a new proxy of it, in this context
+        this._range = range || (around ? new Range(context, around._first, around._last, around._text) : null);
         return;
       }
       this._props = { tag: '', title: '', appearance: 'BoundingBox', color: '', cannotEdit: false, cannotDelete: false };
@@ -128,6 +132,7 @@
       this._props.text = range._text;
       this._props.deleted = false;
       state.contentControls.push(this._props);
+      controlRanges.set(this._props.id, range);
     }
 
     /* Tests change `__officeState.contentControls[i].text` to play a user editing it. */
@@ -262,6 +267,20 @@
     }
 
     get text() { return this._read('text', (state.paragraphs[this._index] || '').slice(this._start, this._end)); }
+
+    /* Character formatting: each property set is recorded with the text it applies to and
+       kept in `__officeState.formats` ({paragraph, start, end, text, bold, …}). */
+    get font() {
+      const range = this;
+      return new Proxy({}, {
+        set(_, prop, value) {
+          const text = (state.paragraphs[range._index] || '').slice(range._start, range._end);
+          record(`Range.font.${String(prop)}`, [value], { text });
+          state.formats.push({ paragraph: range._index, start: range._start, end: range._end, text, [prop]: value });
+          return true;
+        },
+      });
+    }
 
     insertFootnote(text) {
       record('Range.insertFootnote', [text], { after: (state.paragraphs[this._index] || '').slice(0, this._end) });

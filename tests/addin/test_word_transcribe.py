@@ -95,6 +95,17 @@ def test_upload_through_a_cut_progress_then_play_search_relabel_export_insert(
     visible = page.locator("#transcribe-output li:not([hidden])")
     assert visible.count() == sum(1 for _ in stamps) // 3
     assert "passages trouvés" in page.inner_text("#transcribe-found")
+    # Word times: the word found is marked, and Entrée plays from it, not from its segment.
+    hits = page.eval_on_selector_all(
+        "#transcribe-output li:not([hidden])", "(lis) => lis.map((li) => [Number(li.querySelector("
+        "'button[data-start]').dataset.start), li.querySelector('[data-hit]').textContent, "
+        "Number(li.querySelector('[data-hit]').dataset.start)])")
+    segment_start, word, word_start = hits[0]
+    assert word == "délibéré" and word_start > segment_start + 1  # the 5th word of its segment
+    assert "Entrée : écouter à partir de « délibéré »" in page.inner_text("#transcribe-found")
+    page.press("#transcribe-search", "Enter")
+    assert abs(page.evaluate("document.querySelector('#transcribe-player').currentTime")
+               - word_start) < 0.3
     page.fill("#transcribe-search", "")
 
     page.fill("#transcribe-speaker", "Me Durand")
@@ -102,13 +113,17 @@ def test_upload_through_a_cut_progress_then_play_search_relabel_export_insert(
     names = page.eval_on_selector_all("#transcribe-output li", "(lis) => lis.map((li) => "
                                       "(li.querySelector('strong') || {}).textContent || null)")
     assert names[0] is None and set(names[1:]) == {"Me Durand : "}
+    wait_status(page, lambda t: t.startswith("Intervenants enregistrés"))
+    assert [s for m, u, s in seen if m == "PUT" and u.endswith("/speakers")] == [200]
     screenshot(page, "word-transcribe")
 
     with page.expect_download() as download:
         page.click("#transcribe-exports [data-export=srt]")
     srt = open(download.value.path(), encoding="utf-8").read()
     assert download.value.suggested_filename == "audience.srt"
-    assert srt.startswith("1\n00:00:00,000 --> 00:00:02,400\n")
+    assert srt.startswith("1\n00:00:00,000 --> 00:00:02,400\nAudience du 12 mars 2025\n")
+    # The server's export names the speaker the pane chose.
+    assert "2\n00:00:02,500 --> 00:00:04,900\nMe Durand : Le tribunal entend les parties\n" in srt
 
     page.click("#transcribe-after [data-action=insert]")
     page.wait_for_selector("#transcribe-after [data-outcome=inserted]")
@@ -117,7 +132,20 @@ def test_upload_through_a_cut_progress_then_play_search_relabel_export_insert(
     assert lines[0].startswith("[00:00:00] Audience du 12 mars 2025")
     assert lines[1].startswith("[00:00:02] Me Durand : ")
     assert inserted["trackingMode"] == "TrackAll"
+    # The speakers in bold: each « Me Durand : » of the control, as a tracked change.
+    wanted = sum(1 for line in lines if " Me Durand : " in line)
+    deadline = time.monotonic() + 10
+    while len(bold := [c for c in word_calls(page) if c["api"] == "Range.font.bold"]) < wanted:
+        assert time.monotonic() < deadline, bold
+        page.wait_for_timeout(50)
+    assert len(bold) == wanted > 5
+    assert {(c["text"], c["args"][0], c["trackingMode"]) for c in bold} == {
+        ("Me Durand :", True, "TrackAll")}
+    screenshot(page, "word-transcribe-inserted")
+    formats = page.evaluate("window.__officeState.formats")
+    assert [f["text"] for f in formats if f.get("bold")] == ["Me Durand :"] * wanted
     state = word_state(page)
+    assert state["trackingMode"] == "Off"  # the user's own mode, back
     assert "audience.wav" in state["comments"][0]["text"]
     assert state["contentControls"][0]["tag"] == "plume-ai"
     feedback.wait(1)

@@ -265,7 +265,7 @@ def test_exports_read_back_then_delete_and_retention(hearing_app, make_app, fake
     assert client.get(f"{API}/{job_id}/export.pdf").status_code == 400
 
     # « changer d'intervenant » in the pane, carried to the server: from a time on.
-    relabel = lambda changes: client.patch(f"{API}/{job_id}", json={"speaker_changes": changes})
+    relabel = lambda changes: client.put(f"{API}/{job_id}/speakers", json={"speaker_changes": changes})
     changed = relabel([{"from": body["segments"][1]["start"], "speaker": "Me  Durand"},
                        {"from": 0, "speaker": "Le président"}])
     assert changed.status_code == 200, changed.json
@@ -292,7 +292,7 @@ def test_exports_read_back_then_delete_and_retention(hearing_app, make_app, fake
         refused = relabel(bad)
         assert refused.status_code == 400 and refused.json["error"] == "requete_invalide", bad
         assert words in refused.json["message"], refused.json
-    assert client.patch(f"{API}/{job_id}", json={}).status_code == 400
+    assert client.put(f"{API}/{job_id}/speakers", json={}).status_code == 400
     assert relabel([]).json["segments"] == body["segments"]  # back to the host's speakers
 
     listed = client.get(API).json["transcriptions"]
@@ -303,7 +303,7 @@ def test_exports_read_back_then_delete_and_retention(hearing_app, make_app, fake
                                "jurisdictions": []}).test_client()
     for method, path in [("get", f"{API}/{job_id}"), ("get", f"{API}/{job_id}/export.txt"),
                          ("post", f"{API}/{job_id}/cancel"), ("delete", f"{API}/{job_id}"),
-                         ("patch", f"{API}/{job_id}")]:
+                         ("put", f"{API}/{job_id}/speakers")]:
         assert getattr(other, method)(path).status_code == 404
     assert other.get(API).json["transcriptions"] == []
 
@@ -339,7 +339,7 @@ def test_a_worker_purges_expired_transcriptions_on_its_own_schedule(
     assert body["state"] == "done" and not any("words" in s for s in body["segments"])
     assert [r.form["timestamp_granularities[]"] for r in transcription_requests(fake_llm)] == [
         ["segment"]]
-    client.patch(f"{API}/{job_id}", json={"speaker_changes": [{"from": 0, "speaker": "Me X"}]})
+    client.put(f"{API}/{job_id}/speakers", json={"speaker_changes": [{"from": 0, "speaker": "Me X"}]})
 
     wait_until(lambda: client.get(f"{API}/{job_id}").status_code == 404, timeout=60)
     with db.connection() as conn:
