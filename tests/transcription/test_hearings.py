@@ -237,6 +237,8 @@ def test_cancel_stops_after_the_piece_in_flight(hearing_app, make_app, fake_llm,
     with app.app_context():
         assert [r[0] for r in records()] == ["stopped"]
     assert client.get(f"{API}/{job_id}/export.txt").status_code == 409
+    named = client.put(f"{API}/{job_id}/speakers", json={"speaker_changes": []})
+    assert named.status_code == 409 and "pas terminée" in named.json["message"]
 
 
 def test_exports_read_back_then_delete_and_retention(hearing_app, make_app, fake_llm,
