@@ -91,8 +91,9 @@ def build_audio(folder: Path, minutes: float) -> tuple[Path, str, float]:
     return out, " ".join(spoken), seconds
 
 
-UNITS = ("zéro un deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze "
-         "quinze seize dix-sept dix-huit dix-neuf").split()
+UNITS = ["zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix",
+         "onze", "douze", "treize", "quatorze", "quinze", "seize", "dix-sept", "dix-huit",
+         "dix-neuf"]
 TENS = {2: "vingt", 3: "trente", 4: "quarante", 5: "cinquante", 6: "soixante", 8: "quatre-vingt"}
 
 

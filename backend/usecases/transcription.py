@@ -43,7 +43,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask import current_app
-
 from psycopg.types.json import Jsonb
 
 from .. import audit, db, jobs, llm
@@ -438,7 +437,7 @@ def start_retention(app: Any) -> threading.Thread:
             try:
                 with app.app_context():
                     purge_expired()
-            except Exception:  # noqa: BLE001 - tried again at the next turn
+            except Exception:  # tried again at the next turn
                 log.exception("expired transcriptions not purged")
             time.sleep(every)
 

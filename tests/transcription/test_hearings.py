@@ -7,11 +7,11 @@ import io
 import signal
 import subprocess
 import time
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from docx import Document
-
-from datetime import timedelta
 
 from backend import db
 from backend.audit.records import close_interrupted
@@ -348,4 +348,4 @@ def test_a_worker_purges_expired_transcriptions_on_its_own_schedule(
         for table in ("job_blobs", "job_steps", "transcription_speakers"):
             assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
     assert worker.poll() is None  # the worker purged it, and goes on
-    assert "finished jobs purged" in open(worker.log_path).read()
+    assert "finished jobs purged" in Path(worker.log_path).read_text()
