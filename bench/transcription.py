@@ -2,7 +2,7 @@
 the hearing path (decode once, cut on silences, one piece at a time) at growing lengths.
 
     .venv/bin/python bench/transcription.py [--minutes 3] [--plain] [--threads 2]
-    .venv/bin/python bench/transcription.py --hearing 3,10,30 [--transcribe-up-to 10]
+    .venv/bin/python bench/transcription.py --hearing 3,10,30 [--transcribe-up-to 10] [--words]
 
 ``--hearing``: for each length, a recording of espeak French and pauses (ogg, as a court's
 recorder would give a compressed file) goes through what a job worker does, in a fresh
@@ -11,7 +11,9 @@ then each piece as WAV through the embedded pipeline (up to ``--transcribe-up-to
 longer files are decoded and cut only, to keep runs short on a shared machine). Printed:
 peak resident memory (VmHWM, model included), CPU seconds per minute of audio for the
 decode-and-cut and for the transcription, and the real-time factor per core (CPU seconds
-per second of audio: on N free cores, wall time ≈ that × audio / N).
+per second of audio: on N free cores, wall time ≈ that × audio / N), and the word error rate
+of the pieces' transcripts joined against the text spoken (see below). ``--words`` asks each
+word's time too (``word_timestamps``, what ``PLUME_HEARING_WORD_TIMES`` asks of the server).
 
 Builds a few minutes of French speech with Debian's espeak-ng (robotic synthetic speech,
 not a hearing: the word error rate says how Whisper copes with this voice, not with people
