@@ -42,6 +42,32 @@ def wait_status(page, test, timeout=60.0):
     return text
 
 
+DRAW_DOCUMENT = """() => {
+  const s = window.__officeState;
+  const box = document.createElement('section');
+  box.id = 'mock-document';
+  box.style.cssText = 'border: 1px solid #888; margin: 8px; padding: 8px; font: 12px serif; white-space: pre-wrap;';
+  const label = document.createElement('div');
+  label.textContent = `Document (mock) — contrôle « ${s.contentControls[0].title} », suivi des modifications`;
+  label.style.fontStyle = 'italic';
+  box.append(label);
+  s.paragraphs.forEach((text, index) => {
+    const paragraph = document.createElement('p');
+    let at = 0;
+    for (const f of s.formats.filter((f) => f.paragraph === index && f.bold).sort((a, b) => a.start - b.start)) {
+      paragraph.append(text.slice(at, f.start));
+      const bold = document.createElement('strong');
+      bold.textContent = text.slice(f.start, f.end);
+      paragraph.append(bold);
+      at = f.end;
+    }
+    paragraph.append(text.slice(at));
+    box.append(paragraph);
+  });
+  document.body.prepend(box);
+}"""
+
+
 def puts(log):
     return [r for r in log if r[0] == "PUT"]
 
@@ -144,6 +170,12 @@ def test_upload_through_a_cut_progress_then_play_search_relabel_export_insert(
     screenshot(page, "word-transcribe-inserted")
     formats = page.evaluate("window.__officeState.formats")
     assert [f["text"] for f in formats if f.get("bold")] == ["Me Durand :"] * wanted
+    # What the mock document holds, drawn above the pane for the screenshot: the bold runs
+    # where the mock recorded them.
+    page.evaluate(DRAW_DOCUMENT)
+    assert page.eval_on_selector_all("#mock-document strong", "(bs) => bs.map((b) => b.textContent)"
+                                     ) == ["Me Durand :"] * wanted
+    screenshot(page, "word-transcribe-document")
     state = word_state(page)
     assert state["trackingMode"] == "Off"  # the user's own mode, back
     assert "audience.wav" in state["comments"][0]["text"]
