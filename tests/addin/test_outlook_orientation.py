@@ -64,6 +64,32 @@ def test_a_category_missing_from_outlook_says_where_to_create_it(plume, fake_llm
     text = page.inner_text("#routing-error")
     assert "« Demande de renvoi »" in text and "Toutes les catégories" in text
     assert page.evaluate("window.__itemCategories") is None
+    # ReadWriteItem (the default manifest): Outlook refused to show the list, nothing was added.
+    assert outlook_calls(page, "masterCategories.getAsync")
+    assert not outlook_calls(page, "masterCategories.addAsync")
+
+
+def test_with_the_mailbox_permission_a_missing_category_is_added_then_applied(plume, fake_llm, outlook, screenshot):
+    fake_llm.reply = mail_model(routing=ROUTING)
+    page = outlook(plume(ROUTING_SERVICES=SERVICES, ROUTING_CATEGORIES=CATEGORIES),
+                   {**POSTPONEMENT_MAIL, "masterCategories": ["Urgent"], "permission": "ReadWriteMailbox"})
+    card = orient(page)
+    card.get_by_role("button", name="Appliquer la catégorie").click()
+    wait_until(page, "() => document.getElementById('routing-status').textContent.includes('appliquée')")
+    assert page.inner_text("#routing-status") == \
+        "Catégorie « Demande de renvoi » ajoutée à vos catégories Outlook et appliquée au message."
+    [added] = outlook_calls(page, "masterCategories.addAsync")
+    assert [c["displayName"] for c in added["args"]["categories"]] == ["Demande de renvoi"]
+    assert page.evaluate("window.__outlookScenario.masterCategories") == ["Urgent", "Demande de renvoi"]
+    assert page.evaluate("window.__itemCategories") == ["Demande de renvoi"]
+    assert page.locator("#routing-error").is_hidden()
+    screenshot(page, "outlook-orientation-categorie-creee")
+    # Applied again: the category is known now, nothing more is added to the user's list.
+    card.get_by_role("button", name="Appliquer la catégorie").click()
+    wait_until(page, "() => window.__outlookCalls.filter((c) => c.name === 'categories.addAsync').length === 2")
+    wait_until(page, "() => document.getElementById('routing-status').textContent"
+                     " === 'Catégorie « Demande de renvoi » appliquée au message.'")
+    assert len(outlook_calls(page, "masterCategories.addAsync")) == 1
 
 
 def test_a_service_without_an_address_and_an_old_outlook_degrade_in_french(plume, fake_llm, outlook):
