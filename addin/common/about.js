@@ -6,6 +6,7 @@
  */
 import { getJSON, startSession } from './api.js';
 import { setupBack } from './back.js';
+import { followOfficeTheme } from './host.js';
 import { onSignInStatus } from './signin-status.js';
 
 /** Days in a month, to say « 6 mois » rather than « 183 jours ». */
@@ -62,6 +63,7 @@ function render(about) {
 }
 
 async function main() {
+  followOfficeTheme(); // outside Office: the system's light or dark theme
   setupBack();
   const status = document.getElementById('about-status');
   // Opened in a plain browser, sign-in may leave for the organisation's sign-in page: say so.

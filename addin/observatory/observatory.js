@@ -8,6 +8,7 @@
 import { ApiError, getJSON, request, startSession } from '../common/api.js';
 import { onSignInStatus } from '../common/signin-status.js';
 import { setupBack } from '../common/back.js';
+import { followOfficeTheme } from '../common/host.js';
 import { h } from '../common/render.js';
 
 /** Fluent-like colours with enough contrast between neighbours. */
@@ -85,11 +86,18 @@ const charts = new Map();
 /** The one sentence every empty chart or table says. */
 export const EMPTY = 'Aucune donnée sur la période.';
 
+// Opened in a browser, outside Office: the page follows the system's light or dark theme.
+followOfficeTheme();
+
 if (window.Chart) {
   // Counts and milliseconds: axes start at zero and show whole numbers.
+  const style = getComputedStyle(document.documentElement);
   window.Chart.defaults.scales.linear.beginAtZero = true;
   window.Chart.defaults.scales.linear.ticks.precision = 0;
-  window.Chart.defaults.font.family = getComputedStyle(document.documentElement).getPropertyValue('--plume-font') || undefined;
+  window.Chart.defaults.font.family = style.getPropertyValue('--plume-font') || undefined;
+  // Axis labels and grid lines in the page's colours, readable in the dark theme too.
+  window.Chart.defaults.color = style.getPropertyValue('--plume-fg').trim() || undefined;
+  window.Chart.defaults.borderColor = style.getPropertyValue('--plume-border').trim() || undefined;
 }
 
 const number = (value) => (value === null || value === undefined ? '—' : Number(value).toLocaleString('fr-FR'));

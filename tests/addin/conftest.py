@@ -210,6 +210,23 @@ def wait_until(page: Any, script: str, arg: Any = None, timeout_ms: int = WAIT_M
         time.sleep(POLL_SECONDS)
 
 
+AXE = "/addin/vendor/axe.min.js"
+
+
+def serious_violations(page: Any, screen: str) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(url=AXE)
+    found = page.evaluate("""async () => {
+        const result = await axe.run(document, {resultTypes: ['violations']});
+        return result.violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ' — ' + n.failureSummary),
+        }));
+    }""")
+    return [{"screen": screen, **v} for v in found]
+
+
 def open_tab(page: Any, name: str) -> None:
     """Opens the pane's tab ``#tab-<name>`` as a user would: directly when it is on the tab
     bar, through the « Plus » menu when it did not fit (at 320 px, some do not)."""

@@ -9,8 +9,7 @@ import re
 from backend import audit
 from tests.audit.helpers import GREFFIER, MAGISTRAT, as_user, record
 
-from .conftest import wait_until
-from .test_accessibility import serious_violations
+from .conftest import serious_violations, wait_until
 
 OBSERVATORY = "/addin/observatory/"
 ABOUT = "/addin/common/about.html"
