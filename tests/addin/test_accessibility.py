@@ -289,3 +289,100 @@ def test_keyboard_only_in_outlook_runs_and_stops(plume, fake_llm, outlook):
     # A stopped draft is incomplete: it is not offered for insertion.
     assert page.locator("#reply-after [data-action=insert]").count() == 0
     assert page.locator("#reply-after [data-action=regenerate]").count() == 1
+
+
+def focused(page) -> str:
+    return page.evaluate("document.activeElement.id")
+
+
+def press_until(page, key: str, condition: str, limit: int = 40) -> None:
+    """Presses ``key`` until ``condition`` (a script on the page) holds: the way a keyboard
+    user moves, with no click and no focus set by the test."""
+    for _ in range(limit):
+        if page.evaluate(condition):
+            return
+        page.keyboard.press(key)
+    assert page.evaluate(condition), f"{key} × {limit} never reached {condition}; focus on {focused(page)!r}"
+
+
+def keyboard_to_panel(page, name: str) -> None:
+    """From anywhere in the pane, back to the tab list with Maj+Tab, to the tab with the arrows
+    (a tab in the « Plus » menu comes in turn), then Tab into its panel."""
+    press_until(page, "Shift+Tab", "document.activeElement.getAttribute('role') === 'tab'")
+    press_until(page, "ArrowRight", f"document.activeElement.id === 'tab-{name}'")
+    assert page.locator(f"#panel-{name}").is_visible()
+    press_until(page, "Tab", f"document.getElementById('panel-{name}').contains(document.activeElement)")
+
+
+def runs_then_stops(page, name: str, stopped: str) -> None:
+    """Ctrl+Entrée starts the panel's task, « Arrêter » shows while it runs, Échap stops it."""
+    assert page.locator(f"#{name}-stop").is_hidden()
+    page.keyboard.press("Control+Enter")
+    wait_until(page, f"() => !document.getElementById('{name}-stop').hidden")
+    page.keyboard.press("Escape")
+    wait_until(page, f"() => document.getElementById('{name}-stop').hidden")
+    assert stopped in page.inner_text(f"#{name}-status")
+
+
+def test_keyboard_only_on_each_word_tab(plume, corpus, fake_llm, open_pane):
+    fake_llm.reply = "Premier point. " * 60
+    fake_llm.token_delay = 0.04
+    page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 1]}})
+    # From the top of the page: the « À propos » link, then the selected tab.
+    press_until(page, "Tab", "document.activeElement.id === 'tab-search'")
+
+    keyboard_to_panel(page, "search")
+    assert focused(page) == "search-query"
+    page.keyboard.type("licenciement pour faute grave")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#search-results .plume-card")
+    # The first result's actions are reached with Tab.
+    press_until(page, "Tab", "document.activeElement.dataset.action === 'cite'")
+
+    keyboard_to_panel(page, "summarize")
+    runs_then_stops(page, "summarize", "arrêtée")
+
+    keyboard_to_panel(page, "draft")
+    assert focused(page) == "draft-instructions"
+    page.keyboard.type("Motiver le rejet du pourvoi.")
+    runs_then_stops(page, "draft", "arrêtée")
+
+    keyboard_to_panel(page, "rewrite")
+    runs_then_stops(page, "rewrite", "arrêtée")
+
+    keyboard_to_panel(page, "transcribe")
+    page.keyboard.press("Control+Enter")  # no recording chosen yet: said, nothing sent
+    wait_until(page, "() => document.getElementById('panel-transcribe').innerText.includes('Choisissez d')")
+
+    keyboard_to_panel(page, "dossier")
+    keyboard_to_panel(page, "pseudonymize")
+
+    keyboard_to_panel(page, "translate")
+    runs_then_stops(page, "translate", "arrêtée")
+    # Nothing ran that the keyboard did not start, and no task is left running.
+    assert page.locator("[data-shortcut=stop]:not([hidden])").count() == 0
+
+
+def test_keyboard_only_on_each_outlook_tab(plume, fake_llm, outlook):
+    fake_llm.reply = mail_model(summary="Le conseil demande le renvoi. " * 60, routing=ROUTING,
+                                attachment=lambda name: "Pièce : conclusions. " * 60)
+    fake_llm.token_delay = 0.04
+    page = outlook(plume(), {**POSTPONEMENT_MAIL, "attachments": attachments_scenario()})
+    press_until(page, "Tab", "document.activeElement.id === 'tab-summary'")
+
+    keyboard_to_panel(page, "summary")
+    runs_then_stops(page, "summary", "arrêté")
+    # « Traduire en français », beside the summary, is on the Tab path too.
+    press_until(page, "Tab", "document.activeElement.id === 'translate-mail-run'")
+
+    keyboard_to_panel(page, "attachments")
+    runs_then_stops(page, "attachments", "arrêté")
+
+    fake_llm.token_delay = 0
+    keyboard_to_panel(page, "routing")
+    page.keyboard.press("Control+Enter")
+    wait_until(page, "() => document.querySelector('.outlook-routing')")
+    press_until(page, "Tab", "document.activeElement.dataset.action === 'category'")
+
+    keyboard_to_panel(page, "dossier")
+    assert page.locator("[data-shortcut=stop]:not([hidden])").count() == 0
