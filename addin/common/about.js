@@ -7,6 +7,7 @@
 import { getJSON, startSession } from './api.js';
 import { setupBack } from './back.js';
 import { followOfficeTheme } from './host.js';
+import { typesetPage } from './render.js';
 import { onSignInStatus } from './signin-status.js';
 
 /** Days in a month, to say « 6 mois » rather than « 183 jours ». */
@@ -82,6 +83,7 @@ async function main() {
     status.textContent = `Les informations propres à ce serveur n'ont pas pu être chargées. ${reason} `
       + 'Les principes ci-dessous restent valables.';
   }
+  typesetPage(); // the page's text and the server's, in French typography
 }
 
 main();

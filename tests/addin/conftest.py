@@ -227,6 +227,38 @@ def serious_violations(page: Any, screen: str) -> list[dict[str, Any]]:
     return [{"screen": screen, **v} for v in found]
 
 
+# French typography faults in text shown (the renderer must have fixed each): a straight
+# apostrophe between letters, an ordinary (breakable) space before « : ; ? ! », inside « »,
+# after « n° », « M. », « Mme », and an ordinary hyphen inside a pourvoi number.
+TYPOGRAPHY_FAULTS = r"""[
+  ["apostrophe droite", "\\p{L}'\\p{L}"],
+  ["espace sécable avant une ponctuation haute", " [:;?!](?=\\s|$)"],
+  ["espace sécable dans des guillemets", "« | »"],
+  ["espace sécable après une abréviation", "(?:\\bn°|\\bM\\.|\\bMme) (?=[\\p{L}\\p{N}])"],
+  ["numéro de pourvoi sécable", "\\b\\d{2}-\\d{2}\\.\\d{3}\\b"]
+]"""
+
+
+def typography_faults(page: Any, screen: str) -> list[dict[str, Any]]:
+    """The text shown on the page (not what the user types) that breaks French typography."""
+    found = page.evaluate("""(rules) => {
+        const checks = JSON.parse(rules).map(([name, source]) => [name, new RegExp(source, 'u')]);
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        const faults = [];
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const parent = node.parentElement;
+            if (!parent || parent.closest('script, style, textarea, code, pre, [hidden]')) continue;
+            if (!parent.getClientRects().length) continue;
+            for (const [name, pattern] of checks) {
+                const hit = pattern.exec(node.nodeValue);
+                if (hit) faults.push({id: name, text: node.nodeValue.slice(Math.max(0, hit.index - 30), hit.index + 30)});
+            }
+        }
+        return faults;
+    }""", TYPOGRAPHY_FAULTS)
+    return [{"screen": screen, **fault} for fault in found]
+
+
 def open_tab(page: Any, name: str) -> None:
     """Opens the pane's tab ``#tab-<name>`` as a user would: directly when it is on the tab
     bar, through the « Plus » menu when it did not fit (at 320 px, some do not)."""

@@ -15,7 +15,7 @@ import pytest
 from tests.audit.helpers import MAGISTRAT
 from tests.fakes.upstream import Behaviour
 
-from .conftest import open_tab, serious_violations, wait_until
+from .conftest import open_tab, serious_violations, typography_faults, wait_until
 from .outlook_fixtures import POSTPONEMENT_MAIL, attachments_scenario, mail_model
 from .test_observatory_page import ADMIN, OBSERVATORY, seed
 from .test_outlook_compose import DRAFT, REPLY_MAIL
@@ -35,7 +35,8 @@ def slug(text: str) -> str:
 
 
 class Screens:
-    """Checks each screen of one pane in one theme with axe-core, and saves its picture."""
+    """Checks each screen of one pane in one theme with axe-core and for French typography
+    (conftest.TYPOGRAPHY_FAULTS), and saves its picture."""
 
     def __init__(self, pane: str, theme: str, screenshot) -> None:
         self.pane, self.theme, self.screenshot = pane, theme, screenshot
@@ -44,6 +45,7 @@ class Screens:
 
     def check(self, page, screen: str) -> None:
         self.problems.extend(serious_violations(page, f"{self.pane} · {screen} · {self.theme}"))
+        self.problems.extend(typography_faults(page, f"{self.pane} · {screen}"))
         self.screenshot(page, f"{self.pane}-{slug(screen)}-{self.theme}")
         self.seen.append(screen)
 

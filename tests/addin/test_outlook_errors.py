@@ -125,7 +125,7 @@ def test_stop_closes_the_stream(plume, fake_llm, outlook, screenshot):
     wait_until(page, "() => document.getElementById('reply-output').textContent.length > 20")
     page.get_by_role("button", name="Arrêter").click()
     wait_until(page, "() => document.getElementById('reply-status').textContent.includes('arrêtée')")
-    assert page.locator("#reply-status").inner_text() == "Rédaction arrêtée : le projet affiché est incomplet."
+    assert page.locator("#reply-status").inner_text() == "Rédaction arrêtée à votre demande."
     assert page.locator("#reply-stop").is_hidden()  # « Arrêter » only while something runs
     # The upstream request was closed, not left generating.
     request = next(r for r in fake_llm.requests if r.path.endswith("/chat/completions"))
