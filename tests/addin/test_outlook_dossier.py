@@ -92,7 +92,7 @@ def test_a_message_and_its_attachments_become_a_dossier_attached_to_a_reply(serv
     assert any(p.text == "Faits" for p in exported.paragraphs)
     assert "générée par IA" in call["args"]["form"]["htmlBody"]
     assert outlook_calls(page, "sendAsync") == []  # a draft only: Plume never sends
-    assert "Plume n'envoie jamais de message" in page.locator("[data-outcome=reply]").inner_text()
+    assert "Plume n'envoie jamais de message" in plain(page.locator("[data-outcome=reply]").inner_text())
     screenshot(page, "outlook-dossier-reponse")
     assert problems == [], json.dumps(problems, ensure_ascii=False, indent=1)
 
