@@ -259,6 +259,30 @@ def typography_faults(page: Any, screen: str) -> list[dict[str, Any]]:
     return [{"screen": screen, **fault} for fault in found]
 
 
+def answer_faults(page: Any, screen: str, running: bool = False) -> list[dict[str, Any]]:
+    """What #22 says every screen must not show: « Arrêter » when nothing runs, two AI notices
+    on one answer, a message bar with more than one action, a setting name or an API version."""
+    found = page.evaluate("""(running) => {
+        const shown = (el) => el.getClientRects().length > 0 && !el.closest('[hidden]');
+        const faults = [];
+        const stops = [...document.querySelectorAll('[data-shortcut=stop]')].filter(shown);
+        if (!running && stops.length) faults.push({id: 'Arrêter sans tâche en cours', text: stops.map((b) => b.id).join(', ')});
+        for (const answer of document.querySelectorAll('[id$="-after"]')) {
+            const notices = [...answer.querySelectorAll('.plume-oversight')].filter(shown);
+            if (notices.length > 1) faults.push({id: 'deux avis IA sur une réponse', text: answer.id});
+        }
+        for (const bar of [...document.querySelectorAll('.plume-bar')].filter(shown)) {
+            const actions = [...bar.querySelectorAll('button')].filter(shown);
+            if (actions.length > 1) faults.push({id: 'plus d’une action dans une barre de message', text: bar.innerText});
+        }
+        const internals = /\\bPLUME_[A-Z0-9_]+|\\b(?:WordApi|Mailbox)\\s*\\d|\\bvecteurs?\\b|\\bembeddings?\\b/i;
+        const hit = internals.exec(document.body.innerText);
+        if (hit) faults.push({id: 'réglage ou version d’API montré', text: hit[0]});
+        return faults;
+    }""", running)
+    return [{"screen": screen, **fault} for fault in found]
+
+
 def open_tab(page: Any, name: str) -> None:
     """Opens the pane's tab ``#tab-<name>`` as a user would: directly when it is on the tab
     bar, through the « Plus » menu when it did not fit (at 320 px, some do not)."""

@@ -15,7 +15,7 @@ import pytest
 from tests.audit.helpers import MAGISTRAT
 from tests.fakes.upstream import Behaviour
 
-from .conftest import open_tab, serious_violations, typography_faults, wait_until
+from .conftest import answer_faults, open_tab, serious_violations, typography_faults, wait_until
 from .outlook_fixtures import POSTPONEMENT_MAIL, attachments_scenario, mail_model
 from .test_observatory_page import ADMIN, OBSERVATORY, seed
 from .test_outlook_compose import DRAFT, REPLY_MAIL
@@ -35,17 +35,19 @@ def slug(text: str) -> str:
 
 
 class Screens:
-    """Checks each screen of one pane in one theme with axe-core and for French typography
-    (conftest.TYPOGRAPHY_FAULTS), and saves its picture."""
+    """Checks each screen of one pane in one theme with axe-core, for French typography
+    (conftest.TYPOGRAPHY_FAULTS) and for what no answer may show (conftest.answer_faults),
+    and saves its picture."""
 
     def __init__(self, pane: str, theme: str, screenshot) -> None:
         self.pane, self.theme, self.screenshot = pane, theme, screenshot
         self.problems: list[dict] = []
         self.seen: list[str] = []
 
-    def check(self, page, screen: str) -> None:
+    def check(self, page, screen: str, running: bool = False) -> None:
         self.problems.extend(serious_violations(page, f"{self.pane} · {screen} · {self.theme}"))
         self.problems.extend(typography_faults(page, f"{self.pane} · {screen}"))
+        self.problems.extend(answer_faults(page, f"{self.pane} · {screen}", running))
         self.screenshot(page, f"{self.pane}-{slug(screen)}-{self.theme}")
         self.seen.append(screen)
 
@@ -57,6 +59,24 @@ def test_the_check_finds_a_violation_when_there_is_one(plume, open_pane):
     page = open_pane(plume())
     page.evaluate("document.querySelector('#panel-search').append(document.createElement('button'))")
     assert "button-name" in [v["id"] for v in serious_violations(page, "bouton sans nom")]
+    # And each rule of the screens' other checks, broken once on purpose.
+    page.evaluate("""() => {
+        const panel = document.querySelector('#panel-search');
+        const after = Object.assign(document.createElement('div'), {id: 'search-after'});
+        for (let i = 0; i < 2; i += 1) after.append(Object.assign(document.createElement('p'), {className: 'plume-oversight', textContent: 'Texte proposé par une IA'}));
+        const bar = Object.assign(document.createElement('div'), {className: 'plume-bar'});
+        bar.append(document.createElement('button'), document.createElement('button'));
+        for (const b of bar.children) b.textContent = 'Action';
+        const said = Object.assign(document.createElement('p'), {textContent: "Réglez PLUME_LLM_BASE_URL : l'arrêt n° 23-11.537"});
+        panel.append(after, bar, said);
+        document.querySelector('#summarize-stop').hidden = false;
+        document.querySelector('#panel-summarize').hidden = false;
+    }""")
+    found = {f["id"] for f in answer_faults(page, "fautes") + typography_faults(page, "fautes")}
+    assert found == {"Arrêter sans tâche en cours", "deux avis IA sur une réponse",
+                     "plus d’une action dans une barre de message", "réglage ou version d’API montré",
+                     "apostrophe droite", "espace sécable avant une ponctuation haute",
+                     "espace sécable après une abréviation", "numéro de pourvoi sécable"}, found
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
@@ -87,7 +107,7 @@ def test_word_pane_screens_have_no_serious_violation(theme, plume, corpus, fake_
     page.click("#summarize-run")
     wait_until(page, "() => document.querySelector('#summarize-output').textContent.length > 0")
     assert page.locator("#summarize-stop").is_visible()
-    screens.check(page, "synthèse en cours")
+    screens.check(page, "synthèse en cours", running=True)
     page.click("#summarize-stop")
     wait_until(page, "() => document.querySelector('#summarize-status').textContent.includes('arrêtée')")
     assert page.locator("#summarize-stop").is_hidden()
@@ -327,8 +347,9 @@ def runs_then_stops(page, name: str, stopped: str) -> None:
 
 
 def test_keyboard_only_on_each_word_tab(plume, corpus, fake_llm, open_pane):
-    fake_llm.reply = "Premier point. " * 60
-    fake_llm.token_delay = 0.04
+    # Long, slow answers: each is stopped long before its end, however loaded the machine is.
+    fake_llm.reply = "Premier point. " * 400
+    fake_llm.token_delay = 0.05
     page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 1]}})
     # From the top of the page: the « À propos » link, then the selected tab.
     press_until(page, "Tab", "document.activeElement.id === 'tab-search'")
@@ -366,9 +387,9 @@ def test_keyboard_only_on_each_word_tab(plume, corpus, fake_llm, open_pane):
 
 
 def test_keyboard_only_on_each_outlook_tab(plume, fake_llm, outlook):
-    fake_llm.reply = mail_model(summary="Le conseil demande le renvoi. " * 60, routing=ROUTING,
-                                attachment=lambda name: "Pièce : conclusions. " * 60)
-    fake_llm.token_delay = 0.04
+    fake_llm.reply = mail_model(summary="Le conseil demande le renvoi. " * 300, routing=ROUTING,
+                                attachment=lambda name: "Pièce : conclusions. " * 300)
+    fake_llm.token_delay = 0.05
     page = outlook(plume(), {**POSTPONEMENT_MAIL, "attachments": attachments_scenario()})
     press_until(page, "Tab", "document.activeElement.id === 'tab-summary'")
 
