@@ -6,6 +6,8 @@
  */
 import { getJSON, startSession } from './api.js';
 import { setupBack } from './back.js';
+import { followOfficeTheme } from './host.js';
+import { typesetPage } from './render.js';
 import { onSignInStatus } from './signin-status.js';
 
 /** Days in a month, to say « 6 mois » rather than « 183 jours ». */
@@ -62,6 +64,7 @@ function render(about) {
 }
 
 async function main() {
+  followOfficeTheme(); // outside Office: the system's light or dark theme
   setupBack();
   const status = document.getElementById('about-status');
   // Opened in a plain browser, sign-in may leave for the organisation's sign-in page: say so.
@@ -80,6 +83,7 @@ async function main() {
     status.textContent = `Les informations propres à ce serveur n'ont pas pu être chargées. ${reason} `
       + 'Les principes ci-dessous restent valables.';
   }
+  typesetPage(); // the page's text and the server's, in French typography
 }
 
 main();

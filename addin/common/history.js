@@ -8,7 +8,7 @@
  * again are kept, a few per document, for a limited number of documents.
  * @module common/history
  */
-import { h } from './render.js';
+import { h, setText } from './render.js';
 
 const PREFIX = 'plume.history.v1:';
 /** Answers kept per document or message and task. */
@@ -154,7 +154,7 @@ export function historyList({ key, task, onRestore }) {
   const refresh = () => {
     const entries = recall(key, task);
     element.hidden = entries.length === 0;
-    summary.textContent = `Historique (${entries.length})`;
+    setText(summary, `Historique (${entries.length})`);
     list.replaceChildren(...entries.map((entry) => h('li', null, h('button', {
       type: 'button', className: 'plume-history__item',
       on: { click: () => { element.open = false; onRestore(entry); } },

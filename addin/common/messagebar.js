@@ -7,7 +7,7 @@
  */
 import { ApiError, CLIENT_ERROR_CODES, signInAgain } from './api.js';
 import { copyText } from './clipboard.js';
-import { h } from './render.js';
+import { h, setText } from './render.js';
 
 /** What a user should never have to read: setting names, requirement sets, search internals. */
 const TECHNICAL = /\bPLUME_[A-Z0-9_]+|\b(?:WordApi(?:Desktop)?|Mailbox|OutlookApi)\s*\d+(?:\.\d+)?|\bvecteurs?\b|\bembeddings?\b|\bllama\.cpp\b/i;
@@ -177,7 +177,7 @@ export function messageBar(problem, { onRetry } = {}) {
       "Copier pour l'administrateur");
     button.addEventListener('click', async () => {
       const ok = await copyText(adminReport(problem));
-      said.textContent = ok ? 'Rapport copié : collez-le dans votre message au support.' : 'Copie impossible.';
+      setText(said, ok ? 'Rapport copié : collez-le dans votre message au support.' : 'Copie impossible.');
     });
   }
   return h('div', {
@@ -201,11 +201,11 @@ function countDown(button, seconds) {
     const left = Math.ceil((end - Date.now()) / 1000);
     if (!button.isConnected && left < seconds) return;
     if (left <= 0) {
-      button.textContent = 'Réessayer';
+      setText(button, 'Réessayer');
       button.removeAttribute('aria-disabled');
       return;
     }
-    button.textContent = `Réessayer dans ${left} s`;
+    setText(button, `Réessayer dans ${left} s`);
     button.setAttribute('aria-disabled', 'true');
     setTimeout(tick, 1000);
   };

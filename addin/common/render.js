@@ -12,7 +12,8 @@ const PROPERTY_KEYS = new Set(['value', 'checked', 'disabled', 'hidden', 'select
 /**
  * Creates an element. `props`: `className`, `dataset`, `on` ({event: handler}), DOM
  * properties (`value`, `disabled`, `hidden`, …) and any other attribute (`role`, `aria-*`).
- * Children: nodes, strings (as text nodes), arrays, null/false (skipped).
+ * Children: nodes, strings (as text nodes, in French typography), arrays, null/false (skipped).
+ * The placeholder a user reads is typeset too; values and other attributes are kept as given.
  * @param {string} tag
  * @param {object|null} [props]
  * @param {...(Node|string|number|null|false|Array)} children
@@ -26,6 +27,7 @@ export function h(tag, props, ...children) {
     else if (key === 'dataset') Object.assign(element.dataset, value);
     else if (key === 'on') for (const [name, handler] of Object.entries(value)) element.addEventListener(name, handler);
     else if (PROPERTY_KEYS.has(key)) element[key] = value;
+    else if (key === 'placeholder') element.setAttribute(key, frenchTypography(value));
     else element.setAttribute(key, value === true ? '' : String(value));
   }
   append(element, children);
@@ -37,8 +39,38 @@ function append(parent, children) {
     if (child === null || child === undefined || child === false) continue;
     if (Array.isArray(child)) append(parent, child);
     else if (child instanceof Node) parent.appendChild(child);
-    else parent.appendChild(document.createTextNode(String(child)));
+    // Every string the panes show goes through here: French typography is done once, here.
+    else parent.appendChild(document.createTextNode(frenchTypography(String(child))));
   }
+}
+
+/**
+ * Replaces the text of `element` with `text`, in French typography (what `textContent =`
+ * would do, with the typography {@link h} gives every other string).
+ * @param {Element} element
+ * @param {string} text
+ */
+export function setText(element, text) {
+  element.textContent = frenchTypography(String(text ?? ''));
+}
+
+/**
+ * Sets French typography on the text a page was written with (its static HTML): visible text
+ * and placeholders. The panes call it once at start; what they add later comes through {@link h}.
+ * @param {ParentNode} [root]
+ */
+export function typesetPage(root = document.body) {
+  // Code and what the user typed are never retypeset.
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+    acceptNode: (node) => (node.parentElement && node.parentElement.closest('script, style, textarea, pre, code')
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+  });
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.nodeValue.trim()) continue;
+    const typeset = frenchTypography(node.nodeValue);
+    if (typeset !== node.nodeValue) node.nodeValue = typeset;
+  }
+  for (const field of root.querySelectorAll('[placeholder]')) field.placeholder = frenchTypography(field.placeholder);
 }
 
 /**
@@ -138,7 +170,7 @@ function segmentsFromTerms(text, terms) {
 export function renderHighlighted(text, options) {
   const fragment = document.createDocumentFragment();
   for (const segment of highlightSegments(text, options)) {
-    fragment.appendChild(segment.mark ? h('mark', null, segment.text) : document.createTextNode(segment.text));
+    fragment.appendChild(segment.mark ? h('mark', null, segment.text) : document.createTextNode(frenchTypography(segment.text)));
   }
   return fragment;
 }

@@ -23,8 +23,9 @@ const RULES = [
   // Guillemets hold their text with no-break spaces, whatever the model wrote inside.
   [new RegExp(`«${SPACE}*`, 'g'), `«${NBSP}`],
   [new RegExp(`${SPACE}*»`, 'g'), `${NBSP}»`],
-  // No space at all before a full stop or a comma (« l'entreprise [1] . »), nor inside brackets.
-  [new RegExp(`${SPACE}+([.,])(?!\\d)`, 'g'), '$1'],
+  // No space at all before a full stop or a comma that ends a word (« l'entreprise [1] . »),
+  // nor inside brackets; « (.eml, .msg) » keeps its space before an extension.
+  [new RegExp(`${SPACE}+([.,])(?=\\s|$|[)»\\]])`, 'g'), '$1'],
   [new RegExp(`\\(${SPACE}+`, 'g'), '('],
   [new RegExp(`${SPACE}+\\)`, 'g'), ')'],
   // « : » takes a no-break space; « ; ? ! » a narrow one; added after a word when missing.

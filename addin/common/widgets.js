@@ -6,7 +6,7 @@
  */
 import { getModels, sendFeedback } from './api.js';
 import { userText } from './messagebar.js';
-import { h } from './render.js';
+import { h, setText } from './render.js';
 
 /** The oversight notice shown under every generated answer. */
 export const OVERSIGHT_NOTICE = "Texte proposé par une IA : c'est une suggestion. Relisez-le et vérifiez chaque information et chaque citation avant de l'utiliser.";
@@ -87,7 +87,7 @@ export function oversightNotice({ demo = false } = {}) {
  * @param {string} text
  */
 export function setStatus(element, text) {
-  element.textContent = text;
+  setText(element, text);
 }
 
 /** Longest comment the server records (backend/api/feedback.py, MAX_COMMENT_CHARS). */
@@ -127,12 +127,12 @@ export function feedbackBar(interactionId, { question = 'Cette réponse vous a-t
     other.setAttribute('aria-pressed', 'false');
     commentForm.hidden = false;
     const ok = await sendAll({ useful, comment: null, outcome: null });
-    thanks.textContent = ok ? 'Merci pour votre avis.' : "Votre avis n'a pas pu être envoyé.";
+    setText(thanks, ok ? 'Merci pour votre avis.' : "Votre avis n'a pas pu être envoyé.");
   };
   sendComment.addEventListener('click', async () => {
     const comment = box.value.trim();
     if (!comment) {
-      commentStatus.textContent = "Écrivez votre commentaire avant de l'envoyer.";
+      setText(commentStatus, "Écrivez votre commentaire avant de l'envoyer.");
       box.focus();
       return;
     }
@@ -140,10 +140,10 @@ export function feedbackBar(interactionId, { question = 'Cette réponse vous a-t
     const ok = await sendAll({ useful: null, comment, outcome: null });
     if (ok) {
       box.readOnly = true;
-      commentStatus.textContent = 'Commentaire envoyé, merci.';
+      setText(commentStatus, 'Commentaire envoyé, merci.');
     } else {
       sendComment.disabled = false;
-      commentStatus.textContent = "Le commentaire n'a pas pu être envoyé. Réessayez.";
+      setText(commentStatus, "Le commentaire n'a pas pu être envoyé. Réessayez.");
     }
   });
   const up = h('button', { type: 'button', className: 'plume-button plume-button--icon', 'aria-pressed': 'false', 'aria-label': 'Réponse utile', title: 'Réponse utile' }, '👍');

@@ -8,7 +8,8 @@
 import { ApiError, getJSON, request, startSession } from '../common/api.js';
 import { onSignInStatus } from '../common/signin-status.js';
 import { setupBack } from '../common/back.js';
-import { h } from '../common/render.js';
+import { followOfficeTheme } from '../common/host.js';
+import { h, setText, typesetPage } from '../common/render.js';
 
 /** Fluent-like colours with enough contrast between neighbours. */
 const COLOURS = ['#0f6cbd', '#c50f1f', '#107c10', '#8764b8', '#ca5010', '#038387', '#5c2e91', '#986f0b'];
@@ -85,11 +86,18 @@ const charts = new Map();
 /** The one sentence every empty chart or table says. */
 export const EMPTY = 'Aucune donnée sur la période.';
 
+// Opened in a browser, outside Office: the page follows the system's light or dark theme.
+followOfficeTheme();
+
 if (window.Chart) {
   // Counts and milliseconds: axes start at zero and show whole numbers.
+  const style = getComputedStyle(document.documentElement);
   window.Chart.defaults.scales.linear.beginAtZero = true;
   window.Chart.defaults.scales.linear.ticks.precision = 0;
-  window.Chart.defaults.font.family = getComputedStyle(document.documentElement).getPropertyValue('--plume-font') || undefined;
+  window.Chart.defaults.font.family = style.getPropertyValue('--plume-font') || undefined;
+  // Axis labels and grid lines in the page's colours, readable in the dark theme too.
+  window.Chart.defaults.color = style.getPropertyValue('--plume-fg').trim() || undefined;
+  window.Chart.defaults.borderColor = style.getPropertyValue('--plume-border').trim() || undefined;
 }
 
 const number = (value) => (value === null || value === undefined ? '—' : Number(value).toLocaleString('fr-FR'));
@@ -298,10 +306,11 @@ function renderSummary(data) {
   ];
   document.getElementById('summary').replaceChildren(...cards.map(([label, value]) => h('div', { className: 'obs-card' }, h('dt', null, label), h('dd', null, value))));
   const r = data.records;
-  document.getElementById('records-note').textContent = `Enregistrements conservés ${r.retention_days} jours ; journalisation du contenu ${r.content_logging ? `activée (${r.content_retention_days} jours)` : 'désactivée'}.`;
+  setText(document.getElementById('records-note'), `Enregistrements conservés ${r.retention_days} jours ; journalisation du contenu ${r.content_logging ? `activée (${r.content_retention_days} jours)` : 'désactivée'}.`);
   const spool = r.spool || { pending: 0, dead: 0 };
   if (spool.pending || spool.dead) {
-    document.getElementById('records-note').textContent += ` Attention : ${spool.pending} enregistrement(s) en attente d'écriture en base et ${spool.dead} refusé(s) par la base (voir « audit verify »).`;
+    const note = document.getElementById('records-note');
+    setText(note, `${note.textContent} Attention : ${spool.pending} enregistrement(s) en attente d'écriture en base et ${spool.dead} refusé(s) par la base (voir « audit verify »).`);
   }
 }
 
@@ -341,8 +350,8 @@ async function load() {
     const p = summary.period;
     document.getElementById('period-from').value = frenchDay(p.from);
     document.getElementById('period-to').value = frenchDay(p.to);
-    status.textContent = `Période du ${frenchDay(p.from)} au ${frenchDay(p.to)}.`
-      + (window.Chart ? '' : ' Graphiques indisponibles (bibliothèque non installée : lancez « make vendor ») ; les tableaux restent complets.');
+    setText(status, `Période du ${frenchDay(p.from)} au ${frenchDay(p.to)}.`
+      + (window.Chart ? '' : ' Graphiques indisponibles (bibliothèque non installée : lancez « make vendor ») ; les tableaux restent complets.'));
   } catch (err) {
     status.textContent = '';
     showProblem(err);
@@ -365,12 +374,13 @@ async function exportCsv() {
 }
 
 async function main() {
+  typesetPage(); // the page as written, in French typography; what comes later goes through h()
   setupBack();
   // The first load asks for the server's default period (Paris time) and shows it.
   document.getElementById('period').addEventListener('submit', (event) => { event.preventDefault(); load(); });
   document.getElementById('export').addEventListener('click', exportCsv);
   // Opened in a plain browser, sign-in may leave for the organisation's sign-in page: say so.
-  onSignInStatus((message) => { document.getElementById('status').textContent = message; });
+  onSignInStatus((message) => { setText(document.getElementById('status'), message); });
   try {
     await startSession();
   } catch (err) {

@@ -113,14 +113,14 @@ export function setupCompose(doc = document) {
     const result = await streamAssist(TASK, payload, { signal, onDelta: (_piece, all) => renderAnswer(output, all) });
     const interactionId = result.done && result.done.interaction_id;
     if (result.stopped) {
-      setStatus(status, 'Rédaction arrêtée : le projet affiché est incomplet.');
+      setStatus(status, 'Rédaction arrêtée à votre demande.');
     } else {
       setStatus(status, 'Projet de réponse prêt.');
     }
     if (result.text && !result.stopped && payload.reply_language === 'auto') await frenchVersion(signal, result.text);
     if (result.text) {
       after.replaceChildren(...[oversightNotice({ demo: Boolean(result.done && result.done.demo) }),
-        result.stopped ? message('warning', "Projet incomplet : la rédaction a été arrêtée avant la fin, il ne peut pas être inséré tel quel. Régénérez-le, ou copiez-le pour le compléter vous-même.", { dataset: { incomplete: 'true' } }) : null,
+        result.stopped ? message('warning', "Projet incomplet : il ne peut pas être inséré tel quel. Régénérez-le, ou copiez-le pour le compléter vous-même.", { dataset: { incomplete: 'true' } }) : null,
         offerActions(result.text, interactionId, !result.stopped),
         interactionId ? feedbackBar(interactionId) : null].filter(Boolean));
     }

@@ -188,17 +188,52 @@ export function canCategorize() {
     && requirements && requirements.isSetSupported(...CATEGORIES_REQUIREMENT));
 }
 
+/** Colour of a category Plume adds to the user's list: blue (Preset7), not the red users read as urgent. */
+const NEW_CATEGORY_COLOR = 'Preset7';
+
+/**
+ * The user's list of Outlook categories, or null when Outlook does not let the add-in read it
+ * (the manifest asked for ReadWriteItem only, or Outlook is older than Mailbox 1.8).
+ * @returns {Promise<string[]|null>}
+ */
+async function masterCategoryNames() {
+  const master = office().context.mailbox && office().context.mailbox.masterCategories;
+  if (!master || typeof master.getAsync !== 'function') return null;
+  try {
+    const list = await call(master.getAsync.bind(master), [], '', 'categories_illisibles');
+    return (list || []).map((category) => category.displayName);
+  } catch (err) {
+    return null; // PermissionDenied: the user's list is theirs alone.
+  }
+}
+
 /**
  * Puts one of the user's Outlook categories on the message on screen. Outlook only applies a
- * category that exists in the user's list (the add-in may not create one: it asks for the
- * item only), so a refusal says where to create it.
+ * category that exists in the user's list: where the manifest lets Plume manage that list
+ * (ReadWriteMailbox), a missing category is added to it first; otherwise a refusal says where
+ * the user creates it.
  * @param {string} name
+ * @returns {Promise<{created: boolean}>} whether the category was added to the user's list.
  */
 export async function applyCategory(name) {
   const item = currentItem();
+  let created = false;
+  const known = await masterCategoryNames();
+  if (known && !known.some((existing) => existing.toLocaleLowerCase('fr') === name.toLocaleLowerCase('fr'))) {
+    const master = office().context.mailbox.masterCategories;
+    const color = (office().MailboxEnums.CategoryColor || {})[NEW_CATEGORY_COLOR] || NEW_CATEGORY_COLOR;
+    try {
+      await call(master.addAsync.bind(master), [[{ displayName: name, color }]], '', 'categorie_non_creee');
+      created = true;
+    } catch (err) {
+      // Another pane or the user added it meanwhile (DuplicateCategory), or Outlook refused:
+      // applying it below says which.
+    }
+  }
   await call(item.categories.addAsync.bind(item.categories), [[name]],
     `Outlook n'a pas appliqué la catégorie « ${name} » : elle n'existe sans doute pas encore dans votre liste. Créez-la (Catégoriser › Toutes les catégories), puis réessayez.`,
     'categorie_refusee');
+  return { created };
 }
 
 /** Whether Outlook can open a pre-filled new message (Mailbox 1.6). */

@@ -75,8 +75,10 @@ export function setupOrientation(doc = document) {
       if (apply.getAttribute('aria-busy') === 'true') return;
       apply.setAttribute('aria-busy', 'true');
       try {
-        await applyCategory(category);
-        setStatus(status, `Catégorie « ${category} » appliquée au message.`);
+        const { created } = await applyCategory(category);
+        setStatus(status, created
+          ? `Catégorie « ${category} » ajoutée à vos catégories Outlook et appliquée au message.`
+          : `Catégorie « ${category} » appliquée au message.`);
       } catch (err) {
         setStatus(status, '');
         error.replaceChildren(message('warning', err.message, { dataset: { errorCode: err.code || '' } }));

@@ -6,7 +6,7 @@
 import { getMe, getModels, startSession } from '../common/api.js';
 import { followOfficeTheme, whenOfficeReady } from '../common/host.js';
 import { setupShortcuts } from '../common/keyboard.js';
-import { h } from '../common/render.js';
+import { h, typesetPage } from '../common/render.js';
 import { refusedPanels, setupTabs } from '../common/tabs.js';
 import { BANNERS_WAIT_MS, message, showBanners } from '../common/widgets.js';
 import { setupAttachments } from './attachments.js';
@@ -38,6 +38,7 @@ function followItemChanges() {
 }
 
 async function main() {
+  typesetPage(); // the page as written, in French typography; what comes later goes through h()
   const startup = document.getElementById('startup');
   try {
     await whenOfficeReady();

@@ -6,7 +6,7 @@
  */
 import { answerBar } from '../common/answerbar.js';
 import { streamAssist } from '../common/api.js';
-import { answerToPlainText, renderAnswer } from '../common/render.js';
+import { answerToPlainText, renderAnswer, setText } from '../common/render.js';
 import { feedbackBar, oversightNotice, setStatus } from '../common/widgets.js';
 import { splitLanguage } from '../common/language.js';
 import { readMessage } from './mailbox.js';
@@ -29,7 +29,7 @@ export function setupMailTranslation(doc = document) {
 
   const show = (text) => {
     const { language, body } = splitLanguage(text);
-    detected.textContent = language ? `Langue reconnue : ${language}` : '';
+    setText(detected, language ? `Langue reconnue : ${language}` : '');
     detected.hidden = !language;
     renderAnswer(output, body);
     return body;

@@ -3,7 +3,7 @@
  * @module word/assist
  */
 import { describeError } from '../common/errors.js';
-import { answerToPlainText, formatDate, h, zoneLabel } from '../common/render.js';
+import { answerToPlainText, formatDate, h, setText, zoneLabel } from '../common/render.js';
 import { countChanges, describeChanges, diffParts, loadDiff, renderDiff } from '../common/worddiff.js';
 import { message, setStatus } from '../common/widgets.js';
 import { readDocumentParagraphs, readSelection, selectParagraph } from './document.js';
@@ -304,7 +304,7 @@ export async function showRewriteDiff(panel, before, after) {
   }
   const parts = diffParts(Diff, before, after);
   renderDiff(document.getElementById('rewrite-diff'), parts);
-  document.getElementById('rewrite-diff-count').textContent = describeChanges(countChanges(parts));
+  setText(document.getElementById('rewrite-diff-count'), describeChanges(countChanges(parts)));
   document.getElementById('rewrite-compare').hidden = false;
   panel.output.hidden = true;
   return true;

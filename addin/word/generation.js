@@ -258,7 +258,7 @@ export class GenerationPanel {
     }
     if (hooks.renderOptionsAtEnd) renderAnswer(this.output, this.visible(result.text), hooks.renderOptionsAtEnd());
     if (result.stopped) {
-      setStatus(this.status, 'Génération arrêtée à votre demande. Le texte reçu est incomplet.');
+      setStatus(this.status, 'Génération arrêtée à votre demande.');
       if (!result.text) this.output.hidden = true;
       this.lastText = result.text;
       if (result.text) this.after.replaceChildren(oversightNotice(), this.partialBar(true));
@@ -293,7 +293,7 @@ export class GenerationPanel {
     }).element;
     if (!say) return bar;
     return h('div', { className: 'plume-stack' },
-      message('warning', "Texte incomplet : la génération s'est arrêtée avant la fin, il ne peut pas être inséré tel quel. Régénérez-le, ou copiez-le pour le compléter vous-même.", { dataset: { incomplete: 'true' } }),
+      message('warning', "Texte incomplet : il ne peut pas être inséré tel quel. Régénérez-le, ou copiez-le pour le compléter vous-même.", { dataset: { incomplete: 'true' } }),
       bar);
   }
 

@@ -10,7 +10,8 @@
 import { getJSON, sendFeedback } from '../common/api.js';
 import { showError } from '../common/errors.js';
 import { userText } from '../common/messagebar.js';
-import { ZONE_LABELS, formatDate, h, highlightSegments, queryTerms, zoneLabel } from '../common/render.js';
+import { ZONE_LABELS, formatDate, h, highlightSegments, queryTerms, setText, zoneLabel } from '../common/render.js';
+import { frenchTypography } from '../common/typography.js';
 import { message, setStatus } from '../common/widgets.js';
 import { capabilities, insertCitation, readSelection } from './document.js';
 import { describeInsertError } from './generation.js';
@@ -73,7 +74,7 @@ export function excerptAroundMatch(segments) {
 }
 
 function segmentNodes(segments) {
-  return segments.map((s) => (s.mark ? h('mark', null, s.text) : document.createTextNode(s.text)));
+  return segments.map((s) => (s.mark ? h('mark', null, s.text) : document.createTextNode(frenchTypography(s.text))));
 }
 
 const FILTERS = {
@@ -144,7 +145,7 @@ export function renderHit(hit, terms, onCite, onOpen = null) {
       const open = more.getAttribute('aria-expanded') !== 'true';
       text.replaceChildren(...segmentNodes(open ? segments : excerpt.segments));
       more.setAttribute('aria-expanded', String(open));
-      more.textContent = open ? 'Réduire le passage' : 'Voir le passage';
+      setText(more, open ? 'Réduire le passage' : 'Voir le passage');
     });
   }
   const open = onOpen && hit.decision_id
@@ -180,9 +181,9 @@ export function renderDecision(decision, hit, { onBack, onCite }) {
   let passage = null;
   if (start !== null && end !== null) {
     passage = h('mark', { className: 'plume-decision__passage', id: 'search-reader-passage', tabIndex: -1 }, text.slice(start, end));
-    body.append(text.slice(0, start), passage, text.slice(end));
+    body.append(frenchTypography(text.slice(0, start)), passage, frenchTypography(text.slice(end)));
   } else {
-    body.append(text);
+    body.append(frenchTypography(text));
   }
   const status = h('div', { className: 'plume-stack' });
   const cite = h('button', { type: 'button', className: 'plume-button plume-button--small', dataset: { action: 'cite' } }, 'Citer cette décision');
@@ -389,7 +390,7 @@ export function setupSearch() {
     results.replaceChildren();
     notice.replaceChildren();
     moreButton.hidden = true;
-    barText.textContent = searchSummary(q, params);
+    setText(barText, searchSummary(q, params));
     await fetchHits(params, { append: false });
   };
 

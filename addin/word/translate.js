@@ -5,7 +5,7 @@
  * @module word/translate
  */
 import { splitLanguage } from '../common/language.js';
-import { h } from '../common/render.js';
+import { h, setText } from '../common/render.js';
 import { setStatus } from '../common/widgets.js';
 import { readSelection } from './document.js';
 import { GenerationPanel, describeInsertError, sourcesComment } from './generation.js';
@@ -27,7 +27,7 @@ export function setupTranslate() {
   const detected = document.getElementById('translate-detected');
   panel.visible = (text) => {
     const { language, body } = splitLanguage(text);
-    detected.textContent = language ? `Langue reconnue : ${language}` : '';
+    setText(detected, language ? `Langue reconnue : ${language}` : '');
     detected.hidden = !language;
     return body;
   };

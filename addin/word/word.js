@@ -8,7 +8,7 @@ import { getMe, getModels, startSession } from '../common/api.js';
 import { renderError } from '../common/errors.js';
 import { followOfficeTheme, whenOfficeReady } from '../common/host.js';
 import { setupShortcuts } from '../common/keyboard.js';
-import { h } from '../common/render.js';
+import { h, setText, typesetPage } from '../common/render.js';
 import { refusedPanels, setupTabs } from '../common/tabs.js';
 import { BANNERS_WAIT_MS, message, showBanners } from '../common/widgets.js';
 import { setupDraft, setupRewrite, setupSummarize } from './assist.js';
@@ -57,6 +57,7 @@ export function capabilityNotices(caps) {
 }
 
 async function main() {
+  typesetPage(); // the page as written, in French typography; what comes later goes through h()
   const startup = document.getElementById('startup');
   const banners = document.getElementById('banners');
   try {
@@ -88,7 +89,7 @@ async function main() {
   const [me] = await Promise.all([Promise.race([getMe(), late]),
     showBanners(banners, clientConfig, capabilityNotices(capabilities()))]);
   if (me && Array.isArray(me.roles) && !me.roles.includes('Plume.Magistrat') && me.roles.includes('Plume.Greffier')) {
-    document.querySelector('.plume-header__subtitle').textContent = 'Assistant du greffe';
+    setText(document.querySelector('.plume-header__subtitle'), 'Assistant du greffe');
   }
   const left = tabs.restrict(refusedPanels(me, await Promise.race([getModels(), late]), WORD_PANELS));
   if (left === 0) {

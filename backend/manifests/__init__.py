@@ -158,9 +158,11 @@ def render_all(base_url: str, config: Mapping[str, Any],
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              trim_blocks=True, lstrip_blocks=True)
     suffix = "" if environment == "production" else f" ({environment})"
+    # Only the user's list of categories needs more than the message on screen.
+    outlook_permission = "ReadWriteMailbox" if config.get("OUTLOOK_MANAGE_CATEGORIES") else "ReadWriteItem"
     rendered = {}
     for kind in KINDS.values():
-        app = {**kind.options, "id": ids[kind.name] or addin_id(kind.name, environment, base),
+        app = {**kind.options, "permission": outlook_permission, "id": ids[kind.name] or addin_id(kind.name, environment, base),
                "display_name": texts[kind.name]["display_name"] + suffix,
                "texts": texts[kind.name], "pane_path": kind.pane_path,
                "icon_size": kind.icon_size,

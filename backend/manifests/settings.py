@@ -30,6 +30,11 @@ SETTINGS: list[Setting] = [
     Setting("PLUME_ADDIN_VERSION", "str", None,
             "Version written in the manifests (`1.2.0.0`); raise it to push a manifest change "
             "through the admin center. Default: the backend version."),
+    Setting("PLUME_OUTLOOK_MANAGE_CATEGORIES", "bool", False,
+            "Lets the Outlook pane add a category missing from the user's list before applying it "
+            "(« Appliquer la catégorie » of Orientation): the Outlook manifest then asks for the "
+            "ReadWriteMailbox permission instead of ReadWriteItem, which the tenant administrator "
+            "consents to. Off, the user creates a missing category in Outlook."),
 ]
 
 

@@ -210,6 +210,79 @@ def wait_until(page: Any, script: str, arg: Any = None, timeout_ms: int = WAIT_M
         time.sleep(POLL_SECONDS)
 
 
+AXE = "/addin/vendor/axe.min.js"
+
+
+def serious_violations(page: Any, screen: str) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(url=AXE)
+    found = page.evaluate("""async () => {
+        const result = await axe.run(document, {resultTypes: ['violations']});
+        return result.violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ' — ' + n.failureSummary),
+        }));
+    }""")
+    return [{"screen": screen, **v} for v in found]
+
+
+# French typography faults in text shown (the renderer must have fixed each): a straight
+# apostrophe between letters, an ordinary (breakable) space before « : ; ? ! », inside « »,
+# after « n° », « M. », « Mme », and an ordinary hyphen inside a pourvoi number.
+TYPOGRAPHY_FAULTS = r"""[
+  ["apostrophe droite", "\\p{L}'\\p{L}"],
+  ["espace sécable avant une ponctuation haute", " [:;?!](?=\\s|$)"],
+  ["espace sécable dans des guillemets", "« | »"],
+  ["espace sécable après une abréviation", "(?:\\bn°|\\bM\\.|\\bMme) (?=[\\p{L}\\p{N}])"],
+  ["numéro de pourvoi sécable", "\\b\\d{2}-\\d{2}\\.\\d{3}\\b"]
+]"""
+
+
+def typography_faults(page: Any, screen: str) -> list[dict[str, Any]]:
+    """The text shown on the page (not what the user types) that breaks French typography."""
+    found = page.evaluate("""(rules) => {
+        const checks = JSON.parse(rules).map(([name, source]) => [name, new RegExp(source, 'u')]);
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        const faults = [];
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const parent = node.parentElement;
+            if (!parent || parent.closest('script, style, textarea, code, pre, [hidden]')) continue;
+            if (!parent.getClientRects().length) continue;
+            for (const [name, pattern] of checks) {
+                const hit = pattern.exec(node.nodeValue);
+                if (hit) faults.push({id: name, text: node.nodeValue.slice(Math.max(0, hit.index - 30), hit.index + 30)});
+            }
+        }
+        return faults;
+    }""", TYPOGRAPHY_FAULTS)
+    return [{"screen": screen, **fault} for fault in found]
+
+
+def answer_faults(page: Any, screen: str, running: bool = False) -> list[dict[str, Any]]:
+    """What #22 says every screen must not show: « Arrêter » when nothing runs, two AI notices
+    on one answer, a message bar with more than one action, a setting name or an API version."""
+    found = page.evaluate("""(running) => {
+        const shown = (el) => el.getClientRects().length > 0 && !el.closest('[hidden]');
+        const faults = [];
+        const stops = [...document.querySelectorAll('[data-shortcut=stop]')].filter(shown);
+        if (!running && stops.length) faults.push({id: 'Arrêter sans tâche en cours', text: stops.map((b) => b.id).join(', ')});
+        for (const answer of document.querySelectorAll('[id$="-after"]')) {
+            const notices = [...answer.querySelectorAll('.plume-oversight')].filter(shown);
+            if (notices.length > 1) faults.push({id: 'deux avis IA sur une réponse', text: answer.id});
+        }
+        for (const bar of [...document.querySelectorAll('.plume-bar')].filter(shown)) {
+            const actions = [...bar.querySelectorAll('button')].filter(shown);
+            if (actions.length > 1) faults.push({id: 'plus d’une action dans une barre de message', text: bar.innerText});
+        }
+        const internals = /\\bPLUME_[A-Z0-9_]+|\\b(?:WordApi|Mailbox)\\s*\\d|\\bvecteurs?\\b|\\bembeddings?\\b/i;
+        const hit = internals.exec(document.body.innerText);
+        if (hit) faults.push({id: 'réglage ou version d’API montré', text: hit[0]});
+        return faults;
+    }""", running)
+    return [{"screen": screen, **fault} for fault in found]
+
+
 def open_tab(page: Any, name: str) -> None:
     """Opens the pane's tab ``#tab-<name>`` as a user would: directly when it is on the tab
     bar, through the « Plus » menu when it did not fit (at 320 px, some do not)."""

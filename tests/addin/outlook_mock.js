@@ -8,7 +8,9 @@
  *     content (base64), error (optional Office error message), isInline}],
  *     requirements: {"Mailbox": "1.8"}, selection: {start, end} (compose cursor),
  *     insertError (Outlook refuses the insertion), ssoToken / ssoError (Office SSO),
- *     masterCategories: ["…"] (the user's Outlook categories; others are refused) }
+ *     masterCategories: ["…"] (the user's Outlook categories; others are refused),
+ *     permission: "ReadWriteItem" (default) | "ReadWriteMailbox" (the manifest's: only the
+ *     latter lets the add-in read or add to the user's list of categories, Mailbox 1.8) }
  * Every call the pane makes that matters is recorded in `window.__outlookCalls`
  * ({name, args}), and the compose body lives in `window.__composeBody`, so a test can
  * check what was inserted, where, and that nothing was sent.
@@ -137,6 +139,32 @@
 
   const item = scenario.mode === "compose" ? composeItem() : readItem();
 
+  // The user's list of categories (Mailbox 1.8). Outlook refuses to read or change it unless
+  // the manifest asked for ReadWriteMailbox: an error named PermissionDenied, as Office says.
+  const mayManage = (scenario.permission || "ReadWriteItem") === "ReadWriteMailbox";
+  const denied = () => ({ status: Failed, value: undefined,
+    error: { name: "PermissionDenied", message: "The user doesn't have the permission to perform this operation.", code: 9017 } });
+  const masterCategories = versionAtLeast(requirements.Mailbox || "1.1", "1.8") ? {
+    getAsync(...args) {
+      record("masterCategories.getAsync", {});
+      const callback = lastCallback(args);
+      if (!mayManage) return later(callback, denied());
+      later(callback, ok((scenario.masterCategories || []).map((name) => ({ displayName: name, color: "Preset0" }))));
+    },
+    addAsync(categories, ...rest) {
+      record("masterCategories.addAsync", { categories });
+      const callback = lastCallback(rest);
+      if (!mayManage) return later(callback, denied());
+      scenario.masterCategories = scenario.masterCategories || [];
+      if (categories.some((c) => scenario.masterCategories.includes(c.displayName))) {
+        return later(callback, { status: Failed, value: undefined,
+          error: { name: "DuplicateCategory", message: "One of the categories provided is already in the master category list.", code: 9045 } });
+      }
+      scenario.masterCategories.push(...categories.map((c) => c.displayName));
+      later(callback, ok());
+    },
+  } : undefined;
+
   window.Office = {
     HostType: { Outlook: "Outlook", Word: "Word" },
     PlatformType: { PC: "PC", OfficeOnline: "OfficeOnline", Mac: "Mac" },
@@ -146,6 +174,7 @@
       AttachmentContentFormat: { Base64: "base64", Url: "url", Eml: "eml", ICalendar: "iCalendar" },
       AttachmentType: { File: "file", Item: "item", Cloud: "cloud" },
       ItemType: { Message: "message", Appointment: "appointment" },
+      CategoryColor: Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`Preset${i}`, `Preset${i}`])),
     },
     onReady(callback) {
       const info = { host: "Outlook", platform: "PC" };
@@ -164,6 +193,7 @@
       },
       mailbox: {
         item,
+        masterCategories,
         userProfile: { displayName: "Greffière Test", emailAddress: "greffe@justice.fr" },
         diagnostics: { hostName: "Outlook", hostVersion: "16.0" },
         displayNewMessageForm(params) { record("displayNewMessageForm", params); },

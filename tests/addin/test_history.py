@@ -2,7 +2,7 @@
 coming back to a file or a mail shows them again without asking the model (nor the server)."""
 from __future__ import annotations
 
-from .conftest import wait_until, word_state, open_tab
+from .conftest import open_tab, plain, wait_until, word_state
 from .outlook_fixtures import POSTPONEMENT_MAIL, SUMMARY_PROMPT, chat_requests, mail_model
 
 JUDGMENT = {"paragraphs": ["Attendu que M. Martin a été licencié pour faute grave.", "Par ces motifs, rejette."],
@@ -30,7 +30,7 @@ def test_word_history_per_document_on_the_device(plume, fake_llm, open_pane, scr
     page.click("#summarize-run")
     wait_until(page, "() => document.querySelector('#summarize-output').textContent.startsWith('Le pourvoi')")
     page.wait_for_selector("#summarize-after [data-action=insert]")
-    assert page.inner_text("#panel-summarize .plume-history summary") == "Historique (2)"
+    assert plain(page.inner_text("#panel-summarize .plume-history summary")) == "Historique (2)"
 
     # The same document opened again (a new pane, same device): both answers are there.
     page.goto(page.url)
@@ -40,13 +40,13 @@ def test_word_history_per_document_on_the_device(plume, fake_llm, open_pane, scr
     assert history.is_visible()
     history.locator("summary").click()
     items = history.locator(".plume-history__item")
-    assert items.count() == 2 and "Le pourvoi est rejeté" in items.nth(0).inner_text()
+    assert items.count() == 2 and "Le pourvoi est rejeté" in plain(items.nth(0).inner_text())
     screenshot(page, "word-history")
     asked = len(fake_llm.chat_requests())
     calls_before = len(server_calls)
     items.nth(1).click()
-    assert page.text_content("#summarize-output").startswith("Le salarié a été licencié")
-    assert "reprise de l'historique" in page.inner_text("#summarize-status")
+    assert plain(page.text_content("#summarize-output")).startswith("Le salarié a été licencié")
+    assert "reprise de l'historique" in plain(page.inner_text("#summarize-status"))
     assert len(fake_llm.chat_requests()) == asked
     assert not [u for u in server_calls[calls_before:] if "/assist/" in u]
     # Kept on the device: in this browser's local storage, never sent to the server.
@@ -71,8 +71,8 @@ def test_outlook_back_on_a_mail_shows_its_summary_at_once(plume, fake_llm, outlo
     summaries = len([r for r in chat_requests(fake_llm) if SUMMARY_PROMPT in r["messages"][0]["content"]])
     page.goto(page.url)  # the clerk went to another mail and came back: the pane starts again
     page.wait_for_selector("body[data-ready='true']")
-    assert "repris de l'historique" in page.inner_text("#summary-status")
-    assert page.inner_text("#summary-output").startswith("Maître Claire Martin")
+    assert "repris de l'historique" in plain(page.inner_text("#summary-status"))
+    assert plain(page.inner_text("#summary-output")).startswith("Maître Claire Martin")
     assert page.locator("#summary-fields [data-found]").count() > 0
     assert page.locator("#summary-after [data-action=copy]").count() == 1
     assert len([r for r in chat_requests(fake_llm) if SUMMARY_PROMPT in r["messages"][0]["content"]]) == summaries

@@ -9,8 +9,7 @@ import re
 from backend import audit
 from tests.audit.helpers import GREFFIER, MAGISTRAT, as_user, record
 
-from .conftest import wait_until
-from .test_accessibility import serious_violations
+from .conftest import plain, serious_violations, wait_until
 
 OBSERVATORY = "/addin/observatory/"
 ABOUT = "/addin/common/about.html"
@@ -41,14 +40,14 @@ def test_the_figures_read_in_french(make_app, serve_app, open_pane, screenshot):
     for field in ("#period-from", "#period-to"):
         assert re.fullmatch(r"\d{2}/\d{2}/\d{4}", page.input_value(field))
         assert page.get_attribute(field, "placeholder") == "jj/mm/aaaa"
-    text = page.inner_text("body")
+    text = plain(page.inner_text("body"))
     assert "amont_indisponible" not in text
     page.locator("[data-figure='errors-cause'] summary").click()
-    assert "Hébergeur du modèle indisponible" in page.inner_text("[data-figure='errors-cause']")
+    assert "Hébergeur du modèle indisponible" in plain(page.inner_text("[data-figure='errors-cause']"))
     assert "95ᵉ centile" in text and "95e" not in text
     # 👍 then 👎 on one answer counts once, as 👎.
     page.locator("[data-figure='feedback'] summary").click()
-    row = page.locator("[data-figure='feedback'] tbody tr").first.inner_text().split("\t")
+    row = plain(page.locator("[data-figure='feedback'] tbody tr").first.inner_text()).split("\t")
     assert row[:3] == ["Rédaction", "0", "1"], row
     # Écartées and 👎 are striped (a pattern), not told apart by colour alone.
     fills = page.evaluate("""() => {
@@ -84,13 +83,13 @@ def test_the_figures_read_in_french(make_app, serve_app, open_pane, screenshot):
     page.fill("#period-from", "31/02/2026")
     page.click("button[type=submit]")
     wait_until(page, "() => document.getElementById('problem').textContent.length > 0")
-    assert page.inner_text("#problem") == "La date de début « 31/02/2026 » n'est pas une date au format jj/mm/aaaa."
+    assert plain(page.inner_text("#problem")) == "La date de début « 31/02/2026 » n'est pas une date au format jj/mm/aaaa."
     assert page.evaluate("document.activeElement.id") == "period-from"
 
 
 def test_a_non_administrator_is_told_whom_to_ask(make_app, serve_app, open_pane, screenshot):
     page = open_pane(serve_app(make_app(DEV_USER=MAGISTRAT)), OBSERVATORY)
-    problem = page.inner_text("#problem")
+    problem = plain(page.inner_text("#problem"))
     assert problem.startswith("L'Observatoire de l'IA est réservé aux administrateurs de Plume.")
     assert "demandez à l'administrateur de Plume de votre juridiction" in problem
     assert serious_violations(page, "observatoire réservé") == []
@@ -104,7 +103,7 @@ def test_about_agrees_in_number_and_offers_a_way_back(make_app, serve_app, open_
     assert page.locator("#back-note").is_visible()  # …and the page says how to leave
     page.click("a.plume-header__link")
     page.locator("#about-decisions").wait_for()
-    assert page.inner_text("#about-decisions") == "0 décision est actuellement indexée."
+    assert plain(page.inner_text("#about-decisions")) == "0 décision est actuellement indexée."
     assert page.locator("#back-note").is_hidden()
     assert serious_violations(page, "à propos") == []
     screenshot(page, "about-320")

@@ -25,18 +25,18 @@ def test_each_attachment_is_summarised_or_explained(plume, fake_llm, outlook, sc
     page.get_by_role("tab", name="Pièces jointes").click()
     assert page.locator("li.outlook-attachment").count() == 5
     assert row(page, "photo.jpg").get_by_role("button").count() == 0
-    assert "Format non pris en charge" in row(page, "photo.jpg").inner_text()
+    assert "Format non pris en charge" in plain(row(page, "photo.jpg").inner_text())
 
     page.get_by_role("button", name="Résumer toutes les pièces jointes").click()
     wait_until(page, "() => /résumées?,? /.test(document.getElementById('attachments-status').textContent)")
-    status = page.locator("#attachments-status").inner_text()
+    status = plain(page.locator("#attachments-status").inner_text())
     # Counts that add up: 5 files, 2 summarised, 3 not (2 errors, the photo).
     assert status == ("2 pièces jointes résumées, 3 non résumées : 2 erreurs (voir le message sur la pièce), "
                       "1 dans un format que Plume ne lit pas.")
     # One AI notice and one 👍/👎 bar for the whole list, not one per file.
     assert page.locator("#panel-attachments .plume-oversight").count() == 1
     assert page.locator("#panel-attachments .plume-feedback").count() == 1
-    assert page.locator("#attachments-after .plume-feedback__label").inner_text() == "Ces résumés vous ont-ils aidé ?"
+    assert plain(page.locator("#attachments-after .plume-feedback__label").inner_text()) == "Ces résumés vous ont-ils aidé ?"
     assert len(page.get_attribute("#attachments-after .plume-feedback", "data-interaction").split()) == 2
     # An error card is one level deep: the card says it, no bordered box inside it.
     assert "outlook-attachment--error" in row(page, "protege.pdf").get_attribute("class")
@@ -45,7 +45,7 @@ def test_each_attachment_is_summarised_or_explained(plume, fake_llm, outlook, sc
         ["plume-button plume-button--small"]  # only the « Résumer » button has a border
 
     pdf = row(page, "ordonnance.pdf")
-    assert "Clôture fixée au 12 mars 2026 (p. 2)" in pdf.inner_text()
+    assert "Clôture fixée au 12 mars 2026 (p. 2)" in plain(pdf.inner_text())
     assert pdf.locator(".plume-bar").count() == 0
     docx = row(page, "conclusions.docx")
     assert "Conclusions d'intimé pour M. Jean Dupont (§ 2)" in plain(docx.inner_text())
@@ -53,11 +53,11 @@ def test_each_attachment_is_summarised_or_explained(plume, fake_llm, outlook, sc
 
     locked = row(page, "protege.pdf").locator(".plume-bar")
     assert locked.get_attribute("data-error-code") == "document_chiffre"
-    assert "protégé par un mot de passe" in locked.inner_text()
-    assert "Demandez à l'expéditeur une version sans mot de passe" in locked.inner_text()
+    assert "protégé par un mot de passe" in plain(locked.inner_text())
+    assert "Demandez à l'expéditeur une version sans mot de passe" in plain(locked.inner_text())
     broken = row(page, "bordereau.pdf").locator(".plume-bar")
     assert broken.get_attribute("data-error-code") == "piece_jointe_inaccessible"
-    assert "Outlook n'a pas pu fournir le contenu de cette pièce jointe." in broken.inner_text()
+    assert "Outlook n'a pas pu fournir le contenu de cette pièce jointe." in plain(broken.inner_text())
     screenshot(page, "outlook-pieces-jointes")
 
     # The real files reached the model as text with their page and paragraph markers.
@@ -78,8 +78,8 @@ def test_one_attachment_on_its_own(plume, fake_llm, outlook):
     page.get_by_role("tab", name="Pièces jointes").click()
     page.get_by_role("button", name="Résumer ordonnance.pdf").click()
     wait_until(page, "() => document.getElementById('attachments-status').textContent.includes('résumée')")
-    assert page.locator("#attachments-status").inner_text() == "1 pièce jointe résumée."
-    assert row(page, "conclusions.docx").locator(".outlook-attachment__output").inner_text() == ""
+    assert plain(page.locator("#attachments-status").inner_text()) == "1 pièce jointe résumée."
+    assert plain(row(page, "conclusions.docx").locator(".outlook-attachment__output").inner_text()) == ""
 
 
 def test_too_large_a_file_says_what_to_do(plume, fake_llm, outlook):
@@ -89,10 +89,10 @@ def test_too_large_a_file_says_what_to_do(plume, fake_llm, outlook):
     page.get_by_role("button", name="Résumer toutes les pièces jointes").click()
     wait_until(page, "() => document.getElementById('attachments-status').textContent.includes('non résumée')")
     alert = row(page, "ordonnance.pdf").locator(".plume-bar")
-    assert "Ce PDF compte 2 pages ; la limite est de 1." in alert.inner_text()
-    assert page.inner_text("#attachments-status") == \
+    assert "Ce PDF compte 2 pages ; la limite est de 1." in plain(alert.inner_text())
+    assert plain(page.inner_text("#attachments-status")) == \
         "1 pièce jointe résumée, 1 non résumée : 1 erreur (voir le message sur la pièce)."
-    assert "résumez-en les pages utiles" in alert.inner_text()
+    assert "résumez-en les pages utiles" in plain(alert.inner_text())
     assert "Conclusions d'intimé" in plain(row(page, "conclusions.docx").inner_text())
 
 
@@ -101,7 +101,7 @@ def test_outlook_without_mailbox_1_8_explains(plume, outlook, screenshot):
                              "requirements": {"Mailbox": "1.7"}})
     page.get_by_role("tab", name="Pièces jointes").click()
     notice = page.locator("[data-requirement='Mailbox 1.8']")
-    assert "ne permet pas à Plume de lire les pièces jointes" in notice.inner_text()
+    assert "ne permet pas à Plume de lire les pièces jointes" in plain(notice.inner_text())
     assert page.get_by_role("button", name="Résumer toutes les pièces jointes").is_disabled()
     assert page.get_by_role("button", name="Résumer ordonnance.pdf").is_disabled()
     screenshot(page, "outlook-pieces-jointes-mailbox-1.7")
@@ -110,7 +110,7 @@ def test_outlook_without_mailbox_1_8_explains(plume, outlook, screenshot):
 def test_a_mail_without_attachments(plume, outlook):
     page = outlook(plume(), POSTPONEMENT_MAIL)
     page.get_by_role("tab", name="Pièces jointes").click()
-    assert "Ce message n'a pas de pièce jointe." in page.locator("#attachments-list").inner_text()
+    assert "Ce message n'a pas de pièce jointe." in plain(page.locator("#attachments-list").inner_text())
     assert page.get_by_role("button", name="Résumer toutes les pièces jointes").is_disabled()
 
 
@@ -130,4 +130,4 @@ def test_one_rating_for_the_list_reaches_every_summary(plume, fake_llm, outlook)
     # Discarding one summary leaves the bar for the other.
     row(page, "conclusions.docx").get_by_role("button", name="Écarter").click()
     assert len(page.get_attribute("#attachments-after .plume-feedback", "data-interaction").split()) == 1
-    assert page.locator("#attachments-after .plume-feedback__label").inner_text() == "Ce résumé vous a-t-il aidé ?"
+    assert plain(page.locator("#attachments-after .plume-feedback__label").inner_text()) == "Ce résumé vous a-t-il aidé ?"

@@ -2,7 +2,7 @@
 inserted at the cursor on a click and never sent; Orientation in read mode."""
 from __future__ import annotations
 
-from .conftest import FeedbackLog, wait_until
+from .conftest import FeedbackLog, plain, wait_until
 from .outlook_fixtures import (POSTPONEMENT_MAIL, ROUTING_PROMPT, chat_requests, mail_model, outlook_calls,
                                system_prompt, user_prompt)
 
@@ -31,19 +31,19 @@ def test_a_reply_is_drafted_then_inserted_at_the_cursor_never_sent(plume, fake_l
     page.get_by_label("Longue").check()
     page.get_by_label("Points à mentionner (facultatif)").fill("Indiquer que la demande sera soumise au président.")
     draft_reply(page)
-    assert "Nous accusons réception de votre demande de renvoi" in page.locator("#reply-output").inner_text()
+    assert "Nous accusons réception de votre demande de renvoi" in plain(page.locator("#reply-output").inner_text())
     # Nothing reached the message yet.
     assert page.evaluate("window.__composeBody") == QUOTED
     screenshot(page, "outlook-rediger")
 
-    page.get_by_role("button", name="Insérer à l'emplacement du curseur").click()
+    page.get_by_role("button", name="Insérer à l’emplacement du curseur").click()
     wait_until(page, "() => document.querySelector('[data-inserted]')")
     assert page.evaluate("window.__composeBody") == DRAFT + QUOTED
     [insert] = outlook_calls(page, "body.setSelectedDataAsync")
     assert insert["args"] == {"data": DRAFT, "coercionType": "text"}
     names = [c["name"] for c in outlook_calls(page)]
     assert "sendAsync" not in names and "body.setAsync" not in names and "saveAsync" not in names
-    assert "Plume n'envoie jamais de message" in page.locator("[data-inserted]").inner_text()
+    assert "Plume n'envoie jamais de message" in plain(page.locator("[data-inserted]").inner_text())
     feedback.wait(1)
     [(sent, status)] = feedback.sent
     assert sent["outcome"] == "inserted" and status in (200, 201, 204)
@@ -63,8 +63,8 @@ def test_a_discarded_draft_leaves_the_message_alone(plume, fake_llm, outlook):
     feedback = FeedbackLog(page)
     draft_reply(page)
     page.get_by_role("button", name="Écarter").click()
-    assert page.locator("#reply-status").inner_text() == "Projet écarté : rien n'a été inséré."
-    assert page.locator("#reply-output").inner_text() == ""
+    assert plain(page.locator("#reply-status").inner_text()) == "Projet écarté : rien n'a été inséré."
+    assert plain(page.locator("#reply-output").inner_text()) == ""
     assert page.evaluate("window.__composeBody") == QUOTED
     assert outlook_calls(page, "body.setSelectedDataAsync") == []
     feedback.wait(1)
@@ -80,14 +80,14 @@ def test_orientation_suggests_a_service_from_the_list_and_says_why(plume, fake_l
     page.get_by_role("button", name="Proposer une orientation").click()
     wait_until(page, "() => document.querySelector('.outlook-routing')")
     card = page.locator(".outlook-routing")
-    assert card.locator("[data-routing='category'] dd").inner_text() == "Demande de renvoi"
-    assert card.locator("[data-routing='service'] dd").inner_text() == "Service des audiences"
-    assert card.locator("[data-routing='reason'] dd").inner_text() == \
+    assert plain(card.locator("[data-routing='category'] dd").inner_text()) == "Demande de renvoi"
+    assert plain(card.locator("[data-routing='service'] dd").inner_text()) == "Service des audiences"
+    assert plain(card.locator("[data-routing='reason'] dd").inner_text()) == \
         "L'avocate demande le renvoi de l'audience du 12 mars 2026."
-    assert "Choisi par le modèle parmi les services configurés." in card.inner_text()
+    assert "Choisi par le modèle parmi les services configurés." in plain(card.inner_text())
     page.get_by_text("Services configurés", exact=True).click()
     wait_until(page, "() => document.querySelectorAll('#routing-services-list li').length > 3")
-    assert "JAF" in page.locator("#routing-services-list").inner_text()
+    assert "JAF" in plain(page.locator("#routing-services-list").inner_text())
     screenshot(page, "outlook-orientation")
     assert any(ROUTING_PROMPT in system_prompt(r) for r in chat_requests(fake_llm))
 
@@ -98,9 +98,9 @@ def test_orientation_without_a_model_uses_keywords(plume, outlook):
     page.get_by_role("button", name="Proposer une orientation").click()
     wait_until(page, "() => document.querySelector('.outlook-routing')")
     card = page.locator(".outlook-routing")
-    assert card.locator("[data-routing='service'] dd").inner_text() == "Service des audiences"
-    assert "Établi à partir des mots-clés configurés" in card.inner_text()
-    assert "Aucun modèle n'est configuré" in card.inner_text()
+    assert plain(card.locator("[data-routing='service'] dd").inner_text()) == "Service des audiences"
+    assert "Établi à partir des mots-clés configurés" in plain(card.inner_text())
+    assert "Aucun modèle n'est configuré" in plain(card.inner_text())
 
 
 def test_keyboard_only_draft_and_insertion(plume, fake_llm, outlook):
@@ -115,7 +115,7 @@ def test_keyboard_only_draft_and_insertion(plume, fake_llm, outlook):
     assert page.evaluate("document.activeElement.id") == "reply-run"
     for label in ("Copier", "Régénérer", "Affiner…", "Insérer à l'emplacement du curseur"):
         page.keyboard.press("Tab")
-        assert page.evaluate("document.activeElement.textContent") == label
+        assert plain(page.evaluate("document.activeElement.textContent")) == label
     page.keyboard.press("Enter")
     wait_until(page, "() => document.activeElement && document.activeElement.dataset.inserted === 'true'")
     assert page.evaluate("window.__composeBody") == DRAFT + QUOTED

@@ -47,7 +47,7 @@ def test_a_message_and_its_attachments_become_a_dossier_attached_to_a_reply(serv
     page.wait_for_selector("#dossier-start")
     refused = page.locator("[data-refused]")
     assert refused.get_attribute("data-refused") == "1"
-    assert "bordereau.pdf : Outlook n'a pas pu fournir le contenu de cette pièce jointe." in refused.inner_text()
+    assert "bordereau.pdf : Outlook n'a pas pu fournir le contenu de cette pièce jointe." in plain(refused.inner_text())
     names = page.locator(".dossier-inventory > li").evaluate_all("(items) => items.map((li) => li.dataset.file)")
     assert names == ["courriel.txt", "conclusions.docx", "conclusions.pdf", "protege.pdf", "photo.jpg"]
     dossier_id = api(page, "/dossiers").json()["dossiers"][0]["id"]
@@ -92,7 +92,7 @@ def test_a_message_and_its_attachments_become_a_dossier_attached_to_a_reply(serv
     assert any(p.text == "Faits" for p in exported.paragraphs)
     assert "générée par IA" in call["args"]["form"]["htmlBody"]
     assert outlook_calls(page, "sendAsync") == []  # a draft only: Plume never sends
-    assert "Plume n'envoie jamais de message" in page.locator("[data-outcome=reply]").inner_text()
+    assert "Plume n'envoie jamais de message" in plain(page.locator("[data-outcome=reply]").inner_text())
     screenshot(page, "outlook-dossier-reponse")
     assert problems == [], json.dumps(problems, ensure_ascii=False, indent=1)
 

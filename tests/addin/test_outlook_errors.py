@@ -9,7 +9,7 @@ import pytest
 from tests.fakes.idp import CLIENT_ID, TENANT
 from tests.fakes.upstream import Behaviour
 
-from .conftest import fake_llm_settings, wait_until
+from .conftest import fake_llm_settings, plain, wait_until
 from .outlook_fixtures import POSTPONEMENT_MAIL, mail_model, outlook_calls
 from .test_outlook_compose import DRAFT, REPLY_MAIL, draft_reply
 
@@ -23,10 +23,10 @@ def summarize(page):
 
 def said_once(alert) -> str:
     """The bar's sentence; nothing technical on screen, and no sentence twice."""
-    shown = alert.inner_text()
+    shown = plain(alert.inner_text())
     for technical in ("PLUME_", "Mailbox 1.", "WordApi", "vecteurs"):
         assert technical not in shown
-    text = alert.locator(".plume-bar__text").inner_text()
+    text = plain(alert.locator(".plume-bar__text").inner_text())
     parts = [p for p in text.split(". ") if p]
     assert len(parts) == len(set(parts)), text
     return text
@@ -37,8 +37,8 @@ def test_no_model_configured(plume, outlook, screenshot):
     alert = summarize(page)
     assert alert.get_attribute("data-error-code") == "non_configure"
     assert "administrateur" in said_once(alert)
-    assert alert.get_by_role("button").inner_text() == "Copier pour l'administrateur"
-    banner = page.locator("#banners").inner_text()
+    assert plain(alert.get_by_role("button").inner_text()) == "Copier pour l'administrateur"
+    banner = plain(page.locator("#banners").inner_text())
     assert "Aucun service d'IA n'est configuré" in banner and "PLUME_" not in banner
     screenshot(page, "outlook-erreur-non-configure")
 
@@ -48,7 +48,7 @@ def test_model_host_down(plume, fake_llm, outlook, screenshot):
     page = outlook(plume(LLM_RETRIES=0), POSTPONEMENT_MAIL)
     alert = summarize(page)
     assert said_once(alert) == "Le service d'IA ne répond pas correctement."
-    assert alert.get_by_role("button").inner_text() == "Réessayer"
+    assert plain(alert.get_by_role("button").inner_text()) == "Réessayer"
     screenshot(page, "outlook-erreur-hote-indisponible")
 
 
@@ -59,7 +59,7 @@ def test_quota_reached(plume, fake_llm, outlook, screenshot):
     alert = summarize(page)
     assert alert.get_attribute("data-error-code") == "quota_depasse"
     assert "Réessayez" not in said_once(alert)  # the button counts down instead
-    assert alert.get_by_role("button").inner_text().startswith("Réessayer dans ")
+    assert plain(alert.get_by_role("button").inner_text()).startswith("Réessayer dans ")
     screenshot(page, "outlook-erreur-quota")
 
 
@@ -74,7 +74,7 @@ def test_role_without_mail_tasks(plume, outlook, screenshot):
     alert = summarize(page)
     assert alert.get_attribute("data-error-code") == "acces_refuse"
     assert "administrateur Plume peut vous attribuer le rôle" in said_once(alert)
-    assert alert.get_by_role("button").inner_text() == "Copier pour l'administrateur"
+    assert plain(alert.get_by_role("button").inner_text()) == "Copier pour l'administrateur"
     screenshot(page, "outlook-erreur-role")
 
 
@@ -86,7 +86,7 @@ def test_stream_cut_midway_keeps_the_text_received(plume, fake_llm, outlook, scr
     page = outlook(plume(LLM_RETRIES=0), POSTPONEMENT_MAIL)
     alert = summarize(page)
     assert "incomplet" in said_once(alert)
-    assert page.locator("#summary-output").inner_text().startswith("Maître Martin")
+    assert plain(page.locator("#summary-output").inner_text()).startswith("Maître Martin")
     screenshot(page, "outlook-erreur-flux-coupe")
 
 
@@ -97,7 +97,7 @@ def test_server_unreachable(make_app, serve_app, fake_llm, outlook, screenshot):
     alert = summarize(page)
     assert alert.get_attribute("data-error-code") == "reseau"
     assert "VPN" in said_once(alert)
-    assert alert.get_by_role("button").inner_text() == "Réessayer"
+    assert plain(alert.get_by_role("button").inner_text()) == "Réessayer"
     screenshot(page, "outlook-erreur-reseau")
 
 
@@ -105,14 +105,14 @@ def test_outlook_refuses_the_insertion(plume, fake_llm, outlook, screenshot):
     fake_llm.reply = mail_model(reply=DRAFT)
     page = outlook(plume(), {**REPLY_MAIL, "insertError": "The operation is not supported."})
     draft_reply(page)
-    page.get_by_role("button", name="Insérer à l'emplacement du curseur").click()
+    page.get_by_role("button", name="Insérer à l’emplacement du curseur").click()
     alert = page.locator("#reply-error .plume-bar")
     alert.wait_for()
     assert alert.get_attribute("data-error-code") == "insertion_refusee"
-    assert "Outlook n'a pas pu insérer le texte dans le message" in alert.inner_text()
+    assert "Outlook n'a pas pu insérer le texte dans le message" in plain(alert.inner_text())
     # The draft stays, and the button is offered again.
-    assert "Nous accusons réception" in page.locator("#reply-output").inner_text()
-    assert page.get_by_role("button", name="Insérer à l'emplacement du curseur").is_enabled()
+    assert "Nous accusons réception" in plain(page.locator("#reply-output").inner_text())
+    assert page.get_by_role("button", name="Insérer à l’emplacement du curseur").is_enabled()
     screenshot(page, "outlook-erreur-insertion")
 
 
@@ -125,13 +125,13 @@ def test_stop_closes_the_stream(plume, fake_llm, outlook, screenshot):
     wait_until(page, "() => document.getElementById('reply-output').textContent.length > 20")
     page.get_by_role("button", name="Arrêter").click()
     wait_until(page, "() => document.getElementById('reply-status').textContent.includes('arrêtée')")
-    assert page.locator("#reply-status").inner_text() == "Rédaction arrêtée : le projet affiché est incomplet."
+    assert plain(page.locator("#reply-status").inner_text()) == "Rédaction arrêtée à votre demande."
     assert page.locator("#reply-stop").is_hidden()  # « Arrêter » only while something runs
     # The upstream request was closed, not left generating.
     request = next(r for r in fake_llm.requests if r.path.endswith("/chat/completions"))
     assert request.ended.wait(10) and request.disconnected
     # A stopped draft says it is incomplete and offers no insertion; nothing was inserted.
-    assert "Projet incomplet" in page.locator("#reply-after [data-incomplete]").inner_text()
+    assert "Projet incomplet" in plain(page.locator("#reply-after [data-incomplete]").inner_text())
     assert page.locator("#reply-after [data-action=insert]").count() == 0
     assert page.evaluate("window.__composeBody") == REPLY_MAIL["body"]
     screenshot(page, "outlook-arret")
@@ -165,7 +165,7 @@ def test_expired_session_asks_to_sign_in_again(entra_plume, idp, fake_llm, outlo
     page = outlook(entra_plume(), {**POSTPONEMENT_MAIL, "ssoToken": token})
     alert = summarize(page)
     assert "Votre session a expiré" in said_once(alert)
-    assert alert.get_by_role("button").inner_text() == "Se reconnecter"
+    assert plain(alert.get_by_role("button").inner_text()) == "Se reconnecter"
     screenshot(page, "outlook-erreur-connexion")
 
     # She signs in again (Office now gives a valid token) and clicks: the summary runs.

@@ -3,7 +3,7 @@ Outlook categories), « Transférer au service » (a new message to the service'
 address with the mail attached, never sent) and the second-best suggestion."""
 from __future__ import annotations
 
-from .conftest import wait_until
+from .conftest import plain, wait_until
 from .outlook_fixtures import POSTPONEMENT_MAIL, mail_model, outlook_calls
 
 SERVICES = [
@@ -32,13 +32,13 @@ def test_apply_the_category_and_draft_a_forward_to_the_service(plume, fake_llm, 
     card = orient(page)
     # The second-best service is shown, with its own forward.
     alternative = card.locator("[data-routing='alternative']")
-    assert "Autre possibilité : Greffe civil" in alternative.inner_text()
+    assert "Autre possibilité : Greffe civil" in plain(alternative.inner_text())
     screenshot(page, "outlook-orientation-actions")
 
     card.get_by_role("button", name="Appliquer la catégorie").click()
     wait_until(page, "() => document.getElementById('routing-status').textContent.includes('appliquée')")
     assert page.evaluate("window.__itemCategories") == ["Demande de renvoi"]
-    assert page.inner_text("#routing-status") == "Catégorie « Demande de renvoi » appliquée au message."
+    assert plain(page.inner_text("#routing-status")) == "Catégorie « Demande de renvoi » appliquée au message."
 
     card.get_by_role("button", name="Transférer au service : Service des audiences").click()
     [form] = outlook_calls(page, "displayNewMessageForm")
@@ -46,7 +46,7 @@ def test_apply_the_category_and_draft_a_forward_to_the_service(plume, fake_llm, 
                                             "emailAddress": "audiences.tj-lyon@justice.fr"}]
     assert form["args"]["subject"] == f"TR : {POSTPONEMENT_MAIL['subject']}"
     assert form["args"]["attachments"][0]["type"] == "item"
-    assert "envoyez-le vous-même" in page.inner_text("#routing-status")
+    assert "envoyez-le vous-même" in plain(page.inner_text("#routing-status"))
 
     alternative.get_by_role("button", name="Transférer plutôt à ce service : Greffe civil").click()
     assert outlook_calls(page, "displayNewMessageForm")[-1]["args"]["toRecipients"][0]["emailAddress"] == \
@@ -61,9 +61,35 @@ def test_a_category_missing_from_outlook_says_where_to_create_it(plume, fake_llm
     card = orient(page)
     card.get_by_role("button", name="Appliquer la catégorie").click()
     page.wait_for_selector("#routing-error [data-error-code='categorie_refusee']")
-    text = page.inner_text("#routing-error")
+    text = plain(page.inner_text("#routing-error"))
     assert "« Demande de renvoi »" in text and "Toutes les catégories" in text
     assert page.evaluate("window.__itemCategories") is None
+    # ReadWriteItem (the default manifest): Outlook refused to show the list, nothing was added.
+    assert outlook_calls(page, "masterCategories.getAsync")
+    assert not outlook_calls(page, "masterCategories.addAsync")
+
+
+def test_with_the_mailbox_permission_a_missing_category_is_added_then_applied(plume, fake_llm, outlook, screenshot):
+    fake_llm.reply = mail_model(routing=ROUTING)
+    page = outlook(plume(ROUTING_SERVICES=SERVICES, ROUTING_CATEGORIES=CATEGORIES),
+                   {**POSTPONEMENT_MAIL, "masterCategories": ["Urgent"], "permission": "ReadWriteMailbox"})
+    card = orient(page)
+    card.get_by_role("button", name="Appliquer la catégorie").click()
+    wait_until(page, "() => document.getElementById('routing-status').textContent.includes('appliquée')")
+    assert plain(page.inner_text("#routing-status")) == \
+        "Catégorie « Demande de renvoi » ajoutée à vos catégories Outlook et appliquée au message."
+    [added] = outlook_calls(page, "masterCategories.addAsync")
+    assert [c["displayName"] for c in added["args"]["categories"]] == ["Demande de renvoi"]
+    assert page.evaluate("window.__outlookScenario.masterCategories") == ["Urgent", "Demande de renvoi"]
+    assert page.evaluate("window.__itemCategories") == ["Demande de renvoi"]
+    assert page.locator("#routing-error").is_hidden()
+    screenshot(page, "outlook-orientation-categorie-creee")
+    # Applied again: the category is known now, nothing more is added to the user's list.
+    card.get_by_role("button", name="Appliquer la catégorie").click()
+    wait_until(page, "() => window.__outlookCalls.filter((c) => c.name === 'categories.addAsync').length === 2")
+    wait_until(page, "() => !document.getElementById('routing-status').textContent.includes('ajoutée')")
+    assert plain(page.inner_text("#routing-status")) == "Catégorie « Demande de renvoi » appliquée au message."
+    assert len(outlook_calls(page, "masterCategories.addAsync")) == 1
 
 
 def test_a_service_without_an_address_and_an_old_outlook_degrade_in_french(plume, fake_llm, outlook):
@@ -71,7 +97,7 @@ def test_a_service_without_an_address_and_an_old_outlook_degrade_in_french(plume
     page = outlook(plume(ROUTING_SERVICES=SERVICES, ROUTING_CATEGORIES=CATEGORIES),
                    {**POSTPONEMENT_MAIL, "requirements": {"Mailbox": "1.5"}})
     card = orient(page)
-    assert card.locator("[data-no-address='JAF']").inner_text() == \
+    assert plain(card.locator("[data-no-address='JAF']").inner_text()) == \
         "Aucune adresse n'est configurée pour « JAF » : transférez le message vous-même."
     # Mailbox 1.5: no categories API, so no button that would fail.
     assert card.get_by_role("button", name="Appliquer la catégorie").count() == 0

@@ -59,8 +59,8 @@ def test_summary_of_the_mail_and_its_thread_then_checked_fields(plume, fake_llm,
 
     summary = page.locator("#summary-output")
     assert "demande le renvoi de l'audience du 12 mars 2026" in plain(summary.inner_text())
-    assert summary.locator("strong").inner_text() == "renvoi"  # markdown bold, built as an element
-    assert "cite des échanges précédents" in page.locator("#summary-thread").inner_text()
+    assert plain(summary.locator("strong").inner_text()) == "renvoi"  # markdown bold, built as an element
+    assert "cite des échanges précédents" in plain(page.locator("#summary-thread").inner_text())
     assert page.locator("#summary-error").is_hidden()
 
     rows = page.locator(".outlook-field")
@@ -75,10 +75,10 @@ def test_summary_of_the_mail_and_its_thread_then_checked_fields(plume, fake_llm,
     assert by_text["N° de pourvoi : 22-19.876"] == "false"
     assert by_text["Nouvelle audience : 20 avril 2026"] == "false"
     invented = rows.filter(has_text="22\u201119.876")  # a pourvoi number on one line
-    assert invented.locator(".outlook-badge").inner_text() == "à vérifier"
+    assert plain(invented.locator(".outlook-badge").inner_text()) == "à vérifier"
     # The count of values « à vérifier » comes first, before any field.
     notice = page.locator("#summary-fields [data-unchecked]")
-    assert notice.inner_text().startswith("2 informations à vérifier")
+    assert plain(notice.inner_text()).startswith("2 informations à vérifier")
     assert page.evaluate("""() => {
         const notice = document.querySelector('#summary-fields [data-unchecked]');
         const first = document.querySelector('#summary-fields .outlook-fields__section');
@@ -119,7 +119,7 @@ def test_field_buttons_copy_or_propose_and_create_nothing(plume, fake_llm, outlo
 
     page.get_by_role("button", name="Copier N° RG").click()
     wait_until(page, "() => document.getElementById('summary-status').textContent.includes('copié')")
-    assert page.locator("#summary-status").inner_text() == "« 24/01234 » copié dans le presse-papiers."
+    assert plain(page.locator("#summary-status").inner_text()) == "« 24/01234 » copié dans le presse-papiers."
     assert page.evaluate("navigator.clipboard.readText()") == "24/01234"
 
     page.get_by_role("button", name="Ajouter un rappel d'échéance le 12 mars 2026").click()
@@ -127,7 +127,7 @@ def test_field_buttons_copy_or_propose_and_create_nothing(plume, fake_llm, outlo
     assert form["args"]["subject"] == "Audience – Demande de renvoi – RG n° 24/01234"
     assert form["args"]["start"].startswith("2026-03-12")
     assert "Date à vérifier" in form["args"]["body"] and "Rappel d'échéance" in form["args"]["body"]
-    assert "vérifiez la date, puis enregistrez-le vous-même" in page.locator("#summary-status").inner_text()
+    assert "vérifiez la date, puis enregistrez-le vous-même" in plain(page.locator("#summary-status").inner_text())
     page.get_by_role("button", name="Tout copier").click()
     wait_until(page, "() => document.getElementById('summary-status').textContent.includes('informations copiées')")
     copied = page.evaluate("navigator.clipboard.readText()").split("\n")
@@ -163,16 +163,16 @@ def test_a_mail_that_gives_orders_stays_data_and_renders_as_text(plume, fake_llm
     run_summary(page)
 
     output = page.locator("#summary-output")
-    assert 'Aucune action requise. <img src=x onerror="window.__pwned = 3">' in output.inner_text()
+    assert 'Aucune action requise. <img src=x onerror="window.__pwned = 3">' in plain(output.inner_text())
     assert output.locator("img, a, script").count() == 0
     assert page.locator("#summary-fields img, #summary-fields script").count() == 0
     page.wait_for_timeout(300)
     assert page.evaluate("window.__pwned") is None
     # Forwarding to every contact is flagged as suspicious, not listed as « Action demandée ».
     assert page.locator(".outlook-field").filter(has_text="Transférer ce message").count() == 0
-    assert "Action demandée" not in page.locator("#summary-fields").inner_text()
+    assert "Action demandée" not in plain(page.locator("#summary-fields").inner_text())
     warning = page.locator("#summary-fields [data-suspicious]")
-    assert warning.inner_text().startswith("Message suspect.") and "tous les contacts" in warning.inner_text()
+    assert plain(warning.inner_text()).startswith("Message suspect.") and "tous les contacts" in plain(warning.inner_text())
     screenshot(page, "outlook-injection")
 
     # The orders reached the model only inside the fence, labelled as data.

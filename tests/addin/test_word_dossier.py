@@ -212,8 +212,8 @@ def test_a_dossier_from_files_to_tracked_insertion(served, fake_llm, open_pane, 
     facts = len(synthesis["sections"][0]["items"])
     assert page.locator(".dossier-section[data-section=faits] .dossier-item").count() == facts
     invented = page.locator(".dossier-item", has_text="Un constat que le dossier ne contient pas")
-    assert invented.locator("[data-flag=reference_introuvable]").inner_text() == \
-        "Référence introuvable : ce fichier ou cette page n’existe pas dans le dossier."
+    assert plain(invented.locator("[data-flag=reference_introuvable]").inner_text()) == \
+        "Référence introuvable : ce fichier ou cette page n'existe pas dans le dossier."
     assert invented.locator(".plume-ref").get_attribute("data-verified") == "false"
     low = page.locator("#dossier-result [data-low-confidence]")
     assert low.get_attribute("data-low-confidence") == "1"
@@ -296,7 +296,7 @@ def test_the_list_follows_a_running_dossier(served, open_pane, screenshot):
     row = page.locator("#dossier-list li.dossier-row").first
     row.wait_for()
     assert row.get_attribute("data-state") in ("queued", "running")
-    assert row.locator("[data-progress=row]").inner_text() == api(page, "/dossiers").json()["dossiers"][0]["progress"]["message"]
+    assert plain(row.locator("[data-progress=row]").inner_text()) == plain(api(page, "/dossiers").json()["dossiers"][0]["progress"]["message"])
     screenshot(page, "word-dossier-liste-en-cours")
     gate.release()
     wait_until(page, "() => document.querySelector('#dossier-list li.dossier-row')?.dataset.state === 'done'",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .conftest import word_calls, word_state, open_tab
+from .conftest import open_tab, plain, word_calls, word_state
 
 REPLY = ("La faute grave est celle qui rend impossible le maintien du salarié dans l'entreprise [1]. "
          "La Cour juge que « le ciel est toujours vert en Bourgogne » [2]. Voir aussi [9].")
@@ -32,6 +32,7 @@ def test_draft_shows_numbered_sources_and_flags_then_inserts_with_sources_commen
         .map((li) => li.querySelector('.plume-card__title').textContent)""")
     others = page.evaluate("""() => [...document.querySelectorAll('#draft-other-sources .plume-sources > li')]
         .map((li) => li.querySelector('.plume-card__title').textContent)""")
+    cited, others = [plain(t) for t in cited], [plain(t) for t in others]
     assert len(cited) == 1 and cited[0].startswith("[1] [2] Cass. soc., 23 oct. 2024, n° "), cited
     assert others and not any(title.startswith(("[1]", "[2]")) for title in others)
     assert page.locator("#draft-other-sources").get_attribute("open") is None
@@ -41,8 +42,8 @@ def test_draft_shows_numbered_sources_and_flags_then_inserts_with_sources_commen
     assert page.evaluate("""() => document.getElementById('draft-check').compareDocumentPosition(
         document.getElementById('draft-output')) & Node.DOCUMENT_POSITION_FOLLOWING""")
     flags = page.locator("#draft-check [data-flags]")
-    assert "[9]" in flags.inner_text() and "à vérifier" in flags.inner_text()
-    assert "le ciel est toujours vert" in flags.inner_text()
+    assert "[9]" in plain(flags.inner_text()) and "à vérifier" in plain(flags.inner_text())
+    assert "le ciel est toujours vert" in plain(flags.inner_text())
     # In the answer, [1] is a link to its source; [2] (misquoted) and [9] are shown as flagged.
     assert page.locator("#draft-output button[data-source='1']").get_attribute("class") == "plume-ref plume-ref--source"
     for flagged in ("2", "9"):
@@ -61,7 +62,7 @@ def test_draft_shows_numbered_sources_and_flags_then_inserts_with_sources_commen
     # Flagged citations: « Insérer » asks for « J'ai vérifié » first and inserts nothing.
     page.click("#draft-after [data-action=insert]")
     blocked = page.wait_for_selector("#draft-after [data-outcome=blocked]")
-    assert "J'ai vérifié" in blocked.inner_text() and "rien n'a été inséré" in blocked.inner_text()
+    assert "J'ai vérifié" in plain(blocked.inner_text()) and "rien n'a été inséré" in plain(blocked.inner_text())
     assert page.evaluate("document.activeElement.id") == "draft-verified"
     assert not [c for c in word_calls(page) if c["api"].startswith("Range.insert")]
     screenshot(page, "word-draft-verify-first")
@@ -85,14 +86,14 @@ def test_draft_shows_numbered_sources_and_flags_then_inserts_with_sources_commen
     assert state["footnotes"] == [f"Cass.{citation}"] * 2 and state["trackingMode"] == "Off"
     notes = [c for c in word_calls(page) if c["api"] == "Range.insertFootnote"]
     assert [c["trackingMode"] for c in notes] == ["TrackAll"] * 2
-    assert "notes de bas de page" in page.inner_text("#draft-after [data-outcome=inserted]")
+    assert "notes de bas de page" in plain(page.inner_text("#draft-after [data-outcome=inserted]"))
 
 
 def test_draft_needs_instructions(plume, open_pane):
     page = open_pane(plume())
     open_tab(page, "draft")
     page.click("#draft-run")
-    assert page.inner_text("#draft-error") == "Indiquez ce que la section doit contenir."
+    assert plain(page.inner_text("#draft-error")) == "Indiquez ce que la section doit contenir."
     assert page.evaluate("document.activeElement.id") == "draft-instructions"
 
 
@@ -122,7 +123,7 @@ def test_without_footnotes_the_citations_go_in_parentheses(plume, corpus, fake_l
     page.fill("#draft-instructions", "Définir la faute grave")
     page.click("#draft-run")
     page.wait_for_selector("#draft-after [data-action=insert]")
-    citation = re.sub(r"^(\[\d+\] )+", "", page.inner_text("#draft-sources .plume-card__title"))
+    citation = re.sub(r"^(\[\d+\] )+", "", plain(page.inner_text("#draft-sources .plume-card__title")))
     page.click("#draft-after [data-action=insert]")
     page.wait_for_selector("#draft-after [data-outcome=inserted]")
     paragraph = word_state(page)["paragraphs"][1]

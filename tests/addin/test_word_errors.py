@@ -9,7 +9,7 @@ import time
 from tests.fakes.idp import CLIENT_ID, TENANT
 from tests.fakes.upstream import Behaviour
 
-from .conftest import fake_llm_settings, wait_until, open_tab
+from .conftest import fake_llm_settings, open_tab, plain, wait_until
 
 SELECTION = {"__officeMockConfig": {"paragraphs": ["Attendu que le pourvoi est recevable."], "selection": [0, 0]}}
 
@@ -17,7 +17,7 @@ SELECTION = {"__officeMockConfig": {"paragraphs": ["Attendu que le pourvoi est r
 def error_box(page, panel: str) -> dict:
     """The message bar of ``panel``: its code, sentence, action, button, and everything shown."""
     page.wait_for_selector(f"#{panel}-error .plume-bar")
-    return page.evaluate("""(panel) => {
+    box = page.evaluate("""(panel) => {
         const box = document.querySelector(`#${panel}-error .plume-bar`);
         const button = box.querySelector('button');
         return {
@@ -30,6 +30,7 @@ def error_box(page, panel: str) -> dict:
             status: document.querySelector(`#${panel}-status`).textContent,
         };
     }""", panel)
+    return {key: plain(value) if isinstance(value, str) else value for key, value in box.items()}
 
 
 def said_once(box: dict) -> None:
@@ -101,7 +102,7 @@ def test_quota_reached_says_when_to_retry(plume, open_pane, screenshot):
 
 def test_no_llm_host_configured(make_app, serve_app, open_pane, screenshot):
     page = open_pane(serve_app(make_app()), globals=SELECTION)
-    banner = page.inner_text("[data-banner=models]")
+    banner = plain(page.inner_text("[data-banner=models]"))
     assert "Aucun service d'IA n'est configuré" in banner and "PLUME_" not in banner
     summarize(page)
     box = error_box(page, "summarize")
@@ -217,6 +218,6 @@ def test_se_reconnecter_signs_in_again_and_reruns_the_task(make_app, serve_app, 
     page.click("#summarize-error [data-action=sign-in]")
     page.wait_for_selector("#summarize-after [data-action=insert]")
     assert page.locator("#summarize-error").is_hidden()
-    assert "Le pourvoi est recevable" in page.inner_text("#summarize-output")
+    assert "Le pourvoi est recevable" in plain(page.inner_text("#summarize-output"))
     assert sent == [f"Bearer {fresh}"]  # the cached expired token was forgotten, the task ran once
     assert len(fake_llm.chat_requests()) == 1

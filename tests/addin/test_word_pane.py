@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import OFFICE_JS, open_tab
+from .conftest import OFFICE_JS, open_tab, plain
 
 
 @pytest.fixture
@@ -42,8 +42,8 @@ def test_tabs_are_buttons_usable_with_the_keyboard(base_url, open_pane, screensh
 
 def test_banners_and_about_link(base_url, open_pane):
     page = open_pane(base_url)
-    assert "Mode développement" in page.inner_text("[data-banner=dev]")
-    models = page.inner_text("[data-banner=models]")
+    assert "Mode développement" in plain(page.inner_text("[data-banner=dev]"))
+    models = plain(page.inner_text("[data-banner=models]"))
     assert "Aucun service d'IA n'est configuré" in models and "PLUME_" not in models  # the setting is for admins
     about = page.locator("a", has_text="À propos de Plume")
     href = page.evaluate("(a) => a.href", about.element_handle())
@@ -67,17 +67,17 @@ def test_old_word_gets_french_notices_instead_of_failures(base_url, open_pane):
     page = open_pane(base_url, globals={"__officeMockConfig": {"sets": {"WordApi": "1.3"}}})
     tracking = page.locator("[data-banner=capability-tracking]")
     footnotes = page.locator("[data-banner=capability-footnotes]")
-    assert "suivi des modifications" in tracking.inner_text()
-    assert "entre parenthèses" in footnotes.inner_text()
+    assert "suivi des modifications" in plain(tracking.inner_text())
+    assert "entre parenthèses" in plain(footnotes.inner_text())
 
 
 def test_word_without_document_api_still_offers_search(base_url, open_pane):
     page = open_pane(base_url, globals={"__officeMockConfig": {"sets": {"WordApi": None}}})
     notice = page.locator("[data-banner=capability-read]")
-    assert "trop ancienne" in notice.inner_text()
+    assert "trop ancienne" in plain(notice.inner_text())
     open_tab(page, "summarize")
     page.click("#summarize-run")
-    refused = page.locator("#summarize-error").inner_text()
+    refused = plain(page.locator("#summarize-error").inner_text())
     assert "ne permet pas à Plume de lire" in refused and "WordApi" not in refused
     assert page.evaluate("window.__officeCalls.length") == 0
 
@@ -90,7 +90,7 @@ def test_outside_office_the_pane_says_how_to_open_it(base_url, browser):
         page.goto(f"{base_url}/addin/word/")
         message = page.locator("#startup [role=alert]")
         message.wait_for()
-        assert "ouvrez Plume depuis Word" in message.inner_text()
+        assert "ouvrez Plume depuis Word" in plain(message.inner_text())
         assert not page.locator("#app").is_visible()
     finally:
         context.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from .conftest import open_tab, word_calls, word_state
+from .conftest import open_tab, plain, word_calls, word_state
 
 # The mock has no Paragraph.search: add one (exact, case-sensitive, like matchCase) whose
 # ranges select and replace characters inside their paragraph.
@@ -94,8 +94,8 @@ SHOW_DOCUMENT = """() => {
 
 
 def cards(page):
-    return page.evaluate("""() => [...document.querySelectorAll('#pseudo-list > li.plume-card')]
-        .map((li) => li.querySelector('label').textContent.trim())""")
+    return [plain(label) for label in page.evaluate("""() => [...document.querySelectorAll('#pseudo-list > li.plume-card')]
+        .map((li) => li.querySelector('label').textContent.trim())""")]
 
 
 def test_proposals_edited_then_applied_as_tracked_changes(plume, open_pane, screenshot):

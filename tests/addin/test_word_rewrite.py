@@ -39,10 +39,10 @@ def test_rewrite_shows_the_changes_word_by_word_then_replaces_the_selection(plum
     # Words the two share are not marked: « L'appelant » stays, « rejetée » too.
     assert "rejetée" not in " ".join(sides["removed"] + sides["added"])
     assert page.locator("#rewrite-output").is_hidden()
-    assert page.locator("#rewrite-diff del .plume-visually-hidden").first.text_content() == "[retiré : "
-    count = page.inner_text("#rewrite-diff-count")
+    assert plain(page.locator("#rewrite-diff del .plume-visually-hidden").first.text_content()) == "[retiré : "
+    count = plain(page.inner_text("#rewrite-diff-count"))
     assert count.startswith(tuple(f"{n} mot" for n in range(1, 30))) and "retiré" in count and "ajouté" in count
-    assert page.inner_text("#rewrite-after [data-action=insert]") == "Remplacer la sélection"
+    assert plain(page.inner_text("#rewrite-after [data-action=insert]")) == "Remplacer la sélection"
     screenshot(page, "word-rewrite")
 
     page.click("#rewrite-after [data-action=insert]")
@@ -60,7 +60,7 @@ def test_rewrite_without_selection_says_what_to_do(plume, open_pane):
     open_tab(page, "rewrite")
     page.click("#rewrite-run")
     page.wait_for_selector("#rewrite-error:not(:empty)")  # after the pane has read the selection
-    assert page.inner_text("#rewrite-error") == "Sélectionnez dans le document le passage à reformuler."
+    assert plain(page.inner_text("#rewrite-error")) == "Sélectionnez dans le document le passage à reformuler."
 
 
 def test_discarding_clears_the_comparison(plume, fake_llm, open_pane):
@@ -70,7 +70,7 @@ def test_discarding_clears_the_comparison(plume, fake_llm, open_pane):
     page.click("#rewrite-run")
     page.click("#rewrite-after [data-action=discard]")
     assert page.locator("#rewrite-compare").is_hidden()
-    assert "rien n'a été inséré" in page.inner_text("#rewrite-status")
+    assert "rien n'a été inséré" in plain(page.inner_text("#rewrite-status"))
     assert word_state(page)["paragraphs"] == PARAGRAPHS
 
 
@@ -94,5 +94,5 @@ def test_identical_rewrite_says_nothing_changes(plume, fake_llm, open_pane):
     open_tab(page, "rewrite")
     page.click("#rewrite-run")
     page.wait_for_selector("#rewrite-diff-count:not(:empty)")
-    assert page.inner_text("#rewrite-diff-count") == "Aucun mot ne change."
+    assert plain(page.inner_text("#rewrite-diff-count")) == "Aucun mot ne change."
     assert page.locator("#rewrite-diff del, #rewrite-diff ins").count() == 0

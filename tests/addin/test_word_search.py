@@ -9,7 +9,7 @@ import unicodedata
 
 import pytest
 
-from .conftest import CORPUS, FeedbackLog, fake_llm_settings, word_calls, word_state
+from .conftest import CORPUS, fake_llm_settings, FeedbackLog, plain, word_calls, word_state
 
 def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)).lower()
@@ -23,7 +23,8 @@ API_ZONES = ("motivations", "moyens", "dispositif", "expose", "introduction")
 
 
 def cards(page) -> list[dict]:
-    return page.evaluate("""() => [...document.querySelectorAll('#search-results .plume-card')].map((card) => ({
+    """What each result card shows, without the renderer's typography (see plain())."""
+    found = page.evaluate("""() => [...document.querySelectorAll('#search-results .plume-card')].map((card) => ({
         citation: card.querySelector('.plume-card__title').textContent,
         meta: card.querySelector('.plume-card__badges').textContent,
         badge: card.querySelector('.plume-badge')?.textContent || null,
@@ -34,6 +35,8 @@ def cards(page) -> list[dict]:
         all: card.textContent,
         actions: [...card.querySelectorAll('.plume-card__actions button')].map((b) => b.textContent),
     }))""")
+    return [{key: plain(v) if isinstance(v, str) else [plain(x) for x in v] if isinstance(v, list) else v
+             for key, v in card.items()} for card in found]
 
 
 def test_search_shows_citations_and_highlighted_passages_then_cites_as_footnote(
@@ -45,7 +48,7 @@ def test_search_shows_citations_and_highlighted_passages_then_cites_as_footnote(
     page.click("#search-run")
     page.wait_for_selector("#search-results .plume-card")
     found = cards(page)
-    assert page.inner_text("#search-status") == f"{len(found)} décisions trouvées."
+    assert plain(page.inner_text("#search-status")) == f"{len(found)} décisions trouvées."
     assert 2 <= len(found) <= 7
     for card in found:
         number = next(n for n in numbers if n in card["citation"])
@@ -64,7 +67,7 @@ def test_search_shows_citations_and_highlighted_passages_then_cites_as_footnote(
         assert card["actions"][0] == "Citer" and card["actions"][-1] == "Ouvrir la décision"
     # The form folded into a one-line bar that names the question.
     assert page.locator("#search-form").is_hidden()
-    assert page.inner_text("#search-bar-text") == "« licenciement pour faute grave »"
+    assert plain(page.inner_text("#search-bar-text")) == "« licenciement pour faute grave »"
     # Two or three results above the fold at 320 px.
     above = page.evaluate("""() => [...document.querySelectorAll('#search-results .plume-card')]
         .filter((card) => card.getBoundingClientRect().bottom <= window.innerHeight).length""")
@@ -97,7 +100,7 @@ def test_filters_narrow_the_results(plume, corpus, open_pane):
     found = cards(page)
     assert found and all(any(n in card["citation"] for n in rejects) for card in found)
     assert all(card["badge"] == "Rejet" for card in found)
-    assert page.inner_text("#search-bar-text") == "« faute grave » · 3 filtres"
+    assert plain(page.inner_text("#search-bar-text")) == "« faute grave » · 3 filtres"
 
     # « Modifier » unfolds the form with the question kept; the zone filter narrows the passages.
     page.click("#search-edit")
@@ -128,8 +131,8 @@ def test_citation_goes_inline_when_footnotes_are_missing(plume, corpus, open_pan
     page.fill("#search-query", "faute grave")
     page.click("#search-run")
     button = page.locator("#search-results .plume-card >> nth=0 >> [data-action=cite]")
-    assert button.inner_text() == "Citer dans le texte"
-    citation = page.inner_text("#search-results .plume-card >> nth=0 >> .plume-card__title")
+    assert plain(button.inner_text()) == "Citer dans le texte"
+    citation = plain(page.inner_text("#search-results .plume-card >> nth=0 >> .plume-card__title"))
     button.click()
     page.wait_for_selector("#search-results [data-outcome=inline]")
     calls = word_calls(page)
@@ -137,7 +140,7 @@ def test_citation_goes_inline_when_footnotes_are_missing(plume, corpus, open_pan
     inline = [c for c in calls if c["api"] == "Range.insertText"]
     assert inline[-1]["args"] == [f" ({citation})", "End"] and inline[-1]["trackingMode"] == "TrackAll"
     assert word_state(page)["paragraphs"][0].endswith(f"({citation})")
-    assert "notes de bas de page" in page.inner_text("#search-results [data-outcome=inline]")
+    assert "notes de bas de page" in plain(page.inner_text("#search-results [data-outcome=inline]"))
     screenshot(page, "word-search-inline-citation")
 
 
@@ -150,15 +153,15 @@ def test_open_the_decision_at_the_passage_then_come_back(plume, corpus, open_pan
     page.click("#search-results .plume-card >> nth=0 >> [data-action=open]")
     page.wait_for_selector("#search-reader-passage")
     assert page.locator("#search-results").is_hidden()
-    assert page.inner_text("#search-reader-title") == first["citation"]
+    assert plain(page.inner_text("#search-reader-title")) == first["citation"]
     # The whole decision, the hit's passage marked, focused and on screen.
     number = next(d for d in corpus if d["number"] in first["citation"])
-    reader_text = page.inner_text("#search-reader .plume-decision__text")
+    reader_text = plain(page.inner_text("#search-reader .plume-decision__text"))
     assert len(reader_text) > len(first["text"]) and number["text"][:40].split()[0] in reader_text
     assert page.evaluate("document.activeElement.id") == "search-reader-passage"
     box = page.evaluate("document.getElementById('search-reader-passage').getBoundingClientRect().top")
     assert 0 <= box < 900
-    passage = page.inner_text("#search-reader-passage")
+    passage = plain(page.inner_text("#search-reader-passage"))
     assert all(fold(m) in fold(passage) for m in first["marks"])
     screenshot(page, "word-search-decision")
 
@@ -196,6 +199,6 @@ def test_more_results_pages_on_without_repeating(plume, larger_corpus, open_pane
     page.wait_for_selector("#search-results .plume-card >> nth=10")
     found = cards(page)
     assert len(found) == 20 and len({card["citation"] for card in found}) == 20
-    assert page.inner_text("#search-status") == "20 décisions trouvées."
+    assert plain(page.inner_text("#search-status")) == "20 décisions trouvées."
     # The focus goes to the first new card's first action.
     assert page.evaluate("document.activeElement.closest('.plume-card') === document.querySelectorAll('#search-results .plume-card')[10]")

@@ -45,7 +45,7 @@ def test_summary_streams_progressively_then_inserts_tracked(plume, fake_llm, ope
     page.wait_for_selector("#summarize-after [data-action=insert]")
     final = page.evaluate(STATE_JS)
     assert plain(final["text"]) == REPLY and final["busy"] is None and not final["stopVisible"]
-    assert "suggestion" in page.inner_text("#summarize-after .plume-oversight")
+    assert "suggestion" in plain(page.inner_text("#summarize-after .plume-oversight"))
     # The paragraphs went out numbered by their place in the document (the empty one skipped).
     sent = fake_llm.chat_requests()[-1].json["messages"][-1]["content"]
     assert "[§ 2] Que la cour d'appel" in sent and "[§ 4] Par ces motifs" in sent and "[§ 3]" not in sent
@@ -56,7 +56,7 @@ def test_summary_streams_progressively_then_inserts_tracked(plume, fake_llm, ope
     wait_until(page, "() => window.__officeState.selected !== null")
     select = [c for c in word_calls(page) if c["api"] == "Paragraph.select"]
     assert select[-1]["index"] == 1 and select[-1]["text"] == PARAGRAPHS[1]
-    assert page.inner_text("#summarize-status") == "Paragraphe 2 sélectionné dans le document."
+    assert plain(page.inner_text("#summarize-status")) == "Paragraphe 2 sélectionné dans le document."
 
     page.click("#summarize-after [data-action=insert]")
     page.wait_for_selector("#summarize-after [data-outcome=inserted]")
@@ -73,7 +73,7 @@ def test_summary_streams_progressively_then_inserts_tracked(plume, fake_llm, ope
     state = word_state(page)
     assert state["trackingMode"] == "Off"
     assert state["contentControls"][0]["tag"] == "plume-ai"
-    assert "suivi des modifications" in page.inner_text("#summarize-after [data-outcome=inserted]")
+    assert "suivi des modifications" in plain(page.inner_text("#summarize-after [data-outcome=inserted]"))
     feedback.wait(1)
     assert [(body["outcome"], status) for body, status in feedback.sent] == [("inserted", 201)]
     screenshot(page, "word-summarize")
@@ -100,7 +100,7 @@ def test_discard_inserts_nothing_and_tells_the_server(plume, fake_llm, open_pane
     open_tab(page, "summarize")
     page.click("#summarize-run")
     page.click("#summarize-after [data-action=discard]")
-    assert "rien n'a été inséré" in page.inner_text("#summarize-status")
+    assert "rien n'a été inséré" in plain(page.inner_text("#summarize-status"))
     feedback.wait(1)
     assert [(body["outcome"], status) for body, status in feedback.sent] == [("discarded", 201)]
     assert not [c for c in word_calls(page) if c["api"].startswith(("Range.insert", "Document.change"))]
@@ -113,7 +113,7 @@ def test_thumbs_send_feedback(plume, fake_llm, open_pane):
     page.click("#summarize-run")
     page.click("#summarize-after [aria-label='Réponse utile']")
     page.wait_for_selector(".plume-feedback__thanks:not(:empty)")
-    assert page.inner_text(".plume-feedback__thanks") == "Merci pour votre avis."
+    assert plain(page.inner_text(".plume-feedback__thanks")) == "Merci pour votre avis."
     feedback.wait(1)
     assert [(body["useful"], body["outcome"], status) for body, status in feedback.sent] == [(True, None, 201)]
 
@@ -123,7 +123,7 @@ def test_empty_selection_asks_for_one(plume, open_pane):
     open_tab(page, "summarize")
     page.click("#summarize-run")
     page.wait_for_selector("#summarize-error:not(:empty)")  # after the pane has read the selection
-    assert "Sélectionnez le passage à synthétiser" in page.inner_text("#summarize-error")
+    assert "Sélectionnez le passage à synthétiser" in plain(page.inner_text("#summarize-error"))
 
 
 def test_long_document_shows_the_map_reduce_progress(plume, fake_llm, open_pane):
@@ -147,7 +147,7 @@ def test_long_document_shows_the_map_reduce_progress(plume, fake_llm, open_pane)
     page.check("input[name=summarize-scope][value=document]")
     page.click("#summarize-run")
     page.wait_for_selector("#summarize-after [data-action=insert]")
-    statuses = page.evaluate("window.__statuses")
+    statuses = [plain(s) for s in page.evaluate("window.__statuses")]
     assert any(s.startswith("Document long : lecture en ") for s in statuses), statuses
     # A real progress bar: parts done out of the total, up to all of them, hidden once the answer streams.
     progress = page.evaluate("window.__progress")
@@ -186,12 +186,12 @@ def test_keyboard_only_summary_and_insertion(plume, fake_llm, open_pane):
 
 def test_demo_model_is_announced(plume, fake_llm, open_pane):
     page = open_pane(plume(LLM_DEMO=True), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 0]}})
-    assert page.inner_text("[data-banner=models]").startswith("Modèle de démonstration")
+    assert plain(page.inner_text("[data-banner=models]")).startswith("Modèle de démonstration")
     open_tab(page, "summarize")
     page.click("#summarize-run")
     page.wait_for_selector("#summarize-after [data-notice=demo]")
-    assert "modèle de démonstration" in page.inner_text("#summarize-after [data-notice=demo]")
+    assert "modèle de démonstration" in plain(page.inner_text("#summarize-after [data-notice=demo]"))
     # One AI notice for the answer: the demonstration warning is its first sentence, not a second box.
     notes = page.locator("#summarize-after [role=note]")
-    assert notes.count() == 1 and notes.inner_text().startswith("Réponse du modèle de démonstration")
-    assert "Relisez-le et vérifiez" in notes.inner_text()
+    assert notes.count() == 1 and plain(notes.inner_text()).startswith("Réponse du modèle de démonstration")
+    assert "Relisez-le et vérifiez" in plain(notes.inner_text())

@@ -11,7 +11,7 @@ import pytest
 from backend import jobs
 from tests.transcription.conftest import hearing
 
-from .conftest import FeedbackLog, fake_llm_settings, open_tab, word_calls, word_state
+from .conftest import FeedbackLog, fake_llm_settings, open_tab, plain, word_calls, word_state
 
 PIECE_SECONDS = 30
 
@@ -35,7 +35,7 @@ def recording(tmp_path):
 def wait_status(page, test, timeout=60.0):
     """Waits until the status line passes ``test`` (the pane's CSP forbids evaluated strings)."""
     deadline = time.monotonic() + timeout
-    while not test(text := page.inner_text("#transcribe-status")):
+    while not test(text := plain(page.inner_text("#transcribe-status"))):
         assert time.monotonic() < deadline, (f"status still {text!r}; "
                                              f"error: {page.inner_text('#transcribe-error')!r}")
         page.wait_for_timeout(50)
@@ -138,7 +138,7 @@ def test_upload_through_a_cut_progress_then_play_search_relabel_export_insert(
     page.locator("#transcribe-output li [data-action=speaker]").nth(1).click()
     names = page.eval_on_selector_all("#transcribe-output li", "(lis) => lis.map((li) => "
                                       "(li.querySelector('strong') || {}).textContent || null)")
-    assert names[0] is None and set(names[1:]) == {"Me Durand : "}
+    assert names[0] is None and {plain(name) for name in names[1:]} == {"Me Durand : "}
     wait_status(page, lambda t: t.startswith("Intervenants enregistrés"))
     assert [s for m, u, s in seen if m == "PUT" and u.endswith("/speakers")] == [200]
     screenshot(page, "word-transcribe")
@@ -227,10 +227,10 @@ def test_a_file_that_is_not_audio_is_refused_in_french(served, tmp_path, open_pa
     page = open_pane(served)
     open_tab(page, "transcribe")
     page.click("#transcribe-run")
-    assert page.inner_text("#transcribe-error") == "Choisissez d'abord un fichier audio."
+    assert plain(page.inner_text("#transcribe-error")) == "Choisissez d'abord un fichier audio."
     page.set_input_files("#transcribe-file", str(text))
     page.click("#transcribe-run")
-    assert "n'est pas un format accepté" in page.inner_text("#transcribe-error")
+    assert "n'est pas un format accepté" in plain(page.inner_text("#transcribe-error"))
 
 
 def test_a_corrupt_recording_fails_with_the_servers_french_message(served, tmp_path, open_pane):

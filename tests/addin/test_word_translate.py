@@ -17,7 +17,7 @@ def test_translate_shows_the_language_then_replaces_the_selection(plume, fake_ll
     assert page.input_value("#translate-language") == "fr"
     page.click("#translate-run")
     page.wait_for_selector("#translate-after [data-action=insert]")
-    assert page.inner_text("#translate-detected") == "Langue reconnue : anglais"
+    assert plain(page.inner_text("#translate-detected")) == "Langue reconnue : anglais"
     assert plain(page.inner_text("#translate-output")) == TRANSLATION  # the language line is not part of it
     sent = fake_llm.chat_requests()[-1].json["messages"]
     assert "traduire le texte fourni en français" in sent[0]["content"]
@@ -39,7 +39,7 @@ def test_translate_into_another_language_and_without_selection(plume, fake_llm, 
     open_tab(page, "translate")
     page.click("#translate-run")
     page.wait_for_selector("#translate-error:not(:empty)")
-    assert page.inner_text("#translate-error") == "Sélectionnez dans le document le passage à traduire."
+    assert plain(page.inner_text("#translate-error")) == "Sélectionnez dans le document le passage à traduire."
 
     page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": ["La cour d'appel rejette l'appel."],
                                                               "selection": [0, 0]}})
@@ -48,5 +48,5 @@ def test_translate_into_another_language_and_without_selection(plume, fake_llm, 
     page.click("#translate-run")
     page.wait_for_selector("#translate-after [data-action=insert]")
     assert "traduire le texte fourni en anglais" in fake_llm.chat_requests()[-1].json["messages"][0]["content"]
-    assert page.inner_text("#translate-detected") == "Langue reconnue : français"
+    assert plain(page.inner_text("#translate-detected")) == "Langue reconnue : français"
     assert plain(page.inner_text("#translate-output")).startswith("The cour d'appel (court of appeal)")

@@ -156,6 +156,14 @@ def test_outlook_manifest_covers_read_and_compose_with_mailbox_requirements():
         assert surfaces == {"MessageReadCommandSurface", "MessageComposeCommandSurface"}
     pane = {url.get("DefaultValue") for url in outlook.iterfind(".//bt:Url", NS)}
     assert pane == {"https://plume.justice.fr/addin/outlook/"}
+    # The message on screen only, unless the administrator lets Plume add missing categories.
+    assert outlook.findtext("o:Permissions", namespaces=NS) == "ReadWriteItem"
+
+
+def test_managing_categories_asks_for_the_mailbox_permission_and_stays_valid(schema):
+    outlook = render(PLUME_OUTLOOK_MANAGE_CATEGORIES="true")["outlook"]
+    assert outlook.findtext("o:Permissions", namespaces=NS) == "ReadWriteMailbox"
+    assert schema.validate(outlook), schema.error_log
 
 
 def test_manifests_speak_french_and_name_non_production_deployments():

@@ -36,6 +36,12 @@ test('no stray space before a chip, nor before a full stop, nor inside brackets'
   assert.equal(fix('rejet , puis'), 'rejet, puis');
 });
 
+test('a file extension keeps the space before its dot, and typesetting twice changes nothing', () => {
+  assert.equal(fix('Les messages (.eml, .msg) et .pdf'), 'Les messages (.eml, .msg) et .pdf');
+  const once = fix("« Attendu que » : l'arrêt n° 23-11.537 [1] . Pourquoi ?");
+  assert.equal(fix(once), once);
+});
+
 test('line breaks stay', () => {
   assert.equal(fix('a :\nb'), `a${NBSP}:\nb`);
 });
