@@ -268,8 +268,11 @@ OPENAPI = {
                       **error_responses({**_MINE, "409": "Already started"})}}},
     f"{BASE}/{{dossier_id}}/cancel": {"post": {
         "summary": "Cancel a dossier", "tags": _TAGS, "parameters": _ID,
+        "description": "Once accepted, the dossier ends `cancelled`, even during its last "
+                       "model call. Refused (409) only in the instant its synthesis is being "
+                       "recorded.",
         "responses": {"200": _json("The dossier as it is now", DOSSIER_SCHEMA),
-                      **error_responses(_MINE)}}},
+                      **error_responses({**_MINE, "409": "Too late: the synthesis is written"})}}},
     f"{BASE}/{{dossier_id}}/events": {"get": {
         "summary": "Progress of a dossier as server-sent events", "tags": _TAGS, "parameters": _ID,
         "responses": {"200": {"description": "`event: progress` with the dossier JSON at each "

@@ -299,6 +299,10 @@ def start(user: User, dossier_id: str) -> dict[str, Any]:
 def cancel(user: User, dossier_id: str) -> dict[str, Any]:
     _job(user, dossier_id)
     job = jobs.cancel(dossier_id, _owner(user))
+    if job.state == "running" and not job.cancel_requested:  # sealed: its synthesis is written
+        raise AppError("Trop tard pour annuler : la synthèse de ce dossier vient d'être écrite.",
+                       status=409, code="annulation_impossible",
+                       detail=f"dossier {dossier_id} is sealed")
     if job.state == "cancelled":  # cancelled before any worker took it: no run will record it
         _finish_record(job.params["record"], "stopped", None,
                        measures={"files": len(job.params["inventory"]), "runs": job.attempts})
@@ -508,8 +512,9 @@ class DossierRun:
         self.call.update(model=model, prompt_version=load(PROMPT).id,
                          source_ids=[f"fichier:{b.sha256[:16]}" for b in self.ctx.blobs()
                                      if b.sha256])
-        stats = {**self.measures(),
-                 "tokens": sum(total_tokens(u) for r in self.map_results for u in r.get("usage") or [])}
+        stats = {**self.measures(), "tokens": sum(total_tokens(u) for u in self.ctx.spent())}
+        # Cancel wins: past this point a cancel is refused; before it, it ends the dossier.
+        self.ctx.seal()
         return {"synthesis": synthesis_, "inventory": inventory, "stats": stats}
 
     def _read_all(self) -> None:
@@ -668,8 +673,11 @@ class DossierRun:
             if self.ctx.cancelled:
                 raise jobs.Cancelled()
             try:
-                answer = gw.complete(MODEL_TASK, messages, max_tokens=self.output,
-                                     cancel=self.cancel_flag)
+                with self.ctx.host_call(f"map:{index}",
+                                        {"prompt_tokens": estimate_messages(messages)}) as spent:
+                    answer = gw.complete(MODEL_TASK, messages, max_tokens=self.output,
+                                         cancel=self.cancel_flag)
+                    spent.answered(answer.usage)
             except AppError:
                 if self.ctx.cancelled:  # the call was cut because the owner cancelled
                     raise jobs.Cancelled() from None
@@ -817,21 +825,22 @@ class DossierRun:
     def measures(self) -> dict[str, int]:
         """What this dossier took so far (every run's finished steps): the record's counts."""
         maps = [r for r in self.ctx.results("map:").values() if isinstance(r, dict)]
+        spent = self.ctx.spent()
         return {"files": len(self.inventory),
                 "files_read": len({file for file, _ in self.pages}),
                 "pages": len(self.pages),
                 "ocr_pages": sum(1 for p in self.pages.values() if p["ocr"]),
                 "low_confidence_pages": sum(len(v) for v in self.lows.values()),
                 "parts": self.detail["parts_total"],
-                "model_calls": sum(len(r.get("usage") or []) for r in maps),
+                "model_calls": len(spent),
                 "malformed_parts": sum(1 for r in maps if not r.get("ok")),
                 "runs": self.ctx.attempt}
 
     def charge_stored(self) -> None:
-        """Charge the usage of every model call whose step finished, in this run or before."""
-        for result in self.ctx.results("map:").values():
-            for usage in (result.get("usage") or []) if isinstance(result, dict) else []:
-                self.call.charge(usage)
+        """Charge the usage of every model call the host served for this dossier, in this run
+        or before, those lost with a dead worker included (jobs' host-call notes)."""
+        for usage in self.ctx.spent():
+            self.call.charge(usage)
 
     def _progress(self, message: str) -> None:
         with self.lock:
