@@ -179,7 +179,8 @@ class FileInfo:
     ``pages``: a PDF's pages, or the sections of a file without fixed pages (see
     :func:`read_pages`); ``ocr_pages``: PDF pages without a text layer, to recognise.
     ``format`` is None when the type itself is refused; ``error`` says why a file cannot be
-    read (its ``to_dict()`` is the JSON error shape).
+    read (its ``to_dict()`` is the JSON error shape); ``chars``: each page's characters,
+    whitespace folded (estimated for a PDF; None for a page to recognise), for an estimate.
     """
 
     name: str
@@ -188,6 +189,7 @@ class FileInfo:
     pages: int | None = None
     ocr_pages: int = 0
     error: DocumentError | None = None
+    chars: tuple[int | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -236,7 +238,8 @@ def inspect(data: bytes, filename: str, *, max_bytes: int, max_pages: int,
                                          max_seconds=max_seconds)
     except DocumentError as error:
         return FileInfo(filename, kind, len(data), error=error)
-    return FileInfo(filename, kind, len(data), found["pages"], found["ocr_pages"])
+    return FileInfo(filename, kind, len(data), found["pages"], found["ocr_pages"],
+                    chars=tuple(found.get("chars") or ()))
 
 
 def read_pages(data: bytes, filename: str, *, max_bytes: int, max_pages: int, ocr: bool = True,

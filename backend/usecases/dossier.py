@@ -37,7 +37,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator
 
 from flask import current_app
 
@@ -69,8 +69,11 @@ FLAG_LOW = "page_mal_reconnue"
 MAP_OUTPUT_TOKENS = 1200
 SAFETY_TOKENS = 256
 MIN_PART_TOKENS = 600
-# An inventory's estimate before the files are read: a page of a court document.
-CHARS_PER_PAGE = 2500
+# Room left in a part for the markers of the pages cut to fit it.
+PART_MARGIN = 80
+# Characters an estimate counts for a page still to recognise when the dossier has no text
+# page to go by (a typed court page once recognised).
+SCAN_PAGE_CHARS = 2000
 MAX_TITLE = 200
 MAX_ITEM_CHARS = 1200
 MAX_QUOTE_CHARS = 400
@@ -122,31 +125,73 @@ def _error_json(err: AppError) -> dict[str, str]:
 
 
 def _window() -> tuple[int, int]:
-    """(context, answer budget) in tokens of the model the dossier will use, from the settings
-    (no call to the host in a request)."""
+    """(context, answer budget) in tokens of the model the dossier's map calls will use, from
+    the settings, as the job's gateway finds them (no call to the host in a request)."""
     config = current_app.config
-    model = config.get("LLM_MODEL") or ""
+    model = config["LLM_TASK_MODELS"].get(MODEL_TASK) or config.get("LLM_MODEL") or ""
     context = int(config["LLM_MODEL_CONTEXT"].get(model, config["LLM_CONTEXT_TOKENS"]))
     return context, min(MAP_OUTPUT_TOKENS, config["LLM_MAX_OUTPUT_TOKENS"], context // 4)
 
 
-def _part_tokens(context: int, output: int) -> int:
-    overhead = estimate_messages(load(PROMPT).messages(
+def _prompt_overhead() -> int:
+    return estimate_messages(load(PROMPT).messages(
         fence="DONNEES 000000000000", part="100", parts="100", title="x" * 60, document=""))
-    return max(MIN_PART_TOKENS, context - output - overhead - SAFETY_TOKENS)
 
 
-def estimate(inventory: list[dict[str, Any]]) -> dict[str, int]:
-    """Pages, OCR pages, model calls and tokens a dossier should take (shown before it starts)."""
+def _part_tokens(context: int, output: int) -> int:
+    return max(MIN_PART_TOKENS, context - output - _prompt_overhead() - SAFETY_TOKENS)
+
+
+Slice = tuple[str, int, int, int]  # file, page, first and last character (excluded) of its text
+
+
+def pack(pages: Iterable[tuple[str, int, int]], limit: int) -> list[list[Slice]]:
+    """The dossier's parts: consecutive pages (``(file, page, characters)``, whitespace
+    folded, in order) packed into parts of at most ``limit`` characters, each page opened by
+    its « [file, p. N] » marker; a page longer than a part is cut. One rule for the job (which
+    fills the slices with the text) and for the estimate before reading (with lengths only)."""
+    parts: list[list[Slice]] = []
+    current: list[Slice] = []
+    size, width = 0, limit - PART_MARGIN
+    for name, number, length in pages:
+        for first in range(0, length, width):
+            last = min(length, first + width)
+            block = len(f"[{name}, p. {number}]\n") + (last - first) + 2
+            if current and size + block > limit:
+                parts.append(current)
+                current, size = [], 0
+            current.append((name, number, first, last))
+            size += block
+    if current:
+        parts.append(current)
+    return parts
+
+
+def estimate(inventory: list[dict[str, Any]], chars: dict[str, tuple[int | None, ...]]
+             ) -> dict[str, int]:
+    """Pages, OCR pages, model calls and tokens a dossier should take (shown before it
+    starts): its pages' characters (``chars``: each file's, from the inspection; a page to
+    recognise counts as the dossier's mean text page) packed into parts as the job will."""
     context, output = _window()
-    part = _part_tokens(context, output)
+    limit = chars_for_tokens(_part_tokens(context, output))
     readable = [f for f in inventory if not f["error"]]
-    pages = sum(f["pages"] or max(1, math.ceil(f["size"] / CHARS_PER_PAGE)) for f in readable)
-    text_tokens = estimate_tokens("x" * (pages * CHARS_PER_PAGE))
-    calls = math.ceil(text_tokens / part) if pages else 0
-    overhead = context - part - output
-    return {"pages": pages, "ocr_pages": sum(f["ocr_pages"] for f in readable),
-            "model_calls": calls, "tokens": text_tokens + calls * (overhead + output)}
+    known = [n for f in readable for n in chars.get(f["name"], ()) if n is not None]
+    scan = round(sum(known) / len(known)) if known else SCAN_PAGE_CHARS
+    pages = []
+    for entry in readable:
+        lengths = list(chars.get(entry["name"], ()))
+        if not lengths:  # not inspected page by page: its size spread over its pages
+            count = entry["pages"] or 1
+            lengths = [min(entry["size"], SCAN_PAGE_CHARS * count) // count] * count
+        pages += [(entry["name"], n, scan if length is None else length)
+                  for n, length in enumerate(lengths, start=1)]
+    parts = pack(pages, limit)
+    text_tokens = sum(estimate_tokens("x" * (len(f"[{name}, p. {n}]\n") + last - first + 2))
+                      for part in parts for name, n, first, last in part)
+    calls = len(parts)
+    return {"pages": sum(f["pages"] or 0 for f in readable),
+            "ocr_pages": sum(f["ocr_pages"] for f in readable), "model_calls": calls,
+            "tokens": text_tokens + calls * (_prompt_overhead() + output)}
 
 
 def create(user: User, uploads: list[Upload], *, title: str | None, start: bool) -> dict[str, Any]:
@@ -169,7 +214,9 @@ def create(user: User, uploads: list[Upload], *, title: str | None, start: bool)
     with metered(user, KIND, TASK) as call:
         # A few files at once: each is read in its own sandbox child.
         with ThreadPoolExecutor(INSPECT_THREADS, thread_name_prefix="plume-inspect") as pool:
-            inventory = list(pool.map(lambda upload: _inspect(upload, limits), uploads))
+            inspected = list(pool.map(lambda upload: _inspect(upload, limits), uploads))
+        inventory = [entry for entry, _ in inspected]
+        chars = {entry["name"]: found for entry, found in inspected}
         readable = [f for f in inventory if not f["error"]]
         if not readable:
             raise AppError("Aucun fichier de ce dossier n'a pu être lu : "
@@ -181,7 +228,7 @@ def create(user: User, uploads: list[Upload], *, title: str | None, start: bool)
             raise PayloadTooLarge(f"Ce dossier compte {pages} pages ; au plus {limits['max_pages']} "
                                   "pages par dossier. Répartissez les pièces en plusieurs dossiers.",
                                   code="dossier_trop_volumineux", detail=f"{pages} pages")
-        guess = estimate(inventory)
+        guess = estimate(inventory, chars)
         record = call.hand_over()
         params = {"title": title or _default_title(inventory), "inventory": inventory,
                   "estimate": guess, "record": record}
@@ -205,14 +252,16 @@ def _default_title(inventory: list[dict[str, Any]]) -> str:
            f"{'s' if len(inventory) > 1 else ''})"
 
 
-def _inspect(upload: Upload, limits: dict[str, int]) -> dict[str, Any]:
+def _inspect(upload: Upload, limits: dict[str, int]
+             ) -> tuple[dict[str, Any], tuple[int | None, ...]]:
+    """The file's inventory entry, and its pages' characters (for the estimate only)."""
     entry: dict[str, Any] = {"name": upload.name, "format": None, "size": upload.size,
                              "pages": None, "ocr_pages": 0, "low_confidence_pages": [],
                              "error": None}
     if upload.size > limits["max_file_bytes"]:
         entry["error"] = {"error": "fichier_trop_volumineux",
                           "message": f"Ce fichier dépasse {limits['max_file_bytes'] // 2**20} Mo."}
-        return entry
+        return entry, ()
     upload.stream.seek(0)
     data = upload.stream.read()
     info = documents.inspect(data, upload.name, max_bytes=limits["max_file_bytes"],
@@ -222,7 +271,7 @@ def _inspect(upload: Upload, limits: dict[str, int]) -> dict[str, Any]:
         entry["error"] = _error_json(info.error)
         log.info("dossier file refused", extra={"error": info.error.code,
                                                 "detail": info.error.detail})
-    return entry
+    return entry, info.chars
 
 
 # --- what the panes see ------------------------------------------------------------------------
@@ -626,27 +675,17 @@ class DossierRun:
         context = gw.context_tokens(model)
         self.output = min(MAP_OUTPUT_TOKENS, gw.max_output_tokens(model))
         limit = chars_for_tokens(_part_tokens(context, self.output))
-        parts, current = [], ""
+        texts = {}
         for entry in self.files:
             name = entry["name"]
             if name in self.file_errors:
                 continue
-            numbers = sorted(n for (file, n) in self.pages if file == name)
-            for n in numbers:
-                page = self.pages[(name, n)]
-                text = " ".join(page["text"].split())
-                if not text:
-                    continue
-                pieces = [text[i:i + limit - 80] for i in range(0, len(text), limit - 80)]
-                for piece in pieces:
-                    block = f"[{name}, p. {n}]\n{piece}\n\n"
-                    if current and len(current) + len(block) > limit:
-                        parts.append(current)
-                        current = ""
-                    current += block
-        if current:
-            parts.append(current)
-        return parts
+            for n in sorted(n for (file, n) in self.pages if file == name):
+                texts[(name, n)] = " ".join(self.pages[(name, n)]["text"].split())
+        return ["".join(f"[{name}, p. {n}]\n{texts[(name, n)][first:last]}\n\n"
+                        for name, n, first, last in part)
+                for part in pack(((name, n, len(text)) for (name, n), text in texts.items()),
+                                 limit)]
 
     def _messages(self, index: int, total: int, part: str) -> list[dict[str, str]]:
         return load(PROMPT).messages(fence=self.fence.name, part=str(index + 1), parts=str(total),
@@ -858,13 +897,9 @@ class DossierRun:
                 if self.pages_this_run else None)
         if d["parts_total"] == 0 and pace is None:
             return None
-        parts_total = d["parts_total"] or estimate_parts(d["pages_total"])
+        parts_total = d["parts_total"] or self.ctx.params.get("estimate", {}).get("model_calls", 1)
         parts_left = max(0, parts_total - d["parts_done"])
         per_part = (sum(self.map_seconds) / len(self.map_seconds)) if self.map_seconds else 20.0
         seconds = pages_left * (pace or 1.0) + parts_left * per_part / self.limits["map_concurrency"]
         return int(math.ceil(seconds))
 
-
-def estimate_parts(pages: int) -> int:
-    context, output = _window()
-    return max(1, math.ceil(estimate_tokens("x" * pages * CHARS_PER_PAGE) / _part_tokens(context, output)))
