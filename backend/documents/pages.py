@@ -8,6 +8,8 @@ pages (Word, OpenDocument, text, mail) are cut into sections of about
 paragraph alone is longer than a section) and start at a heading when the current one
 is already half full.
 
+Images (.jpg, .png, .tiff) are pages to recognise, one per frame (:mod:`.image_reader`).
+
 Pages are produced one at a time: a PDF page is read (or recognised) only when the
 previous ones have been handed on, so memory does not grow with the number of pages.
 """
@@ -19,7 +21,8 @@ import re
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from . import docx_reader, mail_reader, ocr, odt_reader, pdf_reader, text_reader
+from . import (docx_reader, formats, image_reader, mail_reader, ocr, odt_reader, pdf_reader,
+               text_reader)
 from .budget import Budget
 from .errors import DocumentError, empty, too_large, unreadable
 
@@ -118,6 +121,8 @@ def inspect(kind: str, data: bytes, filename: str, max_pages: int, work: Budget)
     its scans found from their content streams, without extracting text. ``chars``: each
     page's characters (whitespace folded), None for a scan; a PDF's are estimated from the
     bytes of its strings, scaled by a few pages actually extracted."""
+    if kind in formats.IMAGES:
+        return image_reader.inspect(data, filename, max_pages=max_pages, check=work.check)
     if kind == "pdf":
         reader, count = pdf_reader.open_pdf(data, filename, max_pages=max_pages)
         scans, drawn, sizes = 0, False, []
@@ -181,6 +186,13 @@ def read(kind: str, data: bytes, filename: str, *, max_pages: int, start: int,
     if kind == "pdf":
         yield from _pdf_pages(data, filename, max_pages=max_pages, start=start, end=end,
                               use_ocr=use_ocr, workers=workers, dpi=dpi, abandoned=abandoned)
+        return
+    if kind in formats.IMAGES:
+        _, count = image_reader.open_image(data, filename, max_pages=max_pages)
+        for number, recognised in image_reader.recognise_frames(
+                data, filename, max_pages=max_pages, numbers=_check_range(start, end, count, filename),
+                use_ocr=use_ocr, abandoned=abandoned):
+            yield _recognised(number, recognised)
         return
     found = sections(blocks_of(kind, data, filename, work))
     _refuse_empty_or_long(found, filename, max_pages)
@@ -266,9 +278,14 @@ HYPHENATED_BREAK = re.compile(r"(\w)-\n(?=[a-zà-ÿ])")
 def _finished(item: PageData | ocr.Job, abandoned: Callable[[], bool]) -> PageData:
     if isinstance(item, PageData):
         return item
-    recognised = item.result(abandoned)
-    # Tesseract's lines, joined into paragraphs the way PDF text layers are.
+    return _recognised(item.number, item.result(abandoned))
+
+
+def _recognised(number: int, recognised: ocr.Recognised | None) -> PageData:
+    """A recognised page as text: Tesseract's lines joined into paragraphs the way PDF text
+    layers are (None: an image read without OCR, which has no text)."""
+    if recognised is None:
+        return PageData(number, "")
     paragraphs = [" ".join(HYPHENATED_BREAK.sub(r"\1", block).split())
                   for block in recognised.text.split("\n\n")]
-    return PageData(item.number, "\n".join(p for p in paragraphs if p), True,
-                    recognised.confidence)
+    return PageData(number, "\n".join(p for p in paragraphs if p), True, recognised.confidence)
