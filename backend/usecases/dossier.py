@@ -28,6 +28,7 @@ purge), never logged or recorded.
 """
 from __future__ import annotations
 
+import io
 import logging
 import math
 import re
@@ -82,7 +83,8 @@ ENVELOPE_BYTES = 256 * 1024   # multipart boundaries and small fields around the
 FILE_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8",
               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
               "odt": "application/vnd.oasis.opendocument.text", "eml": "message/rfc822",
-              "msg": "application/vnd.ms-outlook"}
+              "msg": "application/vnd.ms-outlook", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+              "png": "image/png", "tif": "image/tiff", "tiff": "image/tiff"}
 
 
 # --- the request: inventory, estimate, submission ----------------------------------------------
@@ -215,6 +217,7 @@ def create(user: User, uploads: list[Upload], *, title: str | None, start: bool)
         # A few files at once: each is read in its own sandbox child.
         with ThreadPoolExecutor(INSPECT_THREADS, thread_name_prefix="plume-inspect") as pool:
             inspected = list(pool.map(lambda upload: _inspect(upload, limits), uploads))
+            uploads, inspected = _with_attachments(uploads, inspected, limits, pool)
         inventory = [entry for entry, _ in inspected]
         chars = {entry["name"]: found for entry, found in inspected}
         readable = [f for f in inventory if not f["error"]]
@@ -241,6 +244,64 @@ def create(user: User, uploads: list[Upload], *, title: str | None, start: bool)
                                        "readable": len(readable), "pages": guess["pages"],
                                        "ocr_pages": guess["ocr_pages"], "held": not start})
     return dossier_json(jobs.get(job_id, user_hash(user.id)))
+
+
+ATTACHED = " › "  # « courriel.eml › constat.pdf »: a file attached to a mail of the dossier
+MAILS = ("eml", "msg")
+
+
+def _with_attachments(uploads: list[Upload], inspected: list[tuple[dict[str, Any], Any]],
+                      limits: dict[str, int], pool: ThreadPoolExecutor
+                      ) -> tuple[list[Upload], list[tuple[dict[str, Any], Any]]]:
+    """The files attached to the dossier's mails become files of the dossier, right after
+    their mail, named « mail › pièce », read with the same limits (one level deep: what is
+    attached to an attached mail is named in its text only). Past the dossier's number of
+    files, an attachment stays in the inventory with its error."""
+    mails = [(u, entry) for u, (entry, _) in zip(uploads, inspected)
+             if entry["format"] in MAILS and not entry["error"]]
+    extracted = dict(zip([u.name for u, _ in mails],
+                         pool.map(lambda pair: _attachments_of(pair[0], limits), mails)))
+    added = [a for found in extracted.values() for a in found if isinstance(a, Upload)]
+    _unique_names(uploads + added)
+    room = limits["max_files"] - len(uploads)
+    checked = dict(zip([a.name for a in added[:max(0, room)]],
+                       pool.map(lambda upload: _inspect(upload, limits), added[:max(0, room)])))
+    all_uploads, all_inspected = [], []
+    for upload, found in zip(uploads, inspected):
+        all_uploads.append(upload)
+        all_inspected.append(found)
+        for attachment in extracted.get(upload.name, []):
+            if isinstance(attachment, dict):  # the mail's attachments could not be taken out
+                all_inspected.append((attachment, ()))
+                continue
+            all_uploads.append(attachment)
+            all_inspected.append(checked.get(attachment.name) or (
+                _refused_entry(attachment, "dossier_complet",
+                               f"Le dossier compte déjà {limits['max_files']} fichiers : cette "
+                               "pièce jointe n'est pas lue."), ()))
+    return all_uploads, all_inspected
+
+
+def _attachments_of(mail: Upload, limits: dict[str, int]) -> list[Upload | dict[str, Any]]:
+    """A mail's attachments as uploads of the dossier, or an inventory entry saying why
+    they could not be taken out of it."""
+    mail.stream.seek(0)
+    try:
+        found = documents.attachments(mail.stream.read(), mail.name,
+                                      max_bytes=limits["max_file_bytes"])
+    except documents.DocumentError as err:
+        log.info("dossier mail attachments refused", extra={"error": err.code,
+                                                            "detail": err.detail})
+        entry = _refused_entry(Upload(f"{mail.name}{ATTACHED}pièces jointes", io.BytesIO(), None,
+                                      0), err.code, err.message)
+        return [entry]
+    return [Upload(f"{mail.name}{ATTACHED}{name}", io.BytesIO(content), None, len(content))
+            for name, content in found]
+
+
+def _refused_entry(upload: Upload, code: str, message: str) -> dict[str, Any]:
+    return {"name": upload.name, "format": None, "size": upload.size, "pages": None,
+            "ocr_pages": 0, "low_confidence_pages": [], "error": {"error": code, "message": message}}
 
 
 def _entry(inventory: list[dict[str, Any]], name: str) -> dict[str, Any]:
