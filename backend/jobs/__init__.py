@@ -48,6 +48,7 @@ Contract for use cases (floor 3) — this room knows nothing of them::
     jobs.cancel(job_id, user_hash)                  # queued: cancelled now; running: at next step
     jobs.delete(job_id, user_hash)                  # with its steps and files (a running one stops)
     jobs.blob_infos(job_id, user_hash)              # name, size, type, sha256 of its files
+    jobs.step_results(job_id, user_hash, "read:")   # a finished job's stored steps, for another
     jobs.open_blob(job_id, user_hash, name)         # one of them, read chunk by chunk
     jobs.purge_finished(before, kind="dossier")     # retention: finished jobs, abandoned uploads
 
@@ -115,13 +116,14 @@ from .store import (Blob, BlobInfo, Job, append_blob, check_owner, delete, get, 
                     purge_finished, queue_status, start_held)
 from .store import blob_infos as _blob_infos
 from .store import cancel as _cancel
+from .store import finished_steps as _finished_steps
 from .store import open_blob as _open_blob
 from .store import submit as _submit
 from .worker import (HANDLERS, PER_PROCESS, Cancelled, Failure, Handler, HostCall, Interrupted,
                      JobContext, Worker, bounded_map, spent)
 
 __all__ = ["init_app", "handler", "submit", "get", "check_owner", "list_for", "cancel", "delete",
-           "append_blob", "start_held",
+           "append_blob", "start_held", "step_results",
            "wait_for_change", "open_blob", "blob_infos", "purge_finished", "Blob", "BlobInfo",
            "Job", "JobContext", "Cancelled", "Failure", "Interrupted", "Worker", "bounded_map",
            "HostCall", "spent"]
@@ -186,6 +188,13 @@ def blob_infos(job_id: str, owner: str) -> list[BlobInfo]:
     """Name, size, type and digest of the files stored with ``owner``'s job."""
     get(job_id, owner)
     return _blob_infos(job_id)
+
+
+def step_results(job_id: str, owner: str, prefix: str = "") -> dict[str, Any]:
+    """Results of ``owner``'s job's finished steps whose key starts with ``prefix`` (another
+    job that builds on it: a dossier's new writing reads the pages its reading stored)."""
+    get(job_id, owner)
+    return {key: value for key, value in _finished_steps(job_id).items() if key.startswith(prefix)}
 
 
 def wait_for_change(job_id: str, owner: str, seen_version: int, *, timeout: float = 15.0) -> Job:

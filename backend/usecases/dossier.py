@@ -56,6 +56,7 @@ from .metered import metered
 log = logging.getLogger(__name__)
 
 KIND = "dossier"          # job kind and record kind
+REVISION_KIND = "dossier-revision"  # a synthesis written again (usecases/dossier_revision.py)
 TASK = "dossier"          # role and quota family (auth.PAGE_TASK_ROLES, TASK_FAMILY)
 MODEL_TASK = "summarize"  # which model answers (PLUME_LLM_TASK_MODELS' « summarize »)
 PROMPT = "dossier-map"
@@ -421,11 +422,22 @@ def cancel(user: User, dossier_id: str) -> dict[str, Any]:
 
 def delete(user: User, dossier_id: str) -> None:
     job = _job(user, dossier_id)
+    _delete_revisions(_owner(user), dossier_id)
     jobs.delete(dossier_id, _owner(user))
     if not job.finished:  # a run stopped by the deletion writes nothing more
         _finish_record(job.params["record"], "stopped", None,
                        measures={"files": len(job.params["inventory"]), "runs": job.attempts})
     log.info("dossier deleted", extra={"dossier_id": dossier_id})
+
+
+def _delete_revisions(owner: str, dossier_id: str) -> None:
+    """The syntheses written again from this dossier's go with it."""
+    for revision in jobs.list_for(owner, kind=REVISION_KIND, limit=1000):
+        if revision.params.get("dossier") == dossier_id:
+            jobs.delete(revision.id, owner)
+            if not revision.finished:
+                _finish_record(revision.params["record"], "stopped", None,
+                               measures={"runs": revision.attempts})
 
 
 def synthesis(user: User, dossier_id: str) -> dict[str, Any]:
@@ -479,7 +491,9 @@ def purge_expired() -> int:
     with db.connection() as conn:  # the counts go with the records they stand beside
         conn.execute("DELETE FROM dossier_measures WHERE recorded_at < %s",
                      (now - timedelta(days=config["AUDIT_RETENTION_DAYS"]),))
-    return jobs.purge_finished(now - timedelta(days=config["DOSSIER_RETENTION_DAYS"]), kind=KIND)
+    before = now - timedelta(days=config["DOSSIER_RETENTION_DAYS"])
+    return (jobs.purge_finished(before, kind=KIND)
+            + jobs.purge_finished(before, kind=REVISION_KIND))
 
 
 def _purge_now_and_then() -> None:
@@ -877,50 +891,6 @@ class DossierRun:
                     return " ".join(match.group(1).split())
         return None
 
-    def _item(self, raw: Any) -> dict[str, Any] | None:
-        """One item of a section with its references checked against the pages read."""
-        if not isinstance(raw, dict):
-            return None
-        text = short_text(raw.get("texte") or raw.get("text"), MAX_ITEM_CHARS)
-        if not text:
-            return None
-        refs = []
-        for ref in cited_pages(raw.get("ref")) or [None]:
-            quote = short_text(raw.get("citation"), MAX_QUOTE_CHARS)
-            refs.append(self._check(ref, quote))
-        flags = sorted({flag for r in refs for flag in r.pop("_flags")})
-        return {"text": text, "date": iso_date(raw.get("date")),
-                "party": short_text(raw.get("partie"), MAX_TITLE), "references": refs, "flags": flags}
-
-    def _check(self, ref: tuple[str, int] | None, quote: str | None) -> dict[str, Any]:
-        if ref is None:
-            return {"file": None, "page": None, "quote": quote, "verified": False,
-                    "_flags": [FLAG_MISSING]}
-        file, page = self._resolve(ref)
-        found = self.pages.get((file, page))
-        flags = []
-        if found is None:
-            flags.append(FLAG_MISSING)
-        else:
-            if quote and check_citations(f"« {quote} » [1]", [{"n": 1, "text": found["text"]}]):
-                flags.append(FLAG_QUOTE)
-            if found["conf"] is not None and found["conf"] < self.low:
-                flags.append(FLAG_LOW)
-        return {"file": file, "page": page, "quote": quote,
-                "verified": found is not None and FLAG_QUOTE not in flags, "_flags": flags}
-
-    def _resolve(self, ref: tuple[str, int]) -> tuple[str, int]:
-        """The dossier's file a reference names (the model may drop the extension or case)."""
-        file, page = ref
-        names = self._names()
-        if file in names:
-            return file, page
-        wanted = fold(file)
-        for name in names:
-            if fold(name) == wanted or fold(name.rsplit(".", 1)[0]) == wanted:
-                return name, page
-        return file, page
-
     # -- bookkeeping -------------------------------------------------------------------------
     def measures(self) -> dict[str, int]:
         """What this dossier took so far (every run's finished steps): the record's counts."""
@@ -964,3 +934,60 @@ class DossierRun:
         seconds = pages_left * (pace or 1.0) + parts_left * per_part / self.limits["map_concurrency"]
         return int(math.ceil(seconds))
 
+    def _item(self, raw: Any) -> dict[str, Any] | None:
+        return References(self.pages, self._names(), self.low).item(raw)
+
+
+class References:
+    """Checks a section's items against the pages read: the file and page exist, a
+    quotation is on that page word for word, a badly recognised page is flagged."""
+
+    def __init__(self, pages: dict[tuple[str, int], dict[str, Any]], names: set[str], low: float):
+        self.pages, self.names, self.low = pages, names, low
+
+    def _names(self) -> set[str]:
+        return self.names
+
+    def item(self, raw: Any) -> dict[str, Any] | None:
+        """One item of a section with its references checked against the pages read."""
+        if not isinstance(raw, dict):
+            return None
+        text = short_text(raw.get("texte") or raw.get("text"), MAX_ITEM_CHARS)
+        if not text:
+            return None
+        refs = []
+        for ref in cited_pages(raw.get("ref")) or [None]:
+            quote = short_text(raw.get("citation"), MAX_QUOTE_CHARS)
+            refs.append(self._check(ref, quote))
+        flags = sorted({flag for r in refs for flag in r.pop("_flags")})
+        return {"text": text, "date": iso_date(raw.get("date")),
+                "party": short_text(raw.get("partie"), MAX_TITLE), "references": refs, "flags": flags}
+
+    def _check(self, ref: tuple[str, int] | None, quote: str | None) -> dict[str, Any]:
+        if ref is None:
+            return {"file": None, "page": None, "quote": quote, "verified": False,
+                    "_flags": [FLAG_MISSING]}
+        file, page = self._resolve(ref)
+        found = self.pages.get((file, page))
+        flags = []
+        if found is None:
+            flags.append(FLAG_MISSING)
+        else:
+            if quote and check_citations(f"« {quote} » [1]", [{"n": 1, "text": found["text"]}]):
+                flags.append(FLAG_QUOTE)
+            if found["conf"] is not None and found["conf"] < self.low:
+                flags.append(FLAG_LOW)
+        return {"file": file, "page": page, "quote": quote,
+                "verified": found is not None and FLAG_QUOTE not in flags, "_flags": flags}
+
+    def _resolve(self, ref: tuple[str, int]) -> tuple[str, int]:
+        """The dossier's file a reference names (the model may drop the extension or case)."""
+        file, page = ref
+        names = self._names()
+        if file in names:
+            return file, page
+        wanted = fold(file)
+        for name in names:
+            if fold(name) == wanted or fold(name.rsplit(".", 1)[0]) == wanted:
+                return name, page
+        return file, page
