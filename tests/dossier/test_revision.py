@@ -3,35 +3,10 @@ model call per part of the synthesis, with the previous synthesis and the reques
 reading; references are checked again; the revision is its owner's, metered and recorded."""
 from __future__ import annotations
 
-import json
-import re
-
 from backend import db
-from tests.dossier.conftest import finished, model_reply, upload
+from tests.dossier.conftest import finished, reply, upload
 from tests.dossier.files import good_dossier
 from tests.jobs.processes import wait_until
-
-FENCED = re.compile(r"<<<DONNEES \w+ · synthese\n(.*)\nDONNEES \w+>>>", re.S)
-
-
-def revise_reply(body: dict) -> str:
-    """What a good model answers to « Retravaille … selon cette demande : … »: each item kept
-    with its references and quotation, its text shortened; one invented reference."""
-    prompt = body["messages"][-1]["content"]
-    asked = re.search(r"selon cette demande : (.*)\n", prompt).group(1).strip("« »")
-    out: dict[str, list] = {"faits": [], "procedure": [], "pretentions": [], "points": []}
-    for line in FENCED.search(prompt).group(1).splitlines():
-        item = json.loads(line)
-        out[item["rubrique"]].append({"date": item["date"], "partie": item["partie"],
-                                      "texte": f"[{asked[:12]}] {item['texte'][:30]}",
-                                      "ref": item["ref"], "citation": item["citation"]})
-    out["points"].append({"texte": "Point inventé", "ref": ["absent.pdf, p. 9"], "citation": None})
-    return json.dumps(out, ensure_ascii=False)
-
-
-def reply(body: dict) -> str:
-    return revise_reply(body) if "Retravaille la partie" in body["messages"][-1]["content"] \
-        else model_reply(body)
 
 
 def chat_calls(fake_llm) -> list:
