@@ -107,6 +107,14 @@ export function reviseDossier(id, { instruction = null, base = null } = {}) {
 }
 
 /**
+ * Stops writing a version (« Arrêter »); the server's job ends cancelled.
+ * @param {string} id
+ * @param {string} revisionId
+ * @returns {Promise<object>} the revision as it is now.
+ */
+export const cancelRevision = (id, revisionId) => post(dossierPath(id, `/revisions/${encodeURIComponent(revisionId)}/cancel`));
+
+/**
  * Waits for a revision to end, asking every {@link REVISION_POLL_MS}; each state goes to
  * `onChange`.
  * @param {string} id

@@ -15,7 +15,7 @@
  * @module common/dossier
  */
 import { ApiError } from './api.js';
-import { cancelDossier, createDossier, deleteDossier, exportDocx, exportName, FINISHED, followDossier, followRevision,
+import { cancelDossier, cancelRevision, createDossier, deleteDossier, exportDocx, exportName, FINISHED, followDossier, followRevision,
   getDossier, getSynthesis, listDossiers, openReference, reviseDossier, saveBlob, startDossier } from './dossier-api.js';
 import { inventorySummary, plural, renderEstimate, renderInventory, renderProgress, renderSynthesis, renderUpload,
   STATE_NAMES, stateOf, synthesisText, WHEN } from './dossier-render.js';
@@ -526,7 +526,7 @@ export class DossierPanel {
   /**
    * Writes the synthesis on screen again on the server (« Régénérer »: `instruction` null;
    * « Affiner »: her words), without reading the files again; shows and keeps the new
-   * version. « Arrêter » stops following it (the previous version comes back).
+   * version. « Arrêter » stops it on the server (the previous version comes back).
    * @param {object} dossier
    * @param {string|null} instruction
    */
@@ -541,8 +541,11 @@ export class DossierPanel {
     const stop = h('button', { type: 'button', id: 'dossier-revision-stop', className: 'plume-button plume-button--stop',
       dataset: { shortcut: 'stop' }, 'aria-keyshortcuts': 'Escape' }, 'Arrêter');
     const progress = h('progress', { className: 'dossier-progress__bar', 'aria-label': 'Nouvelle rédaction' });
+    let queuedId = null;
     stop.addEventListener('click', () => {
       controller.abort();
+      // The server stops writing it too (a version that was just written stays in its records).
+      if (queuedId) cancelRevision(dossier.id, queuedId).catch(() => {});
       this.showVersion(dossier, previous.synthesis, previous.revisionId);
       setStatus(this.status, 'Nouvelle rédaction arrêtée : la version précédente reste affichée.');
     });
@@ -555,6 +558,11 @@ export class DossierPanel {
     stop.focus();
     try {
       const queued = await reviseDossier(dossier.id, { instruction, base: previous.revisionId });
+      queuedId = queued.id;
+      if (controller.signal.aborted) {
+        cancelRevision(dossier.id, queued.id).catch(() => {});
+        return;
+      }
       const revision = await followRevision(dossier.id, queued.id, (r) => {
         if (r.progress && r.progress.total) {
           progress.max = r.progress.total;

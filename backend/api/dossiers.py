@@ -124,6 +124,12 @@ def revision(dossier_id: str, revision_id: str):
     return jsonify(dossier_revision.get(current_user(), dossier_id, revision_id))
 
 
+@bp.post(f"{BASE}/<dossier_id>/revisions/<revision_id>/cancel")
+def revision_cancel(dossier_id: str, revision_id: str):
+    """Stop writing a version (the previous one stays)."""
+    return jsonify(dossier_revision.cancel(current_user(), dossier_id, revision_id))
+
+
 @bp.get(f"{BASE}/<dossier_id>/export.docx")
 def export(dossier_id: str):
     """The synthesis as a Word document (409 until the dossier is done); ``?revision=`` one
@@ -347,6 +353,13 @@ OPENAPI = {
                               "schema": {"type": "string"}}],
         "responses": {"200": _json("The revision", REVISION_SCHEMA),
                       **error_responses({**_MINE, "404": "No such dossier or revision"})}}},
+    f"{BASE}/{{dossier_id}}/revisions/{{revision_id}}/cancel": {"post": {
+        "summary": "Stop writing a version (the previous one stays)", "tags": _TAGS,
+        "parameters": _ID + [{"name": "revision_id", "in": "path", "required": True,
+                              "schema": {"type": "string"}}],
+        "responses": {"200": _json("The revision as it is now", REVISION_SCHEMA),
+                      **error_responses({**_MINE, "404": "No such dossier or revision",
+                                         "409": "Too late: the version is written"})}}},
     f"{BASE}/{{dossier_id}}/export.docx": {"get": {
         "summary": "The synthesis as a Word document", "tags": _TAGS,
         "parameters": _ID + [{"name": "revision", "in": "query", "required": False,

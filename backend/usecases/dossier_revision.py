@@ -120,6 +120,22 @@ def get(user: User, dossier_id: str, revision_id: str) -> dict[str, Any]:
     return revision_json(_revision_job(user_hash(user.id), dossier_id, revision_id))
 
 
+def cancel(user: User, dossier_id: str, revision_id: str) -> dict[str, Any]:
+    """Stop writing a version (« Arrêter »): the previous one stays; cancel wins as for a
+    dossier (409 only in the instant the new version is being recorded)."""
+    dossier._job(user, dossier_id)
+    owner = user_hash(user.id)
+    _revision_job(owner, dossier_id, revision_id)
+    job = jobs.cancel(revision_id, owner)
+    if job.state == "running" and not job.cancel_requested:
+        raise AppError("Trop tard pour arrêter : la nouvelle version vient d'être écrite.",
+                       status=409, code="annulation_impossible",
+                       detail=f"revision {revision_id} is sealed")
+    if job.state == "cancelled" and job.attempts == 0:  # no run will record it
+        dossier._finish_record(job.params["record"], "stopped", None, measures={"runs": 0})
+    return revision_json(job)
+
+
 def synthesis_of(user: User, dossier_id: str, revision_id: str) -> dict[str, Any]:
     """A finished revision's synthesis (409 until then), e.g. for the .docx export."""
     answer = get(user, dossier_id, revision_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 from typing import Any, Iterator
 
 import pytest
@@ -17,6 +18,7 @@ from docx import Document
 from backend import jobs
 from tests.api.attachment_files import make_encrypted_pdf
 from tests.dossier.conftest import model_reply
+from tests.fakes.upstream import Behaviour
 from tests.documents.samples import scanned_pdf_bytes
 from tests.dossier.files import conclusions_pdf, courrier_docx, expertise_pdf, note_txt
 
@@ -432,6 +434,31 @@ def test_refine_and_regenerate_write_again_and_versions_stay_on_the_device(
     wait_until(page, f"() => !['{shorter}', undefined].includes(document.querySelector('#dossier-result [data-version]')?.dataset.version)",
                timeout_ms=60_000)
     assert "« citer les dates en toutes lettres »" in chat_calls(fake_llm)[-1].json["messages"][-1]["content"]
+    mine = version_shown(page)
+
+    # « Arrêter » (Échap) while a version is written: stopped on the server, the previous stays.
+    fake_llm.then(Behaviour(first_token_delay=4.0))
+    before = len(chat_calls(fake_llm))
+    page.click("#dossier-result [data-action=regenerate]")
+    page.wait_for_selector("#dossier-revision-stop")
+    screenshot(page, "word-dossier-nouvelle-redaction")
+    deadline = time.monotonic() + 30
+    while len(chat_calls(fake_llm)) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    page.keyboard.press("Escape")
+    wait_until(page, f"() => document.querySelector('#dossier-result [data-version]')?.dataset.version === '{mine}'")
+    assert "arrêtée" in page.locator("#dossier-status").inner_text()
+    with served["app"].app_context():
+        from backend import db
+
+        def last_revision_state() -> str:
+            with db.connection() as conn:
+                return conn.execute("SELECT state FROM jobs WHERE kind = 'dossier-revision' "
+                                    "ORDER BY created_at DESC LIMIT 1").fetchone()[0]
+        deadline = time.monotonic() + 30
+        while last_revision_state() == "running" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert last_revision_state() == "cancelled"
     page.click("#dossier-result [data-action=regenerate]")
     wait_until(page, "() => document.querySelector('#dossier-result [data-version]')?.textContent === 'Nouvelle rédaction'",
                timeout_ms=60_000)

@@ -91,3 +91,29 @@ def test_a_revision_is_refused_until_done_for_bad_input_and_for_another_user(
     unknown = client.get(f"/api/v1/dossiers/{held['id']}/revisions/00000000-0000-0000-0000-000000000000")
     assert unknown.status_code == 404
     assert chat_calls(fake_llm) == []
+
+
+def test_arreter_stops_a_version_being_written_and_the_previous_one_stays(
+        client, fake_llm, start_worker):
+    from tests.fakes.upstream import Behaviour
+
+    fake_llm.reply = reply
+    created = upload(client, good_dossier()).get_json()
+    start_worker()
+    assert finished(client, created["id"])["state"] == "done"
+    fake_llm.when(lambda body: "Retravaille la partie" in body["messages"][-1]["content"],
+                  Behaviour(first_token_delay=3.0))
+    queued = client.post(f"/api/v1/dossiers/{created['id']}/revisions",
+                         json={"instruction": "plus ferme"}).get_json()
+    wait_until(lambda: any("Retravaille la partie" in r.json["messages"][-1]["content"]
+                           for r in chat_calls(fake_llm)))
+    stopped = client.post(f"/api/v1/dossiers/{created['id']}/revisions/{queued['id']}/cancel")
+    assert stopped.status_code == 200 and stopped.get_json()["state"] == "running"
+    revision = done_revision(client, created["id"], queued["id"])
+    assert revision["state"] == "cancelled" and revision["synthesis"] is None
+    assert client.get(f"/api/v1/dossiers/{created['id']}/synthesis").status_code == 200
+    with db.connection() as conn:
+        assert conn.execute("SELECT outcome FROM audit_interactions WHERE id = %s",
+                            (queued["id"],)).fetchone() == ("stopped",)
+    export = client.get(f"/api/v1/dossiers/{created['id']}/export.docx?revision={queued['id']}")
+    assert export.status_code == 409 and export.get_json()["error"] == "synthese_non_prete"
