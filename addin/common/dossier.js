@@ -550,8 +550,9 @@ export class DossierPanel {
       setStatus(this.status, 'Nouvelle rédaction arrêtée : la version précédente reste affichée.');
     });
     box.setAttribute('aria-busy', 'true');
+    // Said once, in the panel's status line; the box shows the bar and what is redone.
     box.replaceChildren(h('div', { className: 'dossier-progress', dataset: { revision: 'running' } },
-      h('p', { className: 'plume-status' }, said), progress,
+      progress,
       h('p', { className: 'plume-hint' }, 'Seule la rédaction est refaite : les pièces ne sont pas relues, et chaque référence est de nouveau vérifiée.'),
       h('div', { className: 'plume-actions' }, stop)));
     setStatus(this.status, said);
