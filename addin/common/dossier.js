@@ -88,7 +88,8 @@ export class DossierPanel {
     this.follower = null;
     this.status = h('p', { id: 'dossier-status', className: 'plume-status', role: 'status', 'aria-live': 'polite' });
     this.error = h('div', { id: 'dossier-error', hidden: true });
-    this.upload = h('div', { id: 'dossier-upload', hidden: true, 'aria-live': 'polite' });
+    // Not a live region: the status line says the upload once; the bar moves without speaking.
+    this.upload = h('div', { id: 'dossier-upload', hidden: true });
     this.list = h('ul', { id: 'dossier-list', className: 'plume-results', 'aria-labelledby': 'dossier-list-title' });
     const refresh = h('button', { type: 'button', className: 'plume-button plume-button--small', dataset: { action: 'refresh' },
       on: { click: () => this.refreshList() } }, 'Actualiser');
