@@ -6,7 +6,6 @@ list after the pane is reopened, the polling fallback, cancel and delete. Screen
 of each screen; axe-core on each."""
 from __future__ import annotations
 
-import io
 import json
 import threading
 import time
@@ -489,6 +488,8 @@ def test_refine_and_regenerate_write_again_and_versions_stay_on_the_device(
     with page.expect_download() as download:
         page.click("#dossier-download")
     assert any(f"export.docx?revision={shorter}" in url for url in asked)
+    saved = download.value.path()
+    assert any("[plus court]" in p.text for p in Document(str(saved)).paragraphs)
 
     # The pane opened again on this device: the dossier opens on its last version, kept there.
     page.reload()
