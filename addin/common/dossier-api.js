@@ -62,9 +62,10 @@ export async function createDossier(files, { title = '', start = false, onProgre
  * @param {string} url
  * @param {FormData} form
  * @param {(progress: {sent: number, total: number}) => void} onProgress
+ * @param {boolean} [retried] Already sent again after a 401 with a fresh token.
  * @returns {Promise<object>} the JSON answer.
  */
-export async function uploadWithProgress(url, form, onProgress) {
+export async function uploadWithProgress(url, form, onProgress, retried = false) {
   const token = await getToken();
   const xhr = new XMLHttpRequest();
   xhr.open('POST', url);
@@ -89,6 +90,14 @@ export async function uploadWithProgress(url, form, onProgress) {
   const headers = { 'Content-Type': xhr.getResponseHeader('Content-Type') || 'application/json' };
   const retry = xhr.getResponseHeader('Retry-After');
   if (retry) headers['Retry-After'] = retry;
+  if (xhr.status === 401 && token && !retried) {
+    // The token expired or was revoked since it was cached (as `request` does): a fresh one, once.
+    const auth = await import('./auth.js').catch(() => null);
+    if (auth && typeof auth.invalidateToken === 'function') {
+      auth.invalidateToken(token);
+      return uploadWithProgress(url, form, onProgress, true);
+    }
+  }
   const response = new Response(xhr.responseText, { status: xhr.status, headers });
   if (!response.ok) throw await errorFromResponse(response);
   return response.json();
