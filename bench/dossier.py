@@ -282,10 +282,13 @@ def main() -> None:
               f"readers and OCR {cpu_total - own:.1f} s")
         print(f"peak memory (worker + children, sampled): {sampler.peak / 2**20:.0f} MB")
         requests = len([r for r in fake.requests if r.path.endswith("/completions")])
-        print(f"model calls: {stats['model_calls']} for {stats['parts']} parts "
+        print(f"model calls in the record: {stats['model_calls']} for {stats['parts']} parts "
               f"({stats['malformed_parts']} malformed), {stats['tokens']} tokens; "
               f"{repeated_note}host received {requests} calls, "
-              f"{requests - stats['model_calls']} made again")
+              f"{requests - stats['parts']} beyond one a part (repeats and retries)")
+        guess = created["estimate"]["model_calls"]
+        print(f"estimate before reading: {guess} calls for {stats['parts']} parts made "
+              f"({100 * (guess - stats['parts']) / max(1, stats['parts']):+.0f} %)")
     fake.__exit__(None, None, None)
     db.close(app)
     server.cleanup()

@@ -4,11 +4,14 @@
  * polling when the stream cannot be had; opening an original file at a page.
  * @module common/dossier-api
  */
-import { API_PREFIX, ApiError, CLIENT_ERROR_CODES, getJSON, getToken, readEvents, request } from './api.js';
+import { API_PREFIX, ApiError, CLIENT_ERROR_CODES, errorFromResponse, getJSON, getToken, postJSON, readEvents,
+  request } from './api.js';
 import { h } from './render.js';
 
 /** File types a dossier takes (the server checks again and explains a refusal per file). */
-export const DOSSIER_EXTENSIONS = ['pdf', 'docx', 'odt', 'txt', 'eml', 'msg'];
+export const DOSSIER_EXTENSIONS = ['pdf', 'docx', 'odt', 'txt', 'eml', 'msg', 'jpg', 'jpeg', 'png', 'tif', 'tiff'];
+/** How often a synthesis being written again is asked for (ms). */
+export const REVISION_POLL_MS = 1000;
 /** How often the pane asks for the state when the event stream is not available (ms). */
 export const POLL_MS = 2000;
 /** Content type of the export. */
@@ -37,16 +40,110 @@ export function dossierPath(id, rest = '') {
  * Uploads the files as one dossier. With `start: false` the job is held, so the pane can show
  * the inventory and the estimate before anything costs.
  * @param {File[]} files
- * @param {{title?: string, start?: boolean}} [options]
+ * @param {{title?: string, start?: boolean, onProgress?: Function}} [options] `onProgress`:
+ *   bytes sent so far (see {@link uploadWithProgress}).
  * @returns {Promise<object>} the dossier JSON.
  */
-export async function createDossier(files, { title = '', start = false } = {}) {
+export async function createDossier(files, { title = '', start = false, onProgress = null } = {}) {
   const form = new FormData();
   for (const file of files) form.append('files', file, file.name);
   if (title) form.append('title', title);
   form.append('start', start ? 'true' : 'false');
+  if (onProgress) return uploadWithProgress(`${API_PREFIX}/dossiers`, form, onProgress);
   const response = await request('/dossiers', { method: 'POST', body: form });
   return response.json();
+}
+
+/**
+ * POSTs a multipart form with XMLHttpRequest, whose upload events say how many bytes are sent
+ * (fetch says nothing until the answer): a dossier of 200 MB takes minutes to send.
+ * `onProgress({sent, total})` is called as the bytes go, then once with `inventory: true`
+ * when all are sent and the server inventories the files. Errors are the same {@link ApiError}s as `request`.
+ * @param {string} url
+ * @param {FormData} form
+ * @param {(progress: {sent: number, total: number}) => void} onProgress
+ * @param {boolean} [retried] Already sent again after a 401 with a fresh token.
+ * @returns {Promise<object>} the JSON answer.
+ */
+export async function uploadWithProgress(url, form, onProgress, retried = false) {
+  const token = await getToken();
+  const xhr = new XMLHttpRequest();
+  xhr.open('POST', url);
+  xhr.setRequestHeader('Accept', 'application/json');
+  if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+  let total = 0;
+  const finished = new Promise((resolve, reject) => {
+    xhr.upload.addEventListener('progress', (event) => {
+      if (!event.lengthComputable) return;
+      total = event.total;
+      onProgress({ sent: event.loaded, total });
+    });
+    // Every byte is sent: the server now inventories the files (seconds for a large dossier).
+    xhr.upload.addEventListener('load', () => onProgress({ sent: total, total, inventory: true }));
+    xhr.addEventListener('load', () => resolve());
+    xhr.addEventListener('error', () => reject(new ApiError({
+      code: CLIENT_ERROR_CODES.network, message: 'Impossible de joindre le serveur Plume.' })));
+    xhr.addEventListener('abort', () => reject(new DOMException('Aborted', 'AbortError')));
+  });
+  xhr.send(form);
+  await finished;
+  const headers = { 'Content-Type': xhr.getResponseHeader('Content-Type') || 'application/json' };
+  const retry = xhr.getResponseHeader('Retry-After');
+  if (retry) headers['Retry-After'] = retry;
+  if (xhr.status === 401 && token && !retried) {
+    // The token expired or was revoked since it was cached (as `request` does): a fresh one, once.
+    const auth = await import('./auth.js').catch(() => null);
+    if (auth && typeof auth.invalidateToken === 'function') {
+      auth.invalidateToken(token);
+      return uploadWithProgress(url, form, onProgress, true);
+    }
+  }
+  const response = new Response(xhr.responseText, { status: xhr.status, headers });
+  if (!response.ok) throw await errorFromResponse(response);
+  return response.json();
+}
+
+/**
+ * Writes a finished dossier's synthesis again, without reading its files again: « Régénérer »
+ * (`instruction` null) or « Affiner » (« plus court », « plus ferme », her words).
+ * @param {string} id
+ * @param {{instruction?: string|null, base?: string|null}} options `base`: the version to
+ *   start from (default: the dossier's synthesis).
+ * @returns {Promise<object>} the revision, queued.
+ */
+export function reviseDossier(id, { instruction = null, base = null } = {}) {
+  return postJSON(dossierPath(id, '/revisions'), { instruction, base });
+}
+
+/**
+ * Stops writing a version (« Arrêter »); the server's job ends cancelled.
+ * @param {string} id
+ * @param {string} revisionId
+ * @returns {Promise<object>} the revision as it is now.
+ */
+export const cancelRevision = (id, revisionId) => post(dossierPath(id, `/revisions/${encodeURIComponent(revisionId)}/cancel`));
+
+/**
+ * Waits for a revision to end, asking every {@link REVISION_POLL_MS}; each state goes to
+ * `onChange`.
+ * @param {string} id
+ * @param {string} revisionId
+ * @param {(revision: object) => void} onChange
+ * @param {AbortSignal} signal
+ * @returns {Promise<object>} the finished revision (with its synthesis when done).
+ */
+export async function followRevision(id, revisionId, onChange, signal) {
+  for (;;) {
+    if (signal.aborted) throw new DOMException('Aborted', 'AbortError');
+    try {
+      const revision = await getJSON(dossierPath(id, `/revisions/${encodeURIComponent(revisionId)}`), { signal });
+      onChange(revision);
+      if (FINISHED.has(revision.state)) return revision;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === CLIENT_ERROR_CODES.network)) throw err;
+    }
+    await sleep(REVISION_POLL_MS, signal);
+  }
 }
 
 async function post(path) {
@@ -81,12 +178,14 @@ export async function deleteDossier(id) {
 }
 
 /**
- * The .docx export of a finished dossier.
+ * The .docx export of a finished dossier (or of one of its versions written again).
  * @param {string} id
+ * @param {string|null} [revisionId]
  * @returns {Promise<Blob>}
  */
-export async function exportDocx(id) {
-  const response = await request(dossierPath(id, '/export.docx'), { accept: DOCX_TYPE });
+export async function exportDocx(id, revisionId = null) {
+  const query = revisionId ? { revision: revisionId } : undefined;
+  const response = await request(dossierPath(id, '/export.docx'), { accept: DOCX_TYPE, query });
   return response.blob();
 }
 

@@ -186,6 +186,30 @@ export function renderProgress(dossier) {
       rows.map(([label, value, key]) => h('div', { dataset: { row: key } }, h('dt', null, label), h('dd', null, value)))));
 }
 
+const MEGABYTES = new Intl.NumberFormat('fr-FR', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+
+/** « 12,3 Mo », « 850 ko ». @param {number} bytes @returns {string} */
+export function formatBytes(bytes) {
+  const n = Number(bytes) || 0;
+  if (n < 1024 * 1024) return `${formatNumber(Math.max(1, Math.round(n / 1024)))} ko`;
+  return `${MEGABYTES.format(n / (1024 * 1024))} Mo`;
+}
+
+/**
+ * The upload of a dossier's files: bytes sent out of the total, then the inventory.
+ * @param {{sent: number, total: number, inventory?: boolean}} progress
+ * @returns {HTMLElement}
+ */
+export function renderUpload({ sent, total, inventory = false }) {
+  const percent = total ? Math.min(100, Math.round((sent / total) * 100)) : 0;
+  const said = inventory
+    ? `Fichiers envoyés (${formatBytes(total)}). Inventaire en cours sur le serveur…`
+    : `Envoi : ${formatBytes(sent)} sur ${formatBytes(total)} (${percent} %)`;
+  return h('div', { className: 'dossier-progress', dataset: { upload: inventory ? 'inventory' : 'sending', sent: String(sent), total: String(total) } },
+    h('progress', { className: 'dossier-progress__bar', max: '100', value: String(inventory ? 100 : percent), 'aria-label': 'Envoi des fichiers' }),
+    h('p', { className: 'plume-card__meta' }, frenchTypography(said)));
+}
+
 /**
  * One reference as a button opening the file at its page.
  * @param {object} ref {file, page, quote, verified}

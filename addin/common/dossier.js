@@ -15,11 +15,12 @@
  * @module common/dossier
  */
 import { ApiError } from './api.js';
-import { cancelDossier, createDossier, deleteDossier, exportDocx, exportName, FINISHED, followDossier, getDossier,
-  getSynthesis, listDossiers, openReference, saveBlob, startDossier } from './dossier-api.js';
-import { inventorySummary, plural, renderEstimate, renderInventory, renderProgress, renderSynthesis, STATE_NAMES,
-  stateOf, WHEN } from './dossier-render.js';
+import { cancelDossier, cancelRevision, createDossier, deleteDossier, exportDocx, exportName, FINISHED, followDossier, followRevision,
+  getDossier, getSynthesis, listDossiers, openReference, reviseDossier, saveBlob, startDossier } from './dossier-api.js';
+import { inventorySummary, plural, renderEstimate, renderInventory, renderProgress, renderSynthesis, renderUpload,
+  STATE_NAMES, stateOf, synthesisText, WHEN } from './dossier-render.js';
 import { describeError, renderError } from './errors.js';
+import { historyList, recall, remember } from './history.js';
 import { messageBar, problemOf } from './messagebar.js';
 import { h } from './render.js';
 import { frenchTypography } from './typography.js';
@@ -27,6 +28,31 @@ import { message, setStatus } from './widgets.js';
 
 /** How often « Mes dossiers » is read again while one of them runs (ms). */
 export const LIST_REFRESH_MS = 5000;
+/** The history task of a dossier's syntheses (common/history.js). */
+export const HISTORY_TASK = 'dossier';
+/** Characters of a synthesis kept as the history's text (its preview; the synthesis itself is kept beside it). */
+const HISTORY_TEXT_CHARS = 2000;
+
+/**
+ * The device's history key of a dossier: its syntheses (the first and each one written
+ * again) are kept there, so going back to one does not write it again.
+ * @param {string} id
+ * @returns {string}
+ */
+export function dossierHistoryKey(id) {
+  return `dossier:${id}`;
+}
+
+/**
+ * What a version of a synthesis is called in the history and the status line.
+ * @param {string|null} revisionId
+ * @param {string|null} instruction
+ * @returns {string}
+ */
+export function versionLabel(revisionId, instruction) {
+  if (!revisionId) return 'Synthèse initiale';
+  return instruction ? `Affinée : « ${instruction} »` : 'Nouvelle rédaction';
+}
 
 /** What to do when the server refuses the files as a whole (none readable, too many, too big). */
 const UPLOAD_ACTIONS = Object.freeze({
@@ -52,7 +78,9 @@ export class DossierPanel {
    * @param {string} options.intro One sentence under the tab.
    * @param {HTMLElement[]} options.home What the host puts above « Mes dossiers » to gather files.
    * @param {(context: ResultContext) => HTMLElement[]} options.resultActions The host's actions
-   *   under a synthesis (the oversight notice and the action bar).
+   *   under a synthesis (the oversight notice and the action bar); the context also carries
+   *   `regenerate()`, `refine(words)` (the synthesis written again), `revisionId` (the version
+   *   on screen, null for the first) and `interactionId` (its record).
    */
   constructor(panel, { intro, home, resultActions }) {
     this.resultActions = resultActions;
@@ -60,6 +88,8 @@ export class DossierPanel {
     this.follower = null;
     this.status = h('p', { id: 'dossier-status', className: 'plume-status', role: 'status', 'aria-live': 'polite' });
     this.error = h('div', { id: 'dossier-error', hidden: true });
+    // Not a live region: the status line says the upload once; the bar moves without speaking.
+    this.upload = h('div', { id: 'dossier-upload', hidden: true });
     this.list = h('ul', { id: 'dossier-list', className: 'plume-results', 'aria-labelledby': 'dossier-list-title' });
     const refresh = h('button', { type: 'button', className: 'plume-button plume-button--small', dataset: { action: 'refresh' },
       on: { click: () => this.refreshList() } }, 'Actualiser');
@@ -69,7 +99,7 @@ export class DossierPanel {
         this.list));
     this.back = h('button', { type: 'button', id: 'dossier-back', className: 'dossier-back', on: { click: () => this.showHome() } }, '← Mes dossiers');
     this.view = h('div', { id: 'dossier-view', className: 'dossier-view', hidden: true });
-    panel.replaceChildren(h('p', { className: 'plume-panel__intro' }, intro), this.status, this.error, this.home, this.back, this.view);
+    panel.replaceChildren(h('p', { className: 'plume-panel__intro' }, intro), this.status, this.upload, this.error, this.home, this.back, this.view);
     this.back.hidden = true;
     this.refreshList();
   }
@@ -213,9 +243,14 @@ export class DossierPanel {
     this.clearError();
     setStatus(this.status, `Envoi de ${plural(files.length, 'fichier')} et inventaire…`);
     let dossier;
+    const total = files.reduce((sum, file) => sum + (file.size || 0), 0);
+    this.upload.replaceChildren(renderUpload({ sent: 0, total }));
+    this.upload.hidden = false;
+    const onProgress = (progress) => this.upload.replaceChildren(renderUpload(progress));
     try {
-      dossier = await createDossier(files, { title, start: false });
+      dossier = await createDossier(files, { title, start: false, onProgress });
     } catch (err) {
+      this.upload.hidden = true;
       const action = err instanceof ApiError ? UPLOAD_ACTIONS[err.status] : null;
       if (action) {
         this.error.replaceChildren(messageBar(problemOf(err, { ...describeError(err), action })));
@@ -226,6 +261,7 @@ export class DossierPanel {
       }
       return null;
     }
+    this.upload.hidden = true;
     this.show(dossier, { notes });
     setStatus(this.status, 'Inventaire prêt. Vérifiez l’estimation, puis lancez la synthèse.');
     return dossier;
@@ -400,6 +436,62 @@ export class DossierPanel {
       return;
     }
     if (!this.current || this.current.id !== dossier.id) return;
+    const list = historyList({
+      key: dossierHistoryKey(dossier.id), task: HISTORY_TASK,
+      onRestore: (entry) => {
+        const kept = entry.extra || {};
+        this.showVersion(dossier, kept.synthesis, kept.revision || null);
+        setStatus(this.status, `${versionLabel(kept.revision || null, kept.instruction || null)} reprise de l’historique de cet appareil.`);
+      },
+    });
+    // One version is the one on screen: the list shows once there are two to choose from.
+    this.history = {
+      element: list.element,
+      refresh: () => {
+        list.refresh();
+        list.element.hidden = recall(dossierHistoryKey(dossier.id), HISTORY_TASK).length < 2;
+      },
+    };
+    this.history.refresh();
+    const latest = this.latestKept(dossier);
+    if (latest) this.showVersion(dossier, latest.synthesis, latest.revision);
+    else {
+      this.keep(dossier, synthesis, null, null);
+      this.showVersion(dossier, synthesis, null);
+    }
+  }
+
+  /** The newest version of this dossier kept on the device, if it is not the first one. */
+  latestKept(dossier) {
+    const entries = recall(dossierHistoryKey(dossier.id), HISTORY_TASK);
+    const newest = entries[0] && entries[0].extra;
+    return newest && newest.revision && newest.synthesis && newest.dossier === dossier.id ? newest : null;
+  }
+
+  /** Keeps a version in the device's history (the pane's storage, never the server). */
+  keep(dossier, synthesis, revisionId, instruction) {
+    const label = versionLabel(revisionId, instruction);
+    remember(dossierHistoryKey(dossier.id), {
+      task: HISTORY_TASK,
+      text: `${label} — ${synthesisText(synthesis)}`.slice(0, HISTORY_TEXT_CHARS),
+      interactionId: revisionId || dossier.id,
+      demo: Boolean(synthesis.model && synthesis.model.demonstration),
+      extra: { dossier: dossier.id, revision: revisionId, instruction, synthesis },
+    });
+    if (this.history) this.history.refresh();
+  }
+
+  /**
+   * Shows one version of the synthesis (the first, or one written again) with the host's
+   * actions, the download of that version and the history of the versions.
+   * @param {object} dossier
+   * @param {object} synthesis
+   * @param {string|null} revisionId
+   */
+  showVersion(dossier, synthesis, revisionId) {
+    const box = this.view.querySelector('#dossier-result');
+    if (!box || !synthesis) return;
+    this.version = { synthesis, revisionId };
     const onOpen = (ref) => {
       openReference(dossier.id, ref.file, ref.page).catch((err) => this.showError(err));
     };
@@ -408,7 +500,7 @@ export class DossierPanel {
       if (download.getAttribute('aria-disabled') === 'true') return;
       download.setAttribute('aria-disabled', 'true');
       try {
-        saveBlob(await exportDocx(dossier.id), exportName(dossier));
+        saveBlob(await exportDocx(dossier.id, revisionId), exportName(dossier));
         setStatus(this.status, 'Synthèse téléchargée au format Word (.docx).');
       } catch (err) {
         this.showError(err);
@@ -416,10 +508,87 @@ export class DossierPanel {
         download.removeAttribute('aria-disabled');
       }
     });
+    const label = h('p', { className: 'plume-card__meta', dataset: { version: revisionId || 'initiale' } },
+      versionLabel(revisionId, (synthesis.revision && synthesis.revision.instruction) || null));
     box.replaceChildren(
+      ...(this.history ? [this.history.element] : []),
+      label,
       renderSynthesis(synthesis, onOpen),
-      ...this.resultActions({ dossier, synthesis, status: this.status, close: () => this.showHome() }),
+      ...this.resultActions({
+        dossier, synthesis, status: this.status, close: () => this.showHome(),
+        interactionId: revisionId || dossier.id, revisionId,
+        regenerate: () => this.revise(dossier, null),
+        refine: (words) => this.revise(dossier, words),
+      }),
       h('div', { className: 'plume-actions' }, download, this.deleteButton(dossier, () => this.showHome())));
     box.removeAttribute('aria-busy');
+  }
+
+  /**
+   * Writes the synthesis on screen again on the server (« Régénérer »: `instruction` null;
+   * « Affiner »: her words), without reading the files again; shows and keeps the new
+   * version. « Arrêter » stops it on the server (the previous version comes back).
+   * @param {object} dossier
+   * @param {string|null} instruction
+   */
+  async revise(dossier, instruction) {
+    const box = this.view.querySelector('#dossier-result');
+    if (!box || !this.version) return;
+    const previous = this.version;
+    this.clearError();
+    const said = instruction ? `Affinage de la synthèse (« ${instruction} »)…` : 'Nouvelle rédaction de la synthèse…';
+    const controller = new AbortController();
+    this.follower = controller;
+    const stop = h('button', { type: 'button', id: 'dossier-revision-stop', className: 'plume-button plume-button--stop',
+      dataset: { shortcut: 'stop' }, 'aria-keyshortcuts': 'Escape' }, 'Arrêter');
+    const progress = h('progress', { className: 'dossier-progress__bar', 'aria-label': 'Nouvelle rédaction' });
+    let queuedId = null;
+    stop.addEventListener('click', () => {
+      controller.abort();
+      // The server stops writing it too (a version that was just written stays in its records).
+      if (queuedId) cancelRevision(dossier.id, queuedId).catch(() => {});
+      this.showVersion(dossier, previous.synthesis, previous.revisionId);
+      setStatus(this.status, 'Nouvelle rédaction arrêtée : la version précédente reste affichée.');
+    });
+    box.setAttribute('aria-busy', 'true');
+    // Said once, in the panel's status line; the box shows the bar and what is redone.
+    box.replaceChildren(h('div', { className: 'dossier-progress', dataset: { revision: 'running' } },
+      progress,
+      h('p', { className: 'plume-hint' }, 'Seule la rédaction est refaite : les pièces ne sont pas relues, et chaque référence est de nouveau vérifiée.'),
+      h('div', { className: 'plume-actions' }, stop)));
+    setStatus(this.status, said);
+    stop.focus();
+    try {
+      const queued = await reviseDossier(dossier.id, { instruction, base: previous.revisionId });
+      queuedId = queued.id;
+      if (controller.signal.aborted) {
+        cancelRevision(dossier.id, queued.id).catch(() => {});
+        return;
+      }
+      const revision = await followRevision(dossier.id, queued.id, (r) => {
+        if (r.progress && r.progress.total) {
+          progress.max = r.progress.total;
+          progress.value = r.progress.done || 0;
+        }
+      }, controller.signal);
+      this.follower = null;
+      if (revision.state !== 'done') {
+        this.showVersion(dossier, previous.synthesis, previous.revisionId);
+        this.showError(revision.error
+          ? new ApiError({ status: 409, code: revision.error.error, message: revision.error.message })
+          : new ApiError({ status: 409, code: 'annule', message: 'La nouvelle rédaction a été annulée.' }));
+        return;
+      }
+      this.keep(dossier, revision.synthesis, revision.id, instruction);
+      this.showVersion(dossier, revision.synthesis, revision.id);
+      setStatus(this.status, `${versionLabel(revision.id, instruction)} prête. Relisez-la et vérifiez les références avant tout usage.`);
+      box.querySelector('.dossier-synthesis')?.setAttribute('tabindex', '-1');
+      box.querySelector('.dossier-synthesis')?.focus();
+    } catch (err) {
+      if (controller.signal.aborted || (err && err.name === 'AbortError')) return;
+      this.follower = null;
+      this.showVersion(dossier, previous.synthesis, previous.revisionId);
+      this.showError(err, () => this.revise(dossier, instruction));
+    }
   }
 }

@@ -117,7 +117,7 @@ export function setupDossier(doc = document) {
   const dossier = new DossierPanel(panel, {
     intro: 'Le message et toutes ses pièces jointes deviennent un dossier : inventaire, estimation, puis une synthèse dont chaque point renvoie à sa page.',
     home,
-    resultActions: ({ dossier: current, synthesis, status, close }) => {
+    resultActions: ({ dossier: current, synthesis, status, close, interactionId, revisionId, regenerate, refine }) => {
       const attach = h('button', { type: 'button', className: 'plume-button plume-button--primary', dataset: { action: 'reply-attach' } },
         'Joindre à une réponse');
       const outcome = h('div', { className: 'plume-stack' });
@@ -126,25 +126,25 @@ export function setupDossier(doc = document) {
         attach.setAttribute('aria-disabled', 'true');
         try {
           const name = exportName(current);
-          await replyWithAttachment(name, await blobBase64(await exportDocx(current.id)));
+          await replyWithAttachment(name, await blobBase64(await exportDocx(current.id, revisionId)));
           outcome.replaceChildren(message('success', `Un brouillon de réponse s'ouvre avec « ${name} » en pièce jointe. Relisez-le : Plume n'envoie jamais de message.`,
             { dataset: { outcome: 'reply' }, tabIndex: -1 }));
           outcome.firstChild.focus();
           // The dossier is its own record in the observatory (one interaction, same id).
-          sendFeedback({ interaction_id: current.id, outcome: 'inserted' });
+          sendFeedback({ interaction_id: interactionId, outcome: 'inserted' });
         } catch (err) {
           outcome.replaceChildren(problemBox(err));
         } finally {
           attach.removeAttribute('aria-disabled');
         }
       });
-      const bar = answerBar({ text: () => synthesisText(synthesis), status, insert: attach, onDiscard: () => {
-        sendFeedback({ interaction_id: current.id, outcome: 'discarded' });
+      const bar = answerBar({ text: () => synthesisText(synthesis), status, insert: attach, onRegenerate: regenerate, onRefine: refine, onDiscard: () => {
+        sendFeedback({ interaction_id: interactionId, outcome: 'discarded' });
         close();
         setStatus(status, 'Synthèse écartée. Le dossier reste dans « Mes dossiers ».');
       } });
       return [oversightNotice({ demo: Boolean(synthesis.model && synthesis.model.demonstration) }), bar.element, outcome,
-        feedbackBar(current.id)];
+        feedbackBar(interactionId)];
     },
   });
 

@@ -48,7 +48,7 @@ export function setupDossier() {
     dataset: { shortcut: 'run' }, 'aria-keyshortcuts': 'Control+Enter' }, 'Préparer le dossier');
   const drop = h('div', { id: 'dossier-drop', className: 'dossier-drop' },
     h('div', { className: 'plume-file' }, input, h('label', { htmlFor: 'dossier-files', className: 'plume-button' }, 'Ajouter des fichiers…')),
-    h('p', { id: 'dossier-drop-hint', className: 'plume-hint' }, 'Ou déposez-les ici. PDF (même numérisés), Word (.docx), OpenDocument (.odt), texte (.txt), courriels (.eml, .msg).'));
+    h('p', { id: 'dossier-drop-hint', className: 'plume-hint' }, 'Ou déposez-les ici. PDF (même numérisés), Word (.docx), OpenDocument (.odt), texte (.txt), courriels (.eml, .msg, pièces jointes comprises), images (.jpg, .png, .tiff).'));
   const form = h('section', { className: 'dossier-view', 'aria-labelledby': 'dossier-new-title' },
     h('h2', { id: 'dossier-new-title', className: 'dossier-heading__title' }, 'Nouveau dossier'),
     drop, chosenList,
@@ -58,13 +58,16 @@ export function setupDossier() {
   const dossier = new DossierPanel(panel, {
     intro: 'Synthèse d’un dossier entier (conclusions, pièces, procès-verbaux, scans) : faits datés, procédure, prétentions, points à trancher, chaque point renvoyant à sa page.',
     home: [form],
-    resultActions: ({ dossier: current, synthesis, status, close }) => insertChoices({
+    resultActions: ({ dossier: current, synthesis, status, close, interactionId, regenerate, refine }) => insertChoices({
       label: 'Insérer dans le document',
       text: () => synthesisText(synthesis),
       location: 'after',
       comment: () => dossierComment(current, synthesis),
-      // The dossier is its own record in the observatory (one interaction per dossier, same id).
-      interactionId: current.id,
+      // The dossier is its own record in the observatory (one interaction per dossier, same
+      // id), and so is each version written again.
+      interactionId,
+      onRegenerate: regenerate,
+      onRefine: refine,
       demo: Boolean(synthesis.model && synthesis.model.demonstration),
       status,
       onInserted: () => setStatus(status, 'Synthèse insérée dans le document, en suivi des modifications.'),

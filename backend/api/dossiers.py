@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 
 from ..auth import current_user
 from ..errors import PayloadTooLarge, ValidationError
-from ..usecases import dossier, dossier_export
+from ..usecases import dossier, dossier_export, dossier_revision
 from ..usecases.assist import SSE_HEADERS, sse
 from .openapi import JSON_ERROR, error_responses
 
@@ -110,10 +110,34 @@ def synthesis(dossier_id: str):
     return jsonify(dossier.synthesis(current_user(), dossier_id))
 
 
+@bp.post(f"{BASE}/<dossier_id>/revisions")
+def revise(dossier_id: str):
+    """Write the synthesis again (« Régénérer »), or refine it (« Affiner »), from the
+    previous one: a job; the files are not read again."""
+    answer = dossier_revision.revise(current_user(), dossier_id, request.get_json(silent=True))
+    return jsonify(answer), 201
+
+
+@bp.get(f"{BASE}/<dossier_id>/revisions/<revision_id>")
+def revision(dossier_id: str, revision_id: str):
+    """A synthesis written again: its state, then its synthesis."""
+    return jsonify(dossier_revision.get(current_user(), dossier_id, revision_id))
+
+
+@bp.post(f"{BASE}/<dossier_id>/revisions/<revision_id>/cancel")
+def revision_cancel(dossier_id: str, revision_id: str):
+    """Stop writing a version (the previous one stays)."""
+    return jsonify(dossier_revision.cancel(current_user(), dossier_id, revision_id))
+
+
 @bp.get(f"{BASE}/<dossier_id>/export.docx")
 def export(dossier_id: str):
-    """The synthesis as a Word document (409 until the dossier is done)."""
-    data = dossier_export.to_docx(dossier.synthesis(current_user(), dossier_id))
+    """The synthesis as a Word document (409 until the dossier is done); ``?revision=`` one
+    of its versions written again."""
+    revision_id = request.args.get("revision")
+    synthesis_ = (dossier_revision.synthesis_of(current_user(), dossier_id, revision_id)
+                  if revision_id else dossier.synthesis(current_user(), dossier_id))
+    data = dossier_export.to_docx(synthesis_)
     name = "synthese-dossier.docx"
     return Response(data, mimetype=DOCX_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
@@ -201,7 +225,25 @@ SYNTHESIS_SCHEMA = {
                                    "analyse, files not read, pages badly recognised)"},
         "model": {"type": "object", "properties": {"name": {"type": "string"},
                                                    "demonstration": {"type": "boolean"}}},
+        "revision": {"type": "object", "description": "Present on a synthesis written again",
+                     "properties": {"id": {"type": "string"}, "instruction": _NULL_STR,
+                                    "base": _NULL_STR}},
     }}
+
+
+REVISION_SCHEMA = {
+    "type": "object", "required": ["id", "dossier_id", "state", "instruction", "progress",
+                                   "error", "synthesis"],
+    "properties": {
+        "id": {"type": "string", "format": "uuid"}, "dossier_id": {"type": "string"},
+        "state": {"enum": ["queued", "running", "done", "failed", "cancelled"]},
+        "instruction": _NULL_STR, "base": _NULL_STR, "created_at": {"type": "string"},
+        "finished_at": _NULL_STR,
+        "progress": {"type": "object", "properties": {
+            "done": {"type": "integer"}, "total": {"type": ["integer", "null"]},
+            "message": {"type": "string"}}},
+        "error": _ERROR_OR_NULL,
+        "synthesis": {"oneOf": [{"type": "null"}, SYNTHESIS_SCHEMA]}}}
 
 
 # One server-sent event (OpenAPI 3.1: the media type's schema describes one event).
@@ -268,8 +310,11 @@ OPENAPI = {
                       **error_responses({**_MINE, "409": "Already started"})}}},
     f"{BASE}/{{dossier_id}}/cancel": {"post": {
         "summary": "Cancel a dossier", "tags": _TAGS, "parameters": _ID,
+        "description": "Once accepted, the dossier ends `cancelled`, even during its last "
+                       "model call. Refused (409) only in the instant its synthesis is being "
+                       "recorded.",
         "responses": {"200": _json("The dossier as it is now", DOSSIER_SCHEMA),
-                      **error_responses(_MINE)}}},
+                      **error_responses({**_MINE, "409": "Too late: the synthesis is written"})}}},
     f"{BASE}/{{dossier_id}}/events": {"get": {
         "summary": "Progress of a dossier as server-sent events", "tags": _TAGS, "parameters": _ID,
         "responses": {"200": {"description": "`event: progress` with the dossier JSON at each "
@@ -282,8 +327,44 @@ OPENAPI = {
         "tags": _TAGS, "parameters": _ID,
         "responses": {"200": _json("The synthesis", SYNTHESIS_SCHEMA),
                       **error_responses({**_MINE, "409": "Not done yet"})}}},
+    f"{BASE}/{{dossier_id}}/revisions": {"post": {
+        "summary": "Write the synthesis again (Régénérer) or refine it (Affiner), without "
+                   "reading the files again",
+        "description": "A job (kind `dossier-revision`) rewrites the previous synthesis's items "
+                       "with the request, then every reference is checked again against the "
+                       "pages the dossier read. Admitted by the user's quota and recorded as "
+                       "one interaction (kind `dossier`) whose id is the revision's.",
+        "tags": _TAGS, "parameters": _ID,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "properties": {
+                "instruction": {"type": ["string", "null"], "maxLength": 300,
+                                "description": "« plus court », « plus ferme », the user's "
+                                               "words; null to regenerate"},
+                "base": {"type": ["string", "null"],
+                         "description": "The revision to start from (default: the dossier's "
+                                        "synthesis)"}}}}}},
+        "responses": {"201": _json("The revision, queued", REVISION_SCHEMA),
+                      **error_responses({**_MINE, "400": "Bad instruction or base",
+                                         "409": "The synthesis is not done yet",
+                                         "429": "User quota reached"})}}},
+    f"{BASE}/{{dossier_id}}/revisions/{{revision_id}}": {"get": {
+        "summary": "A synthesis written again: its state, then its synthesis", "tags": _TAGS,
+        "parameters": _ID + [{"name": "revision_id", "in": "path", "required": True,
+                              "schema": {"type": "string"}}],
+        "responses": {"200": _json("The revision", REVISION_SCHEMA),
+                      **error_responses({**_MINE, "404": "No such dossier or revision"})}}},
+    f"{BASE}/{{dossier_id}}/revisions/{{revision_id}}/cancel": {"post": {
+        "summary": "Stop writing a version (the previous one stays)", "tags": _TAGS,
+        "parameters": _ID + [{"name": "revision_id", "in": "path", "required": True,
+                              "schema": {"type": "string"}}],
+        "responses": {"200": _json("The revision as it is now", REVISION_SCHEMA),
+                      **error_responses({**_MINE, "404": "No such dossier or revision",
+                                         "409": "Too late: the version is written"})}}},
     f"{BASE}/{{dossier_id}}/export.docx": {"get": {
-        "summary": "The synthesis as a Word document", "tags": _TAGS, "parameters": _ID,
+        "summary": "The synthesis as a Word document", "tags": _TAGS,
+        "parameters": _ID + [{"name": "revision", "in": "query", "required": False,
+                              "schema": {"type": "string"},
+                              "description": "One of its revisions instead"}],
         "responses": {"200": {"description": "The .docx",
                               "content": {DOCX_TYPE: {"schema": {"type": "string",
                                                                  "format": "binary"}}}},

@@ -14,7 +14,8 @@ side (:mod:`.sandbox`), so a heavy file neither exhausts a worker nor holds up t
 Used by the Outlook pane's attachment summaries (through the gateway) and by case-law
 ingestion (:mod:`backend.retrieval`).
 
-A dossier's files (PDF, scanned PDF, .docx, .odt, .txt, .eml, .msg) are read another way,
+A dossier's files (PDF, scanned PDF, .docx, .odt, .txt, .eml, .msg, .jpg, .png, .tiff) are
+read another way,
 for long work: :func:`inspect` counts a file's pages and scans in the request, and
 :func:`read_pages` yields its :class:`Page` s one at a time, scans recognised by Tesseract
 with a confidence (:mod:`.pages`, :mod:`.ocr`), always in a sandbox child.
@@ -34,7 +35,7 @@ from .settings import LOW_CONFIDENCE
 
 __all__ = ["Document", "Paragraph", "DocumentError", "read_document", "SUPPORTED_EXTENSIONS",
            "init_app", "FileInfo", "Page", "inspect", "read_pages", "LOW_CONFIDENCE",
-           "low_confidence", "FORMATS", "PAGE_SECONDS"]
+           "low_confidence", "FORMATS", "PAGE_SECONDS", "attachments"]
 
 FORMATS = formats.FORMATS
 # Wall-clock seconds one page may take in the sandbox (a scan: render and recognise).
@@ -179,7 +180,8 @@ class FileInfo:
     ``pages``: a PDF's pages, or the sections of a file without fixed pages (see
     :func:`read_pages`); ``ocr_pages``: PDF pages without a text layer, to recognise.
     ``format`` is None when the type itself is refused; ``error`` says why a file cannot be
-    read (its ``to_dict()`` is the JSON error shape).
+    read (its ``to_dict()`` is the JSON error shape); ``chars``: each page's characters,
+    whitespace folded (estimated for a PDF; None for a page to recognise), for an estimate.
     """
 
     name: str
@@ -188,6 +190,7 @@ class FileInfo:
     pages: int | None = None
     ocr_pages: int = 0
     error: DocumentError | None = None
+    chars: tuple[int | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -236,7 +239,22 @@ def inspect(data: bytes, filename: str, *, max_bytes: int, max_pages: int,
                                          max_seconds=max_seconds)
     except DocumentError as error:
         return FileInfo(filename, kind, len(data), error=error)
-    return FileInfo(filename, kind, len(data), found["pages"], found["ocr_pages"])
+    return FileInfo(filename, kind, len(data), found["pages"], found["ocr_pages"],
+                    chars=tuple(found.get("chars") or ()))
+
+
+def attachments(data: bytes, filename: str, *, max_bytes: int,
+                max_seconds: float = budget.MAX_SECONDS) -> list[tuple[str, bytes]]:
+    """``(name, bytes)`` of the files attached to a mail (.eml, .msg), read in a sandbox
+    child, for a dossier to read each as a file of its own; names without folders. An
+    attached Outlook message is left out (it is not a file); an attached .eml is a file.
+    [] for a file that is not a mail. Raises :class:`DocumentError` for a damaged mail or
+    attachments over ``max_bytes`` in all."""
+    kind = _checked_format(data, filename, max_bytes)
+    if kind not in ("eml", "msg"):
+        return []
+    return sandbox.attachments_isolated(kind, data, filename, max_bytes=max_bytes,
+                                        max_seconds=max_seconds)
 
 
 def read_pages(data: bytes, filename: str, *, max_bytes: int, max_pages: int, ocr: bool = True,
@@ -250,10 +268,11 @@ def read_pages(data: bytes, filename: str, *, max_bytes: int, max_pages: int, oc
     confidence (0 for a page where nothing could be read: blank, noise, or a page poppler
     cannot draw; such pages are kept, for the caller to flag); ``workers`` such pages are
     recognised at once (one core each, at most :data:`MAX_WORKERS`: give the cores this
-    file may use; a caller may instead read page ranges in parallel, not both). Other
-    formats: sections of about 3,000 characters numbered from 1, whole paragraphs, with the
-    headings that start in them; mail files start with De / À / Cc / Date / Objet, their
-    attachments are named, not read.
+    file may use; a caller may instead read page ranges in parallel, not both). Images
+    (.jpg, .png, .tiff): one page per frame, recognised like a scan. Other formats: sections
+    of about 3,000 characters numbered from 1, whole paragraphs, with the headings that
+    start in them; mail files start with De / À / Cc / Date / Objet, their attachments are
+    named (:func:`attachments` gives them as files).
 
     Raises :class:`DocumentError` (French message) before the first page for a file that is
     too large, has more than ``max_pages`` pages, is encrypted, damaged, empty, unsupported

@@ -1,7 +1,7 @@
 """Which of a dossier's formats a file is: by its content, which its name must agree with.
 
 A dossier takes PDF (text or scanned), Word (.docx), OpenDocument (.odt), plain text
-(.txt) and mail files (.eml, .msg). The extension says what the user believes she sent;
+(.txt), mail files (.eml, .msg) and images of pages (.jpg, .png, .tiff). The extension says what the user believes she sent;
 the first bytes say what it is. When they disagree the file is refused as renamed rather
 than read as something else (a PDF named « .txt » is not a text file).
 """
@@ -11,18 +11,21 @@ from pathlib import PurePath
 
 from .errors import encrypted, unsupported
 
-FORMATS = ("pdf", "docx", "odt", "txt", "eml", "msg")
-EXTENSIONS = {f".{name}": name for name in FORMATS}
+FORMATS = ("pdf", "docx", "odt", "txt", "eml", "msg", "jpg", "png", "tiff")
+EXTENSIONS = {f".{name}": name for name in FORMATS} | {".jpeg": "jpg", ".tif": "tiff"}
+IMAGES = ("jpg", "png", "tiff")
 
 UNSUPPORTED_MESSAGE = ("Ce type de fichier n'est pas pris en charge dans un dossier : "
                        "PDF (y compris numérisé), Word (.docx), OpenDocument (.odt), "
-                       "texte (.txt) et courriels (.eml, .msg) le sont.")
+                       "texte (.txt), courriels (.eml, .msg) et images (.jpg, .png, .tiff) "
+                       "le sont.")
 RENAMED_MESSAGE = ("Le contenu de ce fichier ({found}) ne correspond pas à son extension "
                    "« {extension} » : renommez-le avec la bonne extension.")
 
 # What the first bytes say, and which extensions may carry it.
 PDF, ZIP, OLE, TEXT = "PDF", "archive zip", "document Office (OLE)", "texte"
-CONTAINERS = {"pdf": PDF, "docx": ZIP, "odt": ZIP, "msg": OLE, "txt": TEXT, "eml": TEXT}
+CONTAINERS = {"pdf": PDF, "docx": ZIP, "odt": ZIP, "msg": OLE, "txt": TEXT, "eml": TEXT,
+              "jpg": "image JPEG", "png": "image PNG", "tiff": "image TIFF"}
 # Content no dossier format holds, named so the message says what the file is.
 OTHER_MAGIC = {b"\x89PNG": "image PNG", b"\xff\xd8\xff": "image JPEG", b"GIF8": "image GIF",
                b"II*\x00": "image TIFF", b"MM\x00*": "image TIFF", b"{\\rtf": "document RTF",

@@ -2,20 +2,22 @@
 
 A message reads as its headers in French (De, À, Cc, Date, Objet: the subject is the
 message's heading), then its text body (HTML bodies stripped to their text), then the
-names of its attachments. Attachments are named, not read: a dossier that needs them
-takes them as files of their own.
+names of its attachments. Its attachments are not part of its text: :func:`attachments`
+gives their bytes, and a dossier reads each as a file of its own (one level deep: the
+attachments of an attached message are named only).
 """
 from __future__ import annotations
 
 import datetime as dt
 import email
+import email.message
 import email.policy
 import struct
 from html.parser import HTMLParser
 from typing import Callable
 
 from .budget import Budget
-from .errors import DocumentError, encrypted, unreadable
+from .errors import DocumentError, encrypted, too_large, unreadable
 from .text_reader import Block, blocks_of_text, decode
 
 NOT_EML_MESSAGE = "Ce fichier n'est pas un courriel (.eml) valide."
@@ -79,7 +81,7 @@ def _message_blocks(headers: list[tuple[str, str]], body: str, attachments: list
     blocks += blocks_of_text(body, budget)
     if attachments:
         budget.paragraph()
-        blocks.append(Block("Pièces jointes (non lues) : " + ", ".join(attachments), "paragraph"))
+        blocks.append(Block("Pièces jointes : " + ", ".join(attachments), "paragraph"))
     return blocks
 
 
@@ -99,7 +101,7 @@ def read_eml(data: bytes, filename: str, *, budget: Budget) -> list[Block]:
         if part is not None:
             content = _part_text(part, filename)
             body = html_text(content) if part.get_content_subtype() == "html" else content
-        attachments = [part.get_filename() or "(sans nom)" for part in message.iter_attachments()]
+        attachments = [_eml_name(part) for part in message.iter_attachments()]
     except DocumentError:
         raise
     except Exception as exc:  # the email package raises many kinds on broken structure
@@ -137,7 +139,7 @@ def _part_text(part, filename: str) -> str:  # noqa: ANN001 - email.message.Emai
 PROPERTIES_STREAM = "__properties_version1.0"
 SUBJECT, SENDER_NAME, SENDER_SMTP, SENDER_ADDRESS = 0x0037, 0x0C1A, 0x5D01, 0x0C1F
 DISPLAY_TO, DISPLAY_CC, BODY, BODY_HTML = 0x0E04, 0x0E03, 0x1000, 0x1013
-ATTACH_LONG_FILENAME, ATTACH_FILENAME = 0x3707, 0x3704
+ATTACH_LONG_FILENAME, ATTACH_FILENAME, ATTACH_DATA = 0x3707, 0x3704, 0x3701
 CLIENT_SUBMIT_TIME, DELIVERY_TIME = 0x0039, 0x0E06
 PT_SYSTIME = 0x0040
 FILETIME_EPOCH = dt.datetime(1601, 1, 1, tzinfo=dt.timezone.utc)
@@ -209,7 +211,7 @@ def read_msg(data: bytes, filename: str, *, budget: Budget) -> list[Block]:
                               and "/" not in n):
             name = (_string_property(ole, storage + "/", ATTACH_LONG_FILENAME, filename)
                     or _string_property(ole, storage + "/", ATTACH_FILENAME, filename))
-            attachments.append(name or "(sans nom)")
+            attachments.append(_base_name(name or UNNAMED))
     except DocumentError:
         raise
     except Exception as exc:  # olefile raises many kinds on damaged sectors
@@ -218,3 +220,84 @@ def read_msg(data: bytes, filename: str, *, budget: Budget) -> list[Block]:
         ole.close()
     budget.check()
     return _message_blocks(headers, body, attachments, budget)
+
+
+# --- attachments, as files -----------------------------------------------------------------
+
+UNNAMED = "pièce jointe"
+
+
+def _base_name(name: str) -> str:
+    """An attachment's file name without any folder, control characters or « › »."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if ord(c) >= 32 and c != "›").strip()
+    return name[:120] or UNNAMED
+
+
+def _eml_name(part) -> str:  # noqa: ANN001 - email.message.EmailMessage
+    """An .eml attachment's name as the mail's text and the dossier show it."""
+    if part.get_filename():
+        return _base_name(part.get_filename())
+    return "message joint.eml" if part.get_content_type() == "message/rfc822" else UNNAMED
+
+
+def attachments(kind: str, data: bytes, filename: str, *, max_bytes: int,
+                budget: Budget) -> list[tuple[str, bytes]]:
+    """``(name, bytes)`` of each file attached to a mail (.eml or .msg), in order, their
+    total at most ``max_bytes`` (413 past it). An attached Outlook message (not a file but
+    a storage inside the .msg) is left out; an attached .eml is a file like any other."""
+    found: list[tuple[str, bytes]] = []
+    total = 0
+
+    def add(name: str, content: bytes) -> None:
+        nonlocal total
+        total += len(content)
+        if total > max_bytes:
+            raise too_large(f"{filename}: attachments over {max_bytes} bytes",
+                            "Les pièces jointes de ce courriel sont trop volumineuses.")
+        budget.check()
+        found.append((_base_name(name), content))
+
+    if kind == "eml":
+        try:
+            message = email.message_from_bytes(data, policy=email.policy.default)
+            for part in message.iter_attachments():
+                content = part.get_payload(decode=True)
+                if isinstance(content, bytes) and content:
+                    add(_eml_name(part), content)
+                elif part.get_content_type() == "message/rfc822":
+                    inner = part.get_payload()
+                    inner = inner[0] if isinstance(inner, list) and inner else inner
+                    if isinstance(inner, email.message.Message):
+                        add(_eml_name(part), inner.as_bytes())
+        except DocumentError:
+            raise
+        except Exception as exc:  # the email package raises many kinds on broken structure
+            raise unreadable(f"{filename}: {type(exc).__name__}: {exc}", NOT_EML_MESSAGE) from exc
+        return found
+    import olefile
+
+    try:
+        ole = olefile.OleFileIO(data)
+    except Exception as exc:  # olefile raises OSError and others on a damaged container
+        raise unreadable(f"{filename}: {type(exc).__name__}: {exc}", NOT_MSG_MESSAGE) from exc
+    try:
+        names = {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
+        for storage in sorted(n for n in names if n.startswith("__attach_version1.0_")
+                              and "/" not in n):
+            stream = f"{storage}/__substg1.0_{ATTACH_DATA:04X}0102"
+            if not ole.exists(stream):
+                continue  # an attached message (a storage), or a link
+            if ole.get_size(stream) > max_bytes:
+                raise too_large(f"{filename}: attachment stream over {max_bytes} bytes",
+                                "Les pièces jointes de ce courriel sont trop volumineuses.")
+            name = (_string_property(ole, storage + "/", ATTACH_LONG_FILENAME, filename)
+                    or _string_property(ole, storage + "/", ATTACH_FILENAME, filename))
+            add(name or UNNAMED, ole.openstream(stream).read())
+    except DocumentError:
+        raise
+    except Exception as exc:  # olefile raises many kinds on damaged sectors
+        raise unreadable(f"{filename}: {type(exc).__name__}: {exc}", NOT_MSG_MESSAGE) from exc
+    finally:
+        ole.close()
+    return found

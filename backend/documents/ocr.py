@@ -99,10 +99,7 @@ class Job:
     def __init__(self, pdf_fd: int, number: int, dpi: int,
                  segmentation: str = PAGE_SEGMENTATION) -> None:
         self.number, self.pdf_fd, self.dpi, self.segmentation = number, pdf_fd, dpi, segmentation
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "OMP_THREAD_LIMIT": "1",
-               "LANG": "C.UTF-8"}
-        if "TESSDATA_PREFIX" in os.environ:  # a deployment's own language data
-            env["TESSDATA_PREFIX"] = os.environ["TESSDATA_PREFIX"]
+        env = _environment()
         self.render = subprocess.Popen(
             ["pdftoppm", "-r", str(dpi), "-gray", "-f", str(number), "-l", str(number),
              f"/proc/self/fd/{pdf_fd}"],
@@ -126,7 +123,7 @@ class Job:
         if (self.segmentation != PAGE_SEGMENTATION or first.confidence >= RETRY_BELOW_CONFIDENCE
                 or first.words < RETRY_MIN_WORDS):
             return first
-        retry = Job(self.pdf_fd, self.number, self.dpi, ORIENTED_SEGMENTATION)
+        retry = type(self)(self.pdf_fd, self.number, self.dpi, ORIENTED_SEGMENTATION)
         try:
             second = retry._wait(abandoned)
         except DocumentError as error:  # no orientation data: the first reading stands
@@ -146,7 +143,7 @@ class Job:
                 if abandoned():
                     self.kill()
                     raise Abandoned(f"page {self.number}") from None
-        rendered = self.render.wait()
+        rendered = self.render.wait() if self.render is not None else 0
         # Tesseract first: when it fails at start, pdftoppm dies of the broken pipe.
         if self.recognise.returncode != 0:
             detail = err.decode("utf-8", "replace").strip()[-300:]
@@ -162,9 +159,34 @@ class Job:
 
     def kill(self) -> None:
         for process in (self.render, self.recognise):
+            if process is None:
+                continue
             if process.poll() is None:
                 process.kill()
             process.wait()
+
+
+class ImageJob(Job):
+    """One image (a photographed page, a frame of a TIFF) through tesseract alone: the image
+    is already drawn, greyscale, in the memory file ``image_fd``."""
+
+    def __init__(self, image_fd: int, number: int, dpi: int,
+                 segmentation: str = PAGE_SEGMENTATION) -> None:
+        self.number, self.pdf_fd, self.dpi, self.segmentation = number, image_fd, dpi, segmentation
+        self.render = None
+        self.recognise = subprocess.Popen(
+            ["tesseract", f"/proc/self/fd/{image_fd}", "stdout", "-l", LANGUAGE, "--psm",
+             segmentation, "--dpi", str(dpi), "tsv"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            pass_fds=(image_fd,), env=_environment(), preexec_fn=_limits)
+
+
+def _environment() -> dict[str, str]:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "OMP_THREAD_LIMIT": "1",
+           "LANG": "C.UTF-8"}
+    if "TESSDATA_PREFIX" in os.environ:  # a deployment's own language data
+        env["TESSDATA_PREFIX"] = os.environ["TESSDATA_PREFIX"]
+    return env
 
 
 def parse_tsv(tsv: str) -> Recognised:

@@ -8,6 +8,8 @@ pages (Word, OpenDocument, text, mail) are cut into sections of about
 paragraph alone is longer than a section) and start at a heading when the current one
 is already half full.
 
+Images (.jpg, .png, .tiff) are pages to recognise, one per frame (:mod:`.image_reader`).
+
 Pages are produced one at a time: a PDF page is read (or recognised) only when the
 previous ones have been handed on, so memory does not grow with the number of pages.
 """
@@ -19,7 +21,8 @@ import re
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from . import docx_reader, mail_reader, ocr, odt_reader, pdf_reader, text_reader
+from . import (docx_reader, formats, image_reader, mail_reader, ocr, odt_reader, pdf_reader,
+               text_reader)
 from .budget import Budget
 from .errors import DocumentError, empty, too_large, unreadable
 
@@ -103,12 +106,26 @@ def _check_range(start: int, end: int | None, count: int, filename: str) -> rang
     return range(start, min(count, end if end is not None else count) + 1)
 
 
+# Text pages of a PDF whose text is extracted in ``inspect`` to learn how many characters a
+# byte of its content streams' strings makes (fonts differ: one byte a glyph, or two).
+SAMPLE_PAGES = 3
+
+
+def flat_length(text: str) -> int:
+    """Characters of a page's text once its whitespace is folded, as a dossier sends it."""
+    return len(" ".join(text.split()))
+
+
 def inspect(kind: str, data: bytes, filename: str, max_pages: int, work: Budget) -> dict[str, Any]:
-    """``{"pages", "ocr_pages"}`` of a file, quickly: a PDF's pages are counted and its scans
-    found from their content streams, without extracting text."""
+    """``{"pages", "ocr_pages", "chars"}`` of a file, quickly: a PDF's pages are counted and
+    its scans found from their content streams, without extracting text. ``chars``: each
+    page's characters (whitespace folded), None for a scan; a PDF's are estimated from the
+    bytes of its strings, scaled by a few pages actually extracted."""
+    if kind in formats.IMAGES:
+        return image_reader.inspect(data, filename, max_pages=max_pages, check=work.check)
     if kind == "pdf":
         reader, count = pdf_reader.open_pdf(data, filename, max_pages=max_pages)
-        scans, drawn = 0, False
+        scans, drawn, sizes = 0, False, []
         try:
             pages = reader.pages
             for number in range(count):
@@ -117,9 +134,13 @@ def inspect(kind: str, data: bytes, filename: str, max_pages: int, work: Budget)
                     text_bytes, has_image = pdf_reader.page_layers(pages[number])
                 except Exception:  # noqa: BLE001 - damaged content: read_pages recognises it
                     scans, drawn = scans + 1, True
+                    sizes.append(None)
                     continue
-                scans += has_image and text_bytes < pdf_reader.MIN_TEXT_BYTES
+                scan = has_image and text_bytes < pdf_reader.MIN_TEXT_BYTES
+                scans += scan
+                sizes.append(None if scan else text_bytes)
                 drawn = drawn or has_image or text_bytes > 0
+            chars = _scaled(pages, sizes)
         except DocumentError:
             raise
         except Exception as exc:  # pypdf raises many kinds on a damaged page tree
@@ -127,10 +148,26 @@ def inspect(kind: str, data: bytes, filename: str, max_pages: int, work: Budget)
         if not drawn:
             raise empty(f"{filename}: {count} pages without text or image",
                         "Ce PDF ne contient ni texte ni image : ses pages sont vides.")
-        return {"pages": count, "ocr_pages": scans}
+        return {"pages": count, "ocr_pages": scans, "chars": chars}
     found = sections(blocks_of(kind, data, filename, work))
     _refuse_empty_or_long(found, filename, max_pages)
-    return {"pages": len(found), "ocr_pages": 0}
+    return {"pages": len(found), "ocr_pages": 0, "chars": [flat_length(p.text) for p in found]}
+
+
+def _scaled(pages, sizes: list[int | None]) -> list[int | None]:  # noqa: ANN001 - pypdf pages
+    """Characters of each text page from the bytes of its strings, scaled by the ratio found
+    on up to :data:`SAMPLE_PAGES` pages spread over the file."""
+    texts = [n for n, size in enumerate(sizes) if size]
+    sample = texts[::max(1, len(texts) // SAMPLE_PAGES)][:SAMPLE_PAGES]
+    shown = sum(sizes[n] for n in sample)  # type: ignore[misc]
+    extracted = 0
+    for n in sample:
+        try:
+            extracted += flat_length("\n".join(pdf_reader.page_paragraphs(pages[n])))
+        except Exception:  # noqa: BLE001 - an estimate: a page that does not extract counts as is
+            extracted += sizes[n]  # type: ignore[operator]
+    ratio = extracted / shown if shown else 1.0
+    return [None if size is None else round(size * ratio) for size in sizes]
 
 
 def _refuse_empty_or_long(found: list[PageData], filename: str, max_pages: int) -> None:
@@ -149,6 +186,13 @@ def read(kind: str, data: bytes, filename: str, *, max_pages: int, start: int,
     if kind == "pdf":
         yield from _pdf_pages(data, filename, max_pages=max_pages, start=start, end=end,
                               use_ocr=use_ocr, workers=workers, dpi=dpi, abandoned=abandoned)
+        return
+    if kind in formats.IMAGES:
+        _, count = image_reader.open_image(data, filename, max_pages=max_pages)
+        for number, recognised in image_reader.recognise_frames(
+                data, filename, max_pages=max_pages, numbers=_check_range(start, end, count, filename),
+                use_ocr=use_ocr, abandoned=abandoned):
+            yield _recognised(number, recognised)
         return
     found = sections(blocks_of(kind, data, filename, work))
     _refuse_empty_or_long(found, filename, max_pages)
@@ -234,9 +278,14 @@ HYPHENATED_BREAK = re.compile(r"(\w)-\n(?=[a-zà-ÿ])")
 def _finished(item: PageData | ocr.Job, abandoned: Callable[[], bool]) -> PageData:
     if isinstance(item, PageData):
         return item
-    recognised = item.result(abandoned)
-    # Tesseract's lines, joined into paragraphs the way PDF text layers are.
+    return _recognised(item.number, item.result(abandoned))
+
+
+def _recognised(number: int, recognised: ocr.Recognised | None) -> PageData:
+    """A recognised page as text: Tesseract's lines joined into paragraphs the way PDF text
+    layers are (None: an image read without OCR, which has no text)."""
+    if recognised is None:
+        return PageData(number, "")
     paragraphs = [" ".join(HYPHENATED_BREAK.sub(r"\1", block).split())
                   for block in recognised.text.split("\n\n")]
-    return PageData(item.number, "\n".join(p for p in paragraphs if p), True,
-                    recognised.confidence)
+    return PageData(number, "\n".join(p for p in paragraphs if p), True, recognised.confidence)

@@ -22,6 +22,7 @@ each page, so a 600-page file streams through in bounded memory and a page that 
 """
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import ServiceUnavailable
-from . import docx_reader, pages, pdf_reader
+from . import docx_reader, mail_reader, pages, pdf_reader
 from . import budget as budget_module
 from .budget import Budget
 from .errors import DocumentError, too_large, unreadable
@@ -127,6 +128,23 @@ def inspect_isolated(kind: str, data: bytes, filename: str, *, max_pages: int,
         slots.release()
 
 
+def attachments_isolated(kind: str, data: bytes, filename: str, *, max_bytes: int,
+                         max_seconds: float) -> list[tuple[str, bytes]]:
+    """The files attached to a mail (.eml, .msg), from a child process."""
+    address, slots = _server()
+    if not slots.acquire(timeout=max_seconds):
+        raise ServiceUnavailable(BUSY_MESSAGE, headers={"Retry-After": "5"},
+                                 detail=f"{filename}: no free document reader")
+    try:
+        request = {"op": "attachments", "kind": kind, "filename": filename,
+                   "max_bytes": max_bytes, "max_seconds": max_seconds,
+                   "max_paragraphs": budget_module.MAX_PARAGRAPHS}
+        answer = _exchange(address, request, data)
+    finally:
+        slots.release()
+    return [(name, base64.b64decode(content)) for name, content in answer["attachments"]]
+
+
 def pages_isolated(kind: str, data: bytes, filename: str, *, max_pages: int, start: int,
                    end: int | None, ocr: bool, workers: int, dpi: int,
                    page_seconds: float) -> Iterator[dict[str, Any]]:
@@ -182,7 +200,7 @@ def _exchange(address: str, request: dict[str, Any], data: bytes) -> dict[str, A
     """Send one file, get one JSON answer; the child's DocumentError is raised here."""
     filename = request["filename"]
     header = json.dumps(request).encode()
-    answer = b""
+    chunks: list[bytes] = []  # a mail's attachments come back in megabytes: joined once
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(request["max_seconds"] + MARGIN_SECONDS)
         try:
@@ -190,11 +208,12 @@ def _exchange(address: str, request: dict[str, Any], data: bytes) -> dict[str, A
             conn.sendall(struct.pack("!II", len(header), len(data)) + header + data)
             conn.shutdown(socket.SHUT_WR)
             while chunk := conn.recv(1 << 16):
-                answer += chunk
+                chunks.append(chunk)
         except socket.timeout:
             raise too_large(f"{filename}: reader gave no answer in time", HEAVY_MESSAGE) from None
         except OSError as exc:
             raise unreadable(f"{filename}: document reader unreachable: {exc}") from exc
+    answer = b"".join(chunks)
     if not answer:
         # The child was killed: its CPU limit, its alarm, or the address-space limit.
         raise too_large(f"{filename}: reader ended without an answer", HEAVY_MESSAGE)
@@ -256,6 +275,12 @@ def _child(conn: socket.socket) -> None:
             answer = pages.inspect(request["kind"], data, request["filename"],
                                    request["max_pages"], budget)
             conn.sendall(json.dumps(answer).encode())
+            return
+        if op == "attachments":
+            found = mail_reader.attachments(request["kind"], data, request["filename"],
+                                            max_bytes=request["max_bytes"], budget=budget)
+            conn.sendall(json.dumps({"attachments": [
+                [name, base64.b64encode(content).decode()] for name, content in found]}).encode())
             return
         blocks, count = parse(request["kind"], data, request["filename"],
                               request["max_pages"], budget)

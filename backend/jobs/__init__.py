@@ -8,7 +8,7 @@ has expired and resumes after the last finished step. No broker: PostgreSQL is e
 
 States::
 
-    queued ──pick──▶ running ──▶ done
+    queued ──pick──▶ running ──seal──▶ done
       ▲  │              │ ├────▶ failed     (Failure, or a run failing PLUME_JOB_MAX_ATTEMPTS times)
       │  │              │ └────▶ cancelled  (the owner cancelled; seen at the next step)
       │  └──cancel──────┼──────▶ cancelled
@@ -29,7 +29,14 @@ Contract for use cases (floor 3) — this room knows nothing of them::
         parts = ctx.map_steps([(f"map:{i}", lambda t=t: summarise(t))
                                for i, t in enumerate(texts)], concurrency=4)
         if ctx.cancelled: raise jobs.Cancelled()    # inside a long step; steps check it themselves
+        ctx.seal()                                  # before recording a success: Cancelled if a
+                                                    # cancel came first (cancel wins)
         return {"synthesis": ...}                   # JSON: the job's result
+
+    with ctx.host_call("map:3", {"prompt_tokens": n}) as spent:   # in a step, around a host call
+        spent.answered(gw.complete(...).usage)      # noted before sending, then its real usage
+    usages = ctx.spent()                            # every call of every run, those a dead worker
+                                                    # left in flight included (estimated)
 
     job_id = jobs.submit("dossier", user_hash, {"title": "…"},
                          blobs={"conclusions.pdf": jobs.Blob(stream, "application/pdf")})
@@ -41,6 +48,7 @@ Contract for use cases (floor 3) — this room knows nothing of them::
     jobs.cancel(job_id, user_hash)                  # queued: cancelled now; running: at next step
     jobs.delete(job_id, user_hash)                  # with its steps and files (a running one stops)
     jobs.blob_infos(job_id, user_hash)              # name, size, type, sha256 of its files
+    jobs.step_results(job_id, user_hash, "read:")   # a finished job's stored steps, for another
     jobs.open_blob(job_id, user_hash, name)         # one of them, read chunk by chunk
     jobs.purge_finished(before, kind="dossier")     # retention: finished jobs, abandoned uploads
 
@@ -63,6 +71,23 @@ tried again (after ``PLUME_JOB_RETRY_DELAY``, doubled each time) up to
 ``PLUME_JOB_MAX_ATTEMPTS`` runs. Params are small JSON (64 KiB at most: ids, options, blob
 names), never document text; files go in blobs (``PLUME_JOB_MAX_INPUT_BYTES`` per job).
 Neither params nor results reach logs or audit records; the use case records its interaction.
+
+Cancel wins: once :func:`cancel` has accepted (``cancel_requested``), the job ends
+``cancelled``, never ``done``, even when the cancel lands during the last host call.
+``ctx.seal()`` is the point of no return a handler calls just before it records a success
+(the worker seals a handler's return itself otherwise): seal and cancel are each one
+conditional UPDATE of the job's row, so one wins; a cancel after the seal is refused (the
+job is returned unchanged, without ``cancel_requested``; a use case answers 409).
+
+One record per job, even after a worker dies (for use cases that meter their jobs; the
+dossier does): open the interaction in the request (``metered`` then ``Call.hand_over()``,
+its state in the params, the job's id = the record's id), resume it in each run
+(``metered.resume``), ``detach()`` it on :class:`Interrupted` and on a run to be retried,
+finish it on the verdict, charging ``ctx.spent()``: the usage of every host call noted with
+``ctx.host_call`` by any run — a call in flight when its worker died is counted too, with
+the estimate noted before it was sent (the host served it; its answer was lost), and so is
+its repeat. ``audit.records`` does not close as « interrompu » an open record whose job
+still lives.
 
 Order: the owner with the fewest jobs running goes first, then the oldest job, so one user's
 twenty dossiers do not hold up another's one.
@@ -91,15 +116,17 @@ from .store import (Blob, BlobInfo, Job, append_blob, check_owner, delete, get, 
                     purge_finished, queue_status, start_held)
 from .store import blob_infos as _blob_infos
 from .store import cancel as _cancel
+from .store import finished_steps as _finished_steps
 from .store import open_blob as _open_blob
 from .store import submit as _submit
-from .worker import (HANDLERS, PER_PROCESS, Cancelled, Failure, Handler, Interrupted, JobContext,
-                     Worker, bounded_map)
+from .worker import (HANDLERS, PER_PROCESS, Cancelled, Failure, Handler, HostCall, Interrupted,
+                     JobContext, Worker, bounded_map, spent)
 
 __all__ = ["init_app", "handler", "submit", "get", "check_owner", "list_for", "cancel", "delete",
-           "append_blob", "start_held",
+           "append_blob", "start_held", "step_results",
            "wait_for_change", "open_blob", "blob_infos", "purge_finished", "Blob", "BlobInfo",
-           "Job", "JobContext", "Cancelled", "Failure", "Interrupted", "Worker", "bounded_map"]
+           "Job", "JobContext", "Cancelled", "Failure", "Interrupted", "Worker", "bounded_map",
+           "HostCall", "spent"]
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +188,13 @@ def blob_infos(job_id: str, owner: str) -> list[BlobInfo]:
     """Name, size, type and digest of the files stored with ``owner``'s job."""
     get(job_id, owner)
     return _blob_infos(job_id)
+
+
+def step_results(job_id: str, owner: str, prefix: str = "") -> dict[str, Any]:
+    """Results of ``owner``'s job's finished steps whose key starts with ``prefix`` (another
+    job that builds on it: a dossier's new writing reads the pages its reading stored)."""
+    get(job_id, owner)
+    return {key: value for key, value in _finished_steps(job_id).items() if key.startswith(prefix)}
 
 
 def wait_for_change(job_id: str, owner: str, seen_version: int, *, timeout: float = 15.0) -> Job:

@@ -321,7 +321,8 @@ def list_for(owner: str, *, kind: str | None = None, limit: int = 50) -> list[Jo
 
 def cancel(job_id: str, owner: str) -> Job:
     """Cancel a queued job at once; ask a running one to stop (its worker sees it at the next
-    step or check). A finished job is returned unchanged."""
+    step or check). A finished job, or one sealed (:func:`seal`: its run is recording its
+    success), is returned unchanged, without ``cancel_requested``."""
     key = _uuid(job_id)
     if key is None:
         raise not_found(job_id)
@@ -333,7 +334,7 @@ def cancel(job_id: str, owner: str) -> Job:
                     finished_at = CASE WHEN state = 'queued' THEN now() ELSE finished_at END,
                     lease_token = CASE WHEN state = 'queued' THEN NULL ELSE lease_token END,
                     version = version + 1, updated_at = now()
-                 WHERE id = %s AND owner = %s AND state IN ('queued', 'running')
+                 WHERE id = %s AND owner = %s AND state IN ('queued', 'running') AND NOT sealed
              RETURNING {_JOB_COLUMNS}""", (key, owner)).fetchone()
         if row is not None:
             cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"cancel:{key}"))
@@ -437,7 +438,7 @@ WITH next AS (
      FOR UPDATE SKIP LOCKED
 )
 UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, worker = %(worker)s,
-       lease_token = gen_random_uuid(),
+       lease_token = gen_random_uuid(), sealed = false,
        lease_until = now() + make_interval(secs => %(lease)s),
        started_at = coalesce(j.started_at, now()), version = j.version + 1, updated_at = now()
   FROM next WHERE j.id = next.id
@@ -472,6 +473,48 @@ def heartbeat(leases: Mapping[str, str], lease: float) -> dict[str, bool]:
 
 
 _HELD = "id = %(id)s AND lease_token = %(token)s AND state = 'running'"
+
+
+def seal(job_id: str, token: str) -> bool:
+    """Seal a held job before its run records a success: False when a cancel came first
+    (then the job must end ``cancelled``). One conditional UPDATE, as :func:`cancel` is, so
+    exactly one of the two wins."""
+    with db.connection() as conn:
+        row = conn.execute(
+            f"""UPDATE jobs SET sealed = true WHERE {_HELD} AND NOT cancel_requested
+            RETURNING id""", {"id": job_id, "token": token}).fetchone()
+    return row is not None
+
+
+def call_sent(job_id: str, token: str, step: str, attempt: int, usage: Mapping[str, Any]) -> int | None:
+    """Note a host call before it is sent (``usage``: what it should cost); its id, or None
+    when the lease is lost."""
+    with db.connection() as conn:
+        row = conn.execute(
+            f"""INSERT INTO job_calls (job_id, step, attempt, state, usage)
+                SELECT id, %(step)s, %(attempt)s, 'sent', %(usage)s FROM jobs
+                 WHERE {_HELD} FOR SHARE
+             RETURNING id""",
+            {"id": job_id, "token": token, "step": step, "attempt": attempt,
+             "usage": Jsonb(dict(usage))}).fetchone()
+    return row[0] if row else None
+
+
+def call_ended(job_id: str, call_id: int, state: str, usage: Mapping[str, Any] | None) -> None:
+    """The call's answer is in (``answered`` with the host's usage) or it failed."""
+    with db.connection() as conn:
+        conn.execute(
+            """UPDATE job_calls SET state = %(state)s, usage = coalesce(%(usage)s, usage)
+                WHERE job_id = %(id)s AND id = %(call)s""",
+            {"id": job_id, "call": call_id, "state": state,
+             "usage": Jsonb(dict(usage)) if usage is not None else None})
+
+
+def calls(job_id: str) -> list[dict[str, Any]]:
+    """Every host call of a job, in order: ``step``, ``attempt``, ``state``, ``usage``."""
+    with db.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("SELECT step, attempt, state, usage FROM job_calls WHERE job_id = %s "
+                           "ORDER BY id", (job_id,)).fetchall()
 
 
 def cancel_requested(job_id: str) -> bool:
@@ -550,7 +593,7 @@ def retry_later(job_id: str, token: str, delay: float, error_code: str) -> bool:
     """Queue a failed run again after ``delay`` seconds (its finished steps are kept)."""
     with db.connection() as conn:
         return conn.execute(
-            f"""UPDATE jobs SET state = 'queued', error_code = NULL, error_message = NULL,
+            f"""UPDATE jobs SET state = 'queued', error_code = NULL, error_message = NULL, sealed = false,
                        run_after = now() + make_interval(secs => %(delay)s), lease_token = NULL,
                        lease_until = NULL, worker = NULL, version = version + 1, updated_at = now()
                  WHERE {_HELD}""",
@@ -561,7 +604,7 @@ def release(job_id: str, token: str) -> bool:
     """Hand a job back to the queue at once (a worker stopping); the run is not counted."""
     with db.connection() as conn:
         released = conn.execute(
-            f"""UPDATE jobs SET state = 'queued', attempts = greatest(attempts - 1, 0),
+            f"""UPDATE jobs SET state = 'queued', attempts = greatest(attempts - 1, 0), sealed = false,
                        run_after = now(), lease_token = NULL, lease_until = NULL, worker = NULL,
                        version = version + 1, updated_at = now()
                  WHERE {_HELD}""", {"id": job_id, "token": token}).rowcount == 1

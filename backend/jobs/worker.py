@@ -15,7 +15,8 @@ import socket
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from typing import Any, BinaryIO, Callable, Iterable
+from contextlib import contextmanager
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping
 
 import psycopg
 from flask import Flask
@@ -102,6 +103,7 @@ class JobContext:
         self._progress_lock = threading.Lock()
         self._pending: tuple[int, int | None, str | None, dict[str, Any] | None] | None = None
         self._last_write = 0.0
+        self.sealed = False
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -147,6 +149,36 @@ class JobContext:
         whose key starts with ``prefix``): what a handler adds up when it ends."""
         return {key: value for key, value in list(self._done.items()) if key.startswith(prefix)}
 
+    # -- host calls: what a run spends, even when its worker dies -----------------------------
+
+    @contextmanager
+    def host_call(self, step: str, estimate: Mapping[str, Any]) -> Iterator["HostCall"]:
+        """Note a host call of ``step`` before it is sent, with ``estimate`` (its usage as far
+        as it is known before: ``{"prompt_tokens": n}``), then its real usage::
+
+            with ctx.host_call(key, {"prompt_tokens": n}) as spent:
+                answer = gw.complete(...)
+                spent.answered(answer.usage)
+
+        A call that raises is noted ``failed`` (not charged). A call whose worker dies before
+        its answer stays ``sent``: :meth:`spent` counts it with its estimate, so the job's one
+        record shows what the host served, repeats included."""
+        call_id = store.call_sent(self.id, self._token, step, self.attempt, estimate)
+        if call_id is None:
+            raise _LeaseLost(step)
+        note = HostCall()
+        try:
+            yield note
+        except BaseException:
+            store.call_ended(self.id, call_id, "failed", None)
+            raise
+        store.call_ended(self.id, call_id, "answered" if note.usage is not None else "failed",
+                         note.usage)
+
+    def spent(self) -> list[dict[str, Any]]:
+        """The usage of every host call of this job, every run's (see :func:`spent`)."""
+        return spent(self.id)
+
     # -- progress and cancellation -----------------------------------------------------------
 
     def progress(self, done: int, total: int | None = None, message: str | None = None,
@@ -180,6 +212,20 @@ class JobContext:
     def cancelled(self) -> bool:
         """True once the owner asked to cancel (a handler checks it inside long steps)."""
         return self._cancel.is_set()
+
+    def seal(self) -> None:
+        """The point of no return, just before the handler records its success: from now on
+        a cancel is refused (409 for the owner). Raises :class:`Cancelled` when a cancel was
+        accepted first: cancel wins, the job ends ``cancelled``. The worker seals a job whose
+        handler returned without sealing it."""
+        if self.sealed:
+            return
+        if not store.seal(self.id, self._token):
+            if store.cancel_requested(self.id):
+                self._cancel.set()
+                raise Cancelled()
+            raise _LeaseLost("seal")
+        self.sealed = True
 
     def _check(self) -> None:
         if self._lost.is_set():
@@ -319,6 +365,7 @@ class Worker:
         log.info("job run started", extra={**fields, "steps_done": len(ctx._done)})
         try:
             result = HANDLERS[kind](ctx)
+            ctx.seal()
             ctx._flush_progress()
             if store.finish(job, ctx._token, "done", result=result):
                 log.info("job done", extra={**fields, "duration_s": _since(started)})
@@ -406,6 +453,29 @@ class Worker:
                 ctx = self.active.get(value)
             if ctx is not None:
                 ctx._cancel.set()
+
+
+class HostCall:
+    """What :meth:`JobContext.host_call` yields: give it the host's usage once answered."""
+
+    def __init__(self) -> None:
+        self.usage: dict[str, Any] | None = None
+
+    def answered(self, usage: Mapping[str, Any] | None) -> None:
+        self.usage = dict(usage or {})
+
+
+def spent(job_id: str) -> list[dict[str, Any]]:
+    """The usage of each host call a job's runs made, in order: the host's own figures for
+    calls answered, the estimate (marked ``"estimated": True``) for calls whose worker died
+    before the answer; failed calls are left out."""
+    usages = []
+    for call in store.calls(job_id):
+        if call["state"] == "answered":
+            usages.append(dict(call["usage"]))
+        elif call["state"] == "sent":
+            usages.append({**call["usage"], "estimated": True})
+    return usages
 
 
 def _since(started: float) -> float:

@@ -28,6 +28,7 @@ purge), never logged or recorded.
 """
 from __future__ import annotations
 
+import io
 import logging
 import math
 import re
@@ -37,7 +38,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator
 
 from flask import current_app
 
@@ -55,6 +56,7 @@ from .metered import metered
 log = logging.getLogger(__name__)
 
 KIND = "dossier"          # job kind and record kind
+REVISION_KIND = "dossier-revision"  # a synthesis written again (usecases/dossier_revision.py)
 TASK = "dossier"          # role and quota family (auth.PAGE_TASK_ROLES, TASK_FAMILY)
 MODEL_TASK = "summarize"  # which model answers (PLUME_LLM_TASK_MODELS' « summarize »)
 PROMPT = "dossier-map"
@@ -69,8 +71,11 @@ FLAG_LOW = "page_mal_reconnue"
 MAP_OUTPUT_TOKENS = 1200
 SAFETY_TOKENS = 256
 MIN_PART_TOKENS = 600
-# An inventory's estimate before the files are read: a page of a court document.
-CHARS_PER_PAGE = 2500
+# Room left in a part for the markers of the pages cut to fit it.
+PART_MARGIN = 80
+# Characters an estimate counts for a page still to recognise when the dossier has no text
+# page to go by (a typed court page once recognised).
+SCAN_PAGE_CHARS = 2000
 MAX_TITLE = 200
 MAX_ITEM_CHARS = 1200
 MAX_QUOTE_CHARS = 400
@@ -79,7 +84,8 @@ ENVELOPE_BYTES = 256 * 1024   # multipart boundaries and small fields around the
 FILE_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8",
               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
               "odt": "application/vnd.oasis.opendocument.text", "eml": "message/rfc822",
-              "msg": "application/vnd.ms-outlook"}
+              "msg": "application/vnd.ms-outlook", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+              "png": "image/png", "tif": "image/tiff", "tiff": "image/tiff"}
 
 
 # --- the request: inventory, estimate, submission ----------------------------------------------
@@ -122,31 +128,73 @@ def _error_json(err: AppError) -> dict[str, str]:
 
 
 def _window() -> tuple[int, int]:
-    """(context, answer budget) in tokens of the model the dossier will use, from the settings
-    (no call to the host in a request)."""
+    """(context, answer budget) in tokens of the model the dossier's map calls will use, from
+    the settings, as the job's gateway finds them (no call to the host in a request)."""
     config = current_app.config
-    model = config.get("LLM_MODEL") or ""
+    model = config["LLM_TASK_MODELS"].get(MODEL_TASK) or config.get("LLM_MODEL") or ""
     context = int(config["LLM_MODEL_CONTEXT"].get(model, config["LLM_CONTEXT_TOKENS"]))
     return context, min(MAP_OUTPUT_TOKENS, config["LLM_MAX_OUTPUT_TOKENS"], context // 4)
 
 
-def _part_tokens(context: int, output: int) -> int:
-    overhead = estimate_messages(load(PROMPT).messages(
+def _prompt_overhead() -> int:
+    return estimate_messages(load(PROMPT).messages(
         fence="DONNEES 000000000000", part="100", parts="100", title="x" * 60, document=""))
-    return max(MIN_PART_TOKENS, context - output - overhead - SAFETY_TOKENS)
 
 
-def estimate(inventory: list[dict[str, Any]]) -> dict[str, int]:
-    """Pages, OCR pages, model calls and tokens a dossier should take (shown before it starts)."""
+def _part_tokens(context: int, output: int) -> int:
+    return max(MIN_PART_TOKENS, context - output - _prompt_overhead() - SAFETY_TOKENS)
+
+
+Slice = tuple[str, int, int, int]  # file, page, first and last character (excluded) of its text
+
+
+def pack(pages: Iterable[tuple[str, int, int]], limit: int) -> list[list[Slice]]:
+    """The dossier's parts: consecutive pages (``(file, page, characters)``, whitespace
+    folded, in order) packed into parts of at most ``limit`` characters, each page opened by
+    its « [file, p. N] » marker; a page longer than a part is cut. One rule for the job (which
+    fills the slices with the text) and for the estimate before reading (with lengths only)."""
+    parts: list[list[Slice]] = []
+    current: list[Slice] = []
+    size, width = 0, limit - PART_MARGIN
+    for name, number, length in pages:
+        for first in range(0, length, width):
+            last = min(length, first + width)
+            block = len(f"[{name}, p. {number}]\n") + (last - first) + 2
+            if current and size + block > limit:
+                parts.append(current)
+                current, size = [], 0
+            current.append((name, number, first, last))
+            size += block
+    if current:
+        parts.append(current)
+    return parts
+
+
+def estimate(inventory: list[dict[str, Any]], chars: dict[str, tuple[int | None, ...]]
+             ) -> dict[str, int]:
+    """Pages, OCR pages, model calls and tokens a dossier should take (shown before it
+    starts): its pages' characters (``chars``: each file's, from the inspection; a page to
+    recognise counts as the dossier's mean text page) packed into parts as the job will."""
     context, output = _window()
-    part = _part_tokens(context, output)
+    limit = chars_for_tokens(_part_tokens(context, output))
     readable = [f for f in inventory if not f["error"]]
-    pages = sum(f["pages"] or max(1, math.ceil(f["size"] / CHARS_PER_PAGE)) for f in readable)
-    text_tokens = estimate_tokens("x" * (pages * CHARS_PER_PAGE))
-    calls = math.ceil(text_tokens / part) if pages else 0
-    overhead = context - part - output
-    return {"pages": pages, "ocr_pages": sum(f["ocr_pages"] for f in readable),
-            "model_calls": calls, "tokens": text_tokens + calls * (overhead + output)}
+    known = [n for f in readable for n in chars.get(f["name"], ()) if n is not None]
+    scan = round(sum(known) / len(known)) if known else SCAN_PAGE_CHARS
+    pages = []
+    for entry in readable:
+        lengths = list(chars.get(entry["name"], ()))
+        if not lengths:  # not inspected page by page: its size spread over its pages
+            count = entry["pages"] or 1
+            lengths = [min(entry["size"], SCAN_PAGE_CHARS * count) // count] * count
+        pages += [(entry["name"], n, scan if length is None else length)
+                  for n, length in enumerate(lengths, start=1)]
+    parts = pack(pages, limit)
+    text_tokens = sum(estimate_tokens("x" * (len(f"[{name}, p. {n}]\n") + last - first + 2))
+                      for part in parts for name, n, first, last in part)
+    calls = len(parts)
+    return {"pages": sum(f["pages"] or 0 for f in readable),
+            "ocr_pages": sum(f["ocr_pages"] for f in readable), "model_calls": calls,
+            "tokens": text_tokens + calls * (_prompt_overhead() + output)}
 
 
 def create(user: User, uploads: list[Upload], *, title: str | None, start: bool) -> dict[str, Any]:
@@ -169,7 +217,10 @@ def create(user: User, uploads: list[Upload], *, title: str | None, start: bool)
     with metered(user, KIND, TASK) as call:
         # A few files at once: each is read in its own sandbox child.
         with ThreadPoolExecutor(INSPECT_THREADS, thread_name_prefix="plume-inspect") as pool:
-            inventory = list(pool.map(lambda upload: _inspect(upload, limits), uploads))
+            inspected = list(pool.map(lambda upload: _inspect(upload, limits), uploads))
+            uploads, inspected = _with_attachments(uploads, inspected, limits, pool)
+        inventory = [entry for entry, _ in inspected]
+        chars = {entry["name"]: found for entry, found in inspected}
         readable = [f for f in inventory if not f["error"]]
         if not readable:
             raise AppError("Aucun fichier de ce dossier n'a pu être lu : "
@@ -181,7 +232,7 @@ def create(user: User, uploads: list[Upload], *, title: str | None, start: bool)
             raise PayloadTooLarge(f"Ce dossier compte {pages} pages ; au plus {limits['max_pages']} "
                                   "pages par dossier. Répartissez les pièces en plusieurs dossiers.",
                                   code="dossier_trop_volumineux", detail=f"{pages} pages")
-        guess = estimate(inventory)
+        guess = estimate(inventory, chars)
         record = call.hand_over()
         params = {"title": title or _default_title(inventory), "inventory": inventory,
                   "estimate": guess, "record": record}
@@ -196,6 +247,64 @@ def create(user: User, uploads: list[Upload], *, title: str | None, start: bool)
     return dossier_json(jobs.get(job_id, user_hash(user.id)))
 
 
+ATTACHED = " › "  # « courriel.eml › constat.pdf »: a file attached to a mail of the dossier
+MAILS = ("eml", "msg")
+
+
+def _with_attachments(uploads: list[Upload], inspected: list[tuple[dict[str, Any], Any]],
+                      limits: dict[str, int], pool: ThreadPoolExecutor
+                      ) -> tuple[list[Upload], list[tuple[dict[str, Any], Any]]]:
+    """The files attached to the dossier's mails become files of the dossier, right after
+    their mail, named « mail › pièce », read with the same limits (one level deep: what is
+    attached to an attached mail is named in its text only). Past the dossier's number of
+    files, an attachment stays in the inventory with its error."""
+    mails = [(u, entry) for u, (entry, _) in zip(uploads, inspected)
+             if entry["format"] in MAILS and not entry["error"]]
+    extracted = dict(zip([u.name for u, _ in mails],
+                         pool.map(lambda pair: _attachments_of(pair[0], limits), mails)))
+    added = [a for found in extracted.values() for a in found if isinstance(a, Upload)]
+    _unique_names(uploads + added)
+    room = limits["max_files"] - len(uploads)
+    checked = dict(zip([a.name for a in added[:max(0, room)]],
+                       pool.map(lambda upload: _inspect(upload, limits), added[:max(0, room)])))
+    all_uploads, all_inspected = [], []
+    for upload, found in zip(uploads, inspected):
+        all_uploads.append(upload)
+        all_inspected.append(found)
+        for attachment in extracted.get(upload.name, []):
+            if isinstance(attachment, dict):  # the mail's attachments could not be taken out
+                all_inspected.append((attachment, ()))
+                continue
+            all_uploads.append(attachment)
+            all_inspected.append(checked.get(attachment.name) or (
+                _refused_entry(attachment, "dossier_complet",
+                               f"Le dossier compte déjà {limits['max_files']} fichiers : cette "
+                               "pièce jointe n'est pas lue."), ()))
+    return all_uploads, all_inspected
+
+
+def _attachments_of(mail: Upload, limits: dict[str, int]) -> list[Upload | dict[str, Any]]:
+    """A mail's attachments as uploads of the dossier, or an inventory entry saying why
+    they could not be taken out of it."""
+    mail.stream.seek(0)
+    try:
+        found = documents.attachments(mail.stream.read(), mail.name,
+                                      max_bytes=limits["max_file_bytes"])
+    except documents.DocumentError as err:
+        log.info("dossier mail attachments refused", extra={"error": err.code,
+                                                            "detail": err.detail})
+        entry = _refused_entry(Upload(f"{mail.name}{ATTACHED}pièces jointes", io.BytesIO(), None,
+                                      0), err.code, err.message)
+        return [entry]
+    return [Upload(f"{mail.name}{ATTACHED}{name}", io.BytesIO(content), None, len(content))
+            for name, content in found]
+
+
+def _refused_entry(upload: Upload, code: str, message: str) -> dict[str, Any]:
+    return {"name": upload.name, "format": None, "size": upload.size, "pages": None,
+            "ocr_pages": 0, "low_confidence_pages": [], "error": {"error": code, "message": message}}
+
+
 def _entry(inventory: list[dict[str, Any]], name: str) -> dict[str, Any]:
     return next(f for f in inventory if f["name"] == name)
 
@@ -205,14 +314,16 @@ def _default_title(inventory: list[dict[str, Any]]) -> str:
            f"{'s' if len(inventory) > 1 else ''})"
 
 
-def _inspect(upload: Upload, limits: dict[str, int]) -> dict[str, Any]:
+def _inspect(upload: Upload, limits: dict[str, int]
+             ) -> tuple[dict[str, Any], tuple[int | None, ...]]:
+    """The file's inventory entry, and its pages' characters (for the estimate only)."""
     entry: dict[str, Any] = {"name": upload.name, "format": None, "size": upload.size,
                              "pages": None, "ocr_pages": 0, "low_confidence_pages": [],
                              "error": None}
     if upload.size > limits["max_file_bytes"]:
         entry["error"] = {"error": "fichier_trop_volumineux",
                           "message": f"Ce fichier dépasse {limits['max_file_bytes'] // 2**20} Mo."}
-        return entry
+        return entry, ()
     upload.stream.seek(0)
     data = upload.stream.read()
     info = documents.inspect(data, upload.name, max_bytes=limits["max_file_bytes"],
@@ -222,7 +333,7 @@ def _inspect(upload: Upload, limits: dict[str, int]) -> dict[str, Any]:
         entry["error"] = _error_json(info.error)
         log.info("dossier file refused", extra={"error": info.error.code,
                                                 "detail": info.error.detail})
-    return entry
+    return entry, info.chars
 
 
 # --- what the panes see ------------------------------------------------------------------------
@@ -299,6 +410,10 @@ def start(user: User, dossier_id: str) -> dict[str, Any]:
 def cancel(user: User, dossier_id: str) -> dict[str, Any]:
     _job(user, dossier_id)
     job = jobs.cancel(dossier_id, _owner(user))
+    if job.state == "running" and not job.cancel_requested:  # sealed: its synthesis is written
+        raise AppError("Trop tard pour annuler : la synthèse de ce dossier vient d'être écrite.",
+                       status=409, code="annulation_impossible",
+                       detail=f"dossier {dossier_id} is sealed")
     if job.state == "cancelled":  # cancelled before any worker took it: no run will record it
         _finish_record(job.params["record"], "stopped", None,
                        measures={"files": len(job.params["inventory"]), "runs": job.attempts})
@@ -307,11 +422,22 @@ def cancel(user: User, dossier_id: str) -> dict[str, Any]:
 
 def delete(user: User, dossier_id: str) -> None:
     job = _job(user, dossier_id)
+    _delete_revisions(_owner(user), dossier_id)
     jobs.delete(dossier_id, _owner(user))
     if not job.finished:  # a run stopped by the deletion writes nothing more
         _finish_record(job.params["record"], "stopped", None,
                        measures={"files": len(job.params["inventory"]), "runs": job.attempts})
     log.info("dossier deleted", extra={"dossier_id": dossier_id})
+
+
+def _delete_revisions(owner: str, dossier_id: str) -> None:
+    """The syntheses written again from this dossier's go with it."""
+    for revision in jobs.list_for(owner, kind=REVISION_KIND, limit=1000):
+        if revision.params.get("dossier") == dossier_id:
+            jobs.delete(revision.id, owner)
+            if not revision.finished:
+                _finish_record(revision.params["record"], "stopped", None,
+                               measures={"runs": revision.attempts})
 
 
 def synthesis(user: User, dossier_id: str) -> dict[str, Any]:
@@ -365,7 +491,9 @@ def purge_expired() -> int:
     with db.connection() as conn:  # the counts go with the records they stand beside
         conn.execute("DELETE FROM dossier_measures WHERE recorded_at < %s",
                      (now - timedelta(days=config["AUDIT_RETENTION_DAYS"]),))
-    return jobs.purge_finished(now - timedelta(days=config["DOSSIER_RETENTION_DAYS"]), kind=KIND)
+    before = now - timedelta(days=config["DOSSIER_RETENTION_DAYS"])
+    return (jobs.purge_finished(before, kind=KIND)
+            + jobs.purge_finished(before, kind=REVISION_KIND))
 
 
 def _purge_now_and_then() -> None:
@@ -508,8 +636,9 @@ class DossierRun:
         self.call.update(model=model, prompt_version=load(PROMPT).id,
                          source_ids=[f"fichier:{b.sha256[:16]}" for b in self.ctx.blobs()
                                      if b.sha256])
-        stats = {**self.measures(),
-                 "tokens": sum(total_tokens(u) for r in self.map_results for u in r.get("usage") or [])}
+        stats = {**self.measures(), "tokens": sum(total_tokens(u) for u in self.ctx.spent())}
+        # Cancel wins: past this point a cancel is refused; before it, it ends the dossier.
+        self.ctx.seal()
         return {"synthesis": synthesis_, "inventory": inventory, "stats": stats}
 
     def _read_all(self) -> None:
@@ -621,27 +750,17 @@ class DossierRun:
         context = gw.context_tokens(model)
         self.output = min(MAP_OUTPUT_TOKENS, gw.max_output_tokens(model))
         limit = chars_for_tokens(_part_tokens(context, self.output))
-        parts, current = [], ""
+        texts = {}
         for entry in self.files:
             name = entry["name"]
             if name in self.file_errors:
                 continue
-            numbers = sorted(n for (file, n) in self.pages if file == name)
-            for n in numbers:
-                page = self.pages[(name, n)]
-                text = " ".join(page["text"].split())
-                if not text:
-                    continue
-                pieces = [text[i:i + limit - 80] for i in range(0, len(text), limit - 80)]
-                for piece in pieces:
-                    block = f"[{name}, p. {n}]\n{piece}\n\n"
-                    if current and len(current) + len(block) > limit:
-                        parts.append(current)
-                        current = ""
-                    current += block
-        if current:
-            parts.append(current)
-        return parts
+            for n in sorted(n for (file, n) in self.pages if file == name):
+                texts[(name, n)] = " ".join(self.pages[(name, n)]["text"].split())
+        return ["".join(f"[{name}, p. {n}]\n{texts[(name, n)][first:last]}\n\n"
+                        for name, n, first, last in part)
+                for part in pack(((name, n, len(text)) for (name, n), text in texts.items()),
+                                 limit)]
 
     def _messages(self, index: int, total: int, part: str) -> list[dict[str, str]]:
         return load(PROMPT).messages(fence=self.fence.name, part=str(index + 1), parts=str(total),
@@ -668,8 +787,11 @@ class DossierRun:
             if self.ctx.cancelled:
                 raise jobs.Cancelled()
             try:
-                answer = gw.complete(MODEL_TASK, messages, max_tokens=self.output,
-                                     cancel=self.cancel_flag)
+                with self.ctx.host_call(f"map:{index}",
+                                        {"prompt_tokens": estimate_messages(messages)}) as spent:
+                    answer = gw.complete(MODEL_TASK, messages, max_tokens=self.output,
+                                         cancel=self.cancel_flag)
+                    spent.answered(answer.usage)
             except AppError:
                 if self.ctx.cancelled:  # the call was cut because the owner cancelled
                     raise jobs.Cancelled() from None
@@ -769,7 +891,64 @@ class DossierRun:
                     return " ".join(match.group(1).split())
         return None
 
+    # -- bookkeeping -------------------------------------------------------------------------
+    def measures(self) -> dict[str, int]:
+        """What this dossier took so far (every run's finished steps): the record's counts."""
+        maps = [r for r in self.ctx.results("map:").values() if isinstance(r, dict)]
+        spent = self.ctx.spent()
+        return {"files": len(self.inventory),
+                "files_read": len({file for file, _ in self.pages}),
+                "pages": len(self.pages),
+                "ocr_pages": sum(1 for p in self.pages.values() if p["ocr"]),
+                "low_confidence_pages": sum(len(v) for v in self.lows.values()),
+                "parts": self.detail["parts_total"],
+                "model_calls": len(spent),
+                "malformed_parts": sum(1 for r in maps if not r.get("ok")),
+                "runs": self.ctx.attempt}
+
+    def charge_stored(self) -> None:
+        """Charge the usage of every model call the host served for this dossier, in this run
+        or before, those lost with a dead worker included (jobs' host-call notes)."""
+        for usage in self.ctx.spent():
+            self.call.charge(usage)
+
+    def _progress(self, message: str) -> None:
+        with self.lock:
+            detail = dict(self.detail, low_confidence=self.lows, eta_seconds=self._eta())
+            done = detail["pages_read"] + detail["parts_done"]
+            total = max(1, detail["pages_total"]) + max(detail["parts_total"], 1)
+        self.ctx.progress(done, total, message, detail=detail)
+
+    def _eta(self) -> int | None:
+        """Seconds left: pages still to read at this run's reading pace, parts still to
+        analyse at the pace of the calls so far (a few at a time)."""
+        d = self.detail
+        pages_left = max(0, d["pages_total"] - d["pages_read"])
+        pace = ((time.monotonic() - self.reading_began) / self.pages_this_run
+                if self.pages_this_run else None)
+        if d["parts_total"] == 0 and pace is None:
+            return None
+        parts_total = d["parts_total"] or self.ctx.params.get("estimate", {}).get("model_calls", 1)
+        parts_left = max(0, parts_total - d["parts_done"])
+        per_part = (sum(self.map_seconds) / len(self.map_seconds)) if self.map_seconds else 20.0
+        seconds = pages_left * (pace or 1.0) + parts_left * per_part / self.limits["map_concurrency"]
+        return int(math.ceil(seconds))
+
     def _item(self, raw: Any) -> dict[str, Any] | None:
+        return References(self.pages, self._names(), self.low).item(raw)
+
+
+class References:
+    """Checks a section's items against the pages read: the file and page exist, a
+    quotation is on that page word for word, a badly recognised page is flagged."""
+
+    def __init__(self, pages: dict[tuple[str, int], dict[str, Any]], names: set[str], low: float):
+        self.pages, self.names, self.low = pages, names, low
+
+    def _names(self) -> set[str]:
+        return self.names
+
+    def item(self, raw: Any) -> dict[str, Any] | None:
         """One item of a section with its references checked against the pages read."""
         if not isinstance(raw, dict):
             return None
@@ -812,50 +991,3 @@ class DossierRun:
             if fold(name) == wanted or fold(name.rsplit(".", 1)[0]) == wanted:
                 return name, page
         return file, page
-
-    # -- bookkeeping -------------------------------------------------------------------------
-    def measures(self) -> dict[str, int]:
-        """What this dossier took so far (every run's finished steps): the record's counts."""
-        maps = [r for r in self.ctx.results("map:").values() if isinstance(r, dict)]
-        return {"files": len(self.inventory),
-                "files_read": len({file for file, _ in self.pages}),
-                "pages": len(self.pages),
-                "ocr_pages": sum(1 for p in self.pages.values() if p["ocr"]),
-                "low_confidence_pages": sum(len(v) for v in self.lows.values()),
-                "parts": self.detail["parts_total"],
-                "model_calls": sum(len(r.get("usage") or []) for r in maps),
-                "malformed_parts": sum(1 for r in maps if not r.get("ok")),
-                "runs": self.ctx.attempt}
-
-    def charge_stored(self) -> None:
-        """Charge the usage of every model call whose step finished, in this run or before."""
-        for result in self.ctx.results("map:").values():
-            for usage in (result.get("usage") or []) if isinstance(result, dict) else []:
-                self.call.charge(usage)
-
-    def _progress(self, message: str) -> None:
-        with self.lock:
-            detail = dict(self.detail, low_confidence=self.lows, eta_seconds=self._eta())
-            done = detail["pages_read"] + detail["parts_done"]
-            total = max(1, detail["pages_total"]) + max(detail["parts_total"], 1)
-        self.ctx.progress(done, total, message, detail=detail)
-
-    def _eta(self) -> int | None:
-        """Seconds left: pages still to read at this run's reading pace, parts still to
-        analyse at the pace of the calls so far (a few at a time)."""
-        d = self.detail
-        pages_left = max(0, d["pages_total"] - d["pages_read"])
-        pace = ((time.monotonic() - self.reading_began) / self.pages_this_run
-                if self.pages_this_run else None)
-        if d["parts_total"] == 0 and pace is None:
-            return None
-        parts_total = d["parts_total"] or estimate_parts(d["pages_total"])
-        parts_left = max(0, parts_total - d["parts_done"])
-        per_part = (sum(self.map_seconds) / len(self.map_seconds)) if self.map_seconds else 20.0
-        seconds = pages_left * (pace or 1.0) + parts_left * per_part / self.limits["map_concurrency"]
-        return int(math.ceil(seconds))
-
-
-def estimate_parts(pages: int) -> int:
-    context, output = _window()
-    return max(1, math.ceil(estimate_tokens("x" * pages * CHARS_PER_PAGE) / _part_tokens(context, output)))

@@ -107,3 +107,37 @@ def test_a_message_without_attachments_has_no_dossier_tab(served, outlook):
     page = outlook(served["base"], POSTPONEMENT_MAIL)
     assert page.locator("#tab-dossier").get_attribute("data-unavailable") == "true"
     assert page.locator("#panel-dossier").is_hidden()
+
+
+def test_a_clerk_refines_the_synthesis_and_attaches_that_version(served, fake_llm, outlook, screenshot):
+    from tests.dossier.conftest import reply
+
+    fake_llm.reply = reply
+    page = outlook(served["base"], scenario())
+    open_tab(page, "dossier")
+    page.get_by_role("button", name="Synthétiser le dossier").click()
+    page.click("#dossier-start")
+    page.wait_for_selector("#dossier-result [data-action=refine]", timeout=90_000)
+    dossier_id = api(page, "/dossiers").json()["dossiers"][0]["id"]
+    page.click("#dossier-result [data-action=refine]")
+    page.click("#dossier-result [data-refine='plus ferme']")
+    wait_until(page, "() => document.querySelector('#dossier-result [data-version]')?.textContent === 'Affinée : « plus ferme »'",
+               timeout_ms=60_000)
+    revision_id = page.locator("#dossier-result [data-version]").get_attribute("data-version")
+    assert api(page, f"/dossiers/{dossier_id}/revisions/{revision_id}").json()["instruction"] == "plus ferme"
+    items = page.locator(".dossier-section[data-section=faits] .dossier-item").all_inner_texts()
+    assert items and all("[plus ferme]" in plain(text) for text in items)
+    screenshot(page, "outlook-dossier-affinee")
+    problems = serious_violations(page, "dossier : synthèse affinée")
+
+    # The reply carries the version on screen, and the feedback goes to that version's record.
+    feedback = FeedbackLog(page)
+    page.get_by_role("button", name="Joindre à une réponse").click()
+    page.wait_for_selector("[data-outcome=reply]")
+    feedback.wait(1)
+    assert feedback.sent[0][0]["interaction_id"] == revision_id
+    [call] = outlook_calls(page, "displayReplyForm")
+    exported = Document(io.BytesIO(base64.b64decode(call["args"]["form"]["attachments"][0]["base64file"])))
+    assert any("[plus ferme]" in p.text for p in exported.paragraphs)
+    assert outlook_calls(page, "sendAsync") == []
+    assert problems == [], json.dumps(problems, ensure_ascii=False, indent=1)

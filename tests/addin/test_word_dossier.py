@@ -6,9 +6,9 @@ list after the pane is reopened, the polling fallback, cancel and delete. Screen
 of each screen; axe-core on each."""
 from __future__ import annotations
 
-import io
 import json
 import threading
+import time
 from typing import Any, Iterator
 
 import pytest
@@ -17,6 +17,7 @@ from docx import Document
 from backend import jobs
 from tests.api.attachment_files import make_encrypted_pdf
 from tests.dossier.conftest import model_reply
+from tests.fakes.upstream import Behaviour
 from tests.documents.samples import scanned_pdf_bytes
 from tests.dossier.files import conclusions_pdf, courrier_docx, expertise_pdf, note_txt
 
@@ -378,3 +379,165 @@ def test_no_readable_file_is_said_in_french(served, open_pane, screenshot):
     assert bar.inner_text().strip().endswith("Ajoutez des fichiers lisibles, ou remplacez ceux qui sont signalés.")
     assert page.locator("#dossier-home").is_visible()
     screenshot(page, "word-dossier-aucun-fichier-lisible")
+
+
+def chat_calls(fake_llm) -> list:
+    return [r for r in fake_llm.requests if r.path.endswith("/chat/completions")]
+
+
+def version_shown(page) -> str:
+    return page.locator("#dossier-result [data-version]").get_attribute("data-version")
+
+
+def test_refine_and_regenerate_write_again_and_versions_stay_on_the_device(
+        served, fake_llm, open_pane, screenshot):
+    from tests.dossier.conftest import reply
+
+    fake_llm.reply = reply
+    page = open_dossier_tab(open_pane, served["base"])
+    page.set_input_files("#dossier-files", files("conclusions.pdf", "note.txt"))
+    page.fill("#dossier-title-input", "Affaire Martin")
+    page.click("#dossier-prepare")
+    page.click("#dossier-start")
+    page.wait_for_selector("#dossier-result [data-action=refine]", timeout=90_000)
+    dossier_id = api(page, "/dossiers").json()["dossiers"][0]["id"]
+    assert version_shown(page) == "initiale"
+    assert page.locator("#dossier-result .plume-history").is_hidden()  # one version: nothing to choose
+    read_calls = len(chat_calls(fake_llm))
+    problems: list = []
+
+    # « Affiner… » then « Plus court »: only the writing runs again, with the request.
+    page.click("#dossier-result [data-action=refine]")
+    page.click("#dossier-result [data-refine='plus court']")
+    page.wait_for_selector("[data-revision=running]")
+    wait_until(page, "() => document.querySelector('#dossier-result [data-version]')?.dataset.version?.length > 20",
+               timeout_ms=60_000)
+    shorter = version_shown(page)
+    revision = api(page, f"/dossiers/{dossier_id}/revisions/{shorter}").json()
+    assert revision["state"] == "done" and revision["instruction"] == "plus court"
+    written = chat_calls(fake_llm)[read_calls:]
+    assert len(written) == 1 and "« plus court »" in written[0].json["messages"][-1]["content"]
+    items = page.locator(".dossier-section[data-section=faits] .dossier-item").all_inner_texts()
+    assert items and all("[plus court]" in plain(text) for text in items)
+    assert page.locator("#dossier-result [data-version]").inner_text() == "Affinée : « plus court »"
+    assert page.locator(".dossier-item", has_text="Point inventé").locator(
+        "[data-flag=reference_introuvable]").count() == 1  # checked again on the server
+    assert "Historique (2)" in page.locator("#dossier-result .plume-history summary").inner_text()
+    screenshot(page, "word-dossier-affinee")
+    check(page, "synthèse affinée", problems)
+
+    # Her own words, then « Régénérer ».
+    page.click("#dossier-result [data-action=refine]")
+    page.fill("#dossier-result .plume-refine input", "citer les dates en toutes lettres")
+    page.click("#dossier-result [data-action=refine-run]")
+    wait_until(page, f"() => !['{shorter}', undefined].includes(document.querySelector('#dossier-result [data-version]')?.dataset.version)",
+               timeout_ms=60_000)
+    assert "« citer les dates en toutes lettres »" in chat_calls(fake_llm)[-1].json["messages"][-1]["content"]
+    mine = version_shown(page)
+
+    # « Arrêter » (Échap) while a version is written: stopped on the server, the previous stays.
+    fake_llm.then(Behaviour(first_token_delay=4.0))
+    before = len(chat_calls(fake_llm))
+    page.click("#dossier-result [data-action=regenerate]")
+    page.wait_for_selector("#dossier-revision-stop")
+    screenshot(page, "word-dossier-nouvelle-redaction")
+    deadline = time.monotonic() + 30
+    while len(chat_calls(fake_llm)) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    page.keyboard.press("Escape")
+    wait_until(page, f"() => document.querySelector('#dossier-result [data-version]')?.dataset.version === '{mine}'")
+    assert "arrêtée" in page.locator("#dossier-status").inner_text()
+    with served["app"].app_context():
+        from backend import db
+
+        def last_revision_state() -> str:
+            with db.connection() as conn:
+                return conn.execute("SELECT state FROM jobs WHERE kind = 'dossier-revision' "
+                                    "ORDER BY created_at DESC LIMIT 1").fetchone()[0]
+        deadline = time.monotonic() + 30
+        while last_revision_state() == "running" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert last_revision_state() == "cancelled"
+    page.click("#dossier-result [data-action=regenerate]")
+    wait_until(page, "() => document.querySelector('#dossier-result [data-version]')?.textContent === 'Nouvelle rédaction'",
+               timeout_ms=60_000)
+    assert "formulée autrement" in chat_calls(fake_llm)[-1].json["messages"][-1]["content"]
+    calls = len(chat_calls(fake_llm))
+
+    # Back to an earlier version from the device's history: nothing is asked of the server.
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/v1/" in r.url else None)
+    history = page.locator("#dossier-result .plume-history")
+    assert "Historique (4)" in history.locator("summary").inner_text()
+    history.locator("summary").click()
+    entries = history.locator(".plume-history__item")
+    assert "Affinée : « plus court »" in plain(entries.nth(2).inner_text())
+    screenshot(page, "word-dossier-historique")
+    check(page, "historique", problems)
+    entries.nth(2).click()
+    assert version_shown(page) == shorter
+    assert page.locator("#dossier-status").inner_text() == "Affinée : « plus court » reprise de l’historique de cet appareil."
+    page.locator("#dossier-result .plume-history summary").click()
+    page.locator("#dossier-result .plume-history__item").nth(3).click()
+    assert version_shown(page) == "initiale"
+    assert asked == [] and len(chat_calls(fake_llm)) == calls
+
+    # The export is the version on screen.
+    page.locator("#dossier-result .plume-history summary").click()
+    page.locator("#dossier-result .plume-history__item").nth(2).click()
+    with page.expect_download() as download:
+        page.click("#dossier-download")
+    assert any(f"export.docx?revision={shorter}" in url for url in asked)
+    saved = download.value.path()
+    assert any("[plus court]" in p.text for p in Document(str(saved)).paragraphs)
+
+    # The pane opened again on this device: the dossier opens on its last version, kept there.
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']")
+    open_tab(page, "dossier")
+    again = page
+    again.locator(f"#dossier-list li[data-dossier='{dossier_id}']").get_by_role("button", name="Ouvrir").click()
+    wait_until(again, "() => document.querySelector('#dossier-result [data-version]')?.textContent === 'Nouvelle rédaction'")
+    assert len(chat_calls(fake_llm)) == calls
+    assert problems == [], json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+UPLOAD_SAMPLES = """() => {
+  window.__uploads = [];
+  const box = document.getElementById('dossier-upload');
+  new MutationObserver(() => {
+    const shown = box.querySelector('[data-upload]');
+    if (shown) window.__uploads.push([shown.dataset.upload, Number(shown.dataset.sent), Number(shown.dataset.total), shown.textContent]);
+  }).observe(box, {childList: true, subtree: true});
+}"""
+
+
+def test_a_large_dossier_shows_the_bytes_sent_while_it_uploads(served, open_pane, screenshot):
+    from tests.api.attachment_files import make_pdf
+
+    page = open_dossier_tab(open_pane, served["base"])
+    heavy = [{"name": f"scan-{n}.pdf", "mimeType": PDF, "buffer": make_pdf(padding=3_000_000)} for n in range(2)]
+    page.set_input_files("#dossier-files", heavy)
+    page.evaluate(UPLOAD_SAMPLES)
+    # A slow line (2 Mo/s up): the upload takes a few seconds, as a large dossier does.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 20, "downloadThroughput": -1,
+                                                  "uploadThroughput": 2_000_000})
+    page.click("#dossier-prepare")
+    page.wait_for_selector("#dossier-upload [data-upload=sending]")
+    wait_until(page, "() => window.__uploads.some(([, sent, total]) => sent > 0 && sent < total)")
+    screenshot(page, "word-dossier-envoi")
+    page.wait_for_selector("#dossier-start", timeout=60_000)
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                  "uploadThroughput": -1})
+    samples = page.evaluate("window.__uploads")
+    sending = [(sent, total) for state, sent, total, _ in samples if state == "sending"]
+    total = sending[-1][1]
+    assert total > sum(len(f["buffer"]) for f in heavy)  # the files and the form around them
+    sent = [s for s, _ in sending]
+    assert sent == sorted(sent) and len({s for s in sent if 0 < s < total}) >= 3
+    assert any(plain(text).startswith("Envoi : ") and " Mo sur " in plain(text) and "%" in text for *_, text in samples)
+    assert samples[-1][0] == "inventory" and "Inventaire en cours" in samples[-1][3]
+    assert page.locator("#dossier-upload").is_hidden()  # the inventory took its place
+    assert page.locator(".dossier-inventory > li").count() == 2

@@ -120,7 +120,7 @@ def _unicode(value: str) -> bytes:
 
 def msg_bytes(*, subject: str, sender: str, sender_email: str, to: str, body: str | None,
               html: str | None = None, sent: dt.datetime | None = None,
-              attachments: tuple[str, ...] = (), unicode: bool = True) -> bytes:
+              attachments: tuple[str | tuple[str, bytes], ...] = (), unicode: bool = True) -> bytes:
     """An Outlook message as Outlook saves it (sending time; Unicode strings, or 8-bit
     Windows-1252 ones as older Outlooks wrote)."""
     kind, text = ("001F", _unicode) if unicode else (
@@ -139,8 +139,10 @@ def msg_bytes(*, subject: str, sender: str, sender_email: str, to: str, body: st
                     * 10_000_000)
         properties += struct.pack("<IIQ", (0x0039 << 16) | 0x0040, 2, ticks)
     streams["__properties_version1.0"] = properties
-    for number, name in enumerate(attachments):
+    for number, item in enumerate(attachments):
+        # A name alone stands for a file of made-up bytes; (name, bytes) for a real one.
+        name, content = item if isinstance(item, tuple) else (item, b"%PDF-1.4 attachment " * 300)
         storage = f"__attach_version1.0_#{number:08X}"
         streams[f"{storage}/__substg1.0_3707001F"] = _unicode(name)
-        streams[f"{storage}/__substg1.0_37010102"] = b"%PDF-1.4 attachment " * 300
+        streams[f"{storage}/__substg1.0_37010102"] = content
     return compound_file(streams)

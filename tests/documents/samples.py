@@ -183,3 +183,31 @@ def odt_bytes(body_xml: str, *, manifest_extra: str = "") -> bytes:
         archive.writestr("META-INF/manifest.xml", ODT_MANIFEST.format(extra=manifest_extra))
         archive.writestr("content.xml", ODT_CONTENT.format(body=body_xml))
     return out.getvalue()
+
+
+def image_bytes(pages: list[list[str] | None], format: str, dpi: int = 200) -> bytes:
+    """Pages photographed or scanned to an image file (« JPEG », « PNG », or « TIFF » with one
+    frame per page): the lines typeset and rendered by poppler, or noise (None)."""
+    from PIL import Image
+
+    frames = [Image.frombytes("L", (width, height), pixels) for width, height, pixels in
+              (noise_page() if lines is None else rendered_page(lines, dpi) for lines in pages)]
+    out = io.BytesIO()
+    extra = {"save_all": True, "append_images": frames[1:], "compression": "tiff_deflate"} \
+        if format == "TIFF" else {}
+    frames[0].save(out, format=format, dpi=(dpi, dpi), **extra)
+    return out.getvalue()
+
+
+def png_bomb() -> bytes:
+    """A PNG a few hundred bytes long declaring 100,000 × 100,000 pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 1000)) + chunk(b"IEND", b""))

@@ -87,7 +87,7 @@ def test_a_file_without_any_text_is_422_empty(data, name):
 
 @pytest.mark.parametrize("data,name", [
     (b"{\\rtf1 bonjour}", "lettre.rtf"),
-    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "photo.png"),
+    (b"GIF89a" + b"\x00" * 100, "photo.gif"),
     (OLE_MAGIC + b"\x00" * 600, "ancien.doc"),
     (b"Bonjour", "sans-extension"),
 ])
@@ -95,6 +95,7 @@ def test_an_unsupported_type_is_415_naming_the_formats_taken(data, name):
     info, _ = refused(data, name)
     assert (info.error.status, info.error.code) == (415, "format_non_pris_en_charge")
     assert "(.odt)" in info.error.message and "(.eml, .msg)" in info.error.message
+    assert "(.jpg, .png, .tiff)" in info.error.message
 
 
 @pytest.mark.parametrize("data,name,found", [

@@ -117,7 +117,7 @@ def test_an_eml_reads_as_its_french_headers_then_its_body_and_names_its_attachme
         "Date : 07/12/2026 10:00 (UTC+01:00)\n"
         "Objet : Conclusions récapitulatives — RG 24/01234\n"
         "Madame la Présidente,\nVeuillez trouver ci-joint nos conclusions définitives.\n"
-        "Me Martin\nPièces jointes (non lues) : conclusions.pdf")
+        "Me Martin\nPièces jointes : conclusions.pdf")
     assert page.headings == ["Objet : Conclusions récapitulatives — RG 24/01234"]
     assert documents.inspect(eml(), "courriel.eml", **LIMITS).pages == 1
 
@@ -127,7 +127,7 @@ def test_an_html_only_eml_is_stripped_to_its_text():
     body = page.text.split("\n")[4:]
     assert body == ["Madame la Présidente,",
                     "Veuillez trouver ci-joint nos conclusions définitives.",
-                    "Pièces jointes (non lues) : conclusions.pdf"]
+                    "Pièces jointes : conclusions.pdf"]
 
 
 def test_an_outlook_msg_reads_as_its_headers_body_and_attachment_names():
@@ -143,7 +143,7 @@ def test_an_outlook_msg_reads_as_its_headers_body_and_attachment_names():
                          "Date : 07/12/2026 09:30 (UTC)\n"
                          "Objet : Renvoi de l'audience du 12 janvier\n"
                          "Madame la Présidente,\nJe sollicite le renvoi de l'affaire.\n"
-                         "Pièces jointes (non lues) : conclusions.pdf, bordereau.docx")
+                         "Pièces jointes : conclusions.pdf, bordereau.docx")
     assert page.headings == ["Objet : Renvoi de l'audience du 12 janvier"]
 
 

@@ -28,7 +28,11 @@ def test_a_text_pdf_is_counted_and_read_with_its_real_page_numbers():
                        "La cour statue sur l'appel formé contre le jugement."],
                       ["Par ces motifs, rejette le pourvoi."]])
     info = documents.inspect(data, "arret.pdf", **LIMITS)
-    assert info == FileInfo("arret.pdf", "pdf", len(data), pages=2, ocr_pages=0)
+    # Each page's characters (whitespace folded), for the dossier's estimate: here a
+    # one-byte font, so the strings' bytes are the text.
+    assert info == FileInfo("arret.pdf", "pdf", len(data), pages=2, ocr_pages=0,
+                            chars=(91, 35))
+    assert [len(" ".join(p.text.split())) for p in pages(data, "arret.pdf")] == [91, 35]
     assert pages(data, "arret.pdf") == [
         Page(1, "Audience publique du 18 novembre 2020.\n"
                 "La cour statue sur l'appel formé contre le jugement."),

@@ -93,3 +93,27 @@ def upload(client, files: dict[str, bytes], **form: str):
 def finished(client, dossier_id: str, timeout: float = 60.0) -> dict:
     return wait_until(lambda: (d := client.get(f"/api/v1/dossiers/{dossier_id}").get_json())
                       ["state"] in ("done", "failed", "cancelled") and d, timeout=timeout)
+
+
+FENCED = re.compile(r"<<<DONNEES \w+ · synthese\n(.*)\nDONNEES \w+>>>", re.S)
+
+
+def revise_reply(body: dict) -> str:
+    """What a good model answers to « Retravaille … selon cette demande : … »: each item kept
+    with its references and quotation, its text shortened; one invented reference."""
+    prompt = body["messages"][-1]["content"]
+    asked = re.search(r"selon cette demande : (.*)\n", prompt).group(1).strip("« »")
+    out: dict[str, list] = {"faits": [], "procedure": [], "pretentions": [], "points": []}
+    for line in FENCED.search(prompt).group(1).splitlines():
+        item = json.loads(line)
+        out[item["rubrique"]].append({"date": item["date"], "partie": item["partie"],
+                                      "texte": f"[{asked[:12]}] {item['texte'][:30]}",
+                                      "ref": item["ref"], "citation": item["citation"]})
+    out["points"].append({"texte": "Point inventé", "ref": ["absent.pdf, p. 9"], "citation": None})
+    return json.dumps(out, ensure_ascii=False)
+
+
+def reply(body: dict) -> str:
+    """The map prompt's answer, or the revision prompt's."""
+    return revise_reply(body) if "Retravaille la partie" in body["messages"][-1]["content"] \
+        else model_reply(body)

@@ -62,4 +62,5 @@ BAD_FILES = {
     "abime.docx": make_pdf()[:0] + b"PK\x03\x04" + b"\x00" * 50,
     "vide.pdf": b"",
     "image.png": b"\x89PNG\r\n\x1a\n" + b"\x00" * 100,
+    "animation.gif": b"GIF89a" + b"\x00" * 100,
 }

@@ -10,7 +10,8 @@ from tests.dossier.conftest import FAST, finished, upload
 from tests.dossier.files import BAD_FILES, good_dossier, note_txt, zip_bomb_docx
 
 CODES = {"protege.pdf": "document_chiffre", "abime.docx": "document_illisible",
-         "vide.pdf": "document_vide", "image.png": "format_non_pris_en_charge",
+         "vide.pdf": "document_vide", "image.png": "document_illisible",
+         "animation.gif": "format_non_pris_en_charge",
          "bombe.docx": None}
 
 

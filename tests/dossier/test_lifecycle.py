@@ -3,6 +3,7 @@ worker`` process) and another that finishes it, cancelled, deleted with its file
 by the quota before any model call."""
 from __future__ import annotations
 
+import re
 import signal
 import time
 
@@ -59,7 +60,15 @@ def test_a_dossier_survives_its_worker_being_killed(client, fake_llm, spawn_work
     # One record, finished by the second worker.
     assert rows("SELECT id::text, outcome FROM audit_interactions") == [(created["id"], "ok")]
     assert rows("SELECT count(*) FROM audit_open") == [(0,)]
-    assert rows("SELECT model_calls, runs FROM dossier_measures") == [(len(parts), 2)]
+    # The calls cut by the kill were served by the host: the record counts them and their
+    # repeats (every call the host received), their prompts from the estimate noted before sending.
+    served = chat_calls(fake_llm)
+    assert len(served) == len(parts) + repeated
+    assert rows("SELECT model_calls, runs FROM dossier_measures") == [(len(served), 2)]
+    (prompt, completion), = rows("SELECT prompt_tokens, completion_tokens FROM audit_interactions")
+    host_prompts = sum(len(str(m["content"])) // 4 + 1 for r in served for m in [
+        {"content": "".join(x["content"] for x in r.json["messages"])}])
+    assert prompt >= 0.8 * host_prompts and completion > 0
 
 
 def test_cancel_a_queued_dossier_and_a_running_one(client, fake_llm, start_worker):
@@ -164,3 +173,40 @@ def test_a_dossier_record_is_not_closed_as_interrupted_while_its_job_lives(dossi
     assert records.close_interrupted(dossier_app) == 1
     assert rows("SELECT id::text, outcome, error_code FROM audit_interactions") == [
         (created["id"], "error", "interrompu")]
+
+
+def test_a_dossier_cancelled_during_its_last_model_call_ends_cancelled(make_app, fake_llm):
+    """The host stalls on the last part; the owner cancels while it does: the dossier ends
+    cancelled, its record « stopped », never done."""
+    from backend import jobs
+    from tests.dossier.conftest import FAST, model_reply
+    from tests.jobs.processes import WorkerThreads
+
+    fake_llm.reply = model_reply
+    app = make_app(LLM_BASE_URL=fake_llm.url, **FAST, LLM_CONTEXT_TOKENS=3000,
+                   LLM_TIMEOUT_CHUNK=3.0, DOSSIER_MAP_CONCURRENCY=1)
+    with app.app_context():
+        client = app.test_client()
+        created = upload(client, many_parts(), start="false").get_json()
+        fake_llm.when(lambda body: is_last_part(body), Behaviour(stall_after=2))
+        threads = WorkerThreads(app, 1)
+        threads.start()
+        try:
+            client.post(f"/api/v1/dossiers/{created['id']}/start")
+            wait_until(lambda: any(is_last_part(r.json) for r in chat_calls(fake_llm)), timeout=60)
+            answer = client.post(f"/api/v1/dossiers/{created['id']}/cancel")
+            assert answer.status_code == 200 and answer.get_json()["state"] == "running"
+            dossier = finished(client, created["id"])
+            assert dossier["state"] == "cancelled", dossier
+            assert client.get(f"/api/v1/dossiers/{created['id']}/synthesis").status_code == 409
+            assert rows("SELECT outcome FROM audit_interactions WHERE id = %s",
+                        created["id"]) == [("stopped",)]
+            owner = rows("SELECT owner FROM jobs WHERE id = %s", created["id"])[0][0]
+            assert jobs.get(created["id"], owner).result is None
+        finally:
+            threads.stop_all()
+
+
+def is_last_part(body: dict) -> bool:
+    found = re.search(r"partie (\d+) sur (\d+) du dossier", body["messages"][-1]["content"])
+    return bool(found) and found.group(1) == found.group(2) != "1"

@@ -121,3 +121,48 @@ def run_solo(ctx: jobs.JobContext) -> None:
         time.sleep(0.3)
         trace(ctx, f"end {time.monotonic():.4f}")
     ctx.step("work", work)
+
+
+@jobs.handler("test.cancel-last")
+def run_cancel_last(ctx: jobs.JobContext) -> dict:
+    """Its owner's cancel is accepted while its last step ends (as a cancel landing during a
+    dossier's last model call): the handler then returns at once, before the worker has
+    heard of it."""
+    def last() -> str:
+        jobs.cancel(ctx.id, ctx.owner)
+        trace(ctx, "step:last")
+        return "written"
+    return {"last": ctx.step("last", last)}
+
+
+@jobs.handler("test.sealed")
+def run_sealed(ctx: jobs.JobContext) -> dict:
+    """Seals itself, then waits for the file ``params["gate"]`` (the owner tries to cancel
+    meanwhile) before returning its result."""
+    ctx.seal()
+    trace(ctx, "sealed")
+    deadline = time.monotonic() + 30
+    while not os.path.exists(ctx.params["gate"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return {"ok": True}
+
+
+@jobs.handler("test.calls")
+def run_calls(ctx: jobs.JobContext) -> dict:
+    """Stands for host calls: ``params["calls"]`` steps each noting one call (usage
+    ``{"prompt_tokens": 10, "completion_tokens": 5}``); the step ``params["hang"]`` hangs
+    inside its call the first time (its worker is killed there), ``params["fail"]``'s call
+    raises."""
+    def call(i: int) -> int:
+        with open(ctx.params["trace"], encoding="utf-8") as past:
+            first_time = f"{ctx.id} call:{i} " not in past.read()
+        with ctx.host_call(f"call:{i}", {"prompt_tokens": 10}) as spent:
+            trace(ctx, f"call:{i}")
+            if i == ctx.params.get("hang") and first_time:
+                time.sleep(60)
+            if i == ctx.params.get("fail"):
+                raise jobs.Failure("L'hôte a refusé la demande.", code="refus")
+            spent.answered({"prompt_tokens": 10, "completion_tokens": 5})
+        return i
+    done = [ctx.step(f"call:{i}", call, i) for i in range(ctx.params["calls"])]
+    return {"done": done, "spent": ctx.spent()}
