@@ -560,6 +560,7 @@ def run_hearing(ctx: jobs.JobContext) -> dict[str, Any]:
     work = Path(current_app.config["DATA_DIR"]) / "transcriptions" / ctx.id
     try:
         result = _hearing(ctx, call, work)
+        ctx.seal()  # a cancel accepted before this point wins over the success below
     except jobs.Interrupted:
         call.detach()  # the job goes on in another run, which finishes the record
         raise
