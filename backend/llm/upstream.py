@@ -31,6 +31,7 @@ import openai
 
 from ..errors import AppError, NotConfigured, UpstreamError
 from .tokens import estimate_messages, estimate_tokens
+from .transport import LeanTransport
 from .watchdog import Watch, Watchdog
 
 log = logging.getLogger(__name__)
@@ -134,8 +135,10 @@ class ChatStream(openai.Stream[object]):
         response = self.response
         buffer = b""
         finished = False
+        # A body sent compressed goes through the client's decoder; else the bytes as received.
+        chunks = response.iter_bytes() if "content-encoding" in response.headers else response.iter_raw()
         try:
-            for data in response.iter_bytes():
+            for data in chunks:
                 if finished:
                     continue  # drain what follows [DONE]: the end of the chunked body
                 buffer += data
@@ -394,9 +397,11 @@ class Gateway:
                                  write=max(policy.connect, policy.first_token), pool=policy.connect)
         http_client = openai.DefaultHttpx2Client(
             timeout=timeout,
-            # Every open stream holds a connection; the default cap (100) would queue them.
+            # Every open stream holds a connection; the default cap (100) would queue them
+            # (these limits apply to a proxy's transport; the hosts' own is the lean one).
             limits=httpx2.Limits(max_connections=None, max_keepalive_connections=64),
             follow_redirects=False,  # a redirect could lead to another host
+            transport=LeanTransport(),
         )
         # Local hosts (llama.cpp, vLLM) often need no key, but the SDK wants one.
         return openai.OpenAI(base_url=base_url, api_key=api_key or "sans-cle", max_retries=0,
