@@ -120,6 +120,9 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+_decode = json.JSONDecoder().decode
+
+
 class ChatStream(openai.Stream[object]):
     """The host's server-sent events as plain dicts, read to the very end of the body.
 
@@ -144,16 +147,21 @@ class ChatStream(openai.Stream[object]):
                 buffer += data
                 if b"\n\n" not in buffer and b"\r\n\r\n" not in buffer:
                     continue
-                *events, buffer = buffer.replace(b"\r\n", b"\n").split(b"\n\n")
+                if b"\r" in buffer:
+                    buffer = buffer.replace(b"\r\n", b"\n")
+                *events, buffer = buffer.split(b"\n\n")
                 for event in events:
-                    payload = b"\n".join(line[5:].lstrip(b" ") for line in event.split(b"\n")
-                                         if line.startswith(b"data:"))
+                    if event.startswith(b"data: ") and b"\n" not in event:
+                        payload = event[6:]  # the usual event: one data line
+                    else:
+                        payload = b"\n".join(line[5:].lstrip(b" ") for line in event.split(b"\n")
+                                             if line.startswith(b"data:"))
                     if not payload:
                         continue  # a comment (keep-alive) or an event without data
                     if payload.startswith(b"[DONE]"):
                         finished = True
                         break
-                    chunk = json.loads(payload)
+                    chunk = _decode(payload.decode())
                     if isinstance(chunk, dict) and chunk.get("error"):
                         error = chunk["error"]
                         message = error.get("message") if isinstance(error, dict) else None
