@@ -43,7 +43,7 @@ MAX_KEEPALIVE = 64
 class _Connection:
     """One socket to an origin, with the bytes received and not yet consumed."""
 
-    __slots__ = ("sock", "origin", "buffer", "idle_since", "reused")
+    __slots__ = ("buffer", "idle_since", "origin", "reused", "sock")
 
     def __init__(self, sock: socket.socket, origin: tuple[str, str, int]):
         self.sock = sock
@@ -65,7 +65,7 @@ class _Connection:
     def receive(self, request: httpx2.Request) -> bytes:
         try:
             return self.sock.recv(RECEIVE_BYTES)
-        except socket.timeout as err:
+        except TimeoutError as err:
             raise httpx2.ReadTimeout(str(err) or "timed out", request=request) from err
         except OSError as err:
             raise httpx2.ReadError(str(err) or type(err).__name__, request=request) from err
@@ -124,7 +124,7 @@ class LeanTransport(httpx2.BaseTransport):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if scheme == "https":
                 sock = self._ssl().wrap_socket(sock, server_hostname=host)
-        except socket.timeout as err:
+        except TimeoutError as err:
             raise httpx2.ConnectTimeout(str(err) or "timed out", request=request) from err
         except OSError as err:
             raise httpx2.ConnectError(str(err) or type(err).__name__, request=request) from err
@@ -202,9 +202,9 @@ class LeanTransport(httpx2.BaseTransport):
             sock.settimeout(timeout.get("read"))
         except OSError as err:
             conn.close()
-            if conn.reused and not isinstance(err, socket.timeout):
+            if conn.reused and not isinstance(err, TimeoutError):
                 raise _Stale() from err
-            kind = httpx2.WriteTimeout if isinstance(err, socket.timeout) else httpx2.WriteError
+            kind = httpx2.WriteTimeout if isinstance(err, TimeoutError) else httpx2.WriteError
             raise kind(str(err) or type(err).__name__, request=request) from err
         try:
             status, reason, headers, version = self._read_head(conn, request)
