@@ -286,7 +286,10 @@ class _Stale(Exception):
 def _readable(sock: socket.socket) -> bool:
     """Whether an idle connection has something to read: the host's close, most often."""
     try:
-        return bool(select.select([sock], [], [], 0)[0])
+        # poll, not select: a worker holding many streams has descriptors past select's 1024.
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
 
