@@ -3,12 +3,14 @@ the way hosts do: split chunks, trailers, lengths, closes, idle connections drop
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 
 import httpx2
 import pytest
 
+from backend import devcert
 from backend.llm.transport import LeanTransport
 
 
@@ -16,7 +18,9 @@ class RawHost:
     """A TCP server in a thread; each accepted connection gets the scripted answers, one per
     request read, then is closed (``close_after``) or kept."""
 
-    def __init__(self, answers: list[list[bytes]], close_after: int | None = None):
+    def __init__(self, answers: list[list[bytes]], close_after: int | None = None,
+                 tls: ssl.SSLContext | None = None):
+        self.tls = tls
         self.answers = list(answers)
         self.close_after = close_after
         self.accepted = 0
@@ -32,6 +36,12 @@ class RawHost:
             except OSError:
                 return
             self.accepted += 1
+            if self.tls is not None:
+                try:
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+                except (OSError, ssl.SSLError):
+                    conn.close()  # the client refused our certificate
+                    continue
             threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
 
     def _talk(self, conn: socket.socket) -> None:
@@ -130,3 +140,25 @@ def test_a_host_that_refuses_the_connection_is_a_connect_error(client):
         port = probe.getsockname()[1]
     with pytest.raises(httpx2.ConnectError):
         client.post(f"http://127.0.0.1:{port}/v1/chat/completions")
+
+
+def test_https_hosts_are_verified_and_answered(tmp_path):
+    cert, key, ca = devcert.ensure_certificate(str(tmp_path))
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert, key)
+    sized = [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"]
+    host = RawHost([sized, sized], tls=server)
+    url = host.url.replace("http://127.0.0.1", "https://localhost") + "/v1/models"
+    try:
+        trusted = httpx2.Client(transport=LeanTransport(
+            ssl_context=ssl.create_default_context(cafile=ca)), timeout=5)
+        assert trusted.get(url).content == b"ok"
+        trusted.close()
+        # The system's trust store does not know the development CA: refused before any request.
+        default = httpx2.Client(transport=LeanTransport(), timeout=5)
+        with pytest.raises(httpx2.ConnectError):
+            default.get(url)
+        default.close()
+        assert len(host.requests) == 1
+    finally:
+        host.close()
