@@ -117,9 +117,9 @@ def test_a_connection_the_host_closed_while_idle_is_replaced_without_failing(cli
 def test_a_body_cut_before_its_end_is_an_error_not_a_short_answer(client):
     host = RawHost([[b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"]], close_after=1)
     try:
-        with client.stream("POST", host.url + "/v1/chat/completions") as answer:
-            with pytest.raises(httpx2.RemoteProtocolError):
-                b"".join(answer.iter_raw())
+        with client.stream("POST", host.url + "/v1/chat/completions") as answer, \
+                pytest.raises(httpx2.RemoteProtocolError):
+            b"".join(answer.iter_raw())
     finally:
         host.close()
 
