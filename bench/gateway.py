@@ -1,6 +1,7 @@
 """What the gateway adds to a streamed answer, under gunicorn, against a host at a fixed pace.
 
-    .venv/bin/python bench/gateway.py [--rounds N] [--seconds S] [--hold 200] [--relay bare]
+    .venv/bin/python bench/gateway.py [--levels 20,50] [--rounds N] [--seconds S] [--hold 200]
+                                      [--relay both|plume|bare] [--no-burst]
 
 Starts, each in its own process: the fake OpenAI-compatible host (tests/fakes/upstream.py,
 one token every 20 ms, each token carrying the time it was sent), an embedded PostgreSQL
@@ -19,11 +20,17 @@ opened at the same instant, the worst case), and it prints:
 - memory per open stream: gunicorn's resident memory with 200 streams held open, minus
   idle, divided by 200; and whether all 200 were served at once.
 
-``--relay bare`` serves bench/bare_relay.py instead of Plume, under the same gunicorn: a relay
-with no application work, whose figures are the floor of this path on this machine.
+By default (``--relay both``) a second gunicorn, with the same settings, serves
+bench/bare_relay.py: a relay with no application work, whose figures are the floor of this
+path on this machine. Each phase is then run directly, through the bare relay and through
+Plume, the order of the two relays alternating from round to round (the machine is shared),
+and the last lines give Plume's figures as multiples of the bare relay's from the same run:
+gunicorn's CPU per stream, and the time added to the first token (p50 and p95) at each
+steady level. ``--relay bare`` or ``--relay plume`` measures one of them alone.
 
-Targets (issue 3): overhead ≤ 3 ms p50 and ≤ 10 ms p95 at 50 streams on 2 cores; every chunk
-forwarded within 5 ms; 200 concurrent streams held by one instance.
+Targets (issue 21): Plume's CPU per 30-token stream ≤ 2 × the bare relay's, and its added time
+to first token at 50 steady streams ≤ 3 × the bare relay's; 200 concurrent streams held by one
+instance.
 """
 from __future__ import annotations
 
@@ -126,21 +133,37 @@ DIRECT_BODY = json.dumps({"model": "fake-chat", "stream": True,
                           "messages": [{"role": "user", "content": "Il est fait droit."}]}).encode()
 
 
-PLUME_PATH = "/api/v1/assist/rewrite"   # "/relay" with --relay bare
+PATHS = {"plume": "/api/v1/assist/rewrite", "bare": "/relay"}
+BODIES = {"plume": BODY, "bare": BODY}
 
 
-def _targets(plume_port: int, host_port: int):
-    return (("direct", host_port, "/v1/chat/completions", DIRECT_BODY),
-            ("plume", plume_port, PLUME_PATH, BODY))
+class Relay:
+    """One gunicorn serving Plume or the bare relay: its port and master process."""
+
+    def __init__(self, name: str, port: int, process: subprocess.Popen):
+        self.name, self.port, self.process = name, port, process
 
 
-def run_level(plume_port: int, host_port: int, streams: int, rounds: int,
-              master_pid: int = 0) -> dict[str, list]:
+def _targets(relays: list[Relay], host_port: int, round_no: int):
+    """Direct first, then the relays, their order swapped every other round."""
+    order = relays if round_no % 2 == 0 else relays[::-1]
+    return (("direct", host_port, "/v1/chat/completions", DIRECT_BODY, 0),
+            *((r.name, r.port, PATHS[r.name], BODIES[r.name], r.process.pid) for r in order))
+
+
+def _results(relays: list[Relay]) -> dict[str, list]:
+    results: dict[str, list] = {"direct": [], "busy_direct": []}
+    for relay in relays:
+        results.update({relay.name: [], f"cpu_{relay.name}": [], f"busy_{relay.name}": []})
+    return results
+
+
+def run_level(relays: list[Relay], host_port: int, streams: int, rounds: int) -> dict[str, list]:
     """Burst: ``rounds`` alternations of ``streams`` streams opened at the same instant,
-    directly then through Plume (and the CPU gunicorn spent per Plume stream)."""
-    results: dict[str, list] = {"direct": [], "plume": [], "cpu_ms": []}
-    for _ in range(rounds):
-        for kind, port, path, body in _targets(plume_port, host_port):
+    directly then through each relay (and the CPU its gunicorn spent per stream)."""
+    results = _results(relays)
+    for round_no in range(rounds):
+        for kind, port, path, body, master_pid in _targets(relays, host_port, round_no):
             samples = [Sample() for _ in range(streams)]
             threads = [threading.Thread(target=stream, args=(port, path, body, s)) for s in samples]
             cpu = gunicorn_cpu_ms(master_pid) if master_pid else 0.0
@@ -149,23 +172,22 @@ def run_level(plume_port: int, host_port: int, streams: int, rounds: int,
             for t in threads:
                 t.join()
             results[kind].extend(samples)
-            if kind == "plume" and master_pid:
-                results["cpu_ms"].append((gunicorn_cpu_ms(master_pid) - cpu) / streams)
+            if master_pid:
+                results[f"cpu_{kind}"].append((gunicorn_cpu_ms(master_pid) - cpu) / streams)
     return results
 
 
-def run_steady(plume_port: int, host_port: int, streams: int, seconds: float, rounds: int,
-               master_pid: int) -> dict[str, list]:
+def run_steady(relays: list[Relay], host_port: int, streams: int, seconds: float,
+               rounds: int) -> dict[str, list]:
     """Steady: ``streams`` clients each opening a new stream as soon as the last one ends,
     their starts spread over one stream's length, so ``streams`` are open at every moment
     (what "N concurrent streams" means for a load tester). Alternately direct and through
-    Plume, ``seconds`` each, ``rounds`` times; streams begun in the first stream-length of
-    a phase (the ramp) are not counted."""
-    results: dict[str, list] = {"direct": [], "plume": [], "cpu_ms": [], "busy_direct": [],
-                                "busy_plume": []}
+    each relay, ``seconds`` each, ``rounds`` times; streams begun in the first stream-length
+    of a phase (the ramp) are not counted."""
+    results = _results(relays)
     length = TOKENS * TOKEN_DELAY
-    for _ in range(rounds):
-        for kind, port, path, body in _targets(plume_port, host_port):
+    for round_no in range(rounds):
+        for kind, port, path, body, master_pid in _targets(relays, host_port, round_no):
             began = time.monotonic()
             stop = began + seconds
             counted: list[Sample] = []
@@ -182,7 +204,7 @@ def run_steady(plume_port: int, host_port: int, streams: int, seconds: float, ro
 
             threads = [threading.Thread(target=client, args=(i * length / streams,))
                        for i in range(streams)]
-            cpu = gunicorn_cpu_ms(master_pid)
+            cpu = gunicorn_cpu_ms(master_pid) if master_pid else 0.0
             busy, total = machine_ticks()
             for t in threads:
                 t.start()
@@ -191,34 +213,60 @@ def run_steady(plume_port: int, host_port: int, streams: int, seconds: float, ro
             busy_after, total_after = machine_ticks()
             results[f"busy_{kind}"].append((busy_after - busy) / max(1, total_after - total))
             results[kind].extend(counted)
-            if kind == "plume":
-                results["cpu_ms"].append((gunicorn_cpu_ms(master_pid) - cpu) / max(1, len(counted)))
+            if master_pid:
+                results[f"cpu_{kind}"].append((gunicorn_cpu_ms(master_pid) - cpu)
+                                              / max(1, len(counted)))
     return results
 
 
-def report(level: int, results: dict[str, list]) -> list[float]:
-    """Print one table row; returns the direct chunk delays (for the footnote)."""
+def figures(results: dict[str, list], name: str) -> dict[str, float]:
+    """A relay's figures in one level's results: added TTFT p50/p95 (relay minus direct at the
+    same percentile) and gunicorn CPU per stream (median over the rounds)."""
     direct = [s.ttft_ms for s in results["direct"] if s.ttft_ms is not None]
-    via = [s.ttft_ms for s in results["plume"] if s.ttft_ms is not None]
+    via = [s.ttft_ms for s in results[name] if s.ttft_ms is not None]
+    return {"added50": pct(via, .5) - pct(direct, .5), "added95": pct(via, .95) - pct(direct, .95),
+            "cpu": statistics.median(results[f"cpu_{name}"])}
+
+
+def report(level: int, results: dict[str, list], relays: list[Relay]) -> list[float]:
+    """Print one table row per relay; returns the direct chunk delays (for the footnote)."""
+    direct = [s.ttft_ms for s in results["direct"] if s.ttft_ms is not None]
     chunks_direct = [c for s in results["direct"] for c in s.chunk_ms[1:]]
-    chunks_via = [c for s in results["plume"] for c in s.chunk_ms[1:]]
     base = statistics.median(chunks_direct)
-    added = [c - base for c in chunks_via]
-    incomplete = sum(not s.done for s in results["plume"])
-    print(f"{level:>7} | {len(via):>6} | {pct(direct, .5):7.2f} / {pct(direct, .95):7.2f} ms | "
-          f"{pct(via, .5):7.2f} / {pct(via, .95):7.2f} ms | "
-          f"{pct(via, .5) - pct(direct, .5):6.2f} / {pct(via, .95) - pct(direct, .95):6.2f} ms | "
-          f"{pct(added, .5):6.2f} / {pct(added, .95):6.2f} / {pct(added, .99):6.2f} ms | "
-          f"{statistics.median(results['cpu_ms']):6.2f} ms"
-          + (f" | {statistics.mean(results['busy_direct']):4.0%} / "
-             f"{statistics.mean(results['busy_plume']):4.0%}" if results.get("busy_plume") else "")
-          + (f"  ({incomplete} streams without done)" if incomplete else ""))
+    for relay in relays:
+        via = [s.ttft_ms for s in results[relay.name] if s.ttft_ms is not None]
+        added = [c - base for s in results[relay.name] for c in s.chunk_ms[1:]]
+        incomplete = sum(not s.done for s in results[relay.name])
+        mine = figures(results, relay.name)
+        print(f"{level:>7} | {relay.name:>5} | {len(via):>6} | {pct(direct, .5):7.2f} / "
+              f"{pct(direct, .95):7.2f} ms | {pct(via, .5):7.2f} / {pct(via, .95):7.2f} ms | "
+              f"{mine['added50']:6.2f} / {mine['added95']:6.2f} ms | "
+              f"{pct(added, .5):6.2f} / {pct(added, .95):6.2f} / {pct(added, .99):6.2f} ms | "
+              f"{mine['cpu']:6.2f} ms"
+              + (f" | {statistics.mean(results['busy_direct']):4.0%} / "
+                 f"{statistics.mean(results[f'busy_{relay.name}']):4.0%}"
+                 if results.get(f"busy_{relay.name}") else "")
+              + (f"  ({incomplete} streams without done)" if incomplete else ""))
     return chunks_direct
 
 
-HEADER = (f"{'streams':>7} | {'Plume':>6} | {'TTFT direct p50/p95':>20} | {'TTFT Plume p50/p95':>20} | "
-          f"{'overhead p50/p95':>17} | {'chunk delay added p50/p95/p99':>28} | {'CPU/stream':>9}"
-          f" | cores busy direct / Plume")
+def ratios(level: int, results: dict[str, list]) -> str:
+    """Plume's figures as multiples of the bare relay's, from the same run."""
+    plume, bare = figures(results, "plume"), figures(results, "bare")
+
+    def times(a: float, b: float) -> str:
+        return f"{a / b:5.2f} ×" if b > 0 else "  n/a  "
+
+    return (f"{level:>7} | CPU/stream {plume['cpu']:6.2f} / {bare['cpu']:5.2f} ms = "
+            f"{times(plume['cpu'], bare['cpu'])} (target ≤ 2) | added TTFT p50 "
+            f"{plume['added50']:6.2f} / {bare['added50']:5.2f} ms = "
+            f"{times(plume['added50'], bare['added50'])} | p95 {plume['added95']:6.2f} / "
+            f"{bare['added95']:5.2f} ms = {times(plume['added95'], bare['added95'])} (target ≤ 3)")
+
+
+HEADER = (f"{'streams':>7} | {'relay':>5} | {'served':>6} | {'TTFT direct p50/p95':>20} | "
+          f"{'TTFT relay p50/p95':>20} | {'added p50/p95':>17} | "
+          f"{'chunk delay added p50/p95/p99':>28} | {'CPU/stream':>9} | cores busy direct / relay")
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -259,13 +307,14 @@ def gunicorn_rss_kb(master_pid: int) -> int:
     return total
 
 
-def hold_streams(plume_port: int, master_pid: int, count: int) -> tuple[int, float, int]:
+def hold_streams(relay: Relay, count: int) -> tuple[int, float, int]:
     """Open ``count`` streams at once and keep them open; (served, memory per stream KiB, idle KiB)."""
+    master_pid = relay.process.pid
     idle = gunicorn_rss_kb(master_pid)
     release = threading.Event()
     samples = [Sample() for _ in range(count)]
     firsts = [threading.Event() for _ in range(count)]
-    threads = [threading.Thread(target=stream, args=(plume_port, PLUME_PATH, BODY, s,
+    threads = [threading.Thread(target=stream, args=(relay.port, PATHS[relay.name], BODY, s,
                                                      release, f), daemon=True)
                for s, f in zip(samples, firsts)]
     for t in threads:
@@ -299,30 +348,32 @@ def shut_down(processes: list[subprocess.Popen], server: Any, workdir: Path, gra
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=3, help="alternations per concurrency level")
-    parser.add_argument("--seconds", type=float, default=6.0,
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="alternations per concurrency level (the relays' order swaps each round)")
+    parser.add_argument("--seconds", type=float, default=5.0,
                         help="length of each steady-load phase")
-    parser.add_argument("--hold", type=int, default=200, help="streams held open at once")
+    parser.add_argument("--hold", type=int, default=200,
+                        help="streams held open at once through each relay (0: skip)")
     parser.add_argument("--hold-only", action="store_true", help="only the held-streams measure")
-    parser.add_argument("--levels", default="1,10,50",
-                        help="concurrency levels to measure, comma-separated (default 1,10,50)")
+    parser.add_argument("--levels", default="1,20,50",
+                        help="concurrency levels to measure, comma-separated (default 1,20,50)")
+    parser.add_argument("--no-burst", action="store_true", help="steady load only")
     parser.add_argument("--worker-class", default=None,
                         help="GUNICORN_WORKER_CLASS (default: deploy/gunicorn.conf.py's, gevent)")
     parser.add_argument("--threads", type=int, default=None,
                         help="GUNICORN_THREADS per worker, with --worker-class gthread")
-    parser.add_argument("--relay", choices=("plume", "bare"), default="plume",
-                        help="what gunicorn serves: Plume, or bench/bare_relay.py (the floor: "
-                             "the same hop with no application work; the Plume column is then it)")
+    parser.add_argument("--relay", choices=("both", "plume", "bare"), default="both",
+                        help="what gunicorn serves: Plume and bench/bare_relay.py side by side "
+                             "(default; the bare relay is the floor: the same hop with no "
+                             "application work), or one of them")
     args = parser.parse_args()
-    global PLUME_PATH
-    if args.relay == "bare":
-        PLUME_PATH = "/relay"
+    names = ("bare", "plume") if args.relay == "both" else (args.relay,)
 
     workdir = Path(tempfile.mkdtemp(prefix="plume-bench-"))
     processes: list[subprocess.Popen] = []
     server = None
     try:
-        host_port, slow_port, plume_port = free_port(), free_port(), free_port()
+        host_port, slow_port = free_port(), free_port()
         for port, delay, tokens in ((host_port, TOKEN_DELAY, TOKENS), (slow_port, 0.5, 400)):
             processes.append(subprocess.Popen(
                 [PY, "-m", "tests.fakes.upstream", "--port", str(port), "--token-delay", str(delay),
@@ -337,7 +388,8 @@ def main() -> None:
 
         db.apply_migrations(database_url)
 
-        def start_plume(upstream_port: int) -> subprocess.Popen:
+        def start_relay(name: str, upstream_port: int) -> Relay:
+            port = free_port()
             worker = {"GUNICORN_THREADS": str(args.threads)} if args.threads else {}
             if args.worker_class:
                 worker["GUNICORN_WORKER_CLASS"] = args.worker_class
@@ -349,61 +401,69 @@ def main() -> None:
                    "PLUME_LLM_MODEL": "fake-chat", "PLUME_DATA_DIR": str(workdir),
                    "PLUME_QUOTA_REQUESTS_PER_MINUTE": "1000000",
                    "PLUME_QUOTA_DAILY_TOKENS": json.dumps({"generation": 10**12, "transcription": 10**12}),
-                   "GUNICORN_BIND": f"127.0.0.1:{plume_port}",
+                   "GUNICORN_BIND": f"127.0.0.1:{port}",
                    "BARE_RELAY_UPSTREAM": f"127.0.0.1:{upstream_port}"}
-            target = "bench.bare_relay:app" if args.relay == "bare" else "backend:create_app()"
+            target = "bench.bare_relay:app" if name == "bare" else "backend:create_app()"
             process = subprocess.Popen([str(Path(PY).with_name("gunicorn")), "-c", "deploy/gunicorn.conf.py",
                                         target], cwd=ROOT, env=env,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            wait_port(plume_port)
-            return process
+            processes.append(process)
+            wait_port(port)
+            return Relay(name, port, process)
 
-        plume = start_plume(host_port)
-        processes.append(plume)
+        relays = [start_relay(name, host_port) for name in names]
         wait_port(host_port)
         cores = os.cpu_count()
-        served = ("bench/bare_relay.py (no application: the floor; read its column as the relay's)"
-                  if args.relay == "bare" else "Plume")
-        print(f"{served} under gunicorn (deploy/gunicorn.conf.py, workers: "
+        print(f"{' and '.join(names)} under gunicorn (deploy/gunicorn.conf.py, workers: "
               f"{args.worker_class or 'gevent'}"
               f"{f', {args.threads} threads each' if args.threads else ''}), {cores} cores, "
               f"load average {os.getloadavg()[0]:.1f}; host: "
               f"{TOKENS} tokens every {TOKEN_DELAY * 1000:.0f} ms\n")
         levels = () if args.hold_only else tuple(int(n) for n in args.levels.split(","))
-        run_level(plume_port, host_port, 4, 1)  # warm-up: workers, pools, imports
+        run_level(relays, host_port, 4, 1)  # warm-up: workers, pools, imports
         chunks_direct: list[float] = []
+        steady: dict[int, dict[str, list]] = {}
         if levels:
             print(f"Steady load: N clients, each opening a new stream when the last ends "
-                  f"({args.seconds:g} s per phase, direct and Plume alternately, {args.rounds} "
+                  f"({args.seconds:g} s per phase, direct and each relay alternately, {args.rounds} "
                   f"rounds)\n{HEADER}")
         for level in levels:
-            chunks_direct = report(level, run_steady(plume_port, host_port, level, args.seconds,
-                                                     args.rounds, plume.pid))
-        if levels:
+            steady[level] = run_steady(relays, host_port, level, args.seconds, args.rounds)
+            chunks_direct = report(level, steady[level], relays)
+        if levels and not args.no_burst:
             print(f"\nBurst: N streams opened at the same instant ({args.rounds} rounds, ×5 at "
                   f"1 stream)\n{HEADER}")
-        for level in levels:
-            rounds = args.rounds * (5 if level == 1 else 1)
-            chunks_direct = report(level, run_level(plume_port, host_port, level, rounds, plume.pid))
+            for level in levels:
+                rounds = args.rounds * (5 if level == 1 else 1)
+                chunks_direct = report(level, run_level(relays, host_port, level, rounds), relays)
         if levels:
-            print(f"\n(TTFT: request sent to first token read by the client; overhead = Plume "
+            print(f"\n(TTFT: request sent to first token read by the client; added = relay "
                   f"minus direct at the same percentile. Chunk delay = arrival − host send time, "
-                  f"Plume minus the direct median {statistics.median(chunks_direct):.2f} ms. "
-                  f"CPU/stream = gunicorn's CPU time (all workers) per whole {TOKENS}-token "
+                  f"relay minus the direct median {statistics.median(chunks_direct):.2f} ms. "
+                  f"CPU/stream = the relay's gunicorn CPU time (all workers) per whole {TOKENS}-token "
                   f"stream. Cores busy = share of all {cores} cores' time in use during the steady "
                   f"phases, whatever used it: the host and the clients (Python, like Plume) share "
-                  f"the machine with Plume.)")
+                  f"the machine with the relays.)")
+        if levels and len(relays) == 2:
+            print("\nPlume / bare relay, steady load, same run:")
+            for level in levels:
+                print(ratios(level, steady[level]))
 
-        plume.send_signal(signal.SIGTERM)
-        plume.wait(30)
-        processes.remove(plume)
-        plume = start_plume(slow_port)
-        processes.append(plume)
-        hold_streams(plume_port, plume.pid, 4)  # warm-up: build the gateway in the workers
-        served, per_stream_kb, idle_kb = hold_streams(plume_port, plume.pid, args.hold)
-        print(f"\n{args.hold} streams opened at once (host: a token every 0.5 s): {served} served "
-              f"concurrently; gunicorn idle {idle_kb / 1024:.1f} MiB, memory per open stream "
-              f"{per_stream_kb:.0f} KiB")
+        if args.hold:
+            for relay in relays:
+                relay.process.send_signal(signal.SIGTERM)
+                relay.process.wait(30)
+                processes.remove(relay.process)
+            for name in names:
+                relay = start_relay(name, slow_port)
+                hold_streams(relay, 4)  # warm-up: build the gateway in the workers
+                served, per_stream_kb, idle_kb = hold_streams(relay, args.hold)
+                print(f"\n{name}: {args.hold} streams opened at once (host: a token every 0.5 s): "
+                      f"{served} served concurrently; gunicorn idle {idle_kb / 1024:.1f} MiB, "
+                      f"memory per open stream {per_stream_kb:.0f} KiB")
+                relay.process.send_signal(signal.SIGTERM)
+                relay.process.wait(30)
+                processes.remove(relay.process)
     finally:
         shut_down(processes, server, workdir, grace=30)
 

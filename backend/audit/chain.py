@@ -19,11 +19,13 @@ import heapq
 import json
 import logging
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
 from . import metrics
@@ -110,7 +112,10 @@ def append_many(conn: psycopg.Connection, items: list[tuple[str, dict[str, Any]]
     """
     seqs: list[int | None] = []
     rows: dict[str, list[dict[str, Any]]] = {}
-    with conn.transaction():
+    # Inside the caller's transaction (the audit writer's), a nested one would only add a
+    # savepoint and its release: two round trips that change nothing.
+    inside = conn.info.transaction_status == TransactionStatus.INTRANS
+    with nullcontext() if inside else conn.transaction():
         seq, prev_hash = _lock_head(conn)
         now = datetime.now(timezone.utc)
         for table, record in items:

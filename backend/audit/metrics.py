@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from functools import lru_cache
 from typing import Any
 
 import psycopg
@@ -55,13 +56,24 @@ def _le(bound: float) -> str:
     return "+Inf" if math.isinf(bound) else repr(float(bound))
 
 
+@lru_cache(maxsize=1024)
+def _histogram_labels(name: str, buckets: tuple[float, ...], labels: tuple[tuple[str, Any], ...]
+                      ) -> tuple[tuple[tuple[float, str], ...], str]:
+    """The label strings of one histogram's buckets and of its sum and count: the same few
+    for every record of a task, so they are written once."""
+    return (tuple((bound, _labels(**dict(labels), le=_le(bound))) for bound in (*buckets, math.inf)),
+            _labels(**dict(labels)))
+
+
 def _histogram(series: list[tuple[str, str, float]], name: str, buckets: tuple[float, ...],
                seconds: float, **labels: Any) -> None:
-    for bound in (*buckets, math.inf):
+    bucket_labels, plain = _histogram_labels(name, buckets, tuple(labels.items()))
+    bucket = f"{name}_bucket"
+    for bound, with_le in bucket_labels:
         if seconds <= bound:
-            series.append((f"{name}_bucket", _labels(**labels, le=_le(bound)), 1))
-    series.append((f"{name}_sum", _labels(**labels), seconds))
-    series.append((f"{name}_count", _labels(**labels), 1))
+            series.append((bucket, with_le, 1))
+    series.append((f"{name}_sum", plain, seconds))
+    series.append((f"{name}_count", plain, 1))
 
 
 def _series(table: str, row: dict[str, Any]) -> list[tuple[str, str, float]]:
@@ -99,9 +111,10 @@ def count_many(conn: psycopg.Connection | psycopg.Cursor,
         for name, labels, value in _series(table, row):
             merged[(name, labels)] += value
     keys = sorted(merged)  # same lock order in every transaction
+    # Binary parameters: a text array in text form is quoted element by element.
     conn.execute(
         """INSERT INTO audit_metrics (name, labels, value)
-           SELECT * FROM unnest(%(names)s::text[], %(labels)s::text[], %(values)s::float8[])
+           SELECT * FROM unnest(%(names)b::text[], %(labels)b::text[], %(values)b::float8[])
            ON CONFLICT (name, labels) DO UPDATE SET value = audit_metrics.value + EXCLUDED.value""",
         {"names": [k[0] for k in keys], "labels": [k[1] for k in keys],
          "values": [merged[k] for k in keys]})

@@ -31,6 +31,7 @@ import openai
 
 from ..errors import AppError, NotConfigured, UpstreamError
 from .tokens import estimate_messages, estimate_tokens
+from .transport import LeanTransport
 from .watchdog import Watch, Watchdog
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,9 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+_decode = json.JSONDecoder().decode
+
+
 class ChatStream(openai.Stream[object]):
     """The host's server-sent events as plain dicts, read to the very end of the body.
 
@@ -134,23 +138,30 @@ class ChatStream(openai.Stream[object]):
         response = self.response
         buffer = b""
         finished = False
+        # A body sent compressed goes through the client's decoder; else the bytes as received.
+        chunks = response.iter_bytes() if "content-encoding" in response.headers else response.iter_raw()
         try:
-            for data in response.iter_bytes():
+            for data in chunks:
                 if finished:
                     continue  # drain what follows [DONE]: the end of the chunked body
                 buffer += data
                 if b"\n\n" not in buffer and b"\r\n\r\n" not in buffer:
                     continue
-                *events, buffer = buffer.replace(b"\r\n", b"\n").split(b"\n\n")
+                if b"\r" in buffer:
+                    buffer = buffer.replace(b"\r\n", b"\n")
+                *events, buffer = buffer.split(b"\n\n")
                 for event in events:
-                    payload = b"\n".join(line[5:].lstrip(b" ") for line in event.split(b"\n")
-                                         if line.startswith(b"data:"))
+                    if event.startswith(b"data: ") and b"\n" not in event:
+                        payload = event[6:]  # the usual event: one data line
+                    else:
+                        payload = b"\n".join(line[5:].lstrip(b" ") for line in event.split(b"\n")
+                                             if line.startswith(b"data:"))
                     if not payload:
                         continue  # a comment (keep-alive) or an event without data
                     if payload.startswith(b"[DONE]"):
                         finished = True
                         break
-                    chunk = json.loads(payload)
+                    chunk = _decode(payload.decode())
                     if isinstance(chunk, dict) and chunk.get("error"):
                         error = chunk["error"]
                         message = error.get("message") if isinstance(error, dict) else None
@@ -394,9 +405,11 @@ class Gateway:
                                  write=max(policy.connect, policy.first_token), pool=policy.connect)
         http_client = openai.DefaultHttpx2Client(
             timeout=timeout,
-            # Every open stream holds a connection; the default cap (100) would queue them.
+            # Every open stream holds a connection; the default cap (100) would queue them
+            # (these limits apply to a proxy's transport; the hosts' own is the lean one).
             limits=httpx2.Limits(max_connections=None, max_keepalive_connections=64),
             follow_redirects=False,  # a redirect could lead to another host
+            transport=LeanTransport(),
         )
         # Local hosts (llama.cpp, vLLM) often need no key, but the SDK wants one.
         return openai.OpenAI(base_url=base_url, api_key=api_key or "sans-cle", max_retries=0,

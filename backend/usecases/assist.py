@@ -52,9 +52,13 @@ GROUNDING_SOURCES = 6
 GROUNDING_QUERY_CHARS = 1500
 
 
+# Built once: json.dumps with options builds an encoder at every call (one per token here).
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def sse(event: str, data: dict[str, Any]) -> bytes:
     """One server-sent event; JSON on one line, so no ``data:`` continuation is needed."""
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
+    return f"event: {event}\ndata: {_encode(data)}\n\n".encode()
 
 
 def _public(err: AppError) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """Settings of the clerk's mail features: Orientation and attachment summaries.
 
 The list of services is the administrator's: each court names its own services and
-the words that point to them. Unset, a list typical of a tribunal judiciaire applies.
+the words that point to them. Unset, a list typical of a tribunal judiciaire applies: it is
+the setting's default, declared here and nowhere else.
 Attachment limits bound what one summary may cost: a 300-page scanned file is for a
 person, not for a task pane.
 """
@@ -59,15 +60,14 @@ DEFAULT_CATEGORIES: list[str] = [
 ]
 
 SETTINGS: list[Setting] = [
-    Setting("PLUME_ROUTING_SERVICES", "json", None,
+    Setting("PLUME_ROUTING_SERVICES", "json", DEFAULT_SERVICES,
             "Services Orientation may suggest, as a JSON list of "
             "`{\"service\", \"description\", \"keywords\": [...], \"address\"}` (address optional: "
-            "« Transférer au service » drafts a forward to it). Unset: greffe civil, greffe pénal, "
-            "service des audiences, bureau d'ordre, JAF, JAP, juge des enfants, pôle protection."),
-    Setting("PLUME_ROUTING_CATEGORIES", "list", None,
-            "Comma-separated mail categories Orientation may suggest. Unset: convocation, conclusions "
-            "ou pièces, demande de renvoi, demande de copie, transmission de procédure, question d'un "
-            "justiciable, autre."),
+            "« Transférer au service » drafts a forward to it). The default lists a tribunal "
+            "judiciaire's: greffe civil, greffe pénal, service des audiences, bureau d'ordre, JAF, "
+            "JAP, juge des enfants, pôle protection."),
+    Setting("PLUME_ROUTING_CATEGORIES", "list", DEFAULT_CATEGORIES,
+            "Comma-separated mail categories Orientation may suggest."),
     Setting("PLUME_TRANSLATE_GLOSSARY", "list", None,
             "Comma-separated legal terms « Traduire » keeps as written in French (with a short "
             "translation in parentheses the first time). Unset: Cour de cassation, cour d'appel, "
@@ -83,7 +83,7 @@ SETTINGS: list[Setting] = [
 def validate(config: dict[str, Any]) -> None:
     """Refuse a malformed service list at start-up rather than at the first mail."""
     services = config.get("ROUTING_SERVICES")
-    if services is not None:
+    if services is not None or "ROUTING_SERVICES" in config:
         if not isinstance(services, list) or not services:
             raise ConfigError("PLUME_ROUTING_SERVICES must be a non-empty JSON list of objects")
         names: set[str] = set()
@@ -108,5 +108,5 @@ def validate(config: dict[str, Any]) -> None:
         if config.get(key) is not None and config[key] <= 0:
             raise ConfigError(f"PLUME_{key}={config[key]} must be a positive number")
     categories = config.get("ROUTING_CATEGORIES")
-    if categories is not None and not categories:
+    if "ROUTING_CATEGORIES" in config and not categories:
         raise ConfigError("PLUME_ROUTING_CATEGORIES must name at least one category")

@@ -19,7 +19,6 @@ from ..auth import User
 from ..errors import AppError
 from ..llm.prompts import Fence, load
 from .mail_fields import parse_json_object
-from .mail_settings import DEFAULT_CATEGORIES, DEFAULT_SERVICES
 from .metered import metered
 
 log = logging.getLogger(__name__)
@@ -104,16 +103,16 @@ def fold(text: str) -> str:
 
 
 def services(config: Mapping[str, Any]) -> list[Service]:
-    """The configured services (the built-in list when the administrator set none)."""
-    raw = config.get("ROUTING_SERVICES") or DEFAULT_SERVICES
+    """The configured services (``PLUME_ROUTING_SERVICES``; its default is the settings')."""
+    raw = config["ROUTING_SERVICES"]
     return [Service(name=entry["service"].strip(), description=entry.get("description", ""),
                     keywords=tuple(entry.get("keywords", [])),
                     address=(entry.get("address") or "").strip()) for entry in raw]
 
 
 def categories(config: Mapping[str, Any]) -> list[str]:
-    """The configured mail categories (the built-in list when unset)."""
-    return list(config.get("ROUTING_CATEGORIES") or DEFAULT_CATEGORIES)
+    """The configured mail categories (``PLUME_ROUTING_CATEGORIES``; default in the settings)."""
+    return list(config["ROUTING_CATEGORIES"])
 
 
 def _find(keywords: list[str] | tuple[str, ...], text: str) -> list[str]:
