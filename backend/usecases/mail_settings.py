@@ -59,6 +59,11 @@ DEFAULT_CATEGORIES: list[str] = [
     "Autre",
 ]
 
+# Legal terms a translation keeps as written in French.
+DEFAULT_GLOSSARY = ["Cour de cassation", "cour d'appel", "tribunal judiciaire", "conseil de prud'hommes",
+                    "juge aux affaires familiales", "juge des libertés et de la détention",
+                    "procureur de la République", "greffe", "RG"]
+
 SETTINGS: list[Setting] = [
     Setting("PLUME_ROUTING_SERVICES", "json", DEFAULT_SERVICES,
             "Services Orientation may suggest, as a JSON list of "
@@ -68,11 +73,9 @@ SETTINGS: list[Setting] = [
             "JAP, juge des enfants, pôle protection."),
     Setting("PLUME_ROUTING_CATEGORIES", "list", DEFAULT_CATEGORIES,
             "Comma-separated mail categories Orientation may suggest."),
-    Setting("PLUME_TRANSLATE_GLOSSARY", "list", None,
+    Setting("PLUME_TRANSLATE_GLOSSARY", "list", DEFAULT_GLOSSARY,
             "Comma-separated legal terms « Traduire » keeps as written in French (with a short "
-            "translation in parentheses the first time). Unset: Cour de cassation, cour d'appel, "
-            "tribunal judiciaire, conseil de prud'hommes, JAF, JLD, procureur de la République, "
-            "greffe, RG."),
+            "translation in parentheses the first time)."),
     Setting("PLUME_ATTACHMENT_MAX_BYTES", "int", 10 * 1024 * 1024,
             "Largest mail attachment (.docx, .pdf) Plume summarises, in bytes."),
     Setting("PLUME_ATTACHMENT_MAX_PAGES", "int", 100,

@@ -12,6 +12,7 @@ from flask import current_app, has_app_context
 
 from ..errors import NotFound, ValidationError
 from ..llm.prompts import NO_INSTRUCTIONS, Fence, load
+from .mail_settings import DEFAULT_GLOSSARY
 from .mapreduce import number_paragraphs
 
 MAX_INSTRUCTIONS_CHARS = 4000
@@ -37,10 +38,6 @@ LANGUAGES = tuple(LANGUAGE_WORDS)
 REPLY_LANGUAGES = ("fr", "auto")
 REPLY_LANGUAGE_WORDS = {"fr": "le français",
                         "auto": "la langue dans laquelle le courriel reçu est écrit (le français s'il est en français)"}
-# Legal terms a translation keeps as written in French (PLUME_TRANSLATE_GLOSSARY replaces it).
-DEFAULT_GLOSSARY = ("Cour de cassation", "cour d'appel", "tribunal judiciaire", "conseil de prud'hommes",
-                    "juge aux affaires familiales", "juge des libertés et de la détention",
-                    "procureur de la République", "greffe", "RG")
 
 
 @dataclass(frozen=True)
@@ -173,6 +170,6 @@ def messages(request: AssistRequest, fence: Fence, *, prompt_name: str | None = 
 
 
 def glossary() -> tuple[str, ...]:
-    """The legal terms a translation keeps as written (the setting, or the built-in list)."""
-    configured = current_app.config.get("TRANSLATE_GLOSSARY") if has_app_context() else None
-    return tuple(configured) if configured else DEFAULT_GLOSSARY
+    """The legal terms a translation keeps as written (PLUME_TRANSLATE_GLOSSARY; outside an
+    application, its declared default)."""
+    return tuple(current_app.config["TRANSLATE_GLOSSARY"] if has_app_context() else DEFAULT_GLOSSARY)
