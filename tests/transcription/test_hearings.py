@@ -241,6 +241,24 @@ def test_cancel_stops_after_the_piece_in_flight(hearing_app, make_app, fake_llm,
     assert named.status_code == 409 and "pas terminée" in named.json["message"]
 
 
+def test_a_cancel_during_the_last_piece_wins_job_and_record(hearing_app, make_app, fake_llm,
+                                                            start_worker, tmp_path):
+    # One piece: the cancel arrives while its only host call is in flight, after the last
+    # check between steps, so only the seal before recording the success can see it.
+    app = make_app(LLM_BASE_URL=fake_llm.url, LLM_TRANSCRIPTION_MODEL="fake-whisper",
+                   DATA_DIR=str(tmp_path / "d"), JOB_POLL_SECONDS=0.2)
+    client = app.test_client()
+    fake_llm.transcription_delay = 2.0
+    job_id = upload_whole(client, hearing(tmp_path / "audience.wav", 0.5)).json["id"]
+    start_worker(app=app)
+    wait_until(lambda: len(transcription_requests(fake_llm)) == 1)
+    assert client.post(f"{API}/{job_id}/cancel").status_code == 200
+    assert finished(client, job_id)["state"] == "cancelled"
+    with app.app_context():
+        assert [r[0] for r in records()] == ["stopped"]
+        assert records_of(job_id)[1] == 0
+
+
 def test_exports_read_back_then_delete_and_retention(hearing_app, make_app, fake_llm,
                                                      start_worker, tmp_path):
     client = hearing_app.test_client()
