@@ -86,9 +86,9 @@ def _validate(config: dict[str, Any], settings: Iterable[Setting]) -> None:
             f"PLUME_PUBLIC_URL={config['PUBLIC_URL']!r} must use https "
             "(Office only loads add-ins over https; plain http is allowed for localhost only)"
         )
+    # Bounds on one number are the settings' own (Setting.at_least…); these join settings.
     for room in (llm_settings, retrieval_settings, auth_settings, audit_settings, mail_settings,
-                 manifests_settings, jobs_settings, documents_settings, dossier_settings,
-                 transcription_settings):
+                 manifests_settings):
         room.validate(config)
 
 

@@ -54,7 +54,8 @@ class Setting:
 
     ``env`` is the environment name (``PLUME_LLM_MODEL``); ``key`` the name in
     ``app.config`` (the env name without the ``PLUME_`` prefix, unless given).
-    ``secret`` settings are never printed or logged.
+    ``secret`` settings are never printed or logged. ``at_least``, ``above`` and ``at_most``
+    bound a number, so a room's ``validate`` keeps only the checks that join settings.
     """
 
     env: str
@@ -64,6 +65,9 @@ class Setting:
     key: str = ""
     secret: bool = False
     choices: tuple[str, ...] = field(default=())
+    at_least: float | None = None
+    above: float | None = None
+    at_most: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in PARSERS:
@@ -86,6 +90,13 @@ class Setting:
             raise ConfigError(
                 f"{self.env}={value!r} is not allowed; choose one of: {', '.join(self.choices)}"
             )
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if self.at_least is not None and value < self.at_least:
+                raise ConfigError(f"{self.env}={value!r} must be at least {self.at_least:g}")
+            if self.above is not None and value <= self.above:
+                raise ConfigError(f"{self.env}={value!r} must be more than {self.above:g}")
+            if self.at_most is not None and value > self.at_most:
+                raise ConfigError(f"{self.env}={value!r} must be at most {self.at_most:g}")
         return value
 
 

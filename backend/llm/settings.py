@@ -31,7 +31,8 @@ SETTINGS: list[Setting] = [
             "`serve` (so `make run`) then starts SmolLM2-135M-Instruct under llama.cpp on loopback; "
             "`0` never starts it."),
     Setting("PLUME_LLM_DEMO_PORT", "int", 0,
-            "Loopback port of the demonstration model's llama.cpp server; `0` picks a free port."),
+            "Loopback port of the demonstration model's llama.cpp server; `0` picks a free port.",
+            at_least=0, at_most=65535),
     Setting("PLUME_LLM_FALLBACK_BASE_URL", "str", None,
             "Optional second OpenAI-compatible host, used when the first fails before answering."),
     Setting("PLUME_LLM_FALLBACK_API_KEY", "str", None, "API key for `PLUME_LLM_FALLBACK_BASE_URL`.",
@@ -39,32 +40,43 @@ SETTINGS: list[Setting] = [
     Setting("PLUME_LLM_FALLBACK_MODEL", "str", None,
             "Model on the fallback host. Unset: the same model name as on the first host."),
     Setting("PLUME_LLM_CONTEXT_TOKENS", "int", 8192,
-            "Context window (tokens) of models not listed in `PLUME_LLM_MODEL_CONTEXT`."),
+            "Context window (tokens) of models not listed in `PLUME_LLM_MODEL_CONTEXT`.",
+            at_least=1024),
     Setting("PLUME_LLM_MODEL_CONTEXT", "json", {},
             "JSON object of context windows per model, e.g. `{\"llama-3.1-8b\": 131072}`. A text "
             "longer than its model's window is summarised part by part (map-reduce)."),
     Setting("PLUME_LLM_MAX_OUTPUT_TOKENS", "int", 1500,
-            "Longest answer requested from the model (tokens)."),
+            "Longest answer requested from the model (tokens).",
+            above=0),
     Setting("PLUME_LLM_MAP_CONCURRENCY", "int", 3,
-            "How many parts of a long document are summarised at the same time."),
+            "How many parts of a long document are summarised at the same time.",
+            above=0),
     Setting("PLUME_LLM_RETRIES", "int", 2,
             "Retries before the first token (connection errors, 429, 502/503/504), "
-            "with exponential backoff and jitter; then the fallback host."),
-    Setting("PLUME_LLM_BACKOFF_SECONDS", "float", 0.5, "First retry delay; doubles at each retry."),
+            "with exponential backoff and jitter; then the fallback host.",
+            at_least=0),
+    Setting("PLUME_LLM_BACKOFF_SECONDS", "float", 0.5, "First retry delay; doubles at each retry.",
+            at_least=0),
     Setting("PLUME_LLM_RETRY_AFTER_MAX_SECONDS", "float", 10.0,
-            "Longest `Retry-After` of a 429 that is waited for; longer ones go to the fallback host."),
-    Setting("PLUME_LLM_TIMEOUT_CONNECT", "float", 5.0, "Seconds to open a connection to the host."),
+            "Longest `Retry-After` of a 429 that is waited for; longer ones go to the fallback host.",
+            at_least=0),
+    Setting("PLUME_LLM_TIMEOUT_CONNECT", "float", 5.0, "Seconds to open a connection to the host.",
+            above=0),
     Setting("PLUME_LLM_TIMEOUT_FIRST_TOKEN", "float", 60.0,
-            "Seconds from the request to the first token of the answer."),
+            "Seconds from the request to the first token of the answer.",
+            above=0),
     Setting("PLUME_LLM_TIMEOUT_CHUNK", "float", 30.0,
-            "Longest silence between two pieces of a streamed answer, in seconds."),
-    Setting("PLUME_LLM_TIMEOUT_TOTAL", "float", 300.0, "Longest duration of one model call, in seconds."),
+            "Longest silence between two pieces of a streamed answer, in seconds.",
+            above=0),
+    Setting("PLUME_LLM_TIMEOUT_TOTAL", "float", 300.0, "Longest duration of one model call, in seconds.",
+            above=0),
     Setting("PLUME_LLM_TRANSCRIPTION_MODEL", "str", None,
             "Speech-to-text model on the host (e.g. `openai/whisper-large-v3`). Unset: the "
             "embedded model when `serve` started it (`PLUME_WHISPER_LOCAL`), else transcription "
             "answers 503."),
     Setting("PLUME_LLM_TRANSCRIPTION_MAX_BYTES", "int", 25 * 1024 * 1024,
-            "Largest audio file accepted for transcription."),
+            "Largest audio file accepted for transcription.",
+            above=0),
     Setting("PLUME_LLM_TRANSCRIPTION_BASE_URL", "str", None,
             "OpenAI-compatible host serving `/audio/transcriptions`, when it is not "
             "`PLUME_LLM_BASE_URL`. Unset: the generation host."),
@@ -79,12 +91,10 @@ SETTINGS: list[Setting] = [
             "Embedded Whisper model, reassembled once from its weight packages into "
             "`PLUME_DATA_DIR/whisper/`.", choices=("base",)),
     Setting("PLUME_WHISPER_PORT", "int", 0,
-            "Loopback port of the embedded speech-to-text server; `0` picks a free port."),
+            "Loopback port of the embedded speech-to-text server; `0` picks a free port.",
+            at_least=0, at_most=65535),
 ]
 
-_POSITIVE = ("LLM_CONTEXT_TOKENS", "LLM_MAX_OUTPUT_TOKENS", "LLM_MAP_CONCURRENCY",
-             "LLM_TIMEOUT_CONNECT", "LLM_TIMEOUT_FIRST_TOKEN", "LLM_TIMEOUT_CHUNK",
-             "LLM_TIMEOUT_TOTAL", "LLM_TRANSCRIPTION_MAX_BYTES")
 
 
 def _check_url(env: str, value: str | None) -> None:
@@ -102,23 +112,13 @@ def validate(config: dict[str, Any]) -> None:
     config["LLM_DEMO_START"] = (not config.get("LLM_BASE_URL") and (
         config["ENV"] == "development" if config["LLM_DEMO"] is None else config["LLM_DEMO"]))
     config["LLM_DEMO"] = bool(config["LLM_DEMO"]) and bool(config.get("LLM_BASE_URL"))
-    if not 0 <= config["LLM_DEMO_PORT"] < 65536:
-        raise ConfigError(f"PLUME_LLM_DEMO_PORT={config['LLM_DEMO_PORT']} must be between 0 and 65535")
     # Set by `serve` when it started the embedded speech-to-text model (whisper_local.py).
     config["LLM_TRANSCRIPTION_DEMO"] = bool(config.get("LLM_TRANSCRIPTION_DEMO"))
     config["WHISPER_LOCAL_START"] = (not config.get("LLM_TRANSCRIPTION_MODEL") and (
         config["ENV"] == "development" if config["WHISPER_LOCAL"] is None else config["WHISPER_LOCAL"]))
-    if not 0 <= config["WHISPER_PORT"] < 65536:
-        raise ConfigError(f"PLUME_WHISPER_PORT={config['WHISPER_PORT']} must be between 0 and 65535")
     _check_url("PLUME_LLM_TRANSCRIPTION_BASE_URL", config.get("LLM_TRANSCRIPTION_BASE_URL"))
     _check_url("PLUME_LLM_BASE_URL", config.get("LLM_BASE_URL"))
     _check_url("PLUME_LLM_FALLBACK_BASE_URL", config.get("LLM_FALLBACK_BASE_URL"))
-    for key in _POSITIVE:
-        if config[key] <= 0:
-            raise ConfigError(f"PLUME_{key}={config[key]!r} must be greater than 0")
-    for key in ("LLM_RETRIES", "LLM_BACKOFF_SECONDS", "LLM_RETRY_AFTER_MAX_SECONDS"):
-        if config[key] < 0:
-            raise ConfigError(f"PLUME_{key}={config[key]!r} must not be negative")
     task_models = config["LLM_TASK_MODELS"]
     if not isinstance(task_models, dict) or not all(
             isinstance(v, str) and v for v in task_models.values()):
@@ -132,5 +132,3 @@ def validate(config: dict[str, Any]) -> None:
             isinstance(v, int) and v >= 1024 for v in contexts.values()):
         raise ConfigError("PLUME_LLM_MODEL_CONTEXT must be a JSON object of model name to a "
                           "context size in tokens (at least 1024)")
-    if config["LLM_CONTEXT_TOKENS"] < 1024:
-        raise ConfigError("PLUME_LLM_CONTEXT_TOKENS must be at least 1024")
