@@ -157,6 +157,12 @@ class _Entity:
         self.gender = gender
         self.surnames: set[str] = set()
         self.firsts: set[str] = set()
+        self.particles: set[str] = set()  # surnames written after a particle (« de Gasmi »)
+
+
+# A particle written before a surname in lower case (« de », « du », « van der »): a later
+# mention of that surname takes it too, or « Monsieur de [A] » would still point at him.
+_LEADING_PARTICLE = re.compile(rf"(?:^|[ \t])({rules.LEAD})$")
 
 
 def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _Entity], list[Span]]:
@@ -201,6 +207,11 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
             entities.append(found)
         found.surnames |= surnames
         found.firsts |= firsts - surnames
+        if span.tokens:
+            value = text[span.start:span.end]
+            last = value.rfind(span.tokens[-1])
+            if last > 0 and _LEADING_PARTICLE.search(value[:last]):
+                found.particles.add(surname)
         found.gender = found.gender or span.gender
         of_span[id(span)] = found
     # Later mentions: every capitalised word that is an entity's name.
@@ -244,6 +255,10 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
                 continue
         span = Span(match.start(), match.end(), "personne", PRIORITY["linked"], "liaison",
                     tokens=[match.group()])
+        if key in entity.particles:
+            particle = _LEADING_PARTICLE.search(text, max(0, match.start() - 12), match.start())
+            if particle:
+                span.start = particle.start(1)
         if key in entity.surnames:
             entity = _with_first_name(text, span, entity, entities, common | professional_words)
         of_span[id(span)] = entity

@@ -36,6 +36,10 @@ NOT_NAME = (r"(?!(?:M|MM|Mme|Mmes|Mlle|Melle|Me|Mes|Maître|Maitre|Monsieur|Mada
             rf"(?!(?i:{ROLE})\b)")
 WORD = rf"{NOT_NAME}(?:{NAME}|{INITIAL})"
 SEQUENCE = rf"{WORD}(?:{GAP}(?:{PARTICLE}(?:[ \t]+|(?<=')))?{WORD}){{0,4}}"
+# A surname may open on a particle in lower case (« Monsieur de Gasmi », « Mme du Mesbah »,
+# « épouse van Damme »); capitalised particles (« Le Bihan », « DE SMET ») are words already.
+LEAD = r"(?:(?:de[ \t]+la|de|du|des|van[ \t]+der|van[ \t]+den|van|von|da|di|del|della|dos|das|ben|bin|el|al)[ \t]+)"
+PERSON = rf"(?:{LEAD}(?=[{UPPER}]))?{SEQUENCE}"
 # Small words inside a city's name, longest first (« Issy-les-Moulineaux »).
 CITY_LINK = r"(?:sur|sous|en|lès|lez|les|le|la|des|du|de|d'|aux|et)"
 # A city's name: words joined by hyphens or by small words (« Saint-Denis »,
@@ -111,9 +115,9 @@ PERSON_CONTEXT = re.compile(
     rf"son\s+épouse|son\s+époux|son\s+mari|sa\s+femme|sa\s+mère|son\s+père|son\s+frère|sa\s+sœur|"
     rf"sa\s+compagne|son\s+compagnon|sa\s+concubine|son\s+concubin|le\s+défunt|la\s+défunte|"
     rf"le\s+de\s+cujus|feue?|l'intéressée?|le\s+prévenu|la\s+prévenue|l'appelante?|l'intimée?)"
-    rf"\s*,?[ \t]+({SEQUENCE})")
+    rf"\s*,?[ \t]+({PERSON})")
 
-PERSON_SPOUSE = re.compile(rf"(?<![\w.])({SEQUENCE}{SPOUSE}{SEQUENCE})")
+PERSON_SPOUSE = re.compile(rf"(?<![\w.])({SEQUENCE}{SPOUSE}{PERSON})")
 PERSON_BORN = re.compile(rf"(?<![\w.'])({SEQUENCE})[ \t]*,?[ \t]+(?:né|née|nés|nées)[ \t]+(?:le|en|à)[ \t]")
 PERSON_TRADER = re.compile(rf"(?m:^)[ \t]*({SEQUENCE})[ \t]*\n[ \t]*(?i:activit[ée]s?)[ \t]*:"
                            rf"|(?i:repr[ée]sentant\s+l[ée]gal)[ \t]*:[ \t]*(?:{CIVILITY}[ \t]*\.?[ \t]*)?({SEQUENCE})")
@@ -199,22 +203,33 @@ _STOP_WORDS = {"et", "ou", "né", "née", "nés", "épouse", "epouse", "veuve", 
 def civility_persons(text: str, common: set[str]) -> list[Span]:
     """« M. X », « Mme Y épouse Z », « M.Dupont », « Monsieur Jean DUPONT », « MM. A et B »."""
     spans: list[Span] = []
-    single = re.compile(rf"({CIVILITY})[ \t]*\.?[ \t]*(?:\n[ \t]*)?({SEQUENCE}(?:{SPOUSE}{SEQUENCE})?)")
+    single = re.compile(rf"({CIVILITY})[ \t]*\.?[ \t]*(?:\n[ \t]*)?({PERSON}(?:{SPOUSE}{PERSON})?)")
     for match in single.finditer(text):
         spans += _person_from(text, match.start(2), match.end(2), common,
                               _civility_gender(match.group(1)), "civilité")
-    # « Madame Géraldine, Inès THOMAS »: first names listed with commas, then the surname.
-    listed = re.compile(rf"({CIVILITY})[ \t]*\.?[ \t]*({NAME}(?:[ \t]*,[ \t]*{NAME}){{1,4}}(?:[ \t]+{NAME})?)")
+    # « Madame Géraldine, Inès THOMAS »: first names listed with commas, then the surname,
+    # which a line break may put on the next line. The courts write so a person's several
+    # names too (« Madame [R], [T], [I] [J] »): when the list ends on « Prénom NOM », its
+    # words are that person's whatever the first one is, unless one is a common word or a
+    # function (a word after the line break that is one only ends the list).
+    listed = re.compile(rf"({CIVILITY})[ \t]*\.?[ \t]*({NAME}(?:[ \t]*,[ \t]*{NAME}){{1,4}})"
+                        rf"(?:([ \t]+|[ \t]*\n[ \t]*)({NAME}))?")
     for match in listed.finditer(text):
-        names = re.findall(NAME, match.group(2))
-        if is_first_name(names[0]) and not any(word.lower() in common or ROLE_RE.fullmatch(word)
-                                                  for word in names[1:]):
-            spans.append(Span(match.start(2), match.end(2), "personne", 29, "civilité", tokens=names,
+        end = match.end()
+        last = match.group(4)
+        if last and "\n" in match.group(3) and (name_key(last) in common or ROLE_RE.fullmatch(last)):
+            end, last = match.end(2), None
+        names = re.findall(NAME, text[match.start(2):end])
+        if not (is_first_name(names[0]) or last):
+            continue
+        if not any(name_key(word) in common or word.lower() in common or ROLE_RE.fullmatch(word)
+                   for word in names):
+            spans.append(Span(match.start(2), end, "personne", 29, "civilité", tokens=names,
                               gender=_civility_gender(match.group(1))))
-    plural = re.compile(rf"({PLURAL_CIVILITY})[ \t]+({SEQUENCE}(?:[ \t]*,[ \t]*{SEQUENCE})*"
-                        rf"(?:[ \t]+et[ \t]+(?:{CIVILITY}[ \t]*)?{SEQUENCE})?)")
+    plural = re.compile(rf"({PLURAL_CIVILITY})[ \t]*({PERSON}(?:[ \t]*,[ \t]*{PERSON})*"
+                        rf"(?:[ \t]+et[ \t]+(?:{CIVILITY}[ \t]*)?{PERSON})?)")
     for match in plural.finditer(text):
-        for part in re.finditer(SEQUENCE, match.group(2)):
+        for part in re.finditer(PERSON, match.group(2)):
             start = match.start(2) + part.start()
             spans += _person_from(text, start, match.start(2) + part.end(), common, None, "civilité")
     for match in PERSON_CONTEXT.finditer(text):
@@ -256,7 +271,7 @@ def _person_from(text: str, start: int, end: int, common: set[str], gender: str 
 def professionals(text: str) -> list[Span]:
     """Names that stay: lawyers (« Me », SCP, SELARL), and anyone named next to a function."""
     spans: list[Span] = []
-    for match in re.finditer(rf"{LAWYER}[ \t]*\.?[ \t]*({SEQUENCE})", text):
+    for match in re.finditer(rf"{LAWYER}[ \t]*\.?[ \t]*({PERSON})", text):
         spans.append(Span(match.start(1), match.end(1), "avocat", 20, "Me", kept=True,
                           tokens=name_words(match.group(1))))
     firm_name = rf"(?:{SEQUENCE}|&|et|[,-])"
@@ -418,27 +433,53 @@ _NAMED_PLACE = re.compile(
 
 
 def first_name_persons(text: str, common: set[str]) -> list[Span]:
-    """« Joëlle BLANC », « Loïc FAURE »: a known first name with a surname in capitals beside
-    it, wherever it stands (the model misses persons without a civility in lists and
-    headings). The surname is not a common word, nor a function. « Prénom Nom » in title
-    case is left to the model: streets, schools and painters are written so too."""
+    """« Joëlle BLANC », « Loïc FAURE », « Cyrille LE HAMADOUCHE », « Maria⏎MONNARD »: a known
+    first name with a surname in capitals beside it, wherever it stands (the model misses
+    persons without a civility in lists and headings); the surname is not a common word, nor
+    a function. « Prénom Nom » in title case counts only when the surname is no word of the
+    decisions and no first name, and nothing before names a street, a school or a company
+    (« rue Jean Jaurès », « lycée Victor Hugo »)."""
     spans = []
-    pair = re.compile(rf"(?<![\w'-])({NOT_NAME}{NAME})[ \t]+(?:({NOT_NAME}{NAME})[ \t]+)?({NOT_NAME}{NAME})(?![\w'-])")
+    gap = r"(?:[ \t]+|[ \t]*\n[ \t]*)"
+    particle = r"(?:(?:LE|LA|DE|DU|DES|Le|La|De|Du|Des|de|du|des|de[ \t]+la|DE[ \t]+LA)[ \t]+)"
+    pair = re.compile(rf"(?<![\w'-])({NOT_NAME}{NAME}){gap}(?:({NOT_NAME}{NAME})[ \t]+)?({particle}?{NOT_NAME}{NAME})"
+                      rf"(?![\w'-])")
     for match in pair.finditer(text):
         first, middle, last = match.group(1), match.group(2), match.group(3)
         if _NAMED_PLACE.search(text, max(0, match.start() - 40), match.start()):
             continue  # « la société PIERRE FLOURENS », « centre Henri Duchêne », « rue Jean Jaurès »
-        if not is_first_name(first) or not last.isupper() or first.isupper():
+        if not is_first_name(first) or first.isupper():
+            continue
+        if "\n" in text[match.end(1):match.start(3)] and middle:
+            continue
+        last_name = re.sub(rf"^{particle}", "", last)
+        title = not last_name.isupper()
+        if title and (middle or "\n" in text[match.end(1):match.start(3)]):
             continue
         surname = [word for word in (middle, last) if word]
-        if middle and not (last.isupper() or is_first_name(middle)):
+        if middle and not (last_name.isupper() or is_first_name(middle)):
             surname = [middle]  # « Joëlle Blanc Demeurant »: only the word next to the first name
-        end = match.end(3) if len(surname) == 2 else match.end(2) if middle else match.end(3)
-        words = [first] + surname
-        if any(word.lower() in common or name_key(word) in common or ROLE_RE.fullmatch(word)
-               for word in surname):
+        end = match.end(3) if len(surname) == 2 or not middle else match.end(2)
+        words = [first] + [re.sub(rf"^{particle}", "", word) for word in surname]
+        if any((word.lower() in common or name_key(word) in common or ROLE_RE.fullmatch(word))
+               and word.lower() not in _PARTICLE_WORDS for word in words[1:]):
             continue
-        if not surname[-1].isupper() and is_first_name(surname[-1]):
+        if not words[-1].isupper() and is_first_name(words[-1]):
+            continue
+        if title and (len(words[-1]) < 4 or not _title_name_context(text, match.start(1), end)):
             continue
         spans.append(Span(match.start(1), end, "personne", 55, "prénom", tokens=words))
     return spans
+
+
+def _title_name_context(text: str, start: int, end: int) -> bool:
+    """« Mehdi Djebbar-Bah a établi », « de Mehdi Djebbar-Bah, qui »: a title-case « Prénom Nom »
+    is a person's where it stands as one (not inside a run of capitalised words: a title,
+    a company, a work of art)."""
+    before = text[max(0, start - 30):start]
+    after = text[end:end + 30]
+    if re.search(rf"[{UPPER}][\w'-]*[ \t]+$", before) or re.match(rf"[ \t]+[{UPPER}]", after):
+        return False
+    return not re.search(r"(?i:d'|de|du|des|par|à|la|le|les|l')[ \t]*$", before) or not re.search(
+        r"(?i:tableau|œuvre|oeuvre|rue|avenue|place|fondation|prix|stade|centre|lycée|école|collège|"
+        r"musée|hôpital|clinique|salle|théâtre|galerie|boutique|magasin|station)[^.\n]{0,20}$", before)
