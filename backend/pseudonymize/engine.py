@@ -162,7 +162,7 @@ class _Entity:
 
 # A particle written before a surname in lower case (« de », « du », « van der »): a later
 # mention of that surname takes it too, or « Monsieur de [A] » would still point at him.
-_LEADING_PARTICLE = re.compile(rf"(?:^|[ \t])({rules.LEAD})$")
+_LEADING_PARTICLE = re.compile(rf"(?:^|[ \t])((?i:{rules.LEAD}|le[ \t]+|la[ \t]+))$")
 
 
 def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _Entity], list[Span]]:

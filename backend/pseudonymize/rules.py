@@ -35,7 +35,7 @@ NOT_NAME = (r"(?!(?:M|MM|Mme|Mmes|Mlle|Melle|Me|Mes|Maître|Maitre|Monsieur|Mada
             r"Messieurs|Mesdames|MONSIEUR|MADAME|MAÎTRE|SCP|SELARL|SELAS|Dr|Docteur)\b)"
             rf"(?!(?i:{ROLE})\b)")
 WORD = rf"{NOT_NAME}(?:{NAME}|{INITIAL})"
-SEQUENCE = rf"{WORD}(?:{GAP}(?:{PARTICLE}(?:[ \t]+|(?<=')))?{WORD}){{0,4}}"
+SEQUENCE = rf"{WORD}(?:{GAP}(?:(?i:{PARTICLE})(?:[ \t]+|(?<=')))?{WORD}){{0,4}}"
 # A surname may open on a particle in lower case (« Monsieur de Gasmi », « Mme du Mesbah »,
 # « épouse van Damme »); capitalised particles (« Le Bihan », « DE SMET ») are words already.
 LEAD = r"(?:(?:de[ \t]+la|de|du|des|van[ \t]+der|van[ \t]+den|van|von|da|di|del|della|dos|das|ben|bin|el|al)[ \t]+)"
@@ -53,7 +53,7 @@ CIVILITY = (r"(?<![A-Za-z.])(?:M\.|Mr\.?|MM\.|Mme|Mmes|Mlle|Mlles|Melle|Monsieur
             r"Messieurs|Mesdames|MONSIEUR|MADAME|MADEMOISELLE|monsieur|madame|mademoiselle|Dr\.?|Docteur|Pr\.?|Professeur|"
             r"M(?=[ \t]+[A-Z]{2}))")
 PLURAL_CIVILITY = (r"(?<![A-Za-z.])(?:MM\.|Mmes|Messieurs|Mesdames|M\.? et Mme|Mme et M\.?|"
-                   r"Monsieur et Madame|Madame et Monsieur|[Lle]es époux|[Ll]es consorts)")
+                   r"Monsieur et Madame|Madame et Monsieur|(?:[Ll]es|des|aux)[ \t]+(?:époux|consorts))")
 LAWYER = r"(?<![\w.])(?:Me|Mes|Maître|Maîtres|Maitre|MAÎTRE|MAITRE)"
 FIRM = r"(?<![\w.])(?:SCP|S\.C\.P\.|SELARL|SELAS|SELAFA|SELURL|SELCA|SELASU|AARPI|Cabinet)"
 
@@ -173,7 +173,7 @@ def trim(text: str, start: int, end: int, common: "set[str]") -> tuple[int, int]
         after_first_name = index == 1 and is_first_name(words[0].group())
         if "\n" in gap and lowered in common and not after_first_name:
             break
-        if "\n" in gap and index >= 2:
+        if "\n" in gap and index >= 2 and not (is_first_name(words[index - 1].group()) and lowered not in common):
             break
         if lowered in _PARTICLE_WORDS:
             keep_end = start + match.end()
@@ -212,7 +212,8 @@ def civility_persons(text: str, common: set[str]) -> list[Span]:
     # names too (« Madame [R], [T], [I] [J] »): when the list ends on « Prénom NOM », its
     # words are that person's whatever the first one is, unless one is a common word or a
     # function (a word after the line break that is one only ends the list).
-    listed = re.compile(rf"({CIVILITY})[ \t]*\.?[ \t]*({NAME}(?:[ \t]*,[ \t]*{NAME}){{1,4}})"
+    item = rf"(?:(?:DE|LA|LE|DU|De|La|Le|Du)[ \t]+)?{NAME}"
+    listed = re.compile(rf"({CIVILITY})[ \t]*\.?[ \t]*({item}(?:[ \t]*,[ \t]*{item}){{1,4}})"
                         rf"(?:([ \t]+|[ \t]*\n[ \t]*)({NAME}))?")
     for match in listed.finditer(text):
         end = match.end()
@@ -222,8 +223,9 @@ def civility_persons(text: str, common: set[str]) -> list[Span]:
         names = re.findall(NAME, text[match.start(2):end])
         if not (is_first_name(names[0]) or last):
             continue
-        if not any(name_key(word) in common or word.lower() in common or ROLE_RE.fullmatch(word)
-                   for word in names):
+        names = [word for word in names if word.lower() not in _PARTICLE_WORDS]
+        if names and not any(name_key(word) in common or word.lower() in common or ROLE_RE.fullmatch(word)
+                             for word in names):
             spans.append(Span(match.start(2), end, "personne", 29, "civilité", tokens=names,
                               gender=_civility_gender(match.group(1))))
     plural = re.compile(rf"({PLURAL_CIVILITY})[ \t]*({PERSON}(?:[ \t]*,[ \t]*{PERSON})*"
@@ -331,6 +333,9 @@ def signatures(text: str) -> list[Span]:
             value = text[line_start:line_end]
             if not value.strip() or not _NAMES_ONLY.fullmatch(value) or re.search(CIVILITY, value):
                 continue
+            # A name that goes on from a civility on the line before (« Monsieur Raphael⏎Plourde »).
+            if re.search(rf"{CIVILITY}[ \t]*\.?(?:[ \t]*{NAME})*[ \t]*\n[ \t]*$", text[max(0, line_start - 80):line_start]):
+                continue
             for name in re.finditer(SEQUENCE, value):
                 spans += _professional(text, line_start + name.start(), line_start + name.end(), role, "signature")
     return spans
@@ -363,7 +368,8 @@ def seats(text: str) -> list[Span]:
     """The place after a court or an institution (« cour d'appel de Lyon »), and the city
     heading a dated line (« LYON, le 22 octobre 2024 »): kept."""
     spans = [Span(m.start(1), m.end(1), "juridiction", 15, "siège", kept=True) for m in re.finditer(
-        rf"(?m)^[ \t]*({CITY})[ \t]*,?[ \t]+le[ \t]+\d", text)]
+        rf"(?m)^[ \t]*({CITY})[ \t]*,?[ \t]+le[ \t]+(?:\d{{1,2}}(?:er)?[ \t]+[a-zéû]+[ \t]+\d{{4}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})",
+        text)]
     place = re.compile(rf"\[[^\]\n]+\]|{CITY}")
     for match in SEAT.finditer(text):
         found = place.match(text, match.end())
@@ -469,6 +475,17 @@ def first_name_persons(text: str, common: set[str]) -> list[Span]:
         if title and (len(words[-1]) < 4 or not _title_name_context(text, match.start(1), end)):
             continue
         spans.append(Span(match.start(1), end, "personne", 55, "prénom", tokens=words))
+    # « ROBADEY Djamel », « DUPONT Jean-Pierre »: the surname in capitals first.
+    reverse = re.compile(rf"(?<![\w'-])({NOT_NAME}[{UPPER}][{UPPER}{COMBINING}'-]{{2,}})[ \t]+({NOT_NAME}{NAME})(?![\w'-])")
+    for match in reverse.finditer(text):
+        surname, first = match.group(1), match.group(2)
+        if (first.isupper() or not is_first_name(first) or name_key(surname) in common
+                or surname.lower() in common or ROLE_RE.fullmatch(surname) or is_first_name(surname)
+                or _NAMED_PLACE.search(text, max(0, match.start() - 40), match.start())
+                or re.search(r"(?i:\b(?:la|le|les|du|au|aux|des|l'))[ \t]*$", text[max(0, match.start() - 6):match.start()])
+                or re.match(r"[ \t]+[{UPPER}]".replace("{UPPER}", UPPER), text[match.end():match.end() + 3])):
+            continue
+        spans.append(Span(match.start(1), match.end(2), "personne", 55, "prénom", tokens=[first, surname]))
     return spans
 
 
