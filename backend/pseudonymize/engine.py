@@ -105,6 +105,11 @@ def model_persons(text: str, common: set[str]) -> list[Span]:
                 continue
             if all(len(word) < 3 for word in words):
                 continue
+            town = re.match(rf"(?:Saint|Sainte|SAINT|SAINTE)-{rules.NAME}", text[start:end])
+            if town:
+                # « Saint-Denis (HABITAT) » as the model's person: a town (communes are hyphenated).
+                spans.append(Span(start, start + town.end(), "localite", PRIORITY["model_person"], "modèle"))
+                continue
             if _not_a_person(text, start, end, words, common):
                 continue
             spans.append(Span(start, end, "personne", PRIORITY["model_person"], "modèle", tokens=words))
@@ -132,7 +137,10 @@ def _not_a_person(text: str, start: int, end: int, words: list[str], common: set
         return True  # « Soc 28 février 2018 », « Cass civ. 1ère »
     if len(words) == 1 and words[0].isupper() and len(words[0]) <= 4:
         return True  # an acronym (« DFTP à 50 % »); a short surname comes with a civility or by linking
-    # After a company's kind, a name made of words is the company's (« SAS Renoval Abris »);
+    if re.match(r"[ \t]*\((?:ligne|line)\b|[ \t]+[A-Z0-9]*\d[A-Z0-9]*-", text[end:end + 12]) or re.search(r"N°[ \t]*$", before):
+        return True  # a metro station (« Voltaire (ligne 9) »), « N° Portalis DBX6-W-… »
+    if re.match(r"(?:Saint|Sainte|St|Ste|SAINT|SAINTE)\b", words[0]):
+        return True  # a place or an institution named after a saint (« clinique Saint Augustin »)    # After a company's kind, a name made of words is the company's (« SAS Renoval Abris »);
     # a name made of names is a person's (« société Le Goff ») and goes.
     return bool(COMPANY.search(before)) and any(name_key(word) in common for word in words)
 
@@ -236,6 +244,8 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
             continue
         if key in professional_words and not (key in entity.firsts and key not in professional_surnames):
             continue
+        if key not in entity.surnames and _first_name_is_a_word_here(text, match, entity):
+            continue
         if key in common:
             # A surname that is also a word (« Petit », « BLANC »): not at a sentence's
             # start, and in capitals only on a line that is not a heading.
@@ -264,6 +274,15 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
         of_span[id(span)] = entity
         linked.append(span)
     return of_span, linked
+
+
+def _first_name_is_a_word_here(text: str, match: re.Match, entity: _Entity) -> bool:
+    """A first name alone, seen in a person's name, is hers, except a country's name
+    (« France », a first name too, in « AXA France »), unless her surname follows it."""
+    following = re.match(rf"\s+({rules.NAME})", text[match.end():match.end() + 40])
+    if following and name_key(following.group(1)) in entity.surnames:
+        return False
+    return name_key(match.group()) in rules.COUNTRIES
 
 
 def _with_first_name(text: str, span: Span, entity: _Entity, entities: list[_Entity],
@@ -385,7 +404,7 @@ def detect(text: str, known: Iterable[Known] = ()) -> tuple[list[Span], list[Spa
     professional_surnames = {name_key(span.tokens[-1]) for span in settled
                              if span.kept and span.category != "juridiction" and span.tokens}
     for span in settled:
-        if (span.category == "personne" and span.reason == "modèle" and span.tokens
+        if (span.category == "personne" and span.reason in ("modèle", "prénom") and span.tokens
                 and all(name_key(word) in professional_words for word in span.tokens)
                 and not (len(span.tokens) == 1 and name_key(span.tokens[0]) in party_firsts
                          and name_key(span.tokens[0]) not in professional_surnames)):

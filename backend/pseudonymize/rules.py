@@ -16,7 +16,10 @@ from .first_names import is_first_name
 from .text import COMBINING, LOWER, UPPER, name_key
 
 # One word of a name: « Dupont », « DUPONT », « Jean-Pierre », « N'Diaye », « d'Harcourt ».
-NAME = (rf"(?:[{UPPER}]'|[dD]')?[{UPPER}][{COMBINING}]*[{LOWER}{UPPER}{COMBINING}]+"
+# A run of capitals stops before a capitalised word glued to it (« BREUILCristina » is two
+# names: exports of signature blocks lose the line break between them).
+NAME = (rf"(?:[{UPPER}]'|[dD]')?[{UPPER}][{COMBINING}]*(?:[{LOWER}{COMBINING}][{LOWER}{UPPER}{COMBINING}]*"
+        rf"|(?:[{UPPER}][{COMBINING}]*(?![{LOWER}]))+)"
         rf"(?:-[{UPPER}][{LOWER}{UPPER}{COMBINING}]*)*")
 INITIAL = rf"[{UPPER}]\.(?:-[{UPPER}]\.)?"
 PARTICLE = r"(?:de la|de l'|van der|van den|de|du|des|d'|van|von|ben|le|la|ep\.|dit|dite)"
@@ -47,7 +50,7 @@ CITY_LINK = r"(?:sur|sous|en|lès|lez|les|le|la|des|du|de|d'|aux|et)"
 CITY = (rf"{NOT_NAME}(?:(?:Saint|Sainte|SAINT|SAINTE|St|Ste|Le|La|Les|LE|LA|LES)[ \t]+)?(?:{NAME})"
         rf"(?:-(?:{CITY_LINK}-)?(?:{NAME})|[ \t]+{CITY_LINK}[ \t]+(?:{NAME})"
         rf"|[ \t]+(?:Saint|Sainte|SAINT|SAINTE)(?:-|[ \t]+)(?:{NAME}))*")
-SPOUSE = r"(?:[ \t]*,?[ \t]*(?:épouse|epouse|EPOUSE|ÉPOUSE|ép\.|née|NÉE|NEE|veuve|VEUVE|divorcée|dite?)[ \t]+)"
+SPOUSE = r"(?:[ \t]*,?[ \t]*(?<![\w-])(?:épouse|epouse|EPOUSE|ÉPOUSE|ép\.|née|NÉE|NEE|veuve|VEUVE|divorcée|dite?)[ \t]+)"
 
 CIVILITY = (r"(?<![A-Za-z.])(?:M\.|Mr\.?|MM\.|Mme|Mmes|Mlle|Mlles|Melle|Monsieur|Madame|Mademoiselle|"
             r"Messieurs|Mesdames|MONSIEUR|MADAME|MADEMOISELLE|monsieur|madame|mademoiselle|Dr\.?|Docteur|Pr\.?|Professeur|"
@@ -448,8 +451,9 @@ def first_name_persons(text: str, common: set[str]) -> list[Span]:
     spans = []
     gap = r"(?:[ \t]+|[ \t]*\n[ \t]*)"
     particle = r"(?:(?:LE|LA|DE|DU|DES|Le|La|De|Du|Des|de|du|des|de[ \t]+la|DE[ \t]+LA)[ \t]+)"
-    pair = re.compile(rf"(?<![\w'-])({NOT_NAME}{NAME}){gap}(?:({NOT_NAME}{NAME})[ \t]+)?({particle}?{NOT_NAME}{NAME})"
-                      rf"(?![\w'-])")
+    # Inside a lookahead, so that « Gorille de Cyrille » does not hide « Cyrille LE HAMADOUCHE ».
+    pair = re.compile(rf"(?<![\w'-])(?=({NOT_NAME}{NAME}){gap}(?:({NOT_NAME}{NAME})[ \t]+)?({particle}?{NOT_NAME}{NAME})"
+                      rf"(?![\w'-]))")
     for match in pair.finditer(text):
         first, middle, last = match.group(1), match.group(2), match.group(3)
         if _NAMED_PLACE.search(text, max(0, match.start() - 40), match.start()):

@@ -638,8 +638,9 @@ class Score:
             if any(s < entity["end"] and entity["start"] < e for s, e in truth_spans):
                 self.predicted_right += 1
             else:
-                self.wrong.append((document.id, f"{entity['category']}: "
-                                   + document.text[max(0, entity['start'] - 40):entity['end'] + 20]))
+                text = document.text
+                self.wrong.append((document.id, f"{entity['category']}: " + text[max(0, entity['start'] - 40):entity['start']]
+                                   + "⟦" + text[entity['start']:entity['end']] + "⟧" + text[entity['end']:entity['end'] + 20]))
         if persons_here:
             self.documents_with_persons += 1
             self.documents_leaking += leaked
