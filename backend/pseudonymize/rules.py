@@ -95,7 +95,7 @@ STREET_TYPES = (r"rue|avenue|av\.|boulevard|bd|bld|chemin|allée|allee|impasse|r
                 r"promenade|montée|traverse|clos|domaine|chaussée|ruelle|venelle|quartier")
 STRICT_STREET_TYPES = r"rue|avenue|boulevard|chemin|allée|impasse|quai|lieu-dit|route|faubourg"
 _NEXT_ADDRESS = rf"\s+\d{{1,4}}(?:\s?(?:bis|ter|quater))?\s*,?\s+(?i:{STREET_TYPES})\b"
-_ADDRESS_TAIL = (rf"[^\n,;()\[\]]{{1,60}}?(?={_NEXT_ADDRESS}|\s*(?:[,;()\n\[—]|\.(?:\s|$)|\s-\s|\d{{5}}|et\s+\d|\s[àa]\s|$|\s(?:CEDEX|cedex))"
+_ADDRESS_TAIL = (rf"[^\n,;()\[\]]{{1,60}}?(?={_NEXT_ADDRESS}|\s*(?:[,;()\n\[—]|\.(?:\s|$)|\s-\s|\d{{5}}|(?<!\w)et\s+\d|\s[àa]\s|$|\s(?:CEDEX|cedex))"
                  rf"|\s+(?!(?:de|du|des|la|le|les|l'|d'|aux|sur|en|et|sous)\b)[a-zà-ÿ])")
 ADDRESS = re.compile(
     rf"(?<![\w/.-])(?:\d{{1,4}}(?:-\d{{1,4}})?(?:\s?(?:bis|ter|quater|[A-D]))?\s*,?\s+(?i:{STREET_TYPES})\b{_ADDRESS_TAIL}"
@@ -345,6 +345,12 @@ def signatures(text: str) -> list[Span]:
 
 
 def _professional(text: str, start: int, end: int, role: str, reason: str) -> list[Span]:
+    # Not the end of a hyphenated town (« Gendron-en-Desjardins en qualité de mandataire »),
+    # nor a place (« 38 route Marconi à Benziane, mandataire »): a function after the name
+    # is its bearer's only when the name stands as one.
+    if reason in ("fonction après", "qualité") and (
+            text[start - 1:start] in ("-", "'") or re.search(r"(?<!\w)[àa][ \t]+$", text[max(0, start - 4):start])):
+        return []
     words = name_words(text[start:end])
     if not words or all(word.lower() in _STOP_WORDS or ROLE_RE.fullmatch(word) for word in words):
         return []
@@ -418,14 +424,18 @@ def city_after_address(text: str, addresses: list[Span], common: set[str]) -> li
     between allowed), and « à City » right after an address."""
     spans = []
     city = rf"{CITY}(?:[ \t]+(?:CEDEX|Cedex)(?:[ \t]+\d{{1,2}})?)?"
-    line = re.compile(rf"[ \t]*(?:\n[ \t]*){{1,3}}({city})[ \t]*(?=\n|$)")
+    # The line may name the country in brackets (« Le Lakhal (ALLEMAGNE) ») or list the
+    # commune and its localities (« Djoudi-en-Masseron / Le Duquesne / AUSTRAL »).
+    line = re.compile(rf"[ \t]*(?:\n[ \t]*){{1,3}}({city})[ \t]*(?:\([^()\n]{{1,30}}\)[ \t]*)?(?=\n|$|/)")
+    listed = re.compile(rf"[ \t]*/[ \t]*({city})[ \t]*(?=\n|$|/)")
     after = re.compile(rf"[ \t]*(?:,?[ \t]+(?:à|a)|[ \t]+[-–])[ \t]+({city})")
     for span in addresses:
         for pattern in (line, after):
             match = pattern.match(text, span.end)
-            if (match and not all(word.lower() in common for word in re.findall(NAME, match.group(1)))
+            while (match and not all(word.lower() in common for word in re.findall(NAME, match.group(1)))
                     and name_key(match.group(1)) not in COUNTRIES):
                 spans.append(Span(match.start(1), match.end(1), "localite", 38, "après une adresse"))
+                match = listed.match(text, match.end(1)) if pattern is line else None
     return spans
 
 
