@@ -240,7 +240,7 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
     for match in re.finditer(NAME, text):
         key = name_key(match.group())
         entity = by_word.get(key)
-        if entity is None or len(key) < 3:
+        if entity is None or len(key) < 3 or re.fullmatch(rules.CIVILITY + "|" + rules.LAWYER, match.group()):
             continue
         if key in professional_words and not (key in entity.firsts and key not in professional_surnames):
             continue

@@ -35,7 +35,7 @@ ROLE = (r"(?:(?:premi[eè]re?|1(?:ère|re|er))\s+)?(?:vice-)?pr[ée]sidente?s?|c
         r"doyen(?:ne)?|interpr[eè]tes?|traduct(?:eur|rice)|adjointe?s?\s+administratif|adjointe?s?\s+administratives?")
 # A civility or a function is never a word of the name it announces.
 NOT_NAME = (r"(?!(?:M|MM|Mme|Mmes|Mlle|Melle|Me|Mes|Maître|Maitre|Monsieur|Madame|Mademoiselle|"
-            r"Messieurs|Mesdames|MONSIEUR|MADAME|MAÎTRE|SCP|SELARL|SELAS|Dr|Docteur)\b)"
+            r"Messieurs|Mesdames|MONSIEUR|MADAME|MAÎTRE|SCP|SELARL|SELAS|SARL|SAS|SASU|EURL|SCI|SNC|Dr|Docteur)\b)"
             rf"(?!(?i:{ROLE})\b)")
 WORD = rf"{NOT_NAME}(?:{NAME}|{INITIAL})"
 SEQUENCE = rf"{WORD}(?:{GAP}(?:(?i:{PARTICLE})(?:[ \t]+|(?<=')))?{WORD}){{0,4}}"
@@ -280,7 +280,7 @@ def professionals(text: str) -> list[Span]:
         spans.append(Span(match.start(1), match.end(1), "avocat", 20, "Me", kept=True,
                           tokens=name_words(match.group(1))))
     firm_name = rf"(?:{SEQUENCE}|&|et|[,-])"
-    for match in re.finditer(rf"{FIRM}[ \t]+((?:{firm_name})(?:[ \t]+(?:{firm_name}))*)", text):
+    for match in re.finditer(rf"{FIRM}[ \t]+((?:{firm_name})(?:[ \t]*(?:{firm_name}))*)", text):
         value = match.group(1).rstrip(" ,-")
         spans.append(Span(match.start(1), match.start(1) + len(value), "avocat", 20, "société d'avocats",
                           kept=True, tokens=name_words(value)))
@@ -299,6 +299,16 @@ def professionals(text: str) -> list[Span]:
     for match in before.finditer(text):
         spans += _professional(text, match.start(3), match.end(3), match.group(1) or match.group(2),
                                "fonction avant")
+    # « Mmes Darbois, Poillot-Peruzzetto, M. Mollard, conseillers »: every name of a list
+    # that ends on a function is a professional's (the bench as the Cour de cassation lists it).
+    any_civility = rf"(?:(?:{PLURAL_CIVILITY}|{CIVILITY}|{LAWYER}|{FIRM}|SARL|SAS)[ \t]*\.?[ \t]*)"
+    bench = re.compile(rf"{any_civility}{PERSON}(?:[ \t]*(?:,|et)[ \t]*{any_civility}?{PERSON})+[ \t]*,[ \t]*"
+                       rf"(?:(?:l[ae]|les)[ \t]+)?(?i:({ROLE}))\b")
+    for match in bench.finditer(text):
+        listed = text[match.start():match.start(1)]
+        for part in re.finditer(rf"{any_civility}?({PERSON})", listed):
+            spans += _professional(text, match.start() + part.start(1), match.start() + part.end(1), match.group(1),
+                                   "liste de fonction")
     # « Marion X lors du délibéré »: the bench's members and clerks as judgments list them.
     sitting = re.compile(rf"(?m:^)[ \t]*{civility}({SEQUENCE})[ \t]*,?[ \t]+(?i:lors\s+d(?:es|u)\s+"
                          rf"(?:d[ée]bats|d[ée]lib[ée]r[ée]|prononc[ée]|mise\s+à\s+disposition))")
@@ -451,6 +461,9 @@ _NAMED_PLACE = re.compile(
     rf"gare|m[ée]tro|station|pont|biblioth[eè]que|mus[ée]e|{STREET_TYPES})[ \t]*[«\"“]?[ \t]*$")
 
 
+_COMPANY_KIND = re.compile(r"(?i:SARL|SAS|SASU|EURL|SCI|SNC|SA|SCP|SELARL|LLP|LTD|GMBH|INC|SPA|SRL|BV|NV|AG)")
+
+
 def first_name_persons(text: str, common: set[str]) -> list[Span]:
     """« Joëlle BLANC », « Loïc FAURE », « Cyrille LE HAMADOUCHE », « Maria⏎MONNARD »: a known
     first name with a surname in capitals beside it, wherever it stands (the model misses
@@ -468,7 +481,7 @@ def first_name_persons(text: str, common: set[str]) -> list[Span]:
         first, middle, last = match.group(1), match.group(2), match.group(3)
         if _NAMED_PLACE.search(text, max(0, match.start() - 40), match.start()):
             continue  # « la société PIERRE FLOURENS », « centre Henri Duchêne », « rue Jean Jaurès »
-        if not is_first_name(first) or first.isupper():
+        if not is_first_name(first) or first.isupper() or name_key(first) in COUNTRIES:
             continue
         if "\n" in text[match.end(1):match.start(3)] and middle:
             continue
@@ -481,6 +494,8 @@ def first_name_persons(text: str, common: set[str]) -> list[Span]:
             surname = [middle]  # « Joëlle Blanc Demeurant »: only the word next to the first name
         end = match.end(3) if len(surname) == 2 or not middle else match.end(2)
         words = [first] + [re.sub(rf"^{particle}", "", word) for word in surname]
+        if name_key(words[-1]) in COUNTRIES or _COMPANY_KIND.fullmatch(words[-1]):
+            continue  # « Leonie Maroc », « Stock France EURL »
         if any((word.lower() in common or name_key(word) in common or ROLE_RE.fullmatch(word))
                and word.lower() not in _PARTICLE_WORDS for word in words[1:]):
             continue
@@ -493,7 +508,8 @@ def first_name_persons(text: str, common: set[str]) -> list[Span]:
     reverse = re.compile(rf"(?<![\w'-])({NOT_NAME}[{UPPER}][{UPPER}{COMBINING}'-]{{2,}})[ \t]+({NOT_NAME}{NAME})(?![\w'-])")
     for match in reverse.finditer(text):
         surname, first = match.group(1), match.group(2)
-        if (first.isupper() or not is_first_name(first) or name_key(surname) in common
+        if (first.isupper() or not is_first_name(first) or name_key(surname) in common or _COMPANY_KIND.fullmatch(surname)
+                or name_key(surname) in COUNTRIES
                 or surname.lower() in common or ROLE_RE.fullmatch(surname) or is_first_name(surname)
                 or _NAMED_PLACE.search(text, max(0, match.start() - 40), match.start())
                 or re.search(r"(?i:\b(?:la|le|les|du|au|aux|des|l'))[ \t]*$", text[max(0, match.start() - 6):match.start()])
