@@ -139,6 +139,8 @@ def _not_a_person(text: str, start: int, end: int, words: list[str], common: set
         return True  # an acronym (« DFTP à 50 % »); a short surname comes with a civility or by linking
     if re.match(r"[ \t]*\((?:ligne|line)\b|[ \t]+[A-Z0-9]*\d[A-Z0-9]*-", text[end:end + 12]) or re.search(r"N°[ \t]*$", before):
         return True  # a metro station (« Voltaire (ligne 9) »), « N° Portalis DBX6-W-… »
+    if rules.NAMED_INSTITUTION.search(before):
+        return True  # « lycée Victor Hugo », « centre Henri Duchêne »
     if re.match(r"(?:Saint|Sainte|St|Ste|SAINT|SAINTE)\b", words[0]):
         return True  # a place or an institution named after a saint (« clinique Saint Augustin »)    # After a company's kind, a name made of words is the company's (« SAS Renoval Abris »);
     # a name made of names is a person's (« société Le Goff ») and goes.

@@ -455,10 +455,13 @@ def already_pseudonymised(text: str) -> list[Span]:
             for match in ALREADY_PSEUDONYMISED.finditer(text)]
 
 
+# What is named after someone without being anyone: a school, a hospital, a street.
+_INSTITUTION = (rf"clinique|centre|h[oô]pital|lyc[ée]e|[ée]cole|coll[eè]ge|institut|fondation|r[ée]sidence|stade|"
+                rf"gare|m[ée]tro|station|pont|biblioth[eè]que|mus[ée]e|{STREET_TYPES}")
+NAMED_INSTITUTION = re.compile(rf"(?i:\b(?:{_INSTITUTION}))[ \t]*[«\"“]?[ \t]*$")
 _NAMED_PLACE = re.compile(
     rf"(?i:soci[ée]t[ée]|SARL|S\.A\.R\.L\.|SAS|S\.A\.S\.|SASU|EURL|SCI|S\.C\.I\.|SA|SNC|enseigne|"
-    rf"clinique|centre|h[oô]pital|lyc[ée]e|[ée]cole|coll[eè]ge|institut|fondation|r[ée]sidence|stade|"
-    rf"gare|m[ée]tro|station|pont|biblioth[eè]que|mus[ée]e|{STREET_TYPES})[ \t]*[«\"“]?[ \t]*$")
+    rf"{_INSTITUTION})[ \t]*[«\"“]?[ \t]*$")
 
 
 _COMPANY_KIND = re.compile(r"(?i:SARL|SAS|SASU|EURL|SCI|SNC|SA|SCP|SELARL|LLP|LTD|GMBH|INC|SPA|SRL|BV|NV|AG)")
