@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 from . import identifiers, model, rules, vocabulary
 from .rules import NAME, Span
-from .text import analysis_copy, name_key
+from .text import GARBLED, analysis_copy, name_key
 
 # Category -> label of its replacement (persons get letters).
 LABELS: dict[str, str] = {
@@ -168,6 +168,7 @@ class _Entity:
         self.surnames: set[str] = set()
         self.firsts: set[str] = set()
         self.particles: set[str] = set()  # surnames written after a particle (« de Gasmi »)
+        self.garbled = False  # one of its mentions has garbled letters
 
 
 # A particle written before a surname in lower case (« de », « du », « van der »): a later
@@ -175,8 +176,16 @@ class _Entity:
 _LEADING_PARTICLE = re.compile(rf"(?:^|[ \t])((?i:{rules.LEAD}|le[ \t]+|la[ \t]+))$")
 
 
-def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _Entity], list[Span]]:
-    """Persons into entities, and the later mentions of each entity's name."""
+def _loose_key(key: str) -> str:
+    """A name's key with every letter an export may have garbled (an accented vowel or
+    « ç ») made one: « BENO¿T » and « Benoît » meet."""
+    return re.sub(r"[aeiouyc]", "*", key)
+
+
+def _link(text: str, spans: list[Span], common: set[str], original: str = "") -> tuple[dict[int, _Entity], list[Span]]:
+    """Persons into entities, and the later mentions of each entity's name (``original``:
+    the text sent, where garbled letters are still « ¿ »)."""
+    garbled = bool(original) and any(char in original for char in GARBLED)
     professional_words = {name_key(word) for span in spans if span.kept and span.category != "juridiction"
                           for word in span.tokens}
     professional_surnames = {name_key(span.tokens[-1]) for span in spans
@@ -212,11 +221,19 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
                 continue
             found = entity
             break
+        if found is None and garbled:
+            # « FRAN¿OIS » found by a rule after « François »: one name, one export garbled it.
+            loose_surnames = {_loose_key(key) for key in surnames}
+            found = next((entity for entity in entities
+                          if loose_surnames & {_loose_key(key) for key in entity.surnames}
+                          and (entity.garbled or any(char in original[span.start:span.end] for char in GARBLED))), None)
         if found is None:
             found = _Entity(len(entities), span.gender)
             entities.append(found)
         found.surnames |= surnames
         found.firsts |= firsts - surnames
+        if garbled and any(char in original[span.start:span.end] for char in GARBLED):
+            found.garbled = True
         if span.tokens:
             value = text[span.start:span.end]
             last = value.rfind(span.tokens[-1])
@@ -238,10 +255,22 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
         # is a flaw, a name left in clear is a leak.
         if word not in by_word:
             by_word[word] = owners[0]
+    loose: dict[str, _Entity] = {}
+    if garbled:
+        for word, entity in by_word.items():
+            loose.setdefault(_loose_key(word), entity)
     linked: list[Span] = []
     for match in re.finditer(NAME, text):
         key = name_key(match.group())
         entity = by_word.get(key)
+        if entity is None and garbled:
+            # A garbled mention of a clean name, or the other way round.
+            candidate = loose.get(_loose_key(key))
+            if candidate is not None and (candidate.garbled or any(
+                    char in original[match.start():match.end()] for char in GARBLED)):
+                entity = candidate
+                key = next(word for word in (*candidate.surnames, *candidate.firsts)
+                           if _loose_key(word) == _loose_key(key))
         if entity is None or len(key) < 3 or re.fullmatch(rules.CIVILITY + "|" + rules.LAWYER, match.group()):
             continue
         if key in professional_words and not (key in entity.firsts and key not in professional_surnames):
@@ -411,7 +440,7 @@ def detect(text: str, known: Iterable[Known] = ()) -> tuple[list[Span], list[Spa
                 and not (len(span.tokens) == 1 and name_key(span.tokens[0]) in party_firsts
                          and name_key(span.tokens[0]) not in professional_surnames)):
             span.kept, span.category, span.reason = True, "magistrat", "nom d'un professionnel"
-    of_span, linked = _link(copy, settled, common)
+    of_span, linked = _link(copy, settled, common, text)
     for span in linked:
         span.tokens = span.tokens
     final = settle(settled + linked + _link_places(copy, settled))

@@ -271,3 +271,11 @@ def test_a_town_after_an_address_with_its_country_or_localities():
     result = pseudonymize(text)
     for town in ("Lakhal", "Djoudi-en-Masseron", "Duquesne", "Jérémy Forget"):
         assert town not in result.text
+
+
+def test_a_garbled_mention_and_a_clean_one_are_one_person():
+    text = ("M. Beno¿t FRAN¿OIS, demeurant à Lyon, appelant. Le tribunal entend FRANÇOIS et M. Fran¿ois. "
+            "Benoît François a dit. M. DUPR¿ et M. Dupré.")
+    result = pseudonymize(text)
+    assert {e["replacement"] for e in result.entities if "RAN" in e["text"].upper()} == {"[A]"}
+    assert {e["replacement"] for e in result.entities if "DUPR" in e["text"].upper()} == {"[B]"}
