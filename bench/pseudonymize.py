@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.pseudonymize import load_model, model_info, pseudonymize  # noqa: E402
-from tests.pseudonymize.testset import SPLITS, Score, build  # noqa: E402
+from backend.pseudonymize import load_model, model_info, pseudonymize
+from tests.pseudonymize.testset import SPLITS, Score, build
 
 PAGE_CHARS = 3000  # a page of a decision, in characters
 ROWS = [("recall_persons", "persons' mentions found (≥ 99 %)"),

@@ -16,8 +16,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from . import identifiers, model, rules, vocabulary
 from .rules import NAME, Span

@@ -158,7 +158,7 @@ def _civility_gender(civility: str) -> str | None:
     return None
 
 
-def trim(text: str, start: int, end: int, common: "set[str]") -> tuple[int, int]:
+def trim(text: str, start: int, end: int, common: set[str]) -> tuple[int, int]:
     """Cut a name sequence before its first word that is plainly not a name: a common
     word written with a capital (« APPELANTE », « Demeurant ») after a line break, or a
     function (« Président »). The first word always stays: a surname may be a common word."""

@@ -135,7 +135,7 @@ def validation_pools() -> Pools:
         provider = Faker(locale).provider("faker.providers.person")
         rng = random.Random(f"validation:{locale}")
 
-        def part(names, share=weight):
+        def part(names, share=weight, rng=rng):
             names = list(names)
             return rng.sample(names, max(1, int(len(names) * share)))
 
@@ -352,7 +352,7 @@ def _identifiers_passage(rng: random.Random, filler: _Filler) -> tuple[str, list
         (", propriétaire du véhicule immatriculé ", None), (_plate(rng), "immatriculation"),
         (" et de la parcelle cadastrée ", None),
         (f"section {rng.choice(['AB', 'C', 'ZK', 'BD'])} n° {rng.randint(1, 999)}", "cadastre"),
-        (f", gérant de la SARL ", None), (last.upper(), "personne"), (" RÉNOVATION. ", None),
+        (", gérant de la SARL ", None), (last.upper(), "personne"), (" RÉNOVATION. ", None),
         (f"{'Mme' if female else 'M.'} ", None), (last, "personne"),
         (" le conteste. ", None),
     ]
