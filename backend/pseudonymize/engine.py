@@ -322,7 +322,7 @@ def _with_first_name(text: str, span: Span, entity: _Entity, entities: list[_Ent
     """A known surname with a first name beside it (« Léa MARTIN », « MARTIN Léa »): the
     span takes the first name, and the person is the one of that first name (a new one
     when the family has no member of that name yet)."""
-    before = re.search(rf"({rules.WORD})[ \t]+$", text[max(0, span.start - 40):span.start])
+    before = re.search(rf"({rules.WORD})(?:[ \t]+|[ \t]*\n[ \t]*)$", text[max(0, span.start - 40):span.start])
     after = re.match(rf"[ \t]+({rules.WORD})", text[span.end:span.end + 40])
     for found, is_before in ((before, True), (after, False)):
         if not found:
@@ -333,7 +333,9 @@ def _with_first_name(text: str, span: Span, entity: _Entity, entities: list[_Ent
                 or word.isupper()
                 or "." in word or any(key in other.surnames for other in entities)):
             continue
-        if is_before:
+        if is_before and "\n" in found.group(0):
+            pass  # the first name on the line above is its own mention, merged with this one later
+        elif is_before:
             span.start -= len(found.group(0))
         else:
             span.end += len(found.group(0))

@@ -53,7 +53,7 @@ CITY = (rf"{NOT_NAME}(?:(?:Saint|Sainte|SAINT|SAINTE|St|Ste|Le|La|Les|LE|LA|LES)
 SPOUSE = r"(?:[ \t]*,?[ \t]*(?<![\w-])(?:épouse|epouse|EPOUSE|ÉPOUSE|ép\.|née|NÉE|NEE|veuve|VEUVE|divorcée|dite?)[ \t]+)"
 
 CIVILITY = (r"(?<![A-Za-z.])(?:M\.|Mr\.?|MM\.|Mme|Mmes|Mlle|Mlles|Melle|Monsieur|Madame|Mademoiselle|"
-            r"Messieurs|Mesdames|MONSIEUR|MADAME|MADEMOISELLE|monsieur|madame|mademoiselle|Dr\.?|Docteur|Pr\.?|Professeur|"
+            r"Messieurs|Mesdames|MONSIEUR|MADAME|MADEMOISELLE|monsieur|madame|mademoiselle|Dr\.?|Docteur|docteur|Pr\.?|Professeur|"
             r"M(?=[ \t]+[A-Z]{2}))")
 PLURAL_CIVILITY = (r"(?<![A-Za-z.])(?:MM\.|Mmes|Messieurs|Mesdames|M\.? et Mme|Mme et M\.?|"
                    r"Monsieur et Madame|Madame et Monsieur|(?:[Ll]es|des|aux)[ \t]+(?:époux|consorts))")
@@ -123,7 +123,8 @@ PERSON_CONTEXT = re.compile(
 PERSON_SPOUSE = re.compile(rf"(?<![\w.])({SEQUENCE}{SPOUSE}{PERSON})")
 PERSON_BORN = re.compile(rf"(?<![\w.'])({SEQUENCE})[ \t]*,?[ \t]+(?:né|née|nés|nées)[ \t]+(?:le|en|à)[ \t]")
 PERSON_TRADER = re.compile(rf"(?m:^)[ \t]*({SEQUENCE})[ \t]*\n[ \t]*(?i:activit[ée]s?)[ \t]*:"
-                           rf"|(?i:repr[ée]sentant\s+l[ée]gal)[ \t]*:[ \t]*(?:{CIVILITY}[ \t]*\.?[ \t]*)?({SEQUENCE})")
+                           rf"|(?i:repr[ée]sentant\s+l[ée]gal)[ \t]*:[ \t]*(?:{CIVILITY}[ \t]*\.?[ \t]*)?({SEQUENCE})"
+                           rf"|(?<![\w.'])({SEQUENCE})[ \t]*,[ \t]*(?:repr[ée]sentant\s+l[ée]gal|g[ée]rante?)\b")
 ALREADY_PSEUDONYMISED = re.compile(r"\[[^\[\]\n]{1,40}\]|\b[A-Z]\.\.\.|\bX{2,}\b")
 
 
@@ -217,7 +218,7 @@ def civility_persons(text: str, common: set[str]) -> list[Span]:
     # function (a word after the line break that is one only ends the list).
     item = rf"(?:(?:DE|LA|LE|DU|De|La|Le|Du)[ \t]+)?{NAME}"
     listed = re.compile(rf"({CIVILITY})[ \t]*\.?[ \t]*({item}(?:[ \t]*,[ \t]*{item}){{1,4}})"
-                        rf"(?:([ \t]+|[ \t]*\n[ \t]*)({NAME}))?")
+                        rf"(?:([ \t]+|[ \t]*\n[ \t]*)({NAME}))?(?:{SPOUSE}{PERSON})?")
     for match in listed.finditer(text):
         end = match.end()
         last = match.group(4)
@@ -243,7 +244,7 @@ def civility_persons(text: str, common: set[str]) -> list[Span]:
     # above « Activité : » and the « Représentant légal : » of a company.
     for pattern in (PERSON_SPOUSE, PERSON_BORN, PERSON_TRADER):
         for match in pattern.finditer(text):
-            group = 1 if match.group(1) else 2
+            group = next(index for index in range(1, pattern.groups + 1) if match.group(index))
             spans += _person_from(text, match.start(group), match.end(group), common, None, "contexte")
     return spans
 
@@ -489,14 +490,14 @@ def first_name_persons(text: str, common: set[str]) -> list[Span]:
         if "\n" in text[match.end(1):match.start(3)] and middle:
             continue
         last_name = re.sub(rf"^{particle}", "", last)
-        title = not last_name.isupper()
-        if title and (middle or "\n" in text[match.end(1):match.start(3)]):
-            continue
         surname = [word for word in (middle, last) if word]
         if middle and not (last_name.isupper() or is_first_name(middle)):
             surname = [middle]  # « Joëlle Blanc Demeurant »: only the word next to the first name
         end = match.end(3) if len(surname) == 2 or not middle else match.end(2)
         words = [first] + [re.sub(rf"^{particle}", "", word) for word in surname]
+        title = not words[-1].isupper()
+        if title and (len(surname) == 2 or "\n" in text[match.end(1):end]):
+            continue
         if name_key(words[-1]) in COUNTRIES or _COMPANY_KIND.fullmatch(words[-1]):
             continue  # « Leonie Maroc », « Stock France EURL »
         if any((word.lower() in common or name_key(word) in common or ROLE_RE.fullmatch(word))

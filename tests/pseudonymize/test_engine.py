@@ -279,3 +279,13 @@ def test_a_garbled_mention_and_a_clean_one_are_one_person():
     result = pseudonymize(text)
     assert {e["replacement"] for e in result.entities if "RAN" in e["text"].upper()} == {"[A]"}
     assert {e["replacement"] for e in result.entities if "DUPR" in e["text"].upper()} == {"[B]"}
+
+
+def test_a_doctor_a_legal_representative_a_spouse_after_a_list_and_a_first_name_above_its_surname():
+    text = ("Madame Sahraoui, Gillard, Gérald-Joshua Nadeau épouse de La Michaux\n21 avenue des Staquets\n\n"
+            "La GMF et le docteur PIETTE assistaient le blessé. Mme Raquel DESJARDINS est décédée.\n\n"
+            "Raquel\nDESJARDINS laisse une héritière. L'hôte s'appelle Daphné-Luísa TAHRAOUI En outre. "
+            "Attendu que FERON, représentant légal de la société, a comparu.")
+    result = pseudonymize(text)
+    for name in ("Michaux", "PIETTE", "Raquel", "DESJARDINS", "TAHRAOUI", "FERON"):
+        assert name not in result.text
