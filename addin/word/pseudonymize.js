@@ -3,7 +3,10 @@
  * person or place; she reviews (untick, add a missed one from the selection, change a
  * category, click an occurrence to select it in the document) and « Appliquer » replaces
  * every ticked occurrence as tracked changes, with a comment recording what was done.
- * Nothing changes in the document before her click.
+ * Nothing changes in the document before her click. What « Appliquer » replaced is kept in
+ * the document's own settings (inside the file, never on the server) and sent back as
+ * `known` by the next analysis of the same document, so that a person keeps her letter
+ * from one selection to the next.
  * @module word/pseudonymize
  */
 import { postJSON } from '../common/api.js';
@@ -32,6 +35,66 @@ export const CATEGORIES = Object.freeze({
 const MAX_SEARCH_CHARS = 255;
 /** Characters of context shown around an occurrence. */
 const CONTEXT_CHARS = 30;
+/** The document setting that holds what « Appliquer » replaced in this document. */
+export const KNOWN_SETTING = 'plumePseudonymisation';
+/** The server takes at most this many known replacements, and this long a text. */
+const MAX_KNOWN = 5000;
+const MAX_KNOWN_TEXT = 300;
+const REPLACEMENT = /^\[[^[\]\n]{1,40}\]$/;
+
+/** The document's settings (Office.context.document.settings), or null where the host has none. */
+function documentSettings() {
+  const settings = globalThis.Office?.context?.document?.settings;
+  return settings && typeof settings.get === 'function' && typeof settings.set === 'function' ? settings : null;
+}
+
+function isKnownItem(item) {
+  return item && typeof item.text === 'string' && item.text.trim() && item.text.length <= MAX_KNOWN_TEXT
+    && Object.hasOwn(CATEGORIES, item.category) && typeof item.replacement === 'string' && REPLACEMENT.test(item.replacement);
+}
+
+/**
+ * What « Appliquer » already replaced in this document (read from its settings).
+ * @returns {{text: string, category: string, replacement: string}[]}
+ */
+export function readKnown() {
+  const settings = documentSettings();
+  const stored = settings ? settings.get(KNOWN_SETTING) : null;
+  return Array.isArray(stored) ? stored.filter(isKnownItem).slice(-MAX_KNOWN) : [];
+}
+
+/**
+ * The known replacements plus those of the applied groups (one item per distinct text and
+ * category; the latest replacement wins).
+ * @param {object[]} known
+ * @param {object[]} groups The applied groups.
+ * @returns {object[]}
+ */
+export function mergeKnown(known, groups) {
+  const merged = new Map(known.map((item) => [`${item.category}\u0000${item.text}`, item]));
+  for (const group of groups) {
+    for (const occurrence of group.occurrences) {
+      const item = { text: occurrence.text, category: group.category, replacement: group.replacement };
+      if (isKnownItem(item)) merged.set(`${item.category}\u0000${item.text}`, item);
+    }
+  }
+  return [...merged.values()].slice(-MAX_KNOWN);
+}
+
+/**
+ * Saves the known replacements in the document's settings (they travel with the file).
+ * @param {object[]} known
+ * @returns {Promise<boolean>} false where the host has no settings or the save failed.
+ */
+export function saveKnown(known) {
+  const settings = documentSettings();
+  if (!settings) return Promise.resolve(false);
+  settings.set(KNOWN_SETTING, known);
+  if (typeof settings.saveAsync !== 'function') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    settings.saveAsync((result) => resolve(!result || result.status !== 'failed'));
+  });
+}
 
 /**
  * UTF-16 offsets of every code point of `text` (the server counts code points, JavaScript
@@ -253,6 +316,9 @@ export function setupPseudonymize() {
   );
   let groups = [];
   let paragraphs = [];
+  // The letters and numbers this document already uses: an added or re-categorised entity
+  // takes the next free one.
+  const usedElsewhere = () => readKnown().map((item) => ({ replacement: item.replacement }));
 
   const render = () => {
     list.replaceChildren(...groups.map((group, index) => {
@@ -262,7 +328,7 @@ export function setupPseudonymize() {
         ...Object.entries(CATEGORIES).map(([value, c]) => h('option', { value, selected: value === group.category }, c.name)));
       select.addEventListener('change', () => {
         group.category = select.value;
-        group.replacement = nextReplacement(groups.filter((g) => g !== group), group.category);
+        group.replacement = nextReplacement(groups.filter((g) => g !== group).concat(usedElsewhere()), group.category);
         render();
       });
       const count = group.occurrences.length;
@@ -299,7 +365,8 @@ export function setupPseudonymize() {
         first = Math.max(0, paragraphs.findIndex((p, i) => wanted.every((w, k) => paragraphs[i + k] === w)));
         sent = wanted.length ? wanted : paragraphs;
       }
-      const answer = await postJSON('/pseudonymize', { text: sent.join('\n') });
+      const known = readKnown();
+      const answer = await postJSON('/pseudonymize', known.length ? { text: sent.join('\n'), known } : { text: sent.join('\n') });
       groups = groupProposals(answer, sent, first);
       render();
       setStatus(status, groups.length
@@ -323,7 +390,7 @@ export function setupPseudonymize() {
       setStatus(status, 'La sélection ne se retrouve pas telle quelle dans le document.');
       return;
     }
-    const replacement = nextReplacement(groups, 'personne');
+    const replacement = nextReplacement(groups.concat(usedElsewhere()), 'personne');
     groups.push({ id: `ajout:${groups.length}`, category: 'personne', replacement, ticked: true, occurrences });
     render();
     setStatus(status, `« ${value} » ajouté comme ${replacement} (${occurrences.length} occurrence${occurrences.length > 1 ? 's' : ''}).`);
@@ -333,12 +400,16 @@ export function setupPseudonymize() {
     errorBox.hidden = true;
     try {
       const done = await applyReplacements(groups);
+      const remembered = await saveKnown(mergeKnown(readKnown(), groups.filter((g) => g.ticked)));
       list.replaceChildren();
       applyButton.hidden = true;
       groups = [];
       const notice = done.tracked ? 'en suivi des modifications' : 'sans suivi des modifications (cette version de Word ne le permet pas)';
       setStatus(status, `${done.replaced} remplacement${done.replaced > 1 ? 's' : ''} effectué${done.replaced > 1 ? 's' : ''} ${notice}.`);
-      list.replaceChildren(message('success', done.commented ? 'Un commentaire en tête du document récapitule la pseudonymisation.' : 'Pseudonymisation appliquée.'));
+      const summary = done.commented ? 'Un commentaire en tête du document récapitule la pseudonymisation.' : 'Pseudonymisation appliquée.';
+      list.replaceChildren(message('success', remembered
+        ? `${summary} Les lettres attribuées sont gardées dans ce document : une prochaine analyse les reprendra.`
+        : summary));
     } catch (err) {
       showError(errorBox, err);
     }

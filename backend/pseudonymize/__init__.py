@@ -23,4 +23,4 @@ from .model import MODEL_NAME
 from .model import info as model_info
 from .model import nlp as load_model
 
-__all__ = ["pseudonymize", "Result", "Known", "CATEGORIES", "LABELS", "MODEL_NAME", "model_info", "load_model"]
+__all__ = ["CATEGORIES", "LABELS", "MODEL_NAME", "Known", "Result", "load_model", "model_info", "pseudonymize"]

@@ -16,12 +16,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from . import identifiers, model, rules, vocabulary
 from .rules import NAME, Span
-from .text import analysis_copy, name_key
+from .text import GARBLED, analysis_copy, name_key
 
 # Category -> label of its replacement (persons get letters).
 LABELS: dict[str, str] = {
@@ -105,6 +106,11 @@ def model_persons(text: str, common: set[str]) -> list[Span]:
                 continue
             if all(len(word) < 3 for word in words):
                 continue
+            town = re.match(rf"(?:Saint|Sainte|SAINT|SAINTE)-{rules.NAME}", text[start:end])
+            if town:
+                # « Saint-Denis (HABITAT) » as the model's person: a town (communes are hyphenated).
+                spans.append(Span(start, start + town.end(), "localite", PRIORITY["model_person"], "modèle"))
+                continue
             if _not_a_person(text, start, end, words, common):
                 continue
             spans.append(Span(start, end, "personne", PRIORITY["model_person"], "modèle", tokens=words))
@@ -132,7 +138,12 @@ def _not_a_person(text: str, start: int, end: int, words: list[str], common: set
         return True  # « Soc 28 février 2018 », « Cass civ. 1ère »
     if len(words) == 1 and words[0].isupper() and len(words[0]) <= 4:
         return True  # an acronym (« DFTP à 50 % »); a short surname comes with a civility or by linking
-    # After a company's kind, a name made of words is the company's (« SAS Renoval Abris »);
+    if re.match(r"[ \t]*\((?:ligne|line)\b|[ \t]+[A-Z0-9]*\d[A-Z0-9]*-", text[end:end + 12]) or re.search(r"N°[ \t]*$", before):
+        return True  # a metro station (« Voltaire (ligne 9) »), « N° Portalis DBX6-W-… »
+    if rules.NAMED_INSTITUTION.search(before):
+        return True  # « lycée Victor Hugo », « centre Henri Duchêne »
+    if re.match(r"(?:Saint|Sainte|St|Ste|SAINT|SAINTE)\b", words[0]):
+        return True  # a place or an institution named after a saint (« clinique Saint Augustin »)    # After a company's kind, a name made of words is the company's (« SAS Renoval Abris »);
     # a name made of names is a person's (« société Le Goff ») and goes.
     return bool(COMPANY.search(before)) and any(name_key(word) in common for word in words)
 
@@ -157,10 +168,25 @@ class _Entity:
         self.gender = gender
         self.surnames: set[str] = set()
         self.firsts: set[str] = set()
+        self.particles: set[str] = set()  # surnames written after a particle (« de Gasmi »)
+        self.garbled = False  # one of its mentions has garbled letters
 
 
-def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _Entity], list[Span]]:
-    """Persons into entities, and the later mentions of each entity's name."""
+# A particle written before a surname in lower case (« de », « du », « van der »): a later
+# mention of that surname takes it too, or « Monsieur de [A] » would still point at him.
+_LEADING_PARTICLE = re.compile(rf"(?:^|[ \t])((?i:{rules.LEAD}|le[ \t]+|la[ \t]+))$")
+
+
+def _loose_key(key: str) -> str:
+    """A name's key with every letter an export may have garbled (an accented vowel or
+    « ç ») made one: « BENO¿T » and « Benoît » meet."""
+    return re.sub(r"[aeiouyc]", "*", key)
+
+
+def _link(text: str, spans: list[Span], common: set[str], original: str = "") -> tuple[dict[int, _Entity], list[Span]]:
+    """Persons into entities, and the later mentions of each entity's name (``original``:
+    the text sent, where garbled letters are still « ¿ »)."""
+    garbled = bool(original) and any(char in original for char in GARBLED)
     professional_words = {name_key(word) for span in spans if span.kept and span.category != "juridiction"
                           for word in span.tokens}
     professional_surnames = {name_key(span.tokens[-1]) for span in spans
@@ -196,11 +222,24 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
                 continue
             found = entity
             break
+        if found is None and garbled:
+            # « FRAN¿OIS » found by a rule after « François »: one name, one export garbled it.
+            loose_surnames = {_loose_key(key) for key in surnames}
+            found = next((entity for entity in entities
+                          if loose_surnames & {_loose_key(key) for key in entity.surnames}
+                          and (entity.garbled or any(char in original[span.start:span.end] for char in GARBLED))), None)
         if found is None:
             found = _Entity(len(entities), span.gender)
             entities.append(found)
         found.surnames |= surnames
         found.firsts |= firsts - surnames
+        if garbled and any(char in original[span.start:span.end] for char in GARBLED):
+            found.garbled = True
+        if span.tokens:
+            value = text[span.start:span.end]
+            last = value.rfind(span.tokens[-1])
+            if last > 0 and _LEADING_PARTICLE.search(value[:last]):
+                found.particles.add(surname)
         found.gender = found.gender or span.gender
         of_span[id(span)] = found
     # Later mentions: every capitalised word that is an entity's name.
@@ -217,13 +256,27 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
         # is a flaw, a name left in clear is a leak.
         if word not in by_word:
             by_word[word] = owners[0]
+    loose: dict[str, _Entity] = {}
+    if garbled:
+        for word, entity in by_word.items():
+            loose.setdefault(_loose_key(word), entity)
     linked: list[Span] = []
     for match in re.finditer(NAME, text):
         key = name_key(match.group())
         entity = by_word.get(key)
-        if entity is None or len(key) < 3:
+        if entity is None and garbled:
+            # A garbled mention of a clean name, or the other way round.
+            candidate = loose.get(_loose_key(key))
+            if candidate is not None and (candidate.garbled or any(
+                    char in original[match.start():match.end()] for char in GARBLED)):
+                entity = candidate
+                key = next(word for word in (*candidate.surnames, *candidate.firsts)
+                           if _loose_key(word) == _loose_key(key))
+        if entity is None or len(key) < 3 or re.fullmatch(rules.CIVILITY + "|" + rules.LAWYER, match.group()):
             continue
         if key in professional_words and not (key in entity.firsts and key not in professional_surnames):
+            continue
+        if key not in entity.surnames and _first_name_is_a_word_here(text, match, entity):
             continue
         if key in common:
             # A surname that is also a word (« Petit », « BLANC »): not at a sentence's
@@ -244,6 +297,10 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
                 continue
         span = Span(match.start(), match.end(), "personne", PRIORITY["linked"], "liaison",
                     tokens=[match.group()])
+        if key in entity.particles:
+            particle = _LEADING_PARTICLE.search(text, max(0, match.start() - 12), match.start())
+            if particle:
+                span.start = particle.start(1)
         if key in entity.surnames:
             entity = _with_first_name(text, span, entity, entities, common | professional_words)
         of_span[id(span)] = entity
@@ -251,12 +308,21 @@ def _link(text: str, spans: list[Span], common: set[str]) -> tuple[dict[int, _En
     return of_span, linked
 
 
+def _first_name_is_a_word_here(text: str, match: re.Match, entity: _Entity) -> bool:
+    """A first name alone, seen in a person's name, is hers, except a country's name
+    (« France », a first name too, in « AXA France »), unless her surname follows it."""
+    following = re.match(rf"\s+({rules.NAME})", text[match.end():match.end() + 40])
+    if following and name_key(following.group(1)) in entity.surnames:
+        return False
+    return name_key(match.group()) in rules.COUNTRIES
+
+
 def _with_first_name(text: str, span: Span, entity: _Entity, entities: list[_Entity],
                      excluded: set[str]) -> _Entity:
     """A known surname with a first name beside it (« Léa MARTIN », « MARTIN Léa »): the
     span takes the first name, and the person is the one of that first name (a new one
     when the family has no member of that name yet)."""
-    before = re.search(rf"({rules.WORD})[ \t]+$", text[max(0, span.start - 40):span.start])
+    before = re.search(rf"({rules.WORD})(?:[ \t]+|[ \t]*\n[ \t]*)$", text[max(0, span.start - 40):span.start])
     after = re.match(rf"[ \t]+({rules.WORD})", text[span.end:span.end + 40])
     for found, is_before in ((before, True), (after, False)):
         if not found:
@@ -267,7 +333,9 @@ def _with_first_name(text: str, span: Span, entity: _Entity, entities: list[_Ent
                 or word.isupper()
                 or "." in word or any(key in other.surnames for other in entities)):
             continue
-        if is_before:
+        if is_before and "\n" in found.group(0):
+            pass  # the first name on the line above is its own mention, merged with this one later
+        elif is_before:
             span.start -= len(found.group(0))
         else:
             span.end += len(found.group(0))
@@ -370,12 +438,12 @@ def detect(text: str, known: Iterable[Known] = ()) -> tuple[list[Span], list[Spa
     professional_surnames = {name_key(span.tokens[-1]) for span in settled
                              if span.kept and span.category != "juridiction" and span.tokens}
     for span in settled:
-        if (span.category == "personne" and span.reason == "modèle" and span.tokens
+        if (span.category == "personne" and span.reason in ("modèle", "prénom") and span.tokens
                 and all(name_key(word) in professional_words for word in span.tokens)
                 and not (len(span.tokens) == 1 and name_key(span.tokens[0]) in party_firsts
                          and name_key(span.tokens[0]) not in professional_surnames)):
             span.kept, span.category, span.reason = True, "magistrat", "nom d'un professionnel"
-    of_span, linked = _link(copy, settled, common)
+    of_span, linked = _link(copy, settled, common, text)
     for span in linked:
         span.tokens = span.tokens
     final = settle(settled + linked + _link_places(copy, settled))

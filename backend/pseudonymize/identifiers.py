@@ -9,7 +9,7 @@ the date of a hearing or of a contract stays.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 Found = tuple[int, int, str]
 

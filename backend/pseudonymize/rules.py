@@ -16,7 +16,10 @@ from .first_names import is_first_name
 from .text import COMBINING, LOWER, UPPER, name_key
 
 # One word of a name: « Dupont », « DUPONT », « Jean-Pierre », « N'Diaye », « d'Harcourt ».
-NAME = (rf"(?:[{UPPER}]'|[dD]')?[{UPPER}][{COMBINING}]*[{LOWER}{UPPER}{COMBINING}]+"
+# A run of capitals stops before a capitalised word glued to it (« BREUILCristina » is two
+# names: exports of signature blocks lose the line break between them).
+NAME = (rf"(?:[{UPPER}]'|[dD]')?[{UPPER}][{COMBINING}]*(?:[{LOWER}{COMBINING}][{LOWER}{UPPER}{COMBINING}]*"
+        rf"|(?:[{UPPER}][{COMBINING}]*(?![{LOWER}]))+)"
         rf"(?:-[{UPPER}][{LOWER}{UPPER}{COMBINING}]*)*")
 INITIAL = rf"[{UPPER}]\.(?:-[{UPPER}]\.)?"
 PARTICLE = r"(?:de la|de l'|van der|van den|de|du|des|d'|van|von|ben|le|la|ep\.|dit|dite)"
@@ -32,10 +35,14 @@ ROLE = (r"(?:(?:premi[eè]re?|1(?:ère|re|er))\s+)?(?:vice-)?pr[ée]sidente?s?|c
         r"doyen(?:ne)?|interpr[eè]tes?|traduct(?:eur|rice)|adjointe?s?\s+administratif|adjointe?s?\s+administratives?")
 # A civility or a function is never a word of the name it announces.
 NOT_NAME = (r"(?!(?:M|MM|Mme|Mmes|Mlle|Melle|Me|Mes|Maître|Maitre|Monsieur|Madame|Mademoiselle|"
-            r"Messieurs|Mesdames|MONSIEUR|MADAME|MAÎTRE|SCP|SELARL|SELAS|Dr|Docteur)\b)"
+            r"Messieurs|Mesdames|MONSIEUR|MADAME|MAÎTRE|SCP|SELARL|SELAS|SARL|SAS|SASU|EURL|SCI|SNC|Dr|Docteur)\b)"
             rf"(?!(?i:{ROLE})\b)")
 WORD = rf"{NOT_NAME}(?:{NAME}|{INITIAL})"
-SEQUENCE = rf"{WORD}(?:{GAP}(?:{PARTICLE}(?:[ \t]+|(?<=')))?{WORD}){{0,4}}"
+SEQUENCE = rf"{WORD}(?:{GAP}(?:(?i:{PARTICLE})(?:[ \t]+|(?<=')))?{WORD}){{0,4}}"
+# A surname may open on a particle in lower case (« Monsieur de Gasmi », « Mme du Mesbah »,
+# « épouse van Damme »); capitalised particles (« Le Bihan », « DE SMET ») are words already.
+LEAD = r"(?:(?:de[ \t]+la|de|du|des|van[ \t]+der|van[ \t]+den|van|von|da|di|del|della|dos|das|ben|bin|el|al)[ \t]+)"
+PERSON = rf"(?:{LEAD}(?=[{UPPER}]))?{SEQUENCE}"
 # Small words inside a city's name, longest first (« Issy-les-Moulineaux »).
 CITY_LINK = r"(?:sur|sous|en|lès|lez|les|le|la|des|du|de|d'|aux|et)"
 # A city's name: words joined by hyphens or by small words (« Saint-Denis »,
@@ -43,13 +50,13 @@ CITY_LINK = r"(?:sur|sous|en|lès|lez|les|le|la|des|du|de|d'|aux|et)"
 CITY = (rf"{NOT_NAME}(?:(?:Saint|Sainte|SAINT|SAINTE|St|Ste|Le|La|Les|LE|LA|LES)[ \t]+)?(?:{NAME})"
         rf"(?:-(?:{CITY_LINK}-)?(?:{NAME})|[ \t]+{CITY_LINK}[ \t]+(?:{NAME})"
         rf"|[ \t]+(?:Saint|Sainte|SAINT|SAINTE)(?:-|[ \t]+)(?:{NAME}))*")
-SPOUSE = r"(?:[ \t]*,?[ \t]*(?:épouse|epouse|EPOUSE|ÉPOUSE|ép\.|née|NÉE|NEE|veuve|VEUVE|divorcée|dite?)[ \t]+)"
+SPOUSE = r"(?:[ \t]*,?[ \t]*(?<![\w-])(?:épouse|epouse|EPOUSE|ÉPOUSE|ép\.|née|NÉE|NEE|veuve|VEUVE|divorcée|dite?)[ \t]+)"
 
 CIVILITY = (r"(?<![A-Za-z.])(?:M\.|Mr\.?|MM\.|Mme|Mmes|Mlle|Mlles|Melle|Monsieur|Madame|Mademoiselle|"
-            r"Messieurs|Mesdames|MONSIEUR|MADAME|MADEMOISELLE|monsieur|madame|mademoiselle|Dr\.?|Docteur|Pr\.?|Professeur|"
+            r"Messieurs|Mesdames|MONSIEUR|MADAME|MADEMOISELLE|monsieur|madame|mademoiselle|Dr\.?|Docteur|docteur|Pr\.?|Professeur|"
             r"M(?=[ \t]+[A-Z]{2}))")
 PLURAL_CIVILITY = (r"(?<![A-Za-z.])(?:MM\.|Mmes|Messieurs|Mesdames|M\.? et Mme|Mme et M\.?|"
-                   r"Monsieur et Madame|Madame et Monsieur|[Lle]es époux|[Ll]es consorts)")
+                   r"Monsieur et Madame|Madame et Monsieur|(?:[Ll]es|des|aux)[ \t]+(?:époux|consorts))")
 LAWYER = r"(?<![\w.])(?:Me|Mes|Maître|Maîtres|Maitre|MAÎTRE|MAITRE)"
 FIRM = r"(?<![\w.])(?:SCP|S\.C\.P\.|SELARL|SELAS|SELAFA|SELURL|SELCA|SELASU|AARPI|Cabinet)"
 
@@ -88,7 +95,7 @@ STREET_TYPES = (r"rue|avenue|av\.|boulevard|bd|bld|chemin|allée|allee|impasse|r
                 r"promenade|montée|traverse|clos|domaine|chaussée|ruelle|venelle|quartier")
 STRICT_STREET_TYPES = r"rue|avenue|boulevard|chemin|allée|impasse|quai|lieu-dit|route|faubourg"
 _NEXT_ADDRESS = rf"\s+\d{{1,4}}(?:\s?(?:bis|ter|quater))?\s*,?\s+(?i:{STREET_TYPES})\b"
-_ADDRESS_TAIL = (rf"[^\n,;()\[\]]{{1,60}}?(?={_NEXT_ADDRESS}|\s*(?:[,;()\n\[—]|\.(?:\s|$)|\s-\s|\d{{5}}|et\s+\d|\s[àa]\s|$|\s(?:CEDEX|cedex))"
+_ADDRESS_TAIL = (rf"[^\n,;()\[\]]{{1,60}}?(?={_NEXT_ADDRESS}|\s*(?:[,;()\n\[—]|\.(?:\s|$)|\s-\s|\d{{5}}|(?<!\w)et\s+\d|\s[àa]\s|$|\s(?:CEDEX|cedex))"
                  rf"|\s+(?!(?:de|du|des|la|le|les|l'|d'|aux|sur|en|et|sous)\b)[a-zà-ÿ])")
 ADDRESS = re.compile(
     rf"(?<![\w/.-])(?:\d{{1,4}}(?:-\d{{1,4}})?(?:\s?(?:bis|ter|quater|[A-D]))?\s*,?\s+(?i:{STREET_TYPES})\b{_ADDRESS_TAIL}"
@@ -111,12 +118,13 @@ PERSON_CONTEXT = re.compile(
     rf"son\s+épouse|son\s+époux|son\s+mari|sa\s+femme|sa\s+mère|son\s+père|son\s+frère|sa\s+sœur|"
     rf"sa\s+compagne|son\s+compagnon|sa\s+concubine|son\s+concubin|le\s+défunt|la\s+défunte|"
     rf"le\s+de\s+cujus|feue?|l'intéressée?|le\s+prévenu|la\s+prévenue|l'appelante?|l'intimée?)"
-    rf"\s*,?[ \t]+({SEQUENCE})")
+    rf"\s*,?[ \t]+({PERSON})")
 
-PERSON_SPOUSE = re.compile(rf"(?<![\w.])({SEQUENCE}{SPOUSE}{SEQUENCE})")
+PERSON_SPOUSE = re.compile(rf"(?<![\w.])({SEQUENCE}{SPOUSE}{PERSON})")
 PERSON_BORN = re.compile(rf"(?<![\w.'])({SEQUENCE})[ \t]*,?[ \t]+(?:né|née|nés|nées)[ \t]+(?:le|en|à)[ \t]")
 PERSON_TRADER = re.compile(rf"(?m:^)[ \t]*({SEQUENCE})[ \t]*\n[ \t]*(?i:activit[ée]s?)[ \t]*:"
-                           rf"|(?i:repr[ée]sentant\s+l[ée]gal)[ \t]*:[ \t]*(?:{CIVILITY}[ \t]*\.?[ \t]*)?({SEQUENCE})")
+                           rf"|(?i:repr[ée]sentant\s+l[ée]gal)[ \t]*:[ \t]*(?:{CIVILITY}[ \t]*\.?[ \t]*)?({SEQUENCE})"
+                           rf"|(?<![\w.'])({SEQUENCE})[ \t]*,[ \t]*(?:repr[ée]sentant\s+l[ée]gal|g[ée]rante?)\b")
 ALREADY_PSEUDONYMISED = re.compile(r"\[[^\[\]\n]{1,40}\]|\b[A-Z]\.\.\.|\bX{2,}\b")
 
 
@@ -151,7 +159,7 @@ def _civility_gender(civility: str) -> str | None:
     return None
 
 
-def trim(text: str, start: int, end: int, common: "set[str]") -> tuple[int, int]:
+def trim(text: str, start: int, end: int, common: set[str]) -> tuple[int, int]:
     """Cut a name sequence before its first word that is plainly not a name: a common
     word written with a capital (« APPELANTE », « Demeurant ») after a line break, or a
     function (« Président »). The first word always stays: a surname may be a common word."""
@@ -169,7 +177,7 @@ def trim(text: str, start: int, end: int, common: "set[str]") -> tuple[int, int]
         after_first_name = index == 1 and is_first_name(words[0].group())
         if "\n" in gap and lowered in common and not after_first_name:
             break
-        if "\n" in gap and index >= 2:
+        if "\n" in gap and index >= 2 and not (is_first_name(words[index - 1].group()) and lowered not in common):
             break
         if lowered in _PARTICLE_WORDS:
             keep_end = start + match.end()
@@ -199,22 +207,35 @@ _STOP_WORDS = {"et", "ou", "né", "née", "nés", "épouse", "epouse", "veuve", 
 def civility_persons(text: str, common: set[str]) -> list[Span]:
     """« M. X », « Mme Y épouse Z », « M.Dupont », « Monsieur Jean DUPONT », « MM. A et B »."""
     spans: list[Span] = []
-    single = re.compile(rf"({CIVILITY})[ \t]*\.?[ \t]*(?:\n[ \t]*)?({SEQUENCE}(?:{SPOUSE}{SEQUENCE})?)")
+    single = re.compile(rf"({CIVILITY})[ \t]*\.?[ \t]*(?:\n[ \t]*)?({PERSON}(?:{SPOUSE}{PERSON})?)")
     for match in single.finditer(text):
         spans += _person_from(text, match.start(2), match.end(2), common,
                               _civility_gender(match.group(1)), "civilité")
-    # « Madame Géraldine, Inès THOMAS »: first names listed with commas, then the surname.
-    listed = re.compile(rf"({CIVILITY})[ \t]*\.?[ \t]*({NAME}(?:[ \t]*,[ \t]*{NAME}){{1,4}}(?:[ \t]+{NAME})?)")
+    # « Madame Géraldine, Inès THOMAS »: first names listed with commas, then the surname,
+    # which a line break may put on the next line. The courts write so a person's several
+    # names too (« Madame [R], [T], [I] [J] »): when the list ends on « Prénom NOM », its
+    # words are that person's whatever the first one is, unless one is a common word or a
+    # function (a word after the line break that is one only ends the list).
+    item = rf"(?:(?:DE|LA|LE|DU|De|La|Le|Du)[ \t]+)?{NAME}"
+    listed = re.compile(rf"({CIVILITY})[ \t]*\.?[ \t]*({item}(?:[ \t]*,[ \t]*{item}){{1,4}})"
+                        rf"(?:([ \t]+|[ \t]*\n[ \t]*)({NAME}))?(?:{SPOUSE}{PERSON})?")
     for match in listed.finditer(text):
-        names = re.findall(NAME, match.group(2))
-        if is_first_name(names[0]) and not any(word.lower() in common or ROLE_RE.fullmatch(word)
-                                                  for word in names[1:]):
-            spans.append(Span(match.start(2), match.end(2), "personne", 29, "civilité", tokens=names,
+        end = match.end()
+        last = match.group(4)
+        if last and "\n" in match.group(3) and (name_key(last) in common or ROLE_RE.fullmatch(last)):
+            end, last = match.end(2), None
+        names = re.findall(NAME, text[match.start(2):end])
+        if not (is_first_name(names[0]) or last):
+            continue
+        names = [word for word in names if word.lower() not in _PARTICLE_WORDS]
+        if names and not any(name_key(word) in common or word.lower() in common or ROLE_RE.fullmatch(word)
+                             for word in names):
+            spans.append(Span(match.start(2), end, "personne", 29, "civilité", tokens=names,
                               gender=_civility_gender(match.group(1))))
-    plural = re.compile(rf"({PLURAL_CIVILITY})[ \t]+({SEQUENCE}(?:[ \t]*,[ \t]*{SEQUENCE})*"
-                        rf"(?:[ \t]+et[ \t]+(?:{CIVILITY}[ \t]*)?{SEQUENCE})?)")
+    plural = re.compile(rf"({PLURAL_CIVILITY})[ \t]*({PERSON}(?:[ \t]*,[ \t]*{PERSON})*"
+                        rf"(?:[ \t]+et[ \t]+(?:{CIVILITY}[ \t]*)?{PERSON})?)")
     for match in plural.finditer(text):
-        for part in re.finditer(SEQUENCE, match.group(2)):
+        for part in re.finditer(PERSON, match.group(2)):
             start = match.start(2) + part.start()
             spans += _person_from(text, start, match.start(2) + part.end(), common, None, "civilité")
     for match in PERSON_CONTEXT.finditer(text):
@@ -223,7 +244,7 @@ def civility_persons(text: str, common: set[str]) -> list[Span]:
     # above « Activité : » and the « Représentant légal : » of a company.
     for pattern in (PERSON_SPOUSE, PERSON_BORN, PERSON_TRADER):
         for match in pattern.finditer(text):
-            group = 1 if match.group(1) else 2
+            group = next(index for index in range(1, pattern.groups + 1) if match.group(index))
             spans += _person_from(text, match.start(group), match.end(group), common, None, "contexte")
     return spans
 
@@ -256,11 +277,11 @@ def _person_from(text: str, start: int, end: int, common: set[str], gender: str 
 def professionals(text: str) -> list[Span]:
     """Names that stay: lawyers (« Me », SCP, SELARL), and anyone named next to a function."""
     spans: list[Span] = []
-    for match in re.finditer(rf"{LAWYER}[ \t]*\.?[ \t]*({SEQUENCE})", text):
+    for match in re.finditer(rf"{LAWYER}[ \t]*\.?[ \t]*({PERSON})", text):
         spans.append(Span(match.start(1), match.end(1), "avocat", 20, "Me", kept=True,
                           tokens=name_words(match.group(1))))
     firm_name = rf"(?:{SEQUENCE}|&|et|[,-])"
-    for match in re.finditer(rf"{FIRM}[ \t]+((?:{firm_name})(?:[ \t]+(?:{firm_name}))*)", text):
+    for match in re.finditer(rf"{FIRM}[ \t]+((?:{firm_name})(?:[ \t]*(?:{firm_name}))*)", text):
         value = match.group(1).rstrip(" ,-")
         spans.append(Span(match.start(1), match.start(1) + len(value), "avocat", 20, "société d'avocats",
                           kept=True, tokens=name_words(value)))
@@ -279,6 +300,16 @@ def professionals(text: str) -> list[Span]:
     for match in before.finditer(text):
         spans += _professional(text, match.start(3), match.end(3), match.group(1) or match.group(2),
                                "fonction avant")
+    # « Mmes Darbois, Poillot-Peruzzetto, M. Mollard, conseillers »: every name of a list
+    # that ends on a function is a professional's (the bench as the Cour de cassation lists it).
+    any_civility = rf"(?:(?:{PLURAL_CIVILITY}|{CIVILITY}|{LAWYER}|{FIRM}|SARL|SAS)[ \t]*\.?[ \t]*)"
+    bench = re.compile(rf"{any_civility}{PERSON}(?:[ \t]*(?:,|et)[ \t]*{any_civility}?{PERSON})+[ \t]*,[ \t]*"
+                       rf"(?:(?:l[ae]|les)[ \t]+)?(?i:({ROLE}))\b")
+    for match in bench.finditer(text):
+        listed = text[match.start():match.start(1)]
+        for part in re.finditer(rf"{any_civility}?({PERSON})", listed):
+            spans += _professional(text, match.start() + part.start(1), match.start() + part.end(1), match.group(1),
+                                   "liste de fonction")
     # « Marion X lors du délibéré »: the bench's members and clerks as judgments list them.
     sitting = re.compile(rf"(?m:^)[ \t]*{civility}({SEQUENCE})[ \t]*,?[ \t]+(?i:lors\s+d(?:es|u)\s+"
                          rf"(?:d[ée]bats|d[ée]lib[ée]r[ée]|prononc[ée]|mise\s+à\s+disposition))")
@@ -316,12 +347,21 @@ def signatures(text: str) -> list[Span]:
             value = text[line_start:line_end]
             if not value.strip() or not _NAMES_ONLY.fullmatch(value) or re.search(CIVILITY, value):
                 continue
+            # A name that goes on from a civility on the line before (« Monsieur Raphael⏎Plourde »).
+            if re.search(rf"{CIVILITY}[ \t]*\.?(?:[ \t]*{NAME})*[ \t]*\n[ \t]*$", text[max(0, line_start - 80):line_start]):
+                continue
             for name in re.finditer(SEQUENCE, value):
                 spans += _professional(text, line_start + name.start(), line_start + name.end(), role, "signature")
     return spans
 
 
 def _professional(text: str, start: int, end: int, role: str, reason: str) -> list[Span]:
+    # Not the end of a hyphenated town (« Gendron-en-Desjardins en qualité de mandataire »),
+    # nor a place (« 38 route Marconi à Benziane, mandataire »): a function after the name
+    # is its bearer's only when the name stands as one.
+    if reason in ("fonction après", "qualité") and (
+            text[start - 1:start] in ("-", "'") or re.search(r"(?<!\w)[àa][ \t]+$", text[max(0, start - 4):start])):
+        return []
     words = name_words(text[start:end])
     if not words or all(word.lower() in _STOP_WORDS or ROLE_RE.fullmatch(word) for word in words):
         return []
@@ -348,7 +388,8 @@ def seats(text: str) -> list[Span]:
     """The place after a court or an institution (« cour d'appel de Lyon »), and the city
     heading a dated line (« LYON, le 22 octobre 2024 »): kept."""
     spans = [Span(m.start(1), m.end(1), "juridiction", 15, "siège", kept=True) for m in re.finditer(
-        rf"(?m)^[ \t]*({CITY})[ \t]*,?[ \t]+le[ \t]+\d", text)]
+        rf"(?m)^[ \t]*({CITY})[ \t]*,?[ \t]+le[ \t]+(?:\d{{1,2}}(?:er)?[ \t]+[a-zéû]+[ \t]+\d{{4}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})",
+        text)]
     place = re.compile(rf"\[[^\]\n]+\]|{CITY}")
     for match in SEAT.finditer(text):
         found = place.match(text, match.end())
@@ -394,14 +435,18 @@ def city_after_address(text: str, addresses: list[Span], common: set[str]) -> li
     between allowed), and « à City » right after an address."""
     spans = []
     city = rf"{CITY}(?:[ \t]+(?:CEDEX|Cedex)(?:[ \t]+\d{{1,2}})?)?"
-    line = re.compile(rf"[ \t]*(?:\n[ \t]*){{1,3}}({city})[ \t]*(?=\n|$)")
+    # The line may name the country in brackets (« Le Lakhal (ALLEMAGNE) ») or list the
+    # commune and its localities (« Djoudi-en-Masseron / Le Duquesne / AUSTRAL »).
+    line = re.compile(rf"[ \t]*(?:\n[ \t]*){{1,3}}({city})[ \t]*(?:\([^()\n]{{1,30}}\)[ \t]*)?(?=\n|$|/)")
+    listed = re.compile(rf"[ \t]*/[ \t]*({city})[ \t]*(?=\n|$|/)")
     after = re.compile(rf"[ \t]*(?:,?[ \t]+(?:à|a)|[ \t]+[-–])[ \t]+({city})")
     for span in addresses:
         for pattern in (line, after):
             match = pattern.match(text, span.end)
-            if (match and not all(word.lower() in common for word in re.findall(NAME, match.group(1)))
+            while (match and not all(word.lower() in common for word in re.findall(NAME, match.group(1)))
                     and name_key(match.group(1)) not in COUNTRIES):
                 spans.append(Span(match.start(1), match.end(1), "localite", 38, "après une adresse"))
+                match = listed.match(text, match.end(1)) if pattern is line else None
     return spans
 
 
@@ -411,34 +456,81 @@ def already_pseudonymised(text: str) -> list[Span]:
             for match in ALREADY_PSEUDONYMISED.finditer(text)]
 
 
+# What is named after someone without being anyone: a school, a hospital, a street.
+_INSTITUTION = (rf"clinique|centre|h[oô]pital|lyc[ée]e|[ée]cole|coll[eè]ge|institut|fondation|r[ée]sidence|stade|"
+                rf"gare|m[ée]tro|station|pont|biblioth[eè]que|mus[ée]e|{STREET_TYPES}")
+NAMED_INSTITUTION = re.compile(rf"(?i:\b(?:{_INSTITUTION}))[ \t]*[«\"“]?[ \t]*$")
 _NAMED_PLACE = re.compile(
     rf"(?i:soci[ée]t[ée]|SARL|S\.A\.R\.L\.|SAS|S\.A\.S\.|SASU|EURL|SCI|S\.C\.I\.|SA|SNC|enseigne|"
-    rf"clinique|centre|h[oô]pital|lyc[ée]e|[ée]cole|coll[eè]ge|institut|fondation|r[ée]sidence|stade|"
-    rf"gare|m[ée]tro|station|pont|biblioth[eè]que|mus[ée]e|{STREET_TYPES})[ \t]*[«\"“]?[ \t]*$")
+    rf"{_INSTITUTION})[ \t]*[«\"“]?[ \t]*$")
+
+
+_COMPANY_KIND = re.compile(r"(?i:SARL|SAS|SASU|EURL|SCI|SNC|SA|SCP|SELARL|LLP|LTD|GMBH|INC|SPA|SRL|BV|NV|AG)")
 
 
 def first_name_persons(text: str, common: set[str]) -> list[Span]:
-    """« Joëlle BLANC », « Loïc FAURE »: a known first name with a surname in capitals beside
-    it, wherever it stands (the model misses persons without a civility in lists and
-    headings). The surname is not a common word, nor a function. « Prénom Nom » in title
-    case is left to the model: streets, schools and painters are written so too."""
+    """« Joëlle BLANC », « Loïc FAURE », « Cyrille LE HAMADOUCHE », « Maria⏎MONNARD »: a known
+    first name with a surname in capitals beside it, wherever it stands (the model misses
+    persons without a civility in lists and headings); the surname is not a common word, nor
+    a function. « Prénom Nom » in title case counts only when the surname is no word of the
+    decisions and no first name, and nothing before names a street, a school or a company
+    (« rue Jean Jaurès », « lycée Victor Hugo »)."""
     spans = []
-    pair = re.compile(rf"(?<![\w'-])({NOT_NAME}{NAME})[ \t]+(?:({NOT_NAME}{NAME})[ \t]+)?({NOT_NAME}{NAME})(?![\w'-])")
+    gap = r"(?:[ \t]+|[ \t]*\n[ \t]*)"
+    particle = r"(?:(?:LE|LA|DE|DU|DES|Le|La|De|Du|Des|de|du|des|de[ \t]+la|DE[ \t]+LA)[ \t]+)"
+    # Inside a lookahead, so that « Gorille de Cyrille » does not hide « Cyrille LE HAMADOUCHE ».
+    pair = re.compile(rf"(?<![\w'-])(?=({NOT_NAME}{NAME}){gap}(?:({NOT_NAME}{NAME})[ \t]+)?({particle}?{NOT_NAME}{NAME})"
+                      rf"(?![\w'-]))")
     for match in pair.finditer(text):
         first, middle, last = match.group(1), match.group(2), match.group(3)
         if _NAMED_PLACE.search(text, max(0, match.start() - 40), match.start()):
             continue  # « la société PIERRE FLOURENS », « centre Henri Duchêne », « rue Jean Jaurès »
-        if not is_first_name(first) or not last.isupper() or first.isupper():
+        if not is_first_name(first) or first.isupper() or name_key(first) in COUNTRIES:
             continue
+        if "\n" in text[match.end(1):match.start(3)] and middle:
+            continue
+        last_name = re.sub(rf"^{particle}", "", last)
         surname = [word for word in (middle, last) if word]
-        if middle and not (last.isupper() or is_first_name(middle)):
+        if middle and not (last_name.isupper() or is_first_name(middle)):
             surname = [middle]  # « Joëlle Blanc Demeurant »: only the word next to the first name
-        end = match.end(3) if len(surname) == 2 else match.end(2) if middle else match.end(3)
-        words = [first] + surname
-        if any(word.lower() in common or name_key(word) in common or ROLE_RE.fullmatch(word)
-               for word in surname):
+        end = match.end(3) if len(surname) == 2 or not middle else match.end(2)
+        words = [first] + [re.sub(rf"^{particle}", "", word) for word in surname]
+        title = not words[-1].isupper()
+        if title and (len(surname) == 2 or "\n" in text[match.end(1):end]):
             continue
-        if not surname[-1].isupper() and is_first_name(surname[-1]):
+        if name_key(words[-1]) in COUNTRIES or _COMPANY_KIND.fullmatch(words[-1]):
+            continue  # « Leonie Maroc », « Stock France EURL »
+        if any((word.lower() in common or name_key(word) in common or ROLE_RE.fullmatch(word))
+               and word.lower() not in _PARTICLE_WORDS for word in words[1:]):
+            continue
+        if not words[-1].isupper() and is_first_name(words[-1]):
+            continue
+        if title and (len(words[-1]) < 4 or not _title_name_context(text, match.start(1), end)):
             continue
         spans.append(Span(match.start(1), end, "personne", 55, "prénom", tokens=words))
+    # « ROBADEY Djamel », « DUPONT Jean-Pierre »: the surname in capitals first.
+    reverse = re.compile(rf"(?<![\w'-])({NOT_NAME}[{UPPER}][{UPPER}{COMBINING}'-]{{2,}})[ \t]+({NOT_NAME}{NAME})(?![\w'-])")
+    for match in reverse.finditer(text):
+        surname, first = match.group(1), match.group(2)
+        if (first.isupper() or not is_first_name(first) or name_key(surname) in common or _COMPANY_KIND.fullmatch(surname)
+                or name_key(surname) in COUNTRIES
+                or surname.lower() in common or ROLE_RE.fullmatch(surname) or is_first_name(surname)
+                or _NAMED_PLACE.search(text, max(0, match.start() - 40), match.start())
+                or re.search(r"(?i:\b(?:la|le|les|du|au|aux|des|l'))[ \t]*$", text[max(0, match.start() - 6):match.start()])
+                or re.match(r"[ \t]+[{UPPER}]".replace("{UPPER}", UPPER), text[match.end():match.end() + 3])):
+            continue
+        spans.append(Span(match.start(1), match.end(2), "personne", 55, "prénom", tokens=[first, surname]))
     return spans
+
+
+def _title_name_context(text: str, start: int, end: int) -> bool:
+    """« Mehdi Djebbar-Bah a établi », « de Mehdi Djebbar-Bah, qui »: a title-case « Prénom Nom »
+    is a person's where it stands as one (not inside a run of capitalised words: a title,
+    a company, a work of art)."""
+    before = text[max(0, start - 30):start]
+    after = text[end:end + 30]
+    if re.search(rf"[{UPPER}][\w'-]*[ \t]+$", before) or re.match(rf"[ \t]+[{UPPER}]", after):
+        return False
+    return not re.search(r"(?i:d'|de|du|des|par|à|la|le|les|l')[ \t]*$", before) or not re.search(
+        r"(?i:tableau|œuvre|oeuvre|rue|avenue|place|fondation|prix|stade|centre|lycée|école|collège|"
+        r"musée|hôpital|clinique|salle|théâtre|galerie|boutique|magasin|station)[^.\n]{0,20}$", before)

@@ -15,8 +15,11 @@ GARBLED = "\u00bf\ufffd"
 SPACES = "\u00a0\u202f\u2007\u2009"
 APOSTROPHES = "\u2019\u02bc\u2018"
 
-UPPER = "A-ZÀ-ÖØ-ÞŒ"
-LOWER = "a-zß-öø-ÿœ"
+# Latin letters of Western Europe, and those of Latin Extended-A/B and Extended Additional
+# (« Şahin », « Aydın », « Nguyễn », « Łukasz »): names of people living in France carry them.
+_EXTENDED = [chr(code) for code in (*range(0x100, 0x250), *range(0x1E00, 0x1F00))]
+UPPER = "A-ZÀ-ÖØ-Þ" + "".join(char for char in _EXTENDED if char.isupper())
+LOWER = "a-zß-öø-ÿ" + "".join(char for char in _EXTENDED if char.islower())
 COMBINING = "\u0300-\u036f"
 
 

@@ -185,3 +185,78 @@ def test_a_hundred_page_document(plume, open_pane, screenshot):
     assert replaced > 1000
     print(f"100 pages: {sum(len(p) for p in paragraphs)} characters, {count} entities, analysed in "
           f"{analysed:.1f} s, {replaced} replacements")
+
+
+# The mock has no document settings: add them, kept in the mock's state as Word keeps them
+# inside the file.
+SETTINGS_PATCH = """() => {
+  const state = window.__officeState;
+  state.settings = {};
+  Office.context.document.settings = {
+    get: (name) => (name in state.settings ? JSON.parse(JSON.stringify(state.settings[name])) : null),
+    set: (name, value) => { state.settings[name] = JSON.parse(JSON.stringify(value)); },
+    saveAsync: (callback) => { state.settingsSaved = (state.settingsSaved || 0) + 1; callback({ status: 'succeeded' }); },
+  };
+}"""
+
+SECOND_PART = [
+    "M. Jean DUPONT, demeurant 12 rue des Lilas, 69100 Villeurbanne, appelant",
+    "Mme Nadia Benali, intimée",
+    "Attendu que M. Dupont a vendu le véhicule à M. Karim Haddad le 3 mars 2020.",
+    "M. Haddad conteste ; M. Dupont et Mme Benali maintiennent leurs demandes.",
+]
+
+
+def test_a_second_selection_keeps_each_persons_letter(plume, open_pane, screenshot):
+    page = open_pseudonymize(open_pane, plume(), SECOND_PART, selection=[0, 1])
+    page.evaluate(SETTINGS_PATCH)
+    page.check("input[name=pseudo-scope][value=selection]")
+    with page.expect_request(lambda r: r.url.endswith("/api/v1/pseudonymize")) as first:
+        page.click("#pseudo-run")
+    assert "known" not in first.value.post_data_json  # nothing applied yet in this document
+    page.wait_for_selector("#pseudo-list li.plume-card", timeout=120_000)
+    assert "[A] : Jean DUPONT — 1 occurrence" in cards(page)
+    assert "[B] : Nadia Benali — 1 occurrence" in cards(page)
+    page.click("#pseudo-apply")
+    page.wait_for_selector("#pseudo-list .plume-message--success")
+    assert "gardées dans ce document" in page.inner_text("#pseudo-list")
+    state = word_state(page)
+    known = page.evaluate("window.__officeState.settings.plumePseudonymisation")
+    assert {"text": "Jean DUPONT", "category": "personne", "replacement": "[A]"} in known
+    assert {"text": "Nadia Benali", "category": "personne", "replacement": "[B]"} in known
+    assert page.evaluate("window.__officeState.settingsSaved") == 1
+    assert state["paragraphs"][:2] == ["M. [A], demeurant [Adresse 1], [Localité 1], appelant", "Mme [B], intimée"]
+
+    # Another selection of the same document: Dupont and Benali keep their letters, the new
+    # person takes the next free one, and the request carried what was applied.
+    page.evaluate("window.__officeState.selection = [2, 3]")
+    with page.expect_request(lambda r: r.url.endswith("/api/v1/pseudonymize")) as second:
+        page.click("#pseudo-run")
+    sent = second.value.post_data_json
+    assert {"text": "Jean DUPONT", "category": "personne", "replacement": "[A]"} in sent["known"]
+    page.wait_for_selector("#pseudo-list li.plume-card", timeout=120_000)
+    listed = cards(page)
+    assert "[A] : Dupont — 2 occurrences" in listed
+    assert "[B] : Benali — 1 occurrence" in listed
+    assert "[C] : Karim Haddad — 2 occurrences" in listed
+    screenshot(page, "word-pseudonymize-second-selection")
+    page.click("#pseudo-apply")
+    page.wait_for_selector("#pseudo-list .plume-message--success")
+    after = word_state(page)["paragraphs"]
+    assert after[2] == "Attendu que M. [A] a vendu le véhicule à M. [C] le 3 mars 2020."
+    assert after[3] == "M. [C] conteste ; M. [A] et Mme [B] maintiennent leurs demandes."
+    known = page.evaluate("window.__officeState.settings.plumePseudonymisation")
+    assert {"text": "Karim Haddad", "category": "personne", "replacement": "[C]"} in known
+    assert {"text": "Jean DUPONT", "category": "personne", "replacement": "[A]"} in known
+
+
+def test_without_document_settings_the_pane_still_works(plume, open_pane):
+    page = open_pseudonymize(open_pane, plume(), SECOND_PART)
+    with page.expect_request(lambda r: r.url.endswith("/api/v1/pseudonymize")) as request:
+        page.click("#pseudo-run")
+    assert "known" not in request.value.post_data_json
+    page.wait_for_selector("#pseudo-list li.plume-card", timeout=120_000)
+    page.click("#pseudo-apply")
+    page.wait_for_selector("#pseudo-list .plume-message--success")
+    assert "gardées dans ce document" not in page.inner_text("#pseudo-list")
+    assert word_state(page)["paragraphs"][1] == "Mme [B], intimée"

@@ -201,3 +201,91 @@ def test_a_dossier_keeps_its_letters_across_documents():
                           "demeurant 12 rue des Lilas puis 3 rue Neuve.", known=known)
     assert second.text == ("Conclusions de [B] contre [A]. M. [D], voisin, et [A], demeurant [Adresse 1] puis "
                            "[Adresse 2].")
+
+
+# Shapes the development names did not have (found on the validation split), each fixed by
+# a context rule or by linking, never by a list of names.
+def test_names_with_letters_beyond_western_europe():
+    text = "Madame Inaya Şahin demande. Les demandes de Madame Şahin sont rejetées. M. Nguyễn Văn Minh est témoin."
+    result = pseudonymize(text)
+    assert "Şahin" not in result.text and "Nguyễn" not in result.text
+    assert result.text.startswith("Madame [A] demande. Les demandes de Madame [A] sont")
+
+
+def test_a_surname_opening_on_a_particle_is_replaced_with_it_everywhere():
+    text = ("Madame Elodie Dieu épouse de Gasmi\n77 quai de Rapraz\n\nLe tribunal condamne Monsieur du Mesbah. "
+            "l'enfant La Thirion est né en 2010 ; les droits relatifs à La Thirion. "
+            "Vu les conclusions des époux DE LA MICHAUX. M. DE LA MICHAUX a conclu.")
+    result = pseudonymize(text)
+    for name in ("Gasmi", "Mesbah", "Thirion", "MICHAUX"):
+        assert name not in result.text
+    assert " de [" not in result.text and " du [" not in result.text and "La [" not in result.text
+    assert "DE LA [" not in result.text
+
+
+def test_a_persons_names_listed_with_commas_and_a_surname_first():
+    result = pseudonymize("Madame LEMIRE, SALEM, Ivan GENTILI, demeurant à Lyon. "
+                          "La dénomination de ma société c'est ROBADEY Djamel.")
+    assert "SALEM" not in result.text and "ROBADEY" not in result.text and "Djamel" not in result.text
+    assert pseudonymize("Madame Dupont, Présidente, a signé.").text == "Madame Dupont, Présidente, a signé."
+
+
+def test_a_first_name_and_surname_without_civility_where_they_stand_as_a_person():
+    text = ("EXPOSE DU LITIGE\n\nMehdi Djebbar-Bah, chirurgien, est décédé le 8 novembre 2019. "
+            "Mehdi Djebbar-Bah avait modifié son testament. Le tableau du Gorille de Cyrille LE HAMADOUCHE. "
+            "Les effets ont été constatés chez Maria\nMONNARD le 6 novembre.")
+    result = pseudonymize(text)
+    for name in ("Djebbar", "HAMADOUCHE", "MONNARD"):
+        assert name not in result.text
+    # A school and a company named after someone stay as they are written.
+    kept = pseudonymize("Le tribunal note que le lycée Victor Hugo a écrit à la société Stock France EURL.")
+    assert "Victor Hugo" in kept.text and "France EURL" in kept.text
+
+
+def test_the_bench_listed_before_its_function_and_glued_signatures_stay():
+    text = ("Où étaient présents Mme Teiller, président, Mmes Grandjean, Grall, M. Bosse-Platière, Mmes Le Bras, "
+            "de Cabarrus, Lion, conseillers, et M. Dupont, greffier. Les observations de la SCP Rocheteau, "
+            "Uzan-Sarano et Goulet, avocat de M. Jean Martin.\n\nLe Greffier,Le Président,\n"
+            "Clémence BREUILCristina APETROAIE")
+    result = pseudonymize(text)
+    for name in ("Grandjean", "Grall", "Bosse-Platière", "Cabarrus", "Lion", "Uzan-Sarano", "Goulet",
+                 "BREUIL", "APETROAIE"):
+        assert name in result.text
+    assert "M. [A]." in result.text
+
+
+def test_words_that_are_not_persons_in_their_context():
+    text = ("La société Crédit Logement s'est portée caution de M. Paul Durand. N° Portalis DBX6-W-B7G-WVXM. "
+            "Les stations de métro Ledru-Rollin (ligne 8) et Voltaire (ligne 9). Mme France Durand vit en France.")
+    result = pseudonymize(text)
+    assert result.text.endswith("vit en France.")
+    for kept in ("Crédit Logement", "Portalis", "Ledru-Rollin", "Voltaire"):
+        assert kept in result.text
+    assert "Paul Durand" not in result.text and "France Durand" not in result.text
+
+
+def test_a_town_after_an_address_with_its_country_or_localities():
+    text = ("Société W40 ARCHITEKTEN\n152 bis route des Henrards\nLe Lakhal (ALLEMAGNE)\n\n"
+            "Monsieur Rayan MAHY\n36 allée de Ouchene\nDjoudi-en-Masseron / Le Duquesne / AUSTRAL\n\n"
+            "Adresse : 163 place Jérémy Forget\n61188 PONCINAC")
+    result = pseudonymize(text)
+    for town in ("Lakhal", "Djoudi-en-Masseron", "Duquesne", "Jérémy Forget"):
+        assert town not in result.text
+
+
+def test_a_garbled_mention_and_a_clean_one_are_one_person():
+    text = ("M. Beno¿t FRAN¿OIS, demeurant à Lyon, appelant. Le tribunal entend FRANÇOIS et M. Fran¿ois. "
+            "Benoît François a dit. M. DUPR¿ et M. Dupré.")
+    result = pseudonymize(text)
+    assert {e["replacement"] for e in result.entities if "RAN" in e["text"].upper()} == {"[A]"}
+    assert {e["replacement"] for e in result.entities if "DUPR" in e["text"].upper()} == {"[B]"}
+
+
+def test_a_doctor_a_legal_representative_a_spouse_after_a_list_and_a_first_name_above_its_surname():
+    text = ("Madame Sahraoui, Gillard, Gérald-Joshua Nadeau épouse de La Michaux\n21 avenue des Staquets\n\n"
+            "La GMF et le docteur PIETTE assistaient le blessé. Mme Raquel DESJARDINS est décédée.\n\n"
+            "Raquel\nDESJARDINS laisse une héritière. L'hôte s'appelle Daphné-Luísa TAHRAOUI En outre. "
+            "Attendu que FERON, représentant légal de la société, a comparu.")
+    result = pseudonymize(text)
+    for name in ("Michaux", "PIETTE", "Raquel", "DESJARDINS", "TAHRAOUI", "FERON"):
+        assert name not in result.text

@@ -28,3 +28,18 @@ def test_persons_are_found_and_professionals_kept_on_a_sample():
     assert figures["recall_persons"] >= 97.0, score.misses[:10]
     assert figures["recall_places_dates"] >= 90.0, score.misses[:10]
     assert figures["professionals_replaced"] <= 5.0, score.wrong[:10]
+
+
+def test_the_validation_names_are_neither_dev_nor_held_out_names():
+    from tests.pseudonymize.testset import DEV, heldout_pools, validation_pools
+
+    def names(pools):
+        return {name.lower() for name in pools.first_m + pools.first_f + pools.surnames}
+
+    validation, heldout = validation_pools(), heldout_pools()
+    assert len(validation.surnames) > 500 and len(validation.cities) > 50
+    assert not names(validation) & names(DEV) and not names(validation) & names(heldout)
+    assert any(" " in name and name.split()[0] in ("de", "du", "Le", "La") for name in validation.surnames)
+    assert any("-" in name for name in validation.surnames) and any("-" in name for name in validation.first_f)
+    documents = build(limit=60, split="validation")
+    assert documents and {d.id[-2:] for d in documents} == {"#1", "#2"}

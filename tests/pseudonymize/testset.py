@@ -96,6 +96,82 @@ def heldout_pools() -> Pools:
     return Pools(first_m, first_f, surnames, cities, streets)
 
 
+# Foreign-origin names common in France that no Faker list above holds (West Africa, the
+# Comoros, Turkey, Vietnam, Armenia), for the validation split only.
+VALIDATION_SURNAMES = ["Diallo", "Coulibaly", "Keïta", "Touré", "Cissé", "Konaté", "Diop", "Sow", "Camara",
+                       "Sylla", "Doucouré", "Soumaré", "Mbappé", "Ba", "Fofana", "Soumahoro", "Bamba",
+                       "Ouattara", "Kanté", "Sissoko", "Msa", "Said Omar", "Öztürk", "Şahin", "Kaya",
+                       "Çelik", "Aydın", "Tran Van", "Pham", "Hoang", "Kasparian", "Manoukian", "Hakobyan"]
+VALIDATION_FIRST_M = ["Mamadou", "Moussa", "Ousmane", "Seydou", "Boubacar", "Issa", "Mehmet", "Emre",
+                      "Thanh", "Minh", "Aram", "Jean-Baptiste", "Pierre-Yves", "Marc-Antoine"]
+VALIDATION_FIRST_F = ["Aminata", "Fatoumata", "Mariam", "Kadiatou", "Awa", "Ayşe", "Elif", "Linh",
+                      "Thi Mai", "Anahit", "Marie-Thérèse", "Anne-Laure", "Marie-Ève"]
+
+
+def validation_pools() -> Pools:
+    """Names, streets and towns for the validation split: neither the development pools nor
+    the held-out pools (Faker's French list), but Faker's Belgian, Swiss, Canadian and
+    Algerian French lists, Portuguese and Italian ones, and rarer shapes: compound surnames
+    (« Aerts-Tremblay »), particles (« de Lacoste », « Le Bihan »), hyphenated first names.
+    What the engine is tuned on, instead of the held-out split."""
+    from faker import Faker  # test-only dependency (requirements.txt)
+
+    fake = Faker("fr_FR")
+    fake.seed_instance(2718)
+    french = fake.provider("faker.providers.person")
+    seen = {name.lower() for name in FIRST_M + FIRST_F + SURNAMES}
+    seen |= {name.lower() for name in (*french.first_names_male, *french.first_names_female, *french.last_names)}
+
+    def fresh(names) -> list[str]:
+        found = []
+        for name in names:
+            if name.lower() not in seen and re.fullmatch(r"[\w' -]+", name) and len(name) > 1:
+                seen.add(name.lower())
+                found.append(name)
+        return found
+
+    first_m, first_f, surnames = [], [], []
+    for locale, weight in (("fr_BE", 1), ("fr_CA", 1), ("fr_CH", 1), ("fr_DZ", 1), ("pt_PT", 0.3), ("it_IT", 0.1)):
+        provider = Faker(locale).provider("faker.providers.person")
+        rng = random.Random(f"validation:{locale}")
+
+        def part(names, share=weight, rng=rng):
+            names = list(names)
+            return rng.sample(names, max(1, int(len(names) * share)))
+
+        first_m += fresh(part(provider.first_names_male))
+        first_f += fresh(part(provider.first_names_female))
+        surnames += fresh(part(provider.last_names))
+    first_m += fresh(VALIDATION_FIRST_M)
+    first_f += fresh(VALIDATION_FIRST_F)
+    surnames += fresh(VALIDATION_SURNAMES)
+    rng = random.Random("validation:shapes")
+    simple = [name for name in surnames if " " not in name and "-" not in name]
+    shaped = [f"{rng.choice(simple)}-{rng.choice(simple)}" for _ in range(60)]
+    vowel = [name for name in simple if name[0] in "AEIOUÉ"]
+    shaped += [f"{rng.choice(['de', 'de', 'du', 'de La'])} {rng.choice(simple)}" for _ in range(30)]
+    shaped += [f"d'{rng.choice(vowel)}" for _ in range(10)]
+    shaped += [f"{rng.choice(['Le', 'Le', 'La', 'Da', 'Van', 'Ben'])} {rng.choice(simple)}" for _ in range(40)]
+    surnames += fresh(shaped)
+    first_m += fresh(f"{rng.choice(first_m)}-{rng.choice(first_m)}" for _ in range(20))
+    first_f += fresh(f"{rng.choice(first_f)}-{rng.choice(first_f)}" for _ in range(20))
+    # Towns made the way French towns are (and as Faker makes them) from these names only.
+    postcodes = [f"{rng.choice(range(1, 96)):02d}{rng.randint(0, 999):03d}" for _ in range(80)]
+    towns = []
+    for index in range(80):
+        kind = index % 6
+        name = rng.choice(simple)
+        towns.append(name if kind == 0 else f"{name}{rng.choice(['ville', 'court', '-les-Bains', '-sur-Mer', 'ac'])}"
+                     if kind == 1 else f"Saint-{rng.choice(first_m)}" if kind == 2 else
+                     f"{name}-sur-{rng.choice(simple)}" if kind == 3 else f"Le {name}" if kind == 4
+                     else f"{name}-en-{rng.choice(simple)}")
+    cities = tuple(dict.fromkeys(zip(postcodes, towns)))
+    streets = tuple(dict.fromkeys(
+        rng.choice([f"{rng.choice(first_m + first_f)} {rng.choice(simple)}", f"de {rng.choice(simple)}",
+                    f"{rng.choice(simple)}", f"des {rng.choice(simple)}s"]) for _ in range(80)))
+    return Pools(tuple(first_m), tuple(first_f), tuple(surnames), cities, streets)
+
+
 COURT_CITIES = ["Lyon", "Paris", "Bobigny", "Bordeaux", "Rennes", "Metz", "Versailles", "Douai"]
 STREET_TYPES = ["rue", "avenue", "boulevard", "chemin", "allée", "impasse", "place", "route", "quai"]
 STREET_NAMES = ["des Lilas", "Victor Hugo", "de la République", "Jean Jaurès", "du Général de Gaulle",
@@ -276,7 +352,7 @@ def _identifiers_passage(rng: random.Random, filler: _Filler) -> tuple[str, list
         (", propriétaire du véhicule immatriculé ", None), (_plate(rng), "immatriculation"),
         (" et de la parcelle cadastrée ", None),
         (f"section {rng.choice(['AB', 'C', 'ZK', 'BD'])} n° {rng.randint(1, 999)}", "cadastre"),
-        (f", gérant de la SARL ", None), (last.upper(), "personne"), (" RÉNOVATION. ", None),
+        (", gérant de la SARL ", None), (last.upper(), "personne"), (" RÉNOVATION. ", None),
         (f"{'Mme' if female else 'M.'} ", None), (last, "personne"),
         (" le conteste. ", None),
     ]
@@ -383,6 +459,8 @@ def _inject(document: Document, rng: random.Random, filler: _Filler) -> None:
 
 
 HELDOUT_SEEDS = ("heldout-1", "heldout-2", "heldout-3")
+VALIDATION_SEEDS = ("validation-1", "validation-2")
+SPLITS = ("dev", "validation", "heldout", "all")
 
 
 def is_heldout(decision_id: str) -> bool:
@@ -394,12 +472,15 @@ def build(seed: int = 19, limit: int | None = None, corpus: Path = CORPUS, split
     """The test set: every sample decision (or the first ``limit``), filled.
 
     ``split``: ``"all"`` (every decision, development pools: the set earlier sessions
-    tuned on), ``"dev"`` (two decisions in three, development pools), ``"heldout"`` (the
-    third decision, filled three times with the held-out pools and seeds, ``seed`` unused)."""
-    if split not in ("all", "dev", "heldout"):
+    tuned on), ``"dev"`` (two decisions in three, development pools), ``"validation"`` (the
+    same decisions filled twice with the validation pools and seeds: what the rules are
+    tuned on), ``"heldout"`` (the third decision, filled three times with the held-out pools
+    and seeds: only measured). ``seed`` is used by ``dev`` and ``all`` only."""
+    if split not in SPLITS:
         raise ValueError(split)
     documents = []
-    pools = heldout_pools() if split == "heldout" else DEV
+    pools = heldout_pools() if split == "heldout" else validation_pools() if split == "validation" else DEV
+    seeds = HELDOUT_SEEDS if split == "heldout" else VALIDATION_SEEDS if split == "validation" else None
     with corpus.open(encoding="utf-8") as handle:
         for index, line in enumerate(handle):
             if limit is not None and index >= limit:
@@ -407,10 +488,10 @@ def build(seed: int = 19, limit: int | None = None, corpus: Path = CORPUS, split
             row = json.loads(line)
             if split != "all" and is_heldout(str(row.get("id"))) != (split == "heldout"):
                 continue
-            if split == "heldout":
-                for heldout_seed in HELDOUT_SEEDS:
-                    document = make_document(row, heldout_seed, pools)
-                    document.id = f"{document.id}#{heldout_seed[-1]}"
+            if seeds:
+                for filling_seed in seeds:
+                    document = make_document(row, filling_seed, pools)
+                    document.id = f"{document.id}#{filling_seed[-1]}"
                     documents.append(document)
             else:
                 documents.append(make_document(row, seed))
@@ -557,8 +638,9 @@ class Score:
             if any(s < entity["end"] and entity["start"] < e for s, e in truth_spans):
                 self.predicted_right += 1
             else:
-                self.wrong.append((document.id, f"{entity['category']}: "
-                                   + document.text[max(0, entity['start'] - 40):entity['end'] + 20]))
+                text = document.text
+                self.wrong.append((document.id, f"{entity['category']}: " + text[max(0, entity['start'] - 40):entity['start']]
+                                   + "⟦" + text[entity['start']:entity['end']] + "⟧" + text[entity['end']:entity['end'] + 20]))
         if persons_here:
             self.documents_with_persons += 1
             self.documents_leaking += leaked
