@@ -47,7 +47,7 @@ def create():
         stream.seek(0)
         uploads.append(dossier.Upload(storage.filename or "fichier", stream,
                                       storage.mimetype or None, size))
-    start = request.form.get("start") or "true"
+    start = request.form.get("start", "true")
     if start not in ("true", "false"):
         raise ValidationError("start", "« start » vaut « true » (lancer aussitôt) ou « false » "
                                        "(attendre la confirmation).")
