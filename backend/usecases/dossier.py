@@ -546,29 +546,12 @@ def run(ctx: jobs.JobContext) -> dict[str, Any]:
     state = ctx.params["record"]
     call = metering.resume(state)
     work = DossierRun(ctx, call)
-    try:
-        result = work.execute()
-    except jobs.Interrupted:
-        call.detach()  # the job goes on in another run, which finishes the record
-        raise
-    except jobs.Cancelled:
+
+    def finish(outcome: str, code: str | None, result: dict[str, Any] | None) -> None:
         work.charge_stored()
-        _finish_record(state, "stopped", None, call, work.measures())
-        raise
-    except jobs.Failure as failure:
-        work.charge_stored()
-        _finish_record(state, "error", failure.code, call, work.measures())
-        raise
-    except Exception as exc:
-        if ctx.last_attempt:
-            work.charge_stored()
-            _finish_record(state, "error", exc.code if isinstance(exc, AppError) else AppError.code,
-                           call, work.measures())
-        else:
-            call.detach()  # tried again later: that run records the outcome
-        raise
-    work.charge_stored()
-    _finish_record(state, "ok", None, call, result["stats"])
+        _finish_record(state, outcome, code, call, result["stats"] if result else work.measures())
+
+    result = metering.job_verdict(ctx, call, work.execute, finish)
     log.info("dossier finished", extra={"dossier_id": ctx.id, **result["stats"]})
     return result
 

@@ -153,26 +153,12 @@ def run(ctx: jobs.JobContext) -> dict[str, Any]:
     state = ctx.params["record"]
     call = metering.resume(state)
     work = RevisionRun(ctx, call)
-    try:
-        result = work.execute()
-    except jobs.Interrupted:
-        call.detach()
-        raise
-    except (jobs.Cancelled, jobs.Failure) as stop:
+
+    def finish(outcome: str, code: str | None, _result: Any) -> None:
         work.charge()
-        outcome = "stopped" if isinstance(stop, jobs.Cancelled) else "error"
-        dossier._finish_record(state, outcome, getattr(stop, "code", None), call, work.measures())
-        raise
-    except Exception as exc:
-        if ctx.last_attempt:
-            work.charge()
-            dossier._finish_record(state, "error", exc.code if isinstance(exc, AppError)
-                                   else AppError.code, call, work.measures())
-        else:
-            call.detach()
-        raise
-    work.charge()
-    dossier._finish_record(state, "ok", None, call, work.measures())
+        dossier._finish_record(state, outcome, code, call, work.measures())
+
+    result = metering.job_verdict(ctx, call, work.execute, finish)
     log.info("dossier revision finished", extra={"revision_id": ctx.id, **work.measures()})
     return result
 

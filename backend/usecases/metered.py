@@ -33,6 +33,9 @@ the record open when the block ends and returns what the job stores to take it b
 :func:`resume` rebuilds the call in the worker, whose :meth:`Call.finish` writes the record
 (one per job, however many runs it took). The record's open row stays meanwhile, and its id
 is the job's id: the audit room does not close it as interrupted while that job lives.
+:func:`job_verdict` runs one job's work and decides, in one place for every job kind, whether
+this run finishes the record (done, cancelled, failed, last attempt broken) or leaves it to
+the next run (a lost lease, an attempt tried again).
 
 Streaming: the generator that produces the events holds the ``with`` itself, so the
 record is finished when the stream ends or the client leaves; the view primes the
@@ -44,9 +47,9 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
-from .. import audit
+from .. import audit, jobs
 from ..auth import TASK_FAMILY, User, authorize, quota_limits, quotas, user_hash
 from ..errors import AppError
 
@@ -205,6 +208,35 @@ def resume(state: Mapping[str, Any]) -> Call:
     user = User(id="", roles=frozenset(interaction.roles),
                 jurisdictions=frozenset(interaction.jurisdictions))
     return Call(user, state["kind"], state["task"], interaction)
+
+
+T = TypeVar("T")
+
+
+def job_verdict(ctx: jobs.JobContext, call: Call, execute: Callable[[], T],
+                finish: Callable[[str, str | None, T | None], None]) -> T:
+    """Run ``execute`` and give the job's one record its verdict: ``finish(outcome, code,
+    result)`` (result only on success) when this run ends the job; when another run will go
+    on, the call is detached and the record stays open for it."""
+    try:
+        result = execute()
+    except jobs.Interrupted:
+        call.detach()
+        raise
+    except jobs.Cancelled:
+        finish("stopped", None, None)
+        raise
+    except jobs.Failure as failure:
+        finish("error", failure.code, None)
+        raise
+    except Exception as exc:
+        if not ctx.last_attempt:
+            call.detach()
+            raise
+        finish("error", exc.code if isinstance(exc, AppError) else AppError.code, None)
+        raise
+    finish("ok", None, result)
+    return result
 
 
 def _tokens(usage: Mapping[str, Any], name: str) -> int:

@@ -558,33 +558,20 @@ def run_hearing(ctx: jobs.JobContext) -> dict[str, Any]:
     state = ctx.params.get("record") or _legacy_record(_user(ctx.params))
     call = metering.resume(state)
     work = Path(current_app.config["DATA_DIR"]) / "transcriptions" / ctx.id
-    try:
+
+    def hearing() -> dict[str, Any]:
         result = _hearing(ctx, call, work)
         ctx.seal()  # a cancel accepted before this point wins over the success below
-    except jobs.Interrupted:
-        call.detach()  # the job goes on in another run, which finishes the record
-        raise
-    except jobs.Cancelled:
+        return result
+
+    def finish(outcome: str, code: str | None, _result: Any) -> None:
         _charge_stored(ctx, call)
-        _finish_record(state, "stopped", None, call)
-        raise
-    except jobs.Failure as failure:
-        _charge_stored(ctx, call)
-        _finish_record(state, "error", failure.code, call)
-        raise
-    except Exception as exc:
-        if ctx.last_attempt:
-            _charge_stored(ctx, call)
-            _finish_record(state, "error", exc.code if isinstance(exc, AppError) else AppError.code,
-                           call)
-        else:
-            call.detach()  # tried again later: that run records the outcome
-        raise
+        _finish_record(state, outcome, code, call)
+
+    try:
+        return metering.job_verdict(ctx, call, hearing, finish)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    _charge_stored(ctx, call)
-    _finish_record(state, "ok", None, call)
-    return result
 
 
 def _hearing(ctx: jobs.JobContext, call: metering.Call, work: Path) -> dict[str, Any]:
