@@ -13,8 +13,9 @@ import email
 import email.message
 import email.policy
 import struct
+from contextlib import contextmanager
 from html.parser import HTMLParser
-from typing import Callable
+from typing import Any, Callable, Iterator
 
 from .budget import Budget
 from .errors import DocumentError, encrypted, too_large, unreadable
@@ -184,15 +185,8 @@ def _sent_at(ole) -> str:  # noqa: ANN001 - olefile.OleFileIO
 def read_msg(data: bytes, filename: str, *, budget: Budget) -> list[Block]:
     """Blocks of an Outlook message: headers, text body (else its HTML body), attachment
     names. A message whose only body is RTF has no text body here."""
-    import olefile
-
-    try:
-        ole = olefile.OleFileIO(data)
-    except Exception as exc:  # olefile raises OSError and others on a damaged container
-        raise unreadable(f"{filename}: {type(exc).__name__}: {exc}", NOT_MSG_MESSAGE) from exc
-    try:
+    with _opened_msg(data, filename) as (ole, names):
         prop: Callable[[int], str] = lambda number: _string_property(ole, "", number, filename)
-        names = {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
         if "EncryptedPackage" in names or "\x06DataSpaces" in names:
             raise encrypted(f"{filename}: protected OLE container")
         if not any(name.startswith("__substg1.0_") for name in names):
@@ -206,18 +200,8 @@ def read_msg(data: bytes, filename: str, *, budget: Budget) -> list[Block]:
         body = prop(BODY)
         if not body.strip():
             body = html_text(prop(BODY_HTML))
-        attachments = []
-        for storage in sorted(n for n in names if n.startswith("__attach_version1.0_")
-                              and "/" not in n):
-            name = (_string_property(ole, storage + "/", ATTACH_LONG_FILENAME, filename)
-                    or _string_property(ole, storage + "/", ATTACH_FILENAME, filename))
-            attachments.append(_base_name(name or UNNAMED))
-    except DocumentError:
-        raise
-    except Exception as exc:  # olefile raises many kinds on damaged sectors
-        raise unreadable(f"{filename}: {type(exc).__name__}: {exc}", NOT_MSG_MESSAGE) from exc
-    finally:
-        ole.close()
+        attachments = [_base_name(_attachment_name(ole, storage, filename))
+                       for storage in _attachment_storages(names)]
     budget.check()
     return _message_blocks(headers, body, attachments, budget)
 
@@ -275,6 +259,22 @@ def attachments(kind: str, data: bytes, filename: str, *, max_bytes: int,
         except Exception as exc:  # the email package raises many kinds on broken structure
             raise unreadable(f"{filename}: {type(exc).__name__}: {exc}", NOT_EML_MESSAGE) from exc
         return found
+    with _opened_msg(data, filename) as (ole, names):
+        for storage in _attachment_storages(names):
+            stream = f"{storage}/__substg1.0_{ATTACH_DATA:04X}0102"
+            if not ole.exists(stream):
+                continue  # an attached message (a storage), or a link
+            if ole.get_size(stream) > max_bytes:
+                raise too_large(f"{filename}: attachment stream over {max_bytes} bytes",
+                                "Les pièces jointes de ce courriel sont trop volumineuses.")
+            add(_attachment_name(ole, storage, filename), ole.openstream(stream).read())
+    return found
+
+
+@contextmanager
+def _opened_msg(data: bytes, filename: str) -> Iterator[tuple[Any, set[str]]]:
+    """An Outlook message's OLE container and the names of its streams and storages; any
+    failure of olefile on a damaged container becomes the French « illisible » error."""
     import olefile
 
     try:
@@ -282,22 +282,19 @@ def attachments(kind: str, data: bytes, filename: str, *, max_bytes: int,
     except Exception as exc:  # olefile raises OSError and others on a damaged container
         raise unreadable(f"{filename}: {type(exc).__name__}: {exc}", NOT_MSG_MESSAGE) from exc
     try:
-        names = {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
-        for storage in sorted(n for n in names if n.startswith("__attach_version1.0_")
-                              and "/" not in n):
-            stream = f"{storage}/__substg1.0_{ATTACH_DATA:04X}0102"
-            if not ole.exists(stream):
-                continue  # an attached message (a storage), or a link
-            if ole.get_size(stream) > max_bytes:
-                raise too_large(f"{filename}: attachment stream over {max_bytes} bytes",
-                                "Les pièces jointes de ce courriel sont trop volumineuses.")
-            name = (_string_property(ole, storage + "/", ATTACH_LONG_FILENAME, filename)
-                    or _string_property(ole, storage + "/", ATTACH_FILENAME, filename))
-            add(name or UNNAMED, ole.openstream(stream).read())
+        yield ole, {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
     except DocumentError:
         raise
     except Exception as exc:  # olefile raises many kinds on damaged sectors
         raise unreadable(f"{filename}: {type(exc).__name__}: {exc}", NOT_MSG_MESSAGE) from exc
     finally:
         ole.close()
-    return found
+
+
+def _attachment_storages(names: set[str]) -> list[str]:
+    return sorted(n for n in names if n.startswith("__attach_version1.0_") and "/" not in n)
+
+
+def _attachment_name(ole, storage: str, filename: str) -> str:  # noqa: ANN001 - olefile.OleFileIO
+    return (_string_property(ole, storage + "/", ATTACH_LONG_FILENAME, filename)
+            or _string_property(ole, storage + "/", ATTACH_FILENAME, filename) or UNNAMED)
