@@ -916,8 +916,10 @@ def bench_ranking(base_url: str, tune: bool = False) -> None:
 def bench_analysis(base_url: str, gen: Generator, passages: int = 20000) -> None:
     """CPU per passage of the full-text analysis PostgreSQL does when a passage is stored:
     the ``plume_french`` configuration (migration 060) against ``french`` alone (no accent
-    folding, no stop words checked before folding). Plume's former Python analyser cost
-    136 µs warm, 187 µs with empty caches (session 6, same generated passages)."""
+    folding, no stop words checked before folding) and ``simple`` (the parser alone, no
+    stemming). Plume's former Python analyser cost 136 µs warm, 187 µs with empty caches
+    (session 6, same generated passages). Parallel workers are off: only this backend's CPU
+    is read, and a parallel scan would hide two thirds of the work (session 7's 71 µs)."""
     import psycopg
 
     from backend.retrieval import lexical
@@ -931,12 +933,14 @@ def bench_analysis(base_url: str, gen: Generator, passages: int = 20000) -> None
             for text in texts:
                 copy.write_row([text])
         backend = Path(f"/proc/{conn.execute('SELECT pg_backend_pid()').fetchone()[0]}/stat")
+        conn.execute("SET max_parallel_workers_per_gather = 0")
 
         def backend_cpu() -> float:
             fields = backend.read_text().rsplit(")", 1)[1].split()
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-        for label, config in (("french (no folding)", "french"),
+        for label, config in (("simple (the parser alone)", "simple"),
+                              ("french (no folding)", "french"),
                               (f"{lexical.CONFIG} (Plume's)", lexical.CONFIG)):
             runs = []
             for _ in range(3):
