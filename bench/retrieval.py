@@ -506,6 +506,9 @@ def bench_size(base_url: str, size: int, n_queries: int, gen: Generator,
     selections = [(" ".join(text.split()[:40]), vector, topic) for text, (_, vector, topic)
                   in zip(gen.texts(np.array([q[2] for q in queries])), queries)]
     print("  hybrid search, 40-word selection" + latency(app, selections, database=name))
+    chains = [(" – ".join(gen.vocab[gen.rng.choice(gen.topic_words[topic], size=5, replace=False)]),
+               vector, topic) for _, vector, topic in queries]
+    print("  hybrid search, 5-keyword chain  " + latency(app, chains, database=name))
     for label, court in (("~20 %", BIG), ("5 %", MID), ("0.5 %", RARE)):
         print(f"  hybrid search, {label + ' filter':<17}"
               + latency(app, queries, {"jurisdiction": court}, database=name))

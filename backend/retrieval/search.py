@@ -141,22 +141,19 @@ WITH semantic AS (
     ORDER BY {distance}
     LIMIT %(candidates)s
 ),
-matches AS MATERIALIZED (
-    SELECT p.id, p.decision_id, {bm25} AS score
-    FROM {lexical_source}
-    LIMIT %(lexical_cap)s
-),
 lexical AS (
     SELECT m.id, m.decision_id, rank() OVER (ORDER BY m.score DESC, m.id) AS rank
-    FROM matches m
+    FROM (SELECT p.id, p.decision_id, {bm25} AS score
+          FROM {lexical_source}
+          LIMIT %(lexical_cap)s) m
     ORDER BY m.score DESC, m.id
     LIMIT %(candidates)s
 ),
-whole AS (  -- the decisions holding the matches, ranked by BM25 over all their passages
+whole AS (  -- the decisions of the best matches, ranked by BM25 over all their passages
     SELECT w.decision_id, w.id, rank() OVER (ORDER BY w.score DESC, w.decision_id) AS rank
     FROM (SELECT c.decision_id, c.id, {decision_bm25} AS score
-          FROM (SELECT m.decision_id, (array_agg(m.id ORDER BY m.score DESC, m.id))[1] AS id
-                FROM matches m WHERE %(use_whole)s GROUP BY m.decision_id) c) w
+          FROM (SELECT l.decision_id, (array_agg(l.id ORDER BY l.rank, l.id))[1] AS id
+                FROM lexical l WHERE %(use_whole)s GROUP BY l.decision_id) c) w
     ORDER BY w.score DESC, w.decision_id
     LIMIT %(candidates)s
 ),
