@@ -511,7 +511,8 @@ def refresh_lexeme_counts(stored: int | None = None) -> bool:
         conn.execute("DELETE FROM lexeme_counts_total")
         conn.execute("INSERT INTO lexeme_counts (lexeme, passages) "
                      "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM passages')")
-        conn.execute("INSERT INTO lexeme_counts_total (passages, terms) VALUES (%(n)s, %(t)s)",
+        conn.execute("INSERT INTO lexeme_counts_total (passages, terms, decisions) "
+                     "VALUES (%(n)s, %(t)s, (SELECT count(*) FROM decisions))",
                      {"n": total, "t": terms})
     log.info("lexeme counts refreshed", extra={"seconds": round(time.perf_counter() - started, 2)})
     return True

@@ -22,6 +22,7 @@ from typing import Mapping
 
 import psycopg
 
+from . import tuning
 from .tuning import COMMON_SHARE, LONG_QUERY_TERMS
 
 CONFIG = "plume_french"   # the text search configuration of migration 060
@@ -119,7 +120,10 @@ def query(analysed: AnalysedQuery, text: str,
         every = analysed.lexemes
         if not shares:
             return any_of(every), every
-        chosen = telling(every, shares)
+        # A keyword list's notions each add words: more of them are looked for, so a
+        # decision holding two notions that the rarest words miss is still found.
+        chosen = telling(every, shares, tuning.KEYWORD_LIST_TERMS if is_keyword_list(text)
+                         else LONG_QUERY_TERMS)
         if len(chosen) < 2:
             return any_of(frozenset(chosen)), frozenset(chosen)
         return pairs(chosen), frozenset(chosen)
@@ -170,8 +174,9 @@ def any_of(lexemes: frozenset[str]) -> str | None:
     return " | ".join(_quote(s) for s in sorted(lexemes)) or None
 
 
-def telling(candidates: frozenset[str], shares: Mapping[str, float]) -> list[str]:
-    """The lexemes of a long query worth searching: at most :data:`LONG_QUERY_TERMS`,
+def telling(candidates: frozenset[str], shares: Mapping[str, float],
+            terms: int = LONG_QUERY_TERMS) -> list[str]:
+    """The lexemes of a long query worth searching: at most ``terms``,
     the rarest first among those ``shares`` knows, leaving out those in more than
     :data:`COMMON_SHARE` of passages and those of one or two letters. A lexeme ``shares``
     does not know (no passage holds it, or it arrived since the last count) only comes
@@ -179,7 +184,7 @@ def telling(candidates: frozenset[str], shares: Mapping[str, float]) -> list[str
     ranked = sorted(candidates, key=lambda stem: (stem not in shares, shares.get(stem, 0.0), stem))
     words = [stem for stem in ranked if len(stem) >= MIN_TELLING_CHARS] or ranked
     kept = [stem for stem in words if shares.get(stem, 0.0) <= COMMON_SHARE] or words[:3]
-    return sorted(kept[:LONG_QUERY_TERMS])
+    return sorted(kept[:terms])
 
 
 def marks_from_headline(text: str, headline: str | None) -> list[list[int]]:

@@ -149,6 +149,14 @@ lexical AS (
     ORDER BY m.score DESC, m.id
     LIMIT %(candidates)s
 ),
+whole AS (  -- the decisions of the best matches, ranked by BM25 over all their passages
+    SELECT w.decision_id, w.id, rank() OVER (ORDER BY w.score DESC, w.decision_id) AS rank
+    FROM (SELECT c.decision_id, c.id, {decision_bm25} AS score
+          FROM (SELECT l.decision_id, (array_agg(l.id ORDER BY l.rank, l.id))[1] AS id
+                FROM lexical l WHERE %(use_whole)s GROUP BY l.decision_id) c) w
+    ORDER BY w.score DESC, w.decision_id
+    LIMIT %(candidates)s
+),
 headnote AS (
     SELECT h.decision_id, h.id, rank() OVER (ORDER BY h.score DESC, h.decision_id) AS rank
     FROM (SELECT d.id AS decision_id, ts_rank(d.headnote_tsv, %(tsquery)s::tsquery) AS score,
@@ -173,17 +181,24 @@ shown AS (  -- a decision found by its headnote alone is shown by its first pass
     UNION ALL
     SELECT h.id, h.decision_id, 0.0, NULL, NULL FROM headnote h
     WHERE NOT EXISTS (SELECT 1 FROM fused f WHERE f.decision_id = h.decision_id)
+    UNION ALL
+    SELECT w.id, w.decision_id, 0.0, NULL, NULL FROM whole w
+    WHERE NOT EXISTS (SELECT 1 FROM fused f WHERE f.decision_id = w.decision_id)
+      AND NOT EXISTS (SELECT 1 FROM headnote h WHERE h.decision_id = w.decision_id)
 ),
 ranked AS (
     SELECT f.*, row_number() OVER (PARTITION BY f.decision_id ORDER BY f.score DESC, f.id) AS nth
     FROM shown f
 ),
 best AS (
-    SELECT * FROM (SELECT r.*, sum(r.score) FILTER (WHERE r.nth <= %(decision_passages)s)
-                                 OVER (PARTITION BY r.decision_id)
+    SELECT * FROM (SELECT r.*, %(passages_weight)s * sum(r.score)
+                                   FILTER (WHERE r.nth <= %(decision_passages)s)
+                                   OVER (PARTITION BY r.decision_id)
                                + coalesce(%(headnote_weight)s / (%(rrf_k)s + h.rank), 0.0)
+                               + coalesce(%(whole_weight)s / (%(rrf_k)s + w.rank), 0.0)
                                  AS decision_score
-                   FROM ranked r LEFT JOIN headnote h ON h.decision_id = r.decision_id) scored
+                   FROM ranked r LEFT JOIN headnote h ON h.decision_id = r.decision_id
+                                 LEFT JOIN whole w ON w.decision_id = r.decision_id) scored
     WHERE nth <= %(per_decision)s ORDER BY decision_score DESC, score DESC, id LIMIT %(k)s
 )
 SELECT b.id, b.score, b.lexical_rank, b.semantic_rank, p.zone, p.ordinal, p.start_offset,
@@ -206,6 +221,21 @@ BM25 = """(SELECT sum(q.idf * t.tf * (%(k1)s + 1)
                   FROM unnest(ts_filter(setweight(p.tsv, 'A', %(lexemes)s::text[]), '{a}'))) t
             JOIN unnest(%(lexemes)s::text[], %(idf)s::float8[]) AS q (lexeme, idf) USING (lexeme))"""
 
+# BM25 of decision ``c`` as one document: each lexeme's count summed over the passages
+# (within the filters) of the decision, its length the sum of theirs against the average
+# decision's; the lexemes' weights are the passages' (``idf``).
+DECISION_BM25 = """(SELECT sum(q.idf * t.tf * (%(k1)s + 1)
+                   / (t.tf + %(k1)s * (1 - %(decision_b)s + %(decision_b)s * t.terms
+                                          / coalesce(%(average_decision_terms)s::float8, t.terms))))
+            FROM (SELECT u.lexeme, sum(cardinality(u.positions)) AS tf, max(l.terms) AS terms
+                  FROM (SELECT sum(p.terms) AS terms FROM passages p
+                        WHERE p.decision_id = c.decision_id) l,
+                       passages p LEFT JOIN decisions d ON d.id = p.decision_id,
+                       unnest(ts_filter(setweight(p.tsv, 'A', %(lexemes)s::text[]), '{{a}}')) u
+                  WHERE p.decision_id = c.decision_id AND {filters}
+                  GROUP BY u.lexeme) t
+            JOIN unnest(%(lexemes)s::text[], %(idf)s::float8[]) AS q (lexeme, idf) USING (lexeme))"""
+
 # Where the words are looked for: every passage the user may see (through the full-text
 # index), or only the vector leg's candidates (see build_sql).
 EVERY_PASSAGE = ("passages p LEFT JOIN decisions d ON d.id = p.decision_id "
@@ -219,7 +249,7 @@ HIDDEN = ("SELECT EXISTS (SELECT 1 FROM decisions WHERE visibility = 'private' "
 # The passages holding each of the query's lexemes, all the passages and their lengths at
 # the last count (a lexeme no passage held then is missing).
 LEXEME_COUNTS = """
-SELECT t.passages, t.terms, c.lexeme, c.passages
+SELECT t.passages, t.terms, t.decisions, c.lexeme, c.passages
 FROM lexeme_counts_total t LEFT JOIN lexeme_counts c ON c.lexeme = ANY(%(lexemes)s)
 """
 
@@ -255,6 +285,7 @@ def build_sql(filters_sql: str, hidden: bool = True, common_words: bool = False,
                                                                             filters=filters_sql)
     distance = "(p.embedding <=> %(vector)s) + 0" if exact else "p.embedding <=> %(vector)s"
     return SQL.format(visible=visible, filters=filters_sql, lexical_source=source, bm25=BM25,
+                      decision_bm25=DECISION_BM25.format(filters=filters_sql),
                       distance=distance, config=lexical.CONFIG)
 
 
@@ -265,6 +296,7 @@ class Counts:
     passages: int                  # passages counted (0: never counted)
     average_terms: float | None    # their average length
     holding: dict[str, int]        # passages holding each lexeme (missing: none)
+    average_decision_terms: float | None = None   # a decision's average length
 
     def share(self, lexeme: str) -> float:
         return self.holding.get(lexeme, 0) / self.passages if self.passages else 0.0
@@ -281,9 +313,10 @@ def _counts(conn, lexemes: frozenset[str]) -> Counts:
     rows = conn.execute(LEXEME_COUNTS, {"lexemes": sorted(lexemes)}).fetchall()
     if not rows or not rows[0][0]:
         return Counts(0, None, {})
-    total, terms = rows[0][0], rows[0][1]
+    total, terms, decisions = rows[0][0], rows[0][1], rows[0][2]
     return Counts(total, terms / total if terms else None,
-                  {lexeme: held for _, _, lexeme, held in rows if lexeme is not None})
+                  {lexeme: held for _, _, _, lexeme, held in rows if lexeme is not None},
+                  terms / decisions if terms and decisions else None)
 
 
 @dataclass
@@ -344,6 +377,13 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
         params.update({"tsquery": tsquery, "use_words": tsquery is not None,
                        "lexemes": weighed, "idf": [counts.idf(lexeme) for lexeme in weighed],
                        "average_terms": counts.average_terms,
+                       "average_decision_terms": counts.average_decision_terms,
+                       # A keyword list names what a whole decision is about, so its
+                       # decisions are also ranked as one document each (``whole``).
+                       "use_whole": keywords and tuning.DECISION_WEIGHT > 0,
+                       "whole_weight": tuning.DECISION_WEIGHT, "decision_b": tuning.DECISION_BM25_B,
+                       "passages_weight": (tuning.KEYWORD_LIST_PASSAGE_WEIGHT
+                                           if keywords and tuning.DECISION_WEIGHT > 0 else 1.0),
                        "lexical_cap": (tuning.COMMON_WORDS_CAP if common
                                        else tuning.LEXICAL_CANDIDATE_CAP),
                        # Every word of a keyword list is one the user chose: all are marked.

@@ -20,6 +20,14 @@ KEYWORD_LIST_SEMANTIC_WEIGHT = 0.0
 # the subject in the court's own words, so it weighs as much as two passages.
 HEADNOTE_WEIGHT = 2.0
 
+# A keyword list's decisions are also ranked by BM25 over each decision as one document (a
+# titrage chain names what the whole decision is about, its words spread over several
+# passages); a decision adds DECISION_WEIGHT / (RRF_K + its rank there).
+DECISION_WEIGHT = 1.0
+# ... and its passages' fused scores count this much beside it (they only choose which
+# passage shows the decision when 0).
+KEYWORD_LIST_PASSAGE_WEIGHT = 0.0
+
 # A decision ranks by the sum of its best passages' fused scores, this many of them: a
 # question or a keyword list names a subject a decision may discuss in several passages;
 # a selection was copied from one passage.
@@ -29,6 +37,8 @@ SELECTION_DECISION_PASSAGES = 1
 # BM25's textbook constants: term-frequency saturation and length normalisation.
 BM25_K1 = 1.2
 BM25_B = 0.75
+# Decisions' lengths vary far more than passages': weighed less when a decision is one document.
+DECISION_BM25_B = 0.75
 
 # Candidates each leg hands to the fusion: enough to fill k distinct decisions.
 MIN_CANDIDATES = 100
@@ -46,6 +56,8 @@ EXACT_BELOW = 20000
 # rarer ones remain (common words add little to the ranking, each costs a long index list).
 LONG_QUERY_TERMS = 4
 COMMON_SHARE = 0.1
+# A keyword list looks for passages holding two of this many of its telling words.
+KEYWORD_LIST_TERMS = 6
 
 # The lexical leg ranks at most this many matching passages.
 LEXICAL_CANDIDATE_CAP = 1000

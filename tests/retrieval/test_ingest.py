@@ -49,6 +49,19 @@ def test_full_text_vector_is_french_and_accent_folded(app, database_url, write_j
     assert rows == [(1,)]
 
 
+def test_full_text_vectors_are_stored_without_a_compression_attempt(app, database_url,
+                                                                     sample_records, write_jsonl):
+    """A passage's lexemes and positions do not compress (migration 074): they are stored as
+    they are, out of line when the row is wide, and still found."""
+    ingest(app, [write_jsonl(sample_records[:5])])
+    assert _rows(database_url, "SELECT attstorage FROM pg_attribute "
+                               "WHERE attrelid = 'passages'::regclass AND attname = 'tsv'") == [("e",)]
+    compressed, stored = _rows(database_url, "SELECT count(pg_column_compression(tsv)), count(*) "
+                                             "FROM passages")[0]
+    assert compressed == 0 and stored > 5
+    assert _rows(database_url, "SELECT count(*) FROM passages WHERE tsv @@ 'cassat'")[0][0] > 0
+
+
 def test_ingesting_twice_changes_nothing_and_a_change_updates_in_place(app, database_url, write_jsonl):
     records = [decision("d1", REASONS * 3), decision("d2", REASONS * 2, number="22-10.000")]
     ingest(app, [write_jsonl(records)])

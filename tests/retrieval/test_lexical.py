@@ -158,9 +158,11 @@ def test_ingestion_counts_the_passages_of_each_lexeme(search_app, write_jsonl, d
     with psycopg.connect(database_url) as conn:
         counts = dict(conn.execute("SELECT lexeme, passages FROM lexeme_counts").fetchall())
         truth = conn.execute("SELECT count(*) FROM passages WHERE tsv @@ 'evict'::tsquery").fetchone()[0]
-        total = conn.execute("SELECT passages FROM lexeme_counts_total").fetchall()
+        total = conn.execute("SELECT passages, decisions FROM lexeme_counts_total").fetchall()
+        decisions = conn.execute("SELECT count(*) FROM decisions").fetchone()[0]
     assert counts["evict"] == truth == 2
-    assert counts["motif"] == 26 and total == [(26,)]
+    # The decisions too, for the average decision's length a keyword list's BM25 reads.
+    assert counts["motif"] == 26 and total == [(26, decisions)] and decisions > 1
 
 
 def test_a_small_ingestion_into_a_large_corpus_leaves_the_counts_to_the_next_large_one(

@@ -305,3 +305,36 @@ def test_a_decision_whose_headnote_names_the_subject_comes_first(search_app, wri
             tuning.HEADNOTE_WEIGHT = tuning_weight
     assert "headnote" not in [h["decision_id"] for h in alone]
 
+
+
+def test_a_keyword_list_ranks_the_decision_that_holds_all_its_notions_across_passages(
+        search_app, write_jsonl):
+    """A titrage chain names what a whole decision is about: the decision whose passages
+    hold every notion of the chain between them comes before one whose passages each hold
+    more of the chain's words but never all its notions (the « whole » leg, BM25 over each
+    decision as one document); without that leg, the denser passages win."""
+    filler = "Les parties ont été entendues en leurs explications à l'audience publique. " * 12
+    spread = ("MOTIFS\nLe preneur à bail commercial invoque la clause résolutoire du bail "
+              "commercial ; la clause résolutoire est claire. " + filler
+              + "\nPAR CES MOTIFS\nLe commandement de payer étant resté vain, ordonne l'expulsion "
+                "du preneur ; le commandement de payer vaut titre pour l'expulsion. " + filler)
+    dense = ("MOTIFS\nLe bail commercial contient une clause résolutoire ; la clause résolutoire "
+             "du bail commercial est claire. " * 2 + filler
+             + "\nPAR CES MOTIFS\nLa clause résolutoire du bail commercial est examinée. " * 2
+             + filler)
+    ingest(search_app, [write_jsonl(
+        [decision("spread", spread, number="21-00001"), decision("dense", dense, number="21-00002")]
+        + [decision(f"autre-{n}", LICENCIEMENT, number=f"22-{n:05d}") for n in range(20)])])
+    chain = "bail commercial – clause résolutoire – commandement de payer – expulsion"
+
+    def first(weight: float) -> str:
+        saved = tuning.DECISION_WEIGHT
+        tuning.DECISION_WEIGHT = weight
+        try:
+            with search_app.app_context():
+                return retrieval.search(chain, user(), k=3)[0]["decision_id"]
+        finally:
+            tuning.DECISION_WEIGHT = saved
+
+    assert first(tuning.DECISION_WEIGHT) == "spread"
+    assert first(0.0) == "dense"
