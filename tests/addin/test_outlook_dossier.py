@@ -121,7 +121,9 @@ def test_a_clerk_refines_the_synthesis_and_attaches_that_version(served, fake_ll
     dossier_id = api(page, "/dossiers").json()["dossiers"][0]["id"]
     page.click("#dossier-result [data-action=refine]")
     page.click("#dossier-result [data-refine='plus ferme']")
-    wait_until(page, "() => document.querySelector('#dossier-result [data-version]')?.textContent === 'Affinée : « plus ferme »'",
+    # The renderer sets French typography: no-break spaces before « : » and inside « ».
+    wait_until(page, "() => (document.querySelector('#dossier-result [data-version]')?.textContent || '')"
+                     ".replace(/[\\u00a0\\u202f]/g, ' ') === 'Affinée : « plus ferme »'",
                timeout_ms=60_000)
     revision_id = page.locator("#dossier-result [data-version]").get_attribute("data-version")
     assert api(page, f"/dossiers/{dossier_id}/revisions/{revision_id}").json()["instruction"] == "plus ferme"

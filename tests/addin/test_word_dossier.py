@@ -419,7 +419,7 @@ def test_refine_and_regenerate_write_again_and_versions_stay_on_the_device(
     assert len(written) == 1 and "« plus court »" in written[0].json["messages"][-1]["content"]
     items = page.locator(".dossier-section[data-section=faits] .dossier-item").all_inner_texts()
     assert items and all("[plus court]" in plain(text) for text in items)
-    assert page.locator("#dossier-result [data-version]").inner_text() == "Affinée : « plus court »"
+    assert plain(page.locator("#dossier-result [data-version]").inner_text()) == "Affinée : « plus court »"
     assert page.locator(".dossier-item", has_text="Point inventé").locator(
         "[data-flag=reference_introuvable]").count() == 1  # checked again on the server
     assert "Historique (2)" in page.locator("#dossier-result .plume-history summary").inner_text()
@@ -476,7 +476,7 @@ def test_refine_and_regenerate_write_again_and_versions_stay_on_the_device(
     check(page, "historique", problems)
     entries.nth(2).click()
     assert version_shown(page) == shorter
-    assert page.locator("#dossier-status").inner_text() == "Affinée : « plus court » reprise de l’historique de cet appareil."
+    assert plain(page.locator("#dossier-status").inner_text()) == "Affinée : « plus court » reprise de l'historique de cet appareil."
     page.locator("#dossier-result .plume-history summary").click()
     page.locator("#dossier-result .plume-history__item").nth(3).click()
     assert version_shown(page) == "initiale"

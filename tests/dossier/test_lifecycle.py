@@ -62,9 +62,12 @@ def test_a_dossier_survives_its_worker_being_killed(client, fake_llm, spawn_work
     assert rows("SELECT count(*) FROM audit_open") == [(0,)]
     # The calls cut by the kill were served by the host: the record counts them and their
     # repeats (every call the host received), their prompts from the estimate noted before sending.
+    # A step the kill caught between its start and its request ran again without a repeated
+    # call, and one caught between noting its call and sending it is counted unserved: bounds.
     served = chat_calls(fake_llm)
-    assert len(served) == len(parts) + repeated
-    assert rows("SELECT model_calls, runs FROM dossier_measures") == [(len(served), 2)]
+    assert len(parts) <= len(served) <= len(parts) + repeated
+    (model_calls, runs), = rows("SELECT model_calls, runs FROM dossier_measures")
+    assert runs == 2 and len(served) <= model_calls <= len(parts) + repeated
     (prompt, completion), = rows("SELECT prompt_tokens, completion_tokens FROM audit_interactions")
     host_prompts = sum(len(str(m["content"])) // 4 + 1 for r in served for m in [
         {"content": "".join(x["content"] for x in r.json["messages"])}])
