@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import tempfile
 import threading
@@ -38,6 +39,13 @@ BASE_CONFIG: dict[str, Any] = {
     "AUDIT_HASH_KEY": "test-hash-key",
     "LOG_LEVEL": "INFO",
 }
+
+
+def ctrl_c_delivered() -> None:
+    """``preexec_fn`` for a process a test stops with Ctrl-C (SIGINT): a shell starts its
+    background jobs with SIGINT ignored, and Python keeps ignoring a signal ignored at its
+    start, so the suite run in the background would otherwise wait on a Ctrl-C never seen."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from ..conftest import free_port
+from ..conftest import ctrl_c_delivered, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DECISIONS = 307
@@ -39,7 +39,8 @@ def test_serve_migrates_loads_sample_corpus_and_serves_https(empty_database, tmp
                 "PLUME_DATA_DIR": str(tmp_path), "PORT": str(port),
                 "PLUME_EMBED_IN_BACKGROUND": "0", "PLUME_LLM_DEMO": "0"})
     process = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=ctrl_c_delivered)
     try:
         deadline = time.monotonic() + 300
         while not (tmp_path / "tls" / "plume-dev-ca.pem").exists():

@@ -13,7 +13,7 @@ from typing import Iterator
 import psutil
 import pytest
 
-from ..conftest import free_port
+from ..conftest import ctrl_c_delivered, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,8 @@ def start_serve(data_dir: Path) -> tuple[subprocess.Popen, int]:
                 "PLUME_DEV_TLS": "0", "PLUME_LOAD_SAMPLE_CORPUS": "0",
                 "PLUME_EMBED_IN_BACKGROUND": "0", "PLUME_LLM_DEMO": "0"})
     process = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=ctrl_c_delivered)
     deadline = time.monotonic() + 120
     while True:
         assert process.poll() is None, f"serve exited early:\n{process.stdout.read()}"

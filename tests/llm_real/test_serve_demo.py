@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from ..conftest import free_port
+from ..conftest import ctrl_c_delivered, free_port
 from .conftest import sse_events
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +42,8 @@ def start_serve(env: dict[str, str], port: int) -> tuple[subprocess.Popen, float
     """`python -m backend serve`, the command `make run` runs; returns it once /healthz answers."""
     began = time.monotonic()
     process = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=ctrl_c_delivered)
     deadline = began + 180
     while time.monotonic() < deadline:
         assert process.poll() is None, process.stdout.read()
