@@ -556,6 +556,35 @@ def run(ctx: jobs.JobContext) -> dict[str, Any]:
     return result
 
 
+def ask_json(ctx: jobs.JobContext, gw: llm.Gateway, step: str, messages: list[dict[str, str]],
+             max_tokens: int, cancel: Any, log_extra: dict[str, Any]
+             ) -> tuple[dict[str, Any] | None, str, list[dict[str, Any]]]:
+    """One model call of a dossier job, its JSON answer read leniently and asked once more if
+    malformed: ``(parsed or None, the last text, each call's usage)``. Each call is noted
+    with the job before it is sent (:meth:`~jobs.JobContext.host_call`); a call cut by the
+    owner's cancel ends the job cancelled."""
+    usages: list[dict[str, Any]] = []
+    parsed, text = None, ""
+    for attempt in range(2):
+        if ctx.cancelled:
+            raise jobs.Cancelled()
+        try:
+            with ctx.host_call(step, {"prompt_tokens": estimate_messages(messages)}) as spent:
+                answer = gw.complete(MODEL_TASK, messages, max_tokens=max_tokens, cancel=cancel)
+                spent.answered(answer.usage)
+        except AppError:
+            if ctx.cancelled:  # the call was cut because the owner cancelled
+                raise jobs.Cancelled() from None
+            raise
+        usages.append(dict(answer.usage or {}))
+        text = answer.text
+        parsed = parse_answer(text)
+        if parsed is not None:
+            break
+        log.info("dossier answer malformed", extra={**log_extra, "step": step, "attempt": attempt + 1})
+    return parsed, text, usages
+
+
 class _CancelFlag:
     """What the gateway watches between two pieces of an answer: the job's cancellation."""
 
@@ -765,27 +794,8 @@ class DossierRun:
         """One model call over one part; JSON read leniently, asked once more if malformed."""
         began = time.monotonic()
         messages = self._messages(index, total, part)
-        usages, parsed, text = [], None, ""
-        for attempt in range(2):
-            if self.ctx.cancelled:
-                raise jobs.Cancelled()
-            try:
-                with self.ctx.host_call(f"map:{index}",
-                                        {"prompt_tokens": estimate_messages(messages)}) as spent:
-                    answer = gw.complete(MODEL_TASK, messages, max_tokens=self.output,
-                                         cancel=self.cancel_flag)
-                    spent.answered(answer.usage)
-            except AppError:
-                if self.ctx.cancelled:  # the call was cut because the owner cancelled
-                    raise jobs.Cancelled() from None
-                raise
-            usages.append(dict(answer.usage or {}))
-            text = answer.text
-            parsed = parse_answer(text)
-            if parsed is not None:
-                break
-            log.info("dossier part answer malformed", extra={"dossier_id": self.ctx.id,
-                                                             "part": index, "attempt": attempt + 1})
+        parsed, text, usages = ask_json(self.ctx, gw, f"map:{index}", messages, self.output,
+                                        self.cancel_flag, {"dossier_id": self.ctx.id, "part": index})
         result = {"ok": parsed is not None, "data": parsed, "usage": usages,
                   "lines": None if parsed is not None else salvage_lines(text)}
         with self.lock:

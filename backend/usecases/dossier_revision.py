@@ -35,7 +35,7 @@ from ..llm.prompts import Fence, load
 from ..llm.tokens import chars_for_tokens, estimate_messages
 from . import dossier
 from . import metered as metering
-from .dossier_answers import as_list, dedupe, parse_answer, total_tokens
+from .dossier_answers import as_list, dedupe, total_tokens
 from .metered import metered
 
 log = logging.getLogger(__name__)
@@ -244,25 +244,8 @@ class RevisionRun:
             fence=self.fence.name, part=str(index + 1), parts=str(total),
             title=self.ctx.params.get("title") or "", document=document,
             instruction=f"« {self.instruction} »" if self.instruction else REGENERATE)
-        parsed = None
-        for attempt in range(2):
-            if self.ctx.cancelled:
-                raise jobs.Cancelled()
-            try:
-                with self.ctx.host_call(f"write:{index}",
-                                        {"prompt_tokens": estimate_messages(messages)}) as spent:
-                    answer = gw.complete(dossier.MODEL_TASK, messages, max_tokens=self.output,
-                                         cancel=self.cancel_flag)
-                    spent.answered(answer.usage)
-            except AppError:
-                if self.ctx.cancelled:
-                    raise jobs.Cancelled() from None
-                raise
-            parsed = parse_answer(answer.text)
-            if parsed is not None:
-                break
-            log.info("dossier revision answer malformed", extra={"revision_id": self.ctx.id,
-                                                                 "part": index, "attempt": attempt + 1})
+        parsed, _, _ = dossier.ask_json(self.ctx, gw, f"write:{index}", messages, self.output,
+                                        self.cancel_flag, {"revision_id": self.ctx.id, "part": index})
         with self.lock:
             self.parts_done += 1
             done = self.parts_done
