@@ -11,6 +11,7 @@ import json
 
 from docx import Document
 
+from tests.dossier.conftest import reply
 from tests.dossier.files import conclusions_pdf
 
 from .conftest import FeedbackLog, open_tab, plain, wait_until
@@ -110,7 +111,6 @@ def test_a_message_without_attachments_has_no_dossier_tab(served, outlook):
 
 
 def test_a_clerk_refines_the_synthesis_and_attaches_that_version(served, fake_llm, outlook, screenshot):
-    from tests.dossier.conftest import reply
 
     fake_llm.reply = reply
     page = outlook(served["base"], scenario())

@@ -14,9 +14,9 @@ from typing import Any, Iterator
 import pytest
 from docx import Document
 
-from backend import jobs
-from tests.api.attachment_files import make_encrypted_pdf
-from tests.dossier.conftest import model_reply
+from backend import db, jobs
+from tests.api.attachment_files import make_encrypted_pdf, make_pdf
+from tests.dossier.conftest import model_reply, reply
 from tests.fakes.upstream import Behaviour
 from tests.documents.samples import scanned_pdf_bytes
 from tests.dossier.files import conclusions_pdf, courrier_docx, expertise_pdf, note_txt
@@ -391,7 +391,6 @@ def version_shown(page) -> str:
 
 def test_refine_and_regenerate_write_again_and_versions_stay_on_the_device(
         served, fake_llm, open_pane, screenshot):
-    from tests.dossier.conftest import reply
 
     fake_llm.reply = reply
     page = open_dossier_tab(open_pane, served["base"])
@@ -448,8 +447,6 @@ def test_refine_and_regenerate_write_again_and_versions_stay_on_the_device(
     wait_until(page, f"() => document.querySelector('#dossier-result [data-version]')?.dataset.version === '{mine}'")
     assert "arrêtée" in page.locator("#dossier-status").inner_text()
     with served["app"].app_context():
-        from backend import db
-
         def last_revision_state() -> str:
             with db.connection() as conn:
                 return conn.execute("SELECT state FROM jobs WHERE kind = 'dossier-revision' "
@@ -513,7 +510,6 @@ UPLOAD_SAMPLES = """() => {
 
 
 def test_a_large_dossier_shows_the_bytes_sent_while_it_uploads(served, open_pane, screenshot):
-    from tests.api.attachment_files import make_pdf
 
     page = open_dossier_tab(open_pane, served["base"])
     heavy = [{"name": f"scan-{n}.pdf", "mimeType": PDF, "buffer": make_pdf(padding=3_000_000)} for n in range(2)]

@@ -7,9 +7,9 @@ import re
 import signal
 import time
 
-from backend import db
-from tests.dossier.conftest import finished, upload
-from tests.jobs.processes import wait_until
+from backend import db, jobs
+from tests.dossier.conftest import FAST, finished, model_reply, upload
+from tests.jobs.processes import WorkerThreads, wait_until
 from tests.dossier.files import good_dossier, note_txt
 from tests.fakes.upstream import Behaviour
 
@@ -108,8 +108,6 @@ def test_delete_removes_the_job_its_steps_and_its_files(client, start_worker):
 
 
 def test_the_quota_refuses_a_dossier_before_its_first_model_call(make_app, fake_llm):
-    from backend import jobs
-    from tests.dossier.conftest import FAST, model_reply
     fake_llm.reply = model_reply
     app = make_app(LLM_BASE_URL=fake_llm.url, **FAST, QUOTA_DAILY_TOKENS={"generation": 500})
     client = app.test_client()
@@ -130,8 +128,6 @@ def test_the_quota_refuses_a_dossier_before_its_first_model_call(make_app, fake_
 
 def test_a_failing_host_fails_the_dossier_after_its_attempts_and_records_it(
         make_app, fake_llm):
-    from backend import jobs
-    from tests.dossier.conftest import FAST
     fake_llm.when(lambda body: True, Behaviour(status=500))
     app = make_app(LLM_BASE_URL=fake_llm.url, **FAST, JOB_MAX_ATTEMPTS=2)
     client = app.test_client()
@@ -181,9 +177,6 @@ def test_a_dossier_record_is_not_closed_as_interrupted_while_its_job_lives(dossi
 def test_a_dossier_cancelled_during_its_last_model_call_ends_cancelled(make_app, fake_llm):
     """The host stalls on the last part; the owner cancels while it does: the dossier ends
     cancelled, its record « stopped », never done."""
-    from backend import jobs
-    from tests.dossier.conftest import FAST, model_reply
-    from tests.jobs.processes import WorkerThreads
 
     fake_llm.reply = model_reply
     app = make_app(LLM_BASE_URL=fake_llm.url, **FAST, LLM_CONTEXT_TOKENS=3000,

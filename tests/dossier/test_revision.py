@@ -6,6 +6,7 @@ from __future__ import annotations
 from backend import db
 from tests.dossier.conftest import finished, reply, upload
 from tests.dossier.files import good_dossier
+from tests.fakes.upstream import Behaviour
 from tests.jobs.processes import wait_until
 
 
@@ -95,7 +96,6 @@ def test_a_revision_is_refused_until_done_for_bad_input_and_for_another_user(
 
 def test_arreter_stops_a_version_being_written_and_the_previous_one_stays(
         client, fake_llm, start_worker):
-    from tests.fakes.upstream import Behaviour
 
     fake_llm.reply = reply
     created = upload(client, good_dossier()).get_json()

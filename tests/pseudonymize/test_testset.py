@@ -3,7 +3,7 @@ recall on a few of its decisions (the full figures come from bench/pseudonymize.
 from __future__ import annotations
 
 from backend.pseudonymize import pseudonymize
-from tests.pseudonymize.testset import Score, build
+from tests.pseudonymize.testset import DEV, Score, build, heldout_pools, validation_pools
 
 
 def test_the_set_is_deterministic_and_its_truth_points_at_inserted_values():
@@ -31,7 +31,6 @@ def test_persons_are_found_and_professionals_kept_on_a_sample():
 
 
 def test_the_validation_names_are_neither_dev_nor_held_out_names():
-    from tests.pseudonymize.testset import DEV, heldout_pools, validation_pools
 
     def names(pools):
         return {name.lower() for name in pools.first_m + pools.first_f + pools.surnames}

@@ -28,6 +28,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from faker import Faker
+
 CORPUS = Path(__file__).resolve().parents[2] / "backend" / "data" / "corpus" / "decisions.jsonl"
 
 FIRST_M = ["Jean", "Pierre", "Michel", "André", "Philippe", "Alain", "Bernard", "Jacques", "Éric",
@@ -79,7 +81,6 @@ DEV = Pools(tuple(FIRST_M), tuple(FIRST_F), tuple(SURNAMES), tuple(CITIES), ()) 
 def heldout_pools() -> Pools:
     """Faker's French names, streets and towns, less every name of the development pools:
     a person's name here was never seen while the engine was tuned."""
-    from faker import Faker  # test-only dependency (requirements.txt)
 
     fake = Faker("fr_FR")
     fake.seed_instance(1905)
@@ -114,7 +115,6 @@ def validation_pools() -> Pools:
     Algerian French lists, Portuguese and Italian ones, and rarer shapes: compound surnames
     (« Aerts-Tremblay »), particles (« de Lacoste », « Le Bihan »), hyphenated first names.
     What the engine is tuned on, instead of the held-out split."""
-    from faker import Faker  # test-only dependency (requirements.txt)
 
     fake = Faker("fr_FR")
     fake.seed_instance(2718)
