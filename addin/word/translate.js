@@ -54,13 +54,14 @@ export function setupTranslate() {
     }
     const language = select.value;
     const name = (LANGUAGES.find(([code]) => code === language) || [language, language])[1];
-    await panel.start({ text: selection.text, language }, {
+    const result = await panel.start({ text: selection.text, language }, {
       comment: (result) => sourcesComment({
         what: `Traduction en ${name} de la sélection${splitLanguage(result.text).language ? ` (texte d'origine en ${splitLanguage(result.text).language})` : ''}`,
         model: result.done && result.done.model,
       }),
     });
-    if (!panel.output.hidden && detected.hidden && panel.lastText) {
+    // Only a finished translation is « prête »: a stopped one keeps its « arrêtée » status.
+    if (result && !result.stopped && result.text && detected.hidden) {
       setStatus(panel.status, 'Traduction prête. Le modèle n\'a pas indiqué la langue d\'origine : vérifiez-la.');
     }
   });

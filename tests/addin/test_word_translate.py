@@ -50,3 +50,18 @@ def test_translate_into_another_language_and_without_selection(plume, fake_llm, 
     assert "traduire le texte fourni en anglais" in fake_llm.chat_requests()[-1].json["messages"][0]["content"]
     assert plain(page.inner_text("#translate-detected")) == "Langue reconnue : français"
     assert plain(page.inner_text("#translate-output")).startswith("The cour d'appel (court of appeal)")
+
+
+def test_a_translation_stopped_after_some_text_says_it_was_stopped(plume, fake_llm, open_pane):
+    # No language line arrived before the stop: the status must still say « arrêtée », not « prête ».
+    fake_llm.reply = "The hearing is adjourned. " * 200
+    fake_llm.token_delay = 0.05
+    page = open_pane(plume(), globals={"__officeMockConfig": {"paragraphs": PARAGRAPHS, "selection": [0, 0]}})
+    open_tab(page, "translate")
+    page.click("#translate-run")
+    page.wait_for_function("() => document.getElementById('translate-output').textContent.length > 0")
+    page.click("#translate-stop")
+    page.wait_for_function("() => document.getElementById('translate-stop').hidden")
+    status = plain(page.inner_text("#translate-status"))
+    assert "arrêtée" in status and "prête" not in status
+    assert page.locator("#translate-after [data-action=insert]").count() == 0
