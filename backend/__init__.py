@@ -14,40 +14,23 @@ Rooms (each a package with ``init_app`` and a few documented functions):
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
-from flask import Flask
-
-from . import api, audit, auth, cli, db, errors, jobs, llm, logs, manifests, retrieval
-from . import config as config_module
 from .version import __version__
 
 __all__ = ["create_app", "__version__"]
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the application.
+def __getattr__(name: str) -> Any:
+    """``backend.create_app``, imported on first use: the package itself stays light.
 
-    ``config`` overrides settings by their ``app.config`` name (``LLM_BASE_URL``) or
-    environment name (``PLUME_LLM_BASE_URL``); tests use it instead of the environment.
-    Raises :class:`backend.settings.ConfigError` with a plain-words message on a bad setting.
+    gunicorn's master imports ``backend.serving`` to find its worker class before any worker
+    exists. Whatever the package imported then, each forked worker would inherit before gevent
+    patches it: module-level locks made as real OS locks, which freeze the worker's one event
+    loop when a greenlet waits on one held by another.
     """
-    app = Flask(__name__, static_folder=None)
-    app.config.update(config_module.load(config))
-    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    logs.configure(app.config["LOG_LEVEL"])
+    if name == "create_app":
+        from .app import create_app
 
-    errors.init_app(app)
-    logs.init_app(app)
-    db.init_app(app)
-    auth.init_app(app)
-    llm.init_app(app)
-    retrieval.init_app(app)
-    audit.init_app(app)
-    jobs.init_app(app)
-    api.init_app(app)
-    manifests.init_app(app)
-    cli.init_app(app)
-    return app
+        return create_app
+    raise AttributeError(f"module 'backend' has no attribute {name!r}")

@@ -37,6 +37,17 @@ def test_event_loop_workers_hold_the_gateways_target_of_open_streams(gunicorn_se
     assert gunicorn_settings["preload_app"] == "False"
 
 
+def test_the_master_finding_the_worker_class_loads_no_room(gunicorn_settings):
+    """The master imports the worker class before forking and before gevent patches the
+    worker: a room imported then would keep real OS locks in every worker, and one greenlet
+    waiting on a lock another holds froze the worker (20 uploads at once, forever)."""
+    script = ("import sys; from gunicorn.util import load_class; load_class(sys.argv[1]); "
+              "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] == 'backend')))")
+    result = subprocess.run([str(VENV_BIN / "python"), "-c", script, gunicorn_settings["worker_class"]],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.split() == ["backend", "backend.serving", "backend.version"]
+
+
 def test_timeouts_fit_the_gateway_and_the_proxy(gunicorn_settings):
     longest_call = setting_default("PLUME_LLM_TIMEOUT_TOTAL")
     assert int(gunicorn_settings["graceful_timeout"]) > longest_call
