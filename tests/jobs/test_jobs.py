@@ -416,19 +416,6 @@ def test_a_held_job_takes_its_file_in_parts_and_runs_once_started(make_app, trac
             worker.stop(grace=0)
 
 
-def test_purge_deletes_finished_jobs_and_abandoned_uploads_only(jobs_app, trace):
-    from datetime import datetime, timedelta, timezone
-
-    done = jobs.submit("test.once", ALICE, {"trace": str(trace)})
-    jobs.cancel(done, ALICE)
-    abandoned = jobs.submit("test.digest", ALICE, {}, hold=True, blobs={"a.pdf": b"%PDF"})
-    waiting = jobs.submit("test.once", ALICE, {"trace": str(trace)})
-    assert jobs.purge_finished(datetime.now(timezone.utc) - timedelta(minutes=1)) == 0
-    assert jobs.purge_finished(datetime.now(timezone.utc) + timedelta(seconds=1)) == 2
-    assert [job.id for job in jobs.list_for(ALICE)] == [waiting]
-    assert abandoned and count_rows("job_blobs") == 0
-
-
 def test_a_user_with_many_jobs_does_not_hold_up_another(jobs_app, start_worker, trace):
     busy = [jobs.submit("test.endless", ALICE, {"trace": str(trace)}) for _ in range(4)]
     other = jobs.submit("test.steps", BOB, {"trace": str(trace), "steps": ["a"]})
