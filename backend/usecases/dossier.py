@@ -507,7 +507,8 @@ def _close_abandoned(purged: list[jobs.Abandoned]) -> None:
     handed over to the job, ends « interrompu » (no run will finish it)."""
     for job in purged:
         if job.params.get("record"):
-            _finish_record(job.params["record"], "error", INTERRUPTED, measures={"runs": 0})
+            _finish_record(job.params["record"], "error", INTERRUPTED,
+                           measures={"files": len(job.params.get("inventory") or []), "runs": 0})
 
 
 RETENTION = jobs.Retention("DOSSIER_RETENTION_DAYS", timedelta(days=1),

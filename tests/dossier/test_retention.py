@@ -64,7 +64,7 @@ def test_a_dossier_never_started_is_purged_and_its_record_closed_interrupted(dos
     assert client.post(f"{API}/{sent['id']}/start").status_code == 404
     assert rows("SELECT id::text, outcome, error_code FROM audit_interactions") == [
         (sent["id"], "error", "interrompu")]
-    assert rows("SELECT outcome, files, runs FROM dossier_measures") == [("interrompu", 0, 0)]
+    assert rows("SELECT outcome, files, runs FROM dossier_measures") == [("interrompu", 1, 0)]
     # The other one still waits for its « Lancer », its record open.
     assert client.get(f"{API}/{waiting['id']}").get_json()["state"] == "queued"
     assert rows("SELECT id::text FROM audit_open") == [(waiting["id"],)]
