@@ -340,6 +340,11 @@ def test_serve_runs_a_worker_in_its_own_process_unless_told_not_to(make_app, tra
     app = make_app(**FAST, JOB_WORKER_IN_SERVE=in_serve)
     with app.app_context():
         job_id = jobs.submit("test.steps", ALICE, {"trace": str(trace), "steps": ["a"]})
+        with db.connection() as conn:  # a hearing past its retention (48 h)
+            expired = conn.execute(
+                "INSERT INTO jobs (id, owner, kind, state, max_attempts, finished_at) VALUES "
+                "(gen_random_uuid(), %s, 'transcription', 'done', 1, now() - interval '3 days') "
+                "RETURNING id::text", (ALICE,)).fetchone()[0]
         [hook] = jobs_serve_hooks(app)
         hook(app)  # what `serve` does before it listens
         worker = app.extensions["plume.jobs"]["worker"]
@@ -347,10 +352,12 @@ def test_serve_runs_a_worker_in_its_own_process_unless_told_not_to(make_app, tra
             if in_serve:
                 assert worker.threads == app.config["JOB_WORKERS"] == 2
                 assert finished(job_id).state == "done"
+                wait_until(lambda: count_rows("jobs") == 1)  # its purge at start took the hearing
             else:
                 assert worker is None
                 time.sleep(0.5)
                 assert jobs.get(job_id, ALICE).state == "queued"
+                assert jobs.get(expired, ALICE).state == "done"  # no worker, no purge
         finally:
             if worker is not None:
                 worker.stop(grace=0)
