@@ -43,13 +43,10 @@ def main() -> None:
 
 def worker_app(app: Flask) -> Flask:
     """What ``worker`` runs jobs with: like ``serve``, the embedded Whisper started first when
-    no transcription host is configured (so a separate worker transcribes offline), then the
-    rooms' worker hooks (retention on a schedule)."""
+    no transcription host is configured (so a separate worker transcribes offline)."""
     speech = whisper_local.start_for_serve(app.config)
     if speech:
-        app = create_app(whisper_local.settings_for(speech))
-    for hook in app.extensions.get("plume.worker_hooks", []):
-        hook(app)
+        return create_app(whisper_local.settings_for(speech))
     return app
 
 

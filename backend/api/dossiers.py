@@ -17,7 +17,7 @@ import click
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from ..auth import current_user
-from ..errors import PayloadTooLarge, ValidationError
+from ..errors import AppError, PayloadTooLarge, ValidationError
 from ..usecases import dossier, dossier_export, dossier_revision
 from ..usecases.assist import SSE_HEADERS, sse
 from .openapi import JSON_ERROR, error_responses
@@ -165,7 +165,10 @@ def file(dossier_id: str, name: str):
 @bp.cli.command("purge")
 def purge_command() -> None:
     """Delete the dossiers past their retention (PLUME_DOSSIER_RETENTION_DAYS) with their files."""
-    click.echo(f"Dossiers supprimés : {dossier.purge_expired()}.")
+    try:
+        click.echo(f"Dossiers supprimés : {dossier.purge_expired()}.")
+    except AppError as exc:
+        raise click.ClickException(exc.message) from None
 
 
 # --- OpenAPI --------------------------------------------------------------------------------------

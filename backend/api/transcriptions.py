@@ -37,19 +37,6 @@ ENVELOPE_BYTES = 64 * 1024
 PREFIX = "/api/v1/transcriptions"
 
 
-@bp.record_once
-def _retention(state: Any) -> None:
-    """``serve`` (when it runs jobs) and ``python -m backend worker`` purge on a schedule."""
-    app = state.app
-
-    def in_serve(app: Any) -> None:
-        if app.config["JOB_WORKER_IN_SERVE"]:
-            transcription.start_retention(app)
-
-    app.extensions.setdefault("plume.serve_hooks", []).append(in_serve)
-    app.extensions.setdefault("plume.worker_hooks", []).append(transcription.start_retention)
-
-
 @bp.post(PREFIX)
 def create():
     """Queue a whole recording (one request: fine on a good network, up to the size limit)."""

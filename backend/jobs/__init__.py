@@ -18,8 +18,11 @@ Contract for use cases (floor 3) — this room knows nothing of them::
 
     from backend import jobs
 
-    @jobs.handler("dossier")                        # one kind, one function, registered at import
-                                                    # (per_process=1: one at a time per process)
+    @jobs.handler("dossier",                        # one kind, one function, registered at import
+                  retention=jobs.Retention("DOSSIER_RETENTION_DAYS", timedelta(days=1)))
+                                                    # (retention: kept config[setting] × unit once
+                                                    # finished; per_process=1: one at a time per
+                                                    # process)
     def run_dossier(ctx: jobs.JobContext) -> dict:  # ctx.id, ctx.owner, ctx.params, ctx.attempt
         names = [blob.name for blob in ctx.blobs()] # the files stored with the job
         texts = [ctx.step(f"read:{n}", lambda n=n: read(ctx.open_blob(n)))   # each runs once
@@ -50,7 +53,8 @@ Contract for use cases (floor 3) — this room knows nothing of them::
     jobs.blob_infos(job_id, user_hash)              # name, size, type, sha256 of its files
     jobs.step_results(job_id, user_hash, "read:")   # a finished job's stored steps, for another
     jobs.open_blob(job_id, user_hash, name)         # one of them, read chunk by chunk
-    jobs.purge_finished(before, kind="dossier")     # retention: finished jobs, abandoned uploads
+    jobs.purge_expired(["dossier"])                 # retention now (a command); workers do it
+                                                    # on their own schedule, see below
 
     job_id = jobs.submit("transcription", user_hash, {...}, hold=True)   # a resumable upload:
     size = jobs.append_blob(job_id, user_hash, "audio", part, offset=size)  # 409 + extra size
@@ -92,6 +96,17 @@ still lives.
 Order: the owner with the fewest jobs running goes first, then the oldest job, so one user's
 twenty dossiers do not hold up another's one.
 
+Retention (:mod:`.retention`), declared by each kind at registration: a finished job is
+deleted with its steps, files and calls once its kind's time has passed since it finished,
+and a held job (an upload never completed) once that time has passed since its last part;
+``Retention(..., abandoned=fn)`` gets those held jobs' ids and params after the purge (to
+close the record handed over to them: « interrompu »), ``also=fn`` purges the use case's own
+rows beside its jobs. A kind without a retention is kept. Every worker the commands start
+purges every kind at start and every ``PLUME_JOB_PURGE_MINUTES``, one worker at a time
+across instances (a PostgreSQL advisory lock; the others skip their turn); a kind whose
+purge fails is logged and tried again at the next turn. ``python -m backend jobs purge``
+purges at once (waiting for a purge under way).
+
 Workers: ``python -m backend worker`` (``PLUME_JOB_WORKERS`` threads; SIGTERM lets running
 steps finish for ``PLUME_JOB_STOP_GRACE`` seconds, then hands their jobs back), and one inside
 ``serve`` unless ``PLUME_JOB_WORKER_IN_SERVE=0``. gunicorn's web workers run none.
@@ -112,8 +127,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from .. import db
+from .retention import RETENTION, Abandoned, Purged, Retention, purge_expired
 from .store import (Blob, BlobInfo, Job, append_blob, check_owner, delete, get, list_for,
-                    purge_finished, queue_status, start_held)
+                    queue_status, start_held)
 from .store import blob_infos as _blob_infos
 from .store import cancel as _cancel
 from .store import finished_steps as _finished_steps
@@ -124,21 +140,23 @@ from .worker import (HANDLERS, PER_PROCESS, Cancelled, Failure, Handler, HostCal
 
 __all__ = ["init_app", "handler", "submit", "get", "check_owner", "list_for", "cancel", "delete",
            "append_blob", "start_held", "step_results",
-           "wait_for_change", "open_blob", "blob_infos", "purge_finished", "Blob", "BlobInfo",
-           "Job", "JobContext", "Cancelled", "Failure", "Interrupted", "Worker", "bounded_map",
-           "HostCall", "spent"]
+           "wait_for_change", "open_blob", "blob_infos", "purge_expired", "Retention", "Abandoned",
+           "Purged", "Blob", "BlobInfo", "Job", "JobContext", "Cancelled", "Failure",
+           "Interrupted", "Worker", "bounded_map", "HostCall", "spent"]
 
 log = logging.getLogger(__name__)
 
 WAIT_POLL_S = 0.5
 
 
-def handler(kind: str, *, per_process: int | None = None) -> Callable[[Handler], Handler]:
+def handler(kind: str, *, per_process: int | None = None,
+            retention: Retention | None = None) -> Callable[[Handler], Handler]:
     """Register the function that runs jobs of ``kind`` (at import time).
 
     ``per_process``: at most this many jobs of the kind run at once in one worker process,
     whatever ``PLUME_JOB_WORKERS`` says (CPU-bound work such as transcription on few cores);
-    the process's other threads go on with other kinds."""
+    the process's other threads go on with other kinds. ``retention``: how long the kind's
+    jobs are kept once finished (see :class:`Retention`); without one they are kept."""
     if per_process is not None and per_process < 1:
         raise ValueError(f"per_process must be at least 1 for job kind {kind!r}")
 
@@ -152,6 +170,10 @@ def handler(kind: str, *, per_process: int | None = None) -> Callable[[Handler],
             PER_PROCESS.pop(kind, None)
         else:
             PER_PROCESS[kind] = per_process
+        if retention is None:
+            RETENTION.pop(kind, None)
+        else:
+            RETENTION[kind] = retention
         return fn
     return register
 
@@ -237,7 +259,7 @@ def worker_command(threads: int | None) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    worker = Worker(app, threads).start()
+    worker = Worker(app, threads, purge=True).start()
     click.echo(f"Plume : {worker.threads} traitement(s) en parallèle, types : "
                f"{', '.join(sorted(HANDLERS)) or 'aucun'}.")
     while not stop.wait(1.0):
@@ -247,7 +269,7 @@ def worker_command(threads: int | None) -> None:
 
 @click.group("jobs")
 def jobs_group() -> None:
-    """Background jobs: see the queue."""
+    """Background jobs: see the queue, purge the expired ones."""
 
 
 @jobs_group.command("status")
@@ -264,6 +286,28 @@ def status_command() -> None:
                    f"{_age(row['oldest_s']):>12} {row['lease_expired']:>12}")
 
 
+@jobs_group.command("purge")
+@click.option("--kind", "kinds", multiple=True, metavar="KIND",
+              help="Only this kind (repeatable); default every kind that declares a retention.")
+@with_appcontext
+def purge_command(kinds: tuple[str, ...]) -> None:
+    """Delete now the jobs past their kind's retention (as workers do on their schedule)."""
+    unknown = sorted(set(kinds) - set(RETENTION))
+    if unknown:
+        raise click.BadParameter(f"aucune conservation déclarée pour {', '.join(unknown)} "
+                                 f"(types : {', '.join(sorted(RETENTION)) or 'aucun'})",
+                                 param_hint="--kind")
+    purged = purge_expired(kinds or None)
+    assert purged is not None  # wait=True: never skipped
+    config = current_app.config
+    for kind, count in sorted(purged.counts.items()):
+        click.echo(f"{kind} : {count} supprimé(s), conservés {RETENTION[kind].describe(config)}.")
+    if purged.failed:
+        click.echo(f"Échec de la purge pour : {', '.join(purged.failed)} (voir le journal).",
+                   err=True)
+        sys.exit(1)
+
+
 def _age(seconds: int) -> str:
     if seconds < 120:
         return f"{seconds} s"
@@ -276,15 +320,15 @@ def _start_in_serve(app: Flask) -> None:
     """``serve`` hook: run jobs in the serving process too (``make run`` is one command)."""
     if not app.config["JOB_WORKER_IN_SERVE"]:
         return
-    worker = Worker(app).start()
+    worker = Worker(app, purge=True).start()
     app.extensions["plume.jobs"]["worker"] = worker
     # Ctrl-C ends serve: hand running jobs back at once rather than after the lease.
     atexit.register(worker.stop, 0.0)
 
 
 def init_app(app: Flask) -> None:
-    """Import the configured handler modules, add ``worker`` and ``jobs status``, and start a
-    worker in ``serve``."""
+    """Import the configured handler modules, add ``worker``, ``jobs status`` and ``jobs
+    purge``, and start a worker in ``serve``."""
     app.extensions["plume.jobs"] = {"worker": None}
     import_handlers(app)
     app.cli.add_command(worker_command)

@@ -32,6 +32,17 @@ SETTINGS: list[Setting] = [
     Setting("PLUME_JOB_MAX_INPUT_BYTES", "int", 1024 ** 3,
             "Largest total size of the files stored with one job (a dossier's files, a recording).",
             at_least=1),
+    Setting("PLUME_JOB_PURGE_MINUTES", "float", None,
+            "How often each job worker (`python -m backend worker`, the one inside `serve`) "
+            "deletes the jobs past their kind's retention (`PLUME_DOSSIER_RETENTION_DAYS`, "
+            "`PLUME_HEARING_RETENTION_HOURS`) with their files, one worker at a time across "
+            "instances; it also purges when it starts. Unset: `PLUME_HEARING_PURGE_MINUTES`, "
+            "else 60.",
+            above=0),
+    Setting("PLUME_HEARING_PURGE_MINUTES", "float", None,
+            "Former name of `PLUME_JOB_PURGE_MINUTES` (when it purged only transcriptions), "
+            "still read when that one is unset.",
+            above=0),
     Setting("PLUME_JOB_HANDLERS", "list", [],
             "Extra Python modules imported at start to register job handlers (comma-separated); "
             "the use cases register their own."),

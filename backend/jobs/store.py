@@ -358,20 +358,6 @@ def delete(job_id: str, owner: str) -> None:
     log.info("job deleted", extra={"job_id": str(key)})
 
 
-def purge_finished(before: datetime, *, kind: str | None = None) -> int:
-    """Delete jobs finished before ``before``, and held jobs (uploads never completed)
-    created before it, with their steps and files (retention); only jobs of ``kind`` when
-    given (each use case has its own retention); returns how many."""
-    with db.connection() as conn:
-        count = conn.execute(
-            """DELETE FROM jobs WHERE (%(kind)s::text IS NULL OR kind = %(kind)s)
-                 AND (finished_at < %(before)s
-                      OR (state = 'queued' AND run_after = 'infinity' AND created_at < %(before)s))""",
-            {"before": before, "kind": kind}).rowcount
-    log.info("finished jobs purged", extra={"count": count, "kind": kind})
-    return count
-
-
 def blob_infos(job_id: str) -> list[BlobInfo]:
     """The blobs stored with a job (no owner check: for handlers and after :func:`get`)."""
     with db.connection() as conn:

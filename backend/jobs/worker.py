@@ -1,10 +1,12 @@
 """Workers: threads that pick jobs, run their handlers step by step, and keep their leases.
 
 One :class:`Worker` per process runs ``threads`` job threads, one heartbeat thread (extends
-the leases of the jobs it runs every third of the lease, and learns of cancellations) and
-one listener thread (``LISTEN plume_jobs``: a new job wakes idle threads at once, a cancel
+the leases of the jobs it runs every third of the lease, and learns of cancellations), one
+listener thread (``LISTEN plume_jobs``: a new job wakes idle threads at once, a cancel
 reaches the running job at once; polling every ``PLUME_JOB_POLL_SECONDS`` covers a lost
-connection and expired leases, which no one announces).
+connection and expired leases, which no one announces) and, in the workers the commands
+start, one purge thread (:mod:`.retention`: expired jobs of every kind, every
+``PLUME_JOB_PURGE_MINUTES``).
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import psycopg
 from flask import Flask
 
 from .. import db
-from . import store
+from . import retention, store
 from .store import BlobInfo
 
 log = logging.getLogger(__name__)
@@ -248,16 +250,19 @@ class JobContext:
 
 class Worker:
     """Job threads, a heartbeat and a listener for one process (``python -m backend worker``,
-    or inside ``serve``)."""
+    or inside ``serve``); ``purge=True`` (those two): the scheduled retention purge too."""
 
-    def __init__(self, app: Flask, threads: int | None = None, name: str | None = None):
+    def __init__(self, app: Flask, threads: int | None = None, name: str | None = None, *,
+                 purge: bool = False):
         self.app = app
+        self.purge = purge
         config = app.config
         self.threads = threads or config["JOB_WORKERS"]
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.lease = float(config["JOB_LEASE_SECONDS"])
         self.poll = float(config["JOB_POLL_SECONDS"])
         self.retry_delay = float(config["JOB_RETRY_DELAY"])
+        self.purge_every = retention.purge_seconds(config)
         self.stopping = threading.Event()
         self.wake = threading.Event()
         self.active: dict[str, JobContext] = {}
@@ -280,6 +285,8 @@ class Worker:
         self._spawn(self._heartbeat, "plume-job-heartbeat")
         for index in range(self.threads):
             self._spawn(self._run_jobs, f"plume-job-{index}", f"{self.name}:{index}")
+        if self.purge:
+            self._spawn(self._purge, "plume-job-purge")
         return self
 
     def _spawn(self, target: Callable[..., None], name: str, *args: Any) -> None:
@@ -427,6 +434,23 @@ class Worker:
                         ctx._lost.set()
                     elif alive[job]:
                         ctx._cancel.set()
+
+    def _purge(self) -> None:
+        """A turn at start, then every ``purge_every`` seconds; a turn that fails is logged
+        and the next one tries again (the thread never ends on a failure)."""
+        while True:
+            self.purge_turn()
+            if self.stopping.wait(self.purge_every):
+                return
+
+    def purge_turn(self) -> retention.Purged | None:
+        """One scheduled purge: None when it failed or another worker was purging."""
+        try:
+            return retention.purge_expired(wait=False)
+        except Exception:  # noqa: BLE001 - database away: the next turn tries again
+            log.exception("job purge failed; tried again at the next turn",
+                          extra={"worker": self.name})
+            return None
 
     def _listen(self) -> None:
         url = db.database_url(self.app)

@@ -478,34 +478,41 @@ def events(user: User, dossier_id: str, *, timeout: float = 15.0,
         job = jobs.wait_for_change(dossier_id, owner, job.version, timeout=timeout)
 
 
-PURGE_EVERY_S = 3600.0
-_last_purge = [0.0]
+# --- retention (the job workers purge on their schedule: backend/jobs/retention.py) --------------
+
+INTERRUPTED = "interrompu"  # the code the audit room closes a record left open with
 
 
 def purge_expired() -> int:
-    """Delete the dossiers finished (or held and never started) before the retention
-    (PLUME_DOSSIER_RETENTION_DAYS), with their files, steps and synthesis; how many.
-    Their records stay (they hold no text); their measures go after PLUME_AUDIT_RETENTION_DAYS,
-    like the records."""
-    config, now = current_app.config, datetime.now(timezone.utc)
-    with db.connection() as conn:  # the counts go with the records they stand beside
-        conn.execute("DELETE FROM dossier_measures WHERE recorded_at < %s",
-                     (now - timedelta(days=config["AUDIT_RETENTION_DAYS"]),))
-    before = now - timedelta(days=config["DOSSIER_RETENTION_DAYS"])
-    return (jobs.purge_finished(before, kind=KIND)
-            + jobs.purge_finished(before, kind=REVISION_KIND))
+    """Delete now the dossiers and their versions past PLUME_DOSSIER_RETENTION_DAYS (what
+    the workers do on their schedule), with their files, steps and syntheses; how many.
+    Their records stay (they hold no text); their measures go with the records."""
+    purged = jobs.purge_expired([KIND, REVISION_KIND])
+    if purged is None or purged.failed:
+        raise AppError("La purge des dossiers a échoué ; voir le journal.", code="purge_echouee",
+                       detail=f"job purge failed for {purged.failed if purged else 'all'}")
+    return purged.total
 
 
-def _purge_now_and_then() -> None:
-    """Workers purge expired dossiers at most once an hour each (``python -m backend
-    dossiers purge`` does it at once, e.g. from cron)."""
-    if time.monotonic() - _last_purge[0] < PURGE_EVERY_S and _last_purge[0]:
-        return
-    _last_purge[0] = time.monotonic()
-    try:
-        purge_expired()
-    except Exception:  # noqa: BLE001 - retention is retried at the next dossier
-        log.exception("expired dossiers not purged")
+def _purge_measures(config: Any) -> int:
+    """A dossier's counts go with the record they stand beside (PLUME_AUDIT_RETENTION_DAYS)."""
+    before = datetime.now(timezone.utc) - timedelta(days=config["AUDIT_RETENTION_DAYS"])
+    with db.connection() as conn:
+        return conn.execute("DELETE FROM dossier_measures WHERE recorded_at < %s",
+                            (before,)).rowcount
+
+
+def _close_abandoned(purged: list[jobs.Abandoned]) -> None:
+    """A dossier sent but never started, purged: its record, admitted when it was sent and
+    handed over to the job, ends « interrompu » (no run will finish it)."""
+    for job in purged:
+        if job.params.get("record"):
+            _finish_record(job.params["record"], "error", INTERRUPTED,
+                           measures={"files": len(job.params.get("inventory") or []), "runs": 0})
+
+
+RETENTION = jobs.Retention("DOSSIER_RETENTION_DAYS", timedelta(days=1),
+                           abandoned=_close_abandoned, also=_purge_measures)
 
 
 # --- the record ---------------------------------------------------------------------------------
@@ -539,10 +546,9 @@ def _finish_record(state: dict[str, Any], outcome: str, code: str | None,
 
 # --- the job ------------------------------------------------------------------------------------
 
-@jobs.handler(KIND)
+@jobs.handler(KIND, retention=RETENTION)
 def run(ctx: jobs.JobContext) -> dict[str, Any]:
     """Read, map, reduce (see the module docstring); the record is finished on every verdict."""
-    _purge_now_and_then()
     state = ctx.params["record"]
     call = metering.resume(state)
     work = DossierRun(ctx, call)

@@ -16,14 +16,15 @@ Flow::
                     ▶ record     finished by the run that ends the job
 
 The pièces, the court, the n° RG and the notices come from the previous synthesis; a
-revision of a revision starts from that one (``base``). Revisions are deleted and purged
-with their dossier (:mod:`.dossier`).
+revision of a revision starts from that one (``base``). Revisions are deleted with their
+dossier (:mod:`.dossier`) and purged on its retention, counted from their own end.
 """
 from __future__ import annotations
 
 import json
 import logging
 import threading
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -147,7 +148,7 @@ def synthesis_of(user: User, dossier_id: str, revision_id: str) -> dict[str, Any
 
 # --- the job ------------------------------------------------------------------------------------
 
-@jobs.handler(KIND)
+@jobs.handler(KIND, retention=jobs.Retention("DOSSIER_RETENTION_DAYS", timedelta(days=1)))
 def run(ctx: jobs.JobContext) -> dict[str, Any]:
     """Write again, check, record (see the module docstring)."""
     state = ctx.params["record"]

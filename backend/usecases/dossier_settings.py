@@ -40,8 +40,9 @@ SETTINGS: list[Setting] = [
             "Model calls one dossier makes at the same time toward the host.",
             at_least=1),
     Setting("PLUME_DOSSIER_RETENTION_DAYS", "float", 30.0,
-            "Days a finished dossier (its files, synthesis and steps) is kept before it is "
-            "deleted; files are never kept longer than their dossier.",
+            "Days a finished dossier (its files, synthesis, versions and steps) is kept before "
+            "it is deleted, a dossier never started that long after it was sent; files are never "
+            "kept longer than their dossier (workers purge every `PLUME_JOB_PURGE_MINUTES`).",
             above=0),
 ]
 

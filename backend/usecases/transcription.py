@@ -29,8 +29,10 @@ Words with times (``PLUME_HEARING_WORD_TIMES``) are asked of the host and, when 
 them, attached to their segment on the hearing's timeline. The speakers a person names in
 the pane (« changer d'intervenant », :func:`set_speakers`) are stored beside the job and
 applied to what :func:`status` and the exports give. Finished jobs, their recording,
-transcript and speakers are deleted after ``PLUME_HEARING_RETENTION_HOURS``: at each
-submission and every ``PLUME_HEARING_PURGE_MINUTES`` in each worker (:func:`start_retention`).
+transcript and speakers are deleted ``PLUME_HEARING_RETENTION_HOURS`` after they finished,
+and uploads never completed that long after their last part (their record then ends
+« interrompu »): the retention this kind declares with the jobs room, whose workers purge
+every ``PLUME_JOB_PURGE_MINUTES`` (:mod:`backend.jobs.retention`).
 """
 from __future__ import annotations
 
@@ -166,12 +168,6 @@ def _params(user: User, filename: str, language: str, size: int | None) -> dict[
             "max_seconds": current_app.config["HEARING_MAX_MINUTES"] * 60}
 
 
-def purge_expired() -> int:
-    """Delete transcriptions finished (or uploads abandoned) longer ago than the retention."""
-    hours = current_app.config["HEARING_RETENTION_HOURS"]
-    return jobs.purge_finished(datetime.now(timezone.utc) - timedelta(hours=hours), kind=KIND)
-
-
 def submit(user: User, stream: BinaryIO, filename: str, *, language: str | None) -> dict[str, Any]:
     """Store a whole recording with a new job and queue it; returns the transcription JSON."""
     authorize(user, TASK)
@@ -182,7 +178,6 @@ def submit(user: User, stream: BinaryIO, filename: str, *, language: str | None)
     if sniff(head) is None:
         raise UnsupportedMediaType(UNSUPPORTED, detail=f"unrecognised audio header for {filename!r}")
     stream.seek(0)
-    purge_expired()
     limit = min(current_app.config["HEARING_MAX_BYTES"], current_app.config["JOB_MAX_INPUT_BYTES"])
     with metered(user, "transcribe", TASK) as call:
         params = {**_params(user, filename, language, None), "record": call.hand_over()}
@@ -216,10 +211,9 @@ def create_upload(user: User, filename: str, size: int, *, language: str | None)
     if size < 1:
         raise ValidationError("size", "Le fichier audio est vide.")
     _check_size(size)
-    purge_expired()
     # Admitted now (role, quota) rather than at start: a refused user does not send 500 MB
-    # first. An upload never completed is purged with its job; its record is then closed
-    # as interrupted by the audit room.
+    # first. An upload never completed is purged with its job, and its record closed as
+    # « interrompu » (:func:`_close_abandoned`).
     with metered(user, "transcribe", TASK) as call:
         params = {**_params(user, filename, language, size), "record": call.hand_over()}
         job_id = jobs.submit(KIND, _owner(user), params, hold=True, job_id=call.id)
@@ -425,27 +419,6 @@ def set_speakers(user: User, job_id: str, payload: Any) -> dict[str, Any]:
     return status(user, job_id)
 
 
-# Retention on a schedule ---------------------------------------------------------------------
-
-def start_retention(app: Any) -> threading.Thread:
-    """A daemon thread purging expired transcriptions every ``PLUME_HEARING_PURGE_MINUTES``
-    (the worker processes and ``serve`` run one), as well as at each submission."""
-    every = app.config["HEARING_PURGE_MINUTES"] * 60
-
-    def loop() -> None:
-        while True:
-            try:
-                with app.app_context():
-                    purge_expired()
-            except Exception:  # tried again at the next turn
-                log.exception("expired transcriptions not purged")
-            time.sleep(every)
-
-    thread = threading.Thread(target=loop, name="plume-hearing-retention", daemon=True)
-    thread.start()
-    return thread
-
-
 # The job -------------------------------------------------------------------------------------
 
 def _user(params: dict[str, Any]) -> User:
@@ -545,13 +518,28 @@ def _charge_stored(ctx: jobs.JobContext, call: metering.Call) -> None:
                          "estimated": True})
 
 
+INTERRUPTED = "interrompu"  # the code the audit room closes a record left open with
+
+
+def _close_abandoned(purged: list[jobs.Abandoned]) -> None:
+    """An upload never completed, purged: its record, admitted when the upload opened and
+    handed over to the job, ends « interrompu » (no run will finish it)."""
+    for job in purged:
+        if job.params.get("record"):
+            _finish_record(job.params["record"], "error", INTERRUPTED)
+
+
+RETENTION = jobs.Retention("HEARING_RETENTION_HOURS", timedelta(hours=1),
+                           abandoned=_close_abandoned)
+
+
 def _legacy_record(user: User) -> dict[str, Any]:
     # A job queued before records were opened at submission: its first run opens one.
     with metered(user, "transcribe", TASK) as call:
         return call.hand_over()
 
 
-@jobs.handler(KIND, per_process=1)
+@jobs.handler(KIND, per_process=1, retention=RETENTION)
 def run_hearing(ctx: jobs.JobContext) -> dict[str, Any]:
     """Decode, cut, transcribe each piece (a step each), stitch; the job's record is finished
     by the run that reaches a verdict (see the module docstring)."""

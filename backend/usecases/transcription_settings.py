@@ -24,7 +24,8 @@ SETTINGS: list[Setting] = [
             at_least=1),
     Setting("PLUME_HEARING_RETENTION_HOURS", "float", 48.0,
             "Hours a finished transcription (recording, transcript) is kept before it is "
-            "deleted with its job; uploads never completed are deleted after the same time.",
+            "deleted with its job; an upload never completed is deleted that long after its last "
+            "part (workers purge every `PLUME_JOB_PURGE_MINUTES`).",
             above=0),
     Setting("PLUME_HEARING_PART_BYTES", "int", 8 * 1024 * 1024,
             "Largest part of a resumable upload (`PUT /api/v1/transcriptions/{id}/upload`).",
@@ -33,9 +34,5 @@ SETTINGS: list[Setting] = [
             "Ask the speech-to-text host for each word's time (`timestamp_granularities` "
             "word), given per segment as `words` when the host answers them; the embedded "
             "Whisper then runs an alignment pass (its cost: docs/transcription.md)."),
-    Setting("PLUME_HEARING_PURGE_MINUTES", "float", 60.0,
-            "How often a job worker deletes the transcriptions past their retention (besides "
-            "each new submission).",
-            above=0),
 ]
 

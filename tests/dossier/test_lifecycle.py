@@ -143,22 +143,6 @@ def test_a_failing_host_fails_the_dossier_after_its_attempts_and_records_it(
         assert rows("SELECT count(*) FROM audit_open") == [(0,)]
 
 
-def test_retention_deletes_old_dossiers_with_their_files_and_keeps_other_kinds(
-        dossier_app, client, start_worker):
-    old = upload(client, {"note.txt": note_txt()}).get_json()
-    recent = upload(client, {"note.txt": note_txt()}).get_json()
-    start_worker()
-    finished(client, old["id"]), finished(client, recent["id"])
-    with db.connection() as conn:
-        conn.execute("UPDATE jobs SET finished_at = now() - interval '31 days' WHERE id = %s",
-                     (old["id"],))
-    result = dossier_app.test_cli_runner().invoke(args=["dossiers", "purge"])
-    assert result.exit_code == 0 and "Dossiers supprimés : 1." in result.output
-    assert client.get(f"/api/v1/dossiers/{old['id']}").status_code == 404
-    assert rows("SELECT count(*) FROM job_blobs WHERE job_id = %s", old["id"]) == [(0,)]
-    assert client.get(f"/api/v1/dossiers/{recent['id']}").status_code == 200
-
-
 def test_a_dossier_record_is_not_closed_as_interrupted_while_its_job_lives(dossier_app, client):
     from backend.audit import records
     created = upload(client, {"note.txt": note_txt()}, start="false").get_json()

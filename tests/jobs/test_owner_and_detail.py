@@ -1,14 +1,13 @@
 """What the jobs room gives use cases besides the basics: a chosen id, 403 apart from 404,
 progress in the use case's own terms, the held flag, steps' results for a handler that adds
-them up, and retention per kind."""
+them up."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from backend import db, jobs
+from backend import jobs
 from backend.errors import Forbidden, NotFound, ValidationError
 from tests.jobs.processes import wait_until
 
@@ -65,13 +64,3 @@ def test_progress_detail_and_step_results_reach_the_use_case(jobs_app, start_wor
         HANDLERS.pop("test.detail", None)
 
 
-def test_retention_may_purge_one_kind_only(jobs_app, trace):
-    kept = jobs.submit("test.once", ALICE, {"trace": str(trace)})
-    gone = jobs.submit("test.steps", ALICE, {"trace": str(trace), "steps": []})
-    with db.connection() as conn:
-        conn.execute("UPDATE jobs SET state = 'done', finished_at = now() - interval '2 days'")
-    cutoff = datetime.now(timezone.utc) - timedelta(days=1)
-    assert jobs.purge_finished(cutoff, kind="test.steps") == 1
-    assert jobs.get(kept, ALICE).state == "done"
-    with pytest.raises(NotFound):
-        jobs.get(gone, ALICE)

@@ -6,9 +6,7 @@ from __future__ import annotations
 import io
 import signal
 import subprocess
-import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from docx import Document
@@ -219,7 +217,7 @@ def test_a_recording_over_the_size_limit_is_refused_before_it_is_stored(make_app
         assert conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 0
 
 
-# Cancel, exports, delete, retention, other users -------------------------------------------
+# Cancel, exports, delete, other users (retention: test_retention.py) -------------------------------------------
 
 def test_cancel_stops_after_the_piece_in_flight(hearing_app, make_app, fake_llm, start_worker, tmp_path):
     app = make_app(LLM_BASE_URL=fake_llm.url, LLM_TRANSCRIPTION_MODEL="fake-whisper",
@@ -259,8 +257,7 @@ def test_a_cancel_during_the_last_piece_wins_job_and_record(hearing_app, make_ap
         assert records_of(job_id)[1] == 0
 
 
-def test_exports_read_back_then_delete_and_retention(hearing_app, make_app, fake_llm,
-                                                     start_worker, tmp_path):
+def test_exports_read_back_then_delete(hearing_app, make_app, start_worker, tmp_path):
     client = hearing_app.test_client()
     job_id = upload_whole(client, hearing(tmp_path / "audience.wav", 0.5)).json["id"]
     assert client.get(f"{API}/{job_id}/export.srt").status_code == 409
@@ -331,39 +328,3 @@ def test_exports_read_back_then_delete_and_retention(hearing_app, make_app, fake
     assert client.get(f"{API}/{job_id}").status_code == 404
     with db.connection() as conn:
         assert conn.execute("SELECT count(*) FROM job_blobs").fetchone()[0] == 0
-
-    # Retention: a finished transcription goes at the next submission after its time.
-    quick = make_app(LLM_BASE_URL=fake_llm.url, LLM_TRANSCRIPTION_MODEL="fake-whisper",
-                     DATA_DIR=str(tmp_path / "q"), HEARING_RETENTION_HOURS=0.0003,
-                     JOB_POLL_SECONDS=0.2)
-    quick_client = quick.test_client()
-    old = upload_whole(quick_client, tmp_path / "audience.wav").json["id"]
-    start_worker(app=quick)
-    assert finished(quick_client, old)["state"] == "done"
-    time.sleep(1.2)
-    upload_whole(quick_client, tmp_path / "audience.wav")
-    assert quick_client.get(f"{API}/{old}").status_code == 404
-
-
-def test_a_worker_purges_expired_transcriptions_on_its_own_schedule(
-        hearing_app, make_app, fake_llm, spawn_worker, tmp_path):
-    # Kept about 4 s, a worker purging every 0.6 s: the transcription goes with no new
-    # submission (which would purge too). Word times off: only segments are asked.
-    quick = make_app(LLM_BASE_URL=fake_llm.url, LLM_TRANSCRIPTION_MODEL="fake-whisper",
-                     DATA_DIR=str(tmp_path / "q"), HEARING_RETENTION_HOURS=0.001)
-    client = quick.test_client()
-    job_id = upload_whole(client, hearing(tmp_path / "audience.wav", 0.3)).json["id"]
-    worker = spawn_worker(PLUME_HEARING_RETENTION_HOURS="0.001", PLUME_HEARING_PURGE_MINUTES="0.01",
-                          PLUME_HEARING_WORD_TIMES="0")
-    body = finished(client, job_id)
-    assert body["state"] == "done" and not any("words" in s for s in body["segments"])
-    assert [r.form["timestamp_granularities[]"] for r in transcription_requests(fake_llm)] == [
-        ["segment"]]
-    client.put(f"{API}/{job_id}/speakers", json={"speaker_changes": [{"from": 0, "speaker": "Me X"}]})
-
-    wait_until(lambda: client.get(f"{API}/{job_id}").status_code == 404, timeout=60)
-    with db.connection() as conn:
-        for table in ("job_blobs", "job_steps", "transcription_speakers"):
-            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
-    assert worker.poll() is None  # the worker purged it, and goes on
-    assert "finished jobs purged" in Path(worker.log_path).read_text()
