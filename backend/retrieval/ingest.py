@@ -60,7 +60,8 @@ JSON_EXTENSIONS = (".jsonl", ".ndjson", ".json")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_FILE_PAGES = 2000
 # Once this many passages, or this share of all of them, have been stored since the last
-# count, an ingestion recounts the passages holding each lexeme (refresh_lexeme_counts).
+# refresh, an ingestion brings the passages holding each lexeme up to date
+# (refresh_lexeme_counts).
 REFRESH_AFTER = 1000
 REFRESH_SHARE = 0.1
 SAMPLE_VECTORS = Path(__file__).with_name("data") / "sample_vectors.npz"
@@ -331,6 +332,7 @@ def _store(conn: psycopg.Connection, batch: list[_Ready], vectors: VectorSource,
     changed_ids = [existing[r.item.record.source_id] for r in batch if r.item.record.source_id in existing]
     if changed_ids:
         # Same internal id, fresh row and passages (their vectors are found again by hash).
+        count_changes(conn, changed_ids, removed=True)
         conn.execute("DELETE FROM decisions WHERE id = ANY(%(ids)s)", {"ids": changed_ids})
     new_count = len(batch) - len(changed_ids)
     fresh = iter([row[0] for row in conn.execute(
@@ -354,6 +356,7 @@ def _store(conn: psycopg.Connection, batch: list[_Ready], vectors: VectorSource,
                         report.vectors_pending += 1
                     else:
                         report.vectors_reused += 1
+    count_changes(conn, ids)
     for ready in batch:
         report.passages += len(ready.item.passages)
         if ready.item.record.source_id in existing:
@@ -492,25 +495,48 @@ def _progress(total: int, enabled: bool, label: str) -> Any:
                 disable=not enabled, file=sys.stderr, leave=False)
 
 
+def count_changes(conn: psycopg.Connection, decision_ids: list[int], removed: bool = False) -> None:
+    """Record, in the caller's transaction, the lexemes of these decisions' passages as added
+    (or ``removed``, before they are deleted); :func:`refresh_lexeme_counts` folds them in."""
+    if decision_ids:
+        # ts_stat takes the text of a query: the ids (integers read from the database) are
+        # written into it.
+        passages = ("SELECT tsv FROM passages WHERE decision_id = ANY('{"
+                    + ",".join(str(int(i)) for i in decision_ids) + "}'::bigint[])")
+        conn.execute("INSERT INTO lexeme_count_changes (lexeme, passages) "
+                     "SELECT word, %(sign)s * ndoc FROM ts_stat(%(passages)s)",
+                     {"sign": -1 if removed else 1, "passages": passages})
+
+
+# The changes recorded since the last refresh, folded into the counts: each row is taken
+# once, even by two refreshes at once (the second finds the first's rows deleted).
+FOLD_CHANGES = """
+WITH taken AS (DELETE FROM lexeme_count_changes RETURNING lexeme, passages)
+INSERT INTO lexeme_counts AS c (lexeme, passages)
+SELECT lexeme, sum(passages) FROM taken GROUP BY lexeme
+ON CONFLICT (lexeme) DO UPDATE SET passages = c.passages + excluded.passages
+"""
+
+
 def refresh_lexeme_counts(stored: int | None = None) -> bool:
-    """Recount the passages holding each lexeme, and their lengths (BM25's document
+    """Bring the passages holding each lexeme, and their lengths, up to date (BM25's document
     frequencies and average length; a selection's telling words), when the passages stored
-    since the last count are many (None: always). Those are this run's ``stored``
-    passages, or all passages added since the last count if more: small ingestions add up
-    to a recount. One transaction: searches read the old counts until it commits. True
-    when recounted."""
+    since the last refresh are many (None: always). Those are this run's ``stored``
+    passages, or all passages added since the last refresh if more: small ingestions add up
+    to a refresh. The stored batches' changes are folded in (:func:`count_changes`), so the
+    cost follows the passages changed, not the corpus. One transaction: searches read the
+    old counts until it commits. True when refreshed."""
     started = time.perf_counter()
     with db.connection() as conn:
         total, terms = conn.execute("SELECT count(*), coalesce(sum(terms), 0) FROM passages").fetchone()
+        counted = conn.execute("SELECT passages FROM lexeme_counts_total").fetchone()
         if stored is not None:
-            counted = conn.execute("SELECT passages FROM lexeme_counts_total").fetchone()
             since = max(stored, total - (counted[0] if counted else 0))
             if since < REFRESH_AFTER and since < REFRESH_SHARE * total:
                 return False
-        conn.execute("DELETE FROM lexeme_counts")
+        conn.execute(FOLD_CHANGES)
+        conn.execute("DELETE FROM lexeme_counts WHERE passages <= 0")
         conn.execute("DELETE FROM lexeme_counts_total")
-        conn.execute("INSERT INTO lexeme_counts (lexeme, passages) "
-                     "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM passages')")
         conn.execute("INSERT INTO lexeme_counts_total (passages, terms, decisions) "
                      "VALUES (%(n)s, %(t)s, (SELECT count(*) FROM decisions))",
                      {"n": total, "t": terms})
@@ -601,8 +627,12 @@ def apply_histories(histories: list[tuple[str, dict]], report: Any) -> None:
                                               f"supprimé : {exc}"))
             continue
         with db.connection() as conn, conn.transaction():
-            rows = conn.execute("DELETE FROM decisions WHERE source_id = ANY(%(ids)s) "
-                                "RETURNING passage_count", {"ids": ids}).fetchall()
+            withdrawn = [row[0] for row in conn.execute(
+                "SELECT id FROM decisions WHERE source_id = ANY(%(ids)s) FOR UPDATE",
+                {"ids": ids}).fetchall()]
+            count_changes(conn, withdrawn, removed=True)
+            rows = conn.execute("DELETE FROM decisions WHERE id = ANY(%(ids)s) "
+                                "RETURNING passage_count", {"ids": withdrawn}).fetchall()
         report.removed += len(rows)
         passages += sum(row[0] for row in rows)
         log.info("judilibre deletions applied", extra={
