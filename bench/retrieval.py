@@ -448,7 +448,13 @@ def count_lexemes(conn, again: bool = False) -> None:
                  "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM passages')")
     lengths = conn.execute("SELECT EXISTS (SELECT 1 FROM information_schema.columns "
                            "WHERE table_name = 'passages' AND column_name = 'terms')").fetchone()[0]
-    if lengths:
+    watermark = conn.execute("SELECT EXISTS (SELECT 1 FROM information_schema.columns "
+                             "WHERE table_name = 'lexeme_counts_total' "
+                             "AND column_name = 'last_passage')").fetchone()[0]
+    if watermark:   # the counts hold every passage stored so far (migration 086)
+        conn.execute("INSERT INTO lexeme_counts_total (passages, terms, decisions, last_passage) "
+                     "SELECT count(*), sum(terms), (SELECT count(*) FROM decisions), max(id) FROM passages")
+    elif lengths:
         conn.execute("INSERT INTO lexeme_counts_total (passages, terms, decisions) "
                      "SELECT count(*), sum(terms), (SELECT count(*) FROM decisions) FROM passages")
     else:
@@ -877,6 +883,29 @@ class BM25:
         return sorted(best, key=lambda d: -best[d])
 
 
+# For each notion of a chain (« – »-separated), the decisions holding it as a phrase.
+NOTION_HOLDERS = """
+SELECT d.source_id, count(DISTINCT n.i)
+FROM unnest(%(notions)s::text[]) WITH ORDINALITY n (x, i), passages p JOIN decisions d ON d.id = p.decision_id
+WHERE numnode(phraseto_tsquery('plume_french', n.x)) > 0
+  AND p.tsv @@ phraseto_tsquery('plume_french', n.x)
+GROUP BY 1
+"""
+
+
+def tied(conn, decision_id: str, query: str) -> int:
+    """How many other decisions hold as many of the chain's notions as ``decision_id`` (a
+    word-based ranking can only tell them apart by how often and where the words occur)."""
+    from backend.retrieval import lexical
+
+    notions = [n for n in lexical.KEYWORD_SEPARATOR.split(query) if n.strip()]
+    if len(notions) < 2:
+        return 0
+    held = dict(conn.execute(NOTION_HOLDERS, {"notions": notions}).fetchall())
+    own = held.get(decision_id, 0)
+    return sum(1 for other, count in held.items() if other != decision_id and count >= own)
+
+
 def reciprocal_rank(ranked: list[str], wanted: str, cutoff: int = 50) -> float:
     return 1 / (ranked.index(wanted) + 1) if wanted in ranked[:cutoff] else 0.0
 
@@ -926,6 +955,8 @@ def bench_ranking(base_url: str, tune: bool = False) -> None:
                          "BM25 (décisions entières)": BM25.from_database(conn, whole=True)}
         print(f"  {report.ingested} decisions, {report.passages:,} passages "
               f"({report.vectors_reused:,} with a shipped vector); {len(cases)} queries")
+        with db.connection() as conn:
+            ties = [tied(conn, decision_id, query) for kind, decision_id, query in cases]
         ranks = {"Plume": plume(), "Plume, mots seuls": plume(words_only=True)}
         ranks.update({name: [reciprocal_rank(bm25.rank(words), decision_id)
                              for (_, decision_id, _), words in zip(cases, terms)]
@@ -974,6 +1005,12 @@ def bench_ranking(base_url: str, tune: bool = False) -> None:
                     for label, kind, origin in columns[:4]))
     for fold, figures in chosen.items():
         print(f"  figures chosen on the half without fold {fold}: {figures}")
+    print("  chains whose decision another one matches as well (holds at least as many of the chain's "
+          "notions, as phrases), and the MRR of breaking those ties at random: " + "; ".join(
+              f"{label} {sum(1 for t, (k, d, _) in zip(ties, cases) if t and k == kind and (d in official) == (origin == 'officiel'))}"
+              f"/{mrr('Plume', kind, origin)[1]}, "
+              f"{statistics.mean(sum(1 / (i + 1) for i in range(t + 1)) / (t + 1) for t, (k, d, _) in zip(ties, cases) if k == kind and (d in official) == (origin == 'officiel')):.3f}"
+              for label, kind, origin in columns[:4]))
 
 
 def bench_analysis(base_url: str, gen: Generator, passages: int = 20000) -> None:

@@ -325,6 +325,7 @@ def _writer_count(writers: int | None, pool_size: int) -> int:
 def _store(conn: psycopg.Connection, batch: list[_Ready], vectors: VectorSource,
            report: IngestReport) -> None:
     """Write one batch (new and changed decisions) in the caller's transaction."""
+    conn.execute(HOLD_COUNTS)
     # Read here, not when the batch was prepared: a batch stored meanwhile may hold one.
     existing = dict(conn.execute(
         "SELECT source_id, id FROM decisions WHERE source_id = ANY(%(ids)s)",
@@ -332,7 +333,7 @@ def _store(conn: psycopg.Connection, batch: list[_Ready], vectors: VectorSource,
     changed_ids = [existing[r.item.record.source_id] for r in batch if r.item.record.source_id in existing]
     if changed_ids:
         # Same internal id, fresh row and passages (their vectors are found again by hash).
-        count_changes(conn, changed_ids, removed=True)
+        count_removals(conn, changed_ids)
         conn.execute("DELETE FROM decisions WHERE id = ANY(%(ids)s)", {"ids": changed_ids})
     new_count = len(batch) - len(changed_ids)
     fresh = iter([row[0] for row in conn.execute(
@@ -356,7 +357,6 @@ def _store(conn: psycopg.Connection, batch: list[_Ready], vectors: VectorSource,
                         report.vectors_pending += 1
                     else:
                         report.vectors_reused += 1
-    count_changes(conn, ids)
     for ready in batch:
         report.passages += len(ready.item.passages)
         if ready.item.record.source_id in existing:
@@ -495,22 +495,32 @@ def _progress(total: int, enabled: bool, label: str) -> Any:
                 disable=not enabled, file=sys.stderr, leave=False)
 
 
-def count_changes(conn: psycopg.Connection, decision_ids: list[int], removed: bool = False) -> None:
-    """Record, in the caller's transaction, the lexemes of these decisions' passages as added
-    (or ``removed``, before they are deleted); :func:`refresh_lexeme_counts` folds them in."""
+# Taken by every transaction that stores or deletes passages: a refresh (EXCLUSIVE) waits
+# for those under way, so every passage below the ids it reads is committed, and the
+# passages counted cannot move under a deletion. Searches (ACCESS SHARE) never wait.
+HOLD_COUNTS = "LOCK TABLE lexeme_counts_total IN ROW SHARE MODE"
+
+
+def count_removals(conn: psycopg.Connection, decision_ids: list[int]) -> None:
+    """Record, in the caller's transaction, the lexemes of these decisions' counted passages
+    as taken away, before they are deleted; the next refresh folds them in."""
     if decision_ids:
         # ts_stat takes the text of a query: the ids (integers read from the database) are
         # written into it.
-        passages = ("SELECT tsv FROM passages WHERE decision_id = ANY('{"
-                    + ",".join(str(int(i)) for i in decision_ids) + "}'::bigint[])")
         conn.execute("INSERT INTO lexeme_count_changes (lexeme, passages) "
-                     "SELECT word, %(sign)s * ndoc FROM ts_stat(%(passages)s)",
-                     {"sign": -1 if removed else 1, "passages": passages})
+                     "SELECT word, -ndoc FROM ts_stat(%(passages)s)",
+                     {"passages": "SELECT tsv FROM passages WHERE decision_id = ANY('{"
+                                  + ",".join(str(int(i)) for i in decision_ids) + "}'::bigint[]) "
+                                  "AND id <= (SELECT coalesce(max(last_passage), 0) FROM lexeme_counts_total)"})
 
 
-# The changes recorded since the last refresh, folded into the counts: each row is taken
-# once, even by two refreshes at once (the second finds the first's rows deleted).
-FOLD_CHANGES = """
+# The passages stored since the last refresh added, the deletions recorded since taken away.
+ADD_NEW = """
+INSERT INTO lexeme_counts AS c (lexeme, passages)
+SELECT word, ndoc FROM ts_stat(%(passages)s)
+ON CONFLICT (lexeme) DO UPDATE SET passages = c.passages + excluded.passages
+"""
+FOLD_REMOVALS = """
 WITH taken AS (DELETE FROM lexeme_count_changes RETURNING lexeme, passages)
 INSERT INTO lexeme_counts AS c (lexeme, passages)
 SELECT lexeme, sum(passages) FROM taken GROUP BY lexeme
@@ -523,9 +533,9 @@ def refresh_lexeme_counts(stored: int | None = None) -> bool:
     frequencies and average length; a selection's telling words), when the passages stored
     since the last refresh are many (None: always). Those are this run's ``stored``
     passages, or all passages added since the last refresh if more: small ingestions add up
-    to a refresh. The stored batches' changes are folded in (:func:`count_changes`), so the
-    cost follows the passages changed, not the corpus. One transaction: searches read the
-    old counts until it commits. True when refreshed."""
+    to a refresh. Only the passages stored since, and those deleted since
+    (:func:`count_removals`), are read: the cost follows the change, not the corpus. One
+    transaction: searches read the old counts until it commits. True when refreshed."""
     started = time.perf_counter()
     with db.connection() as conn:
         total, terms = conn.execute("SELECT count(*), coalesce(sum(terms), 0) FROM passages").fetchone()
@@ -534,12 +544,19 @@ def refresh_lexeme_counts(stored: int | None = None) -> bool:
             since = max(stored, total - (counted[0] if counted else 0))
             if since < REFRESH_AFTER and since < REFRESH_SHARE * total:
                 return False
-        conn.execute(FOLD_CHANGES)
-        conn.execute("DELETE FROM lexeme_counts WHERE passages <= 0")
-        conn.execute("DELETE FROM lexeme_counts_total")
-        conn.execute("INSERT INTO lexeme_counts_total (passages, terms, decisions) "
-                     "VALUES (%(n)s, %(t)s, (SELECT count(*) FROM decisions))",
-                     {"n": total, "t": terms})
+        with conn.transaction():
+            conn.execute("LOCK TABLE lexeme_counts_total IN EXCLUSIVE MODE")
+            last = conn.execute("SELECT coalesce(max(last_passage), 0) FROM lexeme_counts_total").fetchone()[0]
+            total, terms, top = conn.execute(
+                "SELECT count(*), coalesce(sum(terms), 0), coalesce(max(id), 0) FROM passages").fetchone()
+            conn.execute(ADD_NEW, {"passages": f"SELECT tsv FROM passages WHERE id > {int(last)} "
+                                               f"AND id <= {int(top)}"})
+            conn.execute(FOLD_REMOVALS)
+            conn.execute("DELETE FROM lexeme_counts WHERE passages <= 0")
+            conn.execute("DELETE FROM lexeme_counts_total")
+            conn.execute("INSERT INTO lexeme_counts_total (passages, terms, decisions, last_passage) "
+                         "VALUES (%(n)s, %(t)s, (SELECT count(*) FROM decisions), %(top)s)",
+                         {"n": total, "t": terms, "top": top})
     log.info("lexeme counts refreshed", extra={"seconds": round(time.perf_counter() - started, 2)})
     return True
 
@@ -630,7 +647,8 @@ def apply_histories(histories: list[tuple[str, dict]], report: Any) -> None:
             withdrawn = [row[0] for row in conn.execute(
                 "SELECT id FROM decisions WHERE source_id = ANY(%(ids)s) FOR UPDATE",
                 {"ids": ids}).fetchall()]
-            count_changes(conn, withdrawn, removed=True)
+            conn.execute(HOLD_COUNTS)
+            count_removals(conn, withdrawn)
             rows = conn.execute("DELETE FROM decisions WHERE id = ANY(%(ids)s) "
                                 "RETURNING passage_count", {"ids": withdrawn}).fetchall()
         report.removed += len(rows)
