@@ -5,7 +5,6 @@ import json
 import time
 
 import psycopg
-import pytest
 
 from backend import retrieval
 from backend.retrieval.embeddings import LOCAL_MODEL
