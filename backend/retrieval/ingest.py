@@ -60,7 +60,8 @@ JSON_EXTENSIONS = (".jsonl", ".ndjson", ".json")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_FILE_PAGES = 2000
 # Once this many passages, or this share of all of them, have been stored since the last
-# count, an ingestion recounts the passages holding each lexeme (refresh_lexeme_counts).
+# refresh, an ingestion brings the passages holding each lexeme up to date
+# (refresh_lexeme_counts).
 REFRESH_AFTER = 1000
 REFRESH_SHARE = 0.1
 SAMPLE_VECTORS = Path(__file__).with_name("data") / "sample_vectors.npz"
@@ -324,6 +325,7 @@ def _writer_count(writers: int | None, pool_size: int) -> int:
 def _store(conn: psycopg.Connection, batch: list[_Ready], vectors: VectorSource,
            report: IngestReport) -> None:
     """Write one batch (new and changed decisions) in the caller's transaction."""
+    conn.execute(HOLD_COUNTS)
     # Read here, not when the batch was prepared: a batch stored meanwhile may hold one.
     existing = dict(conn.execute(
         "SELECT source_id, id FROM decisions WHERE source_id = ANY(%(ids)s)",
@@ -331,6 +333,7 @@ def _store(conn: psycopg.Connection, batch: list[_Ready], vectors: VectorSource,
     changed_ids = [existing[r.item.record.source_id] for r in batch if r.item.record.source_id in existing]
     if changed_ids:
         # Same internal id, fresh row and passages (their vectors are found again by hash).
+        count_removals(conn, changed_ids)
         conn.execute("DELETE FROM decisions WHERE id = ANY(%(ids)s)", {"ids": changed_ids})
     new_count = len(batch) - len(changed_ids)
     fresh = iter([row[0] for row in conn.execute(
@@ -492,28 +495,68 @@ def _progress(total: int, enabled: bool, label: str) -> Any:
                 disable=not enabled, file=sys.stderr, leave=False)
 
 
+# Taken by every transaction that stores or deletes passages: a refresh (EXCLUSIVE) waits
+# for those under way, so every passage below the ids it reads is committed, and the
+# passages counted cannot move under a deletion. Searches (ACCESS SHARE) never wait.
+HOLD_COUNTS = "LOCK TABLE lexeme_counts_total IN ROW SHARE MODE"
+
+
+def count_removals(conn: psycopg.Connection, decision_ids: list[int]) -> None:
+    """Record, in the caller's transaction, the lexemes of these decisions' counted passages
+    as taken away, before they are deleted; the next refresh folds them in."""
+    if decision_ids:
+        # ts_stat takes the text of a query: the ids (integers read from the database) are
+        # written into it.
+        conn.execute("INSERT INTO lexeme_count_changes (lexeme, passages) "
+                     "SELECT word, -ndoc FROM ts_stat(%(passages)s)",
+                     {"passages": "SELECT tsv FROM passages WHERE decision_id = ANY('{"
+                                  + ",".join(str(int(i)) for i in decision_ids) + "}'::bigint[]) "
+                                  "AND id <= (SELECT coalesce(max(last_passage), 0) FROM lexeme_counts_total)"})
+
+
+# The passages stored since the last refresh added, the deletions recorded since taken away.
+ADD_NEW = """
+INSERT INTO lexeme_counts AS c (lexeme, passages)
+SELECT word, ndoc FROM ts_stat(%(passages)s)
+ON CONFLICT (lexeme) DO UPDATE SET passages = c.passages + excluded.passages
+"""
+FOLD_REMOVALS = """
+WITH taken AS (DELETE FROM lexeme_count_changes RETURNING lexeme, passages)
+INSERT INTO lexeme_counts AS c (lexeme, passages)
+SELECT lexeme, sum(passages) FROM taken GROUP BY lexeme
+ON CONFLICT (lexeme) DO UPDATE SET passages = c.passages + excluded.passages
+"""
+
+
 def refresh_lexeme_counts(stored: int | None = None) -> bool:
-    """Recount the passages holding each lexeme, and their lengths (BM25's document
+    """Bring the passages holding each lexeme, and their lengths, up to date (BM25's document
     frequencies and average length; a selection's telling words), when the passages stored
-    since the last count are many (None: always). Those are this run's ``stored``
-    passages, or all passages added since the last count if more: small ingestions add up
-    to a recount. One transaction: searches read the old counts until it commits. True
-    when recounted."""
+    since the last refresh are many (None: always). Those are this run's ``stored``
+    passages, or all passages added since the last refresh if more: small ingestions add up
+    to a refresh. Only the passages stored since, and those deleted since
+    (:func:`count_removals`), are read: the cost follows the change, not the corpus. One
+    transaction: searches read the old counts until it commits. True when refreshed."""
     started = time.perf_counter()
     with db.connection() as conn:
         total, terms = conn.execute("SELECT count(*), coalesce(sum(terms), 0) FROM passages").fetchone()
+        counted = conn.execute("SELECT passages FROM lexeme_counts_total").fetchone()
         if stored is not None:
-            counted = conn.execute("SELECT passages FROM lexeme_counts_total").fetchone()
             since = max(stored, total - (counted[0] if counted else 0))
             if since < REFRESH_AFTER and since < REFRESH_SHARE * total:
                 return False
-        conn.execute("DELETE FROM lexeme_counts")
-        conn.execute("DELETE FROM lexeme_counts_total")
-        conn.execute("INSERT INTO lexeme_counts (lexeme, passages) "
-                     "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM passages')")
-        conn.execute("INSERT INTO lexeme_counts_total (passages, terms, decisions) "
-                     "VALUES (%(n)s, %(t)s, (SELECT count(*) FROM decisions))",
-                     {"n": total, "t": terms})
+        with conn.transaction():
+            conn.execute("LOCK TABLE lexeme_counts_total IN EXCLUSIVE MODE")
+            last = conn.execute("SELECT coalesce(max(last_passage), 0) FROM lexeme_counts_total").fetchone()[0]
+            total, terms, top = conn.execute(
+                "SELECT count(*), coalesce(sum(terms), 0), coalesce(max(id), 0) FROM passages").fetchone()
+            conn.execute(ADD_NEW, {"passages": f"SELECT tsv FROM passages WHERE id > {int(last)} "
+                                               f"AND id <= {int(top)}"})
+            conn.execute(FOLD_REMOVALS)
+            conn.execute("DELETE FROM lexeme_counts WHERE passages <= 0")
+            conn.execute("DELETE FROM lexeme_counts_total")
+            conn.execute("INSERT INTO lexeme_counts_total (passages, terms, decisions, last_passage) "
+                         "VALUES (%(n)s, %(t)s, (SELECT count(*) FROM decisions), %(top)s)",
+                         {"n": total, "t": terms, "top": top})
     log.info("lexeme counts refreshed", extra={"seconds": round(time.perf_counter() - started, 2)})
     return True
 
@@ -601,8 +644,13 @@ def apply_histories(histories: list[tuple[str, dict]], report: Any) -> None:
                                               f"supprimé : {exc}"))
             continue
         with db.connection() as conn, conn.transaction():
-            rows = conn.execute("DELETE FROM decisions WHERE source_id = ANY(%(ids)s) "
-                                "RETURNING passage_count", {"ids": ids}).fetchall()
+            withdrawn = [row[0] for row in conn.execute(
+                "SELECT id FROM decisions WHERE source_id = ANY(%(ids)s) FOR UPDATE",
+                {"ids": ids}).fetchall()]
+            conn.execute(HOLD_COUNTS)
+            count_removals(conn, withdrawn)
+            rows = conn.execute("DELETE FROM decisions WHERE id = ANY(%(ids)s) "
+                                "RETURNING passage_count", {"ids": withdrawn}).fetchall()
         report.removed += len(rows)
         passages += sum(row[0] for row in rows)
         log.info("judilibre deletions applied", extra={

@@ -67,7 +67,11 @@ class PreparedDecision:
 
 def passage_hash(text: str) -> str:
     """Key of a passage's embedding: the same words get the same vector, whatever decision."""
-    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:32]
+    # Most passages hold single spaces and line breaks only (every other space is
+    # unprintable): splitting and joining them again would only turn breaks into spaces.
+    flat = text.replace("\n", " ")
+    plain = flat.isprintable() and "  " not in flat and flat.strip(" ") == flat
+    return hashlib.sha256((flat if plain else " ".join(text.split())).encode("utf-8")).hexdigest()[:32]
 
 
 def _private_to(raw: dict[str, Any]) -> list[str]:

@@ -270,8 +270,10 @@ ABBREVIATIONS = {"m", "mm", "mme", "mmes", "mlle", "me", "art", "al", "n", "no",
                  "jex", "ccass", "ibid", "op", "cit", "éd", "vol", "nos", "not", "obs", "rép"}
 # A sentence ends at . ! ? ; : (and closing quotes) before a capital, a digit or a dash;
 # a line break ends one unless the next line goes on in lower case (hard-wrapped text).
+# Both branches start with a rare character, so the scan skips the spaces between words
+# (the spaces before a line break are trimmed with the sentence).
 SENTENCE_BREAK = re.compile(r"(?P<p>[.!?;:][\"»)]*)[ \t\u00a0]+(?=[«\"(A-ZÀ-Ý0-9–—-])"
-                            r"|[ \t\u00a0]*\n\s*+(?![a-zà-ÿ,;])")
+                            r"|\n\s*+(?![a-zà-ÿ,;])")
 
 
 @dataclass
@@ -284,20 +286,15 @@ class Passage:
     words: int = field(default=0)
 
 
-def _is_word_char(char: str) -> bool:
-    return char.isalnum() or char == "_"
+# The first word of a reversed piece of text: its last word, read backwards, matched
+# from the start (a search for the last word from the front would try every position).
+FIRST_WORD = re.compile(r"\W*(\w+)")
 
 
 def _abbreviation(text: str, low: int, cut: int) -> bool:
     """Whether the last word before ``cut`` is an initial or a known abbreviation."""
-    end = cut
-    while end > low and not _is_word_char(text[end - 1]):
-        end -= 1
-    start = end
-    while start > low and _is_word_char(text[start - 1]):
-        start -= 1
-    word = text[start:end]
-    return bool(word) and (len(word) == 1 or word.lower() in ABBREVIATIONS)
+    match = FIRST_WORD.match(text[low:cut][::-1])
+    return bool(match) and (len(match[1]) == 1 or match[1][::-1].lower() in ABBREVIATIONS)
 
 
 def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -328,6 +325,15 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return trimmed
 
 
+def _word_count(piece: str) -> int:
+    """Words in a trimmed piece of text, as ``len(piece.split())`` counts them; a piece
+    with single spaces only (every other space is unprintable) is counted without
+    building its list of words."""
+    if piece.isprintable() and "  " not in piece:
+        return piece.count(" ") + 1 if piece else 0
+    return len(piece.split())
+
+
 def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Cut a sentence longer than MAX_WORDS at word boundaries (legal enumerations)."""
     pieces: list[tuple[int, int]] = []
@@ -348,7 +354,7 @@ def chunk(text: str, segments: list[Segment]) -> list[Passage]:
     for segment in segments:
         units: list[tuple[int, int, int]] = []
         for s, e in _sentences(text, segment.start, segment.end):
-            count = len(text[s:e].split())
+            count = _word_count(text[s:e])
             if count > MAX_WORDS:
                 units.extend((ps, pe, len(text[ps:pe].split())) for ps, pe in _split_long(text, s, e))
             else:

@@ -45,8 +45,10 @@ MIN_CANDIDATES = 100
 MAX_CANDIDATES = 400
 CANDIDATES_PER_HIT = 8
 
-# The vector leg: HNSW scanned iteratively until enough passages pass the filters.
-EF_SEARCH = 200
+# The vector leg: HNSW scanned iteratively until enough passages pass the filters. The
+# graph's candidate list is wide enough for 1 M passages whose nearest neighbours lie close
+# together (docs/scaling.md, « Search tuning »).
+EF_SEARCH = 400
 MAX_SCAN_TUPLES = 20000
 # Filters leaving fewer passages than this (the planner's estimate): compare them exactly.
 EXACT_BELOW = 20000

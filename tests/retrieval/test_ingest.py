@@ -5,7 +5,6 @@ import json
 import time
 
 import psycopg
-import pytest
 
 from backend import retrieval
 from backend.retrieval.embeddings import LOCAL_MODEL
@@ -60,6 +59,20 @@ def test_full_text_vectors_are_stored_without_a_compression_attempt(app, databas
                                              "FROM passages")[0]
     assert compressed == 0 and stored > 5
     assert _rows(database_url, "SELECT count(*) FROM passages WHERE tsv @@ 'cassat'")[0][0] > 0
+
+
+def test_texts_are_stored_uncompressed_and_read_back_whole(app, database_url, sample_records,
+                                                           write_jsonl):
+    """Decisions' and passages' texts are not compressed (migration 085); a passage is still
+    exactly its span of the decision's text."""
+    ingest(app, [write_jsonl(sample_records[:5])])
+    assert _rows(database_url, "SELECT count(pg_column_compression(d.text)) "
+                               "+ count(pg_column_compression(p.text)), count(*) "
+                               "FROM passages p JOIN decisions d ON d.id = p.decision_id")[0][0] == 0
+    assert _rows(database_url, "SELECT count(*) FROM passages p JOIN decisions d ON d.id = p.decision_id "
+                               "WHERE substr(d.text, p.start_offset + 1, p.end_offset - p.start_offset) "
+                               "<> p.text") == [(0,)]
+    assert max(len(r["text"]) for r in sample_records[:5]) > 8000   # would have been compressed
 
 
 def test_ingesting_twice_changes_nothing_and_a_change_updates_in_place(app, database_url, write_jsonl):

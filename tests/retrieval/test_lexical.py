@@ -180,6 +180,39 @@ def test_a_small_ingestion_into_a_large_corpus_leaves_the_counts_to_the_next_lar
         assert conn.execute("SELECT passages FROM lexeme_counts WHERE lexeme = 'evict'").fetchone()[0] == 2
 
 
+def test_counts_follow_replaced_and_withdrawn_decisions_as_a_recount_would(
+        search_app, write_jsonl, database_url, monkeypatch):
+    """The counts are kept by changes (each batch's passages added, a replaced or withdrawn
+    decision's taken away), never by reading the whole corpus again: after a change and a
+    withdrawal they are what counting every passage gives."""
+    from backend.retrieval import ingest as ingest_module
+    from backend.retrieval.judilibre import SOURCE_PREFIX
+
+    withdrawn = decision(SOURCE_PREFIX + "retire", "MOTIFS\nLa cour ordonne une astreinte. " * 3
+                         + "\nPAR CES MOTIFS\nOrdonne l'astreinte.", number="22/99999")
+    ingest(search_app, [write_jsonl(CORPUS + FILLERS + [withdrawn])])
+    monkeypatch.setattr(ingest_module, "REFRESH_AFTER", 0)
+    changed = dict(FILLERS[0], text=FILLERS[0]["text"].replace("demande de renvoi", "péremption"))
+    ingest(search_app, [write_jsonl([changed], "changed.jsonl")])
+    report = ingest_module.IngestReport()
+    with search_app.app_context():
+        ingest_module.apply_histories(
+            [("h.json", {"transactions": [{"id": "retire", "action": "deleted", "date": "2024-01-02"}]})],
+            report)
+    assert report.removed == 1
+
+    with psycopg.connect(database_url) as conn:
+        counts = dict(conn.execute("SELECT lexeme, passages FROM lexeme_counts").fetchall())
+        truth = dict(conn.execute("SELECT word, ndoc FROM ts_stat('SELECT tsv FROM passages')").fetchall())
+        left = conn.execute("SELECT count(*) FROM lexeme_count_changes").fetchone()[0]
+        total = conn.execute("SELECT passages FROM lexeme_counts_total").fetchone()[0]
+        passages = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+        (astreinte,), (peremption,), (demande,) = (lexical.stems(conn, word) for word in
+                                                   ("astreinte", "péremption", "demande"))
+    assert counts == truth and left == 0 and total == passages
+    assert astreinte not in counts and counts[peremption] == 1 and counts[demande] == len(FILLERS) - 1
+
+
 def test_small_ingestions_add_up_to_a_recount(search_app, write_jsonl, database_url, monkeypatch):
     """Each small ingestion alone is below the threshold; the passages added since the last
     count are not, and the counts are redone."""
