@@ -289,3 +289,26 @@ def test_a_doctor_a_legal_representative_a_spouse_after_a_list_and_a_first_name_
     result = pseudonymize(text)
     for name in ("Michaux", "PIETTE", "Raquel", "DESJARDINS", "TAHRAOUI", "FERON"):
         assert name not in result.text
+
+
+# Shapes of other decisions (the second validation split: cours d'appel and Cour de cassation).
+def test_a_particle_opening_the_line_after_a_first_name_goes_with_the_surname():
+    result = pseudonymize("ARRÊT DU 23 OCTOBRE 2024\n\n Mme Autumn\nDE GRAEVE, domiciliée 163, route Jean, a formé "
+                          "un pourvoi. M. Jonathon\nDe Wilde est intimé. Mme DE GRAEVE soutient.")
+    assert "DE GRAEVE" not in result.text and "De Wilde" not in result.text
+    assert result.text.startswith("ARRÊT DU 23 OCTOBRE 2024\n\n Mme [A], domiciliée")
+    assert pseudonymize("M. Jean Martin\nLe Tribunal a dit.").text.endswith("\nLe Tribunal a dit.")
+
+
+def test_the_party_against_a_function_is_no_signature():
+    text = ("PROCUREUR DE LA REPUBLIQUE\n\n C/\n\nHEUSER, PREFET DU PUY DE DOME\n\nM. Gerd HEUSER est retenu.\n\n"
+            "Le Greffier\n\n\nSagoba DANFAKHA\n\nLe Président\n\nRaphaëlle AGENIE-FECAMP\n")
+    result = pseudonymize(text)
+    assert "HEUSER" not in result.text
+    assert "Sagoba DANFAKHA" in result.text and "Raphaëlle AGENIE-FECAMP" in result.text
+
+
+def test_a_person_before_the_judge_is_no_judge():
+    result = pseudonymize("En l'espèce, devant le juge des libertés et de la détention, Timm HODGE n'a fait valoir "
+                          "aucun moyen. L'appel de Timm HODGE est recevable. Président : Mme Claire Durand.")
+    assert "HODGE" not in result.text and "Claire Durand" in result.text

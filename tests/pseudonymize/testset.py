@@ -516,6 +516,10 @@ CLEAR_ADDRESS = re.compile(r"(?:\b\d{1,4}(?:[ ]?bis|[ ]?ter)?,?[ ]+)?\b(?:rue|av
                            r"all[ée]e|quai|route|cours|square|r[ée]sidence|lieu-dit)[ ][^\n,;()\[\]]{2,60}")
 CLEAR_LOCALITY = re.compile(r"(?<![/\d])(?<!n° )\b\d{5}[ ]+[A-ZÀ-Ý][\w¿' -]*?(?=\s*(?:[\n,;.()]|$| - ))")
 PERSON_SLOT = re.compile(r"\[[A-Z]{1,2}\]")
+# A name in a list that ends on a function (« M. X, Mmes Y, Z, conseillers », « M. X, huissier »).
+LIST_TO_ROLE = re.compile(r"(?:[ \t,]+(?:et|de|du|M\.|Mme|Mmes|MM\.|[A-ZÀ-Ý][\w¿'-]*))*[ \t]*,[ \t]*(?i:conseill|"
+                          r"pr[ée]sident|greffi|avocat|juge|magistrat|procureur|huissier|expert|rapporteur|doyen|"
+                          r"substitut|notaire|commissaire|m[ée]diateur|administrat|mandataire|liquidat)")
 SLOT_ADDRESS = re.compile(r"\[\.\.\.\]")
 
 
@@ -540,7 +544,7 @@ def slots_from_clear(text: str) -> str | None:
         surname = words[-1]
         before = text[max(0, match.start() - 60):match.end(1)]
         after = text[match.end():match.end() + 40]
-        if PROFESSIONAL_BEFORE.search(before) or PROFESSIONAL_AFTER.search(after) or re.search(
+        if PROFESSIONAL_BEFORE.search(before) or PROFESSIONAL_AFTER.search(after) or LIST_TO_ROLE.match(text, match.end(), match.end() + 240) or re.search(
                 r"(?i)(?:rapport|pr[ée]sents?|assist[ée]e?|conclusions)[ \t]+(?:de[ \t]+)?\S+[ \t]*$", before):
             professional.add(surname.upper())
         else:
