@@ -223,7 +223,8 @@ def civility_persons(text: str, common: set[str]) -> list[Span]:
     # function (a word after the line break that is one only ends the list).
     item = rf"(?:(?:DE|LA|LE|DU|De|La|Le|Du)[ \t]+)?{NAME}"
     listed = re.compile(rf"({CIVILITY})[ \t]*\.?[ \t]*({item}(?:[ \t]*,[ \t]*{item}){{1,4}})"
-                        rf"(?:([ \t]+|[ \t]*\n[ \t]*)({NAME}))?(?:{SPOUSE}{PERSON})?")
+                        rf"(?:([ \t]+|[ \t]*\n[ \t]*)((?:(?:DE|LA|LE|DU|VAN|De|La|Le|Du|Van|de|du|van)[ \t]+)?{NAME}))?"
+                        rf"(?:{SPOUSE}{PERSON})?")
     for match in listed.finditer(text):
         end = match.end()
         last = match.group(4)

@@ -312,3 +312,23 @@ def test_a_person_before_the_judge_is_no_judge():
     result = pseudonymize("En l'espèce, devant le juge des libertés et de la détention, Timm HODGE n'a fait valoir "
                           "aucun moyen. L'appel de Timm HODGE est recevable. Président : Mme Claire Durand.")
     assert "HODGE" not in result.text and "Claire Durand" in result.text
+
+
+def test_a_surname_glued_to_the_next_word_is_still_its_person():
+    result = pseudonymize("Mme Anastasia DA KARA est décédée. Le partage des successions de feux Fares ANCIAUX et "
+                          "Anastasia DA KARAdésigner tel notaire.")
+    assert "KARA" not in result.text and result.text.endswith("[A]désigner tel notaire.")
+    glued = pseudonymize("Le Greffier,Le Président,\nClémence BREUILCristina APETROAIE. M. BREUIL est partie.")
+    assert "BREUILCristina" in glued.text
+
+
+def test_a_capitalised_particle_goes_with_its_surname_on_a_line_of_its_own_and_in_a_list():
+    result = pseudonymize("RG : 20/01308\n\n\nDe Baets\n\n\nC/\n\n\nS.C.I. LOUCHRIS\n\nMme Adèle De Baets, demeurant "
+                          "à Lyon. Mme Staude, Gilles De Maeyer\n\nnée le 14 janvier 1980. Mme De Maeyer soutient.")
+    assert "Baets" not in result.text and "Maeyer" not in result.text and "De [" not in result.text
+
+
+def test_a_surname_that_is_a_word_alone_on_a_caption_line_is_its_person():
+    result = pseudonymize("Mme Julie PAGÈS a fait appel.\n\nPAGÈS\n\nC/\n\nPREFET DE LA SAVOIE\n\nPAGES 1 A 3\n\n"
+                          "PROCUREUR\n\nC/\n\nPAGÈS\n")
+    assert "PAGÈS" not in result.text and "PAGES 1 A 3" in result.text
