@@ -444,6 +444,7 @@ def detect(text: str, known: Iterable[Known] = ()) -> tuple[list[Span], list[Spa
     proposals += place_spans
     proposals += rules.city_after_address(copy, place_spans, common)
     proposals += rules.first_name_persons(copy, common)
+    proposals += rules.bare_capitals(copy, common)
     proposals += model_persons(copy, common)
     settled = settle(proposals)
     # A name seen as a professional's stays wherever it appears without a party's civility.

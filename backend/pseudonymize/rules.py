@@ -545,3 +545,41 @@ def _title_name_context(text: str, start: int, end: int) -> bool:
     return not re.search(r"(?i:d'|de|du|des|par|à|la|le|les|l')[ \t]*$", before) or not re.search(
         r"(?i:tableau|œuvre|oeuvre|rue|avenue|place|fondation|prix|stade|centre|lycée|école|collège|"
         r"musée|hôpital|clinique|salle|théâtre|galerie|boutique|magasin|station)[^.\n]{0,20}$", before)
+
+
+# « préserver CORRADI », « laisser CORRADI sans rien »: a surname in capitals alone in
+# running text, which the model takes for an acronym. Only a word met at least twice and
+# never as an organisation is (after an article, a company's kind, a preposition of place,
+# or beside another capitalised word), never a word of the decisions' vocabulary.
+_BARE_CAPITALS = re.compile(rf"(?<![\w'’.-])([{UPPER}][{UPPER}{COMBINING}]{{4,}})(?![\w'’-])")
+_ORGANISATION_BEFORE = re.compile(r"(?i:\b(?:la|le|les|l|du|des|au|aux|de|d|en|par|sur|chez|soci[ée]t[ée]|SARL|SAS|"
+                                  r"SASU|EURL|SA|SCI|groupe|enseigne|marque|caisse|banque|n°)[ \t'’]*)$")
+
+
+def bare_capitals(text: str, common: set[str]) -> list[Span]:
+    """A surname in capitals alone in running text (see above)."""
+    found: dict[str, list[tuple[re.Match, bool]]] = {}
+    refused: set[str] = set()
+    for match in _BARE_CAPITALS.finditer(text):
+        word = match.group(1)
+        key = name_key(word)
+        before = text[max(0, match.start() - 20):match.start()]
+        after = text[match.end():match.end() + 20]
+        if (key in common or word.lower() in common or ROLE_RE.fullmatch(word) or key in COUNTRIES
+                or _COMPANY_KIND.fullmatch(word) or not re.search(r"[AEIOUYÀÂÉÈÊËÎÏÔÛÙÜ]", word[1:])
+                or re.search(r"[A-Z]{2}", word) is None):
+            refused.add(key)
+            continue
+        beside = re.search(rf"[{UPPER}][\w'-]*[ \t]*$", before) or re.match(rf"[ \t]*[{UPPER}]", after)
+        if (_ORGANISATION_BEFORE.search(before) or beside or word.endswith(("ONS", "EZ"))
+                or re.match(r"[ \t]*(?:\(|-|/|\d|(?:la|le|les|l'|l’|un|une|des)\b)", after)):
+            refused.add(key)
+            continue
+        in_sentence = re.search(r"[a-zàâçéèêëîïôûùüÿœ]{2}[ \t]+[«\"“]?[ \t]*$", before)
+        found.setdefault(key, []).append((match, bool(in_sentence)))
+    spans = []
+    for key, matches in found.items():
+        if key in refused or len(matches) < 2 or not any(in_sentence for _, in_sentence in matches):
+            continue
+        spans += [Span(m.start(1), m.end(1), "personne", 66, "capitales", tokens=[m.group(1)]) for m, _ in matches]
+    return spans

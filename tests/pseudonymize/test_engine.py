@@ -332,3 +332,12 @@ def test_a_surname_that_is_a_word_alone_on_a_caption_line_is_its_person():
     result = pseudonymize("Mme Julie PAGÈS a fait appel.\n\nPAGÈS\n\nC/\n\nPREFET DE LA SAVOIE\n\nPAGES 1 A 3\n\n"
                           "PROCUREUR\n\nC/\n\nPAGÈS\n")
     assert "PAGÈS" not in result.text and "PAGES 1 A 3" in result.text
+
+
+def test_a_surname_in_capitals_alone_in_running_text_but_not_an_organisation():
+    result = pseudonymize("Il voulait « préserver CORRADI » car il redoutait un désaccord. Sa préoccupation "
+                          "d'abandonner CORRADI et de laisser une partie à CORRADI. Selon la CPAM, la MAIF et la "
+                          "société ENEDIS, ENEDIS soutient que. Vu le CESEDA, l'URSSAF indique.\nORDONNONS la mesure.")
+    assert "CORRADI" not in result.text
+    for kept in ("CPAM", "MAIF", "ENEDIS", "CESEDA", "URSSAF", "ORDONNONS"):
+        assert kept in result.text
