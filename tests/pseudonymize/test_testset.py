@@ -3,8 +3,16 @@ recall on a few of its decisions (the full figures come from bench/pseudonymize.
 from __future__ import annotations
 
 from backend.pseudonymize import pseudonymize
-from tests.pseudonymize.testset import (DEV, Score, build, heldout_pools, is_heldout, slots_from_clear,
-                                        validation2_pools, validation_pools)
+from tests.pseudonymize.testset import (
+    DEV,
+    Score,
+    build,
+    heldout_pools,
+    is_heldout,
+    slots_from_clear,
+    validation2_pools,
+    validation_pools,
+)
 
 
 def test_the_set_is_deterministic_and_its_truth_points_at_inserted_values():
