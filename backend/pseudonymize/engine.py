@@ -22,7 +22,7 @@ from typing import Any
 
 from . import identifiers, model, rules, vocabulary
 from .rules import NAME, Span
-from .text import GARBLED, analysis_copy, name_key
+from .text import COMBINING, GARBLED, LOWER, UPPER, analysis_copy, name_key
 
 # Category -> label of its replacement (persons get letters).
 LABELS: dict[str, str] = {
@@ -174,7 +174,7 @@ class _Entity:
 
 # A particle written before a surname in lower case (« de », « du », « van der »): a later
 # mention of that surname takes it too, or « Monsieur de [A] » would still point at him.
-_LEADING_PARTICLE = re.compile(rf"(?:^|[ \t])((?i:{rules.LEAD}|le[ \t]+|la[ \t]+))$")
+_LEADING_PARTICLE = re.compile(rf"(?:(?m:^)|[ \t])((?i:{rules.LEAD}|le[ \t]+|la[ \t]+))$")
 
 
 def _loose_key(key: str) -> str:
@@ -286,7 +286,12 @@ def _link(text: str, spans: list[Span], common: set[str], original: str = "") ->
             line_start = text.rfind("\n", 0, match.start()) + 1
             line_end = text.find("\n", match.end())
             line = text[line_start:line_end if line_end >= 0 else len(text)]
-            heading = not any(char.islower() for char in line)
+            # A line that is only the name, above or under « C/ », is a party of the caption
+            # (« PAGÈS⏎⏎C/⏎⏎PREFET DE LA SAVOIE »), no heading.
+            caption = line.strip(" \t,") == match.group() and bool(
+                re.search(r"(?:^|\n)[ \t]*C/[ \t]*\n[ \t\n]*$", text[max(0, line_start - 40):line_start])
+                or re.match(r"[ \t]*\n[ \t\n]*C/[ \t]*(?:\n|$)", text[match.end():match.end() + 40]))
+            heading = not any(char.islower() for char in line) and not caption
             # At a sentence's start, a word followed by a verb (« Pages a déclaré », « Moulin
             # soutient ») is the person: a common noun there would come after its article.
             acts = re.match(r"[ \t]+(?:a|avait|aurait|est|était|sera|serait|fait|a-t-il|a-t-elle|ne|n'|"
@@ -305,7 +310,20 @@ def _link(text: str, spans: list[Span], common: set[str], original: str = "") ->
             entity = _with_first_name(text, span, entity, entities, common | professional_words)
         of_span[id(span)] = entity
         linked.append(span)
+    # A surname in capitals glued to the word after it (« Anastasia DA KARAdésigner », an
+    # export that lost a space): the word reader cannot tell where the name ends, the
+    # entity's surname can.
+    for match in _GLUED_CAPITALS.finditer(text):
+        entity = by_word.get(name_key(match.group(1)))
+        if entity is not None and len(match.group(1)) >= 3 and match.group(1).lower() not in common:
+            span = Span(match.start(1), match.end(1), "personne", PRIORITY["linked"], "liaison",
+                        tokens=[match.group(1)])
+            of_span[id(span)] = entity
+            linked.append(span)
     return of_span, linked
+
+
+_GLUED_CAPITALS = re.compile(rf"(?<![{UPPER}{LOWER}{COMBINING}])([{UPPER}][{UPPER}{COMBINING}]+)(?=[{LOWER}]{{2}})")
 
 
 def _first_name_is_a_word_here(text: str, match: re.Match, entity: _Entity) -> bool:
@@ -426,6 +444,7 @@ def detect(text: str, known: Iterable[Known] = ()) -> tuple[list[Span], list[Spa
     proposals += place_spans
     proposals += rules.city_after_address(copy, place_spans, common)
     proposals += rules.first_name_persons(copy, common)
+    proposals += rules.bare_capitals(copy, common)
     proposals += model_persons(copy, common)
     settled = settle(proposals)
     # A name seen as a professional's stays wherever it appears without a party's civility.

@@ -175,7 +175,12 @@ def trim(text: str, start: int, end: int, common: set[str]) -> tuple[int, int]:
             break
         # « Mme Françoise⏎Blanc »: a surname after a first name stays, whatever its line.
         after_first_name = index == 1 and is_first_name(words[0].group())
-        if "\n" in gap and lowered in common and not after_first_name:
+        # « Mme Autumn⏎DE GRAEVE »: a particle opening the next line goes with the surname
+        # after it, when that one is no common word (« M. Jean⏎Le Tribunal » stops).
+        particle_of_surname = (lowered in _PARTICLE_WORDS and index + 1 < len(words)
+                               and words[index + 1].group().lower() not in _PARTICLE_WORDS
+                               and name_key(words[index + 1].group()) not in common)
+        if "\n" in gap and lowered in common and not after_first_name and not particle_of_surname:
             break
         if "\n" in gap and index >= 2 and not (is_first_name(words[index - 1].group()) and lowered not in common):
             break
@@ -218,7 +223,8 @@ def civility_persons(text: str, common: set[str]) -> list[Span]:
     # function (a word after the line break that is one only ends the list).
     item = rf"(?:(?:DE|LA|LE|DU|De|La|Le|Du)[ \t]+)?{NAME}"
     listed = re.compile(rf"({CIVILITY})[ \t]*\.?[ \t]*({item}(?:[ \t]*,[ \t]*{item}){{1,4}})"
-                        rf"(?:([ \t]+|[ \t]*\n[ \t]*)({NAME}))?(?:{SPOUSE}{PERSON})?")
+                        rf"(?:([ \t]+|[ \t]*\n[ \t]*)((?:(?:DE|LA|LE|DU|VAN|De|La|Le|Du|Van|de|du|van)[ \t]+)?{NAME}))?"
+                        rf"(?:{SPOUSE}{PERSON})?")
     for match in listed.finditer(text):
         end = match.end()
         last = match.group(4)
@@ -291,11 +297,12 @@ def professionals(text: str) -> list[Span]:
                        rf"(?:(?:l[ae]|les)[ \t]+)?(?i:({ROLE}))\b")
     for match in after.finditer(text):
         spans += _professional(text, match.start(1), match.end(1), match.group(2), "fonction après")
-    # « Président : M. X », « greffier lors des débats : Mme Y », « l'expert M. Z »
+    # « Président : M. X », « greffier lors des débats : Mme Y », « l'expert M. Z »; not the
+    # court before which someone stands (« devant le juge des libertés et de la détention, X a »).
     # A function at the start of its line may announce a name a few lines down (signature
     # blocks: « LE GREFFIER\n\nKatia X »); elsewhere the name is on the same line.
     before = re.compile(rf"(?:(?m:^)[ \t]*(?:(?i:l[ae]|les)[ \t]+)?(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?::|,|-)?"
-                        rf"[ \t]*(?:\n[ \t]*){{0,3}}|(?<!\bun )(?<!\bune )(?<!\bdes )(?<!d'un )(?<!d'une )(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?:(?::|,)[ \t]*(?:\n[ \t]*){{0,2}}|-)?[ \t]*)"
+                        rf"[ \t]*(?:\n[ \t]*){{0,3}}|(?<!\bun )(?<!\bune )(?<!\bdes )(?<!d'un )(?<!d'une )(?<!devant le )(?<!devant la )(?<!devant les )(?i:\b({ROLE}))\b{ROLE_TAIL}[ \t]*(?:(?::|,)[ \t]*(?:\n[ \t]*){{0,2}}|-)?[ \t]*)"
                         rf"{civility}({SEQUENCE})")
     for match in before.finditer(text):
         spans += _professional(text, match.start(3), match.end(3), match.group(1) or match.group(2),
@@ -333,15 +340,19 @@ _NAMES_ONLY = re.compile(rf"[ \t]*(?:{SEQUENCE}[ \t]*,?[ \t]*)+")
 def signatures(text: str) -> list[Span]:
     """Names signed under or over a line of functions: professionals (kept)."""
     spans: list[Span] = []
-    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*", text)][::2] or [(0, len(text))]
-    lines = [(start, end) for start, end in lines if end >= start]
+    lines = [(m.start(), m.end()) for m in re.finditer(r"(?m)^[^\n]*", text)]
     for index, (start, end) in enumerate(lines):
         match = ROLES_LINE.match(text, start, end)
         if not match or not match.group(1).strip():
             continue
         role = re.search(rf"(?i:{ROLE})", match.group(1)).group()
         rest = (match.end(), end)
-        around = [rest] + [line for line in lines[index + 1:index + 4] if text[line[0]:line[1]].strip()][:2] \
+        below = []
+        for line in lines[index + 1:index + 4]:
+            if re.fullmatch(r"[ \t]*(?i:C/|contre)[ \t]*", text[line[0]:line[1]]):
+                break  # « LE PROCUREUR⏎C/⏎DUPONT »: the party against a function, no signature
+            below.append(line)
+        around = [rest] + [line for line in below if text[line[0]:line[1]].strip()][:2] \
             + [line for line in lines[max(0, index - 3):index][::-1] if text[line[0]:line[1]].strip()][:1]
         for line_start, line_end in around:
             value = text[line_start:line_end]
@@ -534,3 +545,41 @@ def _title_name_context(text: str, start: int, end: int) -> bool:
     return not re.search(r"(?i:d'|de|du|des|par|à|la|le|les|l')[ \t]*$", before) or not re.search(
         r"(?i:tableau|œuvre|oeuvre|rue|avenue|place|fondation|prix|stade|centre|lycée|école|collège|"
         r"musée|hôpital|clinique|salle|théâtre|galerie|boutique|magasin|station)[^.\n]{0,20}$", before)
+
+
+# « préserver CORRADI », « laisser CORRADI sans rien »: a surname in capitals alone in
+# running text, which the model takes for an acronym. Only a word met at least twice and
+# never as an organisation is (after an article, a company's kind, a preposition of place,
+# or beside another capitalised word), never a word of the decisions' vocabulary.
+_BARE_CAPITALS = re.compile(rf"(?<![\w'’.-])([{UPPER}][{UPPER}{COMBINING}]{{4,}})(?![\w'’-])")
+_ORGANISATION_BEFORE = re.compile(r"(?i:\b(?:la|le|les|l|du|des|au|aux|de|d|en|par|sur|chez|soci[ée]t[ée]|SARL|SAS|"
+                                  r"SASU|EURL|SA|SCI|groupe|enseigne|marque|caisse|banque|n°)[ \t'’]*)$")
+
+
+def bare_capitals(text: str, common: set[str]) -> list[Span]:
+    """A surname in capitals alone in running text (see above)."""
+    found: dict[str, list[tuple[re.Match, bool]]] = {}
+    refused: set[str] = set()
+    for match in _BARE_CAPITALS.finditer(text):
+        word = match.group(1)
+        key = name_key(word)
+        before = text[max(0, match.start() - 20):match.start()]
+        after = text[match.end():match.end() + 20]
+        if (key in common or word.lower() in common or ROLE_RE.fullmatch(word) or key in COUNTRIES
+                or _COMPANY_KIND.fullmatch(word) or not re.search(r"[AEIOUYÀÂÉÈÊËÎÏÔÛÙÜ]", word[1:])
+                or re.search(r"[A-Z]{2}", word) is None):
+            refused.add(key)
+            continue
+        beside = re.search(rf"[{UPPER}][\w'-]*[ \t]*$", before) or re.match(rf"[ \t]*[{UPPER}]", after)
+        if (_ORGANISATION_BEFORE.search(before) or beside or word.endswith(("ONS", "EZ"))
+                or re.match(r"[ \t]*(?:\(|-|/|\d|(?:la|le|les|l'|l’|un|une|des)\b)", after)):
+            refused.add(key)
+            continue
+        in_sentence = re.search(r"[a-zàâçéèêëîïôûùüÿœ]{2}[ \t]+[«\"“]?[ \t]*$", before)
+        found.setdefault(key, []).append((match, bool(in_sentence)))
+    spans = []
+    for key, matches in found.items():
+        if key in refused or len(matches) < 2 or not any(in_sentence for _, in_sentence in matches):
+            continue
+        spans += [Span(m.start(1), m.end(1), "personne", 66, "capitales", tokens=[m.group(1)]) for m, _ in matches]
+    return spans

@@ -289,3 +289,55 @@ def test_a_doctor_a_legal_representative_a_spouse_after_a_list_and_a_first_name_
     result = pseudonymize(text)
     for name in ("Michaux", "PIETTE", "Raquel", "DESJARDINS", "TAHRAOUI", "FERON"):
         assert name not in result.text
+
+
+# Shapes of other decisions (the second validation split: cours d'appel and Cour de cassation).
+def test_a_particle_opening_the_line_after_a_first_name_goes_with_the_surname():
+    result = pseudonymize("ARRÊT DU 23 OCTOBRE 2024\n\n Mme Autumn\nDE GRAEVE, domiciliée 163, route Jean, a formé "
+                          "un pourvoi. M. Jonathon\nDe Wilde est intimé. Mme DE GRAEVE soutient.")
+    assert "DE GRAEVE" not in result.text and "De Wilde" not in result.text
+    assert result.text.startswith("ARRÊT DU 23 OCTOBRE 2024\n\n Mme [A], domiciliée")
+    assert pseudonymize("M. Jean Martin\nLe Tribunal a dit.").text.endswith("\nLe Tribunal a dit.")
+
+
+def test_the_party_against_a_function_is_no_signature():
+    text = ("PROCUREUR DE LA REPUBLIQUE\n\n C/\n\nHEUSER, PREFET DU PUY DE DOME\n\nM. Gerd HEUSER est retenu.\n\n"
+            "Le Greffier\n\n\nSagoba DANFAKHA\n\nLe Président\n\nRaphaëlle AGENIE-FECAMP\n")
+    result = pseudonymize(text)
+    assert "HEUSER" not in result.text
+    assert "Sagoba DANFAKHA" in result.text and "Raphaëlle AGENIE-FECAMP" in result.text
+
+
+def test_a_person_before_the_judge_is_no_judge():
+    result = pseudonymize("En l'espèce, devant le juge des libertés et de la détention, Timm HODGE n'a fait valoir "
+                          "aucun moyen. L'appel de Timm HODGE est recevable. Président : Mme Claire Durand.")
+    assert "HODGE" not in result.text and "Claire Durand" in result.text
+
+
+def test_a_surname_glued_to_the_next_word_is_still_its_person():
+    result = pseudonymize("Mme Anastasia DA KARA est décédée. Le partage des successions de feux Fares ANCIAUX et "
+                          "Anastasia DA KARAdésigner tel notaire.")
+    assert "KARA" not in result.text and result.text.endswith("[A]désigner tel notaire.")
+    glued = pseudonymize("Le Greffier,Le Président,\nClémence BREUILCristina APETROAIE. M. BREUIL est partie.")
+    assert "BREUILCristina" in glued.text
+
+
+def test_a_capitalised_particle_goes_with_its_surname_on_a_line_of_its_own_and_in_a_list():
+    result = pseudonymize("RG : 20/01308\n\n\nDe Baets\n\n\nC/\n\n\nS.C.I. LOUCHRIS\n\nMme Adèle De Baets, demeurant "
+                          "à Lyon. Mme Staude, Gilles De Maeyer\n\nnée le 14 janvier 1980. Mme De Maeyer soutient.")
+    assert "Baets" not in result.text and "Maeyer" not in result.text and "De [" not in result.text
+
+
+def test_a_surname_that_is_a_word_alone_on_a_caption_line_is_its_person():
+    result = pseudonymize("Mme Julie PAGÈS a fait appel.\n\nPAGÈS\n\nC/\n\nPREFET DE LA SAVOIE\n\nPAGES 1 A 3\n\n"
+                          "PROCUREUR\n\nC/\n\nPAGÈS\n")
+    assert "PAGÈS" not in result.text and "PAGES 1 A 3" in result.text
+
+
+def test_a_surname_in_capitals_alone_in_running_text_but_not_an_organisation():
+    result = pseudonymize("Il voulait « préserver CORRADI » car il redoutait un désaccord. Sa préoccupation "
+                          "d'abandonner CORRADI et de laisser une partie à CORRADI. Selon la CPAM, la MAIF et la "
+                          "société ENEDIS, ENEDIS soutient que. Vu le CESEDA, l'URSSAF indique.\nORDONNONS la mesure.")
+    assert "CORRADI" not in result.text
+    for kept in ("CPAM", "MAIF", "ENEDIS", "CESEDA", "URSSAF", "ORDONNONS"):
+        assert kept in result.text

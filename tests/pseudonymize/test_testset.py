@@ -3,7 +3,16 @@ recall on a few of its decisions (the full figures come from bench/pseudonymize.
 from __future__ import annotations
 
 from backend.pseudonymize import pseudonymize
-from tests.pseudonymize.testset import DEV, Score, build, heldout_pools, validation_pools
+from tests.pseudonymize.testset import (
+    DEV,
+    Score,
+    build,
+    heldout_pools,
+    is_heldout,
+    slots_from_clear,
+    validation2_pools,
+    validation_pools,
+)
 
 
 def test_the_set_is_deterministic_and_its_truth_points_at_inserted_values():
@@ -42,3 +51,38 @@ def test_the_validation_names_are_neither_dev_nor_held_out_names():
     assert any("-" in name for name in validation.surnames) and any("-" in name for name in validation.first_f)
     documents = build(limit=60, split="validation")
     assert documents and {d.id[-2:] for d in documents} == {"#1", "#2"}
+
+
+def test_the_second_validation_split_holds_other_decisions_and_other_names():
+    """Decisions measured by neither dev nor held-out (the dev third's decisions without a
+    « [A] » slot), names of none of the three other splits' pools."""
+
+    def names(pools):
+        return {name.lower() for name in pools.first_m + pools.first_f + pools.surnames}
+
+    second = validation2_pools()
+    assert len(second.surnames) > 500 and len(second.cities) > 50
+    for other in (DEV, validation_pools(), heldout_pools()):
+        assert not names(second) & names(other)
+    documents = build(split="validation2")
+    ids = {d.id.split("#")[0] for d in documents}
+    measured = {d.id.split("#")[0] for split in ("dev", "heldout") for d in build(split=split)
+                if any(t.category == "personne" for t in d.truth)}
+    assert len(ids) > 60 and not ids & measured
+    assert not any(is_heldout(decision_id) for decision_id in ids)
+    persons = [t for d in documents for t in d.truth if t.category == "personne"]
+    assert len(persons) > 1000
+    for document in documents[:40]:
+        for truth in document.truth:
+            value = document.text[truth.start:truth.end]
+            assert value and "[" not in value and value == value.strip()
+
+
+def test_clear_fictitious_parties_become_slots_and_professionals_stay():
+    text = ("Sur le rapport de Mme Brinet, conseiller, les observations de la SCP X, avocat de "
+            "M. Paul Meeus, domicilié 12 rue des Lilas\n75011 Paris, où étaient présents Mme Mariette, "
+            "président. M. MEEUS conteste. Mme Mariette rejette.")
+    slotted = slots_from_clear(text)
+    assert "M. [A] [B], domicilié [Adresse 100]\n[Localité 100]," in slotted
+    assert "M. [B] conteste" in slotted and "Mme Brinet" in slotted and "Mme Mariette rejette" in slotted
+    assert slots_from_clear("Mme Mariette, président, et M. Seguy, conseiller.") is None

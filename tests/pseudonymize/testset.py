@@ -172,6 +172,53 @@ def validation_pools() -> Pools:
     return Pools(tuple(first_m), tuple(first_f), tuple(surnames), cities, streets)
 
 
+def validation2_pools() -> Pools:
+    """Names, streets and towns for the second validation split, disjoint from the three
+    other splits' pools: Faker's Dutch-Belgian, Luxembourgish, German, Spanish, Romanian,
+    Polish and Dutch lists, and the Portuguese and Italian names the first validation
+    split did not draw; towns and streets made from them the same way."""
+
+    fake = Faker("fr_FR")
+    french = fake.provider("faker.providers.person")
+    validation = validation_pools()
+    seen = {name.lower() for name in FIRST_M + FIRST_F + SURNAMES}
+    seen |= {name.lower() for name in (*french.first_names_male, *french.first_names_female, *french.last_names)}
+    seen |= {name.lower() for name in validation.first_m + validation.first_f + validation.surnames}
+
+    def fresh(names) -> list[str]:
+        found = []
+        for name in names:
+            latin = all(ord(c) < 0x250 or 0x1E00 <= ord(c) < 0x1F00 for c in name)
+            if name.lower() not in seen and latin and re.fullmatch(r"[\w' -]+", name) and len(name) > 2:
+                seen.add(name.lower())
+                found.append(name)
+        return found
+
+    first_m, first_f, surnames = [], [], []
+    for locale, share in (("nl_BE", 1), ("lb_LU", 1), ("de_DE", 0.3), ("es_ES", 0.3), ("ro_RO", 0.3),
+                          ("pl_PL", 0.2), ("nl_NL", 0.2), ("pt_PT", 1), ("it_IT", 0.3)):
+        provider = Faker(locale).provider("faker.providers.person")
+        rng = random.Random(f"validation2:{locale}")
+
+        def part(names, share=share, rng=rng):
+            names = sorted(set(names))
+            return rng.sample(names, max(1, int(len(names) * share)))
+
+        first_m += fresh(part(provider.first_names_male))
+        first_f += fresh(part(provider.first_names_female))
+        surnames += fresh(part(provider.last_names))
+    rng = random.Random("validation2:shapes")
+    simple = [name for name in surnames if " " not in name and "-" not in name]
+    surnames += fresh(f"{rng.choice(simple)}-{rng.choice(simple)}" for _ in range(30))
+    surnames += fresh(f"{rng.choice(['de', 'Van', 'Le', 'Di'])} {rng.choice(simple)}" for _ in range(30))
+    postcodes = [f"{rng.choice(range(1, 96)):02d}{rng.randint(0, 999):03d}" for _ in range(60)]
+    towns = [rng.choice([name, f"{name}-sur-{rng.choice(simple)}", f"Saint-{rng.choice(first_m)}", f"{name}ville"])
+             for name in rng.sample(simple, 60)]
+    streets = tuple(dict.fromkeys(rng.choice([f"{rng.choice(first_m + first_f)} {rng.choice(simple)}",
+                                              f"de {rng.choice(simple)}", rng.choice(simple)]) for _ in range(60)))
+    return Pools(tuple(first_m), tuple(first_f), tuple(surnames), tuple(dict.fromkeys(zip(postcodes, towns))), streets)
+
+
 COURT_CITIES = ["Lyon", "Paris", "Bobigny", "Bordeaux", "Rennes", "Metz", "Versailles", "Douai"]
 STREET_TYPES = ["rue", "avenue", "boulevard", "chemin", "allée", "impasse", "place", "route", "quai"]
 STREET_NAMES = ["des Lilas", "Victor Hugo", "de la République", "Jean Jaurès", "du Général de Gaulle",
@@ -458,9 +505,86 @@ def _inject(document: Document, rng: random.Random, filler: _Filler) -> None:
     document.truth.sort(key=lambda t: t.start)
 
 
+# The decisions the dev split cannot measure (no « [A] » slot: the Cour de cassation's and
+# the cours d'appel's seeds, where the parties' names and addresses were replaced by
+# fictitious ones left in clear, or by « M. X... ») are turned into slotted text, so that the
+# same filler makes them a second validation split of decisions the tuning never measured.
+PARTY = re.compile(r"(?<![\w.])(M\.|Mme|Mlle|Monsieur|Madame|Mademoiselle)[ \t]+"
+                   r"((?:[A-ZÀ-Ý][\w¿'-]+|[A-ZÀ-Ý]{1,4}\.\.\.)(?:[ \t](?:[A-ZÀ-Ý][\w¿'-]+|[A-ZÀ-Ý]{1,4}\.\.\.)){0,3})")
+NOT_A_NAME = re.compile(r"(?i)^(?:le|la|les|l'|du|de|pr[ée]fet|procureur|ministre|directeur|maire|pr[ée]sident)$")
+CLEAR_ADDRESS = re.compile(r"(?:\b\d{1,4}(?:[ ]?bis|[ ]?ter)?,?[ ]+)?\b(?:rue|avenue|boulevard|chemin|place|impasse|"
+                           r"all[ée]e|quai|route|cours|square|r[ée]sidence|lieu-dit)[ ][^\n,;()\[\]]{2,60}")
+CLEAR_LOCALITY = re.compile(r"(?<![/\d])(?<!n° )\b\d{5}[ ]+[A-ZÀ-Ý][\w¿' -]*?(?=\s*(?:[\n,;.()]|$| - ))")
+PERSON_SLOT = re.compile(r"\[[A-Z]{1,2}\]")
+# A name in a list that ends on a function (« M. X, Mmes Y, Z, conseillers », « M. X, huissier »).
+LIST_TO_ROLE = re.compile(r"(?:[ \t,]+(?:et|de|du|M\.|Mme|Mmes|MM\.|[A-ZÀ-Ý][\w¿'-]*))*[ \t]*,[ \t]*(?i:conseill|"
+                          r"pr[ée]sident|greffi|avocat|juge|magistrat|procureur|huissier|expert|rapporteur|doyen|"
+                          r"substitut|notaire|commissaire|m[ée]diateur|administrat|mandataire|liquidat)")
+SLOT_ADDRESS = re.compile(r"\[\.\.\.\]")
+
+
+def slots_from_clear(text: str) -> str | None:
+    """The text with its clear fictitious parties, addresses and postal towns written as
+    slots (« [B] [A] », « [Adresse 1] », « [Localité 2] »), or ``None`` where no party was
+    found. A name is a party's when no mention of it stands in a professional's context;
+    every later mention of its surname (any case) becomes its slot."""
+    spans: list[tuple[int, int, str]] = []
+    for number, match in enumerate(SLOT_ADDRESS.finditer(text), 1):
+        spans.append((match.start(), match.end(), f"[Adresse {number}]"))
+    for number, match in enumerate(CLEAR_ADDRESS.finditer(text), 100):
+        spans.append((match.start(), match.end(), f"[Adresse {number}]"))
+    for number, match in enumerate(CLEAR_LOCALITY.finditer(text), 100):
+        spans.append((match.start(), match.end(), f"[Localité {number}]"))
+    parties: dict[str, list[str]] = {}
+    professional: set[str] = set()
+    for match in PARTY.finditer(text):
+        words = match.group(2).split()
+        if any(NOT_A_NAME.match(word) for word in words):
+            continue
+        surname = words[-1]
+        before = text[max(0, match.start() - 60):match.end(1)]
+        after = text[match.end():match.end() + 40]
+        if PROFESSIONAL_BEFORE.search(before) or PROFESSIONAL_AFTER.search(after) or LIST_TO_ROLE.match(text, match.end(), match.end() + 240) or re.search(
+                r"(?i)(?:rapport|pr[ée]sents?|assist[ée]e?|conclusions)[ \t]+(?:de[ \t]+)?\S+[ \t]*$", before):
+            professional.add(surname.upper())
+        else:
+            parties.setdefault(surname, words[:-1])
+    letters: dict[str, str] = {}
+
+    def letter(key: str) -> str:
+        if key not in letters:
+            index = len(letters)
+            letters[key] = chr(65 + index % 26) if index < 26 else chr(65 + index // 26 - 1) + chr(65 + index % 26)
+        return letters[key]
+
+    for surname, first in parties.items():
+        if surname.upper() in professional or len(surname.strip(".")) < 2:
+            continue
+        first_name = re.escape(" ".join(first)) + r"[ \t]+" if first else None
+        variants = {re.escape(surname), re.escape(surname.upper())}
+        pattern = re.compile(r"(?<![\w'¿-])" + (f"(?:({first_name}))?" if first_name else "")
+                             + "(?:" + "|".join(variants) + r")(?![\w¿-])")
+        for match in pattern.finditer(text):
+            if first_name and match.group(1):
+                value = f"[{letter(surname + ':first')}] [{letter(surname)}]"
+            else:
+                value = f"[{letter(surname)}]"
+            spans.append((match.start(), match.end(), value))
+    if not letters or len(letters) > 300:  # none, or a list of hundreds of parties that would flood the split
+        return None
+    out, last = [], 0
+    for start, end, value in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if start < last:
+            continue
+        out += [text[last:start], value]
+        last = end
+    return "".join(out) + text[last:]
+
+
 HELDOUT_SEEDS = ("heldout-1", "heldout-2", "heldout-3")
 VALIDATION_SEEDS = ("validation-1", "validation-2")
-SPLITS = ("dev", "validation", "heldout", "all")
+VALIDATION2_SEEDS = ("validation2-1", "validation2-2")
+SPLITS = ("dev", "validation", "validation2", "heldout", "all")
 
 
 def is_heldout(decision_id: str) -> bool:
@@ -474,13 +598,17 @@ def build(seed: int = 19, limit: int | None = None, corpus: Path = CORPUS, split
     ``split``: ``"all"`` (every decision, development pools: the set earlier sessions
     tuned on), ``"dev"`` (two decisions in three, development pools), ``"validation"`` (the
     same decisions filled twice with the validation pools and seeds: what the rules are
-    tuned on), ``"heldout"`` (the third decision, filled three times with the held-out pools
-    and seeds: only measured). ``seed`` is used by ``dev`` and ``all`` only."""
+    tuned on), ``"validation2"`` (other decisions: those of the dev third that have no
+    « [A] » slot, their clear fictitious parties made slots by ``slots_from_clear``, filled
+    twice with pools of their own), ``"heldout"`` (the third decision, filled three times
+    with the held-out pools and seeds: only measured). ``seed`` is used by ``dev`` and
+    ``all`` only."""
     if split not in SPLITS:
         raise ValueError(split)
     documents = []
-    pools = heldout_pools() if split == "heldout" else validation_pools() if split == "validation" else DEV
-    seeds = HELDOUT_SEEDS if split == "heldout" else VALIDATION_SEEDS if split == "validation" else None
+    pools = {"heldout": heldout_pools, "validation": validation_pools,
+             "validation2": validation2_pools}.get(split, lambda: DEV)()
+    seeds = {"heldout": HELDOUT_SEEDS, "validation": VALIDATION_SEEDS, "validation2": VALIDATION2_SEEDS}.get(split)
     with corpus.open(encoding="utf-8") as handle:
         for index, line in enumerate(handle):
             if limit is not None and index >= limit:
@@ -488,6 +616,12 @@ def build(seed: int = 19, limit: int | None = None, corpus: Path = CORPUS, split
             row = json.loads(line)
             if split != "all" and is_heldout(str(row.get("id"))) != (split == "heldout"):
                 continue
+            if split == "validation2":
+                text = row.get("text") or ""
+                slotted = None if PERSON_SLOT.search(text) else slots_from_clear(text)
+                if slotted is None:
+                    continue
+                row = {**row, "text": slotted}
             if seeds:
                 for filling_seed in seeds:
                     document = make_document(row, filling_seed, pools)
