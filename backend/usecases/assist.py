@@ -301,6 +301,8 @@ class AssistRun:
         usage = self.usage()
         self.call.update(model=self.model, host=self.host, prompt_version=load(self.task.name).id)
         self.call.finish(outcome, code)
+        if not log.isEnabledFor(logging.INFO):
+            return
         log.info("assist finished", extra={
             "task": self.task.name, "outcome": outcome, "error_code": code, "model": self.model,
             "host": self.host, "pieces": self.pieces, "parts": len(self.parts),
