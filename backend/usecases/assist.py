@@ -331,7 +331,10 @@ def _event_stream(first: bytes, events: Generator[bytes, None, None]) -> Respons
 
     body = relay()
     next(body)
-    return Response(body, mimetype="text/event-stream", headers=SSE_HEADERS)
+    # Passed through: the events are bytes already and ``relay`` closes itself, so
+    # werkzeug's wrapper (re-yielding each event, checking its type) is not needed.
+    return Response(body, mimetype="text/event-stream", headers=SSE_HEADERS,
+                    direct_passthrough=True)
 
 
 def _metered_events(user: User, request: AssistRequest) -> Generator[bytes, None, None]:
