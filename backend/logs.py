@@ -81,6 +81,8 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _access(response: Response) -> Response:
         response.headers["X-Request-Id"] = g.get("request_id", "")
+        if not access_log.isEnabledFor(logging.INFO):
+            return response  # the line's fields are not worth gathering for nobody
         started = g.get("started")
         access_log.info(
             "request",

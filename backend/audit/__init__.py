@@ -171,13 +171,14 @@ class Interaction:
             "outcome": outcome,
             "error_code": _short(error_code) if outcome != "ok" else None,
         }
-        log.info("interaction recorded", extra={
-            "interaction_id": self.id, "kind": record["kind"], "task": record["task"],
-            "outcome": outcome, "error_code": record["error_code"], "user": self.user_hash,
-            "ttft_ms": self.ttft_ms, "duration_ms": record["duration_ms"],
-            "prompt_tokens": record["prompt_tokens"],
-            "completion_tokens": record["completion_tokens"],
-        })
+        if log.isEnabledFor(logging.INFO):
+            log.info("interaction recorded", extra={
+                "interaction_id": self.id, "kind": record["kind"], "task": record["task"],
+                "outcome": outcome, "error_code": record["error_code"], "user": self.user_hash,
+                "ttft_ms": self.ttft_ms, "duration_ms": record["duration_ms"],
+                "prompt_tokens": record["prompt_tokens"],
+                "completion_tokens": record["completion_tokens"],
+            })
         app = self.app
         if app is None:
             log.warning("interaction started outside an application; not stored",

@@ -22,7 +22,7 @@ import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -103,12 +103,15 @@ def append(conn: psycopg.Connection, table: str, record: dict[str, Any], *,
 
 
 def append_many(conn: psycopg.Connection, items: list[tuple[str, dict[str, Any]]], *,
-                replay: bool = False) -> list[int | None]:
+                replay: bool = False,
+                then: Callable[[list[int | None]], None] | None = None) -> list[int | None]:
     """Append several records, in order, in one transaction; their seqs.
 
     The head lock is held from its SELECT to the COMMIT, and the inserts, the head update
     and the metrics go out in one pipelined round trip: a batch costs one lock and one
     commit however many records it holds (see :mod:`.records`, which gathers them).
+    ``then(seqs)`` runs the caller's own statements on ``conn`` in that same round trip
+    (a seq is None for a replayed record already stored).
     """
     seqs: list[int | None] = []
     rows: dict[str, list[dict[str, Any]]] = {}
@@ -129,6 +132,8 @@ def append_many(conn: psycopg.Connection, items: list[tuple[str, dict[str, Any]]
             rows.setdefault(table, []).append(row)
             seqs.append(seq)
         if not rows:
+            if then is not None:
+                then(seqs)
             return seqs
         with conn.pipeline(), conn.cursor() as cursor:
             for table, table_rows in rows.items():
@@ -140,6 +145,8 @@ def append_many(conn: psycopg.Connection, items: list[tuple[str, dict[str, Any]]
             cursor.execute("UPDATE audit_chain_head SET seq = %s, hash = %s", (seq, prev_hash))
             metrics.count_many(cursor, [(table, row) for table, table_rows in rows.items()
                                         for row in table_rows])
+            if then is not None:
+                then(seqs)
     return seqs
 
 

@@ -79,15 +79,19 @@ def _append_once(app: Flask, table: str, record: dict[str, Any], charge: Charge 
 def _append(conn: psycopg.Connection, items: list[tuple[str, dict[str, Any], Charge | None]], *,
             replay: bool = False) -> None:
     """Append records to the chain, charge their tokens and close their open rows, in one
-    transaction (a replayed record already stored is skipped with its charge)."""
-    with conn.transaction():
-        seqs = chain.append_many(conn, [(table, record) for table, record, _ in items],
-                                 replay=replay)
+    transaction (a replayed record already stored is skipped with its charge). The charges
+    and the deletion go out with the records' inserts, in one round trip."""
+
+    def charge_and_close(seqs: list[int | None]) -> None:
         charges = [charge for (_, _, charge), seq in zip(items, seqs) if charge and seq is not None]
         quotas.charge_in(conn, charges)
         opened = [record["id"] for table, record, _ in items if table == "audit_interactions"]
         if opened:
             conn.execute("DELETE FROM audit_open WHERE id = ANY(%s::uuid[])", (opened,))
+
+    with conn.transaction():
+        chain.append_many(conn, [(table, record) for table, record, _ in items], replay=replay,
+                          then=charge_and_close)
 
 
 @dataclass

@@ -17,6 +17,7 @@ import math
 from typing import Any
 
 import psycopg
+from psycopg.pq import TransactionStatus
 
 from .. import db
 from ..errors import RateLimited, ServiceUnavailable
@@ -37,8 +38,13 @@ FAMILY_LABELS = {
 # refused request costs nothing and two workers can never both take the last slot.
 # ``{also}`` is room for one more data-modifying CTE of the caller (the metered call opens
 # its interaction record there), so that admitting a call stays one statement.
+# The statement is its own transaction (sent in autocommit: no BEGIN, no COMMIT to wait
+# for), and ``nowait`` turns off synchronous commit for it alone: a counter is not a
+# record, its commit need not wait for the disk (at worst a database crash forgets the last
+# fraction of a second of counting), and this is on the path to the first token.
 _CHECK = f"""
-WITH spent AS (
+WITH nowait AS (SELECT set_config('synchronous_commit', 'off', true)),
+spent AS (
     SELECT coalesce(sum(tokens), 0) AS tokens FROM quota_tokens
      WHERE user_hash = %(user)s AND family = %(family)s
        AND day = (now() AT TIME ZONE '{TIMEZONE}')::date
@@ -54,12 +60,8 @@ WITH spent AS (
      WHERE q.window_start <> EXCLUDED.window_start OR q.requests < %(limit)s
     RETURNING requests
 ){{also}}
-SELECT (SELECT tokens FROM spent), (SELECT requests FROM taken)
+SELECT (SELECT tokens FROM spent), (SELECT requests FROM taken) FROM nowait
 """
-# A counter is not a record: its commit need not wait for the disk (at worst a database
-# crash forgets the last fraction of a second of counting), and this is on the path to the
-# first token.
-_NO_WAIT = "SET LOCAL synchronous_commit TO off"
 _SECONDS_TO_NEXT_MINUTE = """
 SELECT extract(epoch FROM date_trunc('minute', clock_timestamp()) + interval '1 minute'
                           - clock_timestamp())
@@ -121,11 +123,14 @@ def check(user_hash: str, family: str, *, per_minute: int, daily_budget: int | N
 def _check_once(sql: str, params: dict[str, Any], family: str, per_minute: int,
                 daily_budget: int | None) -> None:
     with db.connection() as conn:
-        with conn.pipeline():
-            conn.execute(_NO_WAIT)
-            cursor = conn.execute(sql, params)
-            conn.commit()
-        spent, requests = cursor.fetchone()
+        conn.autocommit = True
+        try:
+            spent, requests = conn.execute(sql, params).fetchone()
+        finally:
+            # The pool's other borrowers expect transactions (a broken connection is
+            # discarded by the pool whatever its mode).
+            if conn.info.transaction_status == TransactionStatus.IDLE:
+                conn.autocommit = False
         if daily_budget is not None and spent >= daily_budget:
             retry = _seconds(conn, _SECONDS_TO_MIDNIGHT)
             label = FAMILY_LABELS.get(family, family)

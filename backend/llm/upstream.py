@@ -134,12 +134,16 @@ class ChatStream(openai.Stream[object]):
     ``[DONE]`` so the connection is reused.
     """
 
+    def __iter__(self) -> Iterator[Any]:
+        return self._iterator  # the events themselves, not the SDK's loop re-yielding them
+
     def __stream__(self) -> Iterator[Any]:
         response = self.response
         buffer = b""
         finished = False
-        # A body sent compressed goes through the client's decoder; else the bytes as received.
-        chunks = response.iter_bytes() if "content-encoding" in response.headers else response.iter_raw()
+        # A body sent compressed goes through the client's decoder; else the bytes as the
+        # transport hands them over (``iter_raw`` would only re-yield them, chunk by chunk).
+        chunks = response.iter_bytes() if "content-encoding" in response.headers else response.stream
         try:
             for data in chunks:
                 if finished:

@@ -301,6 +301,8 @@ class AssistRun:
         usage = self.usage()
         self.call.update(model=self.model, host=self.host, prompt_version=load(self.task.name).id)
         self.call.finish(outcome, code)
+        if not log.isEnabledFor(logging.INFO):
+            return
         log.info("assist finished", extra={
             "task": self.task.name, "outcome": outcome, "error_code": code, "model": self.model,
             "host": self.host, "pieces": self.pieces, "parts": len(self.parts),
@@ -329,7 +331,10 @@ def _event_stream(first: bytes, events: Generator[bytes, None, None]) -> Respons
 
     body = relay()
     next(body)
-    return Response(body, mimetype="text/event-stream", headers=SSE_HEADERS)
+    # Passed through: the events are bytes already and ``relay`` closes itself, so
+    # werkzeug's wrapper (re-yielding each event, checking its type) is not needed.
+    return Response(body, mimetype="text/event-stream", headers=SSE_HEADERS,
+                    direct_passthrough=True)
 
 
 def _metered_events(user: User, request: AssistRequest) -> Generator[bytes, None, None]:
