@@ -118,6 +118,9 @@ def test_one_worker_relays_many_answers_at_once(database_url):
     streams = 20
     attachment = {"filename": "ordonnance.pdf", "content": base64.b64encode(make_pdf()).decode()}
     with FakeUpstream(token_delay=0.1, reply=" ".join(["mot"] * 15)) as upstream:
+        # The host answers none until all are open at once (or 30 s went by): a worker that held
+        # its loop (a file read, a lock) keeps some from arriving, and the count below falls short.
+        upstream.hold_until_active = streams
         with serve(database_url, PLUME_LLM_BASE_URL=upstream.url, PLUME_LLM_MODEL="fake-chat") as plume:
             base = plume.url
 

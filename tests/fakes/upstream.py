@@ -192,6 +192,7 @@ class _Handler(JSONHandler):
         with fake.lock:
             fake.active += 1
             fake.max_active = max(fake.max_active, fake.active)
+            fake.opened.notify_all()
         try:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -202,6 +203,9 @@ class _Handler(JSONHandler):
                                               "finish_reason": None}]})
             if first_delay:
                 time.sleep(first_delay)
+            if fake.hold_until_active:
+                with fake.lock:
+                    fake.opened.wait_for(lambda: fake.active >= fake.hold_until_active, timeout=30)
             for number, token in enumerate(tokens):
                 if behaviour.reset_after is not None and number >= behaviour.reset_after:
                     return self._reset()
@@ -322,6 +326,10 @@ class FakeUpstream:
                  stamp: bool = False, models: tuple[str, ...] = DEFAULT_MODELS):
         self.requests: list[Received] = []
         self.lock = threading.Lock()
+        self.opened = threading.Condition(self.lock)
+        # When set, each stream's first token waits (at most 30 s) until this many streams are
+        # open together: a test of concurrency that does not depend on the machine's speed.
+        self.hold_until_active: int | None = None
         self.token_delay = token_delay
         self.first_token_delay = first_token_delay
         self.reply = reply
