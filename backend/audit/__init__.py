@@ -49,6 +49,7 @@ EVENT_KINDS = ("inserted", "edited", "discarded", "feedback")
 # Metadata a caller may attach with update(); anything else is ignored (and never stored).
 FIELDS = ("model", "host", "prompt_version", "source_ids", "jurisdictions", "usage")
 UNCLOSED_CODE = "non_cloture"
+INTERRUPTED_CODE = records.INTERRUPTED_CODE  # a record its job never finished (swept, purged)
 MAX_LABEL = 200
 
 

@@ -480,8 +480,6 @@ def events(user: User, dossier_id: str, *, timeout: float = 15.0,
 
 # --- retention (the job workers purge on their schedule: backend/jobs/retention.py) --------------
 
-INTERRUPTED = "interrompu"  # the code the audit room closes a record left open with
-
 
 def purge_expired() -> int:
     """Delete now the dossiers and their versions past PLUME_DOSSIER_RETENTION_DAYS (what
@@ -507,7 +505,7 @@ def _close_abandoned(purged: list[jobs.Abandoned]) -> None:
     handed over to the job, ends « interrompu » (no run will finish it)."""
     for job in purged:
         if job.params.get("record"):
-            _finish_record(job.params["record"], "error", INTERRUPTED,
+            _finish_record(job.params["record"], "error", audit.INTERRUPTED_CODE,
                            measures={"files": len(job.params.get("inventory") or []), "runs": 0})
 
 

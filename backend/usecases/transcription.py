@@ -518,15 +518,12 @@ def _charge_stored(ctx: jobs.JobContext, call: metering.Call) -> None:
                          "estimated": True})
 
 
-INTERRUPTED = "interrompu"  # the code the audit room closes a record left open with
-
-
 def _close_abandoned(purged: list[jobs.Abandoned]) -> None:
     """An upload never completed, purged: its record, admitted when the upload opened and
     handed over to the job, ends « interrompu » (no run will finish it)."""
     for job in purged:
         if job.params.get("record"):
-            _finish_record(job.params["record"], "error", INTERRUPTED)
+            _finish_record(job.params["record"], "error", audit.INTERRUPTED_CODE)
 
 
 RETENTION = jobs.Retention("HEARING_RETENTION_HOURS", timedelta(hours=1),
