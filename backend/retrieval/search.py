@@ -349,6 +349,9 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
     filters_sql, params = filters.sql()
     long_query = lexical.is_selection(query)
     keywords = lexical.is_keyword_list(query)
+    # A keyword list names what a whole decision is about: its decisions are also ranked
+    # as one document each (``whole``).
+    whole = keywords and tuning.DECISION_WEIGHT > 0
     params.update({
         "candidates": tuning.candidates(k, per_decision),
         "use_vectors": semantic,
@@ -378,12 +381,9 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
                        "lexemes": weighed, "idf": [counts.idf(lexeme) for lexeme in weighed],
                        "average_terms": counts.average_terms,
                        "average_decision_terms": counts.average_decision_terms,
-                       # A keyword list names what a whole decision is about, so its
-                       # decisions are also ranked as one document each (``whole``).
-                       "use_whole": keywords and tuning.DECISION_WEIGHT > 0,
+                       "use_whole": whole,
                        "whole_weight": tuning.DECISION_WEIGHT, "decision_b": tuning.DECISION_BM25_B,
-                       "passages_weight": (tuning.KEYWORD_LIST_PASSAGE_WEIGHT
-                                           if keywords and tuning.DECISION_WEIGHT > 0 else 1.0),
+                       "passages_weight": tuning.KEYWORD_LIST_PASSAGE_WEIGHT if whole else 1.0,
                        "lexical_cap": (tuning.COMMON_WORDS_CAP if common
                                        else tuning.LEXICAL_CANDIDATE_CAP),
                        # Every word of a keyword list is one the user chose: all are marked.

@@ -37,7 +37,8 @@ SELECTION_DECISION_PASSAGES = 1
 # BM25's textbook constants: term-frequency saturation and length normalisation.
 BM25_K1 = 1.2
 BM25_B = 0.75
-# Decisions' lengths vary far more than passages': weighed less when a decision is one document.
+# Length normalisation when a decision is one document: the textbook value, which ranked as
+# well as the lower ones tried (docs/scaling.md).
 DECISION_BM25_B = 0.75
 
 # Candidates each leg hands to the fusion: enough to fill k distinct decisions.
