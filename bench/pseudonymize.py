@@ -10,11 +10,13 @@ Splits: ``dev`` (two decisions in three, the development names), ``validation`` 
 decisions filled twice with names, streets and towns of neither other split, and rarer name
 shapes: what the rules are tuned on), ``validation2`` (other decisions: the dev third's
 decisions that have no « [A] » slot, the Cour de cassation's and cours d'appel's, their clear
-fictitious parties made slots and filled with names of their own: tuned on too), ``heldout`` (the third decision, filled three times
+fictitious parties made slots and filled with names of their own: tuned on too), ``tribunal``
+(the dev third's tribunal decisions filled three times with names of their own, in the rarer
+shapes of tribunal decisions: tuned on too), ``heldout`` (the third decision, filled three times
 with names of its own: only measured), ``all`` (every decision with the development names:
 the figures of earlier sessions).
 
-    .venv/bin/python bench/pseudonymize.py [--split dev validation validation2 heldout] [--limit N]
+    .venv/bin/python bench/pseudonymize.py [--split dev validation validation2 tribunal heldout] [--limit N]
                                            [--errors 30] [--no-spacy-alone]
 """
 from __future__ import annotations
@@ -91,7 +93,7 @@ def table(results: dict[str, dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--split", nargs="+", default=["dev", "validation", "validation2", "heldout"], choices=SPLITS)
+    parser.add_argument("--split", nargs="+", default=["dev", "validation", "validation2", "tribunal", "heldout"], choices=SPLITS)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--errors", type=int, default=0, help="print this many misses and wrong replacements "

@@ -2,6 +2,9 @@
 recall on a few of its decisions (the full figures come from bench/pseudonymize.py)."""
 from __future__ import annotations
 
+import random
+import re
+
 from backend.pseudonymize import pseudonymize
 from tests.pseudonymize.testset import (
     DEV,
@@ -10,6 +13,8 @@ from tests.pseudonymize.testset import (
     heldout_pools,
     is_heldout,
     slots_from_clear,
+    tribunal_pools,
+    tribunal_shapes,
     validation2_pools,
     validation_pools,
 )
@@ -86,3 +91,32 @@ def test_clear_fictitious_parties_become_slots_and_professionals_stay():
     assert "M. [A] [B], domicilié [Adresse 100]\n[Localité 100]," in slotted
     assert "M. [B] conteste" in slotted and "Mme Brinet" in slotted and "Mme Mariette rejette" in slotted
     assert slots_from_clear("Mme Mariette, président, et M. Seguy, conseiller.") is None
+
+
+def test_the_tribunal_split_holds_first_instance_decisions_and_names_held_out_never_uses():
+    """The tribunal split: the dev third's tribunal decisions, filled with names, streets and
+    towns of none of the other splits' pools (the held-out towns and streets included), in
+    the rarer shapes of tribunal decisions."""
+
+    def names(pools):
+        return {name.lower() for name in pools.first_m + pools.first_f + pools.surnames}
+
+    tribunal, heldout = tribunal_pools(), heldout_pools()
+    assert len(tribunal.surnames) > 500 and len(tribunal.cities) > 50 and len(tribunal.street_names) > 40
+    for other in (DEV, validation_pools(), validation2_pools(), heldout):
+        assert not names(tribunal) & names(other)
+    places = {value.lower() for value in (*heldout.street_names, *(city for _, city in heldout.cities))}
+    assert not places & {value.lower() for value in (*tribunal.street_names, *(city for _, city in tribunal.cities))}
+    documents = build(split="tribunal")
+    assert {d.id[-2:] for d in documents} == {"#1", "#2", "#3"}
+    assert not any(is_heldout(d.id.split("#")[0]) for d in documents)
+    # Parties opening a caption line without their civility, names in capitals on a heading line.
+    assert any(re.search(r"(?m)^(?:DEMANDEU|DÉFENDEU|DEFENDEU)[^\n]*\n+[ \t]*[A-ZÀ-Ý][\w'-]+[ \t]+[A-ZÀ-Ý]",
+                         d.text) for d in documents)
+    assert any("Groupe" in d.text[t.start - 20:t.start] for d in documents for t in d.truth if t.category == "personne")
+
+
+def test_tribunal_shapes_drop_a_caption_civility_only_at_a_line_start():
+    text = "DEMANDEUR\nMonsieur [A] [B]\ncontre Madame [C] [D]"
+    shaped = {tribunal_shapes(text, random.Random(seed)) for seed in range(10)}
+    assert shaped == {text, "DEMANDEUR\n[A] [B]\ncontre Madame [C] [D]"}

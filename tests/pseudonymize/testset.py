@@ -14,8 +14,9 @@ is filled too, as a professional (expected kept); a place slot after a court («
 d'appel de [Localité 5] ») gets a court city and counts neither way.
 
 Splits (``build(split=…)``): ``dev`` (two decisions in three, the names below: what the
-engine is tuned on), ``heldout`` (the third decision, filled three times with Faker's French
-names, streets and towns less the names below: never looked at while tuning), ``all``.
+engine is tuned on), ``validation``, ``validation2`` and ``tribunal`` (tuned on too, names of
+their own: see ``build``), ``heldout`` (the third decision, filled three times with Faker's
+French names, streets and towns less the names below: never looked at while tuning), ``all``.
 
 Deterministic: ``build(seed)`` gives the same set every time. Nothing is written to disk.
 """
@@ -219,6 +220,56 @@ def validation2_pools() -> Pools:
     return Pools(tuple(first_m), tuple(first_f), tuple(surnames), tuple(dict.fromkeys(zip(postcodes, towns))), streets)
 
 
+def tribunal_pools() -> Pools:
+    """Names, streets and towns for the tribunal split, disjoint from the four other splits'
+    pools: Faker's Austrian, Swiss German, Turkish, Croatian, Irish, Mexican, Brazilian,
+    Hungarian, Czech and Swedish lists; towns and streets made from them the same way."""
+
+    fake = Faker("fr_FR")
+    french = fake.provider("faker.providers.person")
+    seen = {name.lower() for name in FIRST_M + FIRST_F + SURNAMES}
+    seen |= {name.lower() for name in (*french.first_names_male, *french.first_names_female, *french.last_names)}
+    for pools in (validation_pools(), validation2_pools()):
+        seen |= {name.lower() for name in pools.first_m + pools.first_f + pools.surnames}
+    heldout = heldout_pools()
+    places = {value.lower() for value in (*heldout.street_names, *(city for _, city in heldout.cities))}
+
+    def fresh(names) -> list[str]:
+        found = []
+        for name in names:
+            latin = all(ord(c) < 0x250 or 0x1E00 <= ord(c) < 0x1F00 for c in name)
+            if name.lower() not in seen and latin and re.fullmatch(r"[\w' -]+", name) and len(name) > 2:
+                seen.add(name.lower())
+                found.append(name)
+        return found
+
+    first_m, first_f, surnames = [], [], []
+    for locale, share in (("de_AT", 0.3), ("de_CH", 0.5), ("tr_TR", 0.2), ("hr_HR", 0.3), ("en_IE", 0.1),
+                          ("es_MX", 0.3), ("pt_BR", 1), ("hu_HU", 1), ("cs_CZ", 0.5), ("sv_SE", 0.2)):
+        provider = Faker(locale).provider("faker.providers.person")
+        rng = random.Random(f"tribunal:{locale}")
+
+        def part(names, share=share, rng=rng):
+            names = sorted(set(names))
+            return rng.sample(names, max(1, int(len(names) * share)))
+
+        first_m += fresh(part(provider.first_names_male))
+        first_f += fresh(part(provider.first_names_female))
+        surnames += fresh(part(provider.last_names))
+    rng = random.Random("tribunal:shapes")
+    simple = [name for name in surnames if " " not in name and "-" not in name]
+    surnames += fresh(f"{rng.choice(simple)}-{rng.choice(simple)}" for _ in range(30))
+    surnames += fresh(f"{rng.choice(['de', 'Da', 'Le', 'Van', 'Mac'])} {rng.choice(simple)}" for _ in range(30))
+    postcodes = [f"{rng.choice(range(1, 96)):02d}{rng.randint(0, 999):03d}" for _ in range(60)]
+    towns = [town for town in (rng.choice([name, f"{name}-sur-{rng.choice(simple)}", f"Saint-{rng.choice(first_m)}",
+                                           f"{name}ville", f"Le {name}"]) for name in rng.sample(simple, 70))
+             if town.lower() not in places][:60]
+    streets = tuple(street for street in dict.fromkeys(
+        rng.choice([f"{rng.choice(first_m + first_f)} {rng.choice(simple)}", f"de {rng.choice(simple)}",
+                    rng.choice(simple)]) for _ in range(60)) if street.lower() not in places)
+    return Pools(tuple(first_m), tuple(first_f), tuple(surnames), tuple(dict.fromkeys(zip(postcodes, towns))), streets)
+
+
 COURT_CITIES = ["Lyon", "Paris", "Bobigny", "Bordeaux", "Rennes", "Metz", "Versailles", "Douai"]
 STREET_TYPES = ["rue", "avenue", "boulevard", "chemin", "allée", "impasse", "place", "route", "quai"]
 STREET_NAMES = ["des Lilas", "Victor Hugo", "de la République", "Jean Jaurès", "du Général de Gaulle",
@@ -317,6 +368,8 @@ class _Filler:
         self.letters: dict[str, str] = {}
         self.values: dict[str, str] = {}
         self.used: set[str] = set()
+        self.shapes = False  # the tribunal split's rarer shapes (see ``tribunal_shapes``)
+        self.heading_upper = False
 
     def _styled(self, value: str, surname: bool) -> str:
         if surname and self.upper:
@@ -399,7 +452,7 @@ def _identifiers_passage(rng: random.Random, filler: _Filler) -> tuple[str, list
         (", propriétaire du véhicule immatriculé ", None), (_plate(rng), "immatriculation"),
         (" et de la parcelle cadastrée ", None),
         (f"section {rng.choice(['AB', 'C', 'ZK', 'BD'])} n° {rng.randint(1, 999)}", "cadastre"),
-        (", gérant de la SARL ", None), (last.upper(), "personne"), (" RÉNOVATION. ", None),
+        *_company_of(rng, filler, first, last),
         (f"{'Mme' if female else 'M.'} ", None), (last, "personne"),
         (" le conteste. ", None),
     ]
@@ -410,6 +463,40 @@ def _identifiers_passage(rng: random.Random, filler: _Filler) -> tuple[str, list
                                if category == "personne" else ""))
         text += value
     return text, truth
+
+
+def _company_of(rng: random.Random, filler: _Filler, first: str, last: str) -> list[tuple[str, str | None]]:
+    """The passage's company named after its person: « SARL NOM RÉNOVATION », and in the
+    tribunal split the other ways tribunal decisions write one (« société Groupe Prénom⏎Nom »,
+    « SAS NOM », « entreprise individuelle Prénom NOM »)."""
+    kind = rng.randrange(4) if filler.shapes else 0
+    if kind == 1:
+        return [(", gérant de la société Groupe ", None), (f"{first}\n{last}", "personne"), (". ", None)]
+    if kind == 2:
+        return [(", président de la SAS ", None), (last.upper(), "personne"), (". ", None)]
+    if kind == 3:
+        return [(", exploitant l'entreprise individuelle ", None), (f"{first} {last.upper()}", "personne"),
+                (". ", None)]
+    return [(", gérant de la SARL ", None), (last.upper(), "personne"), (" RÉNOVATION. ", None)]
+
+
+# A party at a caption line's start, after its civility (« DEMANDEUR⏎Monsieur [A] [B] »).
+CAPTION_CIVILITY = re.compile(r"(?m)^([ \t]*)(?:Monsieur|Madame|Mademoiselle|M\.|Mme)[ \t]+(?=\[[A-Z]{1,2}\])")
+LOWER_LETTER = re.compile(r"[a-zàâçéèêëîïôûùüÿœ]")
+
+
+def tribunal_shapes(text: str, rng: random.Random) -> str:
+    """The tribunal split's text: in half the decisions, the parties that open a caption line
+    lose their civility (« DEMANDEUR⏎[A] [B] », as many tribunal decisions list them)."""
+    return CAPTION_CIVILITY.sub(r"\1", text) if rng.random() < 0.5 else text
+
+
+def _heading_line(text: str, start: int, end: int) -> bool:
+    """The slot stands on a line written in capitals (a caption, a heading)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = SLOT.sub("", text[line_start:line_end if line_end >= 0 else len(text)])
+    return bool(re.search(r"[A-Z]{2}", line)) and not LOWER_LETTER.search(line)
 
 
 def _commerce_persons(row: dict, text: str) -> set[str] | None:
@@ -430,12 +517,17 @@ def _commerce_persons(row: dict, text: str) -> set[str] | None:
     return persons
 
 
-def make_document(row: dict, seed: int | str, pools: Pools = DEV) -> Document:
-    """One decision with its slots filled (see the module docstring)."""
+def make_document(row: dict, seed: int | str, pools: Pools = DEV, shapes: bool = False) -> Document:
+    """One decision with its slots filled (see the module docstring); ``shapes``: with the
+    tribunal split's rarer shapes (captions without civility, names in capitals on a heading
+    line, companies named after a person)."""
     text = row.get("text") or ""
     rng = random.Random(f"{seed}:{row.get('id')}")
     filler = _Filler(rng, text, pools)
     commerce_persons = _commerce_persons(row, text)
+    if shapes:
+        text = tribunal_shapes(text, rng)
+        filler.shapes, filler.heading_upper = True, rng.random() < 0.5
     out, truth, inserted, last = [], [], [], 0
     length = 0
     female_of: dict[str, bool | None] = {}
@@ -455,6 +547,8 @@ def make_document(row: dict, seed: int | str, pools: Pools = DEV) -> Document:
                 key = match.group(3)
             else:
                 value, key = filler.surname(match.group(1)), match.group(1)
+            if filler.heading_upper and _heading_line(text, match.start(), match.end()):
+                value = value.upper()  # « DEMANDEUR⏎MONSIEUR JEAN DUPONT »
             if civility and civility.group().startswith("M.") and rng.random() < 0.1:
                 before = before.rstrip(" \t")  # « M.Dupont »
             professional = (PROFESSIONAL_BEFORE.search(context) or PROFESSIONAL_AFTER.search(after)
@@ -584,7 +678,13 @@ def slots_from_clear(text: str) -> str | None:
 HELDOUT_SEEDS = ("heldout-1", "heldout-2", "heldout-3")
 VALIDATION_SEEDS = ("validation-1", "validation-2")
 VALIDATION2_SEEDS = ("validation2-1", "validation2-2")
-SPLITS = ("dev", "validation", "validation2", "heldout", "all")
+TRIBUNAL_SEEDS = ("tribunal-1", "tribunal-2", "tribunal-3")
+SPLITS = ("dev", "validation", "validation2", "tribunal", "heldout", "all")
+
+
+def is_tribunal(row: dict) -> bool:
+    """A first-instance decision: tribunal judiciaire, de commerce, conseil de prud'hommes."""
+    return bool(re.match(r"(?i)tribunal|conseil de prud", str(row.get("jurisdiction") or "")))
 
 
 def is_heldout(decision_id: str) -> bool:
@@ -600,15 +700,18 @@ def build(seed: int = 19, limit: int | None = None, corpus: Path = CORPUS, split
     same decisions filled twice with the validation pools and seeds: what the rules are
     tuned on), ``"validation2"`` (other decisions: those of the dev third that have no
     « [A] » slot, their clear fictitious parties made slots by ``slots_from_clear``, filled
-    twice with pools of their own), ``"heldout"`` (the third decision, filled three times
+    twice with pools of their own), ``"tribunal"`` (the dev third's tribunal decisions, filled
+    three times with pools of their own in the rarer shapes of tribunal decisions, see
+    ``tribunal_shapes``), ``"heldout"`` (the third decision, filled three times
     with the held-out pools and seeds: only measured). ``seed`` is used by ``dev`` and
     ``all`` only."""
     if split not in SPLITS:
         raise ValueError(split)
     documents = []
-    pools = {"heldout": heldout_pools, "validation": validation_pools,
-             "validation2": validation2_pools}.get(split, lambda: DEV)()
-    seeds = {"heldout": HELDOUT_SEEDS, "validation": VALIDATION_SEEDS, "validation2": VALIDATION2_SEEDS}.get(split)
+    pools = {"heldout": heldout_pools, "validation": validation_pools, "validation2": validation2_pools,
+             "tribunal": tribunal_pools}.get(split, lambda: DEV)()
+    seeds = {"heldout": HELDOUT_SEEDS, "validation": VALIDATION_SEEDS, "validation2": VALIDATION2_SEEDS,
+             "tribunal": TRIBUNAL_SEEDS}.get(split)
     with corpus.open(encoding="utf-8") as handle:
         for index, line in enumerate(handle):
             if limit is not None and index >= limit:
@@ -622,9 +725,11 @@ def build(seed: int = 19, limit: int | None = None, corpus: Path = CORPUS, split
                 if slotted is None:
                     continue
                 row = {**row, "text": slotted}
+            if split == "tribunal" and not (is_tribunal(row) and PERSON_SLOT.search(row.get("text") or "")):
+                continue
             if seeds:
                 for filling_seed in seeds:
-                    document = make_document(row, filling_seed, pools)
+                    document = make_document(row, filling_seed, pools, shapes=split == "tribunal")
                     document.id = f"{document.id}#{filling_seed[-1]}"
                     documents.append(document)
             else:
