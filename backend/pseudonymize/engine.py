@@ -100,6 +100,9 @@ def model_persons(text: str, common: set[str]) -> list[Span]:
             if not first or re.search(r"\d|@|\[|\]", text[start:end]):
                 continue
             start += first.start()
+            glued = re.search(rf"[{UPPER}]{{2}}(?=[{LOWER}]{{2,}}$)", text[start:end])
+            if glued:
+                end = start + glued.end()  # « Dóra DE JESÚSdésigner »: the name ends where the capitals do
             start, end = rules.trim(text, start, end, common)
             words = rules.name_words(text[start:end])
             if not words or all(word.lower() in common or rules.ROLE_RE.fullmatch(word) for word in words):
@@ -318,12 +321,18 @@ def _link(text: str, spans: list[Span], common: set[str], original: str = "") ->
         if entity is not None and len(match.group(1)) >= 3 and match.group(1).lower() not in common:
             span = Span(match.start(1), match.end(1), "personne", PRIORITY["linked"], "liaison",
                         tokens=[match.group(1)])
+            particle = _GLUED_PARTICLE.search(text, max(0, span.start - 8), span.start)
+            if particle:
+                span.start = particle.start()  # « Dóra DE JESÚSdésigner »: the particle is the name's
             of_span[id(span)] = entity
             linked.append(span)
     return of_span, linked
 
 
 _GLUED_CAPITALS = re.compile(rf"(?<![{UPPER}{LOWER}{COMBINING}])([{UPPER}][{UPPER}{COMBINING}]+)(?=[{LOWER}]{{2}})")
+
+
+_GLUED_PARTICLE = re.compile(r"(?<![\w'-])(?i:de|da|di|du|des|del|dos|das|van|von|le|la)[ \t]+$")
 
 
 def _first_name_is_a_word_here(text: str, match: re.Match, entity: _Entity) -> bool:
@@ -444,6 +453,8 @@ def detect(text: str, known: Iterable[Known] = ()) -> tuple[list[Span], list[Spa
     proposals += place_spans
     proposals += rules.city_after_address(copy, place_spans, common)
     proposals += rules.first_name_persons(copy, common)
+    proposals += rules.caption_persons(copy, common)
+    proposals += rules.unknown_first_name_persons(copy, common)
     proposals += rules.bare_capitals(copy, common)
     proposals += model_persons(copy, common)
     settled = settle(proposals)

@@ -22,7 +22,7 @@ NAME = (rf"(?:[{UPPER}]'|[dD]')?[{UPPER}][{COMBINING}]*(?:[{LOWER}{COMBINING}][{
         rf"|(?:[{UPPER}][{COMBINING}]*(?![{LOWER}]))+)"
         rf"(?:-[{UPPER}][{LOWER}{UPPER}{COMBINING}]*)*")
 INITIAL = rf"[{UPPER}]\.(?:-[{UPPER}]\.)?"
-PARTICLE = r"(?:de la|de l'|van der|van den|de|du|des|d'|van|von|ben|le|la|ep\.|dit|dite)"
+PARTICLE = r"(?:de la|de l'|van der|van den|de|du|des|d'|van|von|ben|da|di|dos|das|del|della|le|la|ep\.|dit|dite)"
 # Between two words of one name: spaces, or one line break (names broken by a line break).
 GAP = r"(?:[ \t]+|[ \t]*\n[ \t]*|-)"
 # Professionals named by their function; the function may precede or follow the name.
@@ -72,8 +72,9 @@ ROLE_TAIL = (r"(?i:\s+(?:de\s+chambre|de\s+section|lors\s+des\s+d[ée]bats|(?:et
              r"pr[ée]sent(?:e|s)?(?:\s+lors\s+des\s+d[ée]bats)?(?:\s+et\s+de\s+la\s+mise\s+à\s+disposition)?))*")
 
 # Court and institution seats: the place after them is kept.
+# Each kind starts a word: « ca » (cour d'appel) is no seat at the end of « Jessica de X ».
 SEAT = re.compile(
-    r"(?:cours?\s+d'appel|tribunal\s+(?:judiciaire|de\s+grande\s+instance|d'instance|de\s+commerce|"
+    r"(?<![\w'’-])(?:cours?\s+d'appel|tribunal\s+(?:judiciaire|de\s+grande\s+instance|d'instance|de\s+commerce|"
     r"administratif|de\s+proximit[ée]|paritaire[\w ]*?|correctionnel|pour\s+enfants|"
     r"des\s+affaires\s+de\s+s[ée]curit[ée]\s+sociale|mixte\s+de\s+commerce)|conseils?\s+de\s+prud'?hommes|"
     r"cour\s+administrative\s+d'appel|barreaux?|tj|tgi|ti|ca|parquet(?:\s+g[ée]n[ée]ral)?|greffe|"
@@ -86,7 +87,7 @@ SEAT = re.compile(
     r"juge\s+(?:des\s+libert[ée]s|d'instruction|des\s+enfants|aux\s+affaires)[\w' ]*?)"
     r"(?:\s+(?:de|d'|du|des|pr[eè]s\s+(?:la|le)(?:\s+cour\s+d'appel\s+de)?))[ \t]*(?=\S)"
     # Where the court sits and signs: « Fait à Lyon », « audience publique à Paris ».
-    r"|(?:fait(?:\s+et\s+jug[ée])?|prononc[ée]e?|audience(?:\s+publique)?(?:\s+tenue)?|si[ée]geant|"
+    r"|(?<![\w'’-])(?:fait(?:\s+et\s+jug[ée])?|prononc[ée]e?|audience(?:\s+publique)?(?:\s+tenue)?|si[ée]geant|"
     r"d[ée]lib[ée]r[ée]e?|r[ée]unie?(?:\s+en\s+audience\s+publique)?)\s+à[ \t]+(?=\S)", re.IGNORECASE)
 
 STREET_TYPES = (r"rue|avenue|av\.|boulevard|bd|bld|chemin|allée|allee|impasse|route|quai|"
@@ -223,7 +224,8 @@ def civility_persons(text: str, common: set[str]) -> list[Span]:
     # function (a word after the line break that is one only ends the list).
     item = rf"(?:(?:DE|LA|LE|DU|De|La|Le|Du)[ \t]+)?{NAME}"
     listed = re.compile(rf"({CIVILITY})[ \t]*\.?[ \t]*({item}(?:[ \t]*,[ \t]*{item}){{1,4}})"
-                        rf"(?:([ \t]+|[ \t]*\n[ \t]*)((?:(?:DE|LA|LE|DU|VAN|De|La|Le|Du|Van|de|du|van)[ \t]+)?{NAME}))?"
+                        rf"(?:([ \t]+|[ \t]*\n[ \t]*)((?:(?:DE|LA|LE|DU|VAN|De|La|Le|Du|Van|de|du|van)[ \t]+)?{NAME}"
+                        rf"(?:[ \t]+{NAME}(?={SPOUSE}|[ \t]*[,\n]))?))?"
                         rf"(?:{SPOUSE}{PERSON})?")
     for match in listed.finditer(text):
         end = match.end()
@@ -252,6 +254,38 @@ def civility_persons(text: str, common: set[str]) -> list[Span]:
         for match in pattern.finditer(text):
             group = next(index for index in range(1, pattern.groups + 1) if match.group(index))
             spans += _person_from(text, match.start(group), match.end(group), common, None, "contexte")
+    return spans
+
+
+# A party named on a line of its own, without a civility, as tribunal decisions list them:
+# under a party heading (« DEMANDEUR⏎⏎Jean DUPONT »), or above its address, its birth or
+# its domicile (« Jean Dupont⏎12 rue des Lilas », « Jean DUPONT⏎né le … »).
+_PARTY_HEADING = (r"(?i:demande(?:ur|resse)s?|d[ée]fende(?:ur|resse)s?|intervenante?s?(?:[ \t]+(?:volontaires?|"
+                  r"forc[ée]e?s?))?|requ[ée]rante?s?|parties?[ \t]+(?:civiles?|intervenantes?)|"
+                  r"avons[ \t]+fait[ \t]+compara[iî]tre[ \t]+devant[ \t]+nous)[ \t]*[:,]?")
+_PARTY_FOLLOW = (rf"[ \t]*,?[ \t]*\n[ \t]*(?:\d{{1,4}}(?:[ \t]?(?:bis|ter))?[ \t]*,?[ \t]+(?i:{STREET_TYPES})\b|"
+                 r"n[ée]e?s?[ \t]+(?:le|en|à)\b|(?i:domicili|demeurant|de[ \t]+nationalit|absente?\b|"
+                 r"d[ée]faillante?\b|non[ \t]+comparante?\b|comparante?\b))")
+CAPTION_PARTY = re.compile(rf"(?m)^[ \t]*{_PARTY_HEADING}[ \t]*\n(?:[ \t]*\n)*[ \t]*({PERSON})[ \t]*,?[ \t]*$"
+                           rf"|^[ \t]*({PERSON})(?={_PARTY_FOLLOW})")
+
+
+def caption_persons(text: str, common: set[str]) -> list[Span]:
+    """Parties listed on a line of their own without a civility (see ``CAPTION_PARTY``): at
+    least two words, none a word of the decisions, a function or a company's kind; above an
+    name in capitals is a person's only with a first name in it (« BNP PARIBAS⏎16 boulevard …
+    » is a company's)."""
+    spans = []
+    for match in CAPTION_PARTY.finditer(text):
+        group = 1 if match.group(1) else 2
+        start, end = match.start(group), match.end(group)
+        words = name_words(text[start:end])
+        if len(words) < 2 or any(name_key(word) in common or word.lower() in common or ROLE_RE.fullmatch(word)
+                                 or _COMPANY_KIND.fullmatch(word) or name_key(word) in COUNTRIES for word in words):
+            continue
+        if all(word.isupper() for word in words) and not any(is_first_name(word) for word in words):
+            continue
+        spans.append(Span(start, end, "personne", 55, "partie", tokens=words))
     return spans
 
 
@@ -398,9 +432,13 @@ def _professional(text: str, start: int, end: int, role: str, reason: str) -> li
 def seats(text: str) -> list[Span]:
     """The place after a court or an institution (« cour d'appel de Lyon »), and the city
     heading a dated line (« LYON, le 22 octobre 2024 »): kept."""
+    # Without its comma, a dated line opens a block only when the line above ends a sentence,
+    # is blank or is a heading: one that goes on from the line above (« la société Groupe
+    # Antonino⏎Khelifi le 5 juillet 2019 ») is running text.
     spans = [Span(m.start(1), m.end(1), "juridiction", 15, "siège", kept=True) for m in re.finditer(
         rf"(?m)^[ \t]*({CITY})[ \t]*,?[ \t]+le[ \t]+(?:\d{{1,2}}(?:er)?[ \t]+[a-zéû]+[ \t]+\d{{4}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})",
-        text)]
+        text) if "," in m.group() or not re.search(rf"[{LOWER}{UPPER}][{LOWER}{COMBINING}]*[ \t]*\n[ \t]*$", text[max(0, m.start() - 40):m.start()])
+        or re.search(r"(?m)^[^\n]*[A-Z]{2}[^\na-zà-ÿ]*\n[ \t]*$", text[max(0, m.start() - 80):m.start()])]
     place = re.compile(rf"\[[^\]\n]+\]|{CITY}")
     for match in SEAT.finditer(text):
         found = place.match(text, match.end())
@@ -476,6 +514,7 @@ _NAMED_PLACE = re.compile(
     rf"{_INSTITUTION})[ \t]*[«\"“]?[ \t]*$")
 
 
+_NAMED_AFTER = re.compile(r"(?<![\w-])(?:Groupe|GROUPE|Ets\.?|ETS\.?|[ÉE]tablissements|[ÉE]TABLISSEMENTS)[ \t]+$")
 _COMPANY_KIND = re.compile(r"(?i:SARL|SAS|SASU|EURL|SCI|SNC|SA|SCP|SELARL|LLP|LTD|GMBH|INC|SPA|SRL|BV|NV|AG)")
 
 
@@ -500,6 +539,8 @@ def first_name_persons(text: str, common: set[str]) -> list[Span]:
             continue
         if "\n" in text[match.end(1):match.start(3)] and middle:
             continue
+        if re.fullmatch(r"(?i:de|da|di|du|des|del|dos|das|van|von|le|la)", last):
+            continue  # « Dóra DE JESÚSdésigner »: a particle is no surname (linking takes it with its name)
         last_name = re.sub(rf"^{particle}", "", last)
         surname = [word for word in (middle, last) if word]
         if middle and not (last_name.isupper() or is_first_name(middle)):
@@ -507,7 +548,10 @@ def first_name_persons(text: str, common: set[str]) -> list[Span]:
         end = match.end(3) if len(surname) == 2 or not middle else match.end(2)
         words = [first] + [re.sub(rf"^{particle}", "", word) for word in surname]
         title = not words[-1].isupper()
-        if title and (len(surname) == 2 or "\n" in text[match.end(1):end]):
+        # A company named after a person (« la société Groupe Antonino⏎Khelifi », « ETS Léa
+        # MARTIN »): the person's names in it are hers, whatever their case or line break.
+        named_after = _NAMED_AFTER.search(text, max(0, match.start() - 20), match.start())
+        if title and not named_after and (len(surname) == 2 or "\n" in text[match.end(1):end]):
             continue
         if name_key(words[-1]) in COUNTRIES or _COMPANY_KIND.fullmatch(words[-1]):
             continue  # « Leonie Maroc », « Stock France EURL »
@@ -516,7 +560,7 @@ def first_name_persons(text: str, common: set[str]) -> list[Span]:
             continue
         if not words[-1].isupper() and is_first_name(words[-1]):
             continue
-        if title and (len(words[-1]) < 4 or not _title_name_context(text, match.start(1), end)):
+        if title and (len(words[-1]) < 4 or not (named_after or _title_name_context(text, match.start(1), end))):
             continue
         spans.append(Span(match.start(1), end, "personne", 55, "prénom", tokens=words))
     # « ROBADEY Djamel », « DUPONT Jean-Pierre »: the surname in capitals first.
@@ -531,6 +575,42 @@ def first_name_persons(text: str, common: set[str]) -> list[Span]:
                 or re.match(r"[ \t]+[{UPPER}]".replace("{UPPER}", UPPER), text[match.end():match.end() + 3])):
             continue
         spans.append(Span(match.start(1), match.end(2), "personne", 55, "prénom", tokens=[first, surname]))
+    return spans
+
+
+# « Edina NEDIĆ, chirurgien », « Matej LOJEN⏎domicilié … »: a first name the dictionary does
+# not hold, before a surname in capitals. Neither word is a word of the decisions, a function,
+# a country or a company's kind, and the pair stands alone (no capitalised word before or
+# after it, no company or institution before it).
+_UNKNOWN_FIRST = re.compile(rf"(?<![\w'’.-])({NOT_NAME}[{UPPER}][{LOWER}][{LOWER}{COMBINING}'-]+)[ \t]+"
+                            rf"({NOT_NAME}[{UPPER}][{UPPER}{COMBINING}'-]{{2,}})(?![\w'’-])")
+
+
+_THING_BEFORE = re.compile(r"(?i:soci[ée]t[ée]s?|S\.?A\.?S?\.?|SARL|assureur|compagnie|banque|groupe|enseigne|marque|"
+                           r"v[ée]hicule|mod[eè]le|voiture|produit|logiciel|de[ \t]+la|du|des|aux?)[ \t]*$")
+
+
+def unknown_first_name_persons(text: str, common: set[str]) -> list[Span]:
+    """« Prénom NOM » with a first name of no dictionary (see ``_UNKNOWN_FIRST``), unless its
+    first word is met anywhere after a company's or a thing's word (« la société Allianz
+    IARD », « un véhicule Citroen PICASSO »): then it is a brand's."""
+    spans = []
+    brands = {name_key(match.group(1)) for match in re.finditer(rf"({NAME})", text)
+              if _THING_BEFORE.search(text, max(0, match.start() - 25), match.start())}
+    for match in _UNKNOWN_FIRST.finditer(text):
+        if name_key(match.group(1)) in brands:
+            continue
+        first, surname = match.group(1), match.group(2)
+        if any(name_key(word) in common or word.lower() in common or ROLE_RE.fullmatch(word)
+               or name_key(word) in COUNTRIES or _COMPANY_KIND.fullmatch(word) for word in (first, surname)):
+            continue
+        if not re.search(r"[AEIOUYÀÂÉÈÊËÎÏÔÛÙÜ]", surname) or _NAMED_PLACE.search(text, max(0, match.start() - 40),
+                                                                                  match.start()):
+            continue
+        before = text[max(0, match.start() - 30):match.start()]
+        if re.search(rf"[{UPPER}][\w'’.-]*[ \t]*$", before) or re.match(rf"[ \t]*[{UPPER}\d]", text[match.end():match.end() + 3]):
+            continue
+        spans.append(Span(match.start(1), match.end(2), "personne", 57, "prénom", tokens=[first, surname]))
     return spans
 
 
