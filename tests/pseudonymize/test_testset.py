@@ -116,7 +116,7 @@ def test_the_tribunal_split_holds_first_instance_decisions_and_names_held_out_ne
     assert any("Groupe" in d.text[t.start - 20:t.start] for d in documents for t in d.truth if t.category == "personne")
 
 
-def test_tribunal_shapes_drop_a_caption_civility_only_at_a_line_start():
-    text = "DEMANDEUR\nMonsieur [A] [B]\ncontre Madame [C] [D]"
+def test_tribunal_shapes_drop_a_civility_only_on_a_caption_line():
+    text = "DEMANDEUR\nMonsieur [A] [B]\ncontre Madame [C] [D]\nM. [B] a déposé son rapport."
     shaped = {tribunal_shapes(text, random.Random(seed)) for seed in range(10)}
-    assert shaped == {text, "DEMANDEUR\n[A] [B]\ncontre Madame [C] [D]"}
+    assert shaped == {text, "DEMANDEUR\n[A] [B]\ncontre Madame [C] [D]\nM. [B] a déposé son rapport."}

@@ -480,8 +480,10 @@ def _company_of(rng: random.Random, filler: _Filler, first: str, last: str) -> l
     return [(", gérant de la SARL ", None), (last.upper(), "personne"), (" RÉNOVATION. ", None)]
 
 
-# A party at a caption line's start, after its civility (« DEMANDEUR⏎Monsieur [A] [B] »).
-CAPTION_CIVILITY = re.compile(r"(?m)^([ \t]*)(?:Monsieur|Madame|Mademoiselle|M\.|Mme)[ \t]+(?=\[[A-Z]{1,2}\])")
+# A party alone on a caption line, after its civility (« DEMANDEUR⏎Monsieur [A] [B]⏎… »), not
+# a sentence that opens on a civility (« M. [B] a déposé son rapport »).
+CAPTION_CIVILITY = re.compile(r"(?m)^([ \t]*)(?:Monsieur|Madame|Mademoiselle|M\.|Mme)[ \t]+"
+                              r"(?=\[[A-Z]{1,2}\](?:[ \t]+\[[A-Z]{1,2}\])*[ \t]*,?[ \t]*$)")
 LOWER_LETTER = re.compile(r"[a-zàâçéèêëîïôûùüÿœ]")
 
 
