@@ -468,7 +468,7 @@ def detect(text: str, known: Iterable[Known] = ()) -> tuple[list[Span], list[Spa
     professional_surnames = {name_key(span.tokens[-1]) for span in settled
                              if span.kept and span.category != "juridiction" and span.tokens}
     for span in settled:
-        if (span.category == "personne" and span.reason in ("modèle", "prénom") and span.tokens
+        if (span.category == "personne" and span.reason in ("modèle", "prénom", "partie") and span.tokens
                 and all(name_key(word) in professional_words for word in span.tokens)
                 and not (len(span.tokens) == 1 and name_key(span.tokens[0]) in party_firsts
                          and name_key(span.tokens[0]) not in professional_surnames)):
