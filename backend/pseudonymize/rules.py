@@ -582,7 +582,7 @@ def first_name_persons(text: str, common: set[str]) -> list[Span]:
 # not hold, before a surname in capitals. Neither word is a word of the decisions, a function,
 # a country or a company's kind, and the pair stands alone (no capitalised word before or
 # after it, no company or institution before it).
-_UNKNOWN_FIRST = re.compile(rf"(?<![\w'’.-])({NOT_NAME}[{UPPER}][{LOWER}][{LOWER}{COMBINING}'-]+)[ \t]+"
+_UNKNOWN_FIRST = re.compile(rf"(?<![\w'’.-])({NOT_NAME}[{UPPER}][{LOWER}][{LOWER}{COMBINING}'-]+)(?:[ \t]+|[ \t]*\n[ \t]*)"
                             rf"({NOT_NAME}[{UPPER}][{UPPER}{COMBINING}'-]{{2,}})(?![\w'’-])")
 
 
@@ -610,6 +610,8 @@ def unknown_first_name_persons(text: str, common: set[str]) -> list[Span]:
         before = text[max(0, match.start() - 30):match.start()]
         if re.search(rf"[{UPPER}][\w'’.-]*[ \t]*$", before) or re.match(rf"[ \t]*[{UPPER}\d]", text[match.end():match.end() + 3]):
             continue
+        if "\n" in text[match.end(1):match.start(2)] and not re.search(r"[a-zàâçéèêëîïôûùüÿœ]{2,}[ \t,]+$", before):
+            continue  # across a line break, only inside running text (« pour le groupement Feraye⏎ZINGG, »)
         spans.append(Span(match.start(1), match.end(2), "personne", 57, "prénom", tokens=[first, surname]))
     return spans
 

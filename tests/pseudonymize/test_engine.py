@@ -366,6 +366,9 @@ def test_a_first_name_of_no_dictionary_before_a_surname_in_capitals_but_not_a_br
                           "la société Allianz IARD l'assurait ; Allianz IARD demande.")
     assert "NEDIĆ" not in result.text and "Edina" not in result.text
     assert "Citroen PICASSO" in result.text and result.text.count("Allianz IARD") == 2
+    broken = pseudonymize("Entendu Maître Ludivine FLORET, pour le groupement Feraye\nZINGG, représentant la "
+                          "préfecture.\n\nLe tribunal de Paris\nDEMANDEUR")
+    assert "Feraye" not in broken.text and "ZINGG" not in broken.text and "Paris\nDEMANDEUR" in broken.text
 
 
 def test_a_first_name_ending_like_a_court_abbreviation_is_no_court_seat():
