@@ -400,3 +400,9 @@ def test_a_person_named_by_a_list_ending_on_two_names_and_a_spouse():
                           "Mme Erceg conteste.")
     for name in ("Dretvić", "Navrátil", "Anna", "Liz", "Peroš", "Erceg"):
         assert name not in result.text
+
+
+def test_a_lawyer_named_alone_above_an_office_address_stays():
+    result = pseudonymize("DEMANDEUR\n\nMonsieur Jean DUPONT\n12 rue des Lilas\n\nreprésenté par Maître Daire BERESFORD, "
+                          "avocat au barreau de PARIS\n\nDaire BERESFORD\n175, allée de la Gare\n75011 PARIS")
+    assert result.text.count("Daire BERESFORD") == 2 and "DUPONT" not in result.text
