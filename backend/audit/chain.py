@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
 import psycopg
-from psycopg.pq import PipelineStatus, TransactionStatus
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
 from . import metrics
@@ -111,17 +111,13 @@ def append_many(conn: psycopg.Connection, items: list[tuple[str, dict[str, Any]]
     and the metrics go out in one pipelined round trip: a batch costs one lock and one
     commit however many records it holds (see :mod:`.records`, which gathers them).
     ``then(seqs)`` runs the caller's own statements on ``conn`` in that same round trip
-    (a seq is None for a replayed record already stored). A caller in pipeline mode must
-    hold the transaction open itself.
+    (a seq is None for a replayed record already stored).
     """
     seqs: list[int | None] = []
     rows: dict[str, list[dict[str, Any]]] = {}
     # Inside the caller's transaction (the audit writer's), a nested one would only add a
-    # savepoint and its release: two round trips that change nothing. A caller in pipeline
-    # mode owns the transaction (its BEGIN may not have reached the server yet), and these
-    # statements go out with its COMMIT: a nested pipeline would add a sync of its own.
-    in_pipeline = conn.info.pipeline_status != PipelineStatus.OFF
-    inside = in_pipeline or conn.info.transaction_status == TransactionStatus.INTRANS
+    # savepoint and its release: two round trips that change nothing.
+    inside = conn.info.transaction_status == TransactionStatus.INTRANS
     with nullcontext() if inside else conn.transaction():
         seq, prev_hash = _lock_head(conn)
         now = datetime.now(timezone.utc)
@@ -139,7 +135,7 @@ def append_many(conn: psycopg.Connection, items: list[tuple[str, dict[str, Any]]
             if then is not None:
                 then(seqs)
             return seqs
-        with nullcontext() if in_pipeline else conn.pipeline(), conn.cursor() as cursor:
+        with conn.pipeline(), conn.cursor() as cursor:
             for table, table_rows in rows.items():
                 names = (*COLUMNS[table], "hash")
                 cursor.executemany(

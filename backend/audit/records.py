@@ -80,7 +80,7 @@ def _append(conn: psycopg.Connection, items: list[tuple[str, dict[str, Any], Cha
             replay: bool = False) -> None:
     """Append records to the chain, charge their tokens and close their open rows, in one
     transaction (a replayed record already stored is skipped with its charge). The charges
-    and the deletion go out with the records' inserts and the commit, in one round trip."""
+    and the deletion go out with the records' inserts, in one round trip."""
 
     def charge_and_close(seqs: list[int | None]) -> None:
         charges = [charge for (_, _, charge), seq in zip(items, seqs) if charge and seq is not None]
@@ -89,9 +89,7 @@ def _append(conn: psycopg.Connection, items: list[tuple[str, dict[str, Any], Cha
         if opened:
             conn.execute("DELETE FROM audit_open WHERE id = ANY(%s::uuid[])", (opened,))
 
-    # In pipeline mode BEGIN goes out with the head's lock and COMMIT with the inserts: two
-    # round trips per batch instead of four.
-    with conn.pipeline(), conn.transaction():
+    with conn.transaction():
         chain.append_many(conn, [(table, record) for table, record, _ in items], replay=replay,
                           then=charge_and_close)
 
