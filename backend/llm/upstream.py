@@ -121,6 +121,19 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 _decode = json.JSONDecoder().decode
+_scan_once = json.JSONDecoder().scan_once
+
+
+def _decode_event(text: str) -> Any:
+    """``json.loads`` of one event's data through the C scanner itself: the decoder's
+    Python wrapper (two regular expressions around the scan) costs as much as the scan on
+    a chunk this small. Anything but one JSON value filling the text (spaces around it,
+    trailing data, not JSON) goes to the full decoder, which decides (``ValueError``)."""
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration:
+        return _decode(text)
+    return value if end == len(text) else _decode(text)
 
 
 class ChatStream(openai.Stream[object]):
@@ -148,6 +161,15 @@ class ChatStream(openai.Stream[object]):
             for data in chunks:
                 if finished:
                     continue  # drain what follows [DONE]: the end of the chunked body
+                if not buffer and data.startswith(b"data: ") and len(data) > 8 \
+                        and data.find(b"\n") == len(data) - 2 and data.endswith(b"\n\n") \
+                        and not data.startswith(b"data: [DONE]"):
+                    # What a host sends for each token: one event of one data line, alone.
+                    chunk = _decode_event(data[6:-2].decode())
+                    if isinstance(chunk, dict) and chunk.get("error"):
+                        self._raise_error(chunk["error"])
+                    yield chunk
+                    continue
                 buffer += data
                 if b"\n\n" not in buffer and b"\r\n\r\n" not in buffer:
                     continue
@@ -165,16 +187,19 @@ class ChatStream(openai.Stream[object]):
                     if payload.startswith(b"[DONE]"):
                         finished = True
                         break
-                    chunk = _decode(payload.decode())
+                    chunk = _decode_event(payload.decode())
                     if isinstance(chunk, dict) and chunk.get("error"):
-                        error = chunk["error"]
-                        message = error.get("message") if isinstance(error, dict) else None
-                        raise openai.APIError(message if isinstance(message, str) else
-                                              "An error occurred during streaming",
-                                              request=response.request, body=error)
+                        self._raise_error(chunk["error"])
                     yield chunk
         finally:
             response.close()
+
+    def _raise_error(self, error: Any) -> None:
+        """An event carrying ``error``: the SDK's :class:`openai.APIError`."""
+        message = error.get("message") if isinstance(error, dict) else None
+        raise openai.APIError(message if isinstance(message, str) else
+                              "An error occurred during streaming",
+                              request=self.response.request, body=error)
 
 
 class UpstreamStream:
