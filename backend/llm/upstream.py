@@ -78,19 +78,23 @@ class Host:
     client: openai.OpenAI
     model: str | None = None  # the fallback host's own model name, if it differs
     # The streamed chat request, built once: the SDK's client (its HTTP client, headers and
-    # key) without its per-request layers (see :meth:`Gateway._post_chat`).
+    # key) without its per-request layers (see :meth:`Gateway._post_chat`): the HTTP
+    # client's headers merged with the SDK's, its timeouts, the URL parsed.
     http: httpx2.Client | None = field(default=None, compare=False)
-    chat_url: str = ""
-    headers: dict[str, str] = field(default_factory=dict, compare=False)
+    chat_url: httpx2.URL | None = field(default=None, compare=False)
+    headers: httpx2.Headers | None = field(default=None, compare=False)
+    timeout: dict[str, float | None] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, label: str, base_url: str, client: openai.OpenAI, http: httpx2.Client,
            model: str | None = None) -> "Host":
-        headers = {name: value for name, value in {**client.default_headers,
-                                                   **client.auth_headers}.items()
-                   if isinstance(value, str)}
+        headers = httpx2.Headers(http.headers)
+        headers.update({name: value for name, value in {**client.default_headers,
+                                                        **client.auth_headers}.items()
+                        if isinstance(value, str)})
         return cls(label, base_url, client, model, http,
-                   str(client.base_url).rstrip("/") + "/chat/completions", headers)
+                   httpx2.URL(str(client.base_url).rstrip("/") + "/chat/completions"), headers,
+                   http.timeout.as_dict())
 
 
 @dataclass
@@ -627,9 +631,12 @@ class Gateway:
         retry and auth wrappers, which are off or unused here): the request is sent as is
         and its failures are raised as the SDK's errors, which :meth:`_open_once` maps.
         """
-        assert host.http is not None
-        request = host.http.build_request("POST", host.chat_url, headers=host.headers,
-                                          content=json.dumps(body, ensure_ascii=False).encode())
+        assert host.http is not None and host.chat_url is not None
+        # What ``build_request`` makes of it, from the parts merged once in :meth:`Host.of`
+        # (the client sets no cookies or query parameters of its own).
+        request = httpx2.Request("POST", host.chat_url, headers=host.headers,
+                                 content=json.dumps(body, ensure_ascii=False).encode(),
+                                 extensions={"timeout": host.timeout})
         try:
             response = host.http.send(request, stream=True)
         except httpx2.TimeoutException as err:
