@@ -186,7 +186,10 @@ def write(app: Flask, table: str, record: dict[str, Any], charge: Charge | None 
     reached the database (False: spooled, or still with the writer after ``WAIT_SECONDS``)."""
     pending = _Pending(table, record, charge)
     writer = _writer(app)
-    if threading.current_thread() is writer.thread or not writer.submit(pending):
+    # By ident: under gevent, current_thread() in a request's greenlet builds a dummy
+    # Thread object on every call.
+    thread = writer.thread
+    if (thread is not None and thread.ident == threading.get_ident()) or not writer.submit(pending):
         _store(app, [pending])  # from the writer itself (GC), or at interpreter shutdown
         return pending.stored
     if not pending.done.wait(WAIT_SECONDS):
