@@ -104,14 +104,16 @@ def append(conn: psycopg.Connection, table: str, record: dict[str, Any], *,
 
 def append_many(conn: psycopg.Connection, items: list[tuple[str, dict[str, Any]]], *,
                 replay: bool = False,
-                then: Callable[[list[int | None]], None] | None = None) -> list[int | None]:
+                then: Callable[[list[int | None]], list[tuple[str, dict[str, Any]]]] | None = None
+                ) -> list[int | None]:
     """Append several records, in order, in one transaction; their seqs.
 
-    The head lock is held from its SELECT to the COMMIT, and the inserts, the head update
-    and the metrics go out in one pipelined round trip: a batch costs one lock and one
-    commit however many records it holds (see :mod:`.records`, which gathers them).
-    ``then(seqs)`` runs the caller's own statements on ``conn`` in that same round trip
-    (a seq is None for a replayed record already stored).
+    The head lock is held from its SELECT to the COMMIT, and the inserts and one statement
+    for the rest (the head update and the metrics) go out in one pipelined round trip: a
+    batch costs one lock and one commit however many records it holds (see :mod:`.records`,
+    which gathers them). ``then(seqs)`` returns the caller's own CTEs (``name AS (...)``,
+    with their parameters), joined to that statement (a seq is None for a replayed record
+    already stored): every statement is a wait for the event loop under gevent.
     """
     seqs: list[int | None] = []
     rows: dict[str, list[dict[str, Any]]] = {}
@@ -131,10 +133,14 @@ def append_many(conn: psycopg.Connection, items: list[tuple[str, dict[str, Any]]
             row["hash"] = prev_hash = record_hash(table, row)
             rows.setdefault(table, []).append(row)
             seqs.append(seq)
+        ctes = list(then(seqs)) if then is not None else []
         if not rows:
-            if then is not None:
-                then(seqs)
+            if ctes:
+                _execute_ctes(conn, ctes)
             return seqs
+        ctes.insert(0, (_HEAD_CTE, {"head_seq": seq, "head_hash": prev_hash}))
+        ctes.insert(1, metrics.count_statement([(table, row) for table, table_rows in rows.items()
+                                                for row in table_rows]))
         with conn.pipeline(), conn.cursor() as cursor:
             for table, table_rows in rows.items():
                 names = (*COLUMNS[table], "hash")
@@ -142,12 +148,20 @@ def append_many(conn: psycopg.Connection, items: list[tuple[str, dict[str, Any]]
                     f"INSERT INTO {table} ({', '.join(names)}) "
                     f"VALUES ({', '.join(f'%({n})s' for n in names)})",
                     [{n: row.get(n) for n in names} for row in table_rows])
-            cursor.execute("UPDATE audit_chain_head SET seq = %s, hash = %s", (seq, prev_hash))
-            metrics.count_many(cursor, [(table, row) for table, table_rows in rows.items()
-                                        for row in table_rows])
-            if then is not None:
-                then(seqs)
+            _execute_ctes(cursor, ctes)
     return seqs
+
+
+_HEAD_CTE = "head AS (UPDATE audit_chain_head SET seq = %(head_seq)s, hash = %(head_hash)s)"
+
+
+def _execute_ctes(conn: psycopg.Connection | psycopg.Cursor, ctes: list[tuple[str, dict[str, Any]]]
+                  ) -> None:
+    """Data-modifying CTEs as one statement (each runs to completion, read or not)."""
+    params: dict[str, Any] = {}
+    for _, values in ctes:
+        params.update(values)
+    conn.execute("WITH " + ",\n".join(sql for sql, _ in ctes) + "\nSELECT 1", params)
 
 
 def _rows(conn: psycopg.Connection, table: str, after: int) -> Iterator[tuple[int, str, dict]]:

@@ -103,21 +103,24 @@ def _series(table: str, row: dict[str, Any]) -> list[tuple[str, str, float]]:
     return series
 
 
-def count_many(conn: psycopg.Connection | psycopg.Cursor,
-               rows: list[tuple[str, dict[str, Any]]]) -> None:
-    """Add the figures of several records in one upsert (inside their transaction)."""
+def count_statement(rows: list[tuple[str, dict[str, Any]]]) -> tuple[str, dict[str, Any]]:
+    """The CTE (and its parameters) that adds the figures of several records in one upsert,
+    for the statement that closes their batch (inside their transaction)."""
     merged: dict[tuple[str, str], float] = defaultdict(float)
     for table, row in rows:
         for name, labels, value in _series(table, row):
             merged[(name, labels)] += value
     keys = sorted(merged)  # same lock order in every transaction
     # Binary parameters: a text array in text form is quoted element by element.
-    conn.execute(
-        """INSERT INTO audit_metrics (name, labels, value)
-           SELECT * FROM unnest(%(names)b::text[], %(labels)b::text[], %(values)b::float8[])
-           ON CONFLICT (name, labels) DO UPDATE SET value = audit_metrics.value + EXCLUDED.value""",
-        {"names": [k[0] for k in keys], "labels": [k[1] for k in keys],
-         "values": [merged[k] for k in keys]})
+    return _COUNT_CTE, {"metric_names": [k[0] for k in keys],
+                        "metric_labels": [k[1] for k in keys],
+                        "metric_values": [merged[k] for k in keys]}
+
+
+_COUNT_CTE = """counted AS (
+INSERT INTO audit_metrics (name, labels, value)
+SELECT * FROM unnest(%(metric_names)b::text[], %(metric_labels)b::text[], %(metric_values)b::float8[])
+ON CONFLICT (name, labels) DO UPDATE SET value = audit_metrics.value + EXCLUDED.value)"""
 
 
 def _family(name: str) -> str:

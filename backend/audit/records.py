@@ -80,18 +80,25 @@ def _append(conn: psycopg.Connection, items: list[tuple[str, dict[str, Any], Cha
             replay: bool = False) -> None:
     """Append records to the chain, charge their tokens and close their open rows, in one
     transaction (a replayed record already stored is skipped with its charge). The charges
-    and the deletion go out with the records' inserts, in one round trip."""
+    and the deletion go out in the statement that ends the records' batch."""
 
-    def charge_and_close(seqs: list[int | None]) -> None:
-        charges = [charge for (_, _, charge), seq in zip(items, seqs) if charge and seq is not None]
-        quotas.charge_in(conn, charges)
+    def charge_and_close(seqs: list[int | None]) -> list[tuple[str, dict[str, Any]]]:
+        ctes = []
+        charged = quotas.charge_statement(
+            [charge for (_, _, charge), seq in zip(items, seqs) if charge and seq is not None])
+        if charged is not None:
+            ctes.append(charged)
         opened = [record["id"] for table, record, _ in items if table == "audit_interactions"]
         if opened:
-            conn.execute("DELETE FROM audit_open WHERE id = ANY(%s::uuid[])", (opened,))
+            ctes.append((_CLOSE_CTE, {"close_ids": opened}))
+        return ctes
 
     with conn.transaction():
         chain.append_many(conn, [(table, record) for table, record, _ in items], replay=replay,
                           then=charge_and_close)
+
+
+_CLOSE_CTE = "closed AS (DELETE FROM audit_open WHERE id = ANY(%(close_ids)s::uuid[]))"
 
 
 @dataclass
@@ -179,7 +186,10 @@ def write(app: Flask, table: str, record: dict[str, Any], charge: Charge | None 
     reached the database (False: spooled, or still with the writer after ``WAIT_SECONDS``)."""
     pending = _Pending(table, record, charge)
     writer = _writer(app)
-    if threading.current_thread() is writer.thread or not writer.submit(pending):
+    # By ident: under gevent, current_thread() in a request's greenlet builds a dummy
+    # Thread object on every call.
+    thread = writer.thread
+    if (thread is not None and thread.ident == threading.get_ident()) or not writer.submit(pending):
         _store(app, [pending])  # from the writer itself (GC), or at interpreter shutdown
         return pending.stored
     if not pending.done.wait(WAIT_SECONDS):

@@ -81,6 +81,13 @@ VALUES (%(user)s, %(family)s, (now() AT TIME ZONE '{TIMEZONE}')::date, %(tokens)
 ON CONFLICT (user_hash, family, day) DO UPDATE SET tokens = q.tokens + EXCLUDED.tokens
 """
 
+_CHARGE_CTE = f"""charged AS (
+INSERT INTO quota_tokens AS q (user_hash, family, day, tokens)
+SELECT u, f, (now() AT TIME ZONE '{TIMEZONE}')::date, t
+  FROM unnest(%(charge_users)b::text[], %(charge_families)b::text[], %(charge_tokens)b::int8[])
+       AS c(u, f, t)
+ON CONFLICT (user_hash, family, day) DO UPDATE SET tokens = q.tokens + EXCLUDED.tokens)"""
+
 
 def _seconds(conn, sql: str) -> int:
     value = conn.execute(sql).fetchone()[0]
@@ -169,6 +176,22 @@ def charge_in(conn: psycopg.Connection, charges: list[tuple[str, str, int]]) -> 
     if rows:
         with conn.cursor() as cursor:
             cursor.executemany(_CHARGE, rows)
+
+
+def charge_statement(charges: list[tuple[str, str, int]]) -> tuple[str, dict[str, Any]] | None:
+    """The CTE (and its parameters) that adds each ``(user_hash, family, tokens)``, for a
+    statement of the caller's (the audit writer's, which stores their records in the same
+    transaction); None when there is nothing to charge. A user's charges are added up first:
+    one statement may not update the same row twice."""
+    totals: dict[tuple[str, str], int] = {}
+    for user, family, tokens in charges:
+        if tokens > 0:
+            totals[(user, family)] = totals.get((user, family), 0) + int(tokens)
+    if not totals:
+        return None
+    keys = sorted(totals)  # the same lock order in every transaction
+    return _CHARGE_CTE, {"charge_users": [k[0] for k in keys], "charge_families": [k[1] for k in keys],
+                         "charge_tokens": [totals[k] for k in keys]}
 
 
 def spent_today(user_hash: str, family: str) -> int:

@@ -285,6 +285,17 @@ class _Stale(Exception):
 
 def _readable(sock: socket.socket) -> bool:
     """Whether an idle connection has something to read: the host's close, most often."""
+    if not isinstance(sock, ssl.SSLSocket):
+        # A peek that never waits (the next exchange sets the socket's timeouts again):
+        # under gevent a poll, even with no timeout, is a trip through the event loop.
+        try:
+            sock.settimeout(0.0)
+            sock.recv(1, socket.MSG_PEEK)
+            return True  # a byte, or b"": the host closed it
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
     try:
         # poll, not select: a worker holding many streams has descriptors past select's 1024.
         poller = select.poll()

@@ -78,19 +78,23 @@ class Host:
     client: openai.OpenAI
     model: str | None = None  # the fallback host's own model name, if it differs
     # The streamed chat request, built once: the SDK's client (its HTTP client, headers and
-    # key) without its per-request layers (see :meth:`Gateway._post_chat`).
+    # key) without its per-request layers (see :meth:`Gateway._post_chat`): the HTTP
+    # client's headers merged with the SDK's, its timeouts, the URL parsed.
     http: httpx2.Client | None = field(default=None, compare=False)
-    chat_url: str = ""
-    headers: dict[str, str] = field(default_factory=dict, compare=False)
+    chat_url: httpx2.URL | None = field(default=None, compare=False)
+    headers: httpx2.Headers | None = field(default=None, compare=False)
+    timeout: dict[str, float | None] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, label: str, base_url: str, client: openai.OpenAI, http: httpx2.Client,
            model: str | None = None) -> "Host":
-        headers = {name: value for name, value in {**client.default_headers,
-                                                   **client.auth_headers}.items()
-                   if isinstance(value, str)}
+        headers = httpx2.Headers(http.headers)
+        headers.update({name: value for name, value in {**client.default_headers,
+                                                        **client.auth_headers}.items()
+                        if isinstance(value, str)})
         return cls(label, base_url, client, model, http,
-                   str(client.base_url).rstrip("/") + "/chat/completions", headers)
+                   httpx2.URL(str(client.base_url).rstrip("/") + "/chat/completions"), headers,
+                   http.timeout.as_dict())
 
 
 @dataclass
@@ -121,6 +125,19 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 _decode = json.JSONDecoder().decode
+_scan_once = json.JSONDecoder().scan_once
+
+
+def _decode_event(text: str) -> Any:
+    """``json.loads`` of one event's data through the C scanner itself: the decoder's
+    Python wrapper (two regular expressions around the scan) costs as much as the scan on
+    a chunk this small. Anything but one JSON value filling the text (spaces around it,
+    trailing data, not JSON) goes to the full decoder, which decides (``ValueError``)."""
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration:
+        return _decode(text)
+    return value if end == len(text) else _decode(text)
 
 
 class ChatStream(openai.Stream[object]):
@@ -148,6 +165,15 @@ class ChatStream(openai.Stream[object]):
             for data in chunks:
                 if finished:
                     continue  # drain what follows [DONE]: the end of the chunked body
+                if not buffer and data.startswith(b"data: ") and len(data) > 8 \
+                        and data.find(b"\n") == len(data) - 2 and data.endswith(b"\n\n") \
+                        and not data.startswith(b"data: [DONE]"):
+                    # What a host sends for each token: one event of one data line, alone.
+                    chunk = _decode_event(data[6:-2].decode())
+                    if isinstance(chunk, dict) and chunk.get("error"):
+                        self._raise_error(chunk["error"])
+                    yield chunk
+                    continue
                 buffer += data
                 if b"\n\n" not in buffer and b"\r\n\r\n" not in buffer:
                     continue
@@ -165,16 +191,19 @@ class ChatStream(openai.Stream[object]):
                     if payload.startswith(b"[DONE]"):
                         finished = True
                         break
-                    chunk = _decode(payload.decode())
+                    chunk = _decode_event(payload.decode())
                     if isinstance(chunk, dict) and chunk.get("error"):
-                        error = chunk["error"]
-                        message = error.get("message") if isinstance(error, dict) else None
-                        raise openai.APIError(message if isinstance(message, str) else
-                                              "An error occurred during streaming",
-                                              request=response.request, body=error)
+                        self._raise_error(chunk["error"])
                     yield chunk
         finally:
             response.close()
+
+    def _raise_error(self, error: Any) -> None:
+        """An event carrying ``error``: the SDK's :class:`openai.APIError`."""
+        message = error.get("message") if isinstance(error, dict) else None
+        raise openai.APIError(message if isinstance(message, str) else
+                              "An error occurred during streaming",
+                              request=self.response.request, body=error)
 
 
 class UpstreamStream:
@@ -602,9 +631,12 @@ class Gateway:
         retry and auth wrappers, which are off or unused here): the request is sent as is
         and its failures are raised as the SDK's errors, which :meth:`_open_once` maps.
         """
-        assert host.http is not None
-        request = host.http.build_request("POST", host.chat_url, headers=host.headers,
-                                          content=json.dumps(body, ensure_ascii=False).encode())
+        assert host.http is not None and host.chat_url is not None
+        # What ``build_request`` makes of it, from the parts merged once in :meth:`Host.of`
+        # (the client sets no cookies or query parameters of its own).
+        request = httpx2.Request("POST", host.chat_url, headers=host.headers,
+                                 content=json.dumps(body, ensure_ascii=False).encode(),
+                                 extensions={"timeout": host.timeout})
         try:
             response = host.http.send(request, stream=True)
         except httpx2.TimeoutException as err:

@@ -42,10 +42,13 @@ class Watch:
         """Stop watching (the stream ended or was closed)."""
         self._watchdog._discard(self)
 
+    def _socket(self) -> Any:
+        stream = getattr(self._response, "extensions", {}).get("network_stream")
+        return stream.get_extra_info("socket") if stream is not None else None
+
     def _fire(self) -> None:
         self.fired = self.reason
-        stream = getattr(self._response, "extensions", {}).get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
+        sock = self._socket()
         if sock is None:
             return
         try:
@@ -67,6 +70,12 @@ class Watchdog:
 
     def watch(self, response: Any, deadline: float, reason: str) -> Watch:
         watch = Watch(self, response, deadline, reason)
+        # From here the deadlines are this thread's: the socket's own read timeout (a
+        # backstop, longer than any of them) would only start and stop a timer on every
+        # read. The next request on this connection sets its timeouts again.
+        sock = watch._socket()
+        if sock is not None:
+            sock.settimeout(None)
         with self._lock:
             self._watches.add(watch)
             if self._thread is None or not self._thread.is_alive():
