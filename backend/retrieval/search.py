@@ -213,9 +213,17 @@ ORDER BY b.decision_score DESC, b.score DESC, b.id
 
 # BM25 of passage ``p`` for the lexemes weighed: each lexeme's count in the passage is the
 # number of its positions in ``p.tsv`` (setweight marks the lexemes weighed, ts_filter
-# keeps only them); the lexemes of one family (a word's forms, see ``inflections``) count
-# as one word, whose weight ``idf`` comes from the passages holding it.
-BM25 = """(SELECT sum(f.idf * f.tf * (%(k1)s + 1)
+# keeps only them), its weight ``idf`` comes from the passages holding it.
+BM25 = """(SELECT sum(q.idf * t.tf * (%(k1)s + 1)
+                   / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * p.terms
+                                          / coalesce(%(average_terms)s::float8, p.terms))))
+            FROM (SELECT lexeme, cardinality(positions) AS tf
+                  FROM unnest(ts_filter(setweight(p.tsv, 'A', %(lexemes)s::text[]), '{a}'))) t
+            JOIN unnest(%(lexemes)s::text[], %(idf)s::float8[]) AS q (lexeme, idf) USING (lexeme))"""
+
+# The same when some lexemes are forms of one word (``inflections``): a family's counts are
+# summed and weighed as one word's. Only then: grouping costs every passage ranked.
+BM25_BY_FAMILY = """(SELECT sum(f.idf * f.tf * (%(k1)s + 1)
                    / (f.tf + %(k1)s * (1 - %(b)s + %(b)s * p.terms
                                           / coalesce(%(average_terms)s::float8, p.terms))))
             FROM (SELECT max(q.idf) AS idf, sum(cardinality(t.positions)) AS tf
@@ -226,7 +234,7 @@ BM25 = """(SELECT sum(f.idf * f.tf * (%(k1)s + 1)
 
 # BM25 of decision ``c`` as one document: each word's count summed over the passages
 # (within the filters) of the decision, its length the sum of theirs against the average
-# decision's; the words' weights are the passages' (``idf``).
+# decision's; the words' weights are the passages' (``idf``), a family of forms one word.
 DECISION_BM25 = """(SELECT sum(f.idf * f.tf * (%(k1)s + 1)
                    / (f.tf + %(k1)s * (1 - %(decision_b)s + %(decision_b)s * f.terms
                                           / coalesce(%(average_decision_terms)s::float8, f.terms))))
@@ -287,7 +295,7 @@ def _exact(conn, filters: Filters, filters_sql: str, params: dict[str, Any]) -> 
 
 
 def build_sql(filters_sql: str, hidden: bool = True, common_words: bool = False,
-              exact: bool = False) -> str:
+              exact: bool = False, forms: bool = False) -> str:
     """The query; with ``hidden`` False (no private decision hidden from the user) and no
     filter on decisions, PostgreSQL removes the LEFT JOIN to decisions from both legs.
     With ``exact``, "+ 0" keeps the planner off the HNSW index: the filtered passages'
@@ -297,12 +305,13 @@ def build_sql(filters_sql: str, hidden: bool = True, common_words: bool = False,
     vectors taking part) the words are only looked for among the vector leg's candidates:
     tens of thousands of passages hold them, the full-text index would read all of them
     and rank whichever came first, while the vectors already say which passages are about
-    the query."""
+    the query. With ``forms``, some weighed lexemes are forms of one word (``inflections``)."""
     visible = VISIBLE if hidden else "TRUE"
     source = SEMANTIC_CANDIDATES if common_words else EVERY_PASSAGE.format(visible=visible,
                                                                             filters=filters_sql)
     distance = "(p.embedding <=> %(vector)s) + 0" if exact else "p.embedding <=> %(vector)s"
-    return SQL.format(visible=visible, filters=filters_sql, lexical_source=source, bm25=BM25,
+    return SQL.format(visible=visible, filters=filters_sql, lexical_source=source,
+                      bm25=BM25_BY_FAMILY if forms else BM25,
                       decision_bm25=DECISION_BM25.format(filters=filters_sql),
                       distance=distance, config=lexical.CONFIG)
 
@@ -480,7 +489,8 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
             exact = semantic and _exact(conn, filters, filters_sql, params)
             # Never a prepared statement: a generic plan cannot use the jurisdiction prefix
             # index nor weigh the query's words, both of which decide the right plan.
-            sql = build_sql(filters_sql, hidden, common and semantic, exact)
+            sql = build_sql(filters_sql, hidden, common and semantic, exact,
+                            forms=len(set(families.families)) < len(families.lexemes))
             rows = conn.execute(sql, params, prepare=False).fetchall()
             if long_query and len(stems) > 1 and all(row[2] is None for row in rows):
                 # No passage holds two of the selection's telling words: any one will do.
