@@ -221,20 +221,32 @@ BM25 = """(SELECT sum(q.idf * t.tf * (%(k1)s + 1)
                   FROM unnest(ts_filter(setweight(p.tsv, 'A', %(lexemes)s::text[]), '{a}'))) t
             JOIN unnest(%(lexemes)s::text[], %(idf)s::float8[]) AS q (lexeme, idf) USING (lexeme))"""
 
-# BM25 of decision ``c`` as one document: each lexeme's count summed over the passages
+# The same when some lexemes are forms of one word (``inflections``): a family's counts are
+# summed and weighed as one word's. Only then: grouping costs every passage ranked.
+BM25_BY_FAMILY = """(SELECT sum(f.idf * f.tf * (%(k1)s + 1)
+                   / (f.tf + %(k1)s * (1 - %(b)s + %(b)s * p.terms
+                                          / coalesce(%(average_terms)s::float8, p.terms))))
+            FROM (SELECT max(q.idf) AS idf, sum(cardinality(t.positions)) AS tf
+                  FROM unnest(ts_filter(setweight(p.tsv, 'A', %(lexemes)s::text[]), '{a}')) t
+                  JOIN unnest(%(lexemes)s::text[], %(families)s::int[], %(idf)s::float8[])
+                       AS q (lexeme, family, idf) USING (lexeme)
+                  GROUP BY q.family) f)"""
+
+# BM25 of decision ``c`` as one document: each word's count summed over the passages
 # (within the filters) of the decision, its length the sum of theirs against the average
-# decision's; the lexemes' weights are the passages' (``idf``).
-DECISION_BM25 = """(SELECT sum(q.idf * t.tf * (%(k1)s + 1)
-                   / (t.tf + %(k1)s * (1 - %(decision_b)s + %(decision_b)s * t.terms
-                                          / coalesce(%(average_decision_terms)s::float8, t.terms))))
-            FROM (SELECT u.lexeme, sum(cardinality(u.positions)) AS tf, max(l.terms) AS terms
+# decision's; the words' weights are the passages' (``idf``), a family of forms one word.
+DECISION_BM25 = """(SELECT sum(f.idf * f.tf * (%(k1)s + 1)
+                   / (f.tf + %(k1)s * (1 - %(decision_b)s + %(decision_b)s * f.terms
+                                          / coalesce(%(average_decision_terms)s::float8, f.terms))))
+            FROM (SELECT max(q.idf) AS idf, sum(cardinality(u.positions)) AS tf, max(l.terms) AS terms
                   FROM (SELECT sum(p.terms) AS terms FROM passages p
                         WHERE p.decision_id = c.decision_id) l,
                        passages p LEFT JOIN decisions d ON d.id = p.decision_id,
                        unnest(ts_filter(setweight(p.tsv, 'A', %(lexemes)s::text[]), '{{a}}')) u
+                       JOIN unnest(%(lexemes)s::text[], %(families)s::int[], %(idf)s::float8[])
+                            AS q (lexeme, family, idf) ON q.lexeme = u.lexeme
                   WHERE p.decision_id = c.decision_id AND {filters}
-                  GROUP BY u.lexeme) t
-            JOIN unnest(%(lexemes)s::text[], %(idf)s::float8[]) AS q (lexeme, idf) USING (lexeme))"""
+                  GROUP BY q.family) f)"""
 
 # Where the words are looked for: every passage the user may see (through the full-text
 # index), or only the vector leg's candidates (see build_sql).
@@ -253,6 +265,20 @@ SELECT t.passages, t.terms, t.decisions, c.lexeme, c.passages
 FROM lexeme_counts_total t LEFT JOIN lexeme_counts c ON c.lexeme = ANY(%(lexemes)s)
 """
 
+# The other forms the corpus holds of each of the query's lexemes: the counted lexemes that
+# begin with it (``~>=~`` / ``~<~`` compare bytes, served by migration 090's index), at most
+# %(chars)s letters longer, and those it begins with (``prefixes``), with their passages.
+INFLECTIONS = """
+SELECT q.lexeme, c.lexeme, c.passages
+FROM unnest(%(lexemes)s::text[]) q (lexeme)
+JOIN lexeme_counts c ON c.lexeme ~>=~ q.lexeme AND c.lexeme ~<~ (q.lexeme || chr(1114111))
+WHERE length(c.lexeme) BETWEEN length(q.lexeme) + 1 AND length(q.lexeme) + %(chars)s
+UNION ALL
+SELECT q.lexeme, c.lexeme, c.passages
+FROM unnest(%(owners)s::text[], %(prefixes)s::text[]) q (lexeme, prefix)
+JOIN lexeme_counts c ON c.lexeme = q.prefix
+"""
+
 # How many passages the filters leave, as the planner estimates it.
 FILTERED = ("EXPLAIN (FORMAT JSON) "
             "SELECT 1 FROM passages p JOIN decisions d ON d.id = p.decision_id WHERE {filters}")
@@ -269,7 +295,7 @@ def _exact(conn, filters: Filters, filters_sql: str, params: dict[str, Any]) -> 
 
 
 def build_sql(filters_sql: str, hidden: bool = True, common_words: bool = False,
-              exact: bool = False) -> str:
+              exact: bool = False, forms: bool = False) -> str:
     """The query; with ``hidden`` False (no private decision hidden from the user) and no
     filter on decisions, PostgreSQL removes the LEFT JOIN to decisions from both legs.
     With ``exact``, "+ 0" keeps the planner off the HNSW index: the filtered passages'
@@ -279,12 +305,13 @@ def build_sql(filters_sql: str, hidden: bool = True, common_words: bool = False,
     vectors taking part) the words are only looked for among the vector leg's candidates:
     tens of thousands of passages hold them, the full-text index would read all of them
     and rank whichever came first, while the vectors already say which passages are about
-    the query."""
+    the query. With ``forms``, some weighed lexemes are forms of one word (``inflections``)."""
     visible = VISIBLE if hidden else "TRUE"
     source = SEMANTIC_CANDIDATES if common_words else EVERY_PASSAGE.format(visible=visible,
                                                                             filters=filters_sql)
     distance = "(p.embedding <=> %(vector)s) + 0" if exact else "p.embedding <=> %(vector)s"
-    return SQL.format(visible=visible, filters=filters_sql, lexical_source=source, bm25=BM25,
+    return SQL.format(visible=visible, filters=filters_sql, lexical_source=source,
+                      bm25=BM25_BY_FAMILY if forms else BM25,
                       decision_bm25=DECISION_BM25.format(filters=filters_sql),
                       distance=distance, config=lexical.CONFIG)
 
@@ -303,9 +330,12 @@ class Counts:
 
     def idf(self, lexeme: str) -> float:
         """BM25's inverse document frequency (1 for every word before any count)."""
+        return self.idf_of(self.holding.get(lexeme, 0))
+
+    def idf_of(self, held: int) -> float:
+        """BM25's inverse document frequency of a word ``held`` passages hold."""
         if not self.passages:
             return 1.0
-        held = self.holding.get(lexeme, 0)
         return math.log(1 + (self.passages - held + 0.5) / (held + 0.5))
 
 
@@ -317,6 +347,58 @@ def _counts(conn, lexemes: frozenset[str]) -> Counts:
     return Counts(total, terms / total if terms else None,
                   {lexeme: held for _, _, _, lexeme, held in rows if lexeme is not None},
                   terms / decisions if terms and decisions else None)
+
+
+@dataclass
+class Weighed:
+    """The lexemes a query's passages are weighed by, each in a family (one word's forms)
+    and with its family's weight."""
+
+    lexemes: list[str]
+    families: list[int]
+    idf: list[float]
+
+
+def _alphabetic_form(lexeme: str) -> bool:
+    return lexeme.isalpha() and len(lexeme) >= tuning.INFLECTION_MIN_CHARS
+
+
+def inflections(conn, lexemes: list[str], counts: Counts) -> Weighed:
+    """``lexemes`` and the other forms of each the corpus holds, in families.
+
+    The stems of one word can differ (« étranger » gives ``etrang``, « étrangers »
+    ``etranger``: Snowball runs on accent-folded words); a lexeme and those that begin with
+    it or that it begins with, at most ``tuning.INFLECTION_CHARS`` letters apart, form one
+    family, counted as one word whose passages are at most the sum of its forms' (an
+    estimate: the counts say how many passages hold each form, not how many hold any).
+    Lexemes that share a form join one family. Without ``INFLECTION_CHARS``, each
+    lexeme is its own family.
+    """
+    chars = tuning.INFLECTION_CHARS
+    searched = [lexeme for lexeme in lexemes if chars and _alphabetic_form(lexeme)]
+    found: list[tuple[str, str, int]] = []
+    if searched and counts.passages:
+        prefixes = [(lexeme, lexeme[:-n]) for lexeme in searched for n in range(1, chars + 1)]
+        found = conn.execute(INFLECTIONS, {
+            "lexemes": searched, "chars": chars, "owners": [lexeme for lexeme, _ in prefixes],
+            "prefixes": [prefix for _, prefix in prefixes]}).fetchall()
+    family = {lexeme: n for n, lexeme in enumerate(lexemes)}
+    held = dict(counts.holding)
+    for lexeme, form, passages in found:
+        if not _alphabetic_form(form):
+            continue
+        held[form] = passages
+        if form in family and family[form] != family[lexeme]:   # two of the query's words
+            old, new = family[form], family[lexeme]
+            family = {word: new if n == old else n for word, n in family.items()}
+        else:
+            family[form] = family[lexeme]
+    ordered = sorted(family)
+    passages = {n: 0 for n in family.values()}
+    for lexeme in ordered:
+        passages[family[lexeme]] += held.get(lexeme, 0)
+    return Weighed(ordered, [family[lexeme] for lexeme in ordered],
+                   [counts.idf_of(min(passages[family[lexeme]], counts.passages)) for lexeme in ordered])
 
 
 @dataclass
@@ -375,10 +457,16 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
         # passage about the selection's subject comes before one sharing two rarer but
         # incidental words with it.
         weighed = sorted(words if long_query else stems)
+        # A keyword list's words also count in their other forms (measured on titrage chains
+        # only; a short query's every word must match as typed).
+        families = (inflections(conn, weighed, counts) if keywords
+                    else Weighed(weighed, list(range(len(weighed))),
+                                 [counts.idf(lexeme) for lexeme in weighed]))
         common = not long_query and bool(stems) and counts.passages * math.prod(
             counts.share(stem) for stem in stems) > tuning.MANY_MATCHES
         params.update({"tsquery": tsquery, "use_words": tsquery is not None,
-                       "lexemes": weighed, "idf": [counts.idf(lexeme) for lexeme in weighed],
+                       "lexemes": families.lexemes, "families": families.families,
+                       "idf": families.idf,
                        "average_terms": counts.average_terms,
                        "average_decision_terms": counts.average_decision_terms,
                        "use_whole": whole,
@@ -393,7 +481,7 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
                        "use_headnote": (tsquery is not None and tuning.HEADNOTE_WEIGHT > 0
                                         and (keywords or not long_query)),
                        "headnote_weight": tuning.HEADNOTE_WEIGHT,
-                       "marks": lexical.any_of(words if keywords else stems),
+                       "marks": lexical.any_of(frozenset(families.lexemes) if keywords else stems),
                        "headline": lexical.HEADLINE_OPTIONS})
         with conn.transaction():
             tuning.session(conn)
@@ -401,7 +489,8 @@ def run(query: str, user: Any, k: int = 10, filters: Filters | None = None,
             exact = semantic and _exact(conn, filters, filters_sql, params)
             # Never a prepared statement: a generic plan cannot use the jurisdiction prefix
             # index nor weigh the query's words, both of which decide the right plan.
-            sql = build_sql(filters_sql, hidden, common and semantic, exact)
+            sql = build_sql(filters_sql, hidden, common and semantic, exact,
+                            forms=len(set(families.families)) < len(families.lexemes))
             rows = conn.execute(sql, params, prepare=False).fetchall()
             if long_query and len(stems) > 1 and all(row[2] is None for row in rows):
                 # No passage holds two of the selection's telling words: any one will do.

@@ -270,10 +270,12 @@ ABBREVIATIONS = {"m", "mm", "mme", "mmes", "mlle", "me", "art", "al", "n", "no",
                  "jex", "ccass", "ibid", "op", "cit", "éd", "vol", "nos", "not", "obs", "rép"}
 # A sentence ends at . ! ? ; : (and closing quotes) before a capital, a digit or a dash;
 # a line break ends one unless the next line goes on in lower case (hard-wrapped text).
-# Both branches start with a rare character, so the scan skips the spaces between words
-# (the spaces before a line break are trimmed with the sentence).
-SENTENCE_BREAK = re.compile(r"(?P<p>[.!?;:][\"»)]*)[ \t\u00a0]+(?=[«\"(A-ZÀ-Ý0-9–—-])"
-                            r"|\n\s*+(?![a-zà-ÿ,;])")
+# The pattern starts with one character class, the punctuation or the line break, which
+# lets the regex engine skip to the next of them in C rather than try both branches at
+# every character; ``q`` (closing quotes) takes part only after punctuation. The spaces
+# before a line break are trimmed with the sentence.
+SENTENCE_BREAK = re.compile(r"[.!?;:\n](?:(?<=[.!?;:])(?P<q>[\"»)]*)[ \t\u00a0]+(?=[«\"(A-ZÀ-Ý0-9–—-])"
+                            r"|(?<=\n)\s*+(?![a-zà-ÿ,;]))")
 
 
 @dataclass
@@ -302,13 +304,11 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     cursor = start
     for match in SENTENCE_BREAK.finditer(text, start, end):
-        punctuation = match.group("p")
-        if punctuation is None:
+        cut = match.end("q")    # after the punctuation and its quotes; -1 at a line break
+        if cut < 0:
             cut = match.start()
-        else:
-            cut = match.end("p")
-            if punctuation[0] == "." and _abbreviation(text, max(cursor, cut - 40), cut):
-                continue  # « M. Dupont », « Cass. com. », initials
+        elif text[match.start()] == "." and _abbreviation(text, max(cursor, cut - 40), cut):
+            continue  # « M. Dupont », « Cass. com. », initials
         if cut > cursor:
             spans.append((cursor, cut))
         cursor = match.end()

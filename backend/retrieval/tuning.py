@@ -41,6 +41,14 @@ BM25_B = 0.75
 # well as the lower ones tried (docs/scaling.md).
 DECISION_BM25_B = 0.75
 
+# A keyword list's word also counts the other forms of it the corpus holds: the stems that
+# begin with it or that it begins with, at most this many letters apart (French stemming
+# runs on accent-folded words and leaves « étranger » and « étrangers », « conclusions » and
+# « conclu » apart). Its forms count as one word in BM25. 0: each stem alone.
+INFLECTION_CHARS = 2
+# Stems shorter than this have no other forms (« droit », « appel » begin too many words).
+INFLECTION_MIN_CHARS = 5
+
 # Candidates each leg hands to the fusion: enough to fill k distinct decisions.
 MIN_CANDIDATES = 100
 MAX_CANDIDATES = 400

@@ -338,3 +338,35 @@ def test_a_keyword_list_ranks_the_decision_that_holds_all_its_notions_across_pas
 
     assert first(tuning.DECISION_WEIGHT) == "spread"
     assert first(0.0) == "dense"
+
+
+def test_a_keyword_list_word_counts_in_the_other_forms_the_decisions_hold(search_app, write_jsonl):
+    """French stemming of accent-folded words leaves « étranger » (``etrang``) and
+    « étrangers » (``etranger``) apart: a keyword list's « étranger » also counts the plural
+    a decision holds, so that decision comes before one repeating the chain's other words
+    more often; without the other forms, the repetitions win."""
+    filler = "Les parties ont été entendues en leurs explications à l'audience publique. " * 6
+    plural = ("MOTIFS\nLe préfet demande la prolongation de la rétention administrative ; le "
+              "registre des étrangers est produit. " + filler
+              + "\nPAR CES MOTIFS\nOrdonne la prolongation.")
+    repeated = ("MOTIFS\nLa prolongation de la rétention administrative est demandée ; la rétention "
+                "administrative a été notifiée, la prolongation est justifiée. " + filler
+                + "\nPAR CES MOTIFS\nOrdonne la prolongation de la rétention administrative.")
+    ingest(search_app, [write_jsonl(
+        [decision("pluriel", plural, number="21-00001"), decision("repetee", repeated, number="21-00002")]
+        + [decision(f"autre-{n}", LICENCIEMENT, number=f"22-{n:05d}") for n in range(20)])])
+    chain = "étranger – rétention administrative – prolongation"
+
+    def first(chars: int) -> dict:
+        saved = tuning.INFLECTION_CHARS
+        tuning.INFLECTION_CHARS = chars
+        try:
+            with search_app.app_context():
+                return retrieval.search(chain, user(), k=3)[0]
+        finally:
+            tuning.INFLECTION_CHARS = saved
+
+    hit = first(tuning.INFLECTION_CHARS)
+    assert hit["decision_id"] == "pluriel"
+    assert "étrangers" in {hit["text"][a:b] for a, b in hit["marks"]}   # the form that counted
+    assert first(0)["decision_id"] == "repetee"
