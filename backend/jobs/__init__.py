@@ -99,8 +99,9 @@ twenty dossiers do not hold up another's one.
 Retention (:mod:`.retention`), declared by each kind at registration: a finished job is
 deleted with its steps, files and calls once its kind's time has passed since it finished,
 and a held job (an upload never completed) once that time has passed since its last part;
-``Retention(..., abandoned=fn)`` gets those held jobs' ids and params after the purge (to
-close the record handed over to them: « interrompu »), ``also=fn`` purges the use case's own
+``Retention(..., follows="dossier")`` deletes a job once the job named by that param is
+gone (a dossier's versions); ``abandoned=fn`` gets the unfinished jobs' ids and params after
+the purge (to close the record handed over to them), ``also=fn`` purges the use case's own
 rows beside its jobs. A kind without a retention is kept. Every worker the commands start
 purges every kind at start and every ``PLUME_JOB_PURGE_MINUTES``, one worker at a time
 across instances (a PostgreSQL advisory lock; the others skip their turn); a kind whose

@@ -45,13 +45,16 @@ class Abandoned:
 class Retention:
     """How long a kind's jobs are kept: ``config[setting]`` times ``unit``.
 
-    ``abandoned``: called after a purge with the held jobs it deleted (their params are
-    gone with them otherwise). ``also``: the use case's own rows to purge beside its jobs,
+    ``follows``: the params key naming another job this one belongs to (a dossier's
+    versions: ``"dossier"``); once that job is gone, this one goes too, whenever it ended.
+    ``abandoned``: called after a purge with the unfinished jobs it deleted, held ones and
+    those whose job they follow went (their params are gone with them otherwise). ``also``: the use case's own rows to purge beside its jobs,
     on their own retention (a dossier's measures, kept as long as the records); returns how
     many. Both run in the worker that purges, inside an application context."""
 
     setting: str
     unit: timedelta
+    follows: str | None = None
     abandoned: Callable[[list[Abandoned]], None] | None = field(default=None, compare=False)
     also: Callable[[Mapping[str, Any]], int] | None = field(default=None, compare=False)
 
@@ -126,9 +129,11 @@ def _purge_kind(kind: str, rule: Retention, config: Mapping[str, Any]) -> int:
         rows = conn.execute(
             """DELETE FROM jobs WHERE kind = %(kind)s
                   AND (finished_at < %(before)s
-                       OR (state = 'queued' AND run_after = 'infinity' AND updated_at < %(before)s))
+                       OR (state = 'queued' AND run_after = 'infinity' AND updated_at < %(before)s)
+                       OR (params ? %(follows)s AND NOT EXISTS (
+                               SELECT 1 FROM jobs followed WHERE followed.id::text = jobs.params->>%(follows)s)))
             RETURNING id::text, CASE WHEN finished_at IS NULL THEN params END""",
-            {"kind": kind, "before": before}).fetchall()
+            {"kind": kind, "before": before, "follows": rule.follows}).fetchall()
     abandoned = [Abandoned(job_id, params) for job_id, params in rows if params is not None]
     if abandoned and rule.abandoned is not None:
         try:

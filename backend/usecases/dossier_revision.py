@@ -17,7 +17,8 @@ Flow::
 
 The pièces, the court, the n° RG and the notices come from the previous synthesis; a
 revision of a revision starts from that one (``base``). Revisions are deleted with their
-dossier (:mod:`.dossier`) and purged on its retention, counted from their own end.
+dossier (:mod:`.dossier`), by the user or by its retention, and purged on that retention
+counted from their own end when their dossier still stands.
 """
 from __future__ import annotations
 
@@ -148,7 +149,16 @@ def synthesis_of(user: User, dossier_id: str, revision_id: str) -> dict[str, Any
 
 # --- the job ------------------------------------------------------------------------------------
 
-@jobs.handler(KIND, retention=jobs.Retention("DOSSIER_RETENTION_DAYS", timedelta(days=1)))
+def _close_orphans(purged: list[jobs.Abandoned]) -> None:
+    """A version still running when the purge deleted its dossier went with it: its record
+    ends as a deleted dossier's running versions' do."""
+    for job in purged:
+        if job.params.get("record"):
+            dossier._finish_record(job.params["record"], "stopped", None)
+
+
+@jobs.handler(KIND, retention=jobs.Retention("DOSSIER_RETENTION_DAYS", timedelta(days=1),
+                                             follows="dossier", abandoned=_close_orphans))
 def run(ctx: jobs.JobContext) -> dict[str, Any]:
     """Write again, check, record (see the module docstring)."""
     state = ctx.params["record"]

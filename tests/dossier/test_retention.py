@@ -51,6 +51,29 @@ def test_old_dossiers_go_with_their_files_and_versions_and_the_others_stay(
     assert sorted(rows("SELECT interaction_id::text FROM dossier_measures")) == sorted(
         [(version.get_json()["id"],), (recent["id"],)])
 
+def test_versions_go_with_their_expired_dossier_whenever_they_ended(
+        dossier_app, client, fake_llm, start_worker):
+    fake_llm.reply = reply
+    old = upload(client, {"note.txt": note_txt()}).get_json()
+    worker = start_worker()
+    finished(client, old["id"])
+    written = client.post(f"{API}/{old['id']}/revisions", json={"instruction": "plus court"}).get_json()
+    wait_until(lambda: client.get(f"{API}/{old['id']}/revisions/{written['id']}")
+               .get_json()["state"] == "done", timeout=60)
+    worker.stop(grace=0)
+    waiting = client.post(f"{API}/{old['id']}/revisions", json={"instruction": "plus ferme"}).get_json()
+    # The dossier ended 31 days ago, a version yesterday and another waits for a worker: a
+    # version holds what the dossier's files said, so none outlives them.
+    age(old["id"], 31, "finished_at")
+    age(written["id"], 1, "finished_at")
+    result = dossier_app.test_cli_runner().invoke(args=["dossiers", "purge"])
+    assert result.exit_code == 0 and "Dossiers supprimés : 3." in result.output, result.output
+    assert rows("SELECT count(*) FROM jobs") == [(0,)]
+    assert sorted(rows("SELECT id::text, outcome FROM audit_interactions")) == sorted(
+        [(old["id"], "ok"), (written["id"], "ok"), (waiting["id"], "stopped")])
+    assert rows("SELECT count(*) FROM audit_open") == [(0,)]
+
+
 def test_a_dossier_never_started_is_purged_and_its_record_closed_interrupted(dossier_app, client):
     sent = upload(client, {"note.txt": note_txt()}, start="false").get_json()
     waiting = upload(client, {"note.txt": note_txt()}, start="false").get_json()
