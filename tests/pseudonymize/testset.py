@@ -173,6 +173,28 @@ def validation_pools() -> Pools:
     return Pools(tuple(first_m), tuple(first_f), tuple(surnames), cities, streets)
 
 
+def _drawn_names(split: str, locales, fresh):
+    """First names and surnames drawn from Faker's lists (``locales``: locale and the share of
+    its names taken), each kept by ``fresh``, plus hyphenated surnames; also the single-word
+    surnames and the split's random generator, for the shapes the caller goes on to make."""
+    first_m, first_f, surnames = [], [], []
+    for locale, share in locales:
+        provider = Faker(locale).provider("faker.providers.person")
+        rng = random.Random(f"{split}:{locale}")
+
+        def part(names, share=share, rng=rng):
+            names = sorted(set(names))
+            return rng.sample(names, max(1, int(len(names) * share)))
+
+        first_m += fresh(part(provider.first_names_male))
+        first_f += fresh(part(provider.first_names_female))
+        surnames += fresh(part(provider.last_names))
+    rng = random.Random(f"{split}:shapes")
+    simple = [name for name in surnames if " " not in name and "-" not in name]
+    surnames += fresh(f"{rng.choice(simple)}-{rng.choice(simple)}" for _ in range(30))
+    return first_m, first_f, surnames, simple, rng
+
+
 def validation2_pools() -> Pools:
     """Names, streets and towns for the second validation split, disjoint from the three
     other splits' pools: Faker's Dutch-Belgian, Luxembourgish, German, Spanish, Romanian,
@@ -195,22 +217,9 @@ def validation2_pools() -> Pools:
                 found.append(name)
         return found
 
-    first_m, first_f, surnames = [], [], []
-    for locale, share in (("nl_BE", 1), ("lb_LU", 1), ("de_DE", 0.3), ("es_ES", 0.3), ("ro_RO", 0.3),
-                          ("pl_PL", 0.2), ("nl_NL", 0.2), ("pt_PT", 1), ("it_IT", 0.3)):
-        provider = Faker(locale).provider("faker.providers.person")
-        rng = random.Random(f"validation2:{locale}")
-
-        def part(names, share=share, rng=rng):
-            names = sorted(set(names))
-            return rng.sample(names, max(1, int(len(names) * share)))
-
-        first_m += fresh(part(provider.first_names_male))
-        first_f += fresh(part(provider.first_names_female))
-        surnames += fresh(part(provider.last_names))
-    rng = random.Random("validation2:shapes")
-    simple = [name for name in surnames if " " not in name and "-" not in name]
-    surnames += fresh(f"{rng.choice(simple)}-{rng.choice(simple)}" for _ in range(30))
+    first_m, first_f, surnames, simple, rng = _drawn_names("validation2", (
+        ("nl_BE", 1), ("lb_LU", 1), ("de_DE", 0.3), ("es_ES", 0.3), ("ro_RO", 0.3), ("pl_PL", 0.2),
+        ("nl_NL", 0.2), ("pt_PT", 1), ("it_IT", 0.3)), fresh)
     surnames += fresh(f"{rng.choice(['de', 'Van', 'Le', 'Di'])} {rng.choice(simple)}" for _ in range(30))
     postcodes = [f"{rng.choice(range(1, 96)):02d}{rng.randint(0, 999):03d}" for _ in range(60)]
     towns = [rng.choice([name, f"{name}-sur-{rng.choice(simple)}", f"Saint-{rng.choice(first_m)}", f"{name}ville"])
@@ -243,22 +252,9 @@ def tribunal_pools() -> Pools:
                 found.append(name)
         return found
 
-    first_m, first_f, surnames = [], [], []
-    for locale, share in (("de_AT", 0.3), ("de_CH", 0.5), ("tr_TR", 0.2), ("hr_HR", 0.3), ("en_IE", 0.1),
-                          ("es_MX", 0.3), ("pt_BR", 1), ("hu_HU", 1), ("cs_CZ", 0.5), ("sv_SE", 0.2)):
-        provider = Faker(locale).provider("faker.providers.person")
-        rng = random.Random(f"tribunal:{locale}")
-
-        def part(names, share=share, rng=rng):
-            names = sorted(set(names))
-            return rng.sample(names, max(1, int(len(names) * share)))
-
-        first_m += fresh(part(provider.first_names_male))
-        first_f += fresh(part(provider.first_names_female))
-        surnames += fresh(part(provider.last_names))
-    rng = random.Random("tribunal:shapes")
-    simple = [name for name in surnames if " " not in name and "-" not in name]
-    surnames += fresh(f"{rng.choice(simple)}-{rng.choice(simple)}" for _ in range(30))
+    first_m, first_f, surnames, simple, rng = _drawn_names("tribunal", (
+        ("de_AT", 0.3), ("de_CH", 0.5), ("tr_TR", 0.2), ("hr_HR", 0.3), ("en_IE", 0.1), ("es_MX", 0.3),
+        ("pt_BR", 1), ("hu_HU", 1), ("cs_CZ", 0.5), ("sv_SE", 0.2)), fresh)
     surnames += fresh(f"{rng.choice(['de', 'Da', 'Le', 'Van', 'Mac'])} {rng.choice(simple)}" for _ in range(30))
     postcodes = [f"{rng.choice(range(1, 96)):02d}{rng.randint(0, 999):03d}" for _ in range(60)]
     towns = [town for town in (rng.choice([name, f"{name}-sur-{rng.choice(simple)}", f"Saint-{rng.choice(first_m)}",
