@@ -75,12 +75,6 @@ _SECONDS_TO_MIDNIGHT = f"""
 SELECT extract(epoch FROM ((date_trunc('day', clock_timestamp() AT TIME ZONE '{TIMEZONE}')
                             + interval '1 day') AT TIME ZONE '{TIMEZONE}') - clock_timestamp())
 """
-_CHARGE = f"""
-INSERT INTO quota_tokens AS q (user_hash, family, day, tokens)
-VALUES (%(user)s, %(family)s, (now() AT TIME ZONE '{TIMEZONE}')::date, %(tokens)s)
-ON CONFLICT (user_hash, family, day) DO UPDATE SET tokens = q.tokens + EXCLUDED.tokens
-"""
-
 _CHARGE_CTE = f"""charged AS (
 INSERT INTO quota_tokens AS q (user_hash, family, day, tokens)
 SELECT u, f, (now() AT TIME ZONE '{TIMEZONE}')::date, t
@@ -161,21 +155,11 @@ def _check_once(sql: str, params: dict[str, Any], family: str, per_minute: int,
 
 def charge(user_hash: str, family: str, tokens: int) -> None:
     """Add ``tokens`` to today's spending of the user for ``family``."""
-    if tokens <= 0:
-        return
-    with db.connection() as conn:
-        charge_in(conn, [(user_hash, family, tokens)])
-
-
-def charge_in(conn: psycopg.Connection, charges: list[tuple[str, str, int]]) -> None:
-    """Add each ``(user_hash, family, tokens)`` inside the caller's transaction (the audit
-    writer charges tokens in the transaction that stores their record, so neither is lost
-    without the other)."""
-    rows = [{"user": user, "family": family, "tokens": int(tokens)}
-            for user, family, tokens in charges if tokens > 0]
-    if rows:
-        with conn.cursor() as cursor:
-            cursor.executemany(_CHARGE, rows)
+    statement = charge_statement([(user_hash, family, tokens)])
+    if statement is not None:
+        sql, params = statement
+        with db.connection() as conn:
+            conn.execute(f"WITH {sql} SELECT 1", params)
 
 
 def charge_statement(charges: list[tuple[str, str, int]]) -> tuple[str, dict[str, Any]] | None:
