@@ -173,6 +173,22 @@ def validation_pools() -> Pools:
     return Pools(tuple(first_m), tuple(first_f), tuple(surnames), cities, streets)
 
 
+def _unseen_latin(seen: set[str]):
+    """A filter keeping the names not in ``seen`` (then adding them) written in Latin letters,
+    of three characters or more: a name drawn once is never drawn for another split."""
+
+    def fresh(names) -> list[str]:
+        found = []
+        for name in names:
+            latin = all(ord(c) < 0x250 or 0x1E00 <= ord(c) < 0x1F00 for c in name)
+            if name.lower() not in seen and latin and re.fullmatch(r"[\w' -]+", name) and len(name) > 2:
+                seen.add(name.lower())
+                found.append(name)
+        return found
+
+    return fresh
+
+
 def _drawn_names(split: str, locales, fresh):
     """First names and surnames drawn from Faker's lists (``locales``: locale and the share of
     its names taken), each kept by ``fresh``, plus hyphenated surnames; also the single-word
@@ -208,14 +224,7 @@ def validation2_pools() -> Pools:
     seen |= {name.lower() for name in (*french.first_names_male, *french.first_names_female, *french.last_names)}
     seen |= {name.lower() for name in validation.first_m + validation.first_f + validation.surnames}
 
-    def fresh(names) -> list[str]:
-        found = []
-        for name in names:
-            latin = all(ord(c) < 0x250 or 0x1E00 <= ord(c) < 0x1F00 for c in name)
-            if name.lower() not in seen and latin and re.fullmatch(r"[\w' -]+", name) and len(name) > 2:
-                seen.add(name.lower())
-                found.append(name)
-        return found
+    fresh = _unseen_latin(seen)
 
     first_m, first_f, surnames, simple, rng = _drawn_names("validation2", (
         ("nl_BE", 1), ("lb_LU", 1), ("de_DE", 0.3), ("es_ES", 0.3), ("ro_RO", 0.3), ("pl_PL", 0.2),
@@ -243,14 +252,7 @@ def tribunal_pools() -> Pools:
     heldout = heldout_pools()
     places = {value.lower() for value in (*heldout.street_names, *(city for _, city in heldout.cities))}
 
-    def fresh(names) -> list[str]:
-        found = []
-        for name in names:
-            latin = all(ord(c) < 0x250 or 0x1E00 <= ord(c) < 0x1F00 for c in name)
-            if name.lower() not in seen and latin and re.fullmatch(r"[\w' -]+", name) and len(name) > 2:
-                seen.add(name.lower())
-                found.append(name)
-        return found
+    fresh = _unseen_latin(seen)
 
     first_m, first_f, surnames, simple, rng = _drawn_names("tribunal", (
         ("de_AT", 0.3), ("de_CH", 0.5), ("tr_TR", 0.2), ("hr_HR", 0.3), ("en_IE", 0.1), ("es_MX", 0.3),
