@@ -308,7 +308,7 @@ def test_a_decision_whose_headnote_names_the_subject_comes_first(search_app, wri
 
 
 def test_a_keyword_list_ranks_the_decision_that_holds_all_its_notions_across_passages(
-        search_app, write_jsonl):
+        search_app, write_jsonl, monkeypatch):
     """A titrage chain names what a whole decision is about: the decision whose passages
     hold every notion of the chain between them comes before one whose passages each hold
     more of the chain's words but never all its notions (the « whole » leg, BM25 over each
@@ -328,19 +328,16 @@ def test_a_keyword_list_ranks_the_decision_that_holds_all_its_notions_across_pas
     chain = "bail commercial – clause résolutoire – commandement de payer – expulsion"
 
     def first(weight: float) -> str:
-        saved = tuning.DECISION_WEIGHT
-        tuning.DECISION_WEIGHT = weight
-        try:
-            with search_app.app_context():
-                return retrieval.search(chain, user(), k=3)[0]["decision_id"]
-        finally:
-            tuning.DECISION_WEIGHT = saved
+        monkeypatch.setattr(tuning, "DECISION_WEIGHT", weight)
+        with search_app.app_context():
+            return retrieval.search(chain, user(), k=3)[0]["decision_id"]
 
     assert first(tuning.DECISION_WEIGHT) == "spread"
     assert first(0.0) == "dense"
 
 
-def test_a_keyword_list_word_counts_in_the_other_forms_the_decisions_hold(search_app, write_jsonl):
+def test_a_keyword_list_word_counts_in_the_other_forms_the_decisions_hold(search_app, write_jsonl,
+                                                                         monkeypatch):
     """French stemming of accent-folded words leaves « étranger » (``etrang``) and
     « étrangers » (``etranger``) apart: a keyword list's « étranger » also counts the plural
     a decision holds, so that decision comes before one repeating the chain's other words
@@ -358,13 +355,9 @@ def test_a_keyword_list_word_counts_in_the_other_forms_the_decisions_hold(search
     chain = "étranger – rétention administrative – prolongation"
 
     def first(chars: int) -> dict:
-        saved = tuning.INFLECTION_CHARS
-        tuning.INFLECTION_CHARS = chars
-        try:
-            with search_app.app_context():
-                return retrieval.search(chain, user(), k=3)[0]
-        finally:
-            tuning.INFLECTION_CHARS = saved
+        monkeypatch.setattr(tuning, "INFLECTION_CHARS", chars)
+        with search_app.app_context():
+            return retrieval.search(chain, user(), k=3)[0]
 
     hit = first(tuning.INFLECTION_CHARS)
     assert hit["decision_id"] == "pluriel"
