@@ -332,7 +332,7 @@ def _link(text: str, spans: list[Span], common: set[str], original: str = "") ->
 _GLUED_CAPITALS = re.compile(rf"(?<![{UPPER}{LOWER}{COMBINING}])([{UPPER}][{UPPER}{COMBINING}]+)(?=[{LOWER}]{{2}})")
 
 
-_GLUED_PARTICLE = re.compile(r"(?<![\w'-])(?i:de|da|di|du|des|del|dos|das|van|von|le|la)[ \t]+$")
+_GLUED_PARTICLE = re.compile(rf"(?<![\w'-]){rules.PARTICLE_WORD}[ \t]+$")
 
 
 def _first_name_is_a_word_here(text: str, match: re.Match, entity: _Entity) -> bool:

@@ -23,6 +23,8 @@ NAME = (rf"(?:[{UPPER}]'|[dD]')?[{UPPER}][{COMBINING}]*(?:[{LOWER}{COMBINING}][{
         rf"(?:-[{UPPER}][{LOWER}{UPPER}{COMBINING}]*)*")
 INITIAL = rf"[{UPPER}]\.(?:-[{UPPER}]\.)?"
 PARTICLE = r"(?:de la|de l'|van der|van den|de|du|des|d'|van|von|ben|da|di|dos|das|del|della|le|la|ep\.|dit|dite)"
+# One word a surname may open on, never a surname by itself (« Dóra DE JESÚSdésigner »).
+PARTICLE_WORD = r"(?i:de|da|di|du|des|del|dos|das|van|von|le|la)"
 # Between two words of one name: spaces, or one line break (names broken by a line break).
 GAP = r"(?:[ \t]+|[ \t]*\n[ \t]*|-)"
 # Professionals named by their function; the function may precede or follow the name.
@@ -539,7 +541,7 @@ def first_name_persons(text: str, common: set[str]) -> list[Span]:
             continue
         if "\n" in text[match.end(1):match.start(3)] and middle:
             continue
-        if re.fullmatch(r"(?i:de|da|di|du|des|del|dos|das|van|von|le|la)", last):
+        if re.fullmatch(PARTICLE_WORD, last):
             continue  # « Dóra DE JESÚSdésigner »: a particle is no surname (linking takes it with its name)
         last_name = re.sub(rf"^{particle}", "", last)
         surname = [word for word in (middle, last) if word]
